@@ -1,0 +1,18 @@
+import type { Db } from '../lib/db.ts';
+import { createMediaActivities } from './media.ts';
+import { createSystemActivities } from './system.ts';
+
+export interface ActivityDeps {
+  db: Db;
+}
+
+/** Activities for the `streamhub` task queue; tests pass real or fault-injecting deps. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSystemActivities(deps),
+  };
+}
+
+export { createMediaActivities };
+export type PlatformActivities = ReturnType<typeof createActivities>;
+export type { MediaActivities } from './media.ts';

@@ -1,0 +1,28 @@
+import type { Config } from '../lib/config.ts';
+import type { Db } from '../lib/db.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { HttpMetrics } from '../lib/metrics.ts';
+import type { Mongo } from '../lib/mongo.ts';
+import type { Nats } from '../lib/nats.ts';
+import type { Storage } from '../lib/s3.ts';
+import type { Temporal } from '../lib/temporal.ts';
+
+/** Everything the API talks to, built once by the entrypoint (or a test) and passed in. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  metrics: HttpMetrics;
+  db: Db;
+  mongo: Mongo;
+  storage: Storage;
+  nats: Nats;
+  temporal: Temporal;
+}
+
+/** Per-request values set by middleware and read by handlers. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+  };
+}

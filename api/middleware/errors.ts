@@ -1,0 +1,35 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { AppError, errorBody, type ErrorCode } from '../../lib/errors.ts';
+import type { AppEnv } from '../context.ts';
+
+const codeForStatus: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  422: 'invalid_media',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** The single place where thrown errors become responses; only server faults are logged as errors. */
+export function handleError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof AppError) {
+    return c.json(errorBody(err.code, err.message, err.details), err.status);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    const code = codeForStatus[err.status] ?? 'bad_request';
+    const message = err.status === 400 && /JSON/i.test(err.message) ? 'Malformed JSON body' : err.message || code;
+    return c.json(errorBody(code, message), err.status);
+  }
+  const log = c.get('log');
+  log?.error({ err }, 'unhandled error');
+  return c.json(errorBody('internal', 'Internal server error'), 500);
+}
+
+export function handleNotFound(c: Context<AppEnv>) {
+  return c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404);
+}

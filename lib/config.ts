@@ -1,0 +1,150 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+// The only module that reads process.env. Everything else receives a typed Config.
+
+const port = z.coerce.number().int().min(1).max(65535);
+const url = z.string().url();
+const secret = (what: string) =>
+  z.string({ error: `required: ${what}` }).min(16, `must be at least 16 characters (${what})`);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  REALTIME_HOST: z.string().min(1).default('127.0.0.1'),
+  REALTIME_PORT: port.default(3001),
+  PUBLIC_API_URL: url.default('http://localhost:3000'),
+  PUBLIC_REALTIME_URL: url.default('ws://localhost:3001/ws'),
+  PUBLIC_RTMP_URL: z.string().regex(/^rtmps?:\/\//, 'must start with rtmp:// or rtmps://').default('rtmp://localhost:1935/live'),
+  PUBLIC_HLS_URL: url.default('http://localhost:8080/hls'),
+  HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/streamhub'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/'),
+  MONGO_DATABASE: z.string().min(1).default('streamhub'),
+
+  S3_ENDPOINT: url.default('http://127.0.0.1:9000'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').default('streamhub'),
+  S3_KEY_PREFIX: z.string().regex(/^$|^[A-Za-z0-9._-]+\/$/, 'must be empty or end with "/"').default(''),
+  S3_FORCE_PATH_STYLE: bool.default(true),
+  S3_ACCESS_KEY_ID: z.string({ error: 'required: the S3 access key id' }).min(3),
+  S3_SECRET_ACCESS_KEY: secret('the S3 secret access key'),
+
+  NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// URL').default('nats://127.0.0.1:4222'),
+  NATS_SUBJECT_PREFIX: z.string().regex(/^$|^[A-Za-z0-9_-]+\.$/, 'must be empty or end with "."').default(''),
+
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('streamhub'),
+  TEMPORAL_MEDIA_TASK_QUEUE: z.string().min(1).default('media'),
+  WORKER_METRICS_PORT: port.default(9464),
+  MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
+
+  INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  logLevel: string;
+  api: { host: string; port: number; maxBodyBytes: number; healthTimeoutMs: number };
+  realtime: { host: string; port: number };
+  publicUrls: { api: string; realtime: string; rtmp: string; hls: string };
+  postgres: { url: string; poolMax: number };
+  mongo: { url: string; database: string };
+  s3: {
+    endpoint: string;
+    region: string;
+    bucket: string;
+    keyPrefix: string;
+    forcePathStyle: boolean;
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
+  nats: { url: string; subjectPrefix: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    mediaTaskQueue: string;
+    workerMetricsPort: number;
+    mediaConcurrency: number;
+  };
+  internalSecret: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment record into a Config, reporting every bad variable at once. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    api: { host: e.API_HOST, port: e.API_PORT, maxBodyBytes: e.MAX_BODY_BYTES, healthTimeoutMs: e.HEALTH_TIMEOUT_MS },
+    realtime: { host: e.REALTIME_HOST, port: e.REALTIME_PORT },
+    publicUrls: { api: e.PUBLIC_API_URL, realtime: e.PUBLIC_REALTIME_URL, rtmp: e.PUBLIC_RTMP_URL, hls: e.PUBLIC_HLS_URL },
+    postgres: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    mongo: { url: e.MONGO_URL, database: e.MONGO_DATABASE },
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      bucket: e.S3_BUCKET,
+      keyPrefix: e.S3_KEY_PREFIX,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    },
+    nats: { url: e.NATS_URL, subjectPrefix: e.NATS_SUBJECT_PREFIX },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      mediaTaskQueue: e.TEMPORAL_MEDIA_TASK_QUEUE,
+      workerMetricsPort: e.WORKER_METRICS_PORT,
+      mediaConcurrency: e.MEDIA_CONCURRENCY,
+    },
+    internalSecret: e.INTERNAL_SECRET,
+  };
+}
+
+/** For process entrypoints: a bad environment ends the process with a one-screen message. */
+export function loadConfig(): Config {
+  try {
+    return parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee README.md ("Configuration") for every variable.\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+/** Environment variables a child process needs to inherit; used by the local stack launcher. */
+export function processEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}

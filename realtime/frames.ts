@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+// Client → server frames of DESIGN.md §6. The gateway validates every frame against this
+// union; anything else gets an `error` frame, never a crash.
+
+const streamId = z.string().min(1).max(64);
+
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('join'), streamId }),
+  z.object({ type: z.literal('leave'), streamId }),
+  z.object({ type: z.literal('chat'), streamId, text: z.string(), nonce: z.string().max(64).optional() }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+export type ServerFrame =
+  | { type: 'pong' }
+  | { type: 'error'; code: string; message: string; nonce?: string };
+
+export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ServerFrame };
+
+export function parseClientFrame(raw: string): ParsedFrame {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: { type: 'error', code: 'bad_frame', message: 'Frame is not valid JSON' } };
+  }
+  const result = clientFrameSchema.safeParse(json);
+  if (!result.success) {
+    const nonce = typeof (json as { nonce?: unknown })?.nonce === 'string' ? (json as { nonce: string }).nonce : undefined;
+    const issue = result.error.issues[0];
+    const message = issue ? `${issue.path.join('.') || 'frame'}: ${issue.message}` : 'Invalid frame';
+    return { ok: false, error: { type: 'error', code: 'bad_frame', message, ...(nonce ? { nonce } : {}) } };
+  }
+  return { ok: true, frame: result.data };
+}

@@ -1,0 +1,20 @@
+import { loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { connectNats } from '../lib/nats.ts';
+import { explainListenErrors, handleShutdown } from '../lib/process.ts';
+import { createGateway } from './gateway.ts';
+
+const config = loadConfig();
+const logger = createLogger('realtime', config.logLevel);
+const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: 'streamhub-realtime' });
+
+const gateway = createGateway({ logger, nats, healthTimeoutMs: config.api.healthTimeoutMs });
+explainListenErrors(gateway.server, logger, `Realtime gateway (${config.realtime.host}:${config.realtime.port})`, 'REALTIME_PORT');
+gateway.server.listen(config.realtime.port, config.realtime.host, () =>
+  logger.info({ url: `ws://${config.realtime.host}:${config.realtime.port}/ws` }, 'realtime listening'),
+);
+
+handleShutdown(logger, async () => {
+  await gateway.close();
+  await nats.connection.drain();
+});

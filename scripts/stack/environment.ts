@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { parseConfig, processEnv, type Config } from '../../lib/config.ts';
+import { loadOrCreateSecrets } from './secrets.ts';
+import type { StackPorts } from './services.ts';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const stackPortsSchema = z.object({
+  TEMPORAL_UI_PORT: port.default(8233),
+  RTMP_PORT: port.default(1935),
+  HLS_HTTP_PORT: port.default(8080),
+  MINIO_CONSOLE_PORT: port.default(9001),
+});
+
+export interface StackEnvironment {
+  /** Environment for every process the stack starts: the caller's env over generated secrets. */
+  env: Record<string, string | undefined>;
+  config: Config;
+  ports: StackPorts;
+}
+
+/** The local stack's settings: generated secrets as defaults, anything the caller set wins. */
+export function stackEnvironment(overrides: Record<string, string> = {}): StackEnvironment {
+  const localDefaults = {
+    // The SDK's notice about Node 22 is for whoever picks the production runtime, not for every local start.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const env = { ...localDefaults, ...loadOrCreateSecrets(), ...processEnv(), ...overrides };
+  const config = parseConfig(env);
+  const p = stackPortsSchema.parse(env);
+  return {
+    env,
+    config,
+    ports: { temporalUi: p.TEMPORAL_UI_PORT, rtmp: p.RTMP_PORT, hlsHttp: p.HLS_HTTP_PORT, minioConsole: p.MINIO_CONSOLE_PORT },
+  };
+}

@@ -1,0 +1,96 @@
+import type { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import proto from '@temporalio/proto';
+import pg from 'pg';
+import { sleep } from '../../lib/async.ts';
+import { searchAttributes } from '../../lib/temporal.ts';
+
+// Idempotent creation of what the platform expects to find: databases, Temporal namespaces
+// and search attributes. Buckets, JetStream streams and migrations have their own helpers in lib/.
+
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** Runs `fn` with a client on the server's maintenance database (for CREATE/DROP DATABASE). */
+export async function withAdminClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function ensureDatabase(url: string, options: { template?: string } = {}): Promise<void> {
+  const name = databaseName(url);
+  await withAdminClient(url, async (client) => {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount) return;
+    const template = options.template ? ` template ${quoteIdent(options.template)}` : '';
+    try {
+      await client.query(`create database ${quoteIdent(name)}${template}`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42P04') throw err; // created concurrently
+    }
+  });
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  await withAdminClient(url, (client) => client.query(`drop database if exists ${quoteIdent(databaseName(url))} with (force)`));
+}
+
+const isGrpcCode = (err: unknown, code: number) => (err as { code?: number })?.code === code;
+const ALREADY_EXISTS = 6;
+
+export async function ensureNamespace(connection: Connection, namespace: string, retentionDays = 3): Promise<void> {
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return;
+  } catch {
+    // not there yet
+  }
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs(`${retentionDays} days`),
+    });
+  } catch (err) {
+    if (!isGrpcCode(err, ALREADY_EXISTS)) throw err;
+  }
+  // A new namespace becomes visible to every frontend after the namespace cache refreshes.
+  for (let attempt = 0; attempt < 60; attempt++) {
+    try {
+      await connection.workflowService.describeNamespace({ namespace });
+      return;
+    } catch {
+      await sleep(500);
+    }
+  }
+  throw new Error(`Temporal namespace ${namespace} did not become available`);
+}
+
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = Object.values(searchAttributes).filter((key) => !customAttributes?.[key.name]);
+  if (!missing.length) return;
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    });
+  } catch (err) {
+    if (!isGrpcCode(err, ALREADY_EXISTS)) throw err;
+  }
+}

@@ -1,0 +1,338 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sleep } from '../../lib/async.ts';
+import type { Config } from '../../lib/config.ts';
+import { renderNginxConfig } from './nginx.ts';
+import { binaries, dataDir, logsDir, runDir, stackDir } from './paths.ts';
+import {
+  minioReady,
+  mongoReady,
+  natsReady,
+  nginxReady,
+  portAnswers,
+  postgresReady,
+  temporalReady,
+} from './probes.ts';
+
+export interface StackPorts {
+  temporalUi: number;
+  rtmp: number;
+  hlsHttp: number;
+  minioConsole: number;
+}
+
+interface Launch {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  prepare?: () => void;
+}
+
+export interface ServiceSpec {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  /** The variable that points StreamHub elsewhere when this port belongs to something else. */
+  envVar: string;
+  ready: () => Promise<boolean>;
+  /** Undefined when this machine cannot run the service itself (it must already be running). */
+  launch: (() => Launch) | undefined;
+  readyTimeoutMs: number;
+}
+
+export class ServiceError extends Error {
+  constructor(
+    readonly service: string,
+    message: string,
+    readonly logFile?: string,
+  ) {
+    super(logFile ? `${service}: ${message}\n  log: ${logFile}` : `${service}: ${message}`);
+    this.name = 'ServiceError';
+  }
+}
+
+export interface StartedService {
+  spec: ServiceSpec;
+  child: ChildProcess;
+  logFile: string;
+}
+
+const hostPort = (address: string) => {
+  const url = new URL(address.includes('://') ? address : `tcp://${address}`);
+  return { host: url.hostname, port: Number(url.port) };
+};
+
+const isRoot = () => process.getuid?.() === 0;
+
+function findPostgresBin(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return undefined;
+  const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a));
+  return versions.map((v) => path.join(base, v, 'bin')).find((dir) => existsSync(path.join(dir, 'postgres')));
+}
+
+/** Postgres refuses to run as root, so under root the cluster belongs to the `postgres` user. */
+function postgresLaunch(port: number, host: string): (() => Launch) | undefined {
+  const bin = findPostgresBin();
+  if (!bin) return undefined;
+  const dir = path.join(dataDir, 'postgres');
+  const asPostgres = (command: string, args: string[]): Launch =>
+    isRoot() ? { command: 'runuser', args: ['-u', 'postgres', '--', command, ...args] } : { command, args };
+  return () => ({
+    ...asPostgres(path.join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', runDir, '-c', `listen_addresses=${host}`]),
+    prepare: () => {
+      if (existsSync(path.join(dir, 'PG_VERSION'))) return;
+      mkdirSync(dir, { recursive: true });
+      mkdirSync(runDir, { recursive: true });
+      if (isRoot()) {
+        const { uid, gid } = lookupUser('postgres');
+        chownSync(dir, uid, gid);
+        chownSync(runDir, uid, gid);
+      }
+      const init = asPostgres(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+      execFileSync(init.command, init.args, { stdio: 'ignore' });
+    },
+  });
+}
+
+function lookupUser(name: string): { uid: number; gid: number } {
+  const passwd = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).split(':');
+  return { uid: Number(passwd[2]), gid: Number(passwd[3]) };
+}
+
+/** Every service the platform needs, with how to check it and how to start it here. */
+export function serviceSpecs(config: Config, ports: StackPorts, secrets: { internalSecret: string }): ServiceSpec[] {
+  const pg = hostPort(config.postgres.url);
+  const nats = hostPort(config.nats.url);
+  const temporal = hostPort(config.temporal.address);
+  const s3 = hostPort(config.s3.endpoint);
+  const mongo = hostPort(config.mongo.url);
+  const adminPostgresUrl = (() => {
+    const url = new URL(config.postgres.url);
+    url.pathname = '/postgres';
+    return url.toString();
+  })();
+
+  return [
+    {
+      id: 'postgres',
+      name: 'PostgreSQL',
+      ...pg,
+      envVar: 'DATABASE_URL',
+      ready: () => postgresReady(adminPostgresUrl),
+      launch: postgresLaunch(pg.port, pg.host),
+      readyTimeoutMs: 30_000,
+    },
+    {
+      id: 'nats',
+      name: 'NATS (JetStream)',
+      ...nats,
+      envVar: 'NATS_URL',
+      ready: () => natsReady(config.nats.url),
+      launch: existsSync('/usr/sbin/nats-server') || existsSync('/usr/bin/nats-server')
+        ? () => ({
+            command: 'nats-server',
+            args: ['-a', nats.host, '-p', String(nats.port), '-js', '-sd', path.join(dataDir, 'nats')],
+          })
+        : undefined,
+      readyTimeoutMs: 15_000,
+    },
+    {
+      id: 'temporal',
+      name: 'Temporal dev server',
+      ...temporal,
+      envVar: 'TEMPORAL_ADDRESS',
+      ready: () => temporalReady(config.temporal.address),
+      launch: () => ({
+        command: binaries.temporal,
+        args: [
+          'server', 'start-dev',
+          '--db-filename', path.join(dataDir, 'temporal.db'),
+          '--ip', temporal.host,
+          '--port', String(temporal.port),
+          '--ui-port', String(ports.temporalUi),
+          '--log-format', 'json',
+          '--log-level', 'warn',
+        ],
+      }),
+      readyTimeoutMs: 60_000,
+    },
+    {
+      id: 'minio',
+      name: 'MinIO (S3)',
+      ...s3,
+      envVar: 'S3_ENDPOINT',
+      ready: () => minioReady(config.s3.endpoint),
+      launch: () => ({
+        command: binaries.minio,
+        args: [
+          'server', path.join(dataDir, 'minio'),
+          '--address', `${s3.host}:${s3.port}`,
+          '--console-address', `${s3.host}:${ports.minioConsole}`,
+          '--quiet',
+        ],
+        env: {
+          MINIO_ROOT_USER: config.s3.accessKeyId,
+          MINIO_ROOT_PASSWORD: config.s3.secretAccessKey,
+          MINIO_UPDATE: 'off',
+        },
+      }),
+      readyTimeoutMs: 30_000,
+    },
+    {
+      id: 'ferretdb',
+      name: 'FerretDB (Mongo wire protocol)',
+      ...mongo,
+      envVar: 'MONGO_URL',
+      ready: () => mongoReady(config.mongo.url),
+      launch: () => ({
+        command: binaries.ferretdb,
+        args: [
+          '--handler=sqlite',
+          `--sqlite-url=file:${path.join(dataDir, 'ferretdb')}/`,
+          `--state-dir=${path.join(dataDir, 'ferretdb-state')}`,
+          `--listen-addr=${mongo.host}:${mongo.port}`,
+          '--debug-addr=127.0.0.1:0',
+          '--telemetry=disable',
+          '--log-format=json',
+          '--log-level=WARN',
+        ],
+        prepare: () => {
+          mkdirSync(path.join(dataDir, 'ferretdb'), { recursive: true });
+          mkdirSync(path.join(dataDir, 'ferretdb-state'), { recursive: true });
+        },
+      }),
+      readyTimeoutMs: 20_000,
+    },
+    {
+      id: 'nginx',
+      name: 'nginx-rtmp',
+      host: '127.0.0.1',
+      port: ports.rtmp,
+      envVar: 'RTMP_PORT',
+      ready: () => nginxReady(`http://127.0.0.1:${ports.hlsHttp}`),
+      launch: () => {
+        const prefix = path.join(stackDir, 'nginx');
+        return {
+          command: 'nginx',
+          args: ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')],
+          prepare: () => {
+            for (const dir of ['tmp', 'hls', 'recordings']) mkdirSync(path.join(prefix, dir), { recursive: true });
+            const conf = renderNginxConfig({
+              prefix,
+              hlsDir: path.join(prefix, 'hls'),
+              recordingsDir: path.join(prefix, 'recordings'),
+              rtmpPort: ports.rtmp,
+              httpPort: ports.hlsHttp,
+              apiUrl: `http://${config.api.host}:${config.api.port}`,
+              internalSecret: secrets.internalSecret,
+              runAsUser: isRoot() ? 'root' : undefined,
+            });
+            writeFileSync(path.join(prefix, 'nginx.conf'), conf);
+          },
+        };
+      },
+      readyTimeoutMs: 10_000,
+    },
+  ];
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, stillRunning: () => boolean) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return 'ready' as const;
+    if (!stillRunning()) return 'exited' as const;
+    await sleep(250);
+  }
+  return 'timeout' as const;
+}
+
+function startProcess(spec: ServiceSpec, launch: Launch): StartedService {
+  mkdirSync(logsDir, { recursive: true });
+  mkdirSync(runDir, { recursive: true });
+  launch.prepare?.();
+  const logFile = path.join(logsDir, `${spec.id}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  // Own process group: Ctrl-C reaches only the stack launcher, which stops services in order.
+  const child = spawn(launch.command, launch.args, {
+    cwd: stackDir,
+    env: { ...process.env, ...launch.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  if (child.pid) writeFileSync(path.join(runDir, `${spec.id}.pid`), String(child.pid));
+  return { spec, child, logFile };
+}
+
+/**
+ * Reuses every service that already answers and starts the rest, all in parallel. On any
+ * failure it stops what it started and throws a ServiceError naming the service and its log.
+ */
+export async function ensureServices(
+  specs: ServiceSpec[],
+  report: (line: string) => void,
+): Promise<StartedService[]> {
+  const started: StartedService[] = [];
+  const results = await Promise.allSettled(
+    specs.map(async (spec) => {
+      const where = `${spec.host}:${spec.port}`;
+      if (await portAnswers(spec.host, spec.port)) {
+        if (await waitUntil(spec.ready, 5000, () => true) === 'ready') {
+          report(`  ${spec.name}: reusing the one at ${where}`);
+          return;
+        }
+        throw new ServiceError(
+          spec.name,
+          `port ${where} is taken by a program that is not ${spec.name}; stop it or set ${spec.envVar}`,
+        );
+      }
+      if (!spec.launch) {
+        throw new ServiceError(spec.name, `nothing answers on ${where} and it is not installed here (scripts/bootstrap.sh installs it)`);
+      }
+      const service = startProcess(spec, spec.launch());
+      started.push(service);
+      let exitCode: number | null = null;
+      service.child.once('exit', (code) => (exitCode = code ?? -1));
+      const outcome = await waitUntil(spec.ready, spec.readyTimeoutMs, () => exitCode === null);
+      if (outcome === 'exited') throw new ServiceError(spec.name, `exited with code ${exitCode} while starting`, service.logFile);
+      if (outcome === 'timeout') {
+        throw new ServiceError(spec.name, `not ready after ${spec.readyTimeoutMs / 1000} s`, service.logFile);
+      }
+      report(`  ${spec.name}: started on ${where} (log ${path.relative(process.cwd(), service.logFile)})`);
+    }),
+  );
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failures.length) {
+    await stopServices(started);
+    throw failures[0];
+  }
+  return started;
+}
+
+/** SIGTERM in reverse start order, SIGKILL after a grace period; resolves when all have exited. */
+export async function stopServices(services: StartedService[], graceMs = 10_000): Promise<void> {
+  for (const service of [...services].reverse()) {
+    const { child } = service;
+    rmSync(path.join(runDir, `${service.spec.id}.pid`), { force: true });
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      continue;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

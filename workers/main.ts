@@ -1,0 +1,53 @@
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { loadConfig } from '../lib/config.ts';
+import { createDb } from '../lib/db.ts';
+import { createLogger } from '../lib/logger.ts';
+import { handleShutdown } from '../lib/process.ts';
+import { installRuntime } from './runtime.ts';
+import { createMediaWorker, createPlatformWorker } from './workers.ts';
+
+// Usage: workers/main.ts [platform|media|all] — `all` (the default) suits the local stack;
+// production runs the two roles as separately scaled deployments.
+const role = process.argv[2] ?? 'all';
+if (!['platform', 'media', 'all'].includes(role)) {
+  process.stderr.write(`Unknown worker role "${role}"; use platform, media or all.\n`);
+  process.exit(64);
+}
+
+const config = loadConfig();
+const logger = createLogger(`worker-${role}`, config.logLevel);
+installRuntime(logger, { metricsHost: '0.0.0.0', metricsPort: config.temporal.workerMetricsPort });
+
+const connection = await NativeConnection.connect({ address: config.temporal.address });
+const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: `streamhub-worker` });
+const namespace = config.temporal.namespace;
+
+const workers: Worker[] = [];
+if (role !== 'media') {
+  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, { db }));
+}
+if (role !== 'platform') {
+  workers.push(
+    await createMediaWorker(
+      { connection, namespace, taskQueue: config.temporal.mediaTaskQueue },
+      { concurrency: config.temporal.mediaConcurrency },
+    ),
+  );
+}
+
+logger.info({ role, namespace, metricsPort: config.temporal.workerMetricsPort }, 'workers polling');
+const running = Promise.all(workers.map((worker) => worker.run()));
+
+handleShutdown(
+  logger,
+  async () => {
+    // shutdown() stops polling and lets running activities finish within the SDK's grace time.
+    for (const worker of workers) worker.shutdown();
+    await running;
+    await db.destroy();
+    await connection.close();
+  },
+  60_000,
+);
+
+await running;

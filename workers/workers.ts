@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, createMediaActivities, type ActivityDeps } from '../activities/index.ts';
+
+// Source in development (tsx), compiled JavaScript in production.
+const ownExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ownExtension}`, import.meta.url));
+
+export interface WorkerTarget {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+}
+
+type BundleOption = Pick<WorkerOptions, 'workflowBundle'> | Pick<WorkerOptions, 'workflowsPath'>;
+
+/** Task queue `streamhub`: every workflow, plus activities that only do light I/O. */
+export function createPlatformWorker(
+  target: WorkerTarget,
+  deps: ActivityDeps,
+  bundle: BundleOption = { workflowsPath },
+): Promise<Worker> {
+  return Worker.create({
+    ...target,
+    ...bundle,
+    activities: createActivities(deps),
+    identity: `platform@${process.pid}`,
+  });
+}
+
+/** Task queue `media`: FFmpeg work, at most one task per core so encodes do not starve each other. */
+export function createMediaWorker(target: WorkerTarget, options: { concurrency: number }): Promise<Worker> {
+  return Worker.create({
+    ...target,
+    activities: createMediaActivities(),
+    maxConcurrentActivityTaskExecutions: options.concurrency,
+    identity: `media@${process.pid}`,
+  });
+}

@@ -1,0 +1,7 @@
+// Readable, deterministic workflow ids (DESIGN.md §4: `stream/<id>`, `video/<id>/transcode`,
+// `fanout/<eventId>` …): an operator finds a process in the Temporal UI by the thing it is
+// about, and starting the same thing twice is idempotent. Add each new id builder here.
+
+export const workflowIds = {
+  ping: (pingId: string) => `ping/${pingId}`,
+} as const;
