@@ -193,6 +193,7 @@ function printUrls(stack: StackEnvironment, withApps: boolean) {
 }
 
 async function main() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const mode = process.argv[2] ?? 'start';
   if (mode !== 'start' && mode !== 'services') {
     say(`Unknown mode "${mode}"; use start or services.`);

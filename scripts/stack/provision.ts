@@ -53,6 +53,19 @@ export async function dropDatabase(url: string): Promise<void> {
 
 const isGrpcCode = (err: unknown, code: number) => (err as { code?: number })?.code === code;
 const ALREADY_EXISTS = 6;
+const NOT_FOUND = 5;
+
+async function retryWhileNotFound<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isGrpcCode(err, NOT_FOUND) || Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
+}
 
 export async function ensureNamespace(connection: Connection, namespace: string, retentionDays = 3): Promise<void> {
   try {
@@ -82,7 +95,8 @@ export async function ensureNamespace(connection: Connection, namespace: string,
 }
 
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  // The operator service learns of a new namespace a few seconds after the frontend does.
+  const { customAttributes } = await retryWhileNotFound(() => connection.operatorService.listSearchAttributes({ namespace }));
   const missing = Object.values(searchAttributes).filter((key) => !customAttributes?.[key.name]);
   if (!missing.length) return;
   try {

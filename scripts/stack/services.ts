@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sleep } from '../../lib/async.ts';
 import type { Config } from '../../lib/config.ts';
@@ -254,16 +254,17 @@ function startProcess(spec: ServiceSpec, launch: Launch): StartedService {
   mkdirSync(runDir, { recursive: true });
   launch.prepare?.();
   const logFile = path.join(logsDir, `${spec.id}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
+  const log = openSync(logFile, 'a');
   // Own process group: Ctrl-C reaches only the stack launcher, which stops services in order.
+  // The service writes its log file itself, so it never depends on this process staying alive.
   const child = spawn(launch.command, launch.args, {
     cwd: stackDir,
     env: { ...process.env, ...launch.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', log, log],
     detached: true,
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  closeSync(log);
+  child.unref();
   if (child.pid) writeFileSync(path.join(runDir, `${spec.id}.pid`), String(child.pid));
   return { spec, child, logFile };
 }

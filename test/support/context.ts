@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { parseConfig, processEnv, type Config } from '../../lib/config.ts';
+import { createDb, type Db } from '../../lib/db.ts';
+import { createLogger, type Logger } from '../../lib/logger.ts';
+import { createHttpMetrics } from '../../lib/metrics.ts';
+import { createMongo, type Mongo } from '../../lib/mongo.ts';
+import { connectNats, ensureJetStream, jetStreamResources, type Nats } from '../../lib/nats.ts';
+import { createStorage, type Storage } from '../../lib/s3.ts';
+import { connectTemporal, type Temporal } from '../../lib/temporal.ts';
+import type { ApiDeps } from '../../api/context.ts';
+import { dropDatabase, ensureDatabase } from '../../scripts/stack/provision.ts';
+import { testResources } from './test-environment.ts';
+
+export interface TestContext {
+  id: string;
+  config: Config;
+  logger: Logger;
+  db: Db;
+  mongo: Mongo;
+  storage: Storage;
+  nats: Nats;
+  temporal: Temporal;
+  apiDeps(): ApiDeps;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Everything one test file needs, isolated from every other file and from `npm start`:
+ * a database cloned from the migrated template, its own Mongo database, S3 key prefix,
+ * NATS subject prefix (with its own JetStream resources) and Temporal task queues.
+ */
+export async function createTestContext(): Promise<TestContext> {
+  const id = randomBytes(4).toString('hex');
+  const shared = parseConfig(processEnv());
+  const dbUrl = new URL(shared.postgres.url);
+  dbUrl.pathname = `/${testResources.databasePrefix}${id}`;
+  const config: Config = {
+    ...shared,
+    postgres: { ...shared.postgres, url: dbUrl.toString(), poolMax: 5 },
+    mongo: { ...shared.mongo, database: `${testResources.mongoDatabasePrefix}${id}` },
+    s3: { ...shared.s3, keyPrefix: `t-${id}/` },
+    nats: { ...shared.nats, subjectPrefix: `t${id}.` },
+    temporal: { ...shared.temporal, taskQueue: `t-${id}-streamhub`, mediaTaskQueue: `t-${id}-media` },
+  };
+
+  await ensureDatabase(config.postgres.url, { template: testResources.templateDatabase });
+  const logger = createLogger('test', config.logLevel);
+  const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: `test-${id}` });
+  const mongo = createMongo({ url: config.mongo.url, database: config.mongo.database, appName: `test-${id}` });
+  const storage = createStorage(config.s3);
+  const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: `test-${id}` });
+  await ensureJetStream(nats, config.nats.subjectPrefix);
+  const temporal = await connectTemporal(config.temporal);
+
+  return {
+    id,
+    config,
+    logger,
+    db,
+    mongo,
+    storage,
+    nats,
+    temporal,
+    apiDeps: () => ({ config, logger, metrics: createHttpMetrics('api'), db, mongo, storage, nats, temporal }),
+    async cleanup() {
+      const { chatStream, viewersBucket } = jetStreamResources(config.nats.subjectPrefix);
+      const jsm = await nats.connection.jetstreamManager();
+      await jsm.streams.delete(chatStream.name).catch(() => {});
+      await jsm.streams.delete(`KV_${viewersBucket.name}`).catch(() => {});
+      await nats.connection.close();
+      await deleteObjectsUnder(storage, storage.keyPrefix);
+      storage.client.destroy();
+      await mongo.db.dropDatabase().catch(() => {});
+      await mongo.client.close();
+      await temporal.connection.close();
+      await db.destroy();
+      await dropDatabase(config.postgres.url);
+    },
+  };
+}
+
+async function deleteObjectsUnder(storage: Storage, prefix: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await storage.client.send(
+      new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+    if (keys.length) await storage.client.send(new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: keys } }));
+    token = page.NextContinuationToken;
+  } while (token);
+}

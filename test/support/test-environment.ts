@@ -1,0 +1,23 @@
+// Names of everything the tests own, so they never touch what `npm start` keeps.
+export const testResources = {
+  templateDatabase: 'streamhub_test_template',
+  databasePrefix: 'streamhub_t_',
+  namespace: 'streamhub-test',
+  bucket: 'streamhub-test',
+  mongoDatabasePrefix: 'streamhub_t_',
+} as const;
+
+/** Environment shared by every test process (set by the global setup before forks start). */
+export function testEnvOverrides(baseDatabaseUrl: string): Record<string, string> {
+  const url = new URL(baseDatabaseUrl);
+  url.pathname = `/${testResources.templateDatabase}`;
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: url.toString(),
+    TEMPORAL_NAMESPACE: testResources.namespace,
+    S3_BUCKET: testResources.bucket,
+    MONGO_DATABASE: `${testResources.mongoDatabasePrefix}shared`,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}

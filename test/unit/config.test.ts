@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../lib/config.ts';
+
+const run = promisify(execFile);
+const required = { S3_ACCESS_KEY_ID: 'streamhub', S3_SECRET_ACCESS_KEY: 'x'.repeat(20), INTERNAL_SECRET: 'y'.repeat(20) };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('fills local-stack defaults when only the secrets are given', () => {
+    const config = parseConfig(required);
+    expect(config.api.port).toBe(3000);
+    expect(config.realtime.port).toBe(3001);
+    expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', taskQueue: 'streamhub', mediaTaskQueue: 'media' });
+    expect(config.postgres.url).toBe('postgres://postgres@127.0.0.1:5432/streamhub');
+    expect(config.s3.forcePathStyle).toBe(true);
+  });
+
+  it('coerces and applies overrides', () => {
+    const config = parseConfig({ ...required, API_PORT: '4000', S3_FORCE_PATH_STYLE: 'false', NATS_SUBJECT_PREFIX: 'dev.' });
+    expect(config.api.port).toBe(4000);
+    expect(config.s3.forcePathStyle).toBe(false);
+    expect(config.nats.subjectPrefix).toBe('dev.');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(parseConfig({ ...required, API_PORT: '' }).api.port).toBe(3000);
+  });
+
+  it('reports every bad variable at once, by name', () => {
+    const problems = problemsOf({
+      API_PORT: 'abc',
+      DATABASE_URL: 'mysql://x',
+      TEMPORAL_ADDRESS: 'no-port',
+      S3_BUCKET: 'Bad_Bucket',
+      INTERNAL_SECRET: 'short',
+    });
+    const named = problems.map((p) => p.split(':')[0]);
+    expect(named).toEqual(
+      expect.arrayContaining(['API_PORT', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'S3_BUCKET', 'INTERNAL_SECRET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']),
+    );
+  });
+
+  it('stops a process at boot with a one-screen message naming the variable', async () => {
+    const script = "import('./lib/config.ts').then((m) => m.loadConfig())";
+    const result = await run(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH, ...required, API_PORT: '99999' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+    );
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('API_PORT');
+    expect(result.stderr.split('\n').length).toBeLessThan(25);
+    expect(result.stderr).not.toMatch(/at .*\(.*:\d+:\d+\)/); // no stack trace
+  });
+});
