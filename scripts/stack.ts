@@ -7,16 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Connection } from '@temporalio/client';
 import { sleep } from '../lib/async.ts';
-import { ConfigError, type Config } from '../lib/config.ts';
-import { createDb } from '../lib/db.ts';
-import { migrateToLatest } from '../lib/migrate.ts';
-import { connectNats, ensureJetStream } from '../lib/nats.ts';
-import { createStorage, ensureBucket } from '../lib/s3.ts';
+import { ConfigError } from '../lib/config.ts';
 import { stackEnvironment, type StackEnvironment } from './stack/environment.ts';
 import { lockFile, logsDir, repoRoot, runDir, stackDir } from './stack/paths.ts';
-import { ensureDatabase, ensureNamespace, ensureSearchAttributes } from './stack/provision.ts';
+import { provisionPlatform } from './stack/provision.ts';
 import { secretsFile } from './stack/secrets.ts';
 import { ensureServices, serviceSpecs, ServiceError, stopServices, type StartedService } from './stack/services.ts';
 
@@ -60,36 +55,6 @@ async function stopOrphans(): Promise<void> {
       if (isAlive(pid)) process.kill(-pid, 'SIGKILL');
     }
     rmSync(path.join(runDir, file), { force: true });
-  }
-}
-
-async function provision(config: Config): Promise<void> {
-  await ensureDatabase(config.postgres.url);
-  const db = createDb({ url: config.postgres.url, poolMax: 1, applicationName: 'streamhub-stack' });
-  try {
-    const applied = await migrateToLatest(db);
-    for (const m of applied) say(`  migration ${m.migrationName}: ${m.status}`);
-  } finally {
-    await db.destroy();
-  }
-
-  const connection = await Connection.connect({ address: config.temporal.address });
-  try {
-    await ensureNamespace(connection, config.temporal.namespace);
-    await ensureSearchAttributes(connection, config.temporal.namespace);
-  } finally {
-    await connection.close();
-  }
-
-  const storage = createStorage(config.s3);
-  await ensureBucket(storage);
-  storage.client.destroy();
-
-  const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: 'streamhub-stack' });
-  try {
-    await ensureJetStream(nats, config.nats.subjectPrefix);
-  } finally {
-    await nats.connection.close();
   }
 }
 
@@ -242,7 +207,7 @@ async function main() {
       say,
     );
     say(bold('Provisioning'));
-    await provision(stack.config);
+    await provisionPlatform(stack.config, say);
 
     if (mode === 'start') {
       say(bold('Starting StreamHub'));

@@ -1,12 +1,17 @@
-import type { Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import pg from 'pg';
 import { sleep } from '../../lib/async.ts';
+import type { Config } from '../../lib/config.ts';
+import { createDb } from '../../lib/db.ts';
+import { migrateToLatest } from '../../lib/migrate.ts';
+import { connectNats, ensureJetStream } from '../../lib/nats.ts';
+import { createStorage, ensureBucket } from '../../lib/s3.ts';
 import { searchAttributes } from '../../lib/temporal.ts';
 
-// Idempotent creation of what the platform expects to find: databases, Temporal namespaces
-// and search attributes. Buckets, JetStream streams and migrations have their own helpers in lib/.
+// Idempotent creation of what the platform expects to find. Run by the local stack on every
+// start, by the test setup, and in production by `npm run provision` before the services start.
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 
@@ -107,4 +112,38 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   } catch (err) {
     if (!isGrpcCode(err, ALREADY_EXISTS)) throw err;
   }
+}
+
+/** Database and migrations, Temporal namespace and search attributes, bucket, JetStream. */
+export async function provisionPlatform(config: Config, report: (line: string) => void): Promise<void> {
+  await ensureDatabase(config.postgres.url);
+  const db = createDb({ url: config.postgres.url, poolMax: 1, applicationName: 'streamhub-provision' });
+  try {
+    for (const m of await migrateToLatest(db)) report(`  migration ${m.migrationName}: ${m.status}`);
+  } finally {
+    await db.destroy();
+  }
+
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    await ensureNamespace(connection, config.temporal.namespace);
+    await ensureSearchAttributes(connection, config.temporal.namespace);
+  } finally {
+    await connection.close();
+  }
+
+  const storage = createStorage(config.s3);
+  try {
+    await ensureBucket(storage);
+  } finally {
+    storage.client.destroy();
+  }
+
+  const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: 'streamhub-provision' });
+  try {
+    await ensureJetStream(nats, config.nats.subjectPrefix);
+  } finally {
+    await nats.connection.close();
+  }
+  report('  database, Temporal namespace and search attributes, bucket and JetStream are ready');
 }

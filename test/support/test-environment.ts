@@ -18,6 +18,7 @@ export function testEnvOverrides(baseDatabaseUrl: string): Record<string, string
     TEMPORAL_NAMESPACE: testResources.namespace,
     S3_BUCKET: testResources.bucket,
     MONGO_DATABASE: `${testResources.mongoDatabasePrefix}shared`,
+    NATS_SUBJECT_PREFIX: 'test.',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }

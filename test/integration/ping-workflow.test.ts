@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app.ts';
+import { installRuntime } from '../../workers/runtime.ts';
+import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../workers/workers.ts';
+import { createTestContext, type TestContext } from '../support/context.ts';
+import { call } from '../support/http.ts';
+
+const historiesDir = path.join(import.meta.dirname, '../fixtures/histories');
+
+let ctx: TestContext;
+let connection: NativeConnection;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  installRuntime(ctx.logger, { metricsHost: '127.0.0.1', metricsPort: 0 });
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  connection = await NativeConnection.connect({ address: ctx.config.temporal.address });
+});
+afterAll(async () => {
+  await connection?.close();
+  await ctx?.cleanup();
+});
+
+async function withWorkers<T>(fn: () => Promise<T>): Promise<T> {
+  const namespace = ctx.config.temporal.namespace;
+  const platform = await createPlatformWorker(
+    { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },
+    { db: ctx.db },
+    { workflowBundle: bundle },
+  );
+  const media = await createMediaWorker({ connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue }, { concurrency: 1 });
+  return platform.runUntil(media.runUntil(fn));
+}
+
+describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', () => {
+  it('runs end to end and stores exactly one row per ping id', async () => {
+    const app = createApp(ctx.apiDeps());
+    const pingId = crypto.randomUUID();
+    const headers = { 'x-internal-secret': ctx.config.internalSecret };
+
+    const [first, second] = await withWorkers(async () => [
+      await call(app, 'POST', '/internal/ping', { body: { pingId }, headers }),
+      await call(app, 'POST', '/internal/ping', { body: { pingId }, headers }),
+    ]);
+
+    expect(first.status).toBe(200);
+    expect(first.json.data).toMatchObject({ pingId, workflowId: `ping/${pingId}` });
+    expect(first.json.data.ffmpeg).toMatch(/^ffmpeg version /);
+    // Same id, same workflow: the second call returns the stored result, not a new row.
+    expect(second.json.data).toEqual(first.json.data);
+
+    const rows = await ctx.db.selectFrom('system_pings').selectAll().where('id', '=', pingId).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.workflow_id).toBe(`ping/${pingId}`);
+    expect(rows[0]!.created_at.toISOString()).toBe(first.json.data.storedAt);
+  });
+
+  it('replays its own fresh history and every recorded history deterministically', async () => {
+    const pingId = crypto.randomUUID();
+    const workflowId = `ping/${pingId}`;
+    await withWorkers(() =>
+      ctx.temporal.client.workflow.execute('pingWorkflow', {
+        workflowId,
+        taskQueue: ctx.config.temporal.taskQueue,
+        args: [{ pingId, mediaTaskQueue: ctx.config.temporal.mediaTaskQueue }],
+      }),
+    );
+    const fresh = await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: bundle }, fresh, workflowId);
+
+    const recorded = readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+    expect(recorded.length).toBeGreaterThan(0);
+    for (const file of recorded) {
+      const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8'));
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history, file);
+    }
+  });
+});
