@@ -50,10 +50,17 @@ const envSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
 
-  INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes'),
+  // nginx-rtmp passes it in hook URLs, so it must need no escaping.
+  INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes').regex(
+    /^[A-Za-z0-9._~-]+$/,
+    'may contain only letters, digits and . _ ~ -',
+  ),
 });
 
 export type Env = z.input<typeof envSchema>;
+
+/** Every variable StreamHub reads, for docs and for checking deployment files. */
+export const configVariables = Object.keys(envSchema.shape) as (keyof Env)[];
 
 export interface Config {
   env: 'development' | 'test' | 'production';

@@ -5,6 +5,7 @@ export interface NginxOptions {
   prefix: string; // working directory for pid, temp files and logs
   hlsDir: string;
   recordingsDir: string;
+  listenHost: string;
   rtmpPort: number;
   httpPort: number;
   apiUrl: string; // where the on_publish hooks go, e.g. http://127.0.0.1:3000
@@ -27,7 +28,7 @@ events { worker_connections 1024; }
 
 rtmp {
   server {
-    listen 127.0.0.1:${o.rtmpPort};
+    listen ${o.listenHost}:${o.rtmpPort};
     chunk_size 4096;
     notify_method post;
 
@@ -65,7 +66,7 @@ http {
   }
 
   server {
-    listen 127.0.0.1:${o.httpPort};
+    listen ${o.listenHost}:${o.httpPort};
 
     location = /healthz { default_type text/plain; return 200 "streamhub-nginx\\n"; }
 

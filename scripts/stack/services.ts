@@ -224,6 +224,7 @@ export function serviceSpecs(config: Config, ports: StackPorts, secrets: { inter
               prefix,
               hlsDir: path.join(prefix, 'hls'),
               recordingsDir: path.join(prefix, 'recordings'),
+              listenHost: '127.0.0.1',
               rtmpPort: ports.rtmp,
               httpPort: ports.hlsHttp,
               apiUrl: `http://${config.api.host}:${config.api.port}`,

@@ -14,20 +14,21 @@ const options: NginxOptions = {
   prefix,
   hlsDir: path.join(prefix, 'hls'),
   recordingsDir: path.join(prefix, 'recordings'),
+  listenHost: '127.0.0.1',
   rtmpPort: 19350,
   httpPort: 18080,
   apiUrl: 'http://127.0.0.1:3000',
-  internalSecret: 'a/b+c=d',
+  internalSecret: 'abc.DEF_123~-x',
   runAsUser: process.getuid?.() === 0 ? 'root' : undefined,
 };
 
 describe('nginx-rtmp configuration', () => {
   const conf = renderNginxConfig(options);
 
-  it('sends every RTMP hook to the API with the secret URL-encoded', () => {
+  it('sends every RTMP hook to the API with the secret', () => {
     for (const hook of ['on_publish', 'on_publish_done', 'on_record_done']) {
       const name = hook.replace('on_', '').replace('_', '-');
-      expect(conf).toContain(`${hook} http://127.0.0.1:3000/internal/rtmp/${name}?secret=a%2Fb%2Bc%3Dd;`);
+      expect(conf).toContain(`${hook} http://127.0.0.1:3000/internal/rtmp/${name}?secret=abc.DEF_123~-x;`);
     }
   });
 
