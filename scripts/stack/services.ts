@@ -251,8 +251,7 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, still
 }
 
 function startProcess(spec: ServiceSpec, launch: Launch): StartedService {
-  mkdirSync(logsDir, { recursive: true });
-  mkdirSync(runDir, { recursive: true });
+  for (const dir of [logsDir, runDir, dataDir]) mkdirSync(dir, { recursive: true });
   launch.prepare?.();
   const logFile = path.join(logsDir, `${spec.id}.log`);
   const log = openSync(logFile, 'a');

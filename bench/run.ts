@@ -1,0 +1,15 @@
+import { benchPing } from './ping.ts';
+
+// `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
+// measured in the same run; none of them asserts a timing.
+const benches: Record<string, (args: string[]) => Promise<void>> = {
+  ping: benchPing,
+};
+
+const [name = 'ping', ...args] = process.argv.slice(2);
+const bench = benches[name];
+if (!bench) {
+  process.stderr.write(`Unknown bench "${name}"; choose one of: ${Object.keys(benches).join(', ')}\n`);
+  process.exit(64);
+}
+await bench(args);
