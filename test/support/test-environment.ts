@@ -13,7 +13,7 @@ export function testEnvOverrides(baseDatabaseUrl: string): Record<string, string
   url.pathname = `/${testResources.templateDatabase}`;
   return {
     NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     DATABASE_URL: url.toString(),
     TEMPORAL_NAMESPACE: testResources.namespace,
     S3_BUCKET: testResources.bucket,
