@@ -1,29 +1,40 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
-import { AppError } from '../lib/errors.ts';
 import { pingDb } from '../lib/db.ts';
+import { AppError } from '../lib/errors.ts';
 import { pingMongo } from '../lib/mongo.ts';
 import { pingNats } from '../lib/nats.ts';
+import { createPasswordHasher } from '../lib/passwords.ts';
 import { pingStorage } from '../lib/s3.ts';
 import { pingTemporal } from '../lib/temporal.ts';
+import { createTokenSigner } from '../lib/tokens.ts';
+import { authRoutes } from './auth/routes.ts';
+import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
+import { internalRoutes } from './internal/routes.ts';
+import { authenticate } from './middleware/auth.ts';
+import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
-import { internalRoutes } from './routes/internal.ts';
-import { systemRoutes } from './routes/system.ts';
+import { systemRoutes } from './system/routes.ts';
+import { userRoutes } from './users/routes.ts';
 
 /** Composes the whole HTTP API. The only place that knows every route module. */
 export function createApp(deps: ApiDeps) {
+  const { config, db } = deps;
   const app = createRouter();
+  const passwords = createPasswordHasher({ memoryKib: config.auth.passwordHashMemoryKib });
+  const tokens = createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
 
   app.use('*', requestContext(deps.logger, deps.metrics));
   app.use(
     '*',
     bodyLimit({
-      maxSize: deps.config.api.maxBodyBytes,
+      maxSize: config.api.maxBodyBytes,
       onError: () => {
-        throw new AppError('payload_too_large', `Request body exceeds ${deps.config.api.maxBodyBytes} bytes`);
+        throw new AppError('payload_too_large', `Request body exceeds ${config.api.maxBodyBytes} bytes`);
       },
     }),
   );
@@ -31,23 +42,36 @@ export function createApp(deps: ApiDeps) {
   app.notFound(handleNotFound);
 
   const checks = [
-    { name: 'postgres', check: () => pingDb(deps.db) },
+    { name: 'postgres', check: () => pingDb(db) },
     { name: 'mongo', check: () => pingMongo(deps.mongo) },
     { name: 's3', check: () => pingStorage(deps.storage) },
     { name: 'nats', check: () => pingNats(deps.nats) },
-    { name: 'temporal', check: () => pingTemporal(deps.temporal, deps.config.temporal.namespace) },
+    { name: 'temporal', check: () => pingTemporal(deps.temporal, config.temporal.namespace) },
   ];
-  app.route('/', systemRoutes({ checks, timeoutMs: deps.config.api.healthTimeoutMs, metrics: deps.metrics }));
-  app.route('/internal', internalRoutes({ temporal: deps.temporal, internalSecret: deps.config.internalSecret }));
+  app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics }));
+  app.route('/internal', internalRoutes({ temporal: deps.temporal, internalSecret: config.internalSecret }));
 
+  app.use('/api/v1/*', clientIp(config.rateLimits.trustProxy));
+  app.use(
+    '/api/v1/*',
+    rateLimit(db, { name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }),
+  );
+  app.use('/api/v1/*', authenticate(db, tokens));
+  const auth = { db, passwords, tokens, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
+  app.route('/api/v1/auth', authRoutes(auth));
+  app.route('/api/v1/users', userRoutes({ db }));
+  app.route('/api/v1/categories', categoryRoutes({ db }));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'StreamHub API',
       version: '1',
-      description: 'Live streaming and video on demand. Every response uses the `{success, data | error}` envelope.',
+      description:
+        'Live streaming and video on demand. Every response uses the `{success, data | error}` envelope; lists are keyset-paginated with `cursor` and `limit` (≤ 100).',
     },
-    servers: [{ url: deps.config.publicUrls.api }],
+    servers: [{ url: config.publicUrls.api }],
   });
   app.get('/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'StreamHub API' }));
 

@@ -5,6 +5,7 @@ import type { HttpMetrics } from '../lib/metrics.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { Storage } from '../lib/s3.ts';
+import type { UserRole } from '../lib/schema.ts';
 import type { Temporal } from '../lib/temporal.ts';
 
 /** Everything the API talks to, built once by the entrypoint (or a test) and passed in. */
@@ -19,10 +20,21 @@ export interface ApiDeps {
   temporal: Temporal;
 }
 
+export interface AuthContext {
+  userId: string;
+  role: UserRole;
+  sessionId: string;
+  jti: string;
+  expiresAt: Date;
+}
+
 /** Per-request values set by middleware and read by handlers. */
 export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
+    clientIp: string;
+    /** Set by `authenticate` when a valid bearer token came with the request. */
+    auth: AuthContext | undefined;
   };
 }

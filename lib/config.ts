@@ -51,6 +51,15 @@ const envSchema = z.object({
   MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
 
   // nginx-rtmp passes it in hook URLs, so it must need no escaping.
+  JWT_SECRET: z.string({ error: 'required: the JWT signing secret' }).min(32, 'must be at least 32 characters'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  PASSWORD_HASH_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),
+  TRUST_PROXY: bool.default(false),
+  RATE_LIMIT_GENERAL_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(5),
+  RATE_LIMIT_REGISTER_PER_HOUR: z.coerce.number().int().min(1).default(3),
+
   INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes').regex(
     /^[A-Za-z0-9._~-]+$/,
     'may contain only letters, digits and . _ ~ -',
@@ -88,6 +97,13 @@ export interface Config {
     workerMetricsPort: number;
     mediaConcurrency: number;
   };
+  auth: {
+    jwtSecret: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlDays: number;
+    passwordHashMemoryKib: number;
+  };
+  rateLimits: { trustProxy: boolean; generalPerMinute: number; loginPerMinute: number; registerPerHour: number };
   internalSecret: string;
 }
 
@@ -133,6 +149,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       mediaTaskQueue: e.TEMPORAL_MEDIA_TASK_QUEUE,
       workerMetricsPort: e.WORKER_METRICS_PORT,
       mediaConcurrency: e.MEDIA_CONCURRENCY,
+    },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+      passwordHashMemoryKib: e.PASSWORD_HASH_MEMORY_KIB,
+    },
+    rateLimits: {
+      trustProxy: e.TRUST_PROXY,
+      generalPerMinute: e.RATE_LIMIT_GENERAL_PER_MINUTE,
+      loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
+      registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
     },
     internalSecret: e.INTERNAL_SECRET,
   };

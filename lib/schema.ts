@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 // Table types for Kysely. Migrations are frozen in time and do not import this file;
 // this file follows the newest migration.
@@ -9,8 +9,90 @@ export interface SystemPingsTable {
   created_at: Generated<Date>;
 }
 
-export type SystemPing = Selectable<SystemPingsTable>;
+export const userRoles = ['viewer', 'creator', 'moderator', 'admin', 'finance'] as const;
+export type UserRole = (typeof userRoles)[number];
+export const userStatuses = ['active', 'suspended', 'banned'] as const;
+export type UserStatus = (typeof userStatuses)[number];
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  username: string;
+  password_hash: string;
+  display_name: string;
+  bio: Generated<string>;
+  avatar_url: string | null;
+  role: Generated<UserRole>;
+  status: Generated<UserStatus>;
+  suspended_until: Date | null;
+  follower_count: Generated<number>;
+  following_count: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  deleted_at: Date | null;
+}
+
+export interface AuthSessionsTable {
+  id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+  last_used_at: Generated<Date>;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  created_at: Generated<Date>;
+  rotated_at: Date | null;
+}
+
+export interface RevokedAccessTokensTable {
+  jti: string;
+  expires_at: Date;
+}
+
+export interface FollowsTable {
+  follower_id: string;
+  followee_id: string;
+  notify: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface CategoriesTable {
+  id: Generated<string>;
+  name: string;
+  slug: string;
+  description: Generated<string>;
+  image_url: string | null;
+  tags: Generated<string[]>;
+  is_active: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: Date;
+  hits: number;
+}
 
 export interface Database {
   system_pings: SystemPingsTable;
+  users: UsersTable;
+  auth_sessions: AuthSessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  revoked_access_tokens: RevokedAccessTokensTable;
+  follows: FollowsTable;
+  categories: CategoriesTable;
+  rate_limits: RateLimitsTable;
 }
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type Category = Selectable<CategoriesTable>;

@@ -9,21 +9,28 @@ export interface StackSecrets {
   S3_ACCESS_KEY_ID: string;
   S3_SECRET_ACCESS_KEY: string;
   INTERNAL_SECRET: string;
+  JWT_SECRET: string;
 }
+
+const generate = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /**
  * The local stack's secrets, generated once per checkout and kept in .stack/ (never in
  * git) so MinIO's data stays readable across restarts. Production passes its own via env.
  */
 export function loadOrCreateSecrets(): StackSecrets {
-  if (existsSync(secretsFile)) return JSON.parse(readFileSync(secretsFile, 'utf8')) as StackSecrets;
+  const existing: Partial<StackSecrets> = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
+  // Secrets added by newer versions are generated and stored next to the existing ones.
   const secrets: StackSecrets = {
-    S3_ACCESS_KEY_ID: 'streamhub',
-    S3_SECRET_ACCESS_KEY: randomBytes(24).toString('base64url'),
-    INTERNAL_SECRET: randomBytes(24).toString('base64url'),
+    S3_ACCESS_KEY_ID: existing.S3_ACCESS_KEY_ID ?? 'streamhub',
+    S3_SECRET_ACCESS_KEY: existing.S3_SECRET_ACCESS_KEY ?? generate(24),
+    INTERNAL_SECRET: existing.INTERNAL_SECRET ?? generate(24),
+    JWT_SECRET: existing.JWT_SECRET ?? generate(48),
   };
-  mkdirSync(stackDir, { recursive: true });
-  writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (Object.keys(existing).length !== Object.keys(secrets).length) {
+    mkdirSync(stackDir, { recursive: true });
+    writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 

@@ -19,6 +19,10 @@ export function testEnvOverrides(baseDatabaseUrl: string): Record<string, string
     S3_BUCKET: testResources.bucket,
     MONGO_DATABASE: `${testResources.mongoDatabasePrefix}shared`,
     NATS_SUBJECT_PREFIX: 'test.',
+    // Test files register many users from one address; the rate-limit tests set their own limits.
+    RATE_LIMIT_GENERAL_PER_MINUTE: '100000',
+    RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
+    RATE_LIMIT_REGISTER_PER_HOUR: '100000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }

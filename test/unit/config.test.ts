@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config.ts';
 
 const run = promisify(execFile);
-const required = { S3_ACCESS_KEY_ID: 'streamhub', S3_SECRET_ACCESS_KEY: 'x'.repeat(20), INTERNAL_SECRET: 'y'.repeat(20) };
+const required = {
+  S3_ACCESS_KEY_ID: 'streamhub',
+  S3_SECRET_ACCESS_KEY: 'x'.repeat(20),
+  INTERNAL_SECRET: 'y'.repeat(20),
+  JWT_SECRET: 'z'.repeat(40),
+};
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -47,7 +52,7 @@ describe('config', () => {
     });
     const named = problems.map((p) => p.split(':')[0]);
     expect(named).toEqual(
-      expect.arrayContaining(['API_PORT', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'S3_BUCKET', 'INTERNAL_SECRET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']),
+      expect.arrayContaining(['API_PORT', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'S3_BUCKET', 'INTERNAL_SECRET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'JWT_SECRET']),
     );
   });
 

@@ -17,6 +17,7 @@ const deployEnv: Record<string, string> = {
   POSTGRES_PASSWORD: 'pg-secret',
   STREAMHUB_S3_SECRET: 'minio-secret-0123456789',
   STREAMHUB_INTERNAL_SECRET: 'internal-secret-0123456789',
+  STREAMHUB_JWT_SECRET: 'jwt-secret-0123456789-0123456789-0123456789',
 };
 function interpolate(value: string): string {
   return value.replace(/\$\{([A-Z_]+)(?::([?-])([^}]*))?\}/g, (_, name: string, op: string, rest: string) => {

@@ -1,0 +1,126 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Config } from '../../lib/config.ts';
+import type { Db } from '../../lib/db.ts';
+import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
+import { envelope, errorResponses, ok } from '../responses.ts';
+import { createRouter } from '../router.ts';
+import { ownProfileSchema, toOwnProfile } from '../users/profile.ts';
+import { login, logout, refresh, register, type AuthDeps } from './service.ts';
+
+export const emailSchema = z.string().trim().toLowerCase().max(254).email();
+export const usernameSchema = z
+  .string()
+  .min(3)
+  .max(30)
+  .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and underscores only');
+export const passwordSchema = z.string().min(8, 'at least 8 characters').max(128);
+
+const tokensSchema = z.object({
+  accessToken: z.string(),
+  accessTokenExpiresAt: z.string(),
+  refreshToken: z.string(),
+});
+const sessionSchema = tokensSchema.extend({ user: ownProfileSchema }).openapi('Session');
+
+const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
+
+export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLimits'] }) {
+  const router = createRouter();
+  const meta = (c: { get(k: 'clientIp'): string; req: { header(n: string): string | undefined } }) => ({
+    ip: c.get('clientIp'),
+    userAgent: c.req.header('user-agent'),
+  });
+
+  const registerLimit = rateLimit(deps.db, {
+    name: 'register',
+    limit: deps.rateLimits.registerPerHour,
+    windowSeconds: 3600,
+    subjects: (c) => [c.get('clientIp')],
+  });
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/register',
+      tags: ['auth'],
+      summary: 'Create an account',
+      middleware: [registerLimit] as const,
+      request: { body: json(z.object({ email: emailSchema, username: usernameSchema, password: passwordSchema })) },
+      responses: {
+        201: { description: 'Account created and signed in', content: { 'application/json': { schema: envelope(sessionSchema) } } },
+        ...errorResponses({ 400: 'Invalid fields', 409: 'Email or username taken', 429: 'Too many registrations from this address' }),
+      },
+    }),
+    async (c) => {
+      const { user, tokens } = await register(deps, c.req.valid('json'), meta(c));
+      c.get('log').info({ userId: user.id }, 'user registered');
+      return c.json(ok({ user: toOwnProfile(user), ...tokens }), 201);
+    },
+  );
+
+  const loginLimit = rateLimit(deps.db, {
+    name: 'login',
+    limit: deps.rateLimits.loginPerMinute,
+    windowSeconds: 60,
+    // Per address and per account name, so neither one address nor a botnet can hammer one account.
+    subjects: async (c) => {
+      const body = (await c.req.json().catch(() => ({}))) as { login?: unknown };
+      const name = typeof body.login === 'string' ? body.login.trim().toLowerCase().slice(0, 254) : '';
+      return [`ip:${c.get('clientIp')}`, ...(name ? [`name:${name}`] : [])];
+    },
+  });
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/login',
+      tags: ['auth'],
+      summary: 'Sign in with email or username',
+      middleware: [loginLimit] as const,
+      request: { body: json(z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(128) })) },
+      responses: {
+        200: { description: 'Signed in', content: { 'application/json': { schema: envelope(sessionSchema) } } },
+        ...errorResponses({ 400: 'Invalid fields', 401: 'Wrong login or password', 403: 'Account suspended or banned', 429: 'Too many attempts' }),
+      },
+    }),
+    async (c) => {
+      const { user, tokens } = await login(deps, c.req.valid('json'), meta(c));
+      return c.json(ok({ user: toOwnProfile(user), ...tokens }), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/refresh',
+      tags: ['auth'],
+      summary: 'Trade a refresh token for new tokens (the old refresh token stops working)',
+      request: { body: json(z.object({ refreshToken: z.string().min(1).max(256) })) },
+      responses: {
+        200: { description: 'New tokens', content: { 'application/json': { schema: envelope(tokensSchema) } } },
+        ...errorResponses({ 401: 'Unknown, expired, revoked or reused refresh token', 403: 'Account suspended or banned' }),
+      },
+    }),
+    async (c) => c.json(ok(await refresh(deps, c.req.valid('json').refreshToken)), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/logout',
+      tags: ['auth'],
+      summary: 'End this session: the access token and its refresh tokens stop working',
+      security: [{ bearerAuth: [] }],
+      middleware: [requireAuth] as const,
+      responses: {
+        200: { description: 'Signed out', content: { 'application/json': { schema: envelope(z.object({ loggedOut: z.literal(true) })) } } },
+        ...errorResponses({ 401: 'Not signed in' }),
+      },
+    }),
+    async (c) => {
+      await logout(deps, currentUser(c));
+      return c.json(ok({ loggedOut: true as const }), 200);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { PasswordHasher } from '../../lib/passwords.ts';
+import type { User } from '../../lib/schema.ts';
+import { hashRefreshToken, newRefreshToken, type TokenSigner } from '../../lib/tokens.ts';
+import { accountBlock } from '../users/status.ts';
+
+export interface AuthDeps {
+  db: Db;
+  passwords: PasswordHasher;
+  tokens: TokenSigner;
+  refreshTtlDays: number;
+}
+
+export interface ClientMeta {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  refreshToken: string;
+}
+
+const isUniqueViolation = (err: unknown, constraint: string) =>
+  (err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === constraint;
+
+/** A new session (refresh-token family) with its first refresh token and an access token. */
+async function openSession(deps: AuthDeps, user: Pick<User, 'id' | 'role'>, meta: ClientMeta): Promise<IssuedTokens> {
+  const sessionId = randomUUID();
+  const refresh = newRefreshToken();
+  await deps.db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('auth_sessions')
+      .values({
+        id: sessionId,
+        user_id: user.id,
+        expires_at: sql<Date>`now() + make_interval(days => ${deps.refreshTtlDays})`,
+        user_agent: meta.userAgent?.slice(0, 512) ?? null,
+        ip: meta.ip,
+      })
+      .execute();
+    await tx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: sessionId }).execute();
+  });
+  const access = await deps.tokens.signAccess({ userId: user.id, role: user.role, sessionId });
+  return { accessToken: access.token, accessTokenExpiresAt: access.claims.expiresAt.toISOString(), refreshToken: refresh.token };
+}
+
+export async function register(
+  deps: AuthDeps,
+  input: { email: string; username: string; password: string },
+  meta: ClientMeta,
+): Promise<{ user: User; tokens: IssuedTokens }> {
+  const passwordHash = await deps.passwords.hash(input.password);
+  let user: User;
+  try {
+    user = await deps.db
+      .insertInto('users')
+      .values({ email: input.email, username: input.username, password_hash: passwordHash, display_name: input.username })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (err) {
+    if (isUniqueViolation(err, 'users_email_key')) {
+      throw new AppError('conflict', 'An account with this email already exists', [{ field: 'email', message: 'already registered' }]);
+    }
+    if (isUniqueViolation(err, 'users_username_key')) {
+      throw new AppError('conflict', 'This username is taken', [{ field: 'username', message: 'already taken' }]);
+    }
+    throw err;
+  }
+  return { user, tokens: await openSession(deps, user, meta) };
+}
+
+export async function login(deps: AuthDeps, input: { login: string; password: string }, meta: ClientMeta) {
+  const user = await deps.db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) =>
+      eb.or([eb(sql`lower(email)`, '=', input.login.toLowerCase()), eb(sql`lower(username)`, '=', input.login.toLowerCase())]),
+    )
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  const valid = user ? await deps.passwords.verify(user.password_hash, input.password) : await deps.passwords.verifyAgainstNothing(input.password);
+  if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong login or password');
+  const block = accountBlock(user);
+  if (block) throw block;
+  return { user, tokens: await openSession(deps, user, meta) };
+}
+
+/**
+ * Rotates a refresh token. Presenting one that was already rotated means it leaked (or a
+ * client raced itself): the whole session family is revoked, as OAuth 2.0 Security BCP advises.
+ */
+export async function refresh(deps: AuthDeps, refreshToken: string): Promise<IssuedTokens> {
+  const hash = hashRefreshToken(refreshToken);
+  const next = newRefreshToken();
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    const row = await tx
+      .selectFrom('refresh_tokens as t')
+      .innerJoin('auth_sessions as s', 's.id', 't.session_id')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(['t.rotated_at', 's.id as session_id', 's.revoked_at', 's.expires_at', 'u.id as user_id', 'u.role', 'u.status', 'u.suspended_until', 'u.deleted_at'])
+      .where('t.token_hash', '=', hash)
+      .forUpdate('t')
+      .executeTakeFirst();
+    if (!row) return { error: new AppError('unauthorized', 'Unknown refresh token') };
+    if (row.revoked_at) return { error: new AppError('token_revoked', 'This session has ended; log in again') };
+    if (row.rotated_at) {
+      await tx
+        .updateTable('auth_sessions')
+        .set({ revoked_at: sql`now()`, revoked_reason: 'refresh_token_reused' })
+        .where('id', '=', row.session_id)
+        .execute();
+      return { error: new AppError('refresh_token_reused', 'Refresh token was already used; the session has been revoked') };
+    }
+    if (row.expires_at <= new Date()) return { error: new AppError('token_expired', 'This session has expired; log in again') };
+    if (row.deleted_at) return { error: new AppError('unauthorized', 'Account no longer exists') };
+    const block = accountBlock(row);
+    if (block) return { error: block };
+    await tx.updateTable('refresh_tokens').set({ rotated_at: sql`now()` }).where('token_hash', '=', hash).execute();
+    await tx.insertInto('refresh_tokens').values({ token_hash: next.hash, session_id: row.session_id }).execute();
+    await tx.updateTable('auth_sessions').set({ last_used_at: sql`now()` }).where('id', '=', row.session_id).execute();
+    return { session: row };
+  });
+  // The revocation above must commit, so errors are thrown only after the transaction.
+  if ('error' in outcome) throw outcome.error;
+  const access = await deps.tokens.signAccess({ userId: outcome.session.user_id, role: outcome.session.role, sessionId: outcome.session.session_id });
+  return { accessToken: access.token, accessTokenExpiresAt: access.claims.expiresAt.toISOString(), refreshToken: next.token };
+}
+
+/** Ends the session behind the access token and blacklists the token until it expires. */
+export async function logout(deps: AuthDeps, auth: { sessionId: string; jti: string; expiresAt: Date }): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('revoked_access_tokens')
+      .values({ jti: auth.jti, expires_at: auth.expiresAt })
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .execute();
+    await tx
+      .updateTable('auth_sessions')
+      .set({ revoked_at: sql`now()`, revoked_reason: 'logout' })
+      .where('id', '=', auth.sessionId)
+      .where('revoked_at', 'is', null)
+      .execute();
+  });
+}

@@ -1,0 +1,63 @@
+import { createMiddleware } from 'hono/factory';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { UserRole } from '../../lib/schema.ts';
+import type { TokenSigner } from '../../lib/tokens.ts';
+import type { AppEnv, AuthContext } from '../context.ts';
+import { accountBlock } from '../users/status.ts';
+
+/**
+ * Reads an optional bearer token. A token that is present must be valid, unrevoked and
+ * belong to an account that may still act: suspending or banning a user, or logging out,
+ * takes effect on the next request, not when the token expires. Role comes from the
+ * database so a demotion is immediate too.
+ */
+export function authenticate(db: Db, tokens: TokenSigner) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    c.set('auth', undefined);
+    const header = c.req.header('authorization');
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new AppError('unauthorized', 'Authorization header must be "Bearer <token>"');
+      const claims = await tokens.verifyAccess(match[1]!);
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => [
+          'users.role',
+          'users.status',
+          'users.suspended_until',
+          'users.deleted_at',
+          eb.exists(eb.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', claims.jti)).as('revoked'),
+        ])
+        .where('users.id', '=', claims.userId)
+        .executeTakeFirst();
+      if (!row || row.deleted_at) throw new AppError('unauthorized', 'Account no longer exists');
+      if (row.revoked) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
+      const block = accountBlock(row);
+      if (block) throw block;
+      c.set('auth', { ...claims, role: row.role } satisfies AuthContext);
+    }
+    await next();
+  });
+}
+
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.get('auth')) throw new AppError('unauthorized', 'Sign in: this route needs a bearer access token');
+  await next();
+});
+
+export function requireRole(...roles: UserRole[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const auth = c.get('auth');
+    if (!auth) throw new AppError('unauthorized', 'Sign in: this route needs a bearer access token');
+    if (!roles.includes(auth.role)) throw new AppError('forbidden', `Requires role ${roles.join(' or ')}`);
+    await next();
+  });
+}
+
+/** The signed-in user, for handlers behind requireAuth/requireRole. */
+export function currentUser(c: { get(key: 'auth'): AuthContext | undefined }): AuthContext {
+  const auth = c.get('auth');
+  if (!auth) throw new AppError('unauthorized', 'Sign in: this route needs a bearer access token');
+  return auth;
+}

@@ -1,0 +1,23 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../context.ts';
+
+/**
+ * The client's address for rate limits and session records. X-Forwarded-For is believed
+ * only when TRUST_PROXY is set (behind our own proxy); otherwise anyone could pick an IP.
+ */
+export function clientIp(trustProxy: boolean) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    let ip: string | undefined;
+    if (trustProxy) ip = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (!ip) {
+      try {
+        ip = getConnInfo(c).remote.address;
+      } catch {
+        // in-process requests (tests, app.request) have no socket
+      }
+    }
+    c.set('clientIp', ip || 'unknown');
+    await next();
+  });
+}

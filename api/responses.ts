@@ -1,0 +1,65 @@
+import { z } from '@hono/zod-openapi';
+import { AppError } from '../lib/errors.ts';
+
+// The success envelope of DESIGN.md §5 and keyset pagination, shared by every route module.
+
+export const envelope = <T extends z.ZodTypeAny>(data: T) => z.object({ success: z.literal(true), data });
+
+export const pageMetaSchema = z.object({
+  limit: z.number().int(),
+  nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+});
+
+export const pagedEnvelope = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ success: z.literal(true), data: z.array(item), meta: pageMetaSchema });
+
+export const ok = <T>(data: T) => ({ success: true as const, data });
+
+export const pageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Page size, at most 100' }),
+  cursor: z.string().max(512).optional().openapi({ description: 'Opaque cursor from the previous page' }),
+});
+
+/** Cursors are opaque to clients: base64url JSON of the last row's sort key. */
+export function encodeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new AppError('validation_failed', 'Invalid cursor', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+  }
+}
+
+/** Fetch `limit + 1` rows; this trims the extra one and turns it into the next cursor. */
+export function page<Row, Item>(rows: Row[], limit: number, toItem: (row: Row) => Item, cursorOf: (row: Row) => unknown) {
+  const hasMore = rows.length > limit;
+  const shown = hasMore ? rows.slice(0, limit) : rows;
+  const last = shown.at(-1);
+  return {
+    success: true as const,
+    data: shown.map(toItem),
+    meta: { limit, nextCursor: hasMore && last !== undefined ? encodeCursor(cursorOf(last)) : null },
+  };
+}
+
+export const errorResponses = (description: Record<number, string>) =>
+  Object.fromEntries(
+    Object.entries(description).map(([status, text]) => [
+      status,
+      {
+        description: text,
+        content: {
+          'application/json': {
+            schema: z.object({
+              success: z.literal(false),
+              error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+            }),
+          },
+        },
+      },
+    ]),
+  );

@@ -1,0 +1,55 @@
+import { z } from '@hono/zod-openapi';
+import type { User } from '../../lib/schema.ts';
+
+// What anyone may see of a user. Never email, hashes or moderation state.
+export const publicProfileSchema = z
+  .object({
+    id: z.string().uuid(),
+    username: z.string(),
+    displayName: z.string(),
+    bio: z.string(),
+    avatarUrl: z.string().nullable(),
+    role: z.string(),
+    followerCount: z.number().int(),
+    followingCount: z.number().int(),
+    createdAt: z.string(),
+  })
+  .openapi('PublicProfile');
+
+// What the account owner sees of themself.
+export const ownProfileSchema = publicProfileSchema.extend({ email: z.string(), status: z.string() }).openapi('OwnProfile');
+
+type ProfileRow = Pick<
+  User,
+  'id' | 'username' | 'display_name' | 'bio' | 'avatar_url' | 'role' | 'follower_count' | 'following_count' | 'created_at'
+>;
+
+export const profileColumns = [
+  'users.id',
+  'users.username',
+  'users.display_name',
+  'users.bio',
+  'users.avatar_url',
+  'users.role',
+  'users.follower_count',
+  'users.following_count',
+  'users.created_at',
+] as const;
+
+export function toPublicProfile(row: ProfileRow): z.infer<typeof publicProfileSchema> {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    bio: row.bio,
+    avatarUrl: row.avatar_url,
+    role: row.role,
+    followerCount: row.follower_count,
+    followingCount: row.following_count,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export function toOwnProfile(row: ProfileRow & Pick<User, 'email' | 'status'>): z.infer<typeof ownProfileSchema> {
+  return { ...toPublicProfile(row), email: row.email, status: row.status };
+}

@@ -1,0 +1,144 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Db } from '../../lib/db.ts';
+import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
+import { createRouter } from '../router.ts';
+import { ownProfileSchema, publicProfileSchema, toOwnProfile, toPublicProfile } from './profile.ts';
+import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
+
+const idOrUsername = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'User id or username' }),
+});
+const followCursor = z.object({ at: z.string().max(64), id: z.string().uuid() });
+const followStateSchema = z.object({ following: z.boolean(), notify: z.boolean().optional() });
+const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
+
+export function userRoutes(deps: { db: Db }) {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/me',
+      tags: ['users'],
+      summary: 'Your own profile, with email and status',
+      ...authed,
+      responses: { 200: { description: 'Profile', content: { 'application/json': { schema: envelope(ownProfileSchema) } } }, ...errorResponses({ 401: 'Not signed in' }) },
+    }),
+    async (c) => c.json(ok(toOwnProfile(await findOwnProfile(deps.db, currentUser(c).userId))), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/me',
+      tags: ['users'],
+      summary: 'Change your display name, bio or avatar',
+      ...authed,
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  displayName: z.string().trim().min(1).max(50).optional(),
+                  bio: z.string().max(500).optional(),
+                  avatarUrl: z.string().url().max(2048).nullable().optional(),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: {
+        200: { description: 'Updated profile', content: { 'application/json': { schema: envelope(ownProfileSchema) } } },
+        ...errorResponses({ 400: 'Invalid or unknown fields', 401: 'Not signed in' }),
+      },
+    }),
+    async (c) => c.json(ok(toOwnProfile(await updateOwnProfile(deps.db, currentUser(c).userId, c.req.valid('json')))), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags: ['users'],
+      summary: 'A public profile by id or username',
+      request: { params: idOrUsername },
+      responses: {
+        200: { description: 'Profile', content: { 'application/json': { schema: envelope(publicProfileSchema) } } },
+        ...errorResponses({ 404: 'No such user' }),
+      },
+    }),
+    async (c) => c.json(ok(toPublicProfile(await findProfile(deps.db, c.req.valid('param').id))), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/follow',
+      tags: ['users'],
+      summary: 'Follow a user (idempotent); `notify` chooses whether you hear when they go live',
+      ...authed,
+      request: {
+        params: idOrUsername,
+        body: { required: false, content: { 'application/json': { schema: z.object({ notify: z.boolean().optional() }).strict() } } },
+      },
+      responses: {
+        200: { description: 'Now following', content: { 'application/json': { schema: envelope(followStateSchema) } } },
+        ...errorResponses({ 400: 'Cannot follow yourself', 401: 'Not signed in', 404: 'No such user' }),
+      },
+    }),
+    async (c) => {
+      const target = await findProfile(deps.db, c.req.valid('param').id);
+      const body = c.req.valid('json') ?? {};
+      const state = await follow(deps.db, currentUser(c).userId, target.id, body.notify);
+      return c.json(ok({ following: state.following, notify: state.notify }), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}/follow',
+      tags: ['users'],
+      summary: 'Unfollow a user (idempotent)',
+      ...authed,
+      request: { params: idOrUsername },
+      responses: {
+        200: { description: 'Not following', content: { 'application/json': { schema: envelope(followStateSchema) } } },
+        ...errorResponses({ 401: 'Not signed in', 404: 'No such user' }),
+      },
+    }),
+    async (c) => {
+      const target = await findProfile(deps.db, c.req.valid('param').id);
+      const state = await unfollow(deps.db, currentUser(c).userId, target.id);
+      return c.json(ok({ following: state.following }), 200);
+    },
+  );
+
+  for (const direction of ['followers', 'following'] as const) {
+    router.openapi(
+      createRoute({
+        method: 'get',
+        path: `/{id}/${direction}`,
+        tags: ['users'],
+        summary: direction === 'followers' ? 'Who follows this user, newest first' : 'Whom this user follows, newest first',
+        request: { params: idOrUsername, query: pageQuerySchema },
+        responses: {
+          200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(publicProfileSchema) } } },
+          ...errorResponses({ 400: 'Invalid cursor or limit', 404: 'No such user' }),
+        },
+      }),
+      async (c) => {
+        const { limit, cursor } = c.req.valid('query');
+        const user = await findProfile(deps.db, c.req.valid('param').id);
+        const rows = await listFollowPage(deps.db, user.id, direction, limit, decodeCursor(cursor, followCursor));
+        return c.json(page(rows, limit, toPublicProfile, (r) => ({ at: r.followed_at, id: r.id })), 200);
+      },
+    );
+  }
+
+  return router;
+}

@@ -1,0 +1,134 @@
+import { sql } from 'kysely';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import { profileColumns } from './profile.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A live (not deleted) user by id or, case-insensitively, by username; 404 otherwise. */
+export async function findProfile(db: Db, idOrUsername: string) {
+  const row = await db
+    .selectFrom('users')
+    .select(profileColumns)
+    .where('deleted_at', 'is', null)
+    .where((eb) => (UUID.test(idOrUsername) ? eb('id', '=', idOrUsername) : eb(sql`lower(username)`, '=', idOrUsername.toLowerCase())))
+    .executeTakeFirst();
+  if (!row) throw new AppError('not_found', `No user ${idOrUsername}`);
+  return row;
+}
+
+export async function findOwnProfile(db: Db, userId: string) {
+  return db
+    .selectFrom('users')
+    .select([...profileColumns, 'users.email', 'users.status'])
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+}
+
+export async function updateOwnProfile(db: Db, userId: string, changes: { displayName?: string; bio?: string; avatarUrl?: string | null }) {
+  await db
+    .updateTable('users')
+    .set({
+      ...(changes.displayName !== undefined ? { display_name: changes.displayName } : {}),
+      ...(changes.bio !== undefined ? { bio: changes.bio } : {}),
+      ...(changes.avatarUrl !== undefined ? { avatar_url: changes.avatarUrl } : {}),
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', userId)
+    .execute();
+  return findOwnProfile(db, userId);
+}
+
+/**
+ * Follows idempotently: the counters move only when a row was really inserted, inside the
+ * same transaction, so retries and races never double-count. Counter rows are locked in
+ * id order so that A→B and B→A at once cannot deadlock.
+ */
+export async function follow(db: Db, followerId: string, followeeId: string, notify: boolean | undefined) {
+  if (followerId === followeeId) {
+    throw new AppError('validation_failed', 'You cannot follow yourself', [{ field: 'id', message: 'is your own id' }]);
+  }
+  return db.transaction().execute(async (tx) => {
+    await lockUsersInOrder(tx, followerId, followeeId);
+    const inserted = await tx
+      .insertInto('follows')
+      .values({ follower_id: followerId, followee_id: followeeId, notify: notify ?? true })
+      .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing())
+      .returning('notify')
+      .executeTakeFirst();
+    if (inserted) {
+      await adjustCounts(tx, followerId, followeeId, 1);
+      return { following: true, notify: inserted.notify, created: true };
+    }
+    const existing =
+      notify === undefined
+        ? await tx.selectFrom('follows').select('notify').where('follower_id', '=', followerId).where('followee_id', '=', followeeId).executeTakeFirstOrThrow()
+        : await tx
+            .updateTable('follows')
+            .set({ notify })
+            .where('follower_id', '=', followerId)
+            .where('followee_id', '=', followeeId)
+            .returning('notify')
+            .executeTakeFirstOrThrow();
+    return { following: true, notify: existing.notify, created: false };
+  });
+}
+
+export async function unfollow(db: Db, followerId: string, followeeId: string) {
+  return db.transaction().execute(async (tx) => {
+    await lockUsersInOrder(tx, followerId, followeeId);
+    const deleted = await tx
+      .deleteFrom('follows')
+      .where('follower_id', '=', followerId)
+      .where('followee_id', '=', followeeId)
+      .returning('follower_id')
+      .executeTakeFirst();
+    if (deleted) await adjustCounts(tx, followerId, followeeId, -1);
+    return { following: false, removed: Boolean(deleted) };
+  });
+}
+
+type Tx = Parameters<Parameters<ReturnType<Db['transaction']>['execute']>[0]>[0];
+
+async function lockUsersInOrder(tx: Tx, a: string, b: string) {
+  const rows = await tx
+    .selectFrom('users')
+    .select(['id', 'deleted_at'])
+    .where('id', 'in', [a, b])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const followee = rows.find((r) => r.id === b);
+  if (!followee || followee.deleted_at) throw new AppError('not_found', `No user ${b}`);
+}
+
+async function adjustCounts(tx: Tx, followerId: string, followeeId: string, delta: 1 | -1) {
+  await tx.updateTable('users').set({ following_count: sql`following_count + ${delta}` }).where('id', '=', followerId).execute();
+  await tx.updateTable('users').set({ follower_count: sql`follower_count + ${delta}` }).where('id', '=', followeeId).execute();
+}
+
+export type FollowCursor = { at: string; id: string };
+
+/** One keyset page of followers (or followees), newest follow first. */
+export async function listFollowPage(
+  db: Db,
+  userId: string,
+  direction: 'followers' | 'following',
+  limit: number,
+  after: FollowCursor | undefined,
+) {
+  const [self, other] = direction === 'followers' ? (['followee_id', 'follower_id'] as const) : (['follower_id', 'followee_id'] as const);
+  let query = db
+    .selectFrom('follows as f')
+    .innerJoin('users', 'users.id', `f.${other}`)
+    // Text keeps Postgres' microseconds; a JS Date would round them and repeat or skip rows.
+    .select([...profileColumns, sql<string>`f.created_at::text`.as('followed_at')])
+    .where(`f.${self}`, '=', userId)
+    .where('users.deleted_at', 'is', null);
+  if (after) {
+    query = query.where((eb) =>
+      eb(eb.refTuple('f.created_at', `f.${other}`), '<', eb.tuple(sql<Date>`${after.at}::timestamptz`, after.id)),
+    );
+  }
+  return query.orderBy('f.created_at', 'desc').orderBy(`f.${other}`, 'desc').limit(limit + 1).execute();
+}

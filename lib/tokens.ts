@@ -1,0 +1,71 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { AppError } from './errors.ts';
+import type { UserRole } from './schema.ts';
+
+const ISSUER = 'streamhub';
+const AUDIENCE = 'streamhub-api';
+
+export interface AccessClaims {
+  userId: string;
+  role: UserRole;
+  sessionId: string;
+  jti: string;
+  expiresAt: Date;
+}
+
+export interface TokenSigner {
+  signAccess(input: { userId: string; role: UserRole; sessionId: string }): Promise<{ token: string; claims: AccessClaims }>;
+  verifyAccess(token: string): Promise<AccessClaims>;
+}
+
+/** HS256 access tokens: short-lived, carrying the session (`sid`) so logout can end it. */
+export function createTokenSigner(options: { secret: string; ttlSeconds: number }): TokenSigner {
+  const key = new TextEncoder().encode(options.secret);
+  return {
+    async signAccess({ userId, role, sessionId }) {
+      const jti = randomUUID();
+      const now = Math.floor(Date.now() / 1000);
+      const exp = now + options.ttlSeconds;
+      const token = await new SignJWT({ role, sid: sessionId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(userId)
+        .setJti(jti)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt(now)
+        .setExpirationTime(exp)
+        .sign(key);
+      return { token, claims: { userId, role, sessionId, jti, expiresAt: new Date(exp * 1000) } };
+    },
+    async verifyAccess(token) {
+      try {
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+        if (!payload.sub || !payload.jti || typeof payload.sid !== 'string' || typeof payload.role !== 'string' || !payload.exp) {
+          throw new AppError('unauthorized', 'Access token is missing claims');
+        }
+        return {
+          userId: payload.sub,
+          role: payload.role as UserRole,
+          sessionId: payload.sid,
+          jti: payload.jti,
+          expiresAt: new Date(payload.exp * 1000),
+        };
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        if (err instanceof joseErrors.JWTExpired) throw new AppError('token_expired', 'Access token has expired; refresh it');
+        throw new AppError('unauthorized', 'Invalid access token');
+      }
+    },
+  };
+}
+
+/** Opaque refresh tokens: 256 random bits; only their SHA-256 is stored. */
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

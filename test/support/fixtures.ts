@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import type { App } from '../../api/app.ts';
+import type { Db } from '../../lib/db.ts';
+import type { UserRole, UserStatus } from '../../lib/schema.ts';
+import { call } from './http.ts';
+
+export const PASSWORD = 'correct horse battery';
+
+export interface TestUser {
+  id: string;
+  username: string;
+  email: string;
+  accessToken: string;
+  refreshToken: string;
+  auth: { authorization: string };
+}
+
+/** Registers a user through the real API, with unique names. */
+export async function newUser(app: App, overrides: { username?: string; email?: string; password?: string } = {}): Promise<TestUser> {
+  const suffix = randomBytes(4).toString('hex');
+  const username = overrides.username ?? `user_${suffix}`;
+  const email = overrides.email ?? `${username}@example.test`;
+  const res = await call(app, 'POST', '/api/v1/auth/register', { body: { email, username, password: overrides.password ?? PASSWORD } });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
+  const { user, accessToken, refreshToken } = res.json.data;
+  return { id: user.id, username, email: user.email, accessToken, refreshToken, auth: { authorization: `Bearer ${accessToken}` } };
+}
+
+/** Role and status changes have no public API yet (moderation and admin tools come later). */
+export async function setRole(db: Db, userId: string, role: UserRole) {
+  await db.updateTable('users').set({ role }).where('id', '=', userId).execute();
+}
+
+export async function setStatus(db: Db, userId: string, status: UserStatus, suspendedUntil: Date | null = null) {
+  await db.updateTable('users').set({ status, suspended_until: suspendedUntil }).where('id', '=', userId).execute();
+}
