@@ -1,11 +1,14 @@
+import { benchAuth } from './auth.ts';
 import { benchPing } from './ping.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
 // measured in the same run; none of them asserts a timing.
 const benches: Record<string, (args: string[]) => Promise<void>> = {
+  auth: benchAuth,
   ping: benchPing,
 };
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const [name = 'ping', ...args] = process.argv.slice(2);
 const bench = benches[name];
 if (!bench) {

@@ -13,6 +13,7 @@ import { stackEnvironment, type StackEnvironment } from './stack/environment.ts'
 import { lockFile, logsDir, repoRoot, runDir, stackDir } from './stack/paths.ts';
 import { provisionPlatform } from './stack/provision.ts';
 import { secretsFile } from './stack/secrets.ts';
+import { DEMO_PASSWORD, seedDemoData } from './stack/seed.ts';
 import { ensureServices, serviceSpecs, ServiceError, stopServices, type StartedService } from './stack/services.ts';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -208,6 +209,7 @@ async function main() {
     );
     say(bold('Provisioning'));
     await provisionPlatform(stack.config, say);
+    const demoUsers = await seedDemoData(stack.config);
 
     if (mode === 'start') {
       say(bold('Starting StreamHub'));
@@ -237,6 +239,7 @@ async function main() {
       if (!pinged) throw new ServiceError('workers', 'the ping workflow did not complete within 120 s', apps[1]!.logFile);
     }
     printUrls(stack, mode === 'start');
+    say(`Demo logins (password "${DEMO_PASSWORD}"): ${demoUsers.map((u) => `${u.username} (${u.role})`).join(', ')}`);
     say(`(ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
   } catch (err) {
     process.stderr.write(`\n${err instanceof Error ? err.message : String(err)}\n`);

@@ -6,6 +6,7 @@ import type { Category } from '../../lib/schema.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
+import { slugify } from './slug.ts';
 
 const categorySchema = z
   .object({
@@ -32,17 +33,6 @@ const fields = {
   tags: z.array(z.string().trim().min(1).max(32)).max(20),
   isActive: z.boolean(),
 };
-
-/** "Just Chatting!" → "just-chatting". Pure. */
-export function slugify(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 64);
-}
 
 const toItem = (row: Category) => ({
   id: row.id,

@@ -60,7 +60,25 @@ describe('API conventions', () => {
     const doc = await call(app, 'GET', '/api/v1/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.json.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(['/health', '/internal/ping']));
+    expect(Object.keys(doc.json.paths)).toEqual(
+      expect.arrayContaining([
+        '/health',
+        '/internal/ping',
+        '/api/v1/auth/register',
+        '/api/v1/auth/login',
+        '/api/v1/auth/refresh',
+        '/api/v1/auth/logout',
+        '/api/v1/users/me',
+        '/api/v1/users/{id}',
+        '/api/v1/users/{id}/follow',
+        '/api/v1/users/{id}/followers',
+        '/api/v1/users/{id}/following',
+        '/api/v1/categories',
+        '/api/v1/categories/{id}',
+      ]),
+    );
+    expect(doc.json.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.json.paths['/api/v1/auth/logout'].post.security).toEqual([{ bearerAuth: [] }]);
     const docs = await call(app, 'GET', '/docs');
     expect(docs.status).toBe(200);
     expect(docs.text).toContain('/api/v1/openapi.json');

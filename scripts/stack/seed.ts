@@ -1,0 +1,74 @@
+import { register } from '../../api/auth/service.ts';
+import { follow } from '../../api/users/service.ts';
+import type { Config } from '../../lib/config.ts';
+import { createDb } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import { createPasswordHasher } from '../../lib/passwords.ts';
+import type { UserRole } from '../../lib/schema.ts';
+import { createTokenSigner } from '../../lib/tokens.ts';
+
+// A small demo dataset for `npm start`, created through the real registration code.
+// Idempotent: existing accounts and categories are left as they are.
+
+export const DEMO_PASSWORD = 'streamhub-demo';
+
+const demoUsers: { username: string; role: UserRole; displayName: string }[] = [
+  { username: 'admin', role: 'admin', displayName: 'Admin' },
+  { username: 'finance', role: 'finance', displayName: 'Finance' },
+  { username: 'mod', role: 'moderator', displayName: 'Moderator' },
+  { username: 'creator', role: 'creator', displayName: 'Demo Creator' },
+  { username: 'viewer1', role: 'viewer', displayName: 'Viewer One' },
+  { username: 'viewer2', role: 'viewer', displayName: 'Viewer Two' },
+  { username: 'viewer3', role: 'viewer', displayName: 'Viewer Three' },
+];
+
+const demoCategories = [
+  { name: 'Games', slug: 'games', tags: ['gaming'] },
+  { name: 'Music', slug: 'music', tags: ['live music', 'djs'] },
+  { name: 'Creative', slug: 'creative', tags: ['art', 'making'] },
+  { name: 'IRL', slug: 'irl', tags: ['travel', 'chatting'] },
+  { name: 'Education', slug: 'education', tags: ['science', 'coding'] },
+  { name: 'Sports', slug: 'sports', tags: ['fitness'] },
+];
+
+export async function seedDemoData(config: Config): Promise<{ username: string; role: UserRole }[]> {
+  const db = createDb({ url: config.postgres.url, poolMax: 2, applicationName: 'streamhub-seed' });
+  try {
+    const deps = {
+      db,
+      passwords: createPasswordHasher({ memoryKib: config.auth.passwordHashMemoryKib }),
+      tokens: createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds }),
+      refreshTtlDays: config.auth.refreshTokenTtlDays,
+    };
+    for (const demo of demoUsers) {
+      try {
+        const { user } = await register(
+          deps,
+          { email: `${demo.username}@streamhub.local`, username: demo.username, password: DEMO_PASSWORD },
+          { ip: '127.0.0.1', userAgent: 'streamhub-seed' },
+        );
+        await db.updateTable('users').set({ role: demo.role, display_name: demo.displayName }).where('id', '=', user.id).execute();
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'conflict')) throw err;
+      }
+    }
+    // The creator has a small following, so lists and (later) notifications have something to show.
+    const ids = Object.fromEntries(
+      (await db.selectFrom('users').select(['id', 'username']).where('username', 'in', demoUsers.map((u) => u.username)).execute()).map((u) => [
+        u.username,
+        u.id,
+      ]),
+    );
+    for (const fan of ['viewer1', 'viewer2', 'viewer3']) {
+      if (ids[fan] && ids.creator) await follow(db, ids[fan]!, ids.creator, true);
+    }
+    await db
+      .insertInto('categories')
+      .values(demoCategories.map((c) => ({ name: c.name, slug: c.slug, tags: c.tags })))
+      .onConflict((oc) => oc.column('slug').doNothing())
+      .execute();
+    return demoUsers.map(({ username, role }) => ({ username, role }));
+  } finally {
+    await db.destroy();
+  }
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../api/app.ts';
+import type { Config } from '../../lib/config.ts';
+import { sleep } from '../../lib/async.ts';
+import { createDb } from '../../lib/db.ts';
+import { createTestContext, type TestContext } from '../support/context.ts';
+import { newUser, PASSWORD } from '../support/fixtures.ts';
+import { call } from '../support/http.ts';
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(() => ctx?.cleanup());
+
+// Windows are aligned to the minute; a test that straddled a boundary would see its count reset.
+beforeEach(async () => {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 55_000) await sleep(60_500 - intoMinute);
+});
+
+/** An app as a separate API process would build it: its own config and its own pool. */
+function apiProcess(limits: Partial<Config['rateLimits']>) {
+  const config: Config = { ...ctx.config, rateLimits: { ...ctx.config.rateLimits, trustProxy: true, ...limits } };
+  const db = createDb({ url: config.postgres.url, poolMax: 2, applicationName: 'rate-limit-test' });
+  return { app: createApp({ ...ctx.apiDeps(), config, db }), close: () => db.destroy() };
+}
+
+const from = (ip: string) => ({ 'x-forwarded-for': ip });
+const login = (app: App, ip: string, name: string) =>
+  call(app, 'POST', '/api/v1/auth/login', { headers: from(ip), body: { login: name, password: 'wrong password' } });
+
+describe('rate limits', () => {
+  it('allows 5 logins a minute per address, then 429 with Retry-After', async () => {
+    const api = apiProcess({ loginPerMinute: 5 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 6; i++) statuses.push((await login(api.app, '203.0.113.1', `name_${i}`)).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      const limited = await login(api.app, '203.0.113.1', 'name_x');
+      expect(limited.json.error.code).toBe('rate_limited');
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect((await login(api.app, '203.0.113.2', 'name_y')).status).toBe(401); // another address is unaffected
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('limits one login name across many addresses, and holds across API processes', async () => {
+    const [one, two] = [apiProcess({ loginPerMinute: 5 }), apiProcess({ loginPerMinute: 5 })];
+    try {
+      const statuses = [];
+      for (let i = 0; i < 6; i++) {
+        const api = i % 2 ? two : one;
+        statuses.push((await login(api.app, `198.51.100.${i}`, 'Target_User')).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      // The limit is on attempts, so even the right password waits out the window.
+      const owner = await newUser(createApp(ctx.apiDeps()), { username: 'target_user' });
+      const right = await call(one.app, 'POST', '/api/v1/auth/login', { headers: from('198.51.100.99'), body: { login: owner.username, password: PASSWORD } });
+      expect(right.status).toBe(429);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it('allows 3 registrations an hour per address', async () => {
+    const api = apiProcess({ registerPerHour: 3 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) {
+        const body = { email: `r${i}-${ctx.id}@example.test`, username: `r${i}_${ctx.id}`, password: PASSWORD };
+        statuses.push((await call(api.app, 'POST', '/api/v1/auth/register', { headers: from('192.0.2.7'), body })).status);
+      }
+      expect(statuses).toEqual([201, 201, 201, 429]);
+      const retryAfter = Number((await call(api.app, 'POST', '/api/v1/auth/register', { headers: from('192.0.2.7'), body: {} })).headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(60);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('applies a general per-address ceiling to every API route', async () => {
+    const api = apiProcess({ generalPerMinute: 3 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call(api.app, 'GET', '/api/v1/categories', { headers: from('192.0.2.200') })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('ignores X-Forwarded-For unless TRUST_PROXY is set', async () => {
+    const config: Config = { ...ctx.config, rateLimits: { ...ctx.config.rateLimits, trustProxy: false, loginPerMinute: 2 } };
+    const app = createApp({ ...ctx.apiDeps(), config });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await login(app, `10.9.9.${i}`, `spoof_${i}`)).status);
+    expect(statuses).toEqual([401, 401, 429]);
+  });
+});

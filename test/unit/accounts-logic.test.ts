@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { slugify } from '../../api/categories/slug.ts';
+import { windowStart } from '../../api/rate-limits.ts';
+import { decodeCursor, encodeCursor, page } from '../../api/responses.ts';
+import { accountBlock } from '../../api/users/status.ts';
+import { AppError } from '../../lib/errors.ts';
+
+describe('accountBlock', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  it('lets active users act and blocks banned ones', () => {
+    expect(accountBlock({ status: 'active', suspended_until: null }, now)).toBeUndefined();
+    expect(accountBlock({ status: 'banned', suspended_until: null }, now)?.code).toBe('account_banned');
+  });
+  it('blocks a suspension until it ends, and an open-ended one forever', () => {
+    const later = new Date('2026-01-02T00:00:00Z');
+    expect(accountBlock({ status: 'suspended', suspended_until: later }, now)?.message).toContain(later.toISOString());
+    expect(accountBlock({ status: 'suspended', suspended_until: null }, now)?.code).toBe('account_suspended');
+    expect(accountBlock({ status: 'suspended', suspended_until: new Date('2025-12-31T00:00:00Z') }, now)).toBeUndefined();
+  });
+});
+
+describe('slugify', () => {
+  it.each([
+    ['Just Chatting!', 'just-chatting'],
+    ['  Música & Arte  ', 'musica-arte'],
+    ['IRL', 'irl'],
+    ['---', ''],
+  ])('%s → %s', (name, slug) => expect(slugify(name)).toBe(slug));
+});
+
+describe('rate-limit windows', () => {
+  it('aligns every process to the same window boundaries', () => {
+    expect(windowStart(Date.parse('2026-01-01T10:00:59.999Z'), 60).toISOString()).toBe('2026-01-01T10:00:00.000Z');
+    expect(windowStart(Date.parse('2026-01-01T10:01:00.000Z'), 60).toISOString()).toBe('2026-01-01T10:01:00.000Z');
+    expect(windowStart(Date.parse('2026-01-01T10:59:00.000Z'), 3600).toISOString()).toBe('2026-01-01T10:00:00.000Z');
+  });
+});
+
+describe('keyset pages', () => {
+  const schema = z.object({ slug: z.string() });
+  it('round-trips a cursor and refuses a forged one', () => {
+    expect(decodeCursor(encodeCursor({ slug: 'music' }), schema)).toEqual({ slug: 'music' });
+    expect(decodeCursor(undefined, schema)).toBeUndefined();
+    expect(() => decodeCursor('garbage', schema)).toThrow(AppError);
+    expect(() => decodeCursor(encodeCursor({ other: 1 }), schema)).toThrow(/Invalid cursor/);
+  });
+  it('trims the look-ahead row into the next cursor', () => {
+    const rows = [{ slug: 'a' }, { slug: 'b' }, { slug: 'c' }];
+    const first = page(rows, 2, (r) => r.slug, (r) => ({ slug: r.slug }));
+    expect(first.data).toEqual(['a', 'b']);
+    expect(decodeCursor(first.meta.nextCursor!, schema)).toEqual({ slug: 'b' });
+    expect(page(rows.slice(0, 2), 2, (r) => r.slug, (r) => r).meta.nextCursor).toBeNull();
+  });
+});
