@@ -1,15 +1,19 @@
 import type { Db } from '../lib/db.ts';
+import type { Nats } from '../lib/nats.ts';
 import { createMediaActivities } from './media.ts';
+import { createNotificationActivities } from './notifications.ts';
 import { createSystemActivities } from './system.ts';
 
 export interface ActivityDeps {
   db: Db;
+  nats: Nats;
 }
 
 /** Activities for the `streamhub` task queue; tests pass real or fault-injecting deps. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps),
+    ...createNotificationActivities(deps),
   };
 }
 

@@ -12,6 +12,7 @@ import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
 import { internalRoutes } from './internal/routes.ts';
+import { notificationRoutes } from './notifications/routes.ts';
 import { authenticate } from './middleware/auth.ts';
 import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
@@ -59,7 +60,8 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/v1/*', authenticate(db, tokens));
   const auth = { db, passwords, tokens, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
   app.route('/api/v1/auth', authRoutes(auth));
-  app.route('/api/v1/users', userRoutes({ db }));
+  app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
+  app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

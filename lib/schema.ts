@@ -81,6 +81,29 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower'] as const;
+export type NotificationType = (typeof notificationTypes)[number];
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  event_id: string;
+  recipient_id: string;
+  type: NotificationType;
+  actor_id: string | null;
+  entity_type: string;
+  entity_id: string;
+  payload: Generated<Record<string, unknown>>;
+  read_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface NotificationSettingsTable {
+  user_id: string;
+  type: NotificationType;
+  in_app: boolean;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -90,9 +113,12 @@ export interface Database {
   follows: FollowsTable;
   categories: CategoriesTable;
   rate_limits: RateLimitsTable;
+  notifications: NotificationsTable;
+  notification_settings: NotificationSettingsTable;
 }
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type Category = Selectable<CategoriesTable>;
+export type Notification = Selectable<NotificationsTable>;

@@ -1,7 +1,9 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config.ts';
 import { createDb } from '../lib/db.ts';
+import { createActivities } from '../activities/index.ts';
 import { createLogger } from '../lib/logger.ts';
+import { connectNats } from '../lib/nats.ts';
 import { handleShutdown } from '../lib/process.ts';
 import { installRuntime } from './runtime.ts';
 import { createMediaWorker, createPlatformWorker } from './workers.ts';
@@ -20,11 +22,12 @@ installRuntime(logger, { metricsHost: '0.0.0.0', metricsPort: config.temporal.wo
 
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: `streamhub-worker` });
+const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: `streamhub-worker-${role}` });
 const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
 if (role !== 'media') {
-  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, { db }));
+  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, nats })));
 }
 if (role !== 'platform') {
   workers.push(
@@ -45,6 +48,7 @@ handleShutdown(
     for (const worker of workers) worker.shutdown();
     await running;
     await db.destroy();
+    await nats.connection.drain();
     await connection.close();
   },
   60_000,

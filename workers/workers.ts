@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, createMediaActivities, type ActivityDeps } from '../activities/index.ts';
+import { createMediaActivities, type PlatformActivities } from '../activities/index.ts';
 
 // Source in development (tsx), compiled JavaScript in production.
 const ownExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -17,13 +17,13 @@ type BundleOption = Pick<WorkerOptions, 'workflowBundle'> | Pick<WorkerOptions, 
 /** Task queue `streamhub`: every workflow, plus activities that only do light I/O. */
 export function createPlatformWorker(
   target: WorkerTarget,
-  deps: ActivityDeps,
+  activities: PlatformActivities,
   bundle: BundleOption = { workflowsPath },
 ): Promise<Worker> {
   return Worker.create({
     ...target,
     ...bundle,
-    activities: createActivities(deps),
+    activities,
     identity: `platform@${process.pid}`,
   });
 }

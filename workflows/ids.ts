@@ -4,4 +4,5 @@
 
 export const workflowIds = {
   ping: (pingId: string) => `ping/${pingId}`,
+  fanout: (eventId: string) => `fanout/${eventId}`,
 } as const;

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Db } from '../../lib/db.ts';
+import { raiseNotificationEvent } from '../../lib/notifications.ts';
+import type { Temporal } from '../../lib/temporal.ts';
 import { currentUser, requireAuth } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
@@ -13,7 +15,7 @@ const followCursor = z.object({ at: z.string().max(64), id: z.string().uuid() })
 const followStateSchema = z.object({ following: z.boolean(), notify: z.boolean().optional() });
 const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
-export function userRoutes(deps: { db: Db }) {
+export function userRoutes(deps: { db: Db; temporal: Temporal }) {
   const router = createRouter();
 
   router.openapi(
@@ -93,7 +95,17 @@ export function userRoutes(deps: { db: Db }) {
     async (c) => {
       const target = await findProfile(deps.db, c.req.valid('param').id);
       const body = c.req.valid('json') ?? {};
-      const state = await follow(deps.db, currentUser(c).userId, target.id, body.notify);
+      const me = currentUser(c);
+      const state = await follow(deps.db, me.userId, target.id, body.notify);
+      if (state.created) {
+        // The follow is committed; a notification that cannot be queued is logged, not a failed follow.
+        // One event per pair ever: unfollowing and following again does not notify twice.
+        await raiseNotificationEvent(
+          deps.temporal,
+          { id: `new_follower:${me.userId}:${target.id}`, type: 'new_follower', actorId: me.userId, entityType: 'user', entityId: me.userId, payload: {} },
+          { kind: 'users', userIds: [target.id] },
+        ).catch((err) => c.get('log').error({ err, followeeId: target.id }, 'could not raise new_follower notification'));
+      }
       return c.json(ok({ following: state.following, notify: state.notify }), 200);
     },
   );

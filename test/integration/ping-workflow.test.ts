@@ -1,40 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { installRuntime } from '../../workers/runtime.ts';
-import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../workers/workers.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { call } from '../support/http.ts';
+import { withWorkers, workflowBundle } from '../support/workers.ts';
 
 const historiesDir = path.join(import.meta.dirname, '../fixtures/histories');
 
 let ctx: TestContext;
-let connection: NativeConnection;
-let bundle: WorkflowBundleWithSourceMap;
-
 beforeAll(async () => {
   ctx = await createTestContext();
-  installRuntime(ctx.logger, { metricsHost: '127.0.0.1', metricsPort: 0 });
-  bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
-  connection = await NativeConnection.connect({ address: ctx.config.temporal.address });
 });
-afterAll(async () => {
-  await connection?.close();
-  await ctx?.cleanup();
-});
-
-async function withWorkers<T>(fn: () => Promise<T>): Promise<T> {
-  const namespace = ctx.config.temporal.namespace;
-  const platform = await createPlatformWorker(
-    { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },
-    { db: ctx.db },
-    { workflowBundle: bundle },
-  );
-  const media = await createMediaWorker({ connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue }, { concurrency: 1 });
-  return platform.runUntil(media.runUntil(fn));
-}
+afterAll(() => ctx?.cleanup());
 
 describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', () => {
   it('runs end to end and stores exactly one row per ping id', async () => {
@@ -42,7 +21,7 @@ describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', 
     const pingId = crypto.randomUUID();
     const headers = { 'x-internal-secret': ctx.config.internalSecret };
 
-    const [first, second] = await withWorkers(async () => [
+    const [first, second] = await withWorkers(ctx, async () => [
       await call(app, 'POST', '/internal/ping', { body: { pingId }, headers }),
       await call(app, 'POST', '/internal/ping', { body: { pingId }, headers }),
     ]);
@@ -62,7 +41,7 @@ describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', 
   it('replays its own fresh history and every recorded history deterministically', async () => {
     const pingId = crypto.randomUUID();
     const workflowId = `ping/${pingId}`;
-    await withWorkers(() =>
+    await withWorkers(ctx, () =>
       ctx.temporal.client.workflow.execute('pingWorkflow', {
         workflowId,
         taskQueue: ctx.config.temporal.taskQueue,
@@ -70,13 +49,13 @@ describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', 
       }),
     );
     const fresh = await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: bundle }, fresh, workflowId);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, fresh, workflowId);
 
     const recorded = readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
     expect(recorded.length).toBeGreaterThan(0);
     for (const file of recorded) {
       const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: bundle }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
     }
   });
 });

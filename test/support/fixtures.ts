@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from '../../api/app.ts';
+import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import type { UserRole, UserStatus } from '../../lib/schema.ts';
 import { call } from './http.ts';
@@ -33,4 +34,29 @@ export async function setRole(db: Db, userId: string, role: UserRole) {
 
 export async function setStatus(db: Db, userId: string, status: UserStatus, suspendedUntil: Date | null = null) {
   await db.updateTable('users').set({ status, suspended_until: suspendedUntil }).where('id', '=', userId).execute();
+}
+
+/**
+ * Bulk audiences for fan-out tests and benches. Registering 10,000 users through the API
+ * would spend minutes in argon2, so these rows are made set-based; they are plain
+ * followers, never logged in.
+ */
+export async function insertFollowers(
+  db: Db,
+  followeeId: string,
+  count: number,
+  options: { notifyOff?: (i: number) => boolean } = {},
+): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    insert into users (email, username, password_hash, display_name)
+    select 'bulk_' || s || '_' || r || '@example.test', 'bulk_' || s || '_' || r, 'not-a-hash', 'Bulk ' || s
+    from generate_series(1, ${count}) s, (select substr(md5(random()::text), 1, 10) as r) rand
+    returning id`.execute(db);
+  const ids = rows.map((r) => r.id);
+  const notify = ids.map((_, i) => !(options.notifyOff?.(i) ?? false));
+  await sql`
+    insert into follows (follower_id, followee_id, notify)
+    select f.id, ${followeeId}, f.notify from unnest(${ids}::uuid[], ${notify}::boolean[]) as f(id, notify)`.execute(db);
+  await sql`update users set follower_count = follower_count + ${count} where id = ${followeeId}`.execute(db);
+  return ids;
 }

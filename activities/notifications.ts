@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import type { Db } from '../lib/db.ts';
+import type { Nats } from '../lib/nats.ts';
+import { notificationSubject, notificationView } from '../lib/notifications.ts';
+import type { NotificationEvent } from '../workflows/fanout.ts';
+
+const eventValues = (event: NotificationEvent) => ({
+  event_id: event.id,
+  type: event.type,
+  actor_id: event.actorId,
+  entity_type: event.entityType,
+  entity_id: event.entityId,
+  payload: JSON.stringify(event.payload),
+});
+
+/**
+ * Notification delivery for the fan-out workflow. Every write is idempotent per
+ * (event, recipient): a retried or replayed batch inserts nothing twice. Pushes are
+ * at-least-once (a retry re-publishes the batch's rows); clients de-duplicate by id.
+ */
+export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
+  /** Reads back the event's rows for these recipients (new or from an earlier attempt) and pushes them. */
+  async function publish(eventId: string, recipients: { after: string | null; upTo: string } | { userIds: string[] }): Promise<number> {
+    let query = deps.db
+      .selectFrom('notifications')
+      .select(['id', 'recipient_id', 'type', 'actor_id', 'entity_type', 'entity_id', 'payload', 'read_at', 'created_at'])
+      .where('event_id', '=', eventId);
+    if ('userIds' in recipients) query = query.where('recipient_id', 'in', recipients.userIds);
+    else {
+      query = query.where('recipient_id', '<=', recipients.upTo);
+      if (recipients.after) query = query.where('recipient_id', '>', recipients.after);
+    }
+    const rows = await query.execute();
+    for (const row of rows) {
+      deps.nats.connection.publish(notificationSubject(deps.nats, row.recipient_id), JSON.stringify(notificationView(row)));
+    }
+    await deps.nats.connection.flush();
+    return rows.length;
+  }
+
+  return {
+    /**
+     * Upper bounds (inclusive follower ids) of the next pages of a user's followers after
+     * `after`, each `pageSize` long, at most `maxPages`. An index-only scan of one range.
+     */
+    async planFollowerPages(input: { followeeId: string; after: string | null; pageSize: number; maxPages: number }): Promise<string[]> {
+      const { rows } = await sql<{ follower_id: string }>`
+        select follower_id from (
+          select follower_id, row_number() over (order by follower_id) as rn, count(*) over () as total
+          from (
+            select follower_id from follows
+            where followee_id = ${input.followeeId}
+              ${input.after ? sql`and follower_id > ${input.after}` : sql``}
+            order by follower_id
+            limit ${input.pageSize * input.maxPages}
+          ) window_rows
+        ) numbered
+        where rn % ${input.pageSize} = 0 or rn = total
+        order by follower_id`.execute(deps.db);
+      return rows.map((r) => r.follower_id);
+    },
+
+    /** One page of followers (after, upTo]: one set-based insert honouring notify flags and settings, then pushes. */
+    async deliverToFollowerPage(input: { event: NotificationEvent; followeeId: string; after: string | null; upTo: string }): Promise<number> {
+      const { event } = input;
+      const values = eventValues(event);
+      await sql`
+        insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
+        select ${values.event_id}, f.follower_id, ${values.type}, ${values.actor_id}::uuid, ${values.entity_type}, ${values.entity_id}, ${values.payload}::jsonb
+        from follows f
+        join users u on u.id = f.follower_id and u.deleted_at is null
+        where f.followee_id = ${input.followeeId}
+          ${input.after ? sql`and f.follower_id > ${input.after}` : sql``}
+          and f.follower_id <= ${input.upTo}
+          and f.notify
+          and not exists (
+            select 1 from notification_settings s
+            where s.user_id = f.follower_id and s.type = ${event.type} and not s.in_app
+          )
+        on conflict (event_id, recipient_id) do nothing`.execute(deps.db);
+      return publish(event.id, { after: input.after, upTo: input.upTo });
+    },
+
+    /** An explicit list of recipients (one user for "new follower"; later: donations, moderation outcomes). */
+    async deliverToUsers(input: { event: NotificationEvent; userIds: string[] }): Promise<number> {
+      if (!input.userIds.length) return 0;
+      const { event } = input;
+      const values = eventValues(event);
+      await sql`
+        insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
+        select ${values.event_id}, u.id, ${values.type}, ${values.actor_id}::uuid, ${values.entity_type}, ${values.entity_id}, ${values.payload}::jsonb
+        from users u
+        where u.id = any(${input.userIds}::uuid[]) and u.deleted_at is null
+          and not exists (
+            select 1 from notification_settings s where s.user_id = u.id and s.type = ${event.type} and not s.in_app
+          )
+        on conflict (event_id, recipient_id) do nothing`.execute(deps.db);
+      return publish(event.id, { userIds: input.userIds });
+    },
+  };
+}
+
+export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

@@ -1,0 +1,182 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { sql } from 'kysely';
+import type { Db } from '../../lib/db.ts';
+import { notificationView } from '../../lib/notifications.ts';
+import { notificationTypes, type NotificationType } from '../../lib/schema.ts';
+import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { decodeCursor, encodeCursor, envelope, errorResponses, ok, pageMetaSchema, pageQuerySchema } from '../responses.ts';
+import { createRouter } from '../router.ts';
+
+const notificationSchema = z
+  .object({
+    id: z.string().uuid(),
+    type: z.enum(notificationTypes),
+    actorId: z.string().uuid().nullable(),
+    entityType: z.string(),
+    entityId: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+    readAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Notification');
+
+const settingsSchema = z
+  .object(Object.fromEntries(notificationTypes.map((t) => [t, z.object({ inApp: z.boolean() })])) as Record<NotificationType, z.ZodObject<{ inApp: z.ZodBoolean }>>)
+  .openapi('NotificationSettings');
+
+const cursorSchema = z.object({ at: z.string().max(64), id: z.string().uuid() });
+const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
+
+async function currentSettings(db: Db, userId: string) {
+  const rows = await db.selectFrom('notification_settings').select(['type', 'in_app']).where('user_id', '=', userId).execute();
+  const stored = new Map(rows.map((r) => [r.type, r.in_app]));
+  return Object.fromEntries(notificationTypes.map((t) => [t, { inApp: stored.get(t) ?? true }])) as z.infer<typeof settingsSchema>;
+}
+
+export function notificationRoutes(deps: { db: Db }) {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['notifications'],
+      summary: 'Your notifications, newest first; `unread=true` for unread only',
+      ...authed,
+      request: { query: pageQuerySchema.extend({ unread: z.enum(['true', 'false']).optional() }) },
+      responses: {
+        200: {
+          description: 'One page, with the unread count',
+          content: {
+            'application/json': {
+              schema: z.object({
+                success: z.literal(true),
+                data: z.array(notificationSchema),
+                meta: pageMetaSchema.extend({ unreadCount: z.number().int() }),
+              }),
+            },
+          },
+        },
+        ...errorResponses({ 400: 'Invalid cursor or limit', 401: 'Not signed in' }),
+      },
+    }),
+    async (c) => {
+      const { userId } = currentUser(c);
+      const { limit, cursor, unread } = c.req.valid('query');
+      const after = decodeCursor(cursor, cursorSchema);
+      let query = deps.db
+        .selectFrom('notifications')
+        .select(['id', 'type', 'actor_id', 'entity_type', 'entity_id', 'payload', 'read_at', 'created_at', sql<string>`created_at::text`.as('created_at_key')])
+        .where('recipient_id', '=', userId);
+      if (unread === 'true') query = query.where('read_at', 'is', null);
+      if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(sql<Date>`${after.at}::timestamptz`, after.id)));
+      const [rows, counted] = await Promise.all([
+        query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute(),
+        deps.db
+          .selectFrom('notifications')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('recipient_id', '=', userId)
+          .where('read_at', 'is', null)
+          .executeTakeFirstOrThrow(),
+      ]);
+      const shown = rows.slice(0, limit);
+      const last = shown.at(-1);
+      return c.json(
+        {
+          success: true as const,
+          data: shown.map((r) => notificationView(r)),
+          meta: {
+            limit,
+            nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_key, id: last.id }) : null,
+            unreadCount: counted.n,
+          },
+        },
+        200,
+      );
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/read',
+      tags: ['notifications'],
+      summary: 'Mark notifications read: by `ids`, or `all: true`',
+      ...authed,
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.union([
+                z.object({ ids: z.array(z.string().uuid()).min(1).max(100) }).strict(),
+                z.object({ all: z.literal(true) }).strict(),
+              ]),
+            },
+          },
+        },
+      },
+      responses: {
+        200: { description: 'How many changed', content: { 'application/json': { schema: envelope(z.object({ marked: z.number().int() })) } } },
+        ...errorResponses({ 400: 'Give ids or all', 401: 'Not signed in' }),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      let update = deps.db
+        .updateTable('notifications')
+        .set({ read_at: sql`now()` })
+        .where('recipient_id', '=', currentUser(c).userId)
+        .where('read_at', 'is', null);
+      if ('ids' in body) update = update.where('id', 'in', body.ids);
+      const result = await update.executeTakeFirst();
+      return c.json(ok({ marked: Number(result.numUpdatedRows) }), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/settings',
+      tags: ['notifications'],
+      summary: 'Which notification types you receive in the app',
+      ...authed,
+      responses: {
+        200: { description: 'Every type with its setting', content: { 'application/json': { schema: envelope(settingsSchema) } } },
+        ...errorResponses({ 401: 'Not signed in' }),
+      },
+    }),
+    async (c) => c.json(ok(await currentSettings(deps.db, currentUser(c).userId)), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'put',
+      path: '/settings',
+      tags: ['notifications'],
+      summary: 'Change settings for some or all types (email stays off until an email channel exists)',
+      ...authed,
+      request: { body: { required: true, content: { 'application/json': { schema: settingsSchema.partial().strict() } } } },
+      responses: {
+        200: { description: 'Every type with its setting', content: { 'application/json': { schema: envelope(settingsSchema) } } },
+        ...errorResponses({ 400: 'Unknown type or bad value', 401: 'Not signed in' }),
+      },
+    }),
+    async (c) => {
+      const { userId } = currentUser(c);
+      const changes = Object.entries(c.req.valid('json')).flatMap(([type, value]) =>
+        value ? [{ user_id: userId, type: type as NotificationType, in_app: value.inApp }] : [],
+      );
+      if (changes.length) {
+        await deps.db
+          .insertInto('notification_settings')
+          .values(changes)
+          .onConflict((oc) => oc.columns(['user_id', 'type']).doUpdateSet({ in_app: sql`excluded.in_app`, updated_at: sql`now()` }))
+          .execute();
+      }
+      return c.json(ok(await currentSettings(deps.db, userId)), 200);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,45 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Audience, fanoutWorkflow, NotificationEvent } from '../workflows/fanout.ts';
+import { workflowIds } from '../workflows/ids.ts';
+import type { Nats } from './nats.ts';
+import type { Notification } from './schema.ts';
+import type { Temporal } from './temporal.ts';
+
+/**
+ * The one way code outside workflows raises a notification event. Starting `fanout/<eventId>`
+ * is idempotent: the same event raised twice (a retried request, two API processes) runs
+ * once, and within the namespace's retention even a finished event is not repeated.
+ * Workflows raise events by starting the same workflow as a child with the same id.
+ */
+export async function raiseNotificationEvent(temporal: Temporal, event: NotificationEvent, audience: Audience): Promise<string> {
+  const workflowId = workflowIds.fanout(event.id);
+  try {
+    await temporal.client.workflow.start<typeof fanoutWorkflow>('fanoutWorkflow', {
+      workflowId,
+      taskQueue: temporal.taskQueue,
+      args: [{ event, audience }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}
+
+export function notificationSubject(nats: Nats, userId: string): string {
+  return nats.subject(`user.${userId}.notifications`);
+}
+
+/** The JSON clients see, over the API and pushed over NATS/WebSockets alike. */
+export function notificationView(n: Pick<Notification, 'id' | 'type' | 'actor_id' | 'entity_type' | 'entity_id' | 'payload' | 'read_at' | 'created_at'>) {
+  return {
+    id: n.id,
+    type: n.type,
+    actorId: n.actor_id,
+    entityType: n.entity_type,
+    entityId: n.entity_id,
+    payload: n.payload,
+    readAt: n.read_at?.toISOString() ?? null,
+    createdAt: n.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,138 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../api/app.ts';
+import type { FanoutInput, FanoutProgress, fanoutWorkflow, NotificationEvent } from '../../workflows/fanout.ts';
+import { createTestContext, type TestContext } from '../support/context.ts';
+import { insertFollowers, newUser, type TestUser } from '../support/fixtures.ts';
+import { call } from '../support/http.ts';
+import { withWorkers } from '../support/workers.ts';
+
+let ctx: TestContext;
+let app: App;
+let star: TestUser;
+let followers: string[];
+const disabledType = new Set<string>();
+
+// 10,000 followers: every 10th has notify off, every 7th (notify on) turned stream_live off.
+const FOLLOWERS = 10_000;
+const notifyOff = (i: number) => i % 10 === 0;
+const typeOff = (i: number) => !notifyOff(i) && i % 7 === 0;
+const expectedRecipients = () => followers.filter((_, i) => !notifyOff(i) && !typeOff(i));
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  app = createApp(ctx.apiDeps());
+  star = await newUser(app);
+  followers = await insertFollowers(ctx.db, star.id, FOLLOWERS, { notifyOff });
+  const off = followers.filter((_, i) => typeOff(i));
+  off.forEach((id) => disabledType.add(id));
+  await ctx.db
+    .insertInto('notification_settings')
+    .values(off.map((id) => ({ user_id: id, type: 'stream_live' as const, in_app: false })))
+    .execute();
+}, 120_000);
+afterAll(() => ctx?.cleanup());
+
+const liveEvent = (suffix: string): NotificationEvent => ({
+  id: `stream_live:test-${suffix}`,
+  type: 'stream_live',
+  actorId: star.id,
+  entityType: 'stream',
+  entityId: `stream-${suffix}`,
+  payload: { title: `Live ${suffix}` },
+});
+
+function runFanout(workflowId: string, input: FanoutInput): Promise<FanoutProgress> {
+  return ctx.temporal.client.workflow.execute<typeof fanoutWorkflow>('fanoutWorkflow', {
+    workflowId,
+    taskQueue: ctx.config.temporal.taskQueue,
+    args: [input],
+  });
+}
+
+async function recipientsOf(eventId: string) {
+  const rows = await ctx.db.selectFrom('notifications').select('recipient_id').where('event_id', '=', eventId).execute();
+  return rows.map((r) => r.recipient_id);
+}
+
+describe('notification fan-out workflow', () => {
+  it('gives every follower who wants it exactly one notification, and pushes each one', async () => {
+    const event = liveEvent('a');
+    const pushed = new Map<string, number>();
+    const subscription = ctx.nats.connection.subscribe(ctx.nats.subject('user.*.notifications'));
+    const counting = (async () => {
+      for await (const message of subscription) {
+        const { id } = message.json<{ id: string }>();
+        pushed.set(id, (pushed.get(id) ?? 0) + 1);
+      }
+    })();
+
+    const result = await withWorkers(ctx, () => runFanout(`fanout/${event.id}`, { event, audience: { kind: 'followers', userId: star.id }, pageSize: 1000 }));
+    await ctx.nats.connection.flush();
+    subscription.unsubscribe();
+    await counting;
+
+    const expected = expectedRecipients();
+    const recipients = await recipientsOf(event.id);
+    expect(result.delivered).toBe(expected.length);
+    expect(recipients.length).toBe(expected.length);
+    expect(new Set(recipients)).toEqual(new Set(expected));
+    expect(pushed.size).toBe(expected.length);
+  });
+
+  it('adds nothing when the same event runs again', async () => {
+    const event = liveEvent('a');
+    const before = (await recipientsOf(event.id)).length;
+    await withWorkers(ctx, () => runFanout(`fanout/${event.id}/again`, { event, audience: { kind: 'followers', userId: star.id }, pageSize: 1000 }));
+    expect((await recipientsOf(event.id)).length).toBe(before);
+  });
+
+  it('recovers from a fault in a middle batch without duplicates', async () => {
+    const event = liveEvent('fault');
+    let calls = 0;
+    let failed = false;
+    await withWorkers(
+      ctx,
+      () => runFanout(`fanout/${event.id}`, { event, audience: { kind: 'followers', userId: star.id }, pageSize: 1000, parallelPages: 2 }),
+      (real) => ({
+        async deliverToFollowerPage(input) {
+          const call = ++calls;
+          const delivered = await real.deliverToFollowerPage(input);
+          // Fail after the rows are written, the worst place: the retry must not double them.
+          if (call === 5 && !failed) {
+            failed = true;
+            throw ApplicationFailure.retryable('injected fault after the insert');
+          }
+          return delivered;
+        },
+      }),
+    );
+    expect(failed).toBe(true);
+    expect(calls).toBe(11); // ten pages, one of them twice
+    const recipients = await recipientsOf(event.id);
+    expect(recipients.length).toBe(expectedRecipients().length);
+    expect(new Set(recipients).size).toBe(recipients.length);
+  });
+
+  it('continues as new on a large audience and still delivers the exact total', async () => {
+    const event = liveEvent('can');
+    const workflowId = `fanout/${event.id}`;
+    const result = await withWorkers(ctx, () =>
+      runFanout(workflowId, { event, audience: { kind: 'followers', userId: star.id }, pageSize: 500, parallelPages: 2, maxPagesPerRun: 4 }),
+    );
+    expect(result.run).toBeGreaterThanOrEqual(5);
+    expect(result.delivered).toBe(expectedRecipients().length);
+    expect((await recipientsOf(event.id)).length).toBe(expectedRecipients().length);
+    const history = await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    expect(history.events?.length).toBeLessThan(100); // the last run only
+  });
+
+  it('delivers to an explicit list of users, honouring their settings', async () => {
+    const [a, b] = [await newUser(app), await newUser(app)];
+    await call(app, 'PUT', '/api/v1/notifications/settings', { headers: b.auth, body: { video_published: { inApp: false } } });
+    const event: NotificationEvent = { id: 'video_published:test-1', type: 'video_published', actorId: star.id, entityType: 'video', entityId: 'v1', payload: {} };
+    const result = await withWorkers(ctx, () => runFanout(`fanout/${event.id}`, { event, audience: { kind: 'users', userIds: [a.id, b.id] } }));
+    expect(result.delivered).toBe(1);
+    expect(await recipientsOf(event.id)).toEqual([a.id]);
+  });
+});

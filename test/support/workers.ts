@@ -1,0 +1,37 @@
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.ts';
+import { installRuntime } from '../../workers/runtime.ts';
+import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../workers/workers.ts';
+import type { TestContext } from './context.ts';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** One workflow bundle per test file (process); bundling takes a few seconds. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * Runs `fn` while real workers poll this file's task queues. `wrap` may replace activities
+ * to inject a fault; everything else is the production code.
+ */
+export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, wrap: (real: Activities) => Partial<Activities> = () => ({})): Promise<T> {
+  installRuntime(ctx.logger, { metricsHost: '127.0.0.1', metricsPort: 0 });
+  const connection = await NativeConnection.connect({ address: ctx.config.temporal.address });
+  try {
+    const real = createActivities({ db: ctx.db, nats: ctx.nats });
+    const namespace = ctx.config.temporal.namespace;
+    const platform = await createPlatformWorker(
+      { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },
+      { ...real, ...wrap(real) },
+      { workflowBundle: await workflowBundle() },
+    );
+    const media = await createMediaWorker({ connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue }, { concurrency: 1 });
+    return await platform.runUntil(media.runUntil(fn));
+  } finally {
+    await connection.close();
+  }
+}
