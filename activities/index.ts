@@ -1,5 +1,6 @@
 import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
+import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
 import { createSystemActivities } from './system.ts';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps),
     ...createNotificationActivities(deps),
+    ...createMaintenanceActivities(deps),
   };
 }
 

@@ -60,6 +60,8 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_REGISTER_PER_HOUR: z.coerce.number().int().min(1).default(3),
 
+  NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+
   INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes').regex(
     /^[A-Za-z0-9._~-]+$/,
     'may contain only letters, digits and . _ ~ -',
@@ -104,6 +106,7 @@ export interface Config {
     passwordHashMemoryKib: number;
   };
   rateLimits: { trustProxy: boolean; generalPerMinute: number; loginPerMinute: number; registerPerHour: number };
+  retention: { readNotificationDays: number };
   internalSecret: string;
 }
 
@@ -162,6 +165,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
     },
+    retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS },
     internalSecret: e.INTERNAL_SECRET,
   };
 }

@@ -40,5 +40,6 @@ async function provisionTestResources(config: Config) {
     for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
   });
   await dropDatabase(config.postgres.url);
-  await provisionPlatform(config, () => {});
+  // Schedules are left out: test files create their own, on their own task queues.
+  await provisionPlatform(config, () => {}, { schedules: false });
 }

@@ -1,2 +1,3 @@
 export * from './fanout.ts';
+export * from './maintenance.ts';
 export * from './ping.ts';

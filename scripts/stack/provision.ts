@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import pg from 'pg';
@@ -114,8 +114,39 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   }
 }
 
-/** Database and migrations, Temporal namespace and search attributes, bucket, JetStream. */
-export async function provisionPlatform(config: Config, report: (line: string) => void): Promise<void> {
+export const retentionScheduleId = 'maintenance-retention';
+
+/** The daily retention run; updated in place when the configured retention changes. */
+export async function ensureRetentionSchedule(
+  client: Client,
+  options: { scheduleId: string; taskQueue: string; readNotificationDays: number },
+): Promise<void> {
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'retentionWorkflow',
+    workflowId: `maintenance/retention`,
+    taskQueue: options.taskQueue,
+    args: [{ readNotificationDays: options.readNotificationDays }],
+  };
+  try {
+    await client.schedule.create({
+      scheduleId: options.scheduleId,
+      spec: { intervals: [{ every: '1 day' }] },
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, action }));
+  }
+}
+
+/** Database and migrations, Temporal namespace, search attributes and schedules, bucket, JetStream. */
+export async function provisionPlatform(
+  config: Config,
+  report: (line: string) => void,
+  options: { schedules: boolean } = { schedules: true },
+): Promise<void> {
   await ensureDatabase(config.postgres.url);
   const db = createDb({ url: config.postgres.url, poolMax: 1, applicationName: 'streamhub-provision' });
   try {
@@ -128,6 +159,14 @@ export async function provisionPlatform(config: Config, report: (line: string) =
   try {
     await ensureNamespace(connection, config.temporal.namespace);
     await ensureSearchAttributes(connection, config.temporal.namespace);
+    if (options.schedules) {
+      const client = new Client({ connection, namespace: config.temporal.namespace });
+      await ensureRetentionSchedule(client, {
+        scheduleId: retentionScheduleId,
+        taskQueue: config.temporal.taskQueue,
+        readNotificationDays: config.retention.readNotificationDays,
+      });
+    }
   } finally {
     await connection.close();
   }
@@ -145,5 +184,5 @@ export async function provisionPlatform(config: Config, report: (line: string) =
   } finally {
     await nats.connection.close();
   }
-  report('  database, Temporal namespace and search attributes, bucket and JetStream are ready');
+  report('  database, Temporal namespace, search attributes and schedules, bucket and JetStream are ready');
 }

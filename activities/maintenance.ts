@@ -1,0 +1,56 @@
+import { heartbeat } from '@temporalio/activity';
+import { sql } from 'kysely';
+import type { Db } from '../lib/db.ts';
+
+export interface PurgeResult {
+  readNotifications: number;
+  revokedAccessTokens: number;
+  authSessions: number;
+  rateLimitCounters: number;
+}
+
+/** Deletes in bounded batches so a large backlog never holds long locks or one huge transaction. */
+async function deleteInBatches(db: Db, statement: (batch: number) => ReturnType<typeof sql>, batch = 10_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await statement(batch).execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0);
+    total += deleted;
+    heartbeat(total);
+    if (deleted < batch) return total;
+  }
+}
+
+export function createMaintenanceActivities(deps: { db: Db }) {
+  return {
+    /** Retention: read notifications past their age, and auth records that can no longer matter. */
+    async purgeExpiredRecords(input: { readNotificationDays: number }): Promise<PurgeResult> {
+      const { db } = deps;
+      const readNotifications = await deleteInBatches(
+        db,
+        (n) => sql`delete from notifications where id in (
+          select id from notifications where read_at < now() - make_interval(days => ${input.readNotificationDays}) limit ${n})`,
+      );
+      const revokedAccessTokens = await deleteInBatches(
+        db,
+        (n) => sql`delete from revoked_access_tokens where jti in (
+          select jti from revoked_access_tokens where expires_at < now() limit ${n})`,
+      );
+      // Ended sessions are kept a while for account-security review, then go with their refresh tokens.
+      const authSessions = await deleteInBatches(
+        db,
+        (n) => sql`delete from auth_sessions where id in (
+          select id from auth_sessions
+          where expires_at < now() - interval '30 days' or revoked_at < now() - interval '30 days' limit ${n})`,
+      );
+      const rateLimitCounters = await deleteInBatches(
+        db,
+        (n) => sql`delete from rate_limits where key in (
+          select key from rate_limits where window_start < now() - interval '1 day' limit ${n})`,
+      );
+      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters };
+    },
+  };
+}
+
+export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;
