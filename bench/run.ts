@@ -1,10 +1,12 @@
 import { benchAuth } from './auth.ts';
+import { benchFanout } from './fanout.ts';
 import { benchPing } from './ping.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
 // measured in the same run; none of them asserts a timing.
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   auth: benchAuth,
+  fanout: benchFanout,
   ping: benchPing,
 };
 

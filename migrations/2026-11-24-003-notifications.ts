@@ -24,6 +24,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('notifications')
     .columns(['recipient_id', 'created_at desc', 'id desc'])
     .execute();
+  // Deleting a user sets actor_id to null on everything they caused; without this index
+  // every such delete scans the whole table.
+  await db.schema.createIndex('notifications_actor_idx').on('notifications').column('actor_id').where('actor_id', 'is not', null).execute();
   await sql`create index notifications_unread_idx on notifications (recipient_id) where read_at is null`.execute(db);
   await sql`create index notifications_read_at_idx on notifications (read_at) where read_at is not null`.execute(db);
 
