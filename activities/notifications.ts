@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from '../lib/db.ts';
+import { ApplicationFailure } from '@temporalio/common';
+import { isPermanentDataError, type Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import { notificationSubject, notificationView } from '../lib/notifications.ts';
 import type { NotificationEvent } from '../workflows/fanout.ts';
@@ -18,6 +19,18 @@ const eventValues = (event: NotificationEvent) => ({
  * (event, recipient): a retried or replayed batch inserts nothing twice. Pushes are
  * at-least-once (a retry re-publishes the batch's rows); clients de-duplicate by id.
  */
+/** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */
+async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isPermanentDataError(err)) {
+      throw ApplicationFailure.nonRetryable(`Event ${event.id} cannot be delivered: ${(err as Error).message}`, 'InvalidNotificationEvent');
+    }
+    throw err;
+  }
+}
+
 export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
   /** Reads back the event's rows for these recipients (new or from an earlier attempt) and pushes them. */
   async function publish(eventId: string, recipients: { after: string | null; upTo: string } | { userIds: string[] }): Promise<number> {
@@ -64,7 +77,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
     async deliverToFollowerPage(input: { event: NotificationEvent; followeeId: string; after: string | null; upTo: string }): Promise<number> {
       const { event } = input;
       const values = eventValues(event);
-      await sql`
+      await rejectingBadEvents(event, () => sql`
         insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
         select ${values.event_id}, f.follower_id, ${values.type}, ${values.actor_id}::uuid, ${values.entity_type}, ${values.entity_id}, ${values.payload}::jsonb
         from follows f
@@ -77,7 +90,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
             select 1 from notification_settings s
             where s.user_id = f.follower_id and s.type = ${event.type} and not s.in_app
           )
-        on conflict (event_id, recipient_id) do nothing`.execute(deps.db);
+        on conflict (event_id, recipient_id) do nothing`.execute(deps.db));
       return publish(event.id, { after: input.after, upTo: input.upTo });
     },
 
@@ -86,7 +99,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
       if (!input.userIds.length) return 0;
       const { event } = input;
       const values = eventValues(event);
-      await sql`
+      await rejectingBadEvents(event, () => sql`
         insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
         select ${values.event_id}, u.id, ${values.type}, ${values.actor_id}::uuid, ${values.entity_type}, ${values.entity_id}, ${values.payload}::jsonb
         from users u
@@ -94,7 +107,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
           and not exists (
             select 1 from notification_settings s where s.user_id = u.id and s.type = ${event.type} and not s.in_app
           )
-        on conflict (event_id, recipient_id) do nothing`.execute(deps.db);
+        on conflict (event_id, recipient_id) do nothing`.execute(deps.db));
       return publish(event.id, { userIds: input.userIds });
     },
   };

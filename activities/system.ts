@@ -24,5 +24,3 @@ export function createSystemActivities(deps: { db: Db }) {
     },
   };
 }
-
-export type SystemActivities = ReturnType<typeof createSystemActivities>;

@@ -57,7 +57,11 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/*',
     rateLimit(db, { name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }),
   );
-  app.use('/api/v1/*', authenticate(db, tokens));
+  // Not on register/login/refresh: a client that sends its expired access token along must
+  // still be able to sign in or refresh.
+  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/auth/logout']) {
+    app.use(path, authenticate(db, tokens));
+  }
   const auth = { db, passwords, tokens, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
   app.route('/api/v1/auth', authRoutes(auth));
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));

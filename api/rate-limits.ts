@@ -7,29 +7,22 @@ export interface RateLimitDecision {
   retryAfterSeconds: number;
 }
 
-/** Aligned fixed windows: every API process computes the same window for the same instant. */
-export function windowStart(nowMs: number, windowSeconds: number): Date {
-  const windowMs = windowSeconds * 1000;
-  return new Date(Math.floor(nowMs / windowMs) * windowMs);
-}
-
 /**
- * Counts one hit for `key` in the current window, in one statement, in the table every API
- * process shares, and says whether the hit is within `limit`.
+ * Counts one hit for `key` in the current fixed window, in one statement, in the table
+ * every API process shares, and says whether the hit is within `limit`. Windows are aligned
+ * to the database clock, so processes with skewed clocks still agree on them. `at` (tests
+ * only) pretends the hit happened at another time.
  */
-export async function hitRateLimit(db: Db, key: string, limit: number, windowSeconds: number, nowMs = Date.now()): Promise<RateLimitDecision> {
-  const start = windowStart(nowMs, windowSeconds);
-  const row = await db
-    .insertInto('rate_limits')
-    .values({ key, window_start: start, hits: 1 })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet({
-        hits: sql`case when rate_limits.window_start = excluded.window_start then rate_limits.hits + 1 else 1 end`,
-        window_start: sql`excluded.window_start`,
-      }),
-    )
-    .returning(['hits'])
-    .executeTakeFirstOrThrow();
-  const retryAfterSeconds = Math.max(1, Math.ceil((start.getTime() + windowSeconds * 1000 - nowMs) / 1000));
-  return { allowed: row.hits <= limit, hits: row.hits, retryAfterSeconds };
+export async function hitRateLimit(db: Db, key: string, limit: number, windowSeconds: number, at?: Date): Promise<RateLimitDecision> {
+  const now = at ? sql`${at}::timestamptz` : sql`now()`;
+  const { rows } = await sql<{ hits: number; retry_after: number }>`
+    with w as (select to_timestamp(floor(extract(epoch from ${now}) / ${windowSeconds}) * ${windowSeconds}) as start, ${now} as now)
+    insert into rate_limits (key, window_start, hits)
+    select ${key}, w.start, 1 from w
+    on conflict (key) do update set
+      hits = case when rate_limits.window_start = excluded.window_start then rate_limits.hits + 1 else 1 end,
+      window_start = excluded.window_start
+    returning hits, ceil(extract(epoch from (window_start + make_interval(secs => ${windowSeconds}) - (select now from w))))::int as retry_after`.execute(db);
+  const row = rows[0]!;
+  return { allowed: row.hits <= limit, hits: row.hits, retryAfterSeconds: Math.max(1, row.retry_after) };
 }

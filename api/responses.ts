@@ -34,15 +34,31 @@ export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>
   }
 }
 
+/**
+ * Cursor of lists ordered by (timestamptz, uuid) descending. `at` is Postgres' own text of
+ * the timestamp: a JS Date would drop its microseconds and repeat or skip rows.
+ */
+export const timeKeyCursorSchema = z.object({
+  at: z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/),
+  id: z.string().uuid(),
+});
+export type TimeKeyCursor = z.infer<typeof timeKeyCursorSchema>;
+
 /** Fetch `limit + 1` rows; this trims the extra one and turns it into the next cursor. */
-export function page<Row, Item>(rows: Row[], limit: number, toItem: (row: Row) => Item, cursorOf: (row: Row) => unknown) {
+export function page<Row, Item, Extra extends object = object>(
+  rows: Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  cursorOf: (row: Row) => unknown,
+  extraMeta?: Extra,
+) {
   const hasMore = rows.length > limit;
   const shown = hasMore ? rows.slice(0, limit) : rows;
   const last = shown.at(-1);
   return {
     success: true as const,
     data: shown.map(toItem),
-    meta: { limit, nextCursor: hasMore && last !== undefined ? encodeCursor(cursorOf(last)) : null },
+    meta: { limit, nextCursor: hasMore && last !== undefined ? encodeCursor(cursorOf(last)) : null, ...(extraMeta as Extra) },
   };
 }
 

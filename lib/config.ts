@@ -50,7 +50,6 @@ const envSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
 
-  // nginx-rtmp passes it in hook URLs, so it must need no escaping.
   JWT_SECRET: z.string({ error: 'required: the JWT signing secret' }).min(32, 'must be at least 32 characters'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
@@ -62,6 +61,7 @@ const envSchema = z.object({
 
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
+  // nginx-rtmp passes it in hook URLs, so it must need no escaping.
   INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes').regex(
     /^[A-Za-z0-9._~-]+$/,
     'may contain only letters, digits and . _ ~ -',

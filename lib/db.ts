@@ -24,3 +24,18 @@ export function createDb(options: { url: string; poolMax: number; applicationNam
 export async function pingDb(db: Db): Promise<void> {
   await sql`select 1`.execute(db);
 }
+
+/** A unique_violation from Postgres, optionally of one named constraint or index. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}
+
+/**
+ * Errors that retrying cannot fix: bad data (class 22: invalid uuid, out of range …) and
+ * integrity violations (class 23) other than unique_violation, which callers treat as "exists".
+ */
+export function isPermanentDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
+}

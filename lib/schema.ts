@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 // Table types for Kysely. Migrations are frozen in time and do not import this file;
 // this file follows the newest migration.
@@ -9,10 +9,8 @@ export interface SystemPingsTable {
   created_at: Generated<Date>;
 }
 
-export const userRoles = ['viewer', 'creator', 'moderator', 'admin', 'finance'] as const;
-export type UserRole = (typeof userRoles)[number];
-export const userStatuses = ['active', 'suspended', 'banned'] as const;
-export type UserStatus = (typeof userStatuses)[number];
+export type UserRole = 'viewer' | 'creator' | 'moderator' | 'admin' | 'finance';
+export type UserStatus = 'active' | 'suspended' | 'banned';
 
 export interface UsersTable {
   id: Generated<string>;
@@ -118,7 +116,5 @@ export interface Database {
 }
 
 export type User = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
-export type UserUpdate = Updateable<UsersTable>;
 export type Category = Selectable<CategoriesTable>;
 export type Notification = Selectable<NotificationsTable>;

@@ -28,16 +28,22 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Returns the pid of a launcher that is still running, or undefined after clearing stale leftovers. */
+/** Returns the pid of a launcher that is still running, or undefined once this one holds the lock. */
 async function claimLock(): Promise<number | undefined> {
   mkdirSync(stackDir, { recursive: true });
-  if (existsSync(lockFile)) {
+  for (;;) {
+    try {
+      // 'wx' creates the file only if it does not exist, so two launchers cannot both win.
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
     const pid = Number(readFileSync(lockFile, 'utf8'));
     if (pid && isAlive(pid)) return pid;
     await stopOrphans();
+    rmSync(lockFile, { force: true });
   }
-  writeFileSync(lockFile, String(process.pid));
-  return undefined;
 }
 
 /** A launcher killed with SIGKILL leaves its services running; stop them before starting anew. */

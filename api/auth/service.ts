@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
-import type { Db } from '../../lib/db.ts';
+import { sql, type Transaction } from 'kysely';
+import { isUniqueViolation, type Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { PasswordHasher } from '../../lib/passwords.ts';
-import type { User } from '../../lib/schema.ts';
+import type { Database, User } from '../../lib/schema.ts';
 import { hashRefreshToken, newRefreshToken, type TokenSigner } from '../../lib/tokens.ts';
 import { accountBlock } from '../users/status.ts';
 
@@ -25,28 +25,29 @@ export interface IssuedTokens {
   refreshToken: string;
 }
 
-const isUniqueViolation = (err: unknown, constraint: string) =>
-  (err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === constraint;
+type Executor = Db | Transaction<Database>;
 
-/** A new session (refresh-token family) with its first refresh token and an access token. */
-async function openSession(deps: AuthDeps, user: Pick<User, 'id' | 'role'>, meta: ClientMeta): Promise<IssuedTokens> {
+/** A new session (refresh-token family) with its first refresh token. */
+async function insertSession(db: Executor, deps: AuthDeps, userId: string, meta: ClientMeta) {
   const sessionId = randomUUID();
   const refresh = newRefreshToken();
-  await deps.db.transaction().execute(async (tx) => {
-    await tx
-      .insertInto('auth_sessions')
-      .values({
-        id: sessionId,
-        user_id: user.id,
-        expires_at: sql<Date>`now() + make_interval(days => ${deps.refreshTtlDays})`,
-        user_agent: meta.userAgent?.slice(0, 512) ?? null,
-        ip: meta.ip,
-      })
-      .execute();
-    await tx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: sessionId }).execute();
-  });
-  const access = await deps.tokens.signAccess({ userId: user.id, role: user.role, sessionId });
-  return { accessToken: access.token, accessTokenExpiresAt: access.claims.expiresAt.toISOString(), refreshToken: refresh.token };
+  await db
+    .insertInto('auth_sessions')
+    .values({
+      id: sessionId,
+      user_id: userId,
+      expires_at: sql<Date>`now() + make_interval(days => ${deps.refreshTtlDays})`,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null,
+      ip: meta.ip,
+    })
+    .execute();
+  await db.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: sessionId }).execute();
+  return { sessionId, refreshToken: refresh.token };
+}
+
+async function issueTokens(deps: AuthDeps, user: Pick<User, 'id' | 'role'>, session: { sessionId: string; refreshToken: string }): Promise<IssuedTokens> {
+  const access = await deps.tokens.signAccess({ userId: user.id, role: user.role, sessionId: session.sessionId });
+  return { accessToken: access.token, accessTokenExpiresAt: access.claims.expiresAt.toISOString(), refreshToken: session.refreshToken };
 }
 
 export async function register(
@@ -55,13 +56,17 @@ export async function register(
   meta: ClientMeta,
 ): Promise<{ user: User; tokens: IssuedTokens }> {
   const passwordHash = await deps.passwords.hash(input.password);
-  let user: User;
   try {
-    user = await deps.db
-      .insertInto('users')
-      .values({ email: input.email, username: input.username, password_hash: passwordHash, display_name: input.username })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    // Account and first session together: a failure leaves no account the client cannot log into.
+    const { user, session } = await deps.db.transaction().execute(async (tx) => {
+      const user = await tx
+        .insertInto('users')
+        .values({ email: input.email, username: input.username, password_hash: passwordHash, display_name: input.username })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { user, session: await insertSession(tx, deps, user.id, meta) };
+    });
+    return { user, tokens: await issueTokens(deps, user, session) };
   } catch (err) {
     if (isUniqueViolation(err, 'users_email_key')) {
       throw new AppError('conflict', 'An account with this email already exists', [{ field: 'email', message: 'already registered' }]);
@@ -71,7 +76,6 @@ export async function register(
     }
     throw err;
   }
-  return { user, tokens: await openSession(deps, user, meta) };
 }
 
 export async function login(deps: AuthDeps, input: { login: string; password: string }, meta: ClientMeta) {
@@ -87,7 +91,8 @@ export async function login(deps: AuthDeps, input: { login: string; password: st
   if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong login or password');
   const block = accountBlock(user);
   if (block) throw block;
-  return { user, tokens: await openSession(deps, user, meta) };
+  const session = await deps.db.transaction().execute((tx) => insertSession(tx, deps, user.id, meta));
+  return { user, tokens: await issueTokens(deps, user, session) };
 }
 
 /**
@@ -127,8 +132,7 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Iss
   });
   // The revocation above must commit, so errors are thrown only after the transaction.
   if ('error' in outcome) throw outcome.error;
-  const access = await deps.tokens.signAccess({ userId: outcome.session.user_id, role: outcome.session.role, sessionId: outcome.session.session_id });
-  return { accessToken: access.token, accessTokenExpiresAt: access.claims.expiresAt.toISOString(), refreshToken: next.token };
+  return issueTokens(deps, { id: outcome.session.user_id, role: outcome.session.role }, { sessionId: outcome.session.session_id, refreshToken: next.token });
 }
 
 /** Ends the session behind the access token and blacklists the token until it expires. */

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
-import type { Db } from '../../lib/db.ts';
+import { isUniqueViolation, type Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Category } from '../../lib/schema.ts';
 import { requireRole } from '../middleware/auth.ts';
@@ -29,7 +29,7 @@ const fields = {
   name: z.string().trim().min(1).max(64),
   slug: slugSchema,
   description: z.string().max(1000),
-  imageUrl: z.string().url().max(2048).nullable(),
+  imageUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable(),
   tags: z.array(z.string().trim().min(1).max(32)).max(20),
   isActive: z.boolean(),
 };
@@ -45,7 +45,7 @@ const toItem = (row: Category) => ({
 });
 
 const uniqueSlug = (err: unknown) => {
-  if ((err as { code?: string }).code === '23505') {
+  if (isUniqueViolation(err)) {
     throw new AppError('conflict', 'A category with this slug exists', [{ field: 'slug', message: 'already used' }]);
   }
   throw err;

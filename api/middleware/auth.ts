@@ -7,8 +7,8 @@ import type { AppEnv, AuthContext } from '../context.ts';
 import { accountBlock } from '../users/status.ts';
 
 /**
- * Reads an optional bearer token. A token that is present must be valid, unrevoked and
- * belong to an account that may still act: suspending or banning a user, or logging out,
+ * Reads an optional bearer token. A token that is present must be valid, unrevoked, of a
+ * live session, and belong to an account that may still act: suspending or banning a user, or logging out,
  * takes effect on the next request, not when the token expires. Role comes from the
  * database so a demotion is immediate too.
  */
@@ -28,11 +28,22 @@ export function authenticate(db: Db, tokens: TokenSigner) {
           'users.suspended_until',
           'users.deleted_at',
           eb.exists(eb.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', claims.jti)).as('revoked'),
+          // Ending a session (logout, refresh-token reuse) ends every access token it issued.
+          eb
+            .exists(
+              eb
+                .selectFrom('auth_sessions')
+                .select('id')
+                .where('id', '=', claims.sessionId)
+                .where('revoked_at', 'is', null)
+                .where('expires_at', '>', new Date()),
+            )
+            .as('session_live'),
         ])
         .where('users.id', '=', claims.userId)
         .executeTakeFirst();
       if (!row || row.deleted_at) throw new AppError('unauthorized', 'Account no longer exists');
-      if (row.revoked) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
+      if (row.revoked || !row.session_live) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
       const block = accountBlock(row);
       if (block) throw block;
       c.set('auth', { ...claims, role: row.role } satisfies AuthContext);

@@ -4,12 +4,14 @@ import type { AppEnv } from '../context.ts';
 
 /**
  * The client's address for rate limits and session records. X-Forwarded-For is believed
- * only when TRUST_PROXY is set (behind our own proxy); otherwise anyone could pick an IP.
+ * only when TRUST_PROXY is set (behind exactly one proxy of ours), and only its last entry;
+ * otherwise anyone could pick an address.
  */
 export function clientIp(trustProxy: boolean) {
   return createMiddleware<AppEnv>(async (c, next) => {
     let ip: string | undefined;
-    if (trustProxy) ip = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    // The proxy appends the address it saw; anything left of it came from the client.
+    if (trustProxy) ip = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (!ip) {
       try {
         ip = getConnInfo(c).remote.address;

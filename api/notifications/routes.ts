@@ -4,7 +4,7 @@ import type { Db } from '../../lib/db.ts';
 import { notificationView } from '../../lib/notifications.ts';
 import { notificationTypes, type NotificationType } from '../../lib/schema.ts';
 import { currentUser, requireAuth } from '../middleware/auth.ts';
-import { decodeCursor, encodeCursor, envelope, errorResponses, ok, pageMetaSchema, pageQuerySchema } from '../responses.ts';
+import { decodeCursor, envelope, errorResponses, ok, page, pageMetaSchema, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 
 const notificationSchema = z
@@ -24,7 +24,6 @@ const settingsSchema = z
   .object(Object.fromEntries(notificationTypes.map((t) => [t, z.object({ inApp: z.boolean() })])) as Record<NotificationType, z.ZodObject<{ inApp: z.ZodBoolean }>>)
   .openapi('NotificationSettings');
 
-const cursorSchema = z.object({ at: z.string().max(64), id: z.string().uuid() });
 const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 async function currentSettings(db: Db, userId: string) {
@@ -63,7 +62,7 @@ export function notificationRoutes(deps: { db: Db }) {
     async (c) => {
       const { userId } = currentUser(c);
       const { limit, cursor, unread } = c.req.valid('query');
-      const after = decodeCursor(cursor, cursorSchema);
+      const after = decodeCursor(cursor, timeKeyCursorSchema);
       let query = deps.db
         .selectFrom('notifications')
         .select(['id', 'type', 'actor_id', 'entity_type', 'entity_id', 'payload', 'read_at', 'created_at', sql<string>`created_at::text`.as('created_at_key')])
@@ -79,18 +78,8 @@ export function notificationRoutes(deps: { db: Db }) {
           .where('read_at', 'is', null)
           .executeTakeFirstOrThrow(),
       ]);
-      const shown = rows.slice(0, limit);
-      const last = shown.at(-1);
       return c.json(
-        {
-          success: true as const,
-          data: shown.map((r) => notificationView(r)),
-          meta: {
-            limit,
-            nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_key, id: last.id }) : null,
-            unreadCount: counted.n,
-          },
-        },
+        page(rows, limit, notificationView, (r) => ({ at: r.created_at_key, id: r.id }), { unreadCount: counted.n }),
         200,
       );
     },

@@ -3,7 +3,7 @@ import type { Db } from '../../lib/db.ts';
 import { raiseNotificationEvent } from '../../lib/notifications.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { currentUser, requireAuth } from '../middleware/auth.ts';
-import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
+import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { ownProfileSchema, publicProfileSchema, toOwnProfile, toPublicProfile } from './profile.ts';
 import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
@@ -11,7 +11,6 @@ import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOw
 const idOrUsername = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'User id or username' }),
 });
-const followCursor = z.object({ at: z.string().max(64), id: z.string().uuid() });
 const followStateSchema = z.object({ following: z.boolean(), notify: z.boolean().optional() });
 const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
@@ -46,7 +45,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
                 .object({
                   displayName: z.string().trim().min(1).max(50).optional(),
                   bio: z.string().max(500).optional(),
-                  avatarUrl: z.string().url().max(2048).nullable().optional(),
+                  avatarUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
                 })
                 .strict(),
             },
@@ -146,7 +145,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       async (c) => {
         const { limit, cursor } = c.req.valid('query');
         const user = await findProfile(deps.db, c.req.valid('param').id);
-        const rows = await listFollowPage(deps.db, user.id, direction, limit, decodeCursor(cursor, followCursor));
+        const rows = await listFollowPage(deps.db, user.id, direction, limit, decodeCursor(cursor, timeKeyCursorSchema));
         return c.json(page(rows, limit, toPublicProfile, (r) => ({ at: r.followed_at, id: r.id })), 200);
       },
     );

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
+import type { TimeKeyCursor } from '../responses.ts';
 import { profileColumns } from './profile.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -84,7 +85,7 @@ export async function unfollow(db: Db, followerId: string, followeeId: string) {
       .returning('follower_id')
       .executeTakeFirst();
     if (deleted) await adjustCounts(tx, followerId, followeeId, -1);
-    return { following: false, removed: Boolean(deleted) };
+    return { following: false };
   });
 }
 
@@ -107,15 +108,13 @@ async function adjustCounts(tx: Tx, followerId: string, followeeId: string, delt
   await tx.updateTable('users').set({ follower_count: sql`follower_count + ${delta}` }).where('id', '=', followeeId).execute();
 }
 
-export type FollowCursor = { at: string; id: string };
-
 /** One keyset page of followers (or followees), newest follow first. */
 export async function listFollowPage(
   db: Db,
   userId: string,
   direction: 'followers' | 'following',
   limit: number,
-  after: FollowCursor | undefined,
+  after: TimeKeyCursor | undefined,
 ) {
   const [self, other] = direction === 'followers' ? (['followee_id', 'follower_id'] as const) : (['follower_id', 'followee_id'] as const);
   let query = db

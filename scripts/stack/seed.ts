@@ -42,15 +42,16 @@ export async function seedDemoData(config: Config): Promise<{ username: string; 
     };
     for (const demo of demoUsers) {
       try {
-        const { user } = await register(
+        await register(
           deps,
           { email: `${demo.username}@streamhub.local`, username: demo.username, password: DEMO_PASSWORD },
           { ip: '127.0.0.1', userAgent: 'streamhub-seed' },
         );
-        await db.updateTable('users').set({ role: demo.role, display_name: demo.displayName }).where('id', '=', user.id).execute();
       } catch (err) {
         if (!(err instanceof AppError && err.code === 'conflict')) throw err;
       }
+      // Every run, so an interrupted earlier run cannot leave `admin` a viewer.
+      await db.updateTable('users').set({ role: demo.role, display_name: demo.displayName }).where('username', '=', demo.username).execute();
     }
     // The creator has a small following, so lists and (later) notifications have something to show.
     const ids = Object.fromEntries(

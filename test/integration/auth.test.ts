@@ -144,6 +144,30 @@ describe('auth: security', () => {
     expect(newer.json.error.code).toBe('token_revoked');
   });
 
+  it('ends every access token of a revoked session, not just the one used to log out', async () => {
+    const user = await newUser(app);
+    const second = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    const sibling = `Bearer ${second.json.data.accessToken}`;
+    expect((await me(sibling)).status).toBe(200);
+    await call(app, 'POST', '/api/v1/auth/logout', { headers: user.auth });
+    const after = await me(sibling);
+    expect(after.status).toBe(401);
+    expect(after.json.error.code).toBe('token_revoked');
+  });
+
+  it('lets a client that sends its expired access token along still refresh and log in', async () => {
+    const user = await newUser(app);
+    const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1]!, 'base64url').toString());
+    const expired = await createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: -60 }).signAccess({
+      userId: user.id,
+      role: 'viewer',
+      sessionId: claims.sid,
+    });
+    const headers = { authorization: `Bearer ${expired.token}` };
+    expect((await call(app, 'POST', '/api/v1/auth/refresh', { headers, body: { refreshToken: user.refreshToken } })).status).toBe(200);
+    expect((await call(app, 'POST', '/api/v1/auth/login', { headers, body: { login: user.username, password: PASSWORD } })).status).toBe(200);
+  });
+
   it('lets only one of two concurrent refreshes of the same token win', async () => {
     const user = await newUser(app);
     const results = await Promise.all(

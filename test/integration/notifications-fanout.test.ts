@@ -1,3 +1,4 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
@@ -125,6 +126,18 @@ describe('notification fan-out workflow', () => {
     expect((await recipientsOf(event.id)).length).toBe(expectedRecipients().length);
     const history = await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
     expect(history.events?.length).toBeLessThan(100); // the last run only
+  });
+
+  it('fails fast, without retrying, on an event the database rejects', async () => {
+    const event = { ...liveEvent('bad'), actorId: crypto.randomUUID() }; // no such user
+    const outcome = await withWorkers(ctx, () =>
+      runFanout(`fanout/${event.id}`, { event, audience: { kind: 'followers', userId: star.id }, pageSize: 1000 }).catch((err: unknown) => err),
+    );
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    const cause = (outcome as WorkflowFailedError).cause?.cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidNotificationEvent');
+    expect(cause.nonRetryable).toBe(true);
+    expect(await recipientsOf(event.id)).toEqual([]);
   });
 
   it('delivers to an explicit list of users, honouring their settings', async () => {

@@ -3,6 +3,7 @@ import { createApp, type App } from '../../api/app.ts';
 import type { Config } from '../../lib/config.ts';
 import { sleep } from '../../lib/async.ts';
 import { createDb } from '../../lib/db.ts';
+import { hitRateLimit } from '../../api/rate-limits.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { newUser, PASSWORD } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
@@ -88,6 +89,26 @@ describe('rate limits', () => {
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await call(api.app, 'GET', '/api/v1/categories', { headers: from('192.0.2.200') })).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('starts counting afresh in a new window', async () => {
+    const key = `window-test-${ctx.id}`;
+    const lastMinute = new Date(Date.now() - 60_000);
+    for (let i = 0; i < 3; i++) await hitRateLimit(ctx.db, key, 2, 60, lastMinute);
+    expect((await hitRateLimit(ctx.db, key, 2, 60, lastMinute)).allowed).toBe(false);
+    const now = await hitRateLimit(ctx.db, key, 2, 60);
+    expect(now).toMatchObject({ allowed: true, hits: 1 });
+  });
+
+  it('counts the address the proxy saw, not what the client wrote before it', async () => {
+    const api = apiProcess({ loginPerMinute: 2 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await login(api.app, `6.6.6.${i}, 192.0.2.99`, `forged_${i}`)).status);
+      expect(statuses).toEqual([401, 401, 429]);
     } finally {
       await api.close();
     }

@@ -37,7 +37,7 @@ describe('retention', () => {
         { jti: crypto.randomUUID(), expires_at: new Date(Date.now() + 60_000) },
       ])
       .execute();
-    await hitRateLimit(ctx.db, 'stale', 5, 60, Date.now() - 2 * 86_400_000);
+    await hitRateLimit(ctx.db, 'stale', 5, 60, new Date(Date.now() - 2 * 86_400_000));
     await hitRateLimit(ctx.db, 'fresh', 5, 60);
 
     const result = await withWorkers(ctx, () =>

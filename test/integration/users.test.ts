@@ -40,6 +40,9 @@ describe('users', () => {
     expect(unknown.status).toBe(400);
     expect((await call(app, 'GET', `/api/v1/users/${user.id}`)).json.data.role).toBe('viewer');
     expect((await call(app, 'PATCH', '/api/v1/users/me', { body: { bio: 'x' } })).status).toBe(401);
+    const script = await call(app, 'PATCH', '/api/v1/users/me', { headers: user.auth, body: { avatarUrl: 'javascript:alert(1)' } });
+    expect(script.status).toBe(400);
+    expect(script.json.error.details[0].field).toBe('avatarUrl');
     const long = await call(app, 'PATCH', '/api/v1/users/me', { headers: user.auth, body: { bio: 'x'.repeat(501) } });
     expect(long.status).toBe(400);
     expect(long.json.error.details[0].field).toBe('bio');
@@ -131,6 +134,9 @@ describe('follows', () => {
     const bad = await call(app, 'GET', `/api/v1/users/${user.id}/followers?cursor=not-a-cursor`);
     expect(bad.status).toBe(400);
     expect(bad.json.error.details[0].field).toBe('cursor');
+    const forgedTime = Buffer.from(JSON.stringify({ at: 'yesterday', id: crypto.randomUUID() })).toString('base64url');
+    const tampered = await call(app, 'GET', `/api/v1/users/${user.id}/followers?cursor=${forgedTime}`);
+    expect(tampered.status).toBe(400);
     const big = await call(app, 'GET', `/api/v1/users/${user.id}/followers?limit=101`);
     expect(big.status).toBe(400);
     expect(big.json.error.details[0].field).toBe('limit');

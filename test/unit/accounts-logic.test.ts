@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { slugify } from '../../api/categories/slug.ts';
-import { windowStart } from '../../api/rate-limits.ts';
 import { decodeCursor, encodeCursor, page } from '../../api/responses.ts';
 import { accountBlock } from '../../api/users/status.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -27,14 +26,6 @@ describe('slugify', () => {
     ['IRL', 'irl'],
     ['---', ''],
   ])('%s → %s', (name, slug) => expect(slugify(name)).toBe(slug));
-});
-
-describe('rate-limit windows', () => {
-  it('aligns every process to the same window boundaries', () => {
-    expect(windowStart(Date.parse('2026-01-01T10:00:59.999Z'), 60).toISOString()).toBe('2026-01-01T10:00:00.000Z');
-    expect(windowStart(Date.parse('2026-01-01T10:01:00.000Z'), 60).toISOString()).toBe('2026-01-01T10:01:00.000Z');
-    expect(windowStart(Date.parse('2026-01-01T10:59:00.000Z'), 3600).toISOString()).toBe('2026-01-01T10:00:00.000Z');
-  });
 });
 
 describe('keyset pages', () => {
