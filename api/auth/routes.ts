@@ -6,7 +6,7 @@ import { rateLimit } from '../middleware/rate-limit.ts';
 import { envelope, errorResponses, ok } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { ownProfileSchema, toOwnProfile } from '../users/profile.ts';
-import { login, logout, refresh, register, type AuthDeps } from './service.ts';
+import { findAccountId, login, logout, refresh, register, type AuthDeps } from './service.ts';
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).email();
 export const usernameSchema = z
@@ -62,11 +62,14 @@ export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLi
     name: 'login',
     limit: deps.rateLimits.loginPerMinute,
     windowSeconds: 60,
-    // Per address and per account name, so neither one address nor a botnet can hammer one account.
+    // Per address and per account, so neither one address nor a botnet can hammer one
+    // account; email and username of one account count as one.
     subjects: async (c) => {
       const body = (await c.req.json().catch(() => ({}))) as { login?: unknown };
       const name = typeof body.login === 'string' ? body.login.trim().toLowerCase().slice(0, 254) : '';
-      return [`ip:${c.get('clientIp')}`, ...(name ? [`name:${name}`] : [])];
+      if (!name) return [`ip:${c.get('clientIp')}`];
+      const account = await findAccountId(deps.db, name);
+      return [`ip:${c.get('clientIp')}`, account ? `user:${account}` : `name:${name}`];
     },
   });
   router.openapi(

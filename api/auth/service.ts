@@ -78,15 +78,21 @@ export async function register(
   }
 }
 
-export async function login(deps: AuthDeps, input: { login: string; password: string }, meta: ClientMeta) {
-  const user = await deps.db
+function byLogin(db: Db, login: string) {
+  const name = login.toLowerCase();
+  return db
     .selectFrom('users')
-    .selectAll()
-    .where((eb) =>
-      eb.or([eb(sql`lower(email)`, '=', input.login.toLowerCase()), eb(sql`lower(username)`, '=', input.login.toLowerCase())]),
-    )
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where((eb) => eb.or([eb(sql`lower(email)`, '=', name), eb(sql`lower(username)`, '=', name)]))
+    .where('deleted_at', 'is', null);
+}
+
+/** The account a login name (email or username) belongs to, for per-account rate limits. */
+export async function findAccountId(db: Db, login: string): Promise<string | undefined> {
+  return (await byLogin(db, login).select('id').executeTakeFirst())?.id;
+}
+
+export async function login(deps: AuthDeps, input: { login: string; password: string }, meta: ClientMeta) {
+  const user = await byLogin(deps.db, input.login).selectAll().executeTakeFirst();
   const valid = user ? await deps.passwords.verify(user.password_hash, input.password) : await deps.passwords.verifyAgainstNothing(input.password);
   if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong login or password');
   const block = accountBlock(user);

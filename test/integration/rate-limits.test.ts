@@ -49,17 +49,18 @@ describe('rate limits', () => {
     }
   });
 
-  it('limits one login name across many addresses, and holds across API processes', async () => {
+  it('limits one account across many addresses and both its names, and holds across API processes', async () => {
+    const owner = await newUser(createApp(ctx.apiDeps()), { username: 'target_user', email: 'target@example.test' });
     const [one, two] = [apiProcess({ loginPerMinute: 5 }), apiProcess({ loginPerMinute: 5 })];
     try {
       const statuses = [];
       for (let i = 0; i < 6; i++) {
         const api = i % 2 ? two : one;
-        statuses.push((await login(api.app, `198.51.100.${i}`, 'Target_User')).status);
+        const name = i % 2 ? 'Target_User' : 'TARGET@example.test';
+        statuses.push((await login(api.app, `198.51.100.${i}`, name)).status);
       }
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       // The limit is on attempts, so even the right password waits out the window.
-      const owner = await newUser(createApp(ctx.apiDeps()), { username: 'target_user' });
       const right = await call(one.app, 'POST', '/api/v1/auth/login', { headers: from('198.51.100.99'), body: { login: owner.username, password: PASSWORD } });
       expect(right.status).toBe(429);
     } finally {
