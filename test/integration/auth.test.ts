@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../api/app.ts';
+import { describe, expect, it } from 'vitest';
 import { createTokenSigner } from '../../lib/tokens.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { useTestApp } from '../support/context.ts';
 import { newUser, PASSWORD, setStatus } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
 
-let ctx: TestContext;
-let app: App;
-beforeAll(async () => {
-  ctx = await createTestContext();
-  app = createApp(ctx.apiDeps());
-});
-afterAll(() => ctx?.cleanup());
+const t = useTestApp();
 
-const me = (authorization: string) => call(app, 'GET', '/api/v1/users/me', { headers: { authorization } });
+const me = (authorization: string) => call(t.app, 'GET', '/api/v1/users/me', { headers: { authorization } });
 
 describe('auth: happy paths', () => {
   it('registers, returning the own profile and both tokens, never the hash', async () => {
-    const res = await call(app, 'POST', '/api/v1/auth/register', {
+    const res = await call(t.app, 'POST', '/api/v1/auth/register', {
       body: { email: 'Alice@Example.test', username: 'alice', password: PASSWORD },
     });
     expect(res.status).toBe(201);
@@ -25,14 +18,14 @@ describe('auth: happy paths', () => {
     expect(res.json.data.accessToken.split('.')).toHaveLength(3);
     expect(res.json.data.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(res.text).not.toContain('argon2');
-    const stored = await ctx.db.selectFrom('users').select('password_hash').where('username', '=', 'alice').executeTakeFirstOrThrow();
+    const stored = await t.ctx.db.selectFrom('users').select('password_hash').where('username', '=', 'alice').executeTakeFirstOrThrow();
     expect(stored.password_hash).toMatch(/^\$argon2id\$/);
   });
 
   it('logs in by email or username, case-insensitively', async () => {
-    const user = await newUser(app);
+    const user = await newUser(t.app);
     for (const login of [user.email.toUpperCase(), user.username.toUpperCase()]) {
-      const res = await call(app, 'POST', '/api/v1/auth/login', { body: { login, password: PASSWORD } });
+      const res = await call(t.app, 'POST', '/api/v1/auth/login', { body: { login, password: PASSWORD } });
       expect(res.status).toBe(200);
       expect(res.json.data.user.id).toBe(user.id);
       expect((await me(`Bearer ${res.json.data.accessToken}`)).status).toBe(200);
@@ -40,23 +33,23 @@ describe('auth: happy paths', () => {
   });
 
   it('rotates refresh tokens: the new pair works', async () => {
-    const user = await newUser(app);
-    const res = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    const user = await newUser(t.app);
+    const res = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
     expect(res.status).toBe(200);
     expect(res.json.data.refreshToken).not.toBe(user.refreshToken);
     expect((await me(`Bearer ${res.json.data.accessToken}`)).json.data.id).toBe(user.id);
-    const again = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: res.json.data.refreshToken } });
+    const again = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: res.json.data.refreshToken } });
     expect(again.status).toBe(200);
   });
 
   it('logs out: the access token and the session refresh token stop working', async () => {
-    const user = await newUser(app);
-    const out = await call(app, 'POST', '/api/v1/auth/logout', { headers: user.auth });
+    const user = await newUser(t.app);
+    const out = await call(t.app, 'POST', '/api/v1/auth/logout', { headers: user.auth });
     expect(out.status).toBe(200);
     const after = await me(user.auth.authorization);
     expect(after.status).toBe(401);
     expect(after.json.error.code).toBe('token_revoked');
-    const refresh = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    const refresh = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
     expect(refresh.status).toBe(401);
     expect(refresh.json.error.code).toBe('token_revoked');
   });
@@ -64,13 +57,13 @@ describe('auth: happy paths', () => {
 
 describe('auth: bad input', () => {
   it('refuses a duplicate email or username with 409 naming the field', async () => {
-    const user = await newUser(app);
-    const dupEmail = await call(app, 'POST', '/api/v1/auth/register', {
+    const user = await newUser(t.app);
+    const dupEmail = await call(t.app, 'POST', '/api/v1/auth/register', {
       body: { email: user.email.toUpperCase(), username: 'someone_else', password: PASSWORD },
     });
     expect(dupEmail.status).toBe(409);
     expect(dupEmail.json.error.details).toEqual([{ field: 'email', message: 'already registered' }]);
-    const dupName = await call(app, 'POST', '/api/v1/auth/register', {
+    const dupName = await call(t.app, 'POST', '/api/v1/auth/register', {
       body: { email: 'other@example.test', username: user.username.toUpperCase(), password: PASSWORD },
     });
     expect(dupName.status).toBe(409);
@@ -84,16 +77,16 @@ describe('auth: bad input', () => {
     ['username', { email: 'a@example.test', username: 'bad name!', password: PASSWORD }],
     ['email', { username: 'valid_name', password: PASSWORD }],
   ])('answers 400 naming %s', async (field, body) => {
-    const res = await call(app, 'POST', '/api/v1/auth/register', { body });
+    const res = await call(t.app, 'POST', '/api/v1/auth/register', { body });
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('validation_failed');
     expect(res.json.error.details.map((d: { field: string }) => d.field)).toContain(field);
   });
 
   it('gives the same answer for a wrong password and an unknown login', async () => {
-    const user = await newUser(app);
-    const wrong = await call(app, 'POST', '/api/v1/auth/login', { body: { login: user.username, password: 'wrong password' } });
-    const unknown = await call(app, 'POST', '/api/v1/auth/login', { body: { login: 'nobody_here', password: 'wrong password' } });
+    const user = await newUser(t.app);
+    const wrong = await call(t.app, 'POST', '/api/v1/auth/login', { body: { login: user.username, password: 'wrong password' } });
+    const unknown = await call(t.app, 'POST', '/api/v1/auth/login', { body: { login: 'nobody_here', password: 'wrong password' } });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.json).toEqual(unknown.json);
@@ -103,7 +96,7 @@ describe('auth: bad input', () => {
 
 describe('auth: security', () => {
   it('rejects tampered, foreign-signed, expired and malformed tokens', async () => {
-    const user = await newUser(app);
+    const user = await newUser(t.app);
     const [header, payload, signature] = user.accessToken.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
@@ -112,7 +105,7 @@ describe('auth: security', () => {
       role: 'admin',
       sessionId: claims.sid,
     });
-    const expired = await createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: -60 }).signAccess({
+    const expired = await createTokenSigner({ secret: t.ctx.config.auth.jwtSecret, ttlSeconds: -60 }).signAccess({
       userId: user.id,
       role: 'viewer',
       sessionId: claims.sid,
@@ -132,65 +125,65 @@ describe('auth: security', () => {
   });
 
   it('revokes the whole session family when a rotated refresh token is reused', async () => {
-    const user = await newUser(app);
-    const first = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    const user = await newUser(t.app);
+    const first = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
     expect(first.status).toBe(200);
-    const reuse = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    const reuse = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
     expect(reuse.status).toBe(401);
     expect(reuse.json.error.code).toBe('refresh_token_reused');
     // The attacker's or the victim's newer token is dead too: the family is revoked.
-    const newer = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: first.json.data.refreshToken } });
+    const newer = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: first.json.data.refreshToken } });
     expect(newer.status).toBe(401);
     expect(newer.json.error.code).toBe('token_revoked');
   });
 
   it('ends every access token of a revoked session, not just the one used to log out', async () => {
-    const user = await newUser(app);
-    const second = await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    const user = await newUser(t.app);
+    const second = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
     const sibling = `Bearer ${second.json.data.accessToken}`;
     expect((await me(sibling)).status).toBe(200);
-    await call(app, 'POST', '/api/v1/auth/logout', { headers: user.auth });
+    await call(t.app, 'POST', '/api/v1/auth/logout', { headers: user.auth });
     const after = await me(sibling);
     expect(after.status).toBe(401);
     expect(after.json.error.code).toBe('token_revoked');
   });
 
   it('lets a client that sends its expired access token along still refresh and log in', async () => {
-    const user = await newUser(app);
+    const user = await newUser(t.app);
     const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1]!, 'base64url').toString());
-    const expired = await createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: -60 }).signAccess({
+    const expired = await createTokenSigner({ secret: t.ctx.config.auth.jwtSecret, ttlSeconds: -60 }).signAccess({
       userId: user.id,
       role: 'viewer',
       sessionId: claims.sid,
     });
     const headers = { authorization: `Bearer ${expired.token}` };
-    expect((await call(app, 'POST', '/api/v1/auth/refresh', { headers, body: { refreshToken: user.refreshToken } })).status).toBe(200);
-    expect((await call(app, 'POST', '/api/v1/auth/login', { headers, body: { login: user.username, password: PASSWORD } })).status).toBe(200);
+    expect((await call(t.app, 'POST', '/api/v1/auth/refresh', { headers, body: { refreshToken: user.refreshToken } })).status).toBe(200);
+    expect((await call(t.app, 'POST', '/api/v1/auth/login', { headers, body: { login: user.username, password: PASSWORD } })).status).toBe(200);
   });
 
   it('lets only one of two concurrent refreshes of the same token win', async () => {
-    const user = await newUser(app);
+    const user = await newUser(t.app);
     const results = await Promise.all(
-      [1, 2].map(() => call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } })),
+      [1, 2].map(() => call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } })),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
   });
 
   it('stops suspended and banned users from logging in, and their live tokens at once', async () => {
     for (const status of ['suspended', 'banned'] as const) {
-      const user = await newUser(app);
-      await setStatus(ctx.db, user.id, status, status === 'suspended' ? new Date(Date.now() + 3_600_000) : null);
-      const login = await call(app, 'POST', '/api/v1/auth/login', { body: { login: user.username, password: PASSWORD } });
+      const user = await newUser(t.app);
+      await setStatus(t.ctx.db, user.id, status, status === 'suspended' ? new Date(Date.now() + 3_600_000) : null);
+      const login = await call(t.app, 'POST', '/api/v1/auth/login', { body: { login: user.username, password: PASSWORD } });
       expect(login.status).toBe(403);
       expect(login.json.error.code).toBe(status === 'suspended' ? 'account_suspended' : 'account_banned');
       expect((await me(user.auth.authorization)).status).toBe(403);
-      expect((await call(app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(403);
+      expect((await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(403);
     }
   });
 
   it('lets a user whose suspension has ended back in', async () => {
-    const user = await newUser(app);
-    await setStatus(ctx.db, user.id, 'suspended', new Date(Date.now() - 1000));
+    const user = await newUser(t.app);
+    await setStatus(t.ctx.db, user.id, 'suspended', new Date(Date.now() - 1000));
     expect((await me(user.auth.authorization)).status).toBe(200);
   });
 });

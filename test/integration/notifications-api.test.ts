@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../api/app.ts';
+import { describe, expect, it } from 'vitest';
 import { sleep } from '../../lib/async.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { useTestApp } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
 import { withWorkers } from '../support/workers.ts';
 
-let ctx: TestContext;
-let app: App;
-beforeAll(async () => {
-  ctx = await createTestContext();
-  app = createApp(ctx.apiDeps());
-});
-afterAll(() => ctx?.cleanup());
+const t = useTestApp();
 
-const list = (user: TestUser, query = '') => call(app, 'GET', `/api/v1/notifications${query}`, { headers: user.auth });
+const list = (user: TestUser, query = '') => call(t.app, 'GET', `/api/v1/notifications${query}`, { headers: user.auth });
 
 async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (let i = 0; i < 100; i++) {
@@ -27,11 +20,11 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
 
 describe('notifications API', () => {
   it('notifies a user of a new follower, once, through the fan-out workflow', async () => {
-    const [star, fan] = [await newUser(app), await newUser(app)];
-    const res = await withWorkers(ctx, async () => {
-      await call(app, 'POST', `/api/v1/users/${star.id}/follow`, { headers: fan.auth });
-      await call(app, 'DELETE', `/api/v1/users/${star.id}/follow`, { headers: fan.auth });
-      await call(app, 'POST', `/api/v1/users/${star.id}/follow`, { headers: fan.auth });
+    const [star, fan] = [await newUser(t.app), await newUser(t.app)];
+    const res = await withWorkers(t.ctx, async () => {
+      await call(t.app, 'POST', `/api/v1/users/${star.id}/follow`, { headers: fan.auth });
+      await call(t.app, 'DELETE', `/api/v1/users/${star.id}/follow`, { headers: fan.auth });
+      await call(t.app, 'POST', `/api/v1/users/${star.id}/follow`, { headers: fan.auth });
       return eventually(() => list(star), (r) => r.json.data.length > 0);
     });
     expect(res.json.data).toHaveLength(1);
@@ -40,9 +33,9 @@ describe('notifications API', () => {
   });
 
   it('pages newest first, filters unread, and marks read by id or all', async () => {
-    const user = await newUser(app);
+    const user = await newUser(t.app);
     const event = (n: number) => ({ event_id: `test:${user.id}:${n}`, recipient_id: user.id, type: 'video_published' as const, actor_id: null, entity_type: 'video', entity_id: `v${n}` });
-    for (let n = 0; n < 5; n++) await ctx.db.insertInto('notifications').values(event(n)).execute();
+    for (let n = 0; n < 5; n++) await t.ctx.db.insertInto('notifications').values(event(n)).execute();
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -54,50 +47,50 @@ describe('notifications API', () => {
     expect(seen).toEqual(['v4', 'v3', 'v2', 'v1', 'v0']);
 
     const first = (await list(user, '?limit=1')).json.data[0].id;
-    const marked = await call(app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body: { ids: [first] } });
+    const marked = await call(t.app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body: { ids: [first] } });
     expect(marked.json.data.marked).toBe(1);
     const unread = await list(user, '?unread=true');
     expect(unread.json.data).toHaveLength(4);
     expect(unread.json.meta.unreadCount).toBe(4);
 
-    expect((await call(app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body: { all: true } })).json.data.marked).toBe(4);
+    expect((await call(t.app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body: { all: true } })).json.data.marked).toBe(4);
     expect((await list(user)).json.meta.unreadCount).toBe(0);
   });
 
   it('never shows or marks another user\u2019s notifications', async () => {
-    const [owner, other] = [await newUser(app), await newUser(app)];
-    const row = await ctx.db
+    const [owner, other] = [await newUser(t.app), await newUser(t.app)];
+    const row = await t.ctx.db
       .insertInto('notifications')
       .values({ event_id: `test:${owner.id}`, recipient_id: owner.id, type: 'stream_live', actor_id: null, entity_type: 'stream', entity_id: 's' })
       .returning('id')
       .executeTakeFirstOrThrow();
     expect((await list(other)).json.data).toEqual([]);
-    const res = await call(app, 'POST', '/api/v1/notifications/read', { headers: other.auth, body: { ids: [row.id] } });
+    const res = await call(t.app, 'POST', '/api/v1/notifications/read', { headers: other.auth, body: { ids: [row.id] } });
     expect(res.json.data.marked).toBe(0);
     expect((await list(owner, '?unread=true')).json.data).toHaveLength(1);
   });
 
   it('reads and changes settings per type, with defaults on', async () => {
-    const user = await newUser(app);
-    const initial = await call(app, 'GET', '/api/v1/notifications/settings', { headers: user.auth });
+    const user = await newUser(t.app);
+    const initial = await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: user.auth });
     expect(initial.json.data).toEqual({
       stream_live: { inApp: true },
       stream_scheduled: { inApp: true },
       video_published: { inApp: true },
       new_follower: { inApp: true },
     });
-    const changed = await call(app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: false } } });
+    const changed = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: false } } });
     expect(changed.json.data.new_follower).toEqual({ inApp: false });
     expect(changed.json.data.stream_live).toEqual({ inApp: true });
-    const unknown = await call(app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { spam: { inApp: true } } });
+    const unknown = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { spam: { inApp: true } } });
     expect(unknown.status).toBe(400);
   });
 
   it('rejects bad input and anonymous callers', async () => {
-    const user = await newUser(app);
-    expect((await call(app, 'GET', '/api/v1/notifications')).status).toBe(401);
+    const user = await newUser(t.app);
+    expect((await call(t.app, 'GET', '/api/v1/notifications')).status).toBe(401);
     for (const body of [{}, { ids: [] }, { ids: ['not-a-uuid'] }, { all: false }, { ids: [crypto.randomUUID()], all: true }]) {
-      const res = await call(app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body });
+      const res = await call(t.app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
   });

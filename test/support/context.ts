@@ -8,6 +8,8 @@ import { createMongo, type Mongo } from '../../lib/mongo.ts';
 import { connectNats, ensureJetStream, jetStreamResources, type Nats } from '../../lib/nats.ts';
 import { createStorage, type Storage } from '../../lib/s3.ts';
 import { connectTemporal, type Temporal } from '../../lib/temporal.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { createApp, type App } from '../../api/app.ts';
 import type { ApiDeps } from '../../api/context.ts';
 import { dropDatabase, ensureDatabase } from '../../scripts/stack/provision.ts';
 import { testResources } from './test-environment.ts';
@@ -90,4 +92,18 @@ async function deleteObjectsUnder(storage: Storage, prefix: string): Promise<voi
     if (keys.length) await storage.client.send(new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: keys } }));
     token = page.NextContinuationToken;
   } while (token);
+}
+
+/**
+ * The usual setup of an API test file: a fresh context and an app over it, cleaned up after
+ * the file. Read `t.ctx` and `t.app` inside tests (they are set in beforeAll).
+ */
+export function useTestApp(): { ctx: TestContext; app: App } {
+  const t = {} as { ctx: TestContext; app: App };
+  beforeAll(async () => {
+    t.ctx = await createTestContext();
+    t.app = createApp(t.ctx.apiDeps());
+  });
+  afterAll(() => t.ctx?.cleanup());
+  return t;
 }
