@@ -151,7 +151,7 @@ function printUrls(stack: StackEnvironment, withApps: boolean) {
     ['Temporal gRPC', config.temporal.address],
     ['RTMP ingest', `${config.publicUrls.rtmp}/<stream key>`],
     ['Live HLS', `${config.publicUrls.hls}/<stream id>.m3u8`],
-    ['S3 (MinIO)', `${config.s3.endpoint}  console http://localhost:${ports.minioConsole} (user ${config.s3.accessKeyId}, password in ${path.relative(repoRoot, secretsFile)})`],
+    ['S3 (MinIO)', `${config.s3.endpoint}  console http://localhost:${ports.minioConsole} (user ${config.s3.accessKeyId}, password in ${secretsFile})`],
     ['Mongo (FerretDB)', config.mongo.url],
     ['Postgres', config.postgres.url],
     ['Logs', `${path.relative(repoRoot, logsDir)}/`],
@@ -251,6 +251,9 @@ async function main() {
     process.stderr.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
     await stopAll(1);
   }
+  // Services are detached and unreferenced, so nothing else keeps this process alive: stay in
+  // the foreground until Ctrl-C (or SIGTERM) runs stopAll.
+  await new Promise<never>(() => setInterval(() => {}, 1 << 30));
 }
 
 await main();

@@ -14,7 +14,8 @@ export const dataDir = path.join(stackDir, 'data');
 export const runDir = path.join(stackDir, 'run');
 export const lockFile = path.join(stackDir, 'stack.pid');
 
-const cacheDir = env.STREAMHUB_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'streamhub');
+/** Per machine, outside any checkout: built binaries and the local stack's credentials. */
+export const cacheDir = env.STREAMHUB_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'streamhub');
 
 function readVersions(): Record<string, string> {
   const text = readFileSync(path.join(repoRoot, 'scripts/service-versions.env'), 'utf8');

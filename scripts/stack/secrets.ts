@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stackDir } from './paths.ts';
+import { cacheDir } from './paths.ts';
 
-const secretsFile = path.join(stackDir, 'secrets.json');
+// Per machine rather than per checkout: a second checkout (or CI's fresh clone) that reuses
+// the services another one started must hold the same credentials for them.
+const secretsFile = path.join(cacheDir, 'secrets.json');
 
 export interface StackSecrets {
   S3_ACCESS_KEY_ID: string;
@@ -15,8 +17,8 @@ export interface StackSecrets {
 const generate = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /**
- * The local stack's secrets, generated once per checkout and kept in .stack/ (never in
- * git) so MinIO's data stays readable across restarts. Production passes its own via env.
+ * The local stack's secrets, generated once per machine and never in git, so MinIO's data
+ * stays readable across restarts. Production passes its own via env.
  */
 export function loadOrCreateSecrets(): StackSecrets {
   const existing: Partial<StackSecrets> = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
@@ -28,7 +30,7 @@ export function loadOrCreateSecrets(): StackSecrets {
     JWT_SECRET: existing.JWT_SECRET ?? generate(48),
   };
   if (Object.keys(existing).length !== Object.keys(secrets).length) {
-    mkdirSync(stackDir, { recursive: true });
+    mkdirSync(cacheDir, { recursive: true });
     writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
   return secrets;
