@@ -1,3 +1,4 @@
+import type { Duration } from '@temporalio/common';
 import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { NotificationActivities } from '../activities/notifications.ts';
 import type { NotificationType } from '../lib/schema.ts';
@@ -30,15 +31,13 @@ export interface FanoutInput {
   parallelPages?: number;
   /** Pages per run before continue-as-new, keeping every history small. */
   maxPagesPerRun?: number;
+  /** How long one page may take before it is retried elsewhere (a worker that died mid-page). */
+  pageTimeout?: Duration;
   progress?: FanoutProgress;
 }
 
 export const fanoutProgressQuery = defineQuery<FanoutProgress>('progress');
 
-const activities = proxyActivities<NotificationActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
 
 /**
  * `fanout/<eventId>`: delivers one event to its whole audience in keyset pages, several at
@@ -51,6 +50,10 @@ export async function fanoutWorkflow(input: FanoutInput): Promise<FanoutProgress
   const parallel = input.parallelPages ?? 4;
   const maxPagesPerRun = input.maxPagesPerRun ?? 200;
   const progress: FanoutProgress = input.progress ?? { after: null, delivered: 0, pages: 0, run: 1 };
+  const activities = proxyActivities<NotificationActivities>({
+    startToCloseTimeout: input.pageTimeout ?? '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
   setHandler(fanoutProgressQuery, () => progress);
 
   const { audience, event } = input;

@@ -2,11 +2,12 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
+import { sleep } from '../../lib/async.ts';
 import type { FanoutInput, FanoutProgress, fanoutWorkflow, NotificationEvent } from '../../workflows/fanout.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { insertFollowers, newUser, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
-import { withWorkers } from '../support/workers.ts';
+import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
 
 let ctx: TestContext;
 let app: App;
@@ -113,6 +114,32 @@ describe('notification fan-out workflow', () => {
     const recipients = await recipientsOf(event.id);
     expect(recipients.length).toBe(expectedRecipients().length);
     expect(new Set(recipients).size).toBe(recipients.length);
+  });
+
+  it('survives its worker being killed mid-fan-out, resuming without gaps or duplicates', async () => {
+    const event = liveEvent('kill');
+    const handle = await ctx.temporal.client.workflow.start<typeof fanoutWorkflow>('fanoutWorkflow', {
+      workflowId: `fanout/${event.id}`,
+      taskQueue: ctx.config.temporal.taskQueue,
+      args: [{ event, audience: { kind: 'followers', userId: star.id }, pageSize: 250, parallelPages: 1, pageTimeout: '5 seconds' }],
+    });
+    const doomed = await spawnWorkerProcess(ctx);
+    const exited = new Promise((resolve) => doomed.once('exit', resolve));
+    let atKill = 0;
+    for (let i = 0; i < 600 && atKill === 0; i++) {
+      atKill = (await recipientsOf(event.id)).length;
+      if (atKill === 0) await sleep(100);
+    }
+    doomed.kill('SIGKILL');
+    await exited;
+    expect(atKill).toBeGreaterThan(0);
+    expect(atKill).toBeLessThan(expectedRecipients().length);
+
+    const result = await withWorkers(ctx, () => handle.result());
+    const recipients = await recipientsOf(event.id);
+    expect(recipients.length).toBe(expectedRecipients().length);
+    expect(new Set(recipients).size).toBe(recipients.length);
+    expect(result.delivered).toBe(expectedRecipients().length);
   });
 
   it('continues as new on a large audience and still delivers the exact total', async () => {

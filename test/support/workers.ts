@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
 import { installRuntime } from '../../workers/runtime.ts';
@@ -34,4 +36,37 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, wra
   } finally {
     await connection.close();
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * The production worker entrypoint as a separate process on this file's task queues and
+ * database, so a test can SIGKILL it mid-work the way a crash or an OOM kill would.
+ */
+export async function spawnWorkerProcess(ctx: TestContext): Promise<ChildProcess> {
+  const { config } = ctx;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', 'platform'], {
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'error',
+      DATABASE_URL: config.postgres.url,
+      NATS_SUBJECT_PREFIX: config.nats.subjectPrefix,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+      TEMPORAL_MEDIA_TASK_QUEUE: config.temporal.mediaTaskQueue,
+      WORKER_METRICS_PORT: String(await freePort()),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return child;
 }

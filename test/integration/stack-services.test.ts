@@ -1,0 +1,44 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig, processEnv } from '../../lib/config.ts';
+import { ensureServices, serviceSpecs, ServiceError } from '../../scripts/stack/services.ts';
+
+let squatter: Server;
+let port: number;
+const sockets = new Set<Socket>();
+beforeAll(async () => {
+  // Something that is not MinIO holds the port StreamHub would use for S3.
+  squatter = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 418 I am a teapot\r\n\r\n');
+  });
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  port = (squatter.address() as { port: number }).port;
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise<void>((resolve) => squatter.close(() => resolve()));
+});
+
+describe('local stack services', () => {
+  it('names the service and the variable to change when its port belongs to another program', async () => {
+    const config = parseConfig({ ...processEnv(), S3_ENDPOINT: `http://127.0.0.1:${port}` });
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, minioConsole: 9001 };
+    const minio = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'minio');
+    const error = await ensureServices(minio, () => {}).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toBe(
+      `MinIO (S3): port 127.0.0.1:${port} is taken by a program that is not MinIO (S3); stop it or set S3_ENDPOINT`,
+    );
+  });
+
+  it('reuses a service that already answers instead of starting another', async () => {
+    const config = parseConfig(processEnv());
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, minioConsole: 9001 };
+    const lines: string[] = [];
+    const nats = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'nats');
+    expect(await ensureServices(nats, (line) => lines.push(line))).toEqual([]);
+    expect(lines).toEqual([`  NATS (JetStream): reusing the one at 127.0.0.1:4222`]);
+  });
+});
