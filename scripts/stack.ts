@@ -14,7 +14,7 @@ import { lockFile, logsDir, repoRoot, runDir, stackDir } from './stack/paths.ts'
 import { provisionPlatform } from './stack/provision.ts';
 import { secretsFile } from './stack/secrets.ts';
 import { DEMO_PASSWORD, seedDemoData } from './stack/seed.ts';
-import { ensureServices, serviceSpecs, ServiceError, stopServices, type StartedService } from './stack/services.ts';
+import { ensureServices, serviceSpecs, ServiceError, stopServices, terminateGroup, type StartedService } from './stack/services.ts';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -113,26 +113,8 @@ async function waitForHttp(url: string, timeoutMs: number, init?: RequestInit): 
 }
 
 async function stopApps(apps: AppProcess[]): Promise<void> {
-  await Promise.all(
-    apps.map(async ({ child }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        return;
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }, 20_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
+  // Workers get longer: running activities finish before they exit.
+  await Promise.all(apps.map(({ child }) => terminateGroup(child, 20_000)));
 }
 
 function printUrls(stack: StackEnvironment, withApps: boolean) {

@@ -314,26 +314,30 @@ export async function ensureServices(
   return started;
 }
 
-/** SIGTERM in reverse start order, SIGKILL after a grace period; resolves when all have exited. */
+/** SIGTERM to the child's process group, SIGKILL after a grace period; resolves once it exited. */
+export async function terminateGroup(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Stops services in reverse start order, each given a grace period to shut down cleanly. */
 export async function stopServices(services: StartedService[], graceMs = 10_000): Promise<void> {
   for (const service of [...services].reverse()) {
-    const { child } = service;
     rmSync(path.join(runDir, `${service.spec.id}.pid`), { force: true });
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      continue;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, graceMs);
-    await exited;
-    clearTimeout(timer);
+    await terminateGroup(service.child, graceMs);
   }
 }
