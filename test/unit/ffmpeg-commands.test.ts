@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
+import type { LadderPlan } from '../../workflows/plans/ladder.ts';
+
+const rung = (name: string, width: number, height: number, kbps: number) => ({
+  name, width, height, fps: 30, videoKbps: kbps, maxrateKbps: Math.round(kbps * 1.07), bufsizeKbps: kbps * 2,
+});
+const audio = { codec: 'aac' as const, kbps: 128, channels: 2 as const, sampleRate: 48000 as const };
+
+describe('hlsEncodeCommand', () => {
+  it('decodes once, splits into every rendition, and aligns keyframes to segments', () => {
+    const plan: LadderPlan = { kind: 'video+audio', renditions: [rung('720p', 1280, 720, 2800), rung('360p', 640, 360, 800)], audio, segmentSeconds: 4 };
+    const { args, variantPlaylists, masterPlaylist } = hlsEncodeCommand('/in/source.mp4', '/out', plan);
+    expect(args).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-i', '/in/source.mp4',
+      '-filter_complex',
+      '[0:v:0]split=2[s0][s1];[s0]fps=30,scale=1280:720:flags=bicubic,format=yuv420p[v0];[s1]fps=30,scale=640:360:flags=bicubic,format=yuv420p[v1]',
+      '-map', '[v0]', '-b:v:0', '2800k', '-maxrate:v:0', '2996k', '-bufsize:v:0', '5600k', '-map', '0:a:0',
+      '-map', '[v1]', '-b:v:1', '800k', '-maxrate:v:1', '856k', '-bufsize:v:1', '1600k', '-map', '0:a:0',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+      '-g', '120', '-keyint_min', '120', '-sc_threshold', '0', '-force_key_frames', 'expr:gte(t,n_forced*4)',
+      '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-ar', '48000',
+      '-f', 'hls', '-hls_time', '4', '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',
+      '-hls_segment_filename', '/out/%v/segment_%05d.ts', '-master_pl_name', 'master.m3u8',
+      '-var_stream_map', 'v:0,a:0,name:720p v:1,a:1,name:360p',
+      '-progress', 'pipe:1', '-nostats', '/out/%v/index.m3u8',
+    ]);
+    expect(variantPlaylists).toEqual(['720p/index.m3u8', '360p/index.m3u8']);
+    expect(masterPlaylist).toBe('master.m3u8');
+  });
+
+  it('maps no audio for video-only and no video for audio-only sources', () => {
+    const videoOnly = hlsEncodeCommand('in', 'out', { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 });
+    expect(videoOnly.args).not.toContain('0:a:0');
+    expect(videoOnly.args).toContain('v:0,name:360p');
+    const audioOnly = hlsEncodeCommand('in', 'out', { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
+    expect(audioOnly.args).not.toContain('-filter_complex');
+    expect(audioOnly.args).toContain('a:0,name:audio');
+    expect(audioOnly.variantPlaylists).toEqual(['audio/index.m3u8']);
+  });
+});
+
+describe('progressPercent', () => {
+  it('reads out_time_us against the duration, clamped, ignoring other lines', () => {
+    expect(progressPercent('out_time_us=5000000', 10)).toBe(50);
+    expect(progressPercent('out_time_us=12000000', 10)).toBe(100);
+    expect(progressPercent('frame=12', 10)).toBeUndefined();
+    expect(progressPercent('out_time_us=5000000', 0)).toBeUndefined();
+  });
+});
