@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isPermanentDataError, type Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import { notificationSubject, notificationView } from '../lib/notifications.ts';
-import type { NotificationEvent } from '../workflows/fanout.ts';
+import type { NotificationEvent } from '../lib/notifications.ts';
 
 const eventValues = (event: NotificationEvent) => ({
   event_id: event.id,

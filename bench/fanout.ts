@@ -4,7 +4,8 @@ import { createDb } from '../lib/db.ts';
 import { connectTemporal } from '../lib/temporal.ts';
 import { stackEnvironment } from '../scripts/stack/environment.ts';
 import { insertFollowers } from '../test/support/fixtures.ts';
-import type { fanoutWorkflow, NotificationEvent } from '../workflows/fanout.ts';
+import type { NotificationEvent } from '../lib/notifications.ts';
+import type { fanoutWorkflow } from '../workflows/fanout.ts';
 import { workflowIds } from '../workflows/ids.ts';
 
 // Fan-out of one event to N followers through the workflow (running workers of `npm start`),

@@ -1,9 +1,21 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Audience, fanoutWorkflow, NotificationEvent } from '../workflows/fanout.ts';
+import type { fanoutWorkflow } from '../workflows/fanout.ts';
 import { workflowIds } from '../workflows/ids.ts';
 import type { Nats } from './nats.ts';
-import type { Notification } from './schema.ts';
+import type { Notification, NotificationType } from './schema.ts';
 import type { Temporal } from './temporal.ts';
+
+export interface NotificationEvent {
+  /** Unique per real-world event (e.g. `stream_live:<streamId>:<broadcastId>`); the workflow id derives from it. */
+  id: string;
+  type: NotificationType;
+  actorId: string | null;
+  entityType: string;
+  entityId: string;
+  payload: Record<string, unknown>;
+}
+
+export type Audience = { kind: 'followers'; userId: string } | { kind: 'users'; userIds: string[] };
 
 /**
  * The one way code outside workflows raises a notification event. Starting `fanout/<eventId>`

@@ -1,19 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { NotificationActivities } from '../activities/notifications.ts';
-import type { NotificationType } from '../lib/schema.ts';
-
-export interface NotificationEvent {
-  /** Unique per real-world event (e.g. `stream_live:<streamId>:<broadcastId>`); the workflow id derives from it. */
-  id: string;
-  type: NotificationType;
-  actorId: string | null;
-  entityType: string;
-  entityId: string;
-  payload: Record<string, unknown>;
-}
-
-export type Audience = { kind: 'followers'; userId: string } | { kind: 'users'; userIds: string[] };
+import type { Audience, NotificationEvent } from '../lib/notifications.ts';
 
 export interface FanoutProgress {
   /** Keyset cursor: the last follower id (or list index) fully delivered. */
