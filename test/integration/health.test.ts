@@ -7,17 +7,7 @@ import { connectNats, type Nats } from '../../lib/nats.ts';
 import { createStorage } from '../../lib/s3.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { call } from '../support/http.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+import { freePort } from '../support/ports.ts';
 
 async function startNatsServer(port: number): Promise<ChildProcess> {
   const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });

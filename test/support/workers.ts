@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
 import { installRuntime } from '../../workers/runtime.ts';
 import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../workers/workers.ts';
 import type { TestContext } from './context.ts';
+import { freePort } from './ports.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -36,17 +36,6 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, wra
   } finally {
     await connection.close();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /**
