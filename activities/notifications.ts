@@ -1,24 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { ApplicationFailure } from '@temporalio/common';
 import { isPermanentDataError, type Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import { notificationSubject, notificationView } from '../lib/notifications.ts';
 import type { NotificationEvent } from '../lib/notifications.ts';
 
-const eventValues = (event: NotificationEvent) => ({
-  event_id: event.id,
-  type: event.type,
-  actor_id: event.actorId,
-  entity_type: event.entityType,
-  entity_id: event.entityId,
-  payload: JSON.stringify(event.payload),
-});
-
-/**
- * Notification delivery for the fan-out workflow. Every write is idempotent per
- * (event, recipient): a retried or replayed batch inserts nothing twice. Pushes are
- * at-least-once (a retry re-publishes the batch's rows); clients de-duplicate by id.
- */
 /** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */
 async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promise<T>): Promise<T> {
   try {
@@ -31,7 +17,29 @@ async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promi
   }
 }
 
+/**
+ * Notification delivery for the fan-out workflow. Every write is idempotent per
+ * (event, recipient): a retried or replayed batch inserts nothing twice. Pushes are
+ * at-least-once (a retry re-publishes the batch's rows); clients de-duplicate by id.
+ */
 export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
+  /**
+   * One set-based insert for every candidate (a query yielding `recipient_id`) who still
+   * exists and has not turned this type off.
+   */
+  async function insertNotifications(event: NotificationEvent, candidates: RawBuilder<unknown>): Promise<void> {
+    await rejectingBadEvents(event, () => sql`
+      insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
+      select ${event.id}, c.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
+      from (${candidates}) c
+      join users u on u.id = c.recipient_id and u.deleted_at is null
+      where not exists (
+        select 1 from notification_settings s
+        where s.user_id = c.recipient_id and s.type = ${event.type} and not s.in_app
+      )
+      on conflict (event_id, recipient_id) do nothing`.execute(deps.db));
+  }
+
   /** Reads back the event's rows for these recipients (new or from an earlier attempt) and pushes them. */
   async function publish(eventId: string, recipients: { after: string | null; upTo: string } | { userIds: string[] }): Promise<number> {
     let query = deps.db
@@ -73,42 +81,24 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
       return rows.map((r) => r.follower_id);
     },
 
-    /** One page of followers (after, upTo]: one set-based insert honouring notify flags and settings, then pushes. */
+    /** One page of followers (after, upTo] who asked to be notified, then pushes. */
     async deliverToFollowerPage(input: { event: NotificationEvent; followeeId: string; after: string | null; upTo: string }): Promise<number> {
-      const { event } = input;
-      const values = eventValues(event);
-      await rejectingBadEvents(event, () => sql`
-        insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
-        select ${values.event_id}, f.follower_id, ${values.type}, ${values.actor_id}::uuid, ${values.entity_type}, ${values.entity_id}, ${values.payload}::jsonb
-        from follows f
-        join users u on u.id = f.follower_id and u.deleted_at is null
-        where f.followee_id = ${input.followeeId}
-          ${input.after ? sql`and f.follower_id > ${input.after}` : sql``}
-          and f.follower_id <= ${input.upTo}
-          and f.notify
-          and not exists (
-            select 1 from notification_settings s
-            where s.user_id = f.follower_id and s.type = ${event.type} and not s.in_app
-          )
-        on conflict (event_id, recipient_id) do nothing`.execute(deps.db));
-      return publish(event.id, { after: input.after, upTo: input.upTo });
+      await insertNotifications(
+        input.event,
+        sql`select follower_id as recipient_id from follows
+            where followee_id = ${input.followeeId}
+              ${input.after ? sql`and follower_id > ${input.after}` : sql``}
+              and follower_id <= ${input.upTo}
+              and notify`,
+      );
+      return publish(input.event.id, { after: input.after, upTo: input.upTo });
     },
 
     /** An explicit list of recipients (one user for "new follower"; later: donations, moderation outcomes). */
     async deliverToUsers(input: { event: NotificationEvent; userIds: string[] }): Promise<number> {
       if (!input.userIds.length) return 0;
-      const { event } = input;
-      const values = eventValues(event);
-      await rejectingBadEvents(event, () => sql`
-        insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
-        select ${values.event_id}, u.id, ${values.type}, ${values.actor_id}::uuid, ${values.entity_type}, ${values.entity_id}, ${values.payload}::jsonb
-        from users u
-        where u.id = any(${input.userIds}::uuid[]) and u.deleted_at is null
-          and not exists (
-            select 1 from notification_settings s where s.user_id = u.id and s.type = ${event.type} and not s.in_app
-          )
-        on conflict (event_id, recipient_id) do nothing`.execute(deps.db));
-      return publish(event.id, { userIds: input.userIds });
+      await insertNotifications(input.event, sql`select distinct unnest(${input.userIds}::uuid[]) as recipient_id`);
+      return publish(input.event.id, { userIds: input.userIds });
     },
   };
 }
