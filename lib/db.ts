@@ -1,8 +1,9 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
 
 // BIGINT (int8) columns hold ledger amounts and counters; they fit in a JS number far
 // past any realistic value, and strings would leak into every API response.

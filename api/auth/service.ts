@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
-import { isUniqueViolation, type Db } from '../../lib/db.ts';
+import { sql } from 'kysely';
+import { isUniqueViolation, type Db, type Tx } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { PasswordHasher } from '../../lib/passwords.ts';
-import type { Database, User } from '../../lib/schema.ts';
+import type { User } from '../../lib/schema.ts';
 import { hashRefreshToken, newRefreshToken, type TokenSigner } from '../../lib/tokens.ts';
 import { accountBlock } from '../users/status.ts';
 
@@ -25,10 +25,8 @@ export interface IssuedTokens {
   refreshToken: string;
 }
 
-type Executor = Db | Transaction<Database>;
-
 /** A new session (refresh-token family) with its first refresh token. */
-async function insertSession(db: Executor, deps: AuthDeps, userId: string, meta: ClientMeta) {
+async function insertSession(db: Db | Tx, deps: AuthDeps, userId: string, meta: ClientMeta) {
   const sessionId = randomUUID();
   const refresh = newRefreshToken();
   await db

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../lib/db.ts';
+import type { Db, Tx } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { TimeKeyCursor } from '../responses.ts';
 import { profileColumns } from './profile.ts';
@@ -88,8 +88,6 @@ export async function unfollow(db: Db, followerId: string, followeeId: string) {
     return { following: false };
   });
 }
-
-type Tx = Parameters<Parameters<ReturnType<Db['transaction']>['execute']>[0]>[0];
 
 async function lockUsersInOrder(tx: Tx, a: string, b: string) {
   const rows = await tx
