@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { sleep } from '../../lib/async.ts';
 import { connectNats, type Nats } from '../../lib/nats.ts';
 import { createStorage } from '../../lib/s3.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { useTestContext } from '../support/context.ts';
 import { call } from '../support/http.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -23,15 +23,11 @@ async function startNatsServer(port: number): Promise<ChildProcess> {
   throw new Error('private nats-server did not start');
 }
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(() => ctx?.cleanup());
+const t = useTestContext();
 
 describe('GET /health', () => {
   it('answers 200 naming every component when all are up', async () => {
-    const app = createApp(ctx.apiDeps());
+    const app = createApp(t.ctx.apiDeps());
     const res = await call(app, 'GET', '/health');
     expect(res.status).toBe(200);
     expect(res.json.success).toBe(true);
@@ -48,7 +44,7 @@ describe('GET /health', () => {
     let nats: Nats | undefined;
     try {
       nats = await connectNats({ url: `nats://127.0.0.1:${port}`, subjectPrefix: '', name: 'health-test' });
-      const app = createApp({ ...ctx.apiDeps(), nats });
+      const app = createApp({ ...t.ctx.apiDeps(), nats });
       expect((await call(app, 'GET', '/health')).status).toBe(200);
 
       server.kill('SIGKILL');
@@ -73,9 +69,9 @@ describe('GET /health', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
     try {
-      const config = { ...ctx.config, api: { ...ctx.config.api, healthTimeoutMs: 300 } };
-      const storage = createStorage({ ...ctx.config.s3, endpoint: `http://127.0.0.1:${port}` });
-      const app = createApp({ ...ctx.apiDeps(), config, storage });
+      const config = { ...t.ctx.config, api: { ...t.ctx.config.api, healthTimeoutMs: 300 } };
+      const storage = createStorage({ ...t.ctx.config.s3, endpoint: `http://127.0.0.1:${port}` });
+      const app = createApp({ ...t.ctx.apiDeps(), config, storage });
       const res = await call(app, 'GET', '/health');
       expect(res.status).toBe(503);
       expect(res.json.error.details.failing).toEqual(['s3']);

@@ -1,23 +1,19 @@
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { useTestContext } from '../support/context.ts';
 import { call } from '../support/http.ts';
 import { withWorkers, workflowBundle } from '../support/workers.ts';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(() => ctx?.cleanup());
+const t = useTestContext();
 
 describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', () => {
   it('runs end to end and stores exactly one row per ping id', async () => {
-    const app = createApp(ctx.apiDeps());
+    const app = createApp(t.ctx.apiDeps());
     const pingId = crypto.randomUUID();
-    const headers = { 'x-internal-secret': ctx.config.internalSecret };
+    const headers = { 'x-internal-secret': t.ctx.config.internalSecret };
 
-    const [first, second] = await withWorkers(ctx, async () => [
+    const [first, second] = await withWorkers(t.ctx, async () => [
       await call(app, 'POST', '/internal/ping', { body: { pingId }, headers }),
       await call(app, 'POST', '/internal/ping', { body: { pingId }, headers }),
     ]);
@@ -28,7 +24,7 @@ describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', 
     // Same id, same workflow: the second call returns the stored result, not a new row.
     expect(second.json.data).toEqual(first.json.data);
 
-    const rows = await ctx.db.selectFrom('system_pings').selectAll().where('id', '=', pingId).execute();
+    const rows = await t.ctx.db.selectFrom('system_pings').selectAll().where('id', '=', pingId).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.workflow_id).toBe(`ping/${pingId}`);
     expect(rows[0]!.created_at.toISOString()).toBe(first.json.data.storedAt);
@@ -37,14 +33,14 @@ describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', 
   it('replays its own fresh history deterministically', async () => {
     const pingId = crypto.randomUUID();
     const workflowId = `ping/${pingId}`;
-    await withWorkers(ctx, () =>
-      ctx.temporal.client.workflow.execute('pingWorkflow', {
+    await withWorkers(t.ctx, () =>
+      t.ctx.temporal.client.workflow.execute('pingWorkflow', {
         workflowId,
-        taskQueue: ctx.config.temporal.taskQueue,
-        args: [{ pingId, mediaTaskQueue: ctx.config.temporal.mediaTaskQueue }],
+        taskQueue: t.ctx.config.temporal.taskQueue,
+        args: [{ pingId, mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue }],
       }),
     );
-    const fresh = await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    const fresh = await t.ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, fresh, workflowId);
 
   });

@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
 import type { Config } from '../../lib/config.ts';
 import { sleep } from '../../lib/async.ts';
 import { createDb } from '../../lib/db.ts';
 import { hitRateLimit } from '../../api/rate-limits.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { useTestContext } from '../support/context.ts';
 import { newUser, PASSWORD } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(() => ctx?.cleanup());
+const t = useTestContext();
 
 // Windows are aligned to the minute; a test that straddled a boundary would see its count reset.
 beforeEach(async () => {
@@ -22,9 +18,9 @@ beforeEach(async () => {
 
 /** An app as a separate API process would build it: its own config and its own pool. */
 function apiProcess(limits: Partial<Config['rateLimits']>) {
-  const config: Config = { ...ctx.config, rateLimits: { ...ctx.config.rateLimits, trustProxy: true, ...limits } };
+  const config: Config = { ...t.ctx.config, rateLimits: { ...t.ctx.config.rateLimits, trustProxy: true, ...limits } };
   const db = createDb({ url: config.postgres.url, poolMax: 2, applicationName: 'rate-limit-test' });
-  return { app: createApp({ ...ctx.apiDeps(), config, db }), close: () => db.destroy() };
+  return { app: createApp({ ...t.ctx.apiDeps(), config, db }), close: () => db.destroy() };
 }
 
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
@@ -50,7 +46,7 @@ describe('rate limits', () => {
   });
 
   it('limits one account across many addresses and both its names, and holds across API processes', async () => {
-    const owner = await newUser(createApp(ctx.apiDeps()), { username: 'target_user', email: 'target@example.test' });
+    const owner = await newUser(createApp(t.ctx.apiDeps()), { username: 'target_user', email: 'target@example.test' });
     const [one, two] = [apiProcess({ loginPerMinute: 5 }), apiProcess({ loginPerMinute: 5 })];
     try {
       const statuses = [];
@@ -73,7 +69,7 @@ describe('rate limits', () => {
     try {
       const statuses = [];
       for (let i = 0; i < 4; i++) {
-        const body = { email: `r${i}-${ctx.id}@example.test`, username: `r${i}_${ctx.id}`, password: PASSWORD };
+        const body = { email: `r${i}-${t.ctx.id}@example.test`, username: `r${i}_${t.ctx.id}`, password: PASSWORD };
         statuses.push((await call(api.app, 'POST', '/api/v1/auth/register', { headers: from('192.0.2.7'), body })).status);
       }
       expect(statuses).toEqual([201, 201, 201, 429]);
@@ -96,11 +92,11 @@ describe('rate limits', () => {
   });
 
   it('starts counting afresh in a new window', async () => {
-    const key = `window-test-${ctx.id}`;
+    const key = `window-test-${t.ctx.id}`;
     const lastMinute = new Date(Date.now() - 60_000);
-    for (let i = 0; i < 3; i++) await hitRateLimit(ctx.db, key, 2, 60, lastMinute);
-    expect((await hitRateLimit(ctx.db, key, 2, 60, lastMinute)).allowed).toBe(false);
-    const now = await hitRateLimit(ctx.db, key, 2, 60);
+    for (let i = 0; i < 3; i++) await hitRateLimit(t.ctx.db, key, 2, 60, lastMinute);
+    expect((await hitRateLimit(t.ctx.db, key, 2, 60, lastMinute)).allowed).toBe(false);
+    const now = await hitRateLimit(t.ctx.db, key, 2, 60);
     expect(now).toMatchObject({ allowed: true, hits: 1 });
   });
 
@@ -116,8 +112,8 @@ describe('rate limits', () => {
   });
 
   it('ignores X-Forwarded-For unless TRUST_PROXY is set', async () => {
-    const config: Config = { ...ctx.config, rateLimits: { ...ctx.config.rateLimits, trustProxy: false, loginPerMinute: 2 } };
-    const app = createApp({ ...ctx.apiDeps(), config });
+    const config: Config = { ...t.ctx.config, rateLimits: { ...t.ctx.config.rateLimits, trustProxy: false, loginPerMinute: 2 } };
+    const app = createApp({ ...t.ctx.apiDeps(), config });
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await login(app, `10.9.9.${i}`, `spoof_${i}`)).status);
     expect(statuses).toEqual([401, 401, 429]);

@@ -1,22 +1,18 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { hitRateLimit } from '../../api/rate-limits.ts';
 import { ensureRetentionSchedule } from '../../scripts/stack/provision.ts';
 import type { retentionWorkflow } from '../../workflows/maintenance.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { useTestContext } from '../support/context.ts';
 import { newUser } from '../support/fixtures.ts';
 import { withWorkers } from '../support/workers.ts';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(() => ctx?.cleanup());
+const t = useTestContext();
 
 describe('retention', () => {
   it('deletes only read notifications past their age, expired blacklist entries and stale counters', async () => {
-    const user = await newUser(createApp(ctx.apiDeps()));
+    const user = await newUser(createApp(t.ctx.apiDeps()));
     const notification = (name: string, readDaysAgo: number | null) => ({
       event_id: `retention:${name}`,
       recipient_id: user.id,
@@ -26,42 +22,42 @@ describe('retention', () => {
       entity_id: name,
       read_at: readDaysAgo === null ? null : sql<Date>`now() - make_interval(days => ${readDaysAgo})`,
     });
-    await ctx.db
+    await t.ctx.db
       .insertInto('notifications')
       .values([notification('old-read', 100), notification('recent-read', 5), notification('old-unread', null)])
       .execute();
-    await ctx.db
+    await t.ctx.db
       .insertInto('revoked_access_tokens')
       .values([
         { jti: crypto.randomUUID(), expires_at: new Date(Date.now() - 60_000) },
         { jti: crypto.randomUUID(), expires_at: new Date(Date.now() + 60_000) },
       ])
       .execute();
-    await hitRateLimit(ctx.db, 'stale', 5, 60, new Date(Date.now() - 2 * 86_400_000));
-    await hitRateLimit(ctx.db, 'fresh', 5, 60);
+    await hitRateLimit(t.ctx.db, 'stale', 5, 60, new Date(Date.now() - 2 * 86_400_000));
+    await hitRateLimit(t.ctx.db, 'fresh', 5, 60);
 
-    const result = await withWorkers(ctx, () =>
-      ctx.temporal.client.workflow.execute<typeof retentionWorkflow>('retentionWorkflow', {
-        workflowId: `maintenance/retention-${ctx.id}`,
-        taskQueue: ctx.config.temporal.taskQueue,
+    const result = await withWorkers(t.ctx, () =>
+      t.ctx.temporal.client.workflow.execute<typeof retentionWorkflow>('retentionWorkflow', {
+        workflowId: `maintenance/retention-${t.ctx.id}`,
+        taskQueue: t.ctx.config.temporal.taskQueue,
         args: [{ readNotificationDays: 30 }],
       }),
     );
 
     expect(result).toMatchObject({ readNotifications: 1, revokedAccessTokens: 1, rateLimitCounters: 1 });
-    const left = await ctx.db.selectFrom('notifications').select('entity_id').where('recipient_id', '=', user.id).orderBy('entity_id').execute();
+    const left = await t.ctx.db.selectFrom('notifications').select('entity_id').where('recipient_id', '=', user.id).orderBy('entity_id').execute();
     expect(left.map((r) => r.entity_id)).toEqual(['old-unread', 'recent-read']);
-    const counters = (await ctx.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key);
+    const counters = (await t.ctx.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key);
     expect(counters).toContain('fresh');
     expect(counters).not.toContain('stale');
   });
 
   it('creates the daily schedule once and updates it when retention changes', async () => {
-    const scheduleId = `retention-test-${ctx.id}`;
-    const options = { scheduleId, taskQueue: ctx.config.temporal.taskQueue, readNotificationDays: 90 };
-    await ensureRetentionSchedule(ctx.temporal.client, options);
-    await ensureRetentionSchedule(ctx.temporal.client, { ...options, readNotificationDays: 14 });
-    const handle = ctx.temporal.client.schedule.getHandle(scheduleId);
+    const scheduleId = `retention-test-${t.ctx.id}`;
+    const options = { scheduleId, taskQueue: t.ctx.config.temporal.taskQueue, readNotificationDays: 90 };
+    await ensureRetentionSchedule(t.ctx.temporal.client, options);
+    await ensureRetentionSchedule(t.ctx.temporal.client, { ...options, readNotificationDays: 14 });
+    const handle = t.ctx.temporal.client.schedule.getHandle(scheduleId);
     try {
       const described = await handle.describe();
       expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'retentionWorkflow', args: [{ readNotificationDays: 14 }] });

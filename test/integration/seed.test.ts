@@ -1,29 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { DEMO_PASSWORD, seedDemoData } from '../../scripts/stack/seed.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { useTestContext } from '../support/context.ts';
 import { call } from '../support/http.ts';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(() => ctx?.cleanup());
+const t = useTestContext();
 
 describe('demo seed', () => {
   it('is idempotent and its logins work with the printed password and roles', async () => {
-    const first = await seedDemoData(ctx.config);
+    const first = await seedDemoData(t.ctx.config);
     const counts = async () => ({
-      users: (await ctx.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      categories: (await ctx.db.selectFrom('categories').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      follows: (await ctx.db.selectFrom('follows').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      users: (await t.ctx.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      categories: (await t.ctx.db.selectFrom('categories').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      follows: (await t.ctx.db.selectFrom('follows').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
     });
     const before = await counts();
-    await seedDemoData(ctx.config);
+    await seedDemoData(t.ctx.config);
     expect(await counts()).toEqual(before);
     expect(before).toEqual({ users: first.length, categories: 6, follows: 3 });
 
-    const app = createApp(ctx.apiDeps());
+    const app = createApp(t.ctx.apiDeps());
     const admin = await call(app, 'POST', '/api/v1/auth/login', { body: { login: 'admin', password: DEMO_PASSWORD } });
     expect(admin.json.data.user.role).toBe('admin');
     const creator = await call(app, 'GET', '/api/v1/users/creator');

@@ -95,15 +95,23 @@ async function deleteObjectsUnder(storage: Storage, prefix: string): Promise<voi
 }
 
 /**
- * The usual setup of an API test file: a fresh context and an app over it, cleaned up after
- * the file. Read `t.ctx` and `t.app` inside tests (they are set in beforeAll).
+ * The usual setup of a test file: a fresh context, cleaned up after the file. Read `t.ctx`
+ * inside tests and hooks (it is set in beforeAll).
  */
-export function useTestApp(): { ctx: TestContext; app: App } {
-  const t = {} as { ctx: TestContext; app: App };
+export function useTestContext(): { ctx: TestContext } {
+  const t = {} as { ctx: TestContext };
   beforeAll(async () => {
     t.ctx = await createTestContext();
-    t.app = createApp(t.ctx.apiDeps());
   });
   afterAll(() => t.ctx?.cleanup());
+  return t;
+}
+
+/** useTestContext() plus an app over it, for API tests: `t.ctx` and `t.app`. */
+export function useTestApp(): { ctx: TestContext; app: App } {
+  const t = useTestContext() as { ctx: TestContext; app: App };
+  beforeAll(() => {
+    t.app = createApp(t.ctx.apiDeps());
+  });
   return t;
 }
