@@ -20,4 +20,3 @@ export function createRouter() {
   });
 }
 
-export type Router = ReturnType<typeof createRouter>;

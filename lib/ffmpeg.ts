@@ -45,8 +45,8 @@ function rotationOf(stream: FfprobeStream): VideoStreamInfo['rotation'] {
   return normalised as VideoStreamInfo['rotation'];
 }
 
-/** Converts ffprobe's report into MediaInfo. Pure, exported for tests. */
-export function toMediaInfo(data: FfprobeData): MediaInfo {
+/** Converts ffprobe's report into MediaInfo. Pure. */
+function toMediaInfo(data: FfprobeData): MediaInfo {
   // Cover art in audio files arrives as a one-frame "video" stream; it is not video.
   const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition as Record<string, number> | undefined)?.attached_pic);
   const audio = data.streams.find((s) => s.codec_type === 'audio');

@@ -8,13 +8,13 @@ import { createRouter } from '../router.ts';
 import { ownProfileSchema, toOwnProfile } from '../users/profile.ts';
 import { findAccountId, login, logout, refresh, register, type AuthDeps } from './service.ts';
 
-export const emailSchema = z.string().trim().toLowerCase().max(254).email();
-export const usernameSchema = z
+const emailSchema = z.string().trim().toLowerCase().max(254).email();
+const usernameSchema = z
   .string()
   .min(3)
   .max(30)
   .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and underscores only');
-export const passwordSchema = z.string().min(8, 'at least 8 characters').max(128);
+const passwordSchema = z.string().min(8, 'at least 8 characters').max(128);
 
 const tokensSchema = z.object({
   accessToken: z.string(),
