@@ -30,7 +30,8 @@ export async function benchFanout(args: string[]): Promise<void> {
       process.stdout.write(`\n${size} followers: creating the audience… `);
       const setupStarted = performance.now();
       await insertFollowers(db, star.id, size);
-      await sql`analyze follows`.execute(db);
+      // Earlier runs leave dead rows behind (their cleanup deletes the audience); start both sides clean.
+      await sql`vacuum (analyze) users, follows, notifications`.execute(db);
       process.stdout.write(`${((performance.now() - setupStarted) / 1000).toFixed(1)} s\n`);
 
       const event = (id: string): NotificationEvent => ({ id, type: 'stream_live', actorId: star.id, entityType: 'stream', entityId: tag, payload: { title: 'bench' } });
