@@ -1,13 +1,16 @@
 import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
+import type { Storage } from '../lib/s3.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
 import { createSystemActivities } from './system.ts';
+import { createVideoActivities } from './videos.ts';
 
 export interface ActivityDeps {
   db: Db;
   nats: Nats;
+  storage: Storage;
 }
 
 /** Activities for the `streamhub` task queue; tests pass real or fault-injecting deps. */
@@ -16,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSystemActivities(deps),
     ...createNotificationActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createVideoActivities(deps),
   };
 }
 

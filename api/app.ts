@@ -1,5 +1,6 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { pingDb } from '../lib/db.ts';
 import { AppError } from '../lib/errors.ts';
 import { pingMongo } from '../lib/mongo.ts';
@@ -21,6 +22,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { systemRoutes } from './system/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { videoRoutes } from './videos/routes.ts';
 
 /** Composes the whole HTTP API. The only place that knows every route module. */
 export function createApp(deps: ApiDeps) {
@@ -59,7 +61,7 @@ export function createApp(deps: ApiDeps) {
   );
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
-  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/auth/logout']) {
+  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/auth/logout']) {
     app.use(path, authenticate(db, tokens));
   }
   const auth = { db, passwords, tokens, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
@@ -67,6 +69,9 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
+  // Web players (hls.js) fetch playlists from other origins; they carry no credentials.
+  for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, cors({ origin: '*' }));
+  app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/api/v1/openapi.json', {

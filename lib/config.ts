@@ -33,6 +33,8 @@ const envSchema = z.object({
   MONGO_DATABASE: z.string().min(1).default('streamhub'),
 
   S3_ENDPOINT: url.default('http://127.0.0.1:9000'),
+  // Presigned URLs carry the host they were signed for; clients may reach S3 by another name.
+  S3_PUBLIC_ENDPOINT: url.optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').default('streamhub'),
   S3_KEY_PREFIX: z.string().regex(/^$|^[A-Za-z0-9._-]+\/$/, 'must be empty or end with "/"').default(''),
@@ -59,6 +61,11 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_REGISTER_PER_HOUR: z.coerce.number().int().min(1).default(3),
 
+  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3, 'must be at most 5 GiB (one S3 PUT)').default(5 * 1024 ** 3),
+  UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  PLAYBACK_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(4 * 3600),
+  RATE_LIMIT_UPLOADS_PER_HOUR: z.coerce.number().int().min(1).default(30),
+
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
   // nginx-rtmp passes it in hook URLs, so it must need no escaping.
@@ -83,6 +90,7 @@ export interface Config {
   mongo: { url: string; database: string };
   s3: {
     endpoint: string;
+    publicEndpoint: string;
     region: string;
     bucket: string;
     keyPrefix: string;
@@ -107,6 +115,7 @@ export interface Config {
   };
   rateLimits: { trustProxy: boolean; generalPerMinute: number; loginPerMinute: number; registerPerHour: number };
   retention: { readNotificationDays: number };
+  videos: { maxUploadBytes: number; uploadUrlTtlSeconds: number; playbackUrlTtlSeconds: number; uploadsPerHour: number };
   internalSecret: string;
 }
 
@@ -137,6 +146,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     mongo: { url: e.MONGO_URL, database: e.MONGO_DATABASE },
     s3: {
       endpoint: e.S3_ENDPOINT,
+      publicEndpoint: e.S3_PUBLIC_ENDPOINT ?? e.S3_ENDPOINT,
       region: e.S3_REGION,
       bucket: e.S3_BUCKET,
       keyPrefix: e.S3_KEY_PREFIX,
@@ -166,6 +176,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS },
+    videos: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
+      playbackUrlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,
+      uploadsPerHour: e.RATE_LIMIT_UPLOADS_PER_HOUR,
+    },
     internalSecret: e.INTERNAL_SECRET,
   };
 }

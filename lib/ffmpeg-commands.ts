@@ -1,4 +1,5 @@
 import type { LadderPlan } from '../workflows/plans/ladder.ts';
+import type { PosterPlan, StoryboardPlan } from './thumbnails.ts';
 
 // FFmpeg argument lists as pure data (no I/O), so tests can assert them exactly and the
 // media adapter only runs them.
@@ -11,13 +12,22 @@ export interface HlsEncodeCommand {
 }
 
 /**
+ * `-i input`, with reconnects for sources read over HTTP (presigned S3 URLs): a dropped
+ * connection an hour into a long encode should resume, not fail the attempt.
+ */
+function inputArgs(input: string): string[] {
+  const overHttp = /^https?:\/\//.test(input);
+  return overHttp ? ['-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', input] : ['-i', input];
+}
+
+/**
  * One FFmpeg process for the whole ladder: the source is decoded once and split into every
  * rendition (one process per rendition took 1.34× as long here). Keyframes are forced at
  * every segment boundary with scene-cut keyframes off, so all renditions cut at the same
  * instants and players can switch between them cleanly.
  */
 export function hlsEncodeCommand(input: string, outputDir: string, plan: LadderPlan): HlsEncodeCommand {
-  const args = ['-hide_banner', '-nostdin', '-y', '-i', input];
+  const args = ['-hide_banner', '-nostdin', '-y', ...inputArgs(input)];
   const streamMap: string[] = [];
   const names: string[] = [];
   const video = plan.renditions;
@@ -66,4 +76,17 @@ export function progressPercent(progressLine: string, durationSeconds: number): 
   const match = /^out_time_us=(\d+)$/.exec(progressLine.trim());
   if (!match || !(durationSeconds > 0)) return undefined;
   return Math.max(0, Math.min(100, Math.floor(Number(match[1]) / 1e6 / durationSeconds * 100)));
+}
+
+/** One JPEG frame of the source, as planned by planPoster(). */
+export function posterCommand(input: string, output: string, plan: PosterPlan): string[] {
+  // -ss before -i seeks by index instead of decoding up to the point.
+  return ['-hide_banner', '-nostdin', '-y', '-ss', plan.atSeconds.toFixed(3), ...inputArgs(input), '-an', '-sn', '-frames:v', '1',
+    '-vf', `scale=${plan.width}:${plan.height}`, '-q:v', '3', output];
+}
+
+/** The storyboard sprite: one frame every interval, tiled into one JPEG. */
+export function storyboardCommand(input: string, output: string, plan: StoryboardPlan): string[] {
+  const filter = `fps=1/${plan.intervalSeconds},scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`;
+  return ['-hide_banner', '-nostdin', '-y', ...inputArgs(input), '-an', '-sn', '-vf', filter, '-frames:v', '1', '-q:v', '5', output];
 }

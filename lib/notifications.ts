@@ -1,9 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { fanoutWorkflow } from '../workflows/fanout.ts';
 import { workflowIds } from '../workflows/ids.ts';
 import type { Nats } from './nats.ts';
 import type { Notification, NotificationType } from './schema.ts';
-import type { Temporal } from './temporal.ts';
+import { startIdempotently, type Temporal } from './temporal.ts';
 
 export interface NotificationEvent {
   /** Unique per real-world event (e.g. `stream_live:<streamId>:<broadcastId>`); the workflow id derives from it. */
@@ -25,16 +24,14 @@ export type Audience = { kind: 'followers'; userId: string } | { kind: 'users'; 
  */
 export async function raiseNotificationEvent(temporal: Temporal, event: NotificationEvent, audience: Audience): Promise<string> {
   const workflowId = workflowIds.fanout(event.id);
-  try {
-    await temporal.client.workflow.start<typeof fanoutWorkflow>('fanoutWorkflow', {
+  await startIdempotently(
+    temporal.client.workflow.start<typeof fanoutWorkflow>('fanoutWorkflow', {
       workflowId,
       taskQueue: temporal.taskQueue,
       args: [{ event, audience }],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+    }),
+  );
   return workflowId;
 }
 

@@ -1,8 +1,26 @@
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from './config.ts';
+
+// The one module that talks to S3. Every function takes a logical path ("videos/<id>/…");
+// `key()` adds the deployment's prefix.
 
 export interface Storage {
   client: S3Client;
+  /** Signs URLs handed to clients, for the host name they use (S3_PUBLIC_ENDPOINT). */
+  publicSigner: S3Client;
   bucket: string;
   /** Every key this process writes starts with it, so tests never touch the stack's objects. */
   keyPrefix: string;
@@ -10,19 +28,27 @@ export interface Storage {
 }
 
 export function createStorage(config: Config['s3']): Storage {
-  const client = new S3Client({
-    endpoint: config.endpoint,
-    region: config.region,
-    forcePathStyle: config.forcePathStyle,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    maxAttempts: 3,
-  });
+  const clientFor = (endpoint: string) =>
+    new S3Client({
+      endpoint,
+      region: config.region,
+      forcePathStyle: config.forcePathStyle,
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+      maxAttempts: 3,
+    });
+  const client = clientFor(config.endpoint);
   return {
     client,
+    publicSigner: config.publicEndpoint === config.endpoint ? client : clientFor(config.publicEndpoint),
     bucket: config.bucket,
     keyPrefix: config.keyPrefix,
-    key: (path) => `${config.keyPrefix}${path.replace(/^\/+/, '')}`,
+    key: (p) => `${config.keyPrefix}${p.replace(/^\/+/, '')}`,
   };
+}
+
+export function closeStorage(storage: Storage): void {
+  storage.client.destroy();
+  if (storage.publicSigner !== storage.client) storage.publicSigner.destroy();
 }
 
 export async function pingStorage(storage: Storage, signal?: AbortSignal): Promise<void> {
@@ -41,4 +67,134 @@ export async function ensureBucket(storage: Storage): Promise<void> {
       if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
     }
   }
+}
+
+/**
+ * A short-lived GET URL. `public` URLs are for clients (players, browsers); `internal` ones
+ * are for our own processes (FFmpeg reading a source) and use the internal endpoint.
+ */
+export function presignGet(storage: Storage, p: string, expiresInSeconds: number, audience: 'public' | 'internal'): Promise<string> {
+  const signer = audience === 'public' ? storage.publicSigner : storage.client;
+  return getSignedUrl(signer, new GetObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }), { expiresIn: expiresInSeconds });
+}
+
+/** A short-lived PUT URL a client uploads one object to. */
+export function presignPut(storage: Storage, p: string, expiresInSeconds: number): Promise<string> {
+  return getSignedUrl(storage.publicSigner, new PutObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }), {
+    expiresIn: expiresInSeconds,
+  });
+}
+
+export interface ObjectHead {
+  sizeBytes: number;
+  contentType: string | undefined;
+}
+
+/** The object's size and type, or null when there is no such object. Other failures throw. */
+export async function headObject(storage: Storage, p: string, signal?: AbortSignal): Promise<ObjectHead | null> {
+  try {
+    const head = await storage.client.send(new HeadObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }), { abortSignal: signal });
+    return { sizeBytes: head.ContentLength ?? 0, contentType: head.ContentType };
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+    throw err;
+  }
+}
+
+export async function readObjectText(storage: Storage, p: string): Promise<string | null> {
+  try {
+    const res = await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }));
+    return (await res.Body?.transformToString('utf8')) ?? '';
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') return null;
+    throw err;
+  }
+}
+
+const contentTypes: Record<string, string> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.jpg': 'image/jpeg',
+  '.vtt': 'text/vtt',
+};
+
+export async function uploadFile(storage: Storage, p: string, file: string, signal?: AbortSignal): Promise<void> {
+  const { size } = await stat(file);
+  await storage.client.send(
+    new PutObjectCommand({
+      Bucket: storage.bucket,
+      Key: storage.key(p),
+      Body: createReadStream(file),
+      ContentLength: size,
+      ContentType: contentTypes[path.extname(file)] ?? 'application/octet-stream',
+    }),
+    { abortSignal: signal },
+  );
+}
+
+/**
+ * Uploads every file under `dir` to `prefix/<relative path>`, a few at a time. Files whose
+ * names `isLast` accepts go after all others, so a reader never finds a playlist that
+ * points at segments not yet written. Same keys on every run: a retry overwrites.
+ */
+export async function uploadDirectory(
+  storage: Storage,
+  dir: string,
+  prefix: string,
+  options: { signal?: AbortSignal; concurrency?: number; isLast?: (relative: string) => boolean; onUploaded?: (relative: string) => void } = {},
+): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+  const last = files.filter((f) => options.isLast?.(f));
+  const first = files.filter((f) => !options.isLast?.(f));
+  for (const batch of [first, last]) {
+    const queue = [...batch];
+    const worker = async () => {
+      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+        await uploadFile(storage, `${prefix}/${f}`, path.join(dir, f), options.signal);
+        options.onUploaded?.(f);
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  }
+  return files.sort();
+}
+
+export async function deleteObject(storage: Storage, p: string): Promise<void> {
+  await storage.client.send(new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: [{ Key: storage.key(p) }], Quiet: true } }));
+}
+
+/** Full keys under a logical prefix, one listing page at a time. */
+async function* keyPages(storage: Storage, prefix: string): AsyncGenerator<string[]> {
+  let token: string | undefined;
+  do {
+    const page = await storage.client.send(
+      new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: storage.key(prefix), ContinuationToken: token }),
+    );
+    yield (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+    token = page.NextContinuationToken;
+  } while (token);
+}
+
+/** Deletes every object whose path starts with `prefix`; returns how many. Idempotent. */
+export async function deleteObjectsUnder(storage: Storage, prefix: string): Promise<number> {
+  let deleted = 0;
+  for await (const keys of keyPages(storage, prefix)) {
+    if (!keys.length) continue;
+    await storage.client.send(
+      new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+    );
+    deleted += keys.length;
+  }
+  return deleted;
+}
+
+/** Logical paths of every object under `prefix`. */
+export async function listObjects(storage: Storage, prefix: string): Promise<string[]> {
+  const paths: string[] = [];
+  for await (const keys of keyPages(storage, prefix)) paths.push(...keys.map((k) => k.slice(storage.keyPrefix.length)));
+  return paths.sort();
 }

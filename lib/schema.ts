@@ -102,6 +102,49 @@ export interface NotificationSettingsTable {
   updated_at: Generated<Date>;
 }
 
+export type VideoVisibility = 'public' | 'unlisted' | 'private';
+export type VideoSource = 'upload' | 'recording';
+export type VideoStatus = 'uploading' | 'processing' | 'ready' | 'failed';
+
+/** One playable rendition of a ready video, as stored and as clients see it. */
+export interface VideoRenditionRecord {
+  name: string;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  bandwidthKbps: number;
+  /** Variant playlist relative to the master playlist, e.g. "720p/index.m3u8". */
+  playlist: string;
+}
+
+export interface VideosTable {
+  id: Generated<string>;
+  owner_id: string;
+  title: string;
+  description: Generated<string>;
+  visibility: Generated<VideoVisibility>;
+  source: VideoSource;
+  /** S3 key without the deployment's key prefix. */
+  source_key: string;
+  source_size_bytes: number | null;
+  status: Generated<VideoStatus>;
+  progress: Generated<number>;
+  failure_reason: string | null;
+  transcode_attempts: Generated<number>;
+  duration_seconds: number | null;
+  width: number | null;
+  height: number | null;
+  renditions: Generated<VideoRenditionRecord[]>;
+  master_playlist_key: string | null;
+  poster_key: string | null;
+  storyboard_key: string | null;
+  idempotency_key: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  ready_at: Date | null;
+  deleted_at: Date | null;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -113,8 +156,10 @@ export interface Database {
   rate_limits: RateLimitsTable;
   notifications: NotificationsTable;
   notification_settings: NotificationSettingsTable;
+  videos: VideosTable;
 }
 
 export type User = Selectable<UsersTable>;
 export type Category = Selectable<CategoriesTable>;
 export type Notification = Selectable<NotificationsTable>;
+export type Video = Selectable<VideosTable>;

@@ -1,5 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Config } from './config.ts';
 
 export interface Temporal {
@@ -19,10 +18,16 @@ export async function pingTemporal(temporal: Temporal, namespace: string): Promi
   await temporal.connection.workflowService.describeNamespace({ namespace });
 }
 
-// Custom search attributes an operator filters by in the Temporal UI. Registered by the stack.
-export const searchAttributes = {
-  StreamId: defineSearchAttributeKey('StreamId', SearchAttributeType.KEYWORD),
-  VideoId: defineSearchAttributeKey('VideoId', SearchAttributeType.KEYWORD),
-  CreatorId: defineSearchAttributeKey('CreatorId', SearchAttributeType.KEYWORD),
-  Phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
-} as const;
+export { searchAttributes } from '../workflows/search-attributes.ts';
+
+/**
+ * Awaits a workflow start whose id makes it idempotent: "already started" means someone
+ * (a retried request, another API process) got there first, which is what we wanted.
+ */
+export async function startIdempotently(start: Promise<unknown>): Promise<void> {
+  try {
+    await start;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}

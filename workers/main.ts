@@ -1,9 +1,10 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config.ts';
 import { createDb } from '../lib/db.ts';
-import { createActivities } from '../activities/index.ts';
+import { createActivities, createMediaActivities } from '../activities/index.ts';
 import { createLogger } from '../lib/logger.ts';
 import { connectNats } from '../lib/nats.ts';
+import { closeStorage, createStorage } from '../lib/s3.ts';
 import { handleShutdown } from '../lib/process.ts';
 import { installRuntime } from './runtime.ts';
 import { createMediaWorker, createPlatformWorker } from './workers.ts';
@@ -23,16 +24,18 @@ installRuntime(logger, { metricsHost: '0.0.0.0', metricsPort: config.temporal.wo
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: `streamhub-worker` });
 const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: `streamhub-worker-${role}` });
+const storage = createStorage(config.s3);
 const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
 if (role !== 'media') {
-  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, nats })));
+  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, nats, storage })));
 }
 if (role !== 'platform') {
   workers.push(
     await createMediaWorker(
       { connection, namespace, taskQueue: config.temporal.mediaTaskQueue },
+      createMediaActivities({ db, nats, storage }),
       { concurrency: config.temporal.mediaConcurrency },
     ),
   );
@@ -48,6 +51,7 @@ handleShutdown(
     for (const worker of workers) worker.shutdown();
     await running;
     await db.destroy();
+    closeStorage(storage);
     await nats.connection.drain();
     await connection.close();
   },

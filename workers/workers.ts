@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createMediaActivities, type PlatformActivities } from '../activities/index.ts';
+import type { MediaActivities, PlatformActivities } from '../activities/index.ts';
 
 // Source in development (tsx), compiled JavaScript in production.
 const ownExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -29,10 +29,10 @@ export function createPlatformWorker(
 }
 
 /** Task queue `media`: FFmpeg work, at most one task per core so encodes do not starve each other. */
-export function createMediaWorker(target: WorkerTarget, options: { concurrency: number }): Promise<Worker> {
+export function createMediaWorker(target: WorkerTarget, activities: MediaActivities, options: { concurrency: number }): Promise<Worker> {
   return Worker.create({
     ...target,
-    activities: createMediaActivities(),
+    activities,
     maxConcurrentActivityTaskExecutions: options.concurrency,
     identity: `media@${process.pid}`,
   });

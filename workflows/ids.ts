@@ -5,4 +5,6 @@
 export const workflowIds = {
   ping: (pingId: string) => `ping/${pingId}`,
   fanout: (eventId: string) => `fanout/${eventId}`,
+  transcode: (videoId: string) => `video/${videoId}/transcode`,
+  videoRemoval: (videoId: string) => `video/${videoId}/remove`,
 } as const;

@@ -1,3 +1,5 @@
 export * from './fanout.ts';
 export * from './maintenance.ts';
 export * from './ping.ts';
+export * from './transcode.ts';
+export * from './video-removal.ts';

@@ -7,7 +7,7 @@ import type { Config } from '../../lib/config.ts';
 import { createDb } from '../../lib/db.ts';
 import { migrateToLatest } from '../../lib/migrate.ts';
 import { connectNats, ensureJetStream } from '../../lib/nats.ts';
-import { createStorage, ensureBucket } from '../../lib/s3.ts';
+import { closeStorage, createStorage, ensureBucket } from '../../lib/s3.ts';
 import { searchAttributes } from '../../lib/temporal.ts';
 
 // Idempotent creation of what the platform expects to find. Run by the local stack on every
@@ -175,7 +175,7 @@ export async function provisionPlatform(
   try {
     await ensureBucket(storage);
   } finally {
-    storage.client.destroy();
+    closeStorage(storage);
   }
 
   const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: 'streamhub-provision' });

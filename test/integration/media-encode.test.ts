@@ -1,26 +1,16 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
 import { probeMedia, runFfmpeg } from '../../lib/ffmpeg.ts';
 import { planLadder, UnplayableMediaError } from '../../workflows/plans/ladder.ts';
+import { h264, mediaDir, probeStreams, segmentDurations, testPattern, tone } from '../support/media.ts';
 
 // The encoding core of the VOD pipeline against the real FFmpeg, on media generated here.
-const run = promisify(execFile);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'media-encode-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function generate(name: string, args: string[]): Promise<string> {
-  const file = path.join(dir, name);
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, file]);
-  return file;
-}
-const testPattern = (size: string, rate: number, seconds: number) => ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}:duration=${seconds}`];
-const tone = (seconds: number) => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`];
-const h264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
+const media = mediaDir('media-encode');
+const { dir } = media;
+const generate = media.generate;
+afterAll(media.remove);
 
 async function encode(source: string) {
   const info = await probeMedia(source);
@@ -36,13 +26,6 @@ async function encode(source: string) {
   });
   return { info, plan, out, command, percents, master: readFileSync(path.join(out, command.masterPlaylist), 'utf8') };
 }
-
-async function probeStreams(file: string) {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height', '-of', 'json', file]);
-  return JSON.parse(stdout).streams as { codec_type: string; width?: number; height?: number }[];
-}
-
-const segmentDurations = (playlist: string) => [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
 
 describe('HLS encode (one FFmpeg process for the whole ladder)', () => {
   it('encodes a landscape source into aligned renditions with a complete master playlist', async () => {

@@ -97,18 +97,20 @@ describe('notification fan-out workflow', () => {
     await withWorkers(
       ctx,
       () => runFanout(`fanout/${event.id}`, { event, audience: { kind: 'followers', userId: star.id }, pageSize: 1000, parallelPages: 2 }),
-      (real) => ({
-        async deliverToFollowerPage(input) {
-          const call = ++calls;
-          const delivered = await real.deliverToFollowerPage(input);
-          // Fail after the rows are written, the worst place: the retry must not double them.
-          if (call === 5 && !failed) {
-            failed = true;
-            throw ApplicationFailure.retryable('injected fault after the insert');
-          }
-          return delivered;
-        },
-      }),
+      {
+        wrap: (real) => ({
+          async deliverToFollowerPage(input) {
+            const call = ++calls;
+            const delivered = await real.deliverToFollowerPage(input);
+            // Fail after the rows are written, the worst place: the retry must not double them.
+            if (call === 5 && !failed) {
+              failed = true;
+              throw ApplicationFailure.retryable('injected fault after the insert');
+            }
+            return delivered;
+          },
+        }),
+      },
     );
     expect(failed).toBe(true);
     expect(calls).toBe(11); // ten pages, one of them twice

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parseConfig, processEnv, type Config } from '../../lib/config.ts';
 import { createDb, type Db } from '../../lib/db.ts';
 import { createLogger, type Logger } from '../../lib/logger.ts';
 import { createHttpMetrics } from '../../lib/metrics.ts';
 import { createMongo, type Mongo } from '../../lib/mongo.ts';
 import { connectNats, ensureJetStream, jetStreamResources, type Nats } from '../../lib/nats.ts';
-import { createStorage, type Storage } from '../../lib/s3.ts';
+import { closeStorage, createStorage, deleteObjectsUnder, type Storage } from '../../lib/s3.ts';
 import { connectTemporal, type Temporal } from '../../lib/temporal.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
@@ -71,8 +70,8 @@ export async function createTestContext(): Promise<TestContext> {
       await jsm.streams.delete(chatStream.name).catch(() => {});
       await jsm.streams.delete(`KV_${viewersBucket.name}`).catch(() => {});
       await nats.connection.close();
-      await deleteObjectsUnder(storage, storage.keyPrefix);
-      storage.client.destroy();
+      await deleteObjectsUnder(storage, '');
+      closeStorage(storage);
       await mongo.db.dropDatabase().catch(() => {});
       await mongo.client.close();
       await temporal.connection.close();
@@ -80,18 +79,6 @@ export async function createTestContext(): Promise<TestContext> {
       await dropDatabase(config.postgres.url);
     },
   };
-}
-
-async function deleteObjectsUnder(storage: Storage, prefix: string): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await storage.client.send(
-      new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-    if (keys.length) await storage.client.send(new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: keys } }));
-    token = page.NextContinuationToken;
-  } while (token);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
+import { createActivities, createMediaActivities, type MediaActivities } from '../../activities/index.ts';
 import { installRuntime } from '../../workers/runtime.ts';
 import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../workers/workers.ts';
 import type { TestContext } from './context.ts';
@@ -16,22 +16,37 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 export type Activities = ReturnType<typeof createActivities>;
 
+export interface TestWorkerOptions {
+  /** Replaces platform activities, to inject a fault. */
+  wrap?: (real: Activities) => Partial<Activities>;
+  /** Replaces media activities, to inject a fault. */
+  wrapMedia?: (real: MediaActivities) => Partial<MediaActivities>;
+  /** False when another process (spawnWorkerProcess) serves the media queue. */
+  media?: boolean;
+}
+
 /**
- * Runs `fn` while real workers poll this file's task queues. `wrap` may replace activities
+ * Runs `fn` while real workers poll this file's task queues. Options may replace activities
  * to inject a fault; everything else is the production code.
  */
-export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, wrap: (real: Activities) => Partial<Activities> = () => ({})): Promise<T> {
+export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, options: TestWorkerOptions = {}): Promise<T> {
   installRuntime(ctx.logger, { metricsHost: '127.0.0.1', metricsPort: 0 });
   const connection = await NativeConnection.connect({ address: ctx.config.temporal.address });
   try {
-    const real = createActivities({ db: ctx.db, nats: ctx.nats });
+    const real = createActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage });
     const namespace = ctx.config.temporal.namespace;
     const platform = await createPlatformWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },
-      { ...real, ...wrap(real) },
+      { ...real, ...options.wrap?.(real) },
       { workflowBundle: await workflowBundle() },
     );
-    const media = await createMediaWorker({ connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue }, { concurrency: 1 });
+    if (options.media === false) return await platform.runUntil(fn);
+    const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage });
+    const media = await createMediaWorker(
+      { connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue },
+      { ...realMedia, ...options.wrapMedia?.(realMedia) },
+      { concurrency: 1 },
+    );
     return await platform.runUntil(media.runUntil(fn));
   } finally {
     await connection.close();
@@ -42,14 +57,15 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, wra
  * The production worker entrypoint as a separate process on this file's task queues and
  * database, so a test can SIGKILL it mid-work the way a crash or an OOM kill would.
  */
-export async function spawnWorkerProcess(ctx: TestContext): Promise<ChildProcess> {
+export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'media' | 'all' = 'platform'): Promise<ChildProcess> {
   const { config } = ctx;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', 'platform'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', role], {
     env: {
       ...process.env,
       LOG_LEVEL: 'error',
       DATABASE_URL: config.postgres.url,
       NATS_SUBJECT_PREFIX: config.nats.subjectPrefix,
+      S3_KEY_PREFIX: config.s3.keyPrefix,
       TEMPORAL_NAMESPACE: config.temporal.namespace,
       TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
       TEMPORAL_MEDIA_TASK_QUEUE: config.temporal.mediaTaskQueue,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
+import { hlsEncodeCommand, posterCommand, progressPercent, storyboardCommand } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
@@ -37,6 +37,27 @@ describe('hlsEncodeCommand', () => {
     expect(audioOnly.args).not.toContain('-filter_complex');
     expect(audioOnly.args).toContain('a:0,name:audio');
     expect(audioOnly.variantPlaylists).toEqual(['audio/index.m3u8']);
+  });
+});
+
+describe('input and thumbnail commands', () => {
+  it('reads HTTP sources with reconnects and local files plainly', () => {
+    const plan: LadderPlan = { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 };
+    const remote = hlsEncodeCommand('http://s3/bucket/source?X-Amz-Signature=abc', 'out', plan).args;
+    expect(remote.slice(3, 11)).toEqual([
+      '-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', 'http://s3/bucket/source?X-Amz-Signature=abc',
+    ]);
+    expect(hlsEncodeCommand('/local/file.mp4', 'out', plan).args).not.toContain('-reconnect');
+  });
+
+  it('seeks before the input for the poster and tiles the storyboard', () => {
+    expect(posterCommand('in.mp4', 'poster.jpg', { atSeconds: 2.5, width: 1280, height: 720 })).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-ss', '2.500', '-i', 'in.mp4', '-an', '-sn', '-frames:v', '1', '-vf', 'scale=1280:720', '-q:v', '3', 'poster.jpg',
+    ]);
+    const storyboard = storyboardCommand('in.mp4', 'sb.jpg', { intervalSeconds: 2, count: 15, columns: 10, rows: 2, tileWidth: 160, tileHeight: 90 });
+    expect(storyboard).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-i', 'in.mp4', '-an', '-sn', '-vf', 'fps=1/2,scale=160:90,tile=10x2', '-frames:v', '1', '-q:v', '5', 'sb.jpg',
+    ]);
   });
 });
 

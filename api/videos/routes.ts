@@ -1,0 +1,292 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Config } from '../../lib/config.ts';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import { playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
+import { deleteObject, headObject, presignGet, presignPut, readObjectText, type Storage } from '../../lib/s3.ts';
+import type { Video } from '../../lib/schema.ts';
+import type { Temporal } from '../../lib/temporal.ts';
+import { videoPaths } from '../../lib/videos.ts';
+import type { AppEnv } from '../context.ts';
+import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
+import { envelope, errorResponses, ok } from '../responses.ts';
+import { createRouter } from '../router.ts';
+import { verifyPlaybackToken } from './playback.ts';
+import { beginProcessing, canView, createUpload, findManagedVideo, findVisibleVideo, markDeleted, startRemoval, startTranscode } from './service.ts';
+import { createVideoLinks, videoSchema } from './view.ts';
+
+export interface VideoRouteDeps {
+  config: Config;
+  db: Db;
+  storage: Storage;
+  temporal: Temporal;
+}
+
+const idParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const tokenQuery = z.object({ token: z.string().max(200).optional().openapi({ description: 'Playback token from `playbackUrl`' }) });
+const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
+const HLS = 'application/vnd.apple.mpegurl';
+
+const newVideoSchema = z
+  .object({
+    title: z.string().trim().min(1).max(100),
+    description: z.string().max(5000).default(''),
+    visibility: z.enum(['public', 'unlisted', 'private']).default('public'),
+    sizeBytes: z.number().int().min(1).optional().openapi({ description: 'Size of the file you will upload; refused early when over the limit' }),
+  })
+  .strict();
+
+const uploadSchema = z.object({
+  video: videoSchema,
+  uploadUrl: z.string().openapi({ description: 'PUT the file here (one request, the raw bytes)' }),
+  uploadExpiresAt: z.string(),
+  maxUploadBytes: z.number().int(),
+});
+
+export function videoRoutes(deps: VideoRouteDeps) {
+  const { config, db, storage, temporal } = deps;
+  const links = createVideoLinks(config, storage);
+  const router = createRouter();
+  const json = (schema: z.ZodTypeAny, description: string) => ({ description, content: { 'application/json': { schema: envelope(schema) } } });
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['videos'],
+      summary: 'Create a video and get a presigned URL to upload its file to',
+      description:
+        'Send an `Idempotency-Key` header to make retries safe: the same key returns the same video (with a fresh upload URL). After the PUT succeeds, call `POST /videos/{id}/complete`.',
+      ...authed,
+      middleware: [
+        requireAuth,
+        rateLimit(db, { name: 'video-upload', limit: config.videos.uploadsPerHour, windowSeconds: 3600, subjects: (c) => [currentUser(c).userId] }),
+      ],
+      request: {
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        body: { required: true, content: { 'application/json': { schema: newVideoSchema } } },
+      },
+      responses: {
+        201: json(uploadSchema, 'Created; upload the file to `uploadUrl`'),
+        200: json(uploadSchema, 'The video an earlier request with this Idempotency-Key created'),
+        ...errorResponses({ 400: 'Invalid fields', 401: 'Not signed in', 413: 'Declared size over the limit', 429: 'Too many uploads' }),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      if (body.sizeBytes !== undefined && body.sizeBytes > config.videos.maxUploadBytes) {
+        throw new AppError('payload_too_large', `Videos may be at most ${config.videos.maxUploadBytes} bytes`);
+      }
+      const { video, created } = await createUpload(db, {
+        ownerId: currentUser(c).userId,
+        title: body.title,
+        description: body.description,
+        visibility: body.visibility,
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+      });
+      const ttl = config.videos.uploadUrlTtlSeconds;
+      const upload = {
+        video: await links.view(video),
+        uploadUrl: await presignPut(storage, video.source_key, ttl),
+        uploadExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+        maxUploadBytes: config.videos.maxUploadBytes,
+      };
+      return created ? c.json(ok(upload), 201) : c.json(ok(upload), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/complete',
+      tags: ['videos'],
+      summary: 'Tell the platform the upload finished; starts the transcode',
+      description: 'Safe to retry: a video already processing answers 202 again without a second transcode.',
+      ...authed,
+      request: { params: idParam },
+      responses: {
+        202: json(videoSchema, 'Transcoding; follow `progress` on GET /videos/{id}'),
+        ...errorResponses({
+          401: 'Not signed in',
+          403: 'Not your video',
+          404: 'No such video',
+          409: 'Nothing uploaded yet, or the video is past uploading',
+          413: 'The uploaded file is over the size limit (it was deleted; upload a smaller one)',
+          422: 'The uploaded file is empty',
+          503: 'The workflow service is unavailable; retry',
+        }),
+      },
+    }),
+    async (c) => {
+      const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
+      if (video.status === 'processing') {
+        await startTranscode(temporal, video);
+        return c.json(ok(await links.view(video)), 202);
+      }
+      if (video.status !== 'uploading') throw new AppError('conflict', `The video is already ${video.status}`);
+      const head = await headObject(storage, video.source_key);
+      if (!head) throw new AppError('conflict', 'Nothing has been uploaded yet: PUT the file to uploadUrl first');
+      if (head.sizeBytes > config.videos.maxUploadBytes) {
+        await deleteObject(storage, video.source_key);
+        throw new AppError('payload_too_large', `The file is ${head.sizeBytes} bytes; videos may be at most ${config.videos.maxUploadBytes} bytes`);
+      }
+      if (head.sizeBytes === 0) throw new AppError('invalid_media', 'The uploaded file is empty; upload it again');
+      const processing = await beginProcessing(db, video.id, 'uploading', head.sizeBytes);
+      // Lost a race with a concurrent `complete`: that one started the transcode.
+      const current = processing ?? (await findManagedVideo(db, video.id, c.get('auth')));
+      await startTranscode(temporal, current).catch((err: unknown) => {
+        c.get('log').error({ err, videoId: video.id }, 'could not start the transcode');
+        throw new AppError('unavailable', 'Could not start transcoding; retry this request');
+      });
+      return c.json(ok(await links.view(current)), 202);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags: ['videos'],
+      summary: 'A video: status, progress, renditions and playback URLs',
+      request: { params: idParam },
+      responses: { 200: json(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
+    }),
+    async (c) => c.json(ok(await links.view(await findVisibleVideo(db, c.req.valid('param').id, c.get('auth')))), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/retry',
+      tags: ['videos'],
+      summary: 'Transcode a failed video again (owner or admin)',
+      ...authed,
+      request: { params: idParam },
+      responses: {
+        202: json(videoSchema, 'Transcoding again'),
+        ...errorResponses({ 401: 'Not signed in', 403: 'Not your video', 404: 'No such video', 409: 'The video has not failed', 503: 'Retry later' }),
+      },
+    }),
+    async (c) => {
+      const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
+      const processing = video.status === 'failed' ? await beginProcessing(db, video.id, 'failed') : undefined;
+      if (!processing) throw new AppError('conflict', `Only failed videos can be retried; this one is ${video.status}`);
+      await startTranscode(temporal, processing).catch((err: unknown) => {
+        c.get('log').error({ err, videoId: video.id }, 'could not start the transcode');
+        throw new AppError('unavailable', 'Could not start transcoding; call complete to try again');
+      });
+      return c.json(ok(await links.view(processing)), 202);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      tags: ['videos'],
+      summary: 'Delete a video: stops its transcode and removes its files (owner or admin)',
+      ...authed,
+      request: { params: idParam },
+      responses: {
+        202: json(z.object({ id: z.uuid(), deleted: z.literal(true) }), 'Deleted; files are removed in the background'),
+        ...errorResponses({ 401: 'Not signed in', 403: 'Not your video', 404: 'No such video', 503: 'Retry later' }),
+      },
+    }),
+    async (c) => {
+      const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
+      // The removal workflow is the durable part (it also marks the row); the row is marked
+      // here too so the video is gone from the API the moment this answers.
+      await startRemoval(temporal, video);
+      await markDeleted(db, video.id);
+      return c.json(ok({ id: video.id, deleted: true as const }), 202);
+    },
+  );
+
+  /** A ready video the request may play: public, or with a valid playback token. */
+  async function playableVideo(c: Context<AppEnv>, id: string, token: string | undefined): Promise<Video> {
+    const video = await db.selectFrom('videos').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    if (!video || video.status !== 'ready' || !video.master_playlist_key) throw new AppError('not_found', 'No such video');
+    if (video.visibility !== 'public' && !verifyPlaybackToken(config.auth.jwtSecret, video.id, token)) {
+      if (!canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
+      throw new AppError('forbidden', 'The playback link is missing its token or has expired; get a fresh playbackUrl');
+    }
+    return video;
+  }
+
+  const playlist = (c: Context<AppEnv>, text: string) => c.body(text, 200, { 'content-type': HLS, 'cache-control': 'private, max-age=60' });
+  const mediaResponses = (what: string) => ({
+    200: { description: what, content: { [HLS]: { schema: z.string() } } },
+    ...errorResponses({ 403: 'Token missing or expired', 404: 'No such video or rendition' }),
+  });
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/hls/master.m3u8',
+      tags: ['videos'],
+      summary: 'HLS master playlist (what `playbackUrl` points at)',
+      request: { params: idParam, query: tokenQuery },
+      responses: mediaResponses('Master playlist'),
+    }),
+    async (c) => {
+      const { token } = c.req.valid('query');
+      const video = await playableVideo(c, c.req.valid('param').id, token);
+      const text = await readObjectText(storage, video.master_playlist_key!);
+      if (text === null) throw new AppError('not_found', 'No such video');
+      // Variant URIs stay relative to this playlist and carry the same token.
+      return playlist(c, rewritePlaylistUris(text, (uri) => (token ? `${uri}?token=${encodeURIComponent(token)}` : uri)));
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/hls/{rendition}/index.m3u8',
+      tags: ['videos'],
+      summary: 'HLS media playlist of one rendition, with short-lived segment URLs',
+      request: { params: idParam.extend({ rendition: z.string().regex(/^[a-z0-9]{1,16}$/) }), query: tokenQuery },
+      responses: mediaResponses('Media playlist'),
+    }),
+    async (c) => {
+      const { id, rendition } = c.req.valid('param');
+      const video = await playableVideo(c, id, c.req.valid('query').token);
+      if (!video.renditions.some((r) => r.name === rendition)) throw new AppError('not_found', 'No such rendition');
+      const dir = `${videoPaths(video.id).hls}/${rendition}`;
+      const text = await readObjectText(storage, `${dir}/index.m3u8`);
+      if (text === null) throw new AppError('not_found', 'No such rendition');
+      const ttl = links.segmentUrlTtlSeconds(video);
+      const urls = new Map<string, string>();
+      for (const uri of new Set(playlistUris(text))) {
+        if (!/^[\w.-]+$/.test(uri)) throw new AppError('internal', 'Unexpected playlist entry');
+        urls.set(uri, await presignGet(storage, `${dir}/${uri}`, ttl, 'public'));
+      }
+      return playlist(c, rewritePlaylistUris(text, (uri) => urls.get(uri)!));
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/storyboard.vtt',
+      tags: ['videos'],
+      summary: 'WebVTT thumbnail track: sprite tiles for scrubbing previews',
+      request: { params: idParam, query: tokenQuery },
+      responses: {
+        200: { description: 'WebVTT', content: { 'text/vtt': { schema: z.string() } } },
+        ...errorResponses({ 403: 'Token missing or expired', 404: 'No such video' }),
+      },
+    }),
+    async (c) => {
+      const video = await playableVideo(c, c.req.valid('param').id, c.req.valid('query').token);
+      const paths = videoPaths(video.id);
+      const text = video.storyboard_key ? await readObjectText(storage, video.storyboard_key) : null;
+      if (text === null) throw new AppError('not_found', 'This video has no storyboard');
+      const sprite = await presignGet(storage, paths.storyboardImage, links.segmentUrlTtlSeconds(video), 'public');
+      return c.body(text.replaceAll('storyboard.jpg#', `${sprite}#`), 200, { 'content-type': 'text/vtt', 'cache-control': 'private, max-age=60' });
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Video, VideoVisibility } from '../../lib/schema.ts';
+import { searchAttributes, startIdempotently, type Temporal } from '../../lib/temporal.ts';
+import { uploadSourcePath } from '../../lib/videos.ts';
+import { workflowIds } from '../../workflows/ids.ts';
+import type { transcodeWorkflow } from '../../workflows/transcode.ts';
+import type { videoRemovalWorkflow } from '../../workflows/video-removal.ts';
+import type { AuthContext } from '../context.ts';
+
+export interface NewUpload {
+  ownerId: string;
+  title: string;
+  description: string;
+  visibility: VideoVisibility;
+  idempotencyKey: string | undefined;
+}
+
+/**
+ * Creates the `uploading` row. The same idempotency key from the same owner returns the
+ * first video instead of a second one. A viewer's first video makes them a creator.
+ */
+export async function createUpload(db: Db, upload: NewUpload): Promise<{ video: Video; created: boolean }> {
+  return db.transaction().execute(async (tx) => {
+    const id = randomUUID();
+    const inserted = await tx
+      .insertInto('videos')
+      .values({
+        id,
+        owner_id: upload.ownerId,
+        title: upload.title,
+        description: upload.description,
+        visibility: upload.visibility,
+        source: 'upload',
+        source_key: uploadSourcePath(id),
+        idempotency_key: upload.idempotencyKey ?? null,
+      })
+      .onConflict((oc) => oc.columns(['owner_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) {
+      await tx.updateTable('users').set({ role: 'creator' }).where('id', '=', upload.ownerId).where('role', '=', 'viewer').execute();
+      return { video: inserted, created: true };
+    }
+    const existing = await tx
+      .selectFrom('videos')
+      .selectAll()
+      .where('owner_id', '=', upload.ownerId)
+      .where('idempotency_key', '=', upload.idempotencyKey ?? '')
+      .executeTakeFirstOrThrow();
+    return { video: existing, created: false };
+  });
+}
+
+const canManage = (auth: AuthContext | undefined, video: Video) => Boolean(auth && (auth.userId === video.owner_id || auth.role === 'admin'));
+
+/** Anyone may see a ready public or unlisted video; everything else only its owner or an admin. */
+export function canView(auth: AuthContext | undefined, video: Video): boolean {
+  return canManage(auth, video) || (video.status === 'ready' && video.visibility !== 'private');
+}
+
+/** A video this caller may see, or 404 (private videos do not reveal that they exist). */
+export async function findVisibleVideo(db: Db, id: string, auth: AuthContext | undefined): Promise<Video> {
+  const video = await db.selectFrom('videos').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!video || !canView(auth, video)) throw new AppError('not_found', 'No such video');
+  return video;
+}
+
+/** A video this caller owns (or administers): 404 if invisible, 403 if only visible. */
+export async function findManagedVideo(db: Db, id: string, auth: AuthContext | undefined): Promise<Video> {
+  const video = await findVisibleVideo(db, id, auth);
+  if (!canManage(auth, video)) throw new AppError('forbidden', 'Only the owner or an admin can do this');
+  return video;
+}
+
+/** `from` → `processing` for a new transcode attempt; undefined when the row was not in `from`. */
+export async function beginProcessing(db: Db, id: string, from: 'uploading' | 'failed', sizeBytes?: number): Promise<Video | undefined> {
+  return db
+    .updateTable('videos')
+    .set({
+      status: 'processing',
+      progress: 0,
+      failure_reason: null,
+      transcode_attempts: sql<number>`transcode_attempts + 1`,
+      ...(sizeBytes === undefined ? {} : { source_size_bytes: sizeBytes }),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Starts `video/<id>/transcode`, or finds it already running: calling this twice (a retried
+ * `complete`, two API processes) runs one transcode.
+ */
+export async function startTranscode(temporal: Temporal, video: Pick<Video, 'id' | 'owner_id' | 'source_key'>): Promise<string> {
+  const workflowId = workflowIds.transcode(video.id);
+  await startIdempotently(
+    temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
+      workflowId,
+      taskQueue: temporal.taskQueue,
+      args: [{ videoId: video.id, sourceKey: video.source_key, mediaTaskQueue: temporal.mediaTaskQueue }],
+      typedSearchAttributes: [
+        { key: searchAttributes.VideoId, value: video.id },
+        { key: searchAttributes.CreatorId, value: video.owner_id },
+        { key: searchAttributes.Phase, value: 'queued' },
+      ],
+    }),
+  );
+  return workflowId;
+}
+
+/** Starts `video/<id>/remove` (idempotent), which stops a running transcode and deletes everything. */
+export async function startRemoval(temporal: Temporal, video: Pick<Video, 'id' | 'owner_id'>): Promise<string> {
+  const workflowId = workflowIds.videoRemoval(video.id);
+  await startIdempotently(
+    temporal.client.workflow.start<typeof videoRemovalWorkflow>('videoRemovalWorkflow', {
+      workflowId,
+      taskQueue: temporal.taskQueue,
+      args: [{ videoId: video.id }],
+      typedSearchAttributes: [
+        { key: searchAttributes.VideoId, value: video.id },
+        { key: searchAttributes.CreatorId, value: video.owner_id },
+      ],
+    }),
+  );
+  return workflowId;
+}
+
+export async function markDeleted(db: Db, id: string): Promise<void> {
+  await db.updateTable('videos').set({ deleted_at: new Date() }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+}

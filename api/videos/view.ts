@@ -1,0 +1,80 @@
+import { z } from '@hono/zod-openapi';
+import type { Config } from '../../lib/config.ts';
+import { presignGet, type Storage } from '../../lib/s3.ts';
+import type { Video } from '../../lib/schema.ts';
+import { signPlaybackToken } from './playback.ts';
+
+export const renditionSchema = z.object({
+  name: z.string().openapi({ example: '720p' }),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  fps: z.number().nullable(),
+  bandwidthKbps: z.number().int(),
+});
+
+export const videoSchema = z
+  .object({
+    id: z.uuid(),
+    ownerId: z.uuid(),
+    title: z.string(),
+    description: z.string(),
+    visibility: z.enum(['public', 'unlisted', 'private']),
+    source: z.enum(['upload', 'recording']),
+    status: z.enum(['uploading', 'processing', 'ready', 'failed']),
+    progress: z.number().int().min(0).max(100),
+    failureReason: z.string().nullable(),
+    transcodeAttempts: z.number().int(),
+    durationSeconds: z.number().nullable(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    renditions: z.array(renditionSchema),
+    playbackUrl: z.string().nullable().openapi({ description: 'HLS master playlist; signed and expiring unless the video is public' }),
+    thumbnailUrl: z.string().nullable().openapi({ description: 'Poster image (short-lived URL)' }),
+    storyboardUrl: z.string().nullable().openapi({ description: 'WebVTT thumbnail track for scrubbing previews' }),
+    createdAt: z.string(),
+    readyAt: z.string().nullable(),
+  })
+  .openapi('Video');
+
+export type VideoView = z.infer<typeof videoSchema>;
+
+/** Builds the URLs clients use to play a video; playlists go through the API, media straight to S3. */
+export function createVideoLinks(config: Config, storage: Storage) {
+  const ttl = config.videos.playbackUrlTtlSeconds;
+  const base = (video: Video) => `${config.publicUrls.api}/api/v1/videos/${video.id}`;
+  /** `?token=…` for videos that are not public, empty otherwise. */
+  const query = (video: Video, now: Date) =>
+    video.visibility === 'public' ? '' : `?token=${signPlaybackToken(config.auth.jwtSecret, video.id, new Date(now.getTime() + ttl * 1000))}`;
+
+  return {
+    /** Segments must stay readable for a whole viewing, so they outlive the playlist link by the video's length. */
+    segmentUrlTtlSeconds: (video: Video) => Math.min(7 * 86_400, ttl + Math.ceil(video.duration_seconds ?? 0)),
+
+    async view(video: Video, now = new Date()): Promise<VideoView> {
+      const ready = video.status === 'ready';
+      return {
+        id: video.id,
+        ownerId: video.owner_id,
+        title: video.title,
+        description: video.description,
+        visibility: video.visibility,
+        source: video.source,
+        status: video.status,
+        progress: video.progress,
+        failureReason: video.failure_reason,
+        transcodeAttempts: video.transcode_attempts,
+        durationSeconds: video.duration_seconds,
+        width: video.width,
+        height: video.height,
+        renditions: video.renditions.map(({ playlist: _playlist, ...r }) => r),
+        playbackUrl: ready ? `${base(video)}/hls/master.m3u8${query(video, now)}` : null,
+        thumbnailUrl: ready && video.poster_key ? await presignGet(storage, video.poster_key, ttl, 'public') : null,
+        storyboardUrl: ready && video.storyboard_key ? `${base(video)}/storyboard.vtt${query(video, now)}` : null,
+        createdAt: video.created_at.toISOString(),
+        readyAt: video.ready_at?.toISOString() ?? null,
+      };
+    },
+  };
+}
+
+export type VideoLinks = ReturnType<typeof createVideoLinks>;

@@ -1,0 +1,53 @@
+// Reading and rewriting HLS playlists (RFC 8216). Pure text functions.
+
+export interface MasterVariant {
+  uri: string;
+  bandwidth: number;
+  resolution: { width: number; height: number } | null;
+  codecs: string | null;
+}
+
+function attribute(list: string, name: string): string | undefined {
+  const match = new RegExp(`(?:^|,)${name}=("[^"]*"|[^,]*)`).exec(list);
+  return match?.[1]?.replace(/^"|"$/g, '');
+}
+
+/** The variants of a master playlist, in playlist order. */
+export function parseMasterPlaylist(text: string): MasterVariant[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  const variants: MasterVariant[] = [];
+  lines.forEach((line, i) => {
+    if (!line.startsWith('#EXT-X-STREAM-INF:')) return;
+    const list = line.slice('#EXT-X-STREAM-INF:'.length);
+    const uri = lines.slice(i + 1).find((l) => l && !l.startsWith('#'));
+    if (!uri) return;
+    const resolution = /^(\d+)x(\d+)$/.exec(attribute(list, 'RESOLUTION') ?? '');
+    variants.push({
+      uri,
+      bandwidth: Number(attribute(list, 'BANDWIDTH') ?? 0),
+      resolution: resolution ? { width: Number(resolution[1]), height: Number(resolution[2]) } : null,
+      codecs: attribute(list, 'CODECS') ?? null,
+    });
+  });
+  return variants;
+}
+
+/**
+ * Replaces every URI line of a playlist (segments or variant playlists) with `map(uri)`.
+ * Tags and comments pass through unchanged; URIs inside tags (keys, maps) are not used by
+ * our encodes and are left alone.
+ */
+export function rewritePlaylistUris(text: string, map: (uri: string) => string): string {
+  return text
+    .split(/\r?\n/)
+    .map((line) => (line.trim() && !line.startsWith('#') ? map(line.trim()) : line))
+    .join('\n');
+}
+
+/** The URI lines of a playlist, in order. */
+export function playlistUris(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}

@@ -1,0 +1,38 @@
+import type { Nats } from './nats.ts';
+import type { VideoStatus } from './schema.ts';
+
+// Where a video's objects live in S3 and how its progress is announced. One place, so the
+// encoder, the API and the cleanup agree.
+
+export function uploadSourcePath(videoId: string): string {
+  return `uploads/${videoId}/source`;
+}
+
+export function videoPaths(videoId: string) {
+  const root = `videos/${videoId}/`;
+  return {
+    /** Everything derived from the source; removed as a whole. */
+    root,
+    hls: `${root}hls`,
+    master: `${root}hls/master.m3u8`,
+    thumbnails: `${root}thumbnails`,
+    poster: `${root}thumbnails/poster.jpg`,
+    storyboardImage: `${root}thumbnails/storyboard.jpg`,
+    storyboardVtt: `${root}thumbnails/storyboard.vtt`,
+  };
+}
+
+/** Payload of `video.<id>.progress`, forwarded by the realtime gateway to the owner. */
+export interface VideoProgressMessage {
+  videoId: string;
+  percent: number;
+  status: VideoStatus;
+}
+
+export function videoProgressSubject(nats: Nats, videoId: string): string {
+  return nats.subject(`video.${videoId}.progress`);
+}
+
+export function publishVideoProgress(nats: Nats, message: VideoProgressMessage): void {
+  nats.connection.publish(videoProgressSubject(nats, message.videoId), JSON.stringify(message));
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseMasterPlaylist, playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
+import { signPlaybackToken, verifyPlaybackToken } from '../../api/videos/playback.ts';
+
+const master = `#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-STREAM-INF:BANDWIDTH=3144000,RESOLUTION=1280x720,CODECS="avc1.640020,mp4a.40.2"
+720p/index.m3u8
+
+#EXT-X-STREAM-INF:BANDWIDTH=1012000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2"
+360p/index.m3u8
+`;
+
+const media = `#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-TARGETDURATION:4
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXTINF:4.000000,
+segment_00000.ts
+#EXTINF:1.500000,
+segment_00001.ts
+#EXT-X-ENDLIST
+`;
+
+describe('HLS playlists', () => {
+  it('reads the variants of a master playlist, quoted attributes included', () => {
+    expect(parseMasterPlaylist(master)).toEqual([
+      { uri: '720p/index.m3u8', bandwidth: 3144000, resolution: { width: 1280, height: 720 }, codecs: 'avc1.640020,mp4a.40.2' },
+      { uri: '360p/index.m3u8', bandwidth: 1012000, resolution: { width: 640, height: 360 }, codecs: 'avc1.64001e,mp4a.40.2' },
+    ]);
+    expect(parseMasterPlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=140000,CODECS="mp4a.40.2"\naudio/index.m3u8\n')).toEqual([
+      { uri: 'audio/index.m3u8', bandwidth: 140000, resolution: null, codecs: 'mp4a.40.2' },
+    ]);
+  });
+
+  it('rewrites only URI lines and keeps every tag', () => {
+    const rewritten = rewritePlaylistUris(media, (uri) => `https://s3.example/${uri}?sig=1`);
+    expect(playlistUris(rewritten)).toEqual(['https://s3.example/segment_00000.ts?sig=1', 'https://s3.example/segment_00001.ts?sig=1']);
+    expect(rewritten.split('\n').filter((l) => l.startsWith('#'))).toEqual(media.split('\n').filter((l) => l.startsWith('#')));
+  });
+});
+
+describe('playback tokens', () => {
+  const secret = 'x'.repeat(40);
+  const videoId = '6f1c2b8e-8a44-4a55-9b0e-2f4a1c9d7e10';
+  const now = new Date('2026-11-24T12:00:00Z');
+  const later = new Date('2026-11-24T13:00:00Z');
+
+  it('accepts its own token for its video until it expires', () => {
+    const token = signPlaybackToken(secret, videoId, later);
+    expect(verifyPlaybackToken(secret, videoId, token, now)).toEqual(later);
+    expect(verifyPlaybackToken(secret, videoId, token, new Date(later.getTime() + 1000))).toBeNull();
+  });
+
+  it('refuses another video, another secret, a changed expiry and garbage', () => {
+    const token = signPlaybackToken(secret, videoId, later);
+    expect(verifyPlaybackToken(secret, '00000000-0000-4000-8000-000000000000', token, now)).toBeNull();
+    expect(verifyPlaybackToken('y'.repeat(40), videoId, token, now)).toBeNull();
+    const [expires, sig] = token.split('.');
+    expect(verifyPlaybackToken(secret, videoId, `${Number(expires) + 3600}.${sig}`, now)).toBeNull();
+    for (const bad of [undefined, '', 'abc', `${expires}.`, `${expires}.${sig}x`]) expect(verifyPlaybackToken(secret, videoId, bad, now)).toBeNull();
+  });
+});

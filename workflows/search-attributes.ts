@@ -1,0 +1,11 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// Custom search attributes an operator filters by in the Temporal UI (registered by the
+// stack). Defined here because workflow code sets them and may import only deterministic code.
+
+export const searchAttributes = {
+  StreamId: defineSearchAttributeKey('StreamId', SearchAttributeType.KEYWORD),
+  VideoId: defineSearchAttributeKey('VideoId', SearchAttributeType.KEYWORD),
+  CreatorId: defineSearchAttributeKey('CreatorId', SearchAttributeType.KEYWORD),
+  Phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
+} as const;

@@ -1,0 +1,115 @@
+import type { Duration } from '@temporalio/common';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { MediaActivities } from '../activities/media.ts';
+import type { VideoActivities } from '../activities/videos.ts';
+import { planLadder, UnplayableMediaError } from './plans/ladder.ts';
+import { displaySize } from './plans/media-info.ts';
+import { searchAttributes } from './search-attributes.ts';
+
+export type TranscodePhase = 'probing' | 'encoding' | 'thumbnails' | 'publishing' | 'ready' | 'failed' | 'cancelled';
+
+export interface TranscodeInput {
+  videoId: string;
+  /** S3 path of the source (an upload, or a live recording) without the deployment's key prefix. */
+  sourceKey: string;
+  mediaTaskQueue: string;
+  /** How long the encoder may go silent before its attempt is given to another worker. */
+  heartbeatTimeout?: Duration;
+  /** Attempts of each FFmpeg step before the video is marked failed. */
+  mediaAttempts?: number;
+}
+
+export interface TranscodeResult {
+  videoId: string;
+  renditions: string[];
+  durationSeconds: number;
+}
+
+export const transcodeStateQuery = defineQuery<{ phase: TranscodePhase }>('state');
+
+/** Failure types that are the media's fault: retrying cannot help. */
+const PERMANENT_FAILURES = new Set(['UnplayableMedia', 'SourceMissing']);
+
+/** The reason a person reads on the video when a transcode gives up. */
+function failureReason(err: unknown): string {
+  if (err instanceof UnplayableMediaError) return err.message;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    const cause = err.cause;
+    if (cause.type && PERMANENT_FAILURES.has(cause.type)) return cause.message;
+    return `Transcoding failed after repeated errors (${cause.message}); retry it later`;
+  }
+  if (err instanceof ActivityFailure) return `Transcoding failed after repeated errors (${err.cause?.message ?? err.message}); retry it later`;
+  return `Transcoding failed (${err instanceof Error ? err.message : String(err)})`;
+}
+
+/**
+ * `video/<id>/transcode`: probe → plan the ladder → encode HLS → thumbnails → ready. FFmpeg
+ * steps run on the media task queue; bookkeeping on the platform queue. Bad media fails at
+ * once with a human reason; transient faults retry with backoff; cancelling cleans up.
+ */
+export async function transcodeWorkflow(input: TranscodeInput): Promise<TranscodeResult> {
+  const { videoId, sourceKey } = input;
+  const attempts = input.mediaAttempts ?? 6;
+  const mediaRetry = { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: attempts };
+  const media = proxyActivities<MediaActivities>({
+    taskQueue: input.mediaTaskQueue,
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout: input.heartbeatTimeout ?? '1 minute',
+    retry: mediaRetry,
+    // Wait for FFmpeg to stop before cleaning up, or a late upload could outlive the cleanup.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  const probe = proxyActivities<MediaActivities>({ taskQueue: input.mediaTaskQueue, startToCloseTimeout: '2 minutes', retry: mediaRetry });
+  const platform = proxyActivities<VideoActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+
+  let phase: TranscodePhase = 'probing';
+  const enter = (next: TranscodePhase) => {
+    phase = next;
+    upsertSearchAttributes([{ key: searchAttributes.Phase, value: next }]);
+  };
+  setHandler(transcodeStateQuery, () => ({ phase }));
+  enter('probing');
+
+  try {
+    const info = await probe.probeVideoSource({ videoId, sourceKey });
+    const plan = planLadder(info);
+
+    enter('encoding');
+    const renditions = await media.encodeHlsRenditions({ videoId, sourceKey, plan, durationSeconds: info.durationSeconds });
+
+    enter('thumbnails');
+    const thumbnails = info.video
+      ? await media.createVideoThumbnails({ videoId, sourceKey, durationSeconds: info.durationSeconds, display: displaySize(info.video) })
+      : null;
+
+    enter('publishing');
+    const { published } = await platform.publishVideo({ videoId, info, renditions, thumbnails });
+    if (!published) throw ApplicationFailure.nonRetryable('The video was deleted while it was being transcoded', 'VideoDeleted');
+    enter('ready');
+    return { videoId, renditions: renditions.map((r) => r.name), durationSeconds: info.durationSeconds };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => platform.settleCancelledTranscode({ videoId }));
+      enter('cancelled');
+      throw err;
+    }
+    if (err instanceof ApplicationFailure && err.type === 'VideoDeleted') throw err;
+    const reason = failureReason(err);
+    await platform.markVideoFailed({ videoId, reason });
+    enter('failed');
+    throw ApplicationFailure.nonRetryable(reason, 'TranscodeFailed');
+  }
+}
