@@ -1,0 +1,130 @@
+import { once } from 'node:events';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../api/app.ts';
+import { beginProcessing } from '../../api/videos/service.ts';
+import { sleep } from '../../lib/async.ts';
+import { listObjects, readObjectText } from '../../lib/s3.ts';
+import type { VideoRenditionRecord } from '../../lib/schema.ts';
+import { uploadSourcePath, videoPaths } from '../../lib/videos.ts';
+import { workflowIds } from '../../workflows/ids.ts';
+import type { transcodeWorkflow } from '../../workflows/transcode.ts';
+import { useTestContext } from '../support/context.ts';
+import { newUser, type TestUser } from '../support/fixtures.ts';
+import { h264, mediaDir, testPattern, tone } from '../support/media.ts';
+import { settledVideo, submitVideo, uploadFile } from '../support/videos.ts';
+import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
+
+// Transcodes survive what production throws at them: a media worker killed mid-encode, and
+// transient faults that clear up on a later attempt.
+
+const t = useTestContext();
+const media = mediaDir('videos-durability');
+afterAll(media.remove);
+let app: App;
+let owner: TestUser;
+let source: string;
+
+beforeAll(async () => {
+  app = createApp({ ...t.ctx.apiDeps(), config: { ...t.ctx.config, rateLimits: { ...t.ctx.config.rateLimits, generalPerMinute: 1_000_000 } } });
+  owner = await newUser(app);
+  source = await media.generate('source.mp4', [...testPattern('1280x720', 30, 12), ...tone(12), ...h264, '-c:a', 'aac', '-shortest']);
+});
+
+async function renditionsOf(id: string): Promise<VideoRenditionRecord[]> {
+  const row = await t.ctx.db.selectFrom('videos').select('renditions').where('id', '=', id).executeTakeFirstOrThrow();
+  return row.renditions;
+}
+
+/** What a player sees of a video: each rendition's playlist and the relative names of every object. */
+async function publishedOutput(id: string) {
+  const root = videoPaths(id).root;
+  const playlists: Record<string, string | null> = {};
+  for (const r of await renditionsOf(id)) playlists[r.name] = await readObjectText(t.ctx.storage, `${videoPaths(id).hls}/${r.playlist}`);
+  return { playlists, objects: (await listObjects(t.ctx.storage, root)).map((p) => p.slice(root.length)) };
+}
+
+async function encodeAttempts(workflowId: string): Promise<number[]> {
+  const history = await t.ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const encodeScheduled = new Set(
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'encodeHlsRenditions').map((e) => String(e.eventId)),
+  );
+  return events.flatMap((e) => {
+    const started = e.activityTaskStartedEventAttributes;
+    return started && encodeScheduled.has(String(started.scheduledEventId)) ? [started.attempt ?? 0] : [];
+  });
+}
+
+describe('transcode durability', () => {
+  it('a media worker SIGKILLed mid-encode is retried on another and publishes the same result', async () => {
+    const reference = await withWorkers(t.ctx, async () => (await settledVideo(app, owner, await submitVideo(app, owner, source))).video);
+    expect(reference.status).toBe('ready');
+
+    // Started by hand only to shorten the heartbeat timeout, which decides how soon a dead worker's task moves on.
+    const { video } = await uploadFile(app, owner, source);
+    await beginProcessing(t.ctx.db, video.id, 'uploading');
+    const workflowId = workflowIds.transcode(video.id);
+    const handle = await t.ctx.temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
+      workflowId,
+      taskQueue: t.ctx.config.temporal.taskQueue,
+      args: [{ videoId: video.id, sourceKey: uploadSourcePath(video.id), mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, heartbeatTimeout: '3 seconds' }],
+    });
+
+    const doomed = await spawnWorkerProcess(t.ctx, 'media');
+    const percents: number[] = [];
+    const sub = t.ctx.nats.connection.subscribe(t.ctx.nats.subject(`video.${video.id}.progress`), {
+      callback: (_err, msg) => percents.push(JSON.parse(msg.string()).percent),
+    });
+    await withWorkers(
+      t.ctx,
+      async () => {
+        for (let i = 0; i < 1200 && !percents.some((p) => p > 0); i++) await sleep(50);
+        const atKill = Math.max(...percents);
+        doomed.kill('SIGKILL');
+        await once(doomed, 'exit');
+        expect(atKill).toBeGreaterThan(0);
+        expect(atKill).toBeLessThan(90);
+        const replacement = await spawnWorkerProcess(t.ctx, 'media');
+        try {
+          await handle.result();
+        } finally {
+          replacement.kill('SIGTERM');
+          await once(replacement, 'exit');
+        }
+      },
+      { media: false },
+    );
+    sub.unsubscribe();
+
+    expect(await encodeAttempts(workflowId)).toEqual([2]);
+    const row = await t.ctx.db.selectFrom('videos').select(['status', 'progress']).where('id', '=', video.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'ready', progress: 100 });
+    expect(await renditionsOf(video.id)).toEqual(await renditionsOf(reference.id));
+    const [expected, actual] = await Promise.all([publishedOutput(reference.id), publishedOutput(video.id)]);
+    expect(actual).toEqual(expected);
+  });
+
+  it('retries a transient encoder fault with backoff and still publishes', async () => {
+    let calls = 0;
+    const { video, workflowId } = await withWorkers(
+      t.ctx,
+      async () => {
+        const id = await submitVideo(app, owner, source);
+        return { video: (await settledVideo(app, owner, id)).video, workflowId: workflowIds.transcode(id) };
+      },
+      {
+        wrapMedia: (real) => ({
+          async encodeHlsRenditions(input) {
+            if (++calls === 1) throw ApplicationFailure.retryable('S3 answered 503 Slow Down');
+            return real.encodeHlsRenditions(input);
+          },
+        }),
+      },
+    );
+    expect(video).toMatchObject({ status: 'ready', transcodeAttempts: 1 });
+    expect(calls).toBe(2);
+    expect(await encodeAttempts(workflowId)).toEqual([2]);
+  });
+});
+
