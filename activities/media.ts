@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
-import { hlsEncodeCommand, posterCommand, progressPercent, storyboardCommand } from '../lib/ffmpeg-commands.ts';
+import { hlsEncodeCommand, progressPercent } from '../lib/ffmpeg-commands.ts';
 import { probeMedia, readMediaToolchain, runFfmpeg, type MediaToolchain } from '../lib/ffmpeg.ts';
 import { parseMasterPlaylist } from '../lib/hls.ts';
 import type { Nats } from '../lib/nats.ts';
@@ -28,18 +28,18 @@ export interface EncodeInput {
   sourceKey: string;
   plan: LadderPlan;
   durationSeconds: number;
-}
-
-export interface ThumbnailsInput {
-  videoId: string;
-  sourceKey: string;
-  durationSeconds: number;
-  display: { width: number; height: number };
+  /** Size as viewers see it; null for audio-only sources, which get no thumbnails. */
+  display: { width: number; height: number } | null;
 }
 
 export interface ThumbnailKeys {
   posterKey: string;
   storyboardKey: string;
+}
+
+export interface EncodeResult {
+  renditions: VideoRenditionRecord[];
+  thumbnails: ThumbnailKeys | null;
 }
 
 // ffprobe/ffmpeg messages that mean "could not reach the source", not "the source is bad".
@@ -91,59 +91,90 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     },
 
     /**
-     * Encodes the whole ladder in one FFmpeg process and uploads it to `videos/<id>/hls/`.
-     * Heartbeats the percentage (visible in the Temporal UI), which also reaches the
-     * database and NATS. A retry starts over and writes the same keys.
+     * Encodes the whole ladder, the poster and the storyboard in one FFmpeg process and
+     * uploads them to `videos/<id>/`. Heartbeats the percentage (visible in the Temporal UI),
+     * which also reaches the database and NATS. A retry starts over and writes the same keys.
      */
-    async encodeHlsRenditions(input: EncodeInput): Promise<VideoRenditionRecord[]> {
+    async encodeHlsRenditions(input: EncodeInput): Promise<EncodeResult> {
       const context = Context.current();
       const progress = createProgressReporter(deps, input.videoId, context.log);
+      const liveness = keepAlive(context, STALL_MS);
       return withScratchDir(input.videoId, async (dir) => {
-        const command = hlsEncodeCommand(await sourceUrl(input.sourceKey, input.durationSeconds), dir, input.plan);
+        const local = { hls: path.join(dir, 'hls'), thumbnails: path.join(dir, 'thumbnails') };
+        await mkdir(local.thumbnails, { recursive: true });
+        const storyboard = input.display && planStoryboard(input.durationSeconds, input.display);
+        const command = hlsEncodeCommand(
+          await sourceUrl(input.sourceKey, input.durationSeconds),
+          {
+            hlsDir: local.hls,
+            thumbnails:
+              input.display && storyboard
+                ? {
+                    poster: planPoster(input.durationSeconds, input.display),
+                    posterFile: path.join(local.thumbnails, 'poster.jpg'),
+                    storyboard,
+                    storyboardFile: path.join(local.thumbnails, 'storyboard.jpg'),
+                  }
+                : undefined,
+          },
+          input.plan,
+        );
         await runFfmpeg(command.args, {
-          signal: context.cancellationSignal,
+          signal: liveness.signal,
           onProgressLine: (line) => {
-            const percent = progressPercent(line, input.durationSeconds);
+            const percent = progressPercent(line, input.plan, input.durationSeconds);
             if (percent === undefined) return;
-            context.heartbeat({ step: 'encoding', percent });
+            liveness.progressed({ step: 'encoding', percent });
             progress.report(Math.floor((percent * PROGRESS.encoded) / 100));
           },
         });
-        const master = parseMasterPlaylist(await readFile(path.join(dir, command.masterPlaylist), 'utf8'));
+        if (storyboard) {
+          await writeFile(path.join(local.thumbnails, 'storyboard.vtt'), storyboardVtt(storyboard, input.durationSeconds, 'storyboard.jpg'));
+        }
+        const master = parseMasterPlaylist(await readFile(path.join(local.hls, command.masterPlaylist), 'utf8'));
         let uploaded = 0;
-        const files = await uploadDirectory(storage, dir, videoPaths(input.videoId).hls, {
-          signal: context.cancellationSignal,
+        const files = await uploadDirectory(storage, dir, videoPaths(input.videoId).root.replace(/\/$/, ''), {
+          signal: liveness.signal,
           isLast: (file) => file.endsWith('.m3u8'),
-          onUploaded: () => context.heartbeat({ step: 'uploading', files: ++uploaded }),
+          onUploaded: () => liveness.progressed({ step: 'uploading', files: ++uploaded }),
         });
         await progress.flush(PROGRESS.encoded);
         context.log.info('renditions uploaded', { videoId: input.videoId, files: files.length });
-        return renditionRecords(input.plan, master);
-      });
-    },
-
-    /** Poster image and storyboard sprite + WebVTT index, under `videos/<id>/thumbnails/`. */
-    async createVideoThumbnails(input: ThumbnailsInput): Promise<ThumbnailKeys> {
-      const context = Context.current();
-      return withScratchDir(input.videoId, async (dir) => {
-        const source = await sourceUrl(input.sourceKey, input.durationSeconds);
-        const storyboard = planStoryboard(input.durationSeconds, input.display);
-        context.heartbeat({ step: 'poster' });
-        await runFfmpeg(posterCommand(source, path.join(dir, 'poster.jpg'), planPoster(input.durationSeconds, input.display)), {
-          signal: context.cancellationSignal,
-        });
-        context.heartbeat({ step: 'storyboard' });
-        await runFfmpeg(storyboardCommand(source, path.join(dir, 'storyboard.jpg'), storyboard), {
-          signal: context.cancellationSignal,
-          onProgressLine: () => context.heartbeat({ step: 'storyboard' }),
-        });
-        await writeFile(path.join(dir, 'storyboard.vtt'), storyboardVtt(storyboard, input.durationSeconds, 'storyboard.jpg'));
         const paths = videoPaths(input.videoId);
-        await uploadDirectory(storage, dir, paths.thumbnails, { signal: context.cancellationSignal });
-        await createProgressReporter(deps, input.videoId, context.log).flush(PROGRESS.thumbnails);
-        return { posterKey: paths.poster, storyboardKey: paths.storyboardVtt };
-      });
+        const hasThumbnails = files.includes('thumbnails/poster.jpg') && files.includes('thumbnails/storyboard.jpg');
+        return {
+          renditions: renditionRecords(input.plan, master),
+          thumbnails: hasThumbnails ? { posterKey: paths.poster, storyboardKey: paths.storyboardVtt } : null,
+        };
+      }).finally(liveness.stop);
     },
+  };
+}
+
+/** An encode that has not moved for this long is hung: its attempt fails and is retried. */
+const STALL_MS = 5 * 60_000;
+
+/**
+ * Heartbeats every second while an activity runs, so a live worker is not taken for a dead
+ * one while FFmpeg starts up on a busy machine; and aborts the work when `progressed()` has
+ * not been called for `stallMs`, so a hung FFmpeg fails its attempt instead of holding it.
+ */
+function keepAlive(context: Context, stallMs: number) {
+  const stalled = new AbortController();
+  let details: unknown = { step: 'starting' };
+  let lastProgressAt = Date.now();
+  const timer = setInterval(() => {
+    if (Date.now() - lastProgressAt > stallMs) stalled.abort(new Error(`FFmpeg made no progress for ${stallMs / 1000} s`));
+    context.heartbeat(details);
+  }, 1000);
+  context.heartbeat(details);
+  return {
+    signal: AbortSignal.any([context.cancellationSignal, stalled.signal]),
+    progressed(next: unknown) {
+      details = next;
+      lastProgressAt = Date.now();
+    },
+    stop: () => clearInterval(timer),
   };
 }
 

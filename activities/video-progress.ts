@@ -2,8 +2,8 @@ import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import { publishVideoProgress } from '../lib/videos.ts';
 
-/** The overall percentage each step of a transcode ends at; encoding is most of the work. */
-export const PROGRESS = { encoded: 90, thumbnails: 97, ready: 100 } as const;
+/** The overall percentage each step of a transcode ends at; encoding is nearly all the work. */
+export const PROGRESS = { encoded: 95, ready: 100 } as const;
 
 const DB_INTERVAL_MS = 2000;
 const NATS_INTERVAL_MS = 500;

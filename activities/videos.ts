@@ -5,14 +5,12 @@ import { deleteObject, deleteObjectsUnder, type Storage } from '../lib/s3.ts';
 import type { VideoRenditionRecord } from '../lib/schema.ts';
 import { publishVideoProgress, videoPaths } from '../lib/videos.ts';
 import { displaySize, type MediaInfo } from '../workflows/plans/media-info.ts';
-import type { ThumbnailKeys } from './media.ts';
+import type { EncodeResult } from './media.ts';
 import { PROGRESS } from './video-progress.ts';
 
-export interface PublishVideoInput {
+export interface PublishVideoInput extends EncodeResult {
   videoId: string;
   info: MediaInfo;
-  renditions: VideoRenditionRecord[];
-  thumbnails: ThumbnailKeys | null;
 }
 
 /** Database and storage bookkeeping of the VOD pipeline (task queue `streamhub`). */

@@ -1,6 +1,7 @@
 import { benchAuth } from './auth.ts';
 import { benchFanout } from './fanout.ts';
 import { benchPing } from './ping.ts';
+import { benchTranscode } from './transcode.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
 // measured in the same run; none of them asserts a timing.
@@ -8,6 +9,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   auth: benchAuth,
   fanout: benchFanout,
   ping: benchPing,
+  transcode: benchTranscode,
 };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -6,7 +6,7 @@ import type { PosterPlan, StoryboardPlan } from './thumbnails.ts';
 
 export interface HlsEncodeCommand {
   args: string[];
-  /** Playlist of each variant, relative to the output directory, in ladder order. */
+  /** Playlist of each variant, relative to the HLS directory, in ladder order. */
   variantPlaylists: string[];
   masterPlaylist: string;
 }
@@ -20,22 +20,38 @@ function inputArgs(input: string): string[] {
   return overHttp ? ['-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', input] : ['-i', input];
 }
 
+/** Where the encode writes, and the thumbnails to take while the frames are decoded anyway. */
+export interface EncodeTargets {
+  hlsDir: string;
+  thumbnails?: { poster: PosterPlan; posterFile: string; storyboard: StoryboardPlan; storyboardFile: string };
+}
+
 /**
  * One FFmpeg process for the whole ladder: the source is decoded once and split into every
- * rendition (one process per rendition took 1.34× as long here). Keyframes are forced at
- * every segment boundary with scene-cut keyframes off, so all renditions cut at the same
- * instants and players can switch between them cleanly.
+ * rendition (one process per rendition took 1.34× as long here), and into the poster and
+ * storyboard when asked (a second decoding pass for them added 11% to the time to publish).
+ * Keyframes are forced at every segment boundary with scene-cut keyframes off, so all
+ * renditions cut at the same instants and players can switch between them cleanly.
  */
-export function hlsEncodeCommand(input: string, outputDir: string, plan: LadderPlan): HlsEncodeCommand {
+export function hlsEncodeCommand(input: string, targets: EncodeTargets, plan: LadderPlan): HlsEncodeCommand {
   const args = ['-hide_banner', '-nostdin', '-y', ...inputArgs(input)];
   const streamMap: string[] = [];
   const names: string[] = [];
   const video = plan.renditions;
+  const thumbnails = video.length ? targets.thumbnails : undefined;
 
   if (video.length) {
-    const labels = video.map((_, i) => `[s${i}]`).join('');
+    const branches = video.map((_, i) => `[s${i}]`);
     const chains = video.map((r, i) => `[s${i}]fps=${r.fps},scale=${r.width}:${r.height}:flags=bicubic,format=yuv420p[v${i}]`);
-    args.push('-filter_complex', `[0:v:0]split=${video.length}${labels};${chains.join(';')}`);
+    if (thumbnails) {
+      const { poster, storyboard } = thumbnails;
+      branches.push('[sp]', '[sb]');
+      chains.push(
+        `[sp]select=gte(t\\,${poster.atSeconds.toFixed(3)}),scale=${poster.width}:${poster.height}[poster]`,
+        `[sb]fps=1/${storyboard.intervalSeconds},scale=${storyboard.tileWidth}:${storyboard.tileHeight},tile=${storyboard.columns}x${storyboard.rows}[storyboard]`,
+      );
+    }
+    args.push('-filter_complex', `[0:v:0]split=${branches.length}${branches.join('')};${chains.join(';')}`);
     const gop = Math.round(video[0]!.fps * plan.segmentSeconds);
     video.forEach((r, i) => {
       args.push('-map', `[v${i}]`);
@@ -57,36 +73,36 @@ export function hlsEncodeCommand(input: string, outputDir: string, plan: LadderP
   if (plan.audio) {
     args.push('-c:a', 'aac', '-b:a', `${plan.audio.kbps}k`, '-ac', String(plan.audio.channels), '-ar', String(plan.audio.sampleRate));
   }
+  const dir = targets.hlsDir;
   args.push(
     '-f', 'hls',
     '-hls_time', String(plan.segmentSeconds),
     '-hls_playlist_type', 'vod',
     '-hls_flags', 'independent_segments',
-    '-hls_segment_filename', `${outputDir}/%v/segment_%05d.ts`,
+    '-hls_segment_filename', `${dir}/%v/segment_%05d.ts`,
     '-master_pl_name', 'master.m3u8',
     '-var_stream_map', streamMap.join(' '),
     '-progress', 'pipe:1', '-nostats',
-    `${outputDir}/%v/index.m3u8`,
+    `${dir}/%v/index.m3u8`,
   );
+  if (thumbnails) {
+    args.push('-map', '[poster]', '-frames:v', '1', '-q:v', '3', thumbnails.posterFile);
+    args.push('-map', '[storyboard]', '-frames:v', '1', '-q:v', '5', thumbnails.storyboardFile);
+  }
   return { args, variantPlaylists: names.map((n) => `${n}/index.m3u8`), masterPlaylist: 'master.m3u8' };
 }
 
-/** Percent done from FFmpeg's `-progress` output (`out_time_us=…` lines); pure. */
-export function progressPercent(progressLine: string, durationSeconds: number): number | undefined {
-  const match = /^out_time_us=(\d+)$/.exec(progressLine.trim());
-  if (!match || !(durationSeconds > 0)) return undefined;
-  return Math.max(0, Math.min(100, Math.floor(Number(match[1]) / 1e6 / durationSeconds * 100)));
-}
-
-/** One JPEG frame of the source, as planned by planPoster(). */
-export function posterCommand(input: string, output: string, plan: PosterPlan): string[] {
-  // -ss before -i seeks by index instead of decoding up to the point.
-  return ['-hide_banner', '-nostdin', '-y', '-ss', plan.atSeconds.toFixed(3), ...inputArgs(input), '-an', '-sn', '-frames:v', '1',
-    '-vf', `scale=${plan.width}:${plan.height}`, '-q:v', '3', output];
-}
-
-/** The storyboard sprite: one frame every interval, tiled into one JPEG. */
-export function storyboardCommand(input: string, output: string, plan: StoryboardPlan): string[] {
-  const filter = `fps=1/${plan.intervalSeconds},scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`;
-  return ['-hide_banner', '-nostdin', '-y', ...inputArgs(input), '-an', '-sn', '-vf', filter, '-frames:v', '1', '-q:v', '5', output];
+/**
+ * Percent done of an hlsEncodeCommand() run, from one line of its `-progress` output; pure.
+ * Video encodes count frames of the first rendition: FFmpeg's `out_time` is the furthest
+ * of all outputs, and the storyboard's tiles carry timestamps past the end of the video.
+ * Audio-only encodes have no frames and use `out_time_us`.
+ */
+export function progressPercent(progressLine: string, plan: LadderPlan, durationSeconds: number): number | undefined {
+  if (!(durationSeconds > 0)) return undefined;
+  const first = plan.renditions[0];
+  const match = first ? /^frame=(\d+)$/.exec(progressLine.trim()) : /^out_time_us=(\d+)$/.exec(progressLine.trim());
+  if (!match) return undefined;
+  const done = first ? Number(match[1]) / (durationSeconds * first.fps) : Number(match[1]) / 1e6 / durationSeconds;
+  return Math.max(0, Math.min(100, Math.floor(done * 100)));
 }

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CreateBucketCommand,
@@ -121,14 +120,17 @@ const contentTypes: Record<string, string> = {
   '.vtt': 'text/vtt',
 };
 
+/**
+ * Uploads one local file. The body is read into memory (HLS segments and thumbnails are a
+ * few MB) because the SDK cannot retry a request whose stream it already consumed: a
+ * keep-alive socket the server closed while FFmpeg was busy would fail the whole attempt.
+ */
 export async function uploadFile(storage: Storage, p: string, file: string, signal?: AbortSignal): Promise<void> {
-  const { size } = await stat(file);
   await storage.client.send(
     new PutObjectCommand({
       Bucket: storage.bucket,
       Key: storage.key(p),
-      Body: createReadStream(file),
-      ContentLength: size,
+      Body: await readFile(file),
       ContentType: contentTypes[path.extname(file)] ?? 'application/octet-stream',
     }),
     { abortSignal: signal },

@@ -16,7 +16,7 @@ import { planLadder, UnplayableMediaError } from './plans/ladder.ts';
 import { displaySize } from './plans/media-info.ts';
 import { searchAttributes } from './search-attributes.ts';
 
-export type TranscodePhase = 'probing' | 'encoding' | 'thumbnails' | 'publishing' | 'ready' | 'failed' | 'cancelled';
+export type TranscodePhase = 'probing' | 'encoding' | 'publishing' | 'ready' | 'failed' | 'cancelled';
 
 export interface TranscodeInput {
   videoId: string;
@@ -53,7 +53,7 @@ function failureReason(err: unknown): string {
 }
 
 /**
- * `video/<id>/transcode`: probe → plan the ladder → encode HLS → thumbnails → ready. FFmpeg
+ * `video/<id>/transcode`: probe → plan the ladder → encode HLS and thumbnails → ready. FFmpeg
  * steps run on the media task queue; bookkeeping on the platform queue. Bad media fails at
  * once with a human reason; transient faults retry with backoff; cancelling cleans up.
  */
@@ -87,13 +87,15 @@ export async function transcodeWorkflow(input: TranscodeInput): Promise<Transcod
     const info = await probe.probeVideoSource({ videoId, sourceKey });
     const plan = planLadder(info);
 
+    // Thumbnails are taken by the same FFmpeg process as the renditions (one decode).
     enter('encoding');
-    const renditions = await media.encodeHlsRenditions({ videoId, sourceKey, plan, durationSeconds: info.durationSeconds });
-
-    enter('thumbnails');
-    const thumbnails = info.video
-      ? await media.createVideoThumbnails({ videoId, sourceKey, durationSeconds: info.durationSeconds, display: displaySize(info.video) })
-      : null;
+    const { renditions, thumbnails } = await media.encodeHlsRenditions({
+      videoId,
+      sourceKey,
+      plan,
+      durationSeconds: info.durationSeconds,
+      display: info.video ? displaySize(info.video) : null,
+    });
 
     enter('publishing');
     const { published } = await platform.publishVideo({ videoId, info, renditions, thumbnails });

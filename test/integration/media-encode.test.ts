@@ -16,11 +16,11 @@ async function encode(source: string) {
   const info = await probeMedia(source);
   const plan = planLadder(info);
   const out = mkdtempSync(path.join(dir, 'out-'));
-  const command = hlsEncodeCommand(source, out, plan);
+  const command = hlsEncodeCommand(source, { hlsDir: out }, plan);
   const percents: number[] = [];
   await runFfmpeg(command.args, {
     onProgressLine: (line) => {
-      const p = progressPercent(line, info.durationSeconds);
+      const p = progressPercent(line, plan, info.durationSeconds);
       if (p !== undefined) percents.push(p);
     },
   });

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROGRESS } from '../../activities/video-progress.ts';
 import { createApp, type App } from '../../api/app.ts';
 import { beginProcessing } from '../../api/videos/service.ts';
 import { sleep } from '../../lib/async.ts';
@@ -56,7 +57,8 @@ async function encodeAttempts(workflowId: string): Promise<number[]> {
   });
 }
 
-describe('transcode durability', () => {
+// Real encodes on two cores, next to other test files: generous, and never a timing assertion.
+describe('transcode durability', { timeout: 240_000 }, () => {
   it('a media worker SIGKILLed mid-encode is retried on another and publishes the same result', async () => {
     const reference = await withWorkers(t.ctx, async () => (await settledVideo(app, owner, await submitVideo(app, owner, source))).video);
     expect(reference.status).toBe('ready');
@@ -68,7 +70,7 @@ describe('transcode durability', () => {
     const handle = await t.ctx.temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
       workflowId,
       taskQueue: t.ctx.config.temporal.taskQueue,
-      args: [{ videoId: video.id, sourceKey: uploadSourcePath(video.id), mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, heartbeatTimeout: '3 seconds' }],
+      args: [{ videoId: video.id, sourceKey: uploadSourcePath(video.id), mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, heartbeatTimeout: '5 seconds' }],
     });
 
     const doomed = await spawnWorkerProcess(t.ctx, 'media');
@@ -84,7 +86,7 @@ describe('transcode durability', () => {
         doomed.kill('SIGKILL');
         await once(doomed, 'exit');
         expect(atKill).toBeGreaterThan(0);
-        expect(atKill).toBeLessThan(90);
+        expect(atKill).toBeLessThan(PROGRESS.encoded);
         const replacement = await spawnWorkerProcess(t.ctx, 'media');
         try {
           await handle.result();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hlsEncodeCommand, posterCommand, progressPercent, storyboardCommand } from '../../lib/ffmpeg-commands.ts';
+import { hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
@@ -10,7 +10,7 @@ const audio = { codec: 'aac' as const, kbps: 128, channels: 2 as const, sampleRa
 describe('hlsEncodeCommand', () => {
   it('decodes once, splits into every rendition, and aligns keyframes to segments', () => {
     const plan: LadderPlan = { kind: 'video+audio', renditions: [rung('720p', 1280, 720, 2800), rung('360p', 640, 360, 800)], audio, segmentSeconds: 4 };
-    const { args, variantPlaylists, masterPlaylist } = hlsEncodeCommand('/in/source.mp4', '/out', plan);
+    const { args, variantPlaylists, masterPlaylist } = hlsEncodeCommand('/in/source.mp4', { hlsDir: '/out' }, plan);
     expect(args).toEqual([
       '-hide_banner', '-nostdin', '-y', '-i', '/in/source.mp4',
       '-filter_complex',
@@ -30,10 +30,10 @@ describe('hlsEncodeCommand', () => {
   });
 
   it('maps no audio for video-only and no video for audio-only sources', () => {
-    const videoOnly = hlsEncodeCommand('in', 'out', { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 });
+    const videoOnly = hlsEncodeCommand('in', { hlsDir: 'out' }, { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 });
     expect(videoOnly.args).not.toContain('0:a:0');
     expect(videoOnly.args).toContain('v:0,name:360p');
-    const audioOnly = hlsEncodeCommand('in', 'out', { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
+    const audioOnly = hlsEncodeCommand('in', { hlsDir: 'out' }, { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
     expect(audioOnly.args).not.toContain('-filter_complex');
     expect(audioOnly.args).toContain('a:0,name:audio');
     expect(audioOnly.variantPlaylists).toEqual(['audio/index.m3u8']);
@@ -43,29 +43,50 @@ describe('hlsEncodeCommand', () => {
 describe('input and thumbnail commands', () => {
   it('reads HTTP sources with reconnects and local files plainly', () => {
     const plan: LadderPlan = { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 };
-    const remote = hlsEncodeCommand('http://s3/bucket/source?X-Amz-Signature=abc', 'out', plan).args;
+    const remote = hlsEncodeCommand('http://s3/bucket/source?X-Amz-Signature=abc', { hlsDir: 'out' }, plan).args;
     expect(remote.slice(3, 11)).toEqual([
       '-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', 'http://s3/bucket/source?X-Amz-Signature=abc',
     ]);
-    expect(hlsEncodeCommand('/local/file.mp4', 'out', plan).args).not.toContain('-reconnect');
+    expect(hlsEncodeCommand('/local/file.mp4', { hlsDir: 'out' }, plan).args).not.toContain('-reconnect');
   });
 
-  it('seeks before the input for the poster and tiles the storyboard', () => {
-    expect(posterCommand('in.mp4', 'poster.jpg', { atSeconds: 2.5, width: 1280, height: 720 })).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-ss', '2.500', '-i', 'in.mp4', '-an', '-sn', '-frames:v', '1', '-vf', 'scale=1280:720', '-q:v', '3', 'poster.jpg',
+  it('takes the poster and the storyboard from the same decode as the renditions', () => {
+    const plan: LadderPlan = { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 };
+    const thumbnails = {
+      poster: { atSeconds: 2.5, width: 640, height: 360 },
+      posterFile: '/t/poster.jpg',
+      storyboard: { intervalSeconds: 2, count: 15, columns: 10, rows: 2, tileWidth: 160, tileHeight: 90 },
+      storyboardFile: '/t/sb.jpg',
+    };
+    const { args } = hlsEncodeCommand('in.mp4', { hlsDir: 'out', thumbnails }, plan);
+    expect(args[args.indexOf('-filter_complex') + 1]).toBe(
+      '[0:v:0]split=3[s0][sp][sb];[s0]fps=30,scale=640:360:flags=bicubic,format=yuv420p[v0];' +
+        '[sp]select=gte(t\\,2.500),scale=640:360[poster];[sb]fps=1/2,scale=160:90,tile=10x2[storyboard]',
+    );
+    // The image outputs come after the HLS output, so the encoder options above do not apply to them.
+    expect(args.slice(args.indexOf('out/%v/index.m3u8') + 1)).toEqual([
+      '-map', '[poster]', '-frames:v', '1', '-q:v', '3', '/t/poster.jpg',
+      '-map', '[storyboard]', '-frames:v', '1', '-q:v', '5', '/t/sb.jpg',
     ]);
-    const storyboard = storyboardCommand('in.mp4', 'sb.jpg', { intervalSeconds: 2, count: 15, columns: 10, rows: 2, tileWidth: 160, tileHeight: 90 });
-    expect(storyboard).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-i', 'in.mp4', '-an', '-sn', '-vf', 'fps=1/2,scale=160:90,tile=10x2', '-frames:v', '1', '-q:v', '5', 'sb.jpg',
-    ]);
+    const audioOnly = hlsEncodeCommand('in.m4a', { hlsDir: 'out', thumbnails }, { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
+    expect(audioOnly.args).not.toContain('/t/poster.jpg');
   });
 });
 
 describe('progressPercent', () => {
-  it('reads out_time_us against the duration, clamped, ignoring other lines', () => {
-    expect(progressPercent('out_time_us=5000000', 10)).toBe(50);
-    expect(progressPercent('out_time_us=12000000', 10)).toBe(100);
-    expect(progressPercent('frame=12', 10)).toBeUndefined();
-    expect(progressPercent('out_time_us=5000000', 0)).toBeUndefined();
+  const videoPlan: LadderPlan = { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 };
+  const audioPlan: LadderPlan = { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 };
+
+  it('counts frames of the first rendition for video, ignoring out_time (thumbnails skew it)', () => {
+    expect(progressPercent('frame=150', videoPlan, 10)).toBe(50);
+    expect(progressPercent('frame=301', videoPlan, 10)).toBe(100);
+    expect(progressPercent('out_time_us=20000000', videoPlan, 10)).toBeUndefined();
+  });
+
+  it('reads out_time_us for audio-only encodes, clamped, ignoring other lines', () => {
+    expect(progressPercent('out_time_us=5000000', audioPlan, 10)).toBe(50);
+    expect(progressPercent('out_time_us=12000000', audioPlan, 10)).toBe(100);
+    expect(progressPercent('frame=12', audioPlan, 10)).toBeUndefined();
+    expect(progressPercent('out_time_us=5000000', audioPlan, 0)).toBeUndefined();
   });
 });
