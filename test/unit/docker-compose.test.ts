@@ -20,7 +20,7 @@ const deployEnv: Record<string, string> = {
   STREAMHUB_JWT_SECRET: 'jwt-secret-0123456789-0123456789-0123456789',
 };
 function interpolate(value: string): string {
-  return value.replace(/\$\{([A-Z_]+)(?::([?-])([^}]*))?\}/g, (_, name: string, op: string, rest: string) => {
+  return value.replace(/\$\{([A-Z][A-Z0-9_]*)(?::([?-])([^}]*))?\}/g, (_, name: string, op: string, rest: string) => {
     if (deployEnv[name] !== undefined) return deployEnv[name]!;
     if (op === '-') return rest;
     throw new Error(`${name} is required: ${rest}`);
