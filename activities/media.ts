@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -45,10 +45,30 @@ export interface EncodeResult {
 // ffprobe/ffmpeg messages that mean "could not reach the source", not "the source is bad".
 const NETWORK_TROUBLE = /Connection refused|Connection timed out|timed out|Network is unreachable|Server returned 5\d\d|Input\/output error|End of file/i;
 
+export const DEFAULT_MEDIA_WORK_DIR = path.join(os.tmpdir(), 'streamhub-media');
+
+/**
+ * Removes scratch directories older than any attempt can run (12 h): what a killed worker
+ * left behind. Called when a media worker starts; young directories may belong to a live
+ * worker on the same host and stay.
+ */
+export async function sweepStaleScratch(workDir = DEFAULT_MEDIA_WORK_DIR, maxAgeMs = 13 * 3600_000): Promise<number> {
+  const entries = await readdir(workDir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const entry of entries) {
+    const dir = path.join(workDir, entry);
+    const { mtimeMs } = await stat(dir).catch(() => ({ mtimeMs: Date.now() }));
+    if (Date.now() - mtimeMs < maxAgeMs) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
+}
+
 /** Activities for the `media` task queue: everything that runs FFmpeg. */
 export function createMediaActivities(deps: MediaActivityDeps) {
   const { storage } = deps;
-  const workDir = deps.workDir ?? path.join(os.tmpdir(), 'streamhub-media');
+  const workDir = deps.workDir ?? DEFAULT_MEDIA_WORK_DIR;
   // The binaries do not change under a running worker; asking once keeps probes cheap.
   let toolchain: Promise<MediaToolchain> | undefined;
 

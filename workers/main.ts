@@ -2,6 +2,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config.ts';
 import { createDb } from '../lib/db.ts';
 import { createActivities, createMediaActivities } from '../activities/index.ts';
+import { sweepStaleScratch } from '../activities/media.ts';
 import { createLogger } from '../lib/logger.ts';
 import { connectNats } from '../lib/nats.ts';
 import { closeStorage, createStorage } from '../lib/s3.ts';
@@ -32,6 +33,8 @@ if (role !== 'media') {
   workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, nats, storage })));
 }
 if (role !== 'platform') {
+  const swept = await sweepStaleScratch();
+  if (swept) logger.info({ swept }, 'removed scratch directories left by killed encodes');
   workers.push(
     await createMediaWorker(
       { connection, namespace, taskQueue: config.temporal.mediaTaskQueue },
