@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { serve, type ServerType } from '@hono/node-server';
 import { ApplicationFailure } from '@temporalio/common';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { PROGRESS } from '../../activities/video-progress.ts';
@@ -11,6 +14,7 @@ import { uploadSourcePath, type VideoProgressMessage } from '../../lib/videos.ts
 import { workflowIds } from '../../workflows/ids.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
+import { freePort } from '../support/ports.ts';
 import { call } from '../support/http.ts';
 import { h264, mediaDir, probeStreams, segmentDurations, testPattern, tone } from '../support/media.ts';
 import { pathOf, settledVideo, submitVideo, uploadFile } from '../support/videos.ts';
@@ -25,14 +29,32 @@ afterAll(media.remove);
 let app: App;
 let owner: TestUser;
 let other: TestUser;
+let server: ServerType;
 
 beforeAll(async () => {
-  // Polling GET /videos/:id from one address would trip the general per-address limit.
-  app = createApp({ ...t.ctx.apiDeps(), config: { ...t.ctx.config, rateLimits: { ...t.ctx.config.rateLimits, generalPerMinute: 1_000_000 } } });
+  // Served over real HTTP too, so FFmpeg's HLS client can play the URLs the API hands out.
+  const port = await freePort();
+  const config = {
+    ...t.ctx.config,
+    publicUrls: { ...t.ctx.config.publicUrls, api: `http://127.0.0.1:${port}` },
+    // Polling GET /videos/:id from one address would trip the general per-address limit.
+    rateLimits: { ...t.ctx.config.rateLimits, generalPerMinute: 1_000_000 },
+  };
+  app = createApp({ ...t.ctx.apiDeps(), config });
+  server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
   owner = await newUser(app);
   other = await newUser(app);
 });
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** What a standard HLS client (FFmpeg's) finds behind a playback URL: one program per rendition. */
+async function playerView(playbackUrl: string): Promise<string[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'program_stream=codec_type,width,height', '-of', 'json', playbackUrl]);
+  const programs = JSON.parse(stdout).programs as { streams: { codec_type: string; width?: number; height?: number }[] }[];
+  return programs.map((p) => p.streams.map((s) => (s.codec_type === 'video' ? `${s.width}x${s.height}` : s.codec_type)).join('+'));
+}
+
+const run = promisify(execFile);
 const aac = ['-c:a', 'aac', '-shortest'];
 const get = (path: string, user?: TestUser) => call(app, 'GET', path, { headers: user?.auth ?? {} });
 
@@ -75,7 +97,8 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     ]);
 
     // Public: the master playlist needs no token; variants resolve relative to it.
-    expect(video.playbackUrl).toBe(`${t.ctx.config.publicUrls.api}/api/v1/videos/${id}/hls/master.m3u8`);
+    expect(video.playbackUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/api/v1/videos/${id}/hls/master\\.m3u8$`));
+    expect(await playerView(video.playbackUrl)).toEqual(['1920x1080+audio', '1280x720+audio', '854x480+audio', '640x360+audio']);
     const master = await get(pathOf(video.playbackUrl));
     expect(master.status).toBe(200);
     expect(master.headers.get('content-type')).toContain('application/vnd.apple.mpegurl');
@@ -242,6 +265,7 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     expect(anonymous.status).toBe(200);
     const signedUrl = anonymous.json.data.playbackUrl as string;
     expect(signedUrl).toMatch(/\/hls\/master\.m3u8\?token=\d+\.[\w-]{43}$/);
+    expect(await playerView(signedUrl)).toEqual(['320x240']);
     const master = await get(pathOf(signedUrl));
     expect(master.status).toBe(200);
     expect(master.text).toMatch(/^240p\/index\.m3u8\?token=/m);
