@@ -173,7 +173,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
       const processing = video.status === 'failed' ? await beginProcessing(db, video.id, 'failed') : undefined;
       if (!processing) throw new AppError('conflict', `Only failed videos can be retried; this one is ${video.status}`);
-      await startTranscode(temporal, processing).catch((err: unknown) => {
+      await startTranscode(temporal, processing, 'retry').catch((err: unknown) => {
         c.get('log').error({ err, videoId: video.id }, 'could not start the transcode');
         throw new AppError('unavailable', 'Could not start transcoding; call complete to try again');
       });

@@ -96,13 +96,20 @@ export async function beginProcessing(db: Db, id: string, from: 'uploading' | 'f
 
 /**
  * Starts `video/<id>/transcode`, or finds it already running: calling this twice (a retried
- * `complete`, two API processes) runs one transcode.
+ * `complete`, two API processes) runs one transcode. A retry replaces a run still running:
+ * a failed run marks its video failed a moment before it ends, and a retry in that moment
+ * must start a new run, not find the dying one.
  */
-export async function startTranscode(temporal: Temporal, video: Pick<Video, 'id' | 'owner_id' | 'source_key'>): Promise<string> {
+export async function startTranscode(
+  temporal: Temporal,
+  video: Pick<Video, 'id' | 'owner_id' | 'source_key'>,
+  mode: 'first' | 'retry' = 'first',
+): Promise<string> {
   const workflowId = workflowIds.transcode(video.id);
   await startIdempotently(
     temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
       workflowId,
+      workflowIdConflictPolicy: mode === 'retry' ? 'TERMINATE_EXISTING' : 'FAIL',
       taskQueue: temporal.taskQueue,
       args: [{ videoId: video.id, sourceKey: video.source_key, mediaTaskQueue: temporal.mediaTaskQueue }],
       typedSearchAttributes: [

@@ -85,7 +85,9 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     const progress = watchProgress();
     const { id, settled } = await withWorkers(t.ctx, async () => {
       const id = await submitVideo(app, owner, source, { title: 'Landscape' });
-      return { id, settled: await settledVideo(app, owner, id) };
+      const settled = await settledVideo(app, owner, id);
+      await t.ctx.temporal.client.workflow.getHandle(workflowIds.transcode(id)).result();
+      return { id, settled };
     });
     progress.stop();
     const { video } = settled;
@@ -183,7 +185,13 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
 
     const failed = await withWorkers(t.ctx, async () =>
-      Promise.all([random, truncated].map(async (file) => (await settledVideo(app, owner, await submitVideo(app, owner, file), 30_000)).video)),
+      Promise.all(
+        [random, truncated].map(async (file) => {
+          const { video } = await settledVideo(app, owner, await submitVideo(app, owner, file), 30_000);
+          await expect(t.ctx.temporal.client.workflow.getHandle(workflowIds.transcode(video.id)).result()).rejects.toThrow();
+          return video;
+        }),
+      ),
     );
     for (const video of failed) {
       expect(video).toMatchObject({ status: 'failed', playbackUrl: null, transcodeAttempts: 1 });
