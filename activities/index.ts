@@ -4,6 +4,7 @@ import type { Storage } from '../lib/s3.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
+import { createStreamActivities } from './streams.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
 
@@ -11,6 +12,7 @@ export interface ActivityDeps {
   db: Db;
   nats: Nats;
   storage: Storage;
+  rtmpControlUrl: string;
 }
 
 /** Activities for the `streamhub` task queue; tests pass real or fault-injecting deps. */
@@ -20,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createVideoActivities(deps),
+    ...createStreamActivities(deps),
   };
 }
 

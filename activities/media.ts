@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
-import { hlsEncodeCommand, progressPercent } from '../lib/ffmpeg-commands.ts';
+import { concatCommand, hlsEncodeCommand, progressPercent } from '../lib/ffmpeg-commands.ts';
 import { probeMedia, readMediaToolchain, runFfmpeg, type MediaToolchain } from '../lib/ffmpeg.ts';
 import { parseMasterPlaylist } from '../lib/hls.ts';
 import type { Nats } from '../lib/nats.ts';
-import { headObject, presignGet, uploadDirectory, type Storage } from '../lib/s3.ts';
+import { headObject, presignGet, uploadDirectory, uploadLargeFile, type Storage } from '../lib/s3.ts';
 import type { VideoRenditionRecord } from '../lib/schema.ts';
+import { recordingPath } from '../lib/streams.ts';
 import { planPoster, planStoryboard, storyboardVtt } from '../lib/thumbnails.ts';
 import { UnplayableMediaError, type LadderPlan } from '../workflows/plans/ladder.ts';
 import type { MediaInfo } from '../workflows/plans/media-info.ts';
@@ -108,6 +109,33 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         }
         throw err;
       }
+    },
+
+    /**
+     * A broadcast's recording to S3: nginx-rtmp writes one FLV per RTMP session, so a
+     * broadcast with reconnects is joined into one file first (stream copy, no re-encode).
+     * Null when nginx left nothing usable (no file or empty files).
+     */
+    async storeRecording(input: { streamId: string; paths: string[] }): Promise<{ sourceKey: string } | null> {
+      const context = Context.current();
+      const files: string[] = [];
+      for (const file of input.paths) {
+        const size = await stat(file).then((s) => s.size, () => 0);
+        if (size > 0) files.push(file);
+      }
+      if (!files.length) return null;
+      const sourceKey = recordingPath(input.streamId);
+      return withScratchDir(input.streamId, async (dir) => {
+        let joined = files[0]!;
+        if (files.length > 1) {
+          const list = path.join(dir, 'sessions.txt');
+          await writeFile(list, files.map((f) => `file '${f.replaceAll("'", "'\\''")}'`).join('\n'));
+          joined = path.join(dir, 'broadcast.flv');
+          await runFfmpeg(concatCommand(list, joined), { signal: context.cancellationSignal, onProgressLine: () => context.heartbeat() });
+        }
+        await uploadLargeFile(storage, sourceKey, joined, { signal: context.cancellationSignal, onPart: () => context.heartbeat() });
+        return { sourceKey };
+      });
     },
 
     /**

@@ -21,6 +21,7 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { systemRoutes } from './system/routes.ts';
+import { streamRoutes } from './streams/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoRoutes } from './videos/routes.ts';
 
@@ -52,7 +53,7 @@ export function createApp(deps: ApiDeps) {
     { name: 'temporal', check: () => pingTemporal(deps.temporal, config.temporal.namespace) },
   ];
   app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics }));
-  app.route('/internal', internalRoutes({ temporal: deps.temporal, internalSecret: config.internalSecret }));
+  app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl }));
 
   app.use('/api/v1/*', clientIp(config.rateLimits.trustProxy));
   app.use(
@@ -61,7 +62,7 @@ export function createApp(deps: ApiDeps) {
   );
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
-  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/auth/logout']) {
+  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/auth/logout']) {
     app.use(path, authenticate(db, tokens));
   }
   const auth = { db, passwords, tokens, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/categories', categoryRoutes({ db }));
   // Web players (hls.js) fetch playlists from other origins; they carry no credentials.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, cors({ origin: '*' }));
+  app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

@@ -23,6 +23,10 @@ const envSchema = z.object({
   PUBLIC_REALTIME_URL: url.default('ws://localhost:3001/ws'),
   PUBLIC_RTMP_URL: z.string().regex(/^rtmps?:\/\//, 'must start with rtmp:// or rtmps://').default('rtmp://localhost:1935/live'),
   PUBLIC_HLS_URL: url.default('http://localhost:8080/hls'),
+  // nginx-rtmp's rtmp_control endpoint, reachable from the workers only.
+  RTMP_CONTROL_URL: url.default('http://127.0.0.1:8080/control'),
+  // Where nginx-rtmp relays an accepted publish to, as seen from nginx itself.
+  RTMP_RELAY_URL: z.string().regex(/^rtmp:\/\/[^/]+\/[\w-]+$/, 'must be rtmp://host:port/<application>').default('rtmp://127.0.0.1:1935/broadcast'),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
 
@@ -66,6 +70,9 @@ const envSchema = z.object({
   PLAYBACK_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(4 * 3600),
   RATE_LIMIT_UPLOADS_PER_HOUR: z.coerce.number().int().min(1).default(30),
 
+  STREAM_REMINDER_LEAD_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(900),
+  STREAM_SCHEDULED_GRACE_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(3600),
+
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
   // nginx-rtmp passes it in hook URLs, so it must need no escaping.
@@ -86,6 +93,8 @@ export interface Config {
   api: { host: string; port: number; maxBodyBytes: number; healthTimeoutMs: number };
   realtime: { host: string; port: number };
   publicUrls: { api: string; realtime: string; rtmp: string; hls: string };
+  rtmpControlUrl: string;
+  rtmpRelayUrl: string;
   postgres: { url: string; poolMax: number };
   mongo: { url: string; database: string };
   s3: {
@@ -115,6 +124,7 @@ export interface Config {
   };
   rateLimits: { trustProxy: boolean; generalPerMinute: number; loginPerMinute: number; registerPerHour: number };
   retention: { readNotificationDays: number };
+  streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number };
   videos: { maxUploadBytes: number; uploadUrlTtlSeconds: number; playbackUrlTtlSeconds: number; uploadsPerHour: number };
   internalSecret: string;
 }
@@ -142,6 +152,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     api: { host: e.API_HOST, port: e.API_PORT, maxBodyBytes: e.MAX_BODY_BYTES, healthTimeoutMs: e.HEALTH_TIMEOUT_MS },
     realtime: { host: e.REALTIME_HOST, port: e.REALTIME_PORT },
     publicUrls: { api: e.PUBLIC_API_URL, realtime: e.PUBLIC_REALTIME_URL, rtmp: e.PUBLIC_RTMP_URL, hls: e.PUBLIC_HLS_URL },
+    rtmpControlUrl: e.RTMP_CONTROL_URL,
+    rtmpRelayUrl: e.RTMP_RELAY_URL,
     postgres: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     mongo: { url: e.MONGO_URL, database: e.MONGO_DATABASE },
     s3: {
@@ -176,6 +188,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS },
+    streams: { reminderLeadSeconds: e.STREAM_REMINDER_LEAD_SECONDS, scheduledGraceSeconds: e.STREAM_SCHEDULED_GRACE_SECONDS },
     videos: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,

@@ -106,3 +106,8 @@ export function progressPercent(progressLine: string, plan: LadderPlan, duration
   const done = first ? Number(match[1]) / (durationSeconds * first.fps) : Number(match[1]) / 1e6 / durationSeconds;
   return Math.max(0, Math.min(100, Math.floor(done * 100)));
 }
+
+/** Joins files listed for FFmpeg's concat demuxer into one, copying the streams (no re-encode). */
+export function concatCommand(listFile: string, output: string): string[] {
+  return ['-hide_banner', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', listFile, '-c', 'copy', '-progress', 'pipe:1', '-nostats', output];
+}

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -10,6 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from './config.ts';
 
@@ -117,6 +119,7 @@ const contentTypes: Record<string, string> = {
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
   '.jpg': 'image/jpeg',
+  '.flv': 'video/x-flv',
   '.vtt': 'text/vtt',
 };
 
@@ -135,6 +138,24 @@ export async function uploadFile(storage: Storage, p: string, file: string, sign
     }),
     { abortSignal: signal },
   );
+}
+
+/**
+ * Uploads a file of any size (a 12-hour recording) as a multipart upload: parts are
+ * buffered one at a time, so each can be retried, and memory stays at a few parts.
+ */
+export async function uploadLargeFile(storage: Storage, p: string, file: string, options: { signal?: AbortSignal; onPart?: () => void } = {}): Promise<void> {
+  const abort = new AbortController();
+  options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
+  const upload = new Upload({
+    client: storage.client,
+    params: { Bucket: storage.bucket, Key: storage.key(p), Body: createReadStream(file), ContentType: contentTypes[path.extname(file)] ?? 'application/octet-stream' },
+    partSize: 16 * 1024 * 1024,
+    queueSize: 2,
+    abortController: abort,
+  });
+  upload.on('httpUploadProgress', () => options.onPart?.());
+  await upload.done();
 }
 
 /**

@@ -145,6 +145,41 @@ export interface VideosTable {
   deleted_at: Date | null;
 }
 
+export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
+
+export interface StreamsTable {
+  id: Generated<string>;
+  owner_id: string;
+  title: string;
+  description: Generated<string>;
+  category_id: string | null;
+  visibility: Generated<'public' | 'unlisted'>;
+  mature: Generated<boolean>;
+  chat_mode: Generated<'everyone' | 'followers'>;
+  scheduled_at: Date | null;
+  status: StreamStatus;
+  reconnect_window_seconds: Generated<number>;
+  stream_key_hash: string;
+  stream_key_prefix: string;
+  started_at: Date | null;
+  ended_at: Date | null;
+  current_viewers: Generated<number>;
+  peak_viewers: Generated<number>;
+  vod_video_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface StreamSessionsTable {
+  id: Generated<string>;
+  stream_id: string;
+  client_id: string;
+  client_addr: string | null;
+  started_at: Generated<Date>;
+  ended_at: Date | null;
+  end_reason: string | null;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -157,9 +192,12 @@ export interface Database {
   notifications: NotificationsTable;
   notification_settings: NotificationSettingsTable;
   videos: VideosTable;
+  streams: StreamsTable;
+  stream_sessions: StreamSessionsTable;
 }
 
 export type User = Selectable<UsersTable>;
 export type Category = Selectable<CategoriesTable>;
 export type Notification = Selectable<NotificationsTable>;
 export type Video = Selectable<VideosTable>;
+export type Stream = Selectable<StreamsTable>;

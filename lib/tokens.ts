@@ -67,5 +67,20 @@ export function newRefreshToken(): { token: string; hash: string } {
 }
 
 export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
+}
+
+const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * RTMP stream keys: 192 random bits, URL- and RTMP-name-safe. Only the hash is stored; the
+ * prefix (never enough to guess the rest) lets an owner tell which key a encoder uses.
+ */
+export function newStreamKey(): { key: string; hash: string; prefix: string } {
+  const key = `live_${randomBytes(24).toString('base64url')}`;
+  return { key, hash: hashStreamKey(key), prefix: key.slice(0, 9) };
+}
+
+export function hashStreamKey(key: string): string {
+  return sha256Hex(key);
 }

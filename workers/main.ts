@@ -30,7 +30,7 @@ const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
 if (role !== 'media') {
-  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, nats, storage })));
+  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, nats, storage, rtmpControlUrl: config.rtmpControlUrl })));
 }
 if (role !== 'platform') {
   const swept = await sweepStaleScratch();

@@ -5,6 +5,7 @@
 export const workflowIds = {
   ping: (pingId: string) => `ping/${pingId}`,
   fanout: (eventId: string) => `fanout/${eventId}`,
+  stream: (streamId: string) => `stream/${streamId}`,
   transcode: (videoId: string) => `video/${videoId}/transcode`,
   videoRemoval: (videoId: string) => `video/${videoId}/remove`,
 } as const;

@@ -1,5 +1,6 @@
 export * from './fanout.ts';
 export * from './maintenance.ts';
 export * from './ping.ts';
+export * from './stream.ts';
 export * from './transcode.ts';
 export * from './video-removal.ts';

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Db } from '../../lib/db.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { pingWorkflow } from '../../workflows/ping.ts';
 import { requireInternalSecret } from '../middleware/internal-secret.ts';
 import { createRouter } from '../router.ts';
+import type { StreamTimings } from '../streams/service.ts';
+import { rtmpRoutes } from './rtmp.ts';
 
 const pingRoute = createRoute({
   method: 'post',
@@ -34,9 +37,10 @@ const pingRoute = createRoute({
 });
 
 /** Routes only nginx-rtmp and operators may call; never exposed through a public proxy. */
-export function internalRoutes(deps: { temporal: Temporal; internalSecret: string }) {
+export function internalRoutes(deps: { db: Db; temporal: Temporal; internalSecret: string; timings: StreamTimings; relayUrl: string }) {
   const router = createRouter();
   router.use('*', requireInternalSecret(deps.internalSecret));
+  router.route('/rtmp', rtmpRoutes(deps));
 
   router.openapi(pingRoute, async (c) => {
     const body = c.req.valid('json') ?? {};

@@ -24,9 +24,15 @@ export function stackEnvironment(overrides: Record<string, string> = {}): StackE
     // The SDK's notice about Node 22 is for whoever picks the production runtime, not for every local start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  const env = { ...localDefaults, ...loadOrCreateSecrets(), ...processEnv(), ...overrides };
+  const given = { ...localDefaults, ...loadOrCreateSecrets(), ...processEnv(), ...overrides };
+  const p = stackPortsSchema.parse(given);
+  // Where the API and workers reach the local nginx-rtmp follows its ports.
+  const nginxDefaults = {
+    RTMP_RELAY_URL: `rtmp://127.0.0.1:${p.RTMP_PORT}/broadcast`,
+    RTMP_CONTROL_URL: `http://127.0.0.1:${p.HLS_HTTP_PORT}/control`,
+  };
+  const env = { ...nginxDefaults, ...given };
   const config = parseConfig(env);
-  const p = stackPortsSchema.parse(env);
   return {
     env,
     config,

@@ -32,15 +32,23 @@ rtmp {
     chunk_size 4096;
     notify_method post;
 
+    # Encoders publish here with their stream key. The API checks the key and answers with
+    # a relay to the broadcast application under the stream id: nginx-rtmp names HLS files
+    # after the publish name before a plain rename applies, so only the relay keeps the key
+    # out of public paths.
     application live {
       live on;
-      # Viewers never pull RTMP; they watch HLS.
       deny play all;
-      # The API answers on_publish with a redirect to the stream id, so the key never
-      # becomes part of a public HLS path.
       on_publish ${hook('publish')};
       on_publish_done ${hook('publish-done')};
-      on_record_done ${hook('record-done')};
+    }
+
+    # Fed only by the relay above (from this host), under the stream id.
+    application broadcast {
+      live on;
+      allow publish 127.0.0.1;
+      deny publish all;
+      deny play all;
       hls on;
       hls_path ${o.hlsDir};
       hls_fragment 2s;
@@ -49,6 +57,7 @@ rtmp {
       record all;
       record_path ${o.recordingsDir};
       record_unique on;
+      on_record_done ${hook('record-done')};
     }
   }
 }
@@ -69,6 +78,13 @@ http {
     listen ${o.listenHost}:${o.httpPort};
 
     location = /healthz { default_type text/plain; return 200 "streamhub-nginx\\n"; }
+
+    # Workers drop publishers here when an owner ends a stream; never public.
+    location /control {
+      rtmp_control all;
+      allow 127.0.0.1;
+      deny all;
+    }
 
     location /hls/ {
       alias ${o.hlsDir}/;

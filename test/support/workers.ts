@@ -33,7 +33,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
   installRuntime(ctx.logger, { metricsHost: '127.0.0.1', metricsPort: 0 });
   const connection = await NativeConnection.connect({ address: ctx.config.temporal.address });
   try {
-    const real = createActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage });
+    const real = createActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, rtmpControlUrl: ctx.config.rtmpControlUrl });
     const namespace = ctx.config.temporal.namespace;
     const platform = await createPlatformWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },
@@ -66,6 +66,7 @@ export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'm
       DATABASE_URL: config.postgres.url,
       NATS_SUBJECT_PREFIX: config.nats.subjectPrefix,
       S3_KEY_PREFIX: config.s3.keyPrefix,
+      RTMP_CONTROL_URL: config.rtmpControlUrl,
       TEMPORAL_NAMESPACE: config.temporal.namespace,
       TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
       TEMPORAL_MEDIA_TASK_QUEUE: config.temporal.mediaTaskQueue,

@@ -1,0 +1,109 @@
+import type { Db } from '../lib/db.ts';
+import type { Nats } from '../lib/nats.ts';
+import type { StreamStatus } from '../lib/schema.ts';
+import { publishStreamStatus } from '../lib/streams.ts';
+
+export interface StreamActivityDeps {
+  db: Db;
+  nats: Nats;
+  /** nginx-rtmp's control endpoint (`rtmp_control`), used to cut a publisher off. */
+  rtmpControlUrl: string;
+}
+
+/** Bookkeeping of the stream lifecycle (task queue `streamhub`). */
+export function createStreamActivities(deps: StreamActivityDeps) {
+  const { db, nats } = deps;
+  return {
+    /** The stream's status in Postgres and on NATS `stream.<id>.status`. Idempotent. */
+    async setStreamStatus(input: { streamId: string; status: StreamStatus }): Promise<void> {
+      const final = input.status === 'ended' || input.status === 'cancelled';
+      await db
+        .updateTable('streams')
+        .set((eb) => ({
+          status: input.status,
+          updated_at: new Date(),
+          ...(final ? { ended_at: eb.fn.coalesce('ended_at', eb.val(new Date())), current_viewers: 0 } : {}),
+        }))
+        .where('id', '=', input.streamId)
+        .execute();
+      // Closed sessions are history; an end cuts any session still open.
+      if (final) {
+        await db
+          .updateTable('stream_sessions')
+          .set({ ended_at: new Date(), end_reason: 'stream ended' })
+          .where('stream_id', '=', input.streamId)
+          .where('ended_at', 'is', null)
+          .execute();
+      }
+      publishStreamStatus(nats, { streamId: input.streamId, status: input.status });
+    },
+
+    async markBroadcastStarted(input: { streamId: string }): Promise<void> {
+      await db
+        .updateTable('streams')
+        .set((eb) => ({ started_at: eb.fn.coalesce('started_at', eb.val(new Date())) }))
+        .where('id', '=', input.streamId)
+        .execute();
+    },
+
+    async updateStreamInfo(input: { streamId: string; title?: string; description?: string; categoryId?: string | null }) {
+      const row = await db
+        .updateTable('streams')
+        .set({
+          ...(input.title !== undefined ? { title: input.title.trim() } : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.categoryId !== undefined ? { category_id: input.categoryId } : {}),
+          updated_at: new Date(),
+        })
+        .where('id', '=', input.streamId)
+        .returning(['title', 'description', 'category_id'])
+        .executeTakeFirstOrThrow();
+      return { title: row.title, description: row.description, categoryId: row.category_id };
+    },
+
+    /** Cuts the current encoder off through nginx-rtmp's control interface. No encoder is fine. */
+    async dropPublisher(input: { streamId: string }): Promise<{ dropped: number }> {
+      const session = await db
+        .selectFrom('stream_sessions')
+        .select('client_id')
+        .where('stream_id', '=', input.streamId)
+        .where('ended_at', 'is', null)
+        .executeTakeFirst();
+      if (!session) return { dropped: 0 };
+      const url = `${deps.rtmpControlUrl}/drop/client?app=live&clientid=${encodeURIComponent(session.client_id)}`;
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      // nginx-rtmp answers 200 with the number of dropped clients, or 404 when there was none.
+      if (res.status === 404) return { dropped: 0 };
+      if (!res.ok) throw new Error(`nginx-rtmp control answered ${res.status}`);
+      return { dropped: Number(await res.text()) || 0 };
+    },
+
+    /**
+     * The VOD row of a broadcast, once per stream (its idempotency key), already
+     * `processing`: its transcode starts next as a child workflow.
+     */
+    async createRecordingVideo(input: { streamId: string; sourceKey: string; title: string }): Promise<{ videoId: string }> {
+      return db.transaction().execute(async (tx) => {
+        const stream = await tx.selectFrom('streams').select(['owner_id', 'vod_video_id']).where('id', '=', input.streamId).executeTakeFirstOrThrow();
+        if (stream.vod_video_id) return { videoId: stream.vod_video_id };
+        const video = await tx
+          .insertInto('videos')
+          .values({
+            owner_id: stream.owner_id,
+            title: input.title,
+            source: 'recording',
+            source_key: input.sourceKey,
+            status: 'processing',
+            transcode_attempts: 1,
+            idempotency_key: `stream:${input.streamId}`,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await tx.updateTable('streams').set({ vod_video_id: video.id }).where('id', '=', input.streamId).execute();
+        return { videoId: video.id };
+      });
+    },
+  };
+}
+
+export type StreamActivities = ReturnType<typeof createStreamActivities>;

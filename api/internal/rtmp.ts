@@ -1,0 +1,102 @@
+import { z } from '@hono/zod-openapi';
+import type { Db } from '../../lib/db.ts';
+import { isUniqueViolation } from '../../lib/db.ts';
+import type { Temporal } from '../../lib/temporal.ts';
+import { workflowIds } from '../../workflows/ids.ts';
+import { publishEndedSignal, publishStartedSignal, recordingReadySignal, type streamWorkflow } from '../../workflows/stream.ts';
+import { createRouter } from '../router.ts';
+import { findStreamByKey, streamStartOptions, type StreamTimings } from '../streams/service.ts';
+
+// nginx-rtmp's callbacks (DESIGN.md §5, ingest). nginx treats 2xx as "allow", 3xx on publish
+// as "allow under the name in Location", anything else as "refuse"; the answers to
+// publish-done and record-done are ignored. Bodies are form-encoded.
+
+const publishForm = z.object({ name: z.string().min(1).max(200), clientid: z.string().min(1).max(40), addr: z.string().max(100).optional() });
+const doneForm = z.object({ name: z.string().min(1).max(200), clientid: z.string().min(1).max(40) });
+const recordForm = z.object({ name: z.string().min(1).max(200), path: z.string().min(1).max(4096) });
+
+const uuid = z.uuid();
+
+export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTimings; relayUrl: string }) {
+  const { db, temporal } = deps;
+  const router = createRouter();
+  const form = async <T extends z.ZodTypeAny>(c: { req: { parseBody(): Promise<Record<string, unknown>> } }, schema: T) =>
+    schema.safeParse(await c.req.parseBody());
+
+  /** A publish with a stream key: allowed once per stream at a time, renamed to the stream id. */
+  router.post('/publish', async (c) => {
+    const parsed = await form(c, publishForm);
+    if (!parsed.success) return c.text('bad request', 400);
+    const { name: key, clientid, addr } = parsed.data;
+    const log = c.get('log');
+    const stream = await findStreamByKey(db, key);
+    if (!stream) {
+      log.warn({ addr }, 'publish refused: unknown stream key');
+      return c.text('unknown stream key', 403);
+    }
+    if (stream.status === 'ended' || stream.status === 'cancelled') {
+      log.warn({ streamId: stream.id, addr }, `publish refused: the stream has ${stream.status}`);
+      return c.text(`stream ${stream.status}`, 403);
+    }
+    let sessionId: string;
+    try {
+      const session = await db
+        .insertInto('stream_sessions')
+        .values({ stream_id: stream.id, client_id: clientid, client_addr: addr ?? null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      sessionId = session.id;
+    } catch (err) {
+      if (!isUniqueViolation(err, 'stream_sessions_one_live')) throw err;
+      log.warn({ streamId: stream.id, addr }, 'publish refused: the stream already has a publisher');
+      return c.text('already publishing', 409);
+    }
+    try {
+      // With start: the workflow normally exists since creation; this also revives a lost one.
+      await temporal.client.workflow.signalWithStart<typeof streamWorkflow, [{ sessionId: string }]>('streamWorkflow', {
+        ...streamStartOptions(stream, temporal, deps.timings),
+        signal: publishStartedSignal,
+        signalArgs: [{ sessionId }],
+      });
+    } catch (err) {
+      await db.deleteFrom('stream_sessions').where('id', '=', sessionId).execute();
+      log.error({ err, streamId: stream.id }, 'publish refused: could not signal the stream workflow');
+      return c.text('unavailable', 503);
+    }
+    log.info({ streamId: stream.id, sessionId, addr }, 'publish accepted');
+    // An rtmp:// Location makes nginx relay the publish to the broadcast application under
+    // the stream id, which writes HLS and recordings: the key never reaches a public path.
+    return c.redirect(`${deps.relayUrl}/${stream.id}`, 302);
+  });
+
+  /** The encoder's connection ended (the ingest application reports it under the key). */
+  router.post('/publish-done', async (c) => {
+    const parsed = await form(c, doneForm);
+    if (!parsed.success) return c.text('ignored', 200);
+    const stream = await findStreamByKey(db, parsed.data.name);
+    if (!stream) return c.text('ignored', 200);
+    const streamId = stream.id;
+    const session = await db
+      .updateTable('stream_sessions')
+      .set({ ended_at: new Date(), end_reason: 'publisher disconnected' })
+      .where('stream_id', '=', streamId)
+      .where('client_id', '=', parsed.data.clientid)
+      .where('ended_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (session) {
+      await temporal.client.workflow.getHandle(workflowIds.stream(streamId)).signal(publishEndedSignal, { sessionId: session.id });
+    }
+    return c.text('ok', 200);
+  });
+
+  /** A recording file was closed (the broadcast application reports it under the stream id). */
+  router.post('/record-done', async (c) => {
+    const parsed = await form(c, recordForm);
+    if (!parsed.success || !uuid.safeParse(parsed.data.name).success) return c.text('ignored', 200);
+    await temporal.client.workflow.getHandle(workflowIds.stream(parsed.data.name)).signal(recordingReadySignal, { path: parsed.data.path });
+    return c.text('ok', 200);
+  });
+
+  return router;
+}

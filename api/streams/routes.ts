@@ -1,0 +1,244 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Config } from '../../lib/config.ts';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Stream } from '../../lib/schema.ts';
+import type { Temporal } from '../../lib/temporal.ts';
+import { workflowIds } from '../../workflows/ids.ts';
+import { endStreamSignal, updateInfoUpdate } from '../../workflows/stream.ts';
+import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
+import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
+import { createRouter } from '../router.ts';
+import { createStream, findStream, LIVE_STATUSES, listStreams, rotateStreamKey } from './service.ts';
+
+export interface StreamRouteDeps {
+  config: Config;
+  db: Db;
+  temporal: Temporal;
+}
+
+const statuses = ['idle', 'scheduled', 'live', 'reconnecting', 'ended', 'cancelled'] as const;
+const idParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const authed = { security: [{ bearerAuth: [] }] };
+
+const streamSchema = z
+  .object({
+    id: z.uuid(),
+    ownerId: z.uuid(),
+    title: z.string(),
+    description: z.string(),
+    categoryId: z.uuid().nullable(),
+    visibility: z.enum(['public', 'unlisted']),
+    mature: z.boolean(),
+    chatMode: z.enum(['everyone', 'followers']),
+    status: z.enum(statuses),
+    scheduledAt: z.string().nullable(),
+    reconnectWindowSeconds: z.number().int(),
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+    viewers: z.number().int(),
+    peakViewers: z.number().int(),
+    playbackUrl: z.string().nullable().openapi({ description: 'Live HLS while the stream is on air' }),
+    vodVideoId: z.uuid().nullable(),
+    streamKeyPrefix: z.string().optional().openapi({ description: 'Owner only: the first characters of the current key' }),
+    createdAt: z.string(),
+  })
+  .openapi('Stream');
+
+const keySchema = z.object({ streamKey: z.string(), ingestUrl: z.string() });
+
+const cursorSchema = z.object({ live: z.boolean(), at: z.string().min(10).max(40), id: z.uuid() });
+
+export function streamRoutes(deps: StreamRouteDeps) {
+  const { config, db, temporal } = deps;
+  const router = createRouter();
+  const json = (schema: z.ZodTypeAny, description: string) => ({ description, content: { 'application/json': { schema: envelope(schema) } } });
+
+  const view = (s: Stream, ownerView: boolean) => ({
+    id: s.id,
+    ownerId: s.owner_id,
+    title: s.title,
+    description: s.description,
+    categoryId: s.category_id,
+    visibility: s.visibility,
+    mature: s.mature,
+    chatMode: s.chat_mode,
+    status: s.status,
+    scheduledAt: s.scheduled_at?.toISOString() ?? null,
+    reconnectWindowSeconds: s.reconnect_window_seconds,
+    startedAt: s.started_at?.toISOString() ?? null,
+    endedAt: s.ended_at?.toISOString() ?? null,
+    viewers: s.current_viewers,
+    peakViewers: s.peak_viewers,
+    playbackUrl: LIVE_STATUSES.includes(s.status) ? `${config.publicUrls.hls}/${s.id}.m3u8` : null,
+    vodVideoId: s.vod_video_id,
+    ...(ownerView ? { streamKeyPrefix: s.stream_key_prefix } : {}),
+    createdAt: s.created_at.toISOString(),
+  });
+
+  /** The stream, if the caller owns it (or is an admin). */
+  const ownStream = async (id: string, auth: ReturnType<typeof currentUser>) => {
+    const stream = await findStream(db, id);
+    if (stream.owner_id !== auth.userId && auth.role !== 'admin') throw new AppError('forbidden', 'Only the owner can do this');
+    return stream;
+  };
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['streams'],
+      summary: 'Create a stream; returns its RTMP key (shown only now and at rotation)',
+      ...authed,
+      middleware: [
+        requireAuth,
+        rateLimit(db, { name: 'stream-create', limit: 20, windowSeconds: 3600, subjects: (c) => [currentUser(c).userId] }),
+      ],
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  title: z.string().trim().min(1).max(140),
+                  description: z.string().max(5000).default(''),
+                  categoryId: z.uuid().nullable().default(null),
+                  scheduledAt: z.iso.datetime({ offset: true }).nullable().default(null),
+                  reconnectWindowSeconds: z.number().int().min(0).max(1800).default(60),
+                  visibility: z.enum(['public', 'unlisted']).default('public'),
+                  mature: z.boolean().default(false),
+                  chatMode: z.enum(['everyone', 'followers']).default('everyone'),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(streamSchema.extend(keySchema.shape), 'Created; point the encoder at `ingestUrl` with `streamKey`'),
+        ...errorResponses({ 400: 'Invalid fields', 401: 'Not signed in', 429: 'Too many streams', 503: 'Retry later' }),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : null;
+      if (scheduledAt && scheduledAt.getTime() < Date.now()) throw new AppError('validation_failed', 'scheduledAt is in the past', [{ field: 'scheduledAt', message: 'must be in the future' }]);
+      if (body.categoryId) {
+        const category = await db.selectFrom('categories').select('id').where('id', '=', body.categoryId).where('is_active', '=', true).executeTakeFirst();
+        if (!category) throw new AppError('validation_failed', 'No such category', [{ field: 'categoryId', message: 'unknown category' }]);
+      }
+      const { stream, streamKey } = await createStream(db, temporal, config.streams, currentUser(c).userId, { ...body, scheduledAt });
+      return c.json(ok({ ...view(stream, true), streamKey, ingestUrl: config.publicUrls.rtmp }), 201);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['streams'],
+      summary: 'Public streams, live ones first',
+      request: { query: pageQuerySchema.extend({ status: z.enum(statuses).optional(), categoryId: z.uuid().optional() }) },
+      responses: { 200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(streamSchema) } } }, ...errorResponses({ 400: 'Invalid filter or cursor' }) },
+    }),
+    async (c) => {
+      const { limit, cursor, status, categoryId } = c.req.valid('query');
+      const rows = await listStreams(db, { status, categoryId }, limit, decodeCursor(cursor, cursorSchema));
+      return c.json(page(rows, limit, (r) => view(r, false), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags: ['streams'],
+      summary: 'A stream: status, viewers, live playback URL, VOD once it exists',
+      request: { params: idParam },
+      responses: { 200: json(streamSchema, 'The stream'), ...errorResponses({ 404: 'No such stream' }) },
+    }),
+    async (c) => {
+      const stream = await findStream(db, c.req.valid('param').id);
+      const auth = c.get('auth');
+      return c.json(ok(view(stream, Boolean(auth && (auth.userId === stream.owner_id || auth.role === 'admin')))), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags: ['streams'],
+      summary: 'Change title, description or category (through the stream workflow)',
+      ...authed,
+      middleware: [requireAuth],
+      request: {
+        params: idParam,
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({ title: z.string().trim().min(1).max(140).optional(), description: z.string().max(5000).optional(), categoryId: z.uuid().nullable().optional() })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: { 200: json(streamSchema, 'Updated'), ...errorResponses({ 400: 'Invalid fields', 403: 'Not your stream', 404: 'No such stream', 409: 'The stream has ended' }) },
+    }),
+    async (c) => {
+      const stream = await ownStream(c.req.valid('param').id, currentUser(c));
+      try {
+        await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).executeUpdate(updateInfoUpdate, { args: [c.req.valid('json')] });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
+          throw new AppError('conflict', `The stream cannot be changed: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+        }
+        throw err;
+      }
+      return c.json(ok(view(await findStream(db, stream.id), true)), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/key/rotate',
+      tags: ['streams'],
+      summary: 'Replace the stream key (refused while live)',
+      ...authed,
+      middleware: [requireAuth],
+      request: { params: idParam },
+      responses: { 200: json(keySchema, 'The new key, shown only now'), ...errorResponses({ 403: 'Not your stream', 404: 'No such stream', 409: 'Live or ended' }) },
+    }),
+    async (c) => {
+      const stream = await ownStream(c.req.valid('param').id, currentUser(c));
+      return c.json(ok({ streamKey: await rotateStreamKey(db, stream.id), ingestUrl: config.publicUrls.rtmp }), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/end',
+      tags: ['streams'],
+      summary: 'End the stream now: the encoder is cut off and the recording becomes a VOD',
+      ...authed,
+      middleware: [requireAuth],
+      request: { params: idParam },
+      responses: { 202: json(streamSchema, 'Ending'), ...errorResponses({ 403: 'Not your stream', 404: 'No such stream', 409: 'Already over' }) },
+    }),
+    async (c) => {
+      const stream = await ownStream(c.req.valid('param').id, currentUser(c));
+      if (stream.status === 'ended' || stream.status === 'cancelled') throw new AppError('conflict', `The stream has ${stream.status}`);
+      await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).signal(endStreamSignal);
+      return c.json(ok(view(stream, true)), 202);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,143 @@
+import { sql } from 'kysely';
+import type { Config } from '../../lib/config.ts';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Stream, StreamStatus } from '../../lib/schema.ts';
+import { searchAttributes, type Temporal } from '../../lib/temporal.ts';
+import { hashStreamKey, newStreamKey } from '../../lib/tokens.ts';
+import { workflowIds } from '../../workflows/ids.ts';
+import type { StreamInput, streamWorkflow } from '../../workflows/stream.ts';
+
+export interface NewStream {
+  title: string;
+  description: string;
+  categoryId: string | null;
+  scheduledAt: Date | null;
+  reconnectWindowSeconds: number;
+  visibility: 'public' | 'unlisted';
+  mature: boolean;
+  chatMode: 'everyone' | 'followers';
+}
+
+export const LIVE_STATUSES: StreamStatus[] = ['live', 'reconnecting'];
+
+export type StreamTimings = Config['streams'];
+
+/** The workflow's input, rebuilt from the row whenever the API (re)starts `stream/<id>`. */
+export function streamInput(stream: Stream, temporal: Temporal, timings: StreamTimings): StreamInput {
+  return {
+    streamId: stream.id,
+    ownerId: stream.owner_id,
+    title: stream.title,
+    mediaTaskQueue: temporal.mediaTaskQueue,
+    scheduledAt: stream.scheduled_at?.toISOString() ?? null,
+    reconnectWindowSeconds: stream.reconnect_window_seconds,
+    reminderLeadSeconds: timings.reminderLeadSeconds,
+    scheduledGraceSeconds: timings.scheduledGraceSeconds,
+  };
+}
+
+export function streamStartOptions(stream: Stream, temporal: Temporal, timings: StreamTimings) {
+  return {
+    workflowId: workflowIds.stream(stream.id),
+    taskQueue: temporal.taskQueue,
+    args: [streamInput(stream, temporal, timings)] as [StreamInput],
+    typedSearchAttributes: [
+      { key: searchAttributes.StreamId, value: stream.id },
+      { key: searchAttributes.CreatorId, value: stream.owner_id },
+      { key: searchAttributes.Phase, value: stream.status },
+    ],
+  };
+}
+
+/**
+ * Creates the stream and starts `stream/<id>`. The key is returned once and stored only as a
+ * hash. If the workflow cannot start, the row goes too: no stream exists without its workflow.
+ */
+export async function createStream(
+  db: Db,
+  temporal: Temporal,
+  timings: StreamTimings,
+  ownerId: string,
+  input: NewStream,
+): Promise<{ stream: Stream; streamKey: string }> {
+  const key = newStreamKey();
+  const stream = await db.transaction().execute(async (tx) => {
+    const row = await tx
+      .insertInto('streams')
+      .values({
+        owner_id: ownerId,
+        title: input.title,
+        description: input.description,
+        category_id: input.categoryId,
+        scheduled_at: input.scheduledAt,
+        status: input.scheduledAt ? 'scheduled' : 'idle',
+        reconnect_window_seconds: input.reconnectWindowSeconds,
+        visibility: input.visibility,
+        mature: input.mature,
+        chat_mode: input.chatMode,
+        stream_key_hash: key.hash,
+        stream_key_prefix: key.prefix,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await tx.updateTable('users').set({ role: 'creator' }).where('id', '=', ownerId).where('role', '=', 'viewer').execute();
+    return row;
+  });
+  try {
+    await temporal.client.workflow.start<typeof streamWorkflow>('streamWorkflow', streamStartOptions(stream, temporal, timings));
+  } catch (err) {
+    await db.deleteFrom('streams').where('id', '=', stream.id).execute();
+    throw new AppError('unavailable', 'Could not start the stream; try again', { cause: String(err) });
+  }
+  return { stream, streamKey: key.key };
+}
+
+export async function findStream(db: Db, id: string): Promise<Stream> {
+  const stream = await db.selectFrom('streams').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!stream) throw new AppError('not_found', 'No such stream');
+  return stream;
+}
+
+export async function findStreamByKey(db: Db, key: string): Promise<Stream | undefined> {
+  return db.selectFrom('streams').selectAll().where('stream_key_hash', '=', hashStreamKey(key)).executeTakeFirst();
+}
+
+/** A new key, refused while the stream is on air (the encoder is using the old one). */
+export async function rotateStreamKey(db: Db, id: string): Promise<string> {
+  const key = newStreamKey();
+  const row = await db
+    .updateTable('streams')
+    .set({ stream_key_hash: key.hash, stream_key_prefix: key.prefix, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('status', 'not in', [...LIVE_STATUSES, 'ended', 'cancelled'])
+    .returning('id')
+    .executeTakeFirst();
+  if (!row) throw new AppError('conflict', 'The key cannot change while the stream is live or after it ended');
+  return key.key;
+}
+
+export interface StreamListCursor {
+  live: boolean;
+  at: string;
+  id: string;
+}
+
+/** Live streams first, then the newest; keyset pagination on (live, created_at, id). */
+export async function listStreams(db: Db, filter: { status?: StreamStatus; categoryId?: string }, limit: number, after?: StreamListCursor) {
+  const live = sql<boolean>`(status in ('live', 'reconnecting'))`;
+  let query = db
+    .selectFrom('streams')
+    .selectAll()
+    .select([live.as('is_live'), sql<string>`created_at::text`.as('created_key')])
+    .where('visibility', '=', 'public');
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.categoryId) query = query.where('category_id', '=', filter.categoryId);
+  if (after) query = query.where(sql<boolean>`(${live}, created_at, id) < (${after.live}, ${after.at}::timestamptz, ${after.id}::uuid)`);
+  return query
+    .orderBy(sql`(status in ('live', 'reconnecting'))`, 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+}

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sleep } from '../../lib/async.ts';
+import { renderNginxConfig } from '../../scripts/stack/nginx.ts';
+import { freePort } from './ports.ts';
+
+export interface TestNginx {
+  rtmpUrl: string;
+  relayUrl: string;
+  hlsUrl: string;
+  controlUrl: string;
+  recordingsDir: string;
+  stop(): Promise<void>;
+}
+
+/** A private nginx-rtmp whose hooks call `apiUrl`, on free ports, with the stack's own config renderer. */
+export async function startNginx(apiUrl: string, internalSecret: string): Promise<TestNginx> {
+  const prefix = mkdtempSync(path.join(os.tmpdir(), 'nginx-rtmp-'));
+  for (const dir of ['tmp', 'hls', 'recordings']) mkdirSync(path.join(prefix, dir), { recursive: true });
+  const [rtmpPort, httpPort] = [await freePort(), await freePort()];
+  const conf = path.join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    renderNginxConfig({
+      prefix,
+      hlsDir: path.join(prefix, 'hls'),
+      recordingsDir: path.join(prefix, 'recordings'),
+      listenHost: '127.0.0.1',
+      rtmpPort,
+      httpPort,
+      apiUrl,
+      internalSecret,
+      runAsUser: process.getuid?.() === 0 ? 'root' : undefined,
+    }),
+  );
+  const child: ChildProcess = spawn('nginx', ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
+  const http = `http://127.0.0.1:${httpPort}`;
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${http}/healthz`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 100 || child.exitCode !== null) throw new Error(`nginx-rtmp did not start (see ${prefix}/error.log)`);
+    await sleep(100);
+  }
+  return {
+    rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}/live`,
+    relayUrl: `rtmp://127.0.0.1:${rtmpPort}/broadcast`,
+    hlsUrl: `${http}/hls`,
+    controlUrl: `${http}/control`,
+    recordingsDir: path.join(prefix, 'recordings'),
+    async stop() {
+      child.kill('SIGQUIT');
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An encoder publishing a live test pattern with audio, like OBS would (2 s keyframes). */
+export function publishTestPattern(rtmpUrl: string, key: string): ChildProcess {
+  return spawn(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-re',
+      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', `${rtmpUrl}/${key}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
