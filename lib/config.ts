@@ -24,7 +24,7 @@ const envSchema = z.object({
   PUBLIC_RTMP_URL: z.string().regex(/^rtmps?:\/\//, 'must start with rtmp:// or rtmps://').default('rtmp://localhost:1935/live'),
   PUBLIC_HLS_URL: url.default('http://localhost:8080/hls'),
   // nginx-rtmp's rtmp_control endpoint, reachable from the workers only.
-  RTMP_CONTROL_URL: url.default('http://127.0.0.1:8080/control'),
+  RTMP_CONTROL_URL: url.default('http://127.0.0.1:8081/control'),
   // Where nginx-rtmp relays an accepted publish to, as seen from nginx itself.
   RTMP_RELAY_URL: z.string().regex(/^rtmp:\/\/[^/]+\/[\w-]+$/, 'must be rtmp://host:port/<application>').default('rtmp://127.0.0.1:1935/broadcast'),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),

@@ -10,6 +10,9 @@ process.stdout.write(
     listenHost: '0.0.0.0',
     rtmpPort: 1935,
     httpPort: 8080,
+    controlPort: 8081,
+    // The workers' containers on the deployment's private network.
+    controlAllow: ['127.0.0.1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
     apiUrl: 'http://api:3000',
     internalSecret: '__INTERNAL_SECRET__',
     runAsUser: 'root',

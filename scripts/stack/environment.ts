@@ -8,6 +8,7 @@ const stackPortsSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   RTMP_PORT: port.default(1935),
   HLS_HTTP_PORT: port.default(8080),
+  RTMP_CONTROL_PORT: port.default(8081),
   MINIO_CONSOLE_PORT: port.default(9001),
 });
 
@@ -29,13 +30,13 @@ export function stackEnvironment(overrides: Record<string, string> = {}): StackE
   // Where the API and workers reach the local nginx-rtmp follows its ports.
   const nginxDefaults = {
     RTMP_RELAY_URL: `rtmp://127.0.0.1:${p.RTMP_PORT}/broadcast`,
-    RTMP_CONTROL_URL: `http://127.0.0.1:${p.HLS_HTTP_PORT}/control`,
+    RTMP_CONTROL_URL: `http://127.0.0.1:${p.RTMP_CONTROL_PORT}/control`,
   };
   const env = { ...nginxDefaults, ...given };
   const config = parseConfig(env);
   return {
     env,
     config,
-    ports: { temporalUi: p.TEMPORAL_UI_PORT, rtmp: p.RTMP_PORT, hlsHttp: p.HLS_HTTP_PORT, minioConsole: p.MINIO_CONSOLE_PORT },
+    ports: { temporalUi: p.TEMPORAL_UI_PORT, rtmp: p.RTMP_PORT, hlsHttp: p.HLS_HTTP_PORT, rtmpControl: p.RTMP_CONTROL_PORT, minioConsole: p.MINIO_CONSOLE_PORT },
   };
 }

@@ -8,6 +8,10 @@ export interface NginxOptions {
   listenHost: string;
   rtmpPort: number;
   httpPort: number;
+  /** nginx-rtmp's control interface, on its own port so publishing the HLS port never exposes it. */
+  controlPort: number;
+  /** Who may use the control interface: the workers' addresses. */
+  controlAllow: string[];
   apiUrl: string; // where the on_publish hooks go, e.g. http://127.0.0.1:3000
   internalSecret: string;
   runAsUser?: string; // set when started as root: workers need to write HLS files
@@ -79,17 +83,21 @@ http {
 
     location = /healthz { default_type text/plain; return 200 "streamhub-nginx\\n"; }
 
-    # Workers drop publishers here when an owner ends a stream; never public.
-    location /control {
-      rtmp_control all;
-      allow 127.0.0.1;
-      deny all;
-    }
 
     location /hls/ {
       alias ${o.hlsDir}/;
       add_header Cache-Control no-cache;
       add_header Access-Control-Allow-Origin *;
+    }
+  }
+
+  # Workers cut encoders off here when an owner ends a stream; never public.
+  server {
+    listen ${o.listenHost}:${o.controlPort};
+    location /control {
+      rtmp_control all;
+${o.controlAllow.map((a) => `      allow ${a};`).join('\n')}
+      deny all;
     }
   }
 }

@@ -19,6 +19,7 @@ export interface StackPorts {
   temporalUi: number;
   rtmp: number;
   hlsHttp: number;
+  rtmpControl: number;
   minioConsole: number;
 }
 
@@ -227,6 +228,8 @@ export function serviceSpecs(config: Config, ports: StackPorts, secrets: { inter
               listenHost: '127.0.0.1',
               rtmpPort: ports.rtmp,
               httpPort: ports.hlsHttp,
+              controlPort: ports.rtmpControl,
+              controlAllow: ['127.0.0.1'],
               apiUrl: `http://${config.api.host}:${config.api.port}`,
               internalSecret: secrets.internalSecret,
               runAsUser: isRoot() ? 'root' : undefined,

@@ -24,7 +24,7 @@ afterAll(async () => {
 describe('local stack services', () => {
   it('names the service and the variable to change when its port belongs to another program', async () => {
     const config = parseConfig({ ...processEnv(), S3_ENDPOINT: `http://127.0.0.1:${port}` });
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, minioConsole: 9001 };
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001 };
     const minio = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'minio');
     const error = await ensureServices(minio, () => {}).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ServiceError);
@@ -35,7 +35,7 @@ describe('local stack services', () => {
 
   it('reuses a service that already answers instead of starting another', async () => {
     const config = parseConfig(processEnv());
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, minioConsole: 9001 };
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001 };
     const lines: string[] = [];
     const nats = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'nats');
     expect(await ensureServices(nats, (line) => lines.push(line))).toEqual([]);

@@ -12,7 +12,7 @@ import { call } from '../support/http.ts';
 import { publishTestPattern, startNginx, type TestNginx } from '../support/nginx.ts';
 import { freePort } from '../support/ports.ts';
 import { settledVideo } from '../support/videos.ts';
-import { withWorkers } from '../support/workers.ts';
+import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
 
 // Live streams end to end: a real nginx-rtmp calling the real API, FFmpeg publishing a
 // generated test pattern, the stream workflow on real workers, the recording becoming a VOD.
@@ -159,6 +159,28 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
     const late = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
     const [code] = await once(late, 'exit');
     expect(code).not.toBe(0);
+  });
+
+  it('keeps the broadcast when the worker dies while live', async () => {
+    const stream = await createStream({ reconnectWindowSeconds: 60 });
+    const doomed = await spawnWorkerProcess(t.ctx, 'all');
+    const encoder = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
+    await waitForStatus(stream.id, 'live');
+    doomed.kill('SIGKILL');
+    await once(doomed, 'exit');
+    // The drop happens while no worker runs; the signal waits in the workflow's history.
+    await sleep(1500);
+    await stop(encoder);
+    await withWorkers(t.ctx, async () => {
+      await waitForStatus(stream.id, 'reconnecting');
+      const again = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
+      await waitForStatus(stream.id, 'live');
+      await call(app, 'POST', `/api/v1/streams/${stream.id}/end`, { headers: creator.auth });
+      await once(again, 'exit');
+      const result = await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result();
+      expect(result).toMatchObject({ status: 'ended', sessions: 2 });
+    });
+    expect((await notificationsOf(fan.id, 'stream_live')).filter((n) => n.entity_id === stream.id)).toHaveLength(1);
   });
 
   it('rotates keys only while off air, and the old key stops working', async () => {

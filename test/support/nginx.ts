@@ -19,7 +19,7 @@ export interface TestNginx {
 export async function startNginx(apiUrl: string, internalSecret: string): Promise<TestNginx> {
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'nginx-rtmp-'));
   for (const dir of ['tmp', 'hls', 'recordings']) mkdirSync(path.join(prefix, dir), { recursive: true });
-  const [rtmpPort, httpPort] = [await freePort(), await freePort()];
+  const [rtmpPort, httpPort, controlPort] = [await freePort(), await freePort(), await freePort()];
   const conf = path.join(prefix, 'nginx.conf');
   writeFileSync(
     conf,
@@ -30,6 +30,8 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
       listenHost: '127.0.0.1',
       rtmpPort,
       httpPort,
+      controlPort,
+      controlAllow: ['127.0.0.1'],
       apiUrl,
       internalSecret,
       runAsUser: process.getuid?.() === 0 ? 'root' : undefined,
@@ -47,7 +49,7 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
     rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}/live`,
     relayUrl: `rtmp://127.0.0.1:${rtmpPort}/broadcast`,
     hlsUrl: `${http}/hls`,
-    controlUrl: `${http}/control`,
+    controlUrl: `http://127.0.0.1:${controlPort}/control`,
     recordingsDir: path.join(prefix, 'recordings'),
     async stop() {
       child.kill('SIGQUIT');

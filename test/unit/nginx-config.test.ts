@@ -17,6 +17,8 @@ const options: NginxOptions = {
   listenHost: '127.0.0.1',
   rtmpPort: 19350,
   httpPort: 18080,
+  controlPort: 18081,
+  controlAllow: ['127.0.0.1'],
   apiUrl: 'http://127.0.0.1:3000',
   internalSecret: 'abc.DEF_123~-x',
   runAsUser: process.getuid?.() === 0 ? 'root' : undefined,
