@@ -1,5 +1,6 @@
 import { benchAuth } from './auth.ts';
 import { benchFanout } from './fanout.ts';
+import { benchGolive } from './golive.ts';
 import { benchPing } from './ping.ts';
 import { benchTranscode } from './transcode.ts';
 
@@ -8,6 +9,7 @@ import { benchTranscode } from './transcode.ts';
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   auth: benchAuth,
   fanout: benchFanout,
+  golive: benchGolive,
   ping: benchPing,
   transcode: benchTranscode,
 };

@@ -12,7 +12,7 @@ const recorded = readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
 describe('workflow determinism', () => {
   it('has recorded histories for every workflow with a durable state machine', () => {
     const types = recorded.map((file) => JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')).events[0].workflowExecutionStartedEventAttributes.workflowType.name);
-    expect(new Set(types)).toEqual(new Set(['pingWorkflow', 'fanoutWorkflow', 'transcodeWorkflow', 'videoRemovalWorkflow']));
+    expect(new Set(types)).toEqual(new Set(['pingWorkflow', 'fanoutWorkflow', 'transcodeWorkflow', 'videoRemovalWorkflow', 'streamWorkflow']));
   });
 
   it.each(recorded)('replays %s', async (file) => {
