@@ -52,9 +52,11 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
       return c.text('already publishing', 409);
     }
     try {
-      // With start: the workflow normally exists since creation; this also revives a lost one.
+      // With start: the workflow normally exists since creation; this also revives a lost
+      // one. Never a second run after the first closed: an ended stream stays ended.
       await temporal.client.workflow.signalWithStart<typeof streamWorkflow, [{ sessionId: string }]>('streamWorkflow', {
         ...streamStartOptions(stream, temporal, deps.timings),
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         signal: publishStartedSignal,
         signalArgs: [{ sessionId }],
       });
