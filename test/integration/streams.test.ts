@@ -1,11 +1,13 @@
+import { execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
 import { sleep } from '../../lib/async.ts';
 import type { StreamStatusMessage } from '../../lib/streams.ts';
 import { workflowIds } from '../../workflows/ids.ts';
+import type { streamWorkflow } from '../../workflows/stream.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
@@ -17,6 +19,7 @@ import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
 // Live streams end to end: a real nginx-rtmp calling the real API, FFmpeg publishing a
 // generated test pattern, the stream workflow on real workers, the recording becoming a VOD.
 
+const run = promisify(execFile);
 const t = useTestContext();
 let app: App;
 let server: ServerType;
@@ -107,6 +110,15 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       const playlist = await (await fetch(live.playbackUrl)).text();
       expect(playlist).toContain('#EXTM3U');
       expect(playlist).not.toContain(stream.streamKey);
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height', '-of', 'json', live.playbackUrl]);
+      expect(JSON.parse(stdout).streams.map((x: { codec_type: string; width?: number }) => `${x.codec_type}${x.width ?? ''}`).sort()).toEqual(['audio', 'video640']);
+
+      // Listed first while live; unlisted and ended streams are not on the public list.
+      const listed = await call(app, 'GET', '/api/v1/streams?limit=1');
+      expect(listed.json.data[0]).toMatchObject({ id: stream.id, status: 'live', playbackUrl: live.playbackUrl });
+      expect(listed.json.data[0].streamKeyPrefix).toBeUndefined();
+      const liveOnly = await call(app, 'GET', '/api/v1/streams?status=live');
+      expect(liveOnly.json.data.map((x: { id: string }) => x.id)).toEqual([stream.id]);
 
       await sleep(2500); // a few seconds of recording before the drop
       await stop(first);
@@ -154,11 +166,31 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       const result = await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result();
       expect(result).toMatchObject({ status: 'ended', sessions: 1 });
       expect(result.recordings).toHaveLength(1);
+      expect((await settledVideo(app, creator, result.vodVideoId!)).video.status).toBe('ready');
     });
     // An ended stream's key no longer publishes.
     const late = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
     const [code] = await once(late, 'exit');
     expect(code).not.toBe(0);
+  });
+
+  it('ends a broadcast at its maximum duration and cuts the encoder off', async () => {
+    const stream = await createStream();
+    const handle = t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id));
+    // The API starts every stream with the 12-hour cap; restart this one with a short cap.
+    await handle.terminate('restarted with a short maximum duration');
+    await t.ctx.temporal.client.workflow.start<typeof streamWorkflow>('streamWorkflow', {
+      workflowId: workflowIds.stream(stream.id),
+      taskQueue: t.ctx.config.temporal.taskQueue,
+      args: [{ streamId: stream.id, ownerId: creator.id, title: 'Capped', mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, reconnectWindowSeconds: 60, maxBroadcastSeconds: 3 }],
+    });
+    await withWorkers(t.ctx, async () => {
+      const encoder = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
+      await waitForStatus(stream.id, 'live');
+      const [code] = await once(encoder, 'exit');
+      expect(code).not.toBe(0);
+      expect((await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result()).status).toBe('ended');
+    });
   });
 
   it('keeps the broadcast when the worker dies while live', async () => {
