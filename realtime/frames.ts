@@ -16,6 +16,11 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export type ServerFrame =
   | { type: 'pong' }
+  | { type: 'joined'; streamId: string; history: unknown[] }
+  | { type: 'viewers'; streamId: string; count: number }
+  | { type: 'stream_status'; streamId: string; status: string }
+  | { type: 'notification'; notification: Record<string, unknown> }
+  | { type: 'progress'; videoId: string; percent: number }
   | { type: 'error'; code: string; message: string; nonce?: string };
 
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ServerFrame };

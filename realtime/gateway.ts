@@ -1,13 +1,31 @@
-import { createServer, type Server } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import os from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { verifyAccess, type Access } from '../lib/access.ts';
+import type { Db } from '../lib/db.ts';
+import { AppError, errorBody } from '../lib/errors.ts';
 import { runHealthChecks } from '../lib/health.ts';
 import type { Logger } from '../lib/logger.ts';
-import { pingNats, type Nats } from '../lib/nats.ts';
-import { errorBody } from '../lib/errors.ts';
+import { jetStreamResources, pingNats, type Nats } from '../lib/nats.ts';
+import type { TokenSigner } from '../lib/tokens.ts';
 import { parseClientFrame, type ServerFrame } from './frames.ts';
+import { createHub, type Client } from './hub.ts';
+import { startViewerCounts } from './viewers.ts';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
 const HEARTBEAT_MS = 25_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface GatewayDeps {
+  logger: Logger;
+  nats: Nats;
+  db: Db;
+  tokens: TokenSigner;
+  healthTimeoutMs: number;
+  /** How often viewer counts are shared and broadcast. */
+  viewerCountIntervalMs?: number;
+}
 
 export interface Gateway {
   server: Server;
@@ -15,15 +33,20 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function send(socket: WebSocket, frame: ServerFrame): void {
-  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
-}
-
 /**
  * The WebSocket gateway: `/ws` for clients, `/health` for load balancers. Stateless apart
- * from its open sockets; chat, viewer counts and pushes arrive with the realtime issue.
+ * from its open sockets; any number of instances coordinate only through NATS.
  */
-export function createGateway(deps: { logger: Logger; nats: Nats; healthTimeoutMs: number }): Gateway {
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  const gatewayId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const hub = createHub(deps);
+  const kv = await deps.nats.connection.jetstream().views.kv(jetStreamResources(deps.nats.subject('')).viewersBucket.name);
+  const viewers = startViewerCounts({ kv, db: deps.db, hub, gatewayId, intervalMs: deps.viewerCountIntervalMs ?? 5000, logger: deps.logger });
+  const clients = new WeakMap<WebSocket, Client>();
+  const send = (socket: WebSocket, frame: ServerFrame) => {
+    const client = clients.get(socket);
+    if (client) hub.send(client, frame);
+  };
   const server = createServer(async (req, res) => {
     if (req.url === '/health') {
       const report = await runHealthChecks([{ name: 'nats', check: () => pingNats(deps.nats) }], deps.healthTimeoutMs);
@@ -45,17 +68,42 @@ export function createGateway(deps: { logger: Logger; nats: Nats; healthTimeoutM
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const alive = new WeakSet<WebSocket>();
 
-  server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (path !== '/ws') {
+  server.on('upgrade', async (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    // Anonymous viewers omit the token; a token that is present must be valid.
+    const token = url.searchParams.get('token');
+    let access: Access | null = null;
+    if (token) {
+      try {
+        access = await verifyAccess(deps.db, deps.tokens, token);
+      } catch (err) {
+        const status = err instanceof AppError ? err.status : 503;
+        socket.end(`HTTP/1.1 ${status} ${status === 503 ? 'Service Unavailable' : 'Unauthorized'}\r\nConnection: close\r\n\r\n`);
+        return;
+      }
+    }
+    const device = url.searchParams.get('device')?.slice(0, 64);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const client: Client = { socket: ws, userId: access?.userId ?? null, viewerKey: access ? `u:${access.userId}` : `d:${device || randomUUID()}`, rooms: new Set() };
+      clients.set(ws, client);
+      hub.addUser(client);
+      wss.emit('connection', ws, req);
+    });
   });
 
-  wss.on('connection', (socket) => {
+  const joinable = async (streamId: string) =>
+    UUID.test(streamId) && Boolean(await deps.db.selectFrom('streams').select('id').where('id', '=', streamId).executeTakeFirst());
+
+  wss.on('connection', (socket: WebSocket, _req: IncomingMessage) => {
     alive.add(socket);
+    socket.on('close', () => {
+      const client = clients.get(socket);
+      if (client) hub.remove(client);
+    });
     socket.on('pong', () => alive.add(socket));
     socket.on('error', (err) => deps.logger.debug({ err }, 'socket error'));
     socket.on('message', (data, isBinary) => {
@@ -68,8 +116,26 @@ export function createGateway(deps: { logger: Logger; nats: Nats; healthTimeoutM
         send(socket, parsed.error);
         return;
       }
-      if (parsed.frame.type === 'ping') {
+      const frame = parsed.frame;
+      const client = clients.get(socket)!;
+      if (frame.type === 'ping') {
         send(socket, { type: 'pong' });
+        return;
+      }
+      if (frame.type === 'join') {
+        void joinable(frame.streamId).then(
+          (ok) => {
+            if (!ok) return send(socket, { type: 'error', code: 'not_found', message: 'No such stream' });
+            hub.join(client, frame.streamId);
+            // Chat history joins this frame with the chat part of the realtime issue.
+            send(socket, { type: 'joined', streamId: frame.streamId, history: [] });
+          },
+          () => send(socket, { type: 'error', code: 'unavailable', message: 'Could not join; try again' }),
+        );
+        return;
+      }
+      if (frame.type === 'leave') {
+        hub.leave(client, frame.streamId);
         return;
       }
       send(socket, {
@@ -98,6 +164,8 @@ export function createGateway(deps: { logger: Logger; nats: Nats; healthTimeoutM
     server,
     async close() {
       clearInterval(heartbeat);
+      await viewers.stop();
+      hub.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,7 @@ import { AppError } from '../../lib/errors.ts';
 import type { PasswordHasher } from '../../lib/passwords.ts';
 import type { User } from '../../lib/schema.ts';
 import { hashRefreshToken, newRefreshToken, type TokenSigner } from '../../lib/tokens.ts';
-import { accountBlock } from '../users/status.ts';
+import { accountBlock } from '../../lib/access.ts';
 
 export interface AuthDeps {
   db: Db;

@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.ts';
 import type { UserRole } from '../../lib/schema.ts';
 import type { TokenSigner } from '../../lib/tokens.ts';
 import type { AppEnv, AuthContext } from '../context.ts';
-import { accountBlock } from '../users/status.ts';
+import { verifyAccess } from '../../lib/access.ts';
 
 /**
  * Reads an optional bearer token. A token that is present must be valid, unrevoked, of a
@@ -19,34 +19,7 @@ export function authenticate(db: Db, tokens: TokenSigner) {
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new AppError('unauthorized', 'Authorization header must be "Bearer <token>"');
-      const claims = await tokens.verifyAccess(match[1]!);
-      const row = await db
-        .selectFrom('users')
-        .select((eb) => [
-          'users.role',
-          'users.status',
-          'users.suspended_until',
-          'users.deleted_at',
-          eb.exists(eb.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', claims.jti)).as('revoked'),
-          // Ending a session (logout, refresh-token reuse) ends every access token it issued.
-          eb
-            .exists(
-              eb
-                .selectFrom('auth_sessions')
-                .select('id')
-                .where('id', '=', claims.sessionId)
-                .where('revoked_at', 'is', null)
-                .where('expires_at', '>', new Date()),
-            )
-            .as('session_live'),
-        ])
-        .where('users.id', '=', claims.userId)
-        .executeTakeFirst();
-      if (!row || row.deleted_at) throw new AppError('unauthorized', 'Account no longer exists');
-      if (row.revoked || !row.session_live) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
-      const block = accountBlock(row);
-      if (block) throw block;
-      c.set('auth', { ...claims, role: row.role } satisfies AuthContext);
+      c.set('auth', (await verifyAccess(db, tokens, match[1]!)) satisfies AuthContext);
     }
     await next();
   });

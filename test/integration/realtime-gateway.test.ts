@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createGateway, MAX_FRAME_BYTES, type Gateway } from '../../realtime/gateway.ts';
+import { createTokenSigner } from '../../lib/tokens.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 
 let ctx: TestContext;
@@ -10,7 +11,8 @@ let base: string;
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  gateway = createGateway({ logger: ctx.logger, nats: ctx.nats, healthTimeoutMs: 1000 });
+  const tokens = createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: 900 });
+  gateway = await createGateway({ logger: ctx.logger, nats: ctx.nats, db: ctx.db, tokens, healthTimeoutMs: 1000 });
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
   base = `127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { slugify } from '../../api/categories/slug.ts';
 import { decodeCursor, encodeCursor, page } from '../../api/responses.ts';
-import { accountBlock } from '../../api/users/status.ts';
+import { accountBlock } from '../../lib/access.ts';
 import { AppError } from '../../lib/errors.ts';
 
 describe('accountBlock', () => {

@@ -1,0 +1,69 @@
+import type { KV } from 'nats';
+import type { Db } from '../lib/db.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Hub } from './hub.ts';
+
+/**
+ * Viewer counts without a coordinator: every few seconds each gateway writes its own count
+ * per stream (viewers deduplicated by user or device) to the NATS KV bucket, whose TTL makes
+ * a crashed gateway's share vanish on its own, then sums every gateway's share, tells the
+ * stream's local viewers, and stores current and peak viewers in Postgres (no workflow signals).
+ */
+export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: string; intervalMs: number; logger: Logger }) {
+  const { kv, hub, gatewayId } = deps;
+  const reported = new Set<string>();
+
+  /** Every other gateway's share per stream, in one pass over the bucket. */
+  async function othersShares(): Promise<Map<string, number>> {
+    const keys: string[] = [];
+    for await (const key of await kv.keys()) if (!key.endsWith(`.${gatewayId}`)) keys.push(key);
+    const shares = new Map<string, number>();
+    for (const key of keys) {
+      const entry = await kv.get(key);
+      if (entry?.operation !== 'PUT') continue;
+      const streamId = key.slice(0, key.indexOf('.'));
+      shares.set(streamId, (shares.get(streamId) ?? 0) + (Number(entry.string()) || 0));
+    }
+    return shares;
+  }
+
+  async function tick(): Promise<void> {
+    const rooms = hub.rooms();
+    // Read before writing: nats.js lists a bucket incompletely right after a put to it.
+    const others = rooms.size ? await othersShares() : new Map<string, number>();
+    for (const streamId of reported) {
+      if (rooms.has(streamId)) continue;
+      await kv.delete(`${streamId}.${gatewayId}`);
+      reported.delete(streamId);
+    }
+    for (const [streamId, room] of rooms) {
+      const mine = new Set([...room.clients].map((c) => c.viewerKey)).size;
+      await kv.put(`${streamId}.${gatewayId}`, String(mine));
+      reported.add(streamId);
+      const total = mine + (others.get(streamId) ?? 0);
+      for (const client of room.clients) hub.send(client, { type: 'viewers', streamId, count: total });
+      await deps.db
+        .updateTable('streams')
+        .set((eb) => ({ current_viewers: total, peak_viewers: eb.fn('greatest', ['peak_viewers', eb.val(total)]) }))
+        .where('id', '=', streamId)
+        .where('status', 'in', ['live', 'reconnecting'])
+        .execute();
+    }
+  }
+
+  let running = Promise.resolve();
+  const timer = setInterval(() => {
+    // One tick at a time: a slow NATS or database must not pile them up.
+    running = running.then(tick).catch((err: unknown) => deps.logger.warn({ err }, 'viewer count tick failed'));
+  }, deps.intervalMs);
+  timer.unref();
+
+  return {
+    /** Stops counting and withdraws this gateway's shares at once (a clean shutdown). */
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await running;
+      for (const streamId of reported) await kv.delete(`${streamId}.${gatewayId}`).catch(() => {});
+    },
+  };
+}
