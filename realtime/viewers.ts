@@ -15,8 +15,9 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
 
   /** Every other gateway's share per stream, in one pass over the bucket. */
   async function othersShares(): Promise<Map<string, number>> {
-    const keys: string[] = [];
-    for await (const key of await kv.keys()) if (!key.endsWith(`.${gatewayId}`)) keys.push(key);
+    // A Set: the listing's ordered consumer restarts on a gap under load and may repeat keys.
+    const keys = new Set<string>();
+    for await (const key of await kv.keys()) if (!key.endsWith(`.${gatewayId}`)) keys.add(key);
     const shares = new Map<string, number>();
     for (const key of keys) {
       const entry = await kv.get(key);

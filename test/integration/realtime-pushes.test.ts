@@ -161,6 +161,8 @@ describe('realtime gateway pushes', () => {
 
     viewers[2]!.socket.close();
     await until(() => count(viewers[3]!) === 3, 'a leave');
+    const seen = viewers.flatMap((v) => v.frames.filter((f) => f.type === 'viewers' && f.streamId === stream).map((f) => f.count as number));
+    expect(Math.max(...seen)).toBe(5);
     const row = await t.ctx.db.selectFrom('streams').select(['current_viewers', 'peak_viewers']).where('id', '=', stream).executeTakeFirstOrThrow();
     expect(row).toEqual({ current_viewers: 3, peak_viewers: 5 });
   });
