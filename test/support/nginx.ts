@@ -52,8 +52,12 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
     controlUrl: `http://127.0.0.1:${controlPort}/control`,
     recordingsDir: path.join(prefix, 'recordings'),
     async stop() {
-      child.kill('SIGQUIT');
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      // Fast shutdown: a graceful one (SIGQUIT) waits for every RTMP connection to end.
+      const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(forced);
       rmSync(prefix, { recursive: true, force: true });
     },
   };
