@@ -53,6 +53,12 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
   }
 }
 
+// A test that fails before it kills its worker must not leave the process polling forever.
+const spawned = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of spawned) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
 /**
  * The production worker entrypoint as a separate process on this file's task queues and
  * database, so a test can SIGKILL it mid-work the way a crash or an OOM kill would.
@@ -74,5 +80,7 @@ export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'm
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   return child;
 }
