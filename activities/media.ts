@@ -33,7 +33,7 @@ export interface EncodeInput {
   display: { width: number; height: number } | null;
 }
 
-export interface ThumbnailKeys {
+interface ThumbnailKeys {
   posterKey: string;
   storyboardKey: string;
 }
@@ -46,7 +46,7 @@ export interface EncodeResult {
 // ffprobe/ffmpeg messages that mean "could not reach the source", not "the source is bad".
 const NETWORK_TROUBLE = /Connection refused|Connection timed out|timed out|Network is unreachable|Server returned 5\d\d|Input\/output error|End of file/i;
 
-export const DEFAULT_MEDIA_WORK_DIR = path.join(os.tmpdir(), 'streamhub-media');
+const DEFAULT_MEDIA_WORK_DIR = path.join(os.tmpdir(), 'streamhub-media');
 
 /**
  * Removes scratch directories older than any attempt can run (12 h): what a killed worker
@@ -118,13 +118,15 @@ export function createMediaActivities(deps: MediaActivityDeps) {
      */
     async storeRecording(input: { streamId: string; paths: string[] }): Promise<{ sourceKey: string } | null> {
       const context = Context.current();
+      const sourceKey = recordingPath(input.streamId);
+      // Already stored by an attempt whose result was lost: its local files are gone by now.
+      if (await headObject(storage, sourceKey)) return { sourceKey };
       const files: string[] = [];
       for (const file of input.paths) {
-        const size = await stat(file).then((s) => s.size, () => 0);
-        if (size > 0) files.push(file);
+        // A missing file is this worker's problem (no access to nginx's recordings), not an empty broadcast: retry elsewhere.
+        if ((await stat(file)).size > 0) files.push(file);
       }
       if (!files.length) return null;
-      const sourceKey = recordingPath(input.streamId);
       return withScratchDir(input.streamId, async (dir) => {
         let joined = files[0]!;
         if (files.length > 1) {
@@ -134,6 +136,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           await runFfmpeg(concatCommand(list, joined), { signal: context.cancellationSignal, onProgressLine: () => context.heartbeat() });
         }
         await uploadLargeFile(storage, sourceKey, joined, { signal: context.cancellationSignal, onPart: () => context.heartbeat() });
+        // Stored in S3 now; nginx's copies would only fill its disk.
+        await Promise.all(input.paths.map((file) => rm(file, { force: true })));
         return { sourceKey };
       });
     },

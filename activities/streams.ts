@@ -3,7 +3,7 @@ import type { Nats } from '../lib/nats.ts';
 import type { StreamStatus } from '../lib/schema.ts';
 import { publishStreamStatus } from '../lib/streams.ts';
 
-export interface StreamActivityDeps {
+interface StreamActivityDeps {
   db: Db;
   nats: Nats;
   /** nginx-rtmp's control endpoint (`rtmp_control`), used to cut a publisher off. */
@@ -63,11 +63,13 @@ export function createStreamActivities(deps: StreamActivityDeps) {
 
     /** Cuts the current encoder off through nginx-rtmp's control interface. No encoder is fine. */
     async dropPublisher(input: { streamId: string }): Promise<{ dropped: number }> {
+      // The latest session: ending the stream has already closed its row.
       const session = await db
         .selectFrom('stream_sessions')
         .select('client_id')
         .where('stream_id', '=', input.streamId)
-        .where('ended_at', 'is', null)
+        .orderBy('started_at', 'desc')
+        .limit(1)
         .executeTakeFirst();
       if (!session) return { dropped: 0 };
       const url = `${deps.rtmpControlUrl}/drop/client?app=live&clientid=${encodeURIComponent(session.client_id)}`;
@@ -82,15 +84,21 @@ export function createStreamActivities(deps: StreamActivityDeps) {
      * The VOD row of a broadcast, once per stream (its idempotency key), already
      * `processing`: its transcode starts next as a child workflow.
      */
-    async createRecordingVideo(input: { streamId: string; sourceKey: string; title: string }): Promise<{ videoId: string }> {
+    async createRecordingVideo(input: { streamId: string; sourceKey: string; title: string }): Promise<{ videoId: string; visibility: 'public' | 'unlisted' }> {
       return db.transaction().execute(async (tx) => {
-        const stream = await tx.selectFrom('streams').select(['owner_id', 'vod_video_id']).where('id', '=', input.streamId).executeTakeFirstOrThrow();
-        if (stream.vod_video_id) return { videoId: stream.vod_video_id };
+        const stream = await tx
+          .selectFrom('streams')
+          .select(['owner_id', 'vod_video_id', 'visibility'])
+          .where('id', '=', input.streamId)
+          .executeTakeFirstOrThrow();
+        if (stream.vod_video_id) return { videoId: stream.vod_video_id, visibility: stream.visibility };
         const video = await tx
           .insertInto('videos')
           .values({
             owner_id: stream.owner_id,
             title: input.title,
+            // An unlisted broadcast makes an unlisted VOD.
+            visibility: stream.visibility,
             source: 'recording',
             source_key: input.sourceKey,
             status: 'processing',
@@ -100,7 +108,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
           .returning('id')
           .executeTakeFirstOrThrow();
         await tx.updateTable('streams').set({ vod_video_id: video.id }).where('id', '=', input.streamId).execute();
-        return { videoId: video.id };
+        return { videoId: video.id, visibility: stream.visibility };
       });
     },
   };

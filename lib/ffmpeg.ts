@@ -9,6 +9,9 @@ import type { MediaInfo, VideoStreamInfo } from '../workflows/plans/media-info.t
 
 const run = promisify(execFile);
 
+/** Inputs are presigned URLs; their signatures must not reach messages users and operators see. */
+const hideUrls = (text: string) => text.replace(/https?:\/\/\S+/g, '<source>');
+
 export interface MediaToolchain {
   ffmpeg: string;
   ffprobe: string;
@@ -77,7 +80,7 @@ export function probeMedia(source: string): Promise<MediaInfo> {
     ffmpeg.ffprobe(source, (err, data) => {
       if (err) {
         const detail = String((err as Error).message).split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
-        reject(new UnplayableMediaError(`Not a readable audio or video file${detail ? ` (${detail.replace(/^.*?: /, '')})` : ''}`));
+        reject(new UnplayableMediaError(`Not a readable audio or video file${detail ? ` (${hideUrls(detail.replace(/^.*?: /, ''))})` : ''}`));
         return;
       }
       const info = toMediaInfo(data);
@@ -103,8 +106,8 @@ export function runFfmpeg(args: string[], options: { onProgressLine?: (line: str
     });
     child.once('error', reject);
     child.once('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`ffmpeg ${signal ? `was killed (${signal})` : `exited with ${code}`}: ${stderr.slice(-5).join(' | ')}`));
+      if (code === 0) return resolve();
+      reject(new Error(`ffmpeg ${signal ? `was killed (${signal})` : `exited with ${code}`}: ${hideUrls(stderr.slice(-5).join(' | '))}`));
     });
   });
 }

@@ -88,14 +88,13 @@ export function presignPut(storage: Storage, p: string, expiresInSeconds: number
 
 export interface ObjectHead {
   sizeBytes: number;
-  contentType: string | undefined;
 }
 
 /** The object's size and type, or null when there is no such object. Other failures throw. */
 export async function headObject(storage: Storage, p: string, signal?: AbortSignal): Promise<ObjectHead | null> {
   try {
     const head = await storage.client.send(new HeadObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }), { abortSignal: signal });
-    return { sizeBytes: head.ContentLength ?? 0, contentType: head.ContentType };
+    return { sizeBytes: head.ContentLength ?? 0 };
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;

@@ -69,6 +69,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const alive = new WeakSet<WebSocket>();
 
   server.on('upgrade', async (req, socket, head) => {
+    // Node drops its own error handler on upgrade; a client reset during the token check below must not crash us.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -126,6 +128,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         void joinable(frame.streamId).then(
           (ok) => {
             if (!ok) return send(socket, { type: 'error', code: 'not_found', message: 'No such stream' });
+            // The socket may have closed during the lookup; joining now would leak a ghost viewer.
+            if (socket.readyState !== socket.OPEN) return;
             hub.join(client, frame.streamId);
             // Chat history joins this frame with the chat part of the realtime issue.
             send(socket, { type: 'joined', streamId: frame.streamId, history: [] });

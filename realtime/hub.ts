@@ -9,7 +9,7 @@ import type { VideoProgressMessage } from '../lib/videos.ts';
 import type { ServerFrame } from './frames.ts';
 
 /** Bytes a socket may have waiting to be sent before it counts as a slow consumer. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export interface Client {
   socket: WebSocket;
@@ -58,8 +58,13 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
       if (!progress) return;
       let owner = videoOwners.get(progress.videoId);
       if (owner === undefined) {
-        const row = await deps.db.selectFrom('videos').select('owner_id').where('id', '=', progress.videoId).executeTakeFirst().catch(() => undefined);
-        owner = row?.owner_id ?? null;
+        try {
+          const row = await deps.db.selectFrom('videos').select('owner_id').where('id', '=', progress.videoId).executeTakeFirst();
+          owner = row?.owner_id ?? null;
+        } catch (err) {
+          logger.warn({ err, videoId: progress.videoId }, 'could not look up a video owner; progress not forwarded');
+          return;
+        }
         if (videoOwners.size > 10_000) videoOwners.clear();
         videoOwners.set(progress.videoId, owner);
       }

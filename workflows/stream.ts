@@ -4,6 +4,7 @@ import {
   defineSignal,
   defineUpdate,
   executeChild,
+  isCancellation,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -47,7 +48,7 @@ export interface StreamState {
   vodVideoId: string | null;
 }
 
-export interface StreamInfoUpdate {
+interface StreamInfoUpdate {
   title?: string;
   description?: string;
   categoryId?: string | null;
@@ -177,8 +178,9 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
     await setStatus('live');
   }
 
-  if (publishing()) await activities.dropPublisher({ streamId });
+  // Ended first, so an encoder that reconnects at once is refused; then cut the current one.
   await setStatus('ended');
+  if (publishing()) await activities.dropPublisher({ streamId });
   // nginx reports each closed recording after its publisher is gone.
   await condition(() => state.recordings.length >= state.sessions, seconds(input.recordingGraceSeconds, 30));
   if (!state.recordings.length) return state;
@@ -197,10 +199,12 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
         { key: searchAttributes.CreatorId, value: ownerId },
       ],
     });
-  } catch {
+  } catch (err) {
+    if (isCancellation(err)) throw err;
     // The transcode marked the video failed with its reason; its owner can retry it. The stream itself ended fine.
     return state;
   }
+  if (video.visibility !== 'public') return state;
   await notifyFollowers({ id: `video_published:${video.videoId}`, type: 'video_published', actorId: ownerId, entityType: 'video', entityId: video.videoId, payload: { title: info.title, streamId } });
   return state;
 }

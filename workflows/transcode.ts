@@ -16,7 +16,7 @@ import { planLadder, UnplayableMediaError } from './plans/ladder.ts';
 import { displaySize } from './plans/media-info.ts';
 import { searchAttributes } from './search-attributes.ts';
 
-export type TranscodePhase = 'probing' | 'encoding' | 'publishing' | 'ready' | 'failed' | 'cancelled';
+type TranscodePhase = 'probing' | 'encoding' | 'publishing' | 'ready' | 'failed' | 'cancelled';
 
 export interface TranscodeInput {
   videoId: string;
@@ -29,7 +29,7 @@ export interface TranscodeInput {
   mediaAttempts?: number;
 }
 
-export interface TranscodeResult {
+interface TranscodeResult {
   videoId: string;
   renditions: string[];
   durationSeconds: number;

@@ -79,15 +79,16 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
     if (!stream) return c.text('ignored', 200);
     const streamId = stream.id;
     const session = await db
-      .updateTable('stream_sessions')
-      .set({ ended_at: new Date(), end_reason: 'publisher disconnected' })
+      .selectFrom('stream_sessions')
+      .select('id')
       .where('stream_id', '=', streamId)
       .where('client_id', '=', parsed.data.clientid)
       .where('ended_at', 'is', null)
-      .returning('id')
       .executeTakeFirst();
     if (session) {
+      // Signal first, so the session row never says ended while the workflow thinks it is live.
       await temporal.client.workflow.getHandle(workflowIds.stream(streamId)).signal(publishEndedSignal, { sessionId: session.id });
+      await db.updateTable('stream_sessions').set({ ended_at: new Date(), end_reason: 'publisher disconnected' }).where('id', '=', session.id).execute();
     }
     return c.text('ok', 200);
   });

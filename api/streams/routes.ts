@@ -9,7 +9,7 @@ import { workflowIds } from '../../workflows/ids.ts';
 import { endStreamSignal, updateInfoUpdate } from '../../workflows/stream.ts';
 import { currentUser, requireAuth } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
+import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createStream, findStream, LIVE_STATUSES, listStreams, rotateStreamKey } from './service.ts';
 
@@ -49,7 +49,7 @@ const streamSchema = z
 
 const keySchema = z.object({ streamKey: z.string(), ingestUrl: z.string() });
 
-const cursorSchema = z.object({ live: z.boolean(), at: z.string().min(10).max(40), id: z.uuid() });
+const cursorSchema = timeKeyCursorSchema.extend({ live: z.boolean() });
 
 export function streamRoutes(deps: StreamRouteDeps) {
   const { config, db, temporal } = deps;
@@ -77,6 +77,12 @@ export function streamRoutes(deps: StreamRouteDeps) {
     ...(ownerView ? { streamKeyPrefix: s.stream_key_prefix } : {}),
     createdAt: s.created_at.toISOString(),
   });
+
+  const requireActiveCategory = async (categoryId: string | null | undefined) => {
+    if (!categoryId) return;
+    const category = await db.selectFrom('categories').select('id').where('id', '=', categoryId).where('is_active', '=', true).executeTakeFirst();
+    if (!category) throw new AppError('validation_failed', 'No such category', [{ field: 'categoryId', message: 'unknown category' }]);
+  };
 
   /** The stream, if the caller owns it (or is an admin). */
   const ownStream = async (id: string, auth: ReturnType<typeof currentUser>) => {
@@ -126,10 +132,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
       const body = c.req.valid('json');
       const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : null;
       if (scheduledAt && scheduledAt.getTime() < Date.now()) throw new AppError('validation_failed', 'scheduledAt is in the past', [{ field: 'scheduledAt', message: 'must be in the future' }]);
-      if (body.categoryId) {
-        const category = await db.selectFrom('categories').select('id').where('id', '=', body.categoryId).where('is_active', '=', true).executeTakeFirst();
-        if (!category) throw new AppError('validation_failed', 'No such category', [{ field: 'categoryId', message: 'unknown category' }]);
-      }
+      await requireActiveCategory(body.categoryId);
       const { stream, streamKey } = await createStream(db, temporal, config.streams, currentUser(c).userId, { ...body, scheduledAt });
       return c.json(ok({ ...view(stream, true), streamKey, ingestUrl: config.publicUrls.rtmp }), 201);
     },
@@ -192,6 +195,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     }),
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));
+      await requireActiveCategory(c.req.valid('json').categoryId);
       try {
         await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).executeUpdate(updateInfoUpdate, { args: [c.req.valid('json')] });
       } catch (err) {
@@ -235,7 +239,12 @@ export function streamRoutes(deps: StreamRouteDeps) {
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));
       if (stream.status === 'ended' || stream.status === 'cancelled') throw new AppError('conflict', `The stream has ${stream.status}`);
-      await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).signal(endStreamSignal);
+      try {
+        await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).signal(endStreamSignal);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new AppError('conflict', 'The stream is already over');
+        throw err;
+      }
       return c.json(ok(view(stream, true)), 202);
     },
   );

@@ -8,7 +8,7 @@ import { hashStreamKey, newStreamKey } from '../../lib/tokens.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { StreamInput, streamWorkflow } from '../../workflows/stream.ts';
 
-export interface NewStream {
+interface NewStream {
   title: string;
   description: string;
   categoryId: string | null;
@@ -24,7 +24,7 @@ export const LIVE_STATUSES: StreamStatus[] = ['live', 'reconnecting'];
 export type StreamTimings = Config['streams'];
 
 /** The workflow's input, rebuilt from the row whenever the API (re)starts `stream/<id>`. */
-export function streamInput(stream: Stream, temporal: Temporal, timings: StreamTimings): StreamInput {
+function streamInput(stream: Stream, temporal: Temporal, timings: StreamTimings): StreamInput {
   return {
     streamId: stream.id,
     ownerId: stream.owner_id,
@@ -117,7 +117,7 @@ export async function rotateStreamKey(db: Db, id: string): Promise<string> {
   return key.key;
 }
 
-export interface StreamListCursor {
+interface StreamListCursor {
   live: boolean;
   at: string;
   id: string;

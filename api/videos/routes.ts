@@ -71,7 +71,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       responses: {
         201: json(uploadSchema, 'Created; upload the file to `uploadUrl`'),
         200: json(uploadSchema, 'The video an earlier request with this Idempotency-Key created'),
-        ...errorResponses({ 400: 'Invalid fields', 401: 'Not signed in', 413: 'Declared size over the limit', 429: 'Too many uploads' }),
+        ...errorResponses({ 400: 'Invalid fields', 401: 'Not signed in', 409: 'The key was used for a video past uploading', 413: 'Declared size over the limit', 429: 'Too many uploads' }),
       },
     }),
     async (c) => {
@@ -86,6 +86,9 @@ export function videoRoutes(deps: VideoRouteDeps) {
         visibility: body.visibility,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
       });
+      if (video.status !== 'uploading' || video.deleted_at) {
+        throw new AppError('conflict', `The video this Idempotency-Key created is ${video.deleted_at ? 'deleted' : video.status}; use a new key`);
+      }
       const ttl = config.videos.uploadUrlTtlSeconds;
       const upload = {
         video: await links.view(video),
@@ -121,8 +124,13 @@ export function videoRoutes(deps: VideoRouteDeps) {
     }),
     async (c) => {
       const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
+      const start = (v: Video) =>
+        startTranscode(temporal, v).catch((err: unknown) => {
+          c.get('log').error({ err, videoId: v.id }, 'could not start the transcode');
+          throw new AppError('unavailable', 'Could not start transcoding; retry this request');
+        });
       if (video.status === 'processing') {
-        await startTranscode(temporal, video);
+        await start(video);
         return c.json(ok(await links.view(video)), 202);
       }
       if (video.status !== 'uploading') throw new AppError('conflict', `The video is already ${video.status}`);
@@ -134,12 +142,9 @@ export function videoRoutes(deps: VideoRouteDeps) {
       }
       if (head.sizeBytes === 0) throw new AppError('invalid_media', 'The uploaded file is empty; upload it again');
       const processing = await beginProcessing(db, video.id, 'uploading', head.sizeBytes);
-      // Lost a race with a concurrent `complete`: that one started the transcode.
+      // Lost a race with a concurrent `complete`, which started (or is starting) the transcode.
       const current = processing ?? (await findManagedVideo(db, video.id, c.get('auth')));
-      await startTranscode(temporal, current).catch((err: unknown) => {
-        c.get('log').error({ err, videoId: video.id }, 'could not start the transcode');
-        throw new AppError('unavailable', 'Could not start transcoding; retry this request');
-      });
+      if (current.status === 'processing') await start(current);
       return c.json(ok(await links.view(current)), 202);
     },
   );

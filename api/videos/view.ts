@@ -4,7 +4,7 @@ import { presignGet, type Storage } from '../../lib/s3.ts';
 import type { Video } from '../../lib/schema.ts';
 import { signPlaybackToken } from './playback.ts';
 
-export const renditionSchema = z.object({
+const renditionSchema = z.object({
   name: z.string().openapi({ example: '720p' }),
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
@@ -36,7 +36,7 @@ export const videoSchema = z
   })
   .openapi('Video');
 
-export type VideoView = z.infer<typeof videoSchema>;
+type VideoView = z.infer<typeof videoSchema>;
 
 /** Builds the URLs clients use to play a video; playlists go through the API, media straight to S3. */
 export function createVideoLinks(config: Config, storage: Storage) {
