@@ -154,8 +154,8 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
     expect(sessions.every((s) => s.ended_at !== null)).toBe(true);
   });
 
-  it('ends when the reconnect window runs out', async () => {
-    const stream = await createStream({ reconnectWindowSeconds: 2 });
+  it('ends when the reconnect window runs out, and an unlisted broadcast makes an unlisted VOD', async () => {
+    const stream = await createStream({ reconnectWindowSeconds: 2, visibility: 'unlisted' });
     await withWorkers(t.ctx, async () => {
       const encoder = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
       await waitForStatus(stream.id, 'live');
@@ -166,7 +166,10 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       const result = await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result();
       expect(result).toMatchObject({ status: 'ended', sessions: 1 });
       expect(result.recordings).toHaveLength(1);
-      expect((await settledVideo(app, creator, result.vodVideoId!)).video.status).toBe('ready');
+      const { video } = await settledVideo(app, creator, result.vodVideoId!);
+      expect(video).toMatchObject({ status: 'ready', visibility: 'unlisted' });
+      await sleep(1000); // time for a fan-out, had one been started
+      expect((await notificationsOf(fan.id, 'video_published')).map((n) => n.entity_id)).not.toContain(video.id);
     });
     // An ended stream's key no longer publishes.
     const late = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
