@@ -1,6 +1,7 @@
 import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { StreamStatus } from '../lib/schema.ts';
+import { dropClient } from '../lib/rtmp.ts';
 import { publishStreamStatus } from '../lib/streams.ts';
 
 interface StreamActivityDeps {
@@ -72,12 +73,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
         .limit(1)
         .executeTakeFirst();
       if (!session) return { dropped: 0 };
-      const url = `${deps.rtmpControlUrl}/drop/client?app=live&clientid=${encodeURIComponent(session.client_id)}`;
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-      // nginx-rtmp answers 200 with the number of dropped clients, or 404 when there was none.
-      if (res.status === 404) return { dropped: 0 };
-      if (!res.ok) throw new Error(`nginx-rtmp control answered ${res.status}`);
-      return { dropped: Number(await res.text()) || 0 };
+      return { dropped: await dropClient(deps.rtmpControlUrl, session.client_id) };
     },
 
     /**

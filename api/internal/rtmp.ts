@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Db } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
+import { publishingClients } from '../../lib/rtmp.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { publishEndedSignal, publishStartedSignal, recordingReadySignal, type streamWorkflow } from '../../workflows/stream.ts';
@@ -17,11 +18,23 @@ const recordForm = z.object({ name: z.string().min(1).max(200), path: z.string()
 
 const uuid = z.uuid();
 
-export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTimings; relayUrl: string }) {
+export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTimings; relayUrl: string; controlUrl: string }) {
   const { db, temporal } = deps;
   const router = createRouter();
   const form = async <T extends z.ZodTypeAny>(c: { req: { parseBody(): Promise<Record<string, unknown>> } }, schema: T) =>
     schema.safeParse(await c.req.parseBody());
+
+  /** True when the stream's open session was stale and is now closed (and the workflow told). */
+  async function closeStaleSession(streamId: string): Promise<boolean> {
+    const open = await db.selectFrom('stream_sessions').select(['id', 'client_id']).where('stream_id', '=', streamId).where('ended_at', 'is', null).executeTakeFirst();
+    if (!open) return true;
+    const live = await publishingClients(deps.controlUrl).catch(() => null);
+    // Not knowing is not proof: without nginx's answer the open session stands.
+    if (!live || live.has(open.client_id)) return false;
+    await temporal.client.workflow.getHandle(workflowIds.stream(streamId)).signal(publishEndedSignal, { sessionId: open.id });
+    await db.updateTable('stream_sessions').set({ ended_at: new Date(), end_reason: 'stale: nginx no longer had this encoder' }).where('id', '=', open.id).execute();
+    return true;
+  }
 
   /** A publish with a stream key: allowed once per stream at a time, renamed to the stream id. */
   router.post('/publish', async (c) => {
@@ -38,18 +51,25 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
       log.warn({ streamId: stream.id, addr }, `publish refused: the stream has ${stream.status}`);
       return c.text(`stream ${stream.status}`, 403);
     }
-    let sessionId: string;
-    try {
-      const session = await db
+    const openSession = () =>
+      db
         .insertInto('stream_sessions')
         .values({ stream_id: stream.id, client_id: clientid, client_addr: addr ?? null })
         .returning('id')
-        .executeTakeFirstOrThrow();
-      sessionId = session.id;
+        .executeTakeFirstOrThrow()
+        .then((s) => s.id);
+    let sessionId: string;
+    try {
+      sessionId = await openSession();
     } catch (err) {
       if (!isUniqueViolation(err, 'stream_sessions_one_live')) throw err;
-      log.warn({ streamId: stream.id, addr }, 'publish refused: the stream already has a publisher');
-      return c.text('already publishing', 409);
+      // An open session whose encoder nginx no longer has (nginx restarted, a hook was lost)
+      // must not lock the creator out: close it and let this publish in.
+      if (!(await closeStaleSession(stream.id))) {
+        log.warn({ streamId: stream.id, addr }, 'publish refused: the stream already has a publisher');
+        return c.text('already publishing', 409);
+      }
+      sessionId = await openSession();
     }
     try {
       // With start: the workflow normally exists since creation; this also revives a lost

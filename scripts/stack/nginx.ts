@@ -94,6 +94,12 @@ http {
   # Workers cut encoders off here when an owner ends a stream; never public.
   server {
     listen ${o.listenHost}:${o.controlPort};
+    # Who is connected: the API asks before it refuses a publish as a second one.
+    location /stat {
+      rtmp_stat all;
+${o.controlAllow.map((a) => `      allow ${a};`).join('\n')}
+      deny all;
+    }
     location /control {
       rtmp_control all;
 ${o.controlAllow.map((a) => `      allow ${a};`).join('\n')}

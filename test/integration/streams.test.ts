@@ -218,6 +218,25 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
     expect((await notificationsOf(fan.id, 'stream_live')).filter((n) => n.entity_id === stream.id)).toHaveLength(1);
   });
 
+  it('lets the creator back in when nginx lost an encoder without telling (a stale session)', async () => {
+    const stream = await createStream();
+    // What an nginx restart leaves behind: a session row whose encoder nginx no longer has.
+    await t.ctx.db.insertInto('stream_sessions').values({ stream_id: stream.id, client_id: '987654' }).execute();
+    await withWorkers(t.ctx, async () => {
+      const encoder = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
+      await waitForStatus(stream.id, 'live');
+      // A real second encoder is still refused: nginx does have the first one.
+      const second = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
+      const [secondCode] = await once(second, 'exit');
+      expect(secondCode).not.toBe(0);
+      await call(app, 'POST', `/api/v1/streams/${stream.id}/end`, { headers: creator.auth });
+      await once(encoder, 'exit');
+      await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result();
+    });
+    const stale = await t.ctx.db.selectFrom('stream_sessions').select('end_reason').where('stream_id', '=', stream.id).where('client_id', '=', '987654').executeTakeFirstOrThrow();
+    expect(stale.end_reason).toMatch(/^stale/);
+  });
+
   it('rotates keys only while off air, and the old key stops working', async () => {
     const stream = await createStream();
     const rotated = await call(app, 'POST', `/api/v1/streams/${stream.id}/key/rotate`, { headers: creator.auth });
