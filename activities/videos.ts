@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { sql } from 'kysely';
 import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import { deleteObject, deleteObjectsUnder, type Storage } from '../lib/s3.ts';
@@ -87,6 +88,32 @@ export function createVideoActivities(deps: { db: Db; nats: Nats; storage: Stora
       await deleteVideoObjects(input.videoId, null);
       await markFailed(input.videoId, 'Transcoding was cancelled; retry it to publish the video');
       return { deleted: false };
+    },
+
+    /**
+     * Videos created but never completed, older than any upload URL can live (7 days max):
+     * nothing can be uploaded to them any more. Their rows and any bytes that did arrive go.
+     */
+    async purgeAbandonedUploads(input: { olderThanHours: number }): Promise<{ abandonedUploads: number }> {
+      let purged = 0;
+      for (;;) {
+        const batch = await db
+          .selectFrom('videos')
+          .select(['id', 'source_key'])
+          .where('status', '=', 'uploading')
+          .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${input.olderThanHours})`)
+          .limit(200)
+          .execute();
+        if (!batch.length) return { abandonedUploads: purged };
+        for (const video of batch) await deleteObject(storage, video.source_key);
+        const deleted = await db
+          .deleteFrom('videos')
+          .where('id', 'in', batch.map((v) => v.id))
+          .where('status', '=', 'uploading')
+          .executeTakeFirst();
+        purged += Number(deleted.numDeletedRows);
+        heartbeat(purged);
+      }
     },
 
     /** Deleting a video: marks the row deleted (idempotent) and removes all its objects. */

@@ -1,4 +1,6 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { sql } from 'kysely';
+import { headObject } from '../../lib/s3.ts';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { hitRateLimit } from '../../api/rate-limits.ts';
@@ -34,6 +36,16 @@ describe('retention', () => {
       ])
       .execute();
     await hitRateLimit(t.ctx.db, 'stale', 5, 60, new Date(Date.now() - 2 * 86_400_000));
+    // An upload abandoned 9 days ago (with bytes that did arrive) and one started today.
+    const upload = (daysAgo: number) => ({
+      owner_id: user.id,
+      title: `upload ${daysAgo}`,
+      source: 'upload' as const,
+      source_key: `uploads/abandoned-${daysAgo}/source`,
+      created_at: sql<Date>`now() - make_interval(days => ${daysAgo})`,
+    });
+    await t.ctx.db.insertInto('videos').values([upload(9), upload(0)]).execute();
+    await t.ctx.storage.client.send(new PutObjectCommand({ Bucket: t.ctx.storage.bucket, Key: t.ctx.storage.key('uploads/abandoned-9/source'), Body: 'partial' }));
     await hitRateLimit(t.ctx.db, 'fresh', 5, 60);
 
     const result = await withWorkers(t.ctx, () =>
@@ -44,7 +56,9 @@ describe('retention', () => {
       }),
     );
 
-    expect(result).toMatchObject({ readNotifications: 1, revokedAccessTokens: 1, rateLimitCounters: 1 });
+    expect(result).toMatchObject({ readNotifications: 1, revokedAccessTokens: 1, rateLimitCounters: 1, abandonedUploads: 1 });
+    expect((await t.ctx.db.selectFrom('videos').select('title').execute()).map((v) => v.title)).toEqual(['upload 0']);
+    expect(await headObject(t.ctx.storage, 'uploads/abandoned-9/source')).toBeNull();
     const left = await t.ctx.db.selectFrom('notifications').select('entity_id').where('recipient_id', '=', user.id).orderBy('entity_id').execute();
     expect(left.map((r) => r.entity_id)).toEqual(['old-unread', 'recent-read']);
     const counters = (await t.ctx.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key);
