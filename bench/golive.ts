@@ -6,6 +6,7 @@ import { createDb } from '../lib/db.ts';
 import { stackEnvironment } from '../scripts/stack/environment.ts';
 import { DEMO_PASSWORD } from '../scripts/stack/seed.ts';
 import { percentile } from './lib/measure.ts';
+import { callApi } from './lib/api.ts';
 
 // Go-live latency on the running `npm start` stack: from the moment an encoder starts
 // publishing to GET /streams/:id saying `live`, and to the first follower's notification
@@ -25,28 +26,17 @@ async function oneFramePublish(url: string): Promise<number> {
   return performance.now() - started;
 }
 
-async function api(base: string, method: string, route: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}/api/v1${route}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { data: any };
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
-  return json.data;
-}
-
 export async function benchGolive(args: string[]): Promise<void> {
   const runs = Number(args[0] ?? 20);
   const { config } = stackEnvironment();
   const base = config.publicUrls.api;
   const relay = config.rtmpRelayUrl;
   const db = createDb({ url: config.postgres.url, poolMax: 2, applicationName: 'bench-golive' });
-  const { accessToken, user } = await api(base, 'POST', '/auth/login', { login: 'creator', password: DEMO_PASSWORD });
+  const { accessToken, user } = await callApi(base, 'POST', '/auth/login', { login: 'creator', password: DEMO_PASSWORD });
   // Twenty go-lives need more streams than a creator may open per hour; the bench is not abuse.
   const lift = () => db.deleteFrom('rate_limits').where('key', '=', `stream-create:${user.id}`).execute();
   await lift();
-  const probe = await api(base, 'POST', '/streams', { title: 'golive probe', reconnectWindowSeconds: 1800 }, accessToken);
+  const probe = await callApi(base, 'POST', '/streams', { title: 'golive probe', reconnectWindowSeconds: 1800 }, accessToken);
   const samples = { bare: [] as number[], hooked: [] as number[], live: [] as number[], notified: [] as number[] };
   const encoders: ChildProcess[] = [];
   try {
@@ -55,7 +45,7 @@ export async function benchGolive(args: string[]): Promise<void> {
       samples.hooked.push(await oneFramePublish(`${config.publicUrls.rtmp}/${probe.streamKey}`));
 
       await lift();
-      const stream = await api(base, 'POST', '/streams', { title: `golive ${i}` }, accessToken);
+      const stream = await callApi(base, 'POST', '/streams', { title: `golive ${i}` }, accessToken);
       const started = performance.now();
       const encoder = spawn('ffmpeg', ['-re', ...encoderArgs, '-f', 'flv', `${config.publicUrls.rtmp}/${stream.streamKey}`], { stdio: 'ignore' });
       encoders.push(encoder);
@@ -63,7 +53,7 @@ export async function benchGolive(args: string[]): Promise<void> {
       let notified = 0;
       while (!live || !notified) {
         if (performance.now() - started > 30_000) throw new Error(`stream ${stream.id} not live and notified within 30 s`);
-        if (!live && (await api(base, 'GET', `/streams/${stream.id}`)).status === 'live') live = performance.now() - started;
+        if (!live && (await callApi(base, 'GET', `/streams/${stream.id}`)).status === 'live') live = performance.now() - started;
         if (!notified) {
           const row = await sql<{ n: number }>`select count(*)::int as n from notifications where type = 'stream_live' and entity_id = ${stream.id}`.execute(db);
           if (row.rows[0]!.n > 0) notified = performance.now() - started;
@@ -72,11 +62,11 @@ export async function benchGolive(args: string[]): Promise<void> {
       }
       samples.live.push(live);
       samples.notified.push(notified);
-      await api(base, 'POST', `/streams/${stream.id}/end`, undefined, accessToken);
+      await callApi(base, 'POST', `/streams/${stream.id}/end`, undefined, accessToken);
       await once(encoder, 'exit');
       process.stdout.write(`run ${i + 1}: live ${live.toFixed(0)} ms, notified ${notified.toFixed(0)} ms\n`);
     }
-    await api(base, 'POST', `/streams/${probe.id}/end`, undefined, accessToken);
+    await callApi(base, 'POST', `/streams/${probe.id}/end`, undefined, accessToken);
   } finally {
     for (const e of encoders) if (e.exitCode === null) e.kill('SIGKILL');
     await db.destroy();

@@ -12,6 +12,7 @@ import { stackEnvironment } from '../scripts/stack/environment.ts';
 import { DEMO_PASSWORD } from '../scripts/stack/seed.ts';
 import { workflowIds } from '../workflows/ids.ts';
 import { planLadder, type LadderPlan } from '../workflows/plans/ladder.ts';
+import { callApi } from './lib/api.ts';
 
 // Time to publish one 1080p30 upload through the whole platform (`complete` → `ready`, on
 // the running `npm start` stack), next to the same ladder as one bare FFmpeg command and as
@@ -40,17 +41,6 @@ async function perRendition(source: string, plan: LadderPlan, parallel: number):
   );
 }
 
-async function api(base: string, method: string, route: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}/api/v1${route}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { data: any };
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
-  return json.data;
-}
-
 export async function benchTranscode(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 30);
   const runs = Number(args[1] ?? 1);
@@ -68,7 +58,7 @@ export async function benchTranscode(args: string[]): Promise<void> {
       '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '8M', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', source]);
     const plan = planLadder(await probeMedia(source));
     process.stdout.write(`done; ladder ${plan.renditions.map((r) => r.name).join(', ')} + audio\n`);
-    const { accessToken } = await api(base, 'POST', '/auth/login', { login: 'creator', password: DEMO_PASSWORD });
+    const { accessToken } = await callApi(base, 'POST', '/auth/login', { login: 'creator', password: DEMO_PASSWORD });
     const cores = os.availableParallelism();
 
     const rows: { bare: number; perRendition: number; platform: number; phases: string }[] = [];
@@ -77,7 +67,7 @@ export async function benchTranscode(args: string[]): Promise<void> {
       const bare = await timed(() => runFfmpeg(hlsEncodeCommand(source, { hlsDir: out }, plan).args));
       const split = await timed(() => perRendition(source, plan, cores));
 
-      const { video, uploadUrl } = await api(base, 'POST', '/videos', { title: `bench ${i}` }, accessToken);
+      const { video, uploadUrl } = await callApi(base, 'POST', '/videos', { title: `bench ${i}` }, accessToken);
       const put = await fetch(uploadUrl, { method: 'PUT', body: await readFile(source) });
       if (!put.ok) throw new Error(`upload failed: ${put.status}`);
       const ready = new Promise<void>((resolve, reject) => {
@@ -92,11 +82,11 @@ export async function benchTranscode(args: string[]): Promise<void> {
         });
       });
       const platform = await timed(async () => {
-        await api(base, 'POST', `/videos/${video.id}/complete`, undefined, accessToken);
+        await callApi(base, 'POST', `/videos/${video.id}/complete`, undefined, accessToken);
         await ready;
       });
       rows.push({ bare, perRendition: split, platform, phases: await phaseTimes(temporal, workflowIds.transcode(video.id)) });
-      await api(base, 'DELETE', `/videos/${video.id}`, undefined, accessToken);
+      await callApi(base, 'DELETE', `/videos/${video.id}`, undefined, accessToken);
       process.stdout.write(`run ${i + 1}: bare ${bare.toFixed(1)} s, per-rendition ${split.toFixed(1)} s, platform ${platform.toFixed(1)} s\n`);
     }
 
