@@ -10,6 +10,12 @@ export const pageMetaSchema = z.object({
   nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
 });
 
+/** An OpenAPI response whose body is the success envelope around `schema`. */
+export const enveloped = (schema: z.ZodTypeAny, description: string) => ({ description, content: { 'application/json': { schema: envelope(schema) } } });
+
+/** Path parameter `{id}` holding a uuid. */
+export const uuidParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
 export const pagedEnvelope = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ success: z.literal(true), data: z.array(item), meta: pageMetaSchema });
 

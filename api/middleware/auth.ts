@@ -39,6 +39,9 @@ export function requireRole(...roles: UserRole[]) {
   });
 }
 
+/** Route options of an operation that needs a signed-in user (OpenAPI security + the check). */
+export const signedIn = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
+
 /** The signed-in user, for handlers behind requireAuth/requireRole. */
 export function currentUser(c: { get(key: 'auth'): AuthContext | undefined }): AuthContext {
   const auth = c.get('auth');

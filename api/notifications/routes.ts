@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { notificationView } from '../../lib/notifications.ts';
 import { notificationTypes, type NotificationType } from '../../lib/schema.ts';
-import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { currentUser, signedIn } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, ok, page, pageMetaSchema, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 
@@ -24,7 +24,6 @@ const settingsSchema = z
   .object(Object.fromEntries(notificationTypes.map((t) => [t, z.object({ inApp: z.boolean() })])) as Record<NotificationType, z.ZodObject<{ inApp: z.ZodBoolean }>>)
   .openapi('NotificationSettings');
 
-const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 async function currentSettings(db: Db, userId: string) {
   const rows = await db.selectFrom('notification_settings').select(['type', 'in_app']).where('user_id', '=', userId).execute();
@@ -41,7 +40,7 @@ export function notificationRoutes(deps: { db: Db }) {
       path: '/',
       tags: ['notifications'],
       summary: 'Your notifications, newest first; `unread=true` for unread only',
-      ...authed,
+      ...signedIn,
       request: { query: pageQuerySchema.extend({ unread: z.enum(['true', 'false']).optional() }) },
       responses: {
         200: {
@@ -91,7 +90,7 @@ export function notificationRoutes(deps: { db: Db }) {
       path: '/read',
       tags: ['notifications'],
       summary: 'Mark notifications read: by `ids`, or `all: true`',
-      ...authed,
+      ...signedIn,
       request: {
         body: {
           required: true,
@@ -129,7 +128,7 @@ export function notificationRoutes(deps: { db: Db }) {
       path: '/settings',
       tags: ['notifications'],
       summary: 'Which notification types you receive in the app',
-      ...authed,
+      ...signedIn,
       responses: {
         200: { description: 'Every type with its setting', content: { 'application/json': { schema: envelope(settingsSchema) } } },
         ...errorResponses({ 401: 'Not signed in' }),
@@ -144,7 +143,7 @@ export function notificationRoutes(deps: { db: Db }) {
       path: '/settings',
       tags: ['notifications'],
       summary: 'Change settings for some or all types (email stays off until an email channel exists)',
-      ...authed,
+      ...signedIn,
       request: { body: { required: true, content: { 'application/json': { schema: settingsSchema.partial().strict() } } } },
       responses: {
         200: { description: 'Every type with its setting', content: { 'application/json': { schema: envelope(settingsSchema) } } },

@@ -7,9 +7,9 @@ import type { Stream } from '../../lib/schema.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { endStreamSignal, updateInfoUpdate } from '../../workflows/stream.ts';
-import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
+import { decodeCursor, enveloped, errorResponses, ok, page, pageQuerySchema, pagedEnvelope, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createStream, findStream, LIVE_STATUSES, listStreams, rotateStreamKey } from './service.ts';
 
@@ -20,8 +20,6 @@ export interface StreamRouteDeps {
 }
 
 const statuses = ['idle', 'scheduled', 'live', 'reconnecting', 'ended', 'cancelled'] as const;
-const idParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
-const authed = { security: [{ bearerAuth: [] }] };
 
 const streamSchema = z
   .object({
@@ -54,7 +52,6 @@ const cursorSchema = timeKeyCursorSchema.extend({ live: z.boolean() });
 export function streamRoutes(deps: StreamRouteDeps) {
   const { config, db, temporal } = deps;
   const router = createRouter();
-  const json = (schema: z.ZodTypeAny, description: string) => ({ description, content: { 'application/json': { schema: envelope(schema) } } });
 
   const view = (s: Stream, ownerView: boolean) => ({
     id: s.id,
@@ -97,7 +94,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
       path: '/',
       tags: ['streams'],
       summary: 'Create a stream; returns its RTMP key (shown only now and at rotation)',
-      ...authed,
+      ...signedIn,
       middleware: [
         requireAuth,
         rateLimit(db, { name: 'stream-create', limit: 20, windowSeconds: 3600, subjects: (c) => [currentUser(c).userId] }),
@@ -124,7 +121,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
         },
       },
       responses: {
-        201: json(streamSchema.extend(keySchema.shape), 'Created; point the encoder at `ingestUrl` with `streamKey`'),
+        201: enveloped(streamSchema.extend(keySchema.shape), 'Created; point the encoder at `ingestUrl` with `streamKey`'),
         ...errorResponses({ 400: 'Invalid fields', 401: 'Not signed in', 429: 'Too many streams', 503: 'Retry later' }),
       },
     }),
@@ -160,8 +157,8 @@ export function streamRoutes(deps: StreamRouteDeps) {
       path: '/{id}',
       tags: ['streams'],
       summary: 'A stream: status, viewers, live playback URL, VOD once it exists',
-      request: { params: idParam },
-      responses: { 200: json(streamSchema, 'The stream'), ...errorResponses({ 404: 'No such stream' }) },
+      request: { params: uuidParam },
+      responses: { 200: enveloped(streamSchema, 'The stream'), ...errorResponses({ 404: 'No such stream' }) },
     }),
     async (c) => {
       const stream = await findStream(db, c.req.valid('param').id);
@@ -176,10 +173,9 @@ export function streamRoutes(deps: StreamRouteDeps) {
       path: '/{id}',
       tags: ['streams'],
       summary: 'Change title, description or category (through the stream workflow)',
-      ...authed,
-      middleware: [requireAuth],
+      ...signedIn,
       request: {
-        params: idParam,
+        params: uuidParam,
         body: {
           required: true,
           content: {
@@ -191,7 +187,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
           },
         },
       },
-      responses: { 200: json(streamSchema, 'Updated'), ...errorResponses({ 400: 'Invalid fields', 403: 'Not your stream', 404: 'No such stream', 409: 'The stream has ended' }) },
+      responses: { 200: enveloped(streamSchema, 'Updated'), ...errorResponses({ 400: 'Invalid fields', 403: 'Not your stream', 404: 'No such stream', 409: 'The stream has ended' }) },
     }),
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));
@@ -214,10 +210,9 @@ export function streamRoutes(deps: StreamRouteDeps) {
       path: '/{id}/key/rotate',
       tags: ['streams'],
       summary: 'Replace the stream key (refused while live)',
-      ...authed,
-      middleware: [requireAuth],
-      request: { params: idParam },
-      responses: { 200: json(keySchema, 'The new key, shown only now'), ...errorResponses({ 403: 'Not your stream', 404: 'No such stream', 409: 'Live or ended' }) },
+      ...signedIn,
+      request: { params: uuidParam },
+      responses: { 200: enveloped(keySchema, 'The new key, shown only now'), ...errorResponses({ 403: 'Not your stream', 404: 'No such stream', 409: 'Live or ended' }) },
     }),
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));
@@ -231,10 +226,9 @@ export function streamRoutes(deps: StreamRouteDeps) {
       path: '/{id}/end',
       tags: ['streams'],
       summary: 'End the stream now: the encoder is cut off and the recording becomes a VOD',
-      ...authed,
-      middleware: [requireAuth],
-      request: { params: idParam },
-      responses: { 202: json(streamSchema, 'Ending'), ...errorResponses({ 403: 'Not your stream', 404: 'No such stream', 409: 'Already over' }) },
+      ...signedIn,
+      request: { params: uuidParam },
+      responses: { 202: enveloped(streamSchema, 'Ending'), ...errorResponses({ 403: 'Not your stream', 404: 'No such stream', 409: 'Already over' }) },
     }),
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Db } from '../../lib/db.ts';
 import { raiseNotificationEvent } from '../../lib/notifications.ts';
 import type { Temporal } from '../../lib/temporal.ts';
-import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { currentUser, signedIn } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { ownProfileSchema, publicProfileSchema, toOwnProfile, toPublicProfile } from './profile.ts';
@@ -12,7 +12,6 @@ const idOrUsername = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'User id or username' }),
 });
 const followStateSchema = z.object({ following: z.boolean(), notify: z.boolean().optional() });
-const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 export function userRoutes(deps: { db: Db; temporal: Temporal }) {
   const router = createRouter();
@@ -23,7 +22,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       path: '/me',
       tags: ['users'],
       summary: 'Your own profile, with email and status',
-      ...authed,
+      ...signedIn,
       responses: { 200: { description: 'Profile', content: { 'application/json': { schema: envelope(ownProfileSchema) } } }, ...errorResponses({ 401: 'Not signed in' }) },
     }),
     async (c) => c.json(ok(toOwnProfile(await findOwnProfile(deps.db, currentUser(c).userId))), 200),
@@ -35,7 +34,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       path: '/me',
       tags: ['users'],
       summary: 'Change your display name, bio or avatar',
-      ...authed,
+      ...signedIn,
       request: {
         body: {
           required: true,
@@ -81,7 +80,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       path: '/{id}/follow',
       tags: ['users'],
       summary: 'Follow a user (idempotent); `notify` chooses whether you hear when they go live',
-      ...authed,
+      ...signedIn,
       request: {
         params: idOrUsername,
         body: { required: false, content: { 'application/json': { schema: z.object({ notify: z.boolean().optional() }).strict() } } },
@@ -115,7 +114,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       path: '/{id}/follow',
       tags: ['users'],
       summary: 'Unfollow a user (idempotent)',
-      ...authed,
+      ...signedIn,
       request: { params: idOrUsername },
       responses: {
         200: { description: 'Not following', content: { 'application/json': { schema: envelope(followStateSchema) } } },

@@ -9,9 +9,9 @@ import type { Video } from '../../lib/schema.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { videoPaths } from '../../lib/videos.ts';
 import type { AppEnv } from '../context.ts';
-import { currentUser, requireAuth } from '../middleware/auth.ts';
+import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { envelope, errorResponses, ok } from '../responses.ts';
+import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { verifyPlaybackToken } from './playback.ts';
 import { beginProcessing, canView, createUpload, findManagedVideo, findVisibleVideo, markDeleted, startRemoval, startTranscode } from './service.ts';
@@ -24,9 +24,7 @@ export interface VideoRouteDeps {
   temporal: Temporal;
 }
 
-const idParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 const tokenQuery = z.object({ token: z.string().max(200).optional().openapi({ description: 'Playback token from `playbackUrl`' }) });
-const authed = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 const HLS = 'application/vnd.apple.mpegurl';
 
 const newVideoSchema = z
@@ -49,7 +47,6 @@ export function videoRoutes(deps: VideoRouteDeps) {
   const { config, db, storage, temporal } = deps;
   const links = createVideoLinks(config, storage);
   const router = createRouter();
-  const json = (schema: z.ZodTypeAny, description: string) => ({ description, content: { 'application/json': { schema: envelope(schema) } } });
 
   router.openapi(
     createRoute({
@@ -59,7 +56,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       summary: 'Create a video and get a presigned URL to upload its file to',
       description:
         'Send an `Idempotency-Key` header to make retries safe: the same key returns the same video (with a fresh upload URL). After the PUT succeeds, call `POST /videos/{id}/complete`.',
-      ...authed,
+      ...signedIn,
       middleware: [
         requireAuth,
         rateLimit(db, { name: 'video-upload', limit: config.videos.uploadsPerHour, windowSeconds: 3600, subjects: (c) => [currentUser(c).userId] }),
@@ -69,8 +66,8 @@ export function videoRoutes(deps: VideoRouteDeps) {
         body: { required: true, content: { 'application/json': { schema: newVideoSchema } } },
       },
       responses: {
-        201: json(uploadSchema, 'Created; upload the file to `uploadUrl`'),
-        200: json(uploadSchema, 'The video an earlier request with this Idempotency-Key created'),
+        201: enveloped(uploadSchema, 'Created; upload the file to `uploadUrl`'),
+        200: enveloped(uploadSchema, 'The video an earlier request with this Idempotency-Key created'),
         ...errorResponses({ 400: 'Invalid fields', 401: 'Not signed in', 409: 'The key was used for a video past uploading', 413: 'Declared size over the limit', 429: 'Too many uploads' }),
       },
     }),
@@ -107,10 +104,10 @@ export function videoRoutes(deps: VideoRouteDeps) {
       tags: ['videos'],
       summary: 'Tell the platform the upload finished; starts the transcode',
       description: 'Safe to retry: a video already processing answers 202 again without a second transcode.',
-      ...authed,
-      request: { params: idParam },
+      ...signedIn,
+      request: { params: uuidParam },
       responses: {
-        202: json(videoSchema, 'Transcoding; follow `progress` on GET /videos/{id}'),
+        202: enveloped(videoSchema, 'Transcoding; follow `progress` on GET /videos/{id}'),
         ...errorResponses({
           401: 'Not signed in',
           403: 'Not your video',
@@ -155,8 +152,8 @@ export function videoRoutes(deps: VideoRouteDeps) {
       path: '/{id}',
       tags: ['videos'],
       summary: 'A video: status, progress, renditions and playback URLs',
-      request: { params: idParam },
-      responses: { 200: json(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
+      request: { params: uuidParam },
+      responses: { 200: enveloped(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
     }),
     async (c) => c.json(ok(await links.view(await findVisibleVideo(db, c.req.valid('param').id, c.get('auth')))), 200),
   );
@@ -167,10 +164,10 @@ export function videoRoutes(deps: VideoRouteDeps) {
       path: '/{id}/retry',
       tags: ['videos'],
       summary: 'Transcode a failed video again (owner or admin)',
-      ...authed,
-      request: { params: idParam },
+      ...signedIn,
+      request: { params: uuidParam },
       responses: {
-        202: json(videoSchema, 'Transcoding again'),
+        202: enveloped(videoSchema, 'Transcoding again'),
         ...errorResponses({ 401: 'Not signed in', 403: 'Not your video', 404: 'No such video', 409: 'The video has not failed', 503: 'Retry later' }),
       },
     }),
@@ -192,10 +189,10 @@ export function videoRoutes(deps: VideoRouteDeps) {
       path: '/{id}',
       tags: ['videos'],
       summary: 'Delete a video: stops its transcode and removes its files (owner or admin)',
-      ...authed,
-      request: { params: idParam },
+      ...signedIn,
+      request: { params: uuidParam },
       responses: {
-        202: json(z.object({ id: z.uuid(), deleted: z.literal(true) }), 'Deleted; files are removed in the background'),
+        202: enveloped(z.object({ id: z.uuid(), deleted: z.literal(true) }), 'Deleted; files are removed in the background'),
         ...errorResponses({ 401: 'Not signed in', 403: 'Not your video', 404: 'No such video', 503: 'Retry later' }),
       },
     }),
@@ -232,7 +229,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       path: '/{id}/hls/master.m3u8',
       tags: ['videos'],
       summary: 'HLS master playlist (what `playbackUrl` points at)',
-      request: { params: idParam, query: tokenQuery },
+      request: { params: uuidParam, query: tokenQuery },
       responses: mediaResponses('Master playlist'),
     }),
     async (c) => {
@@ -251,7 +248,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       path: '/{id}/hls/{rendition}/index.m3u8',
       tags: ['videos'],
       summary: 'HLS media playlist of one rendition, with short-lived segment URLs',
-      request: { params: idParam.extend({ rendition: z.string().regex(/^[a-z0-9]{1,16}$/) }), query: tokenQuery },
+      request: { params: uuidParam.extend({ rendition: z.string().regex(/^[a-z0-9]{1,16}$/) }), query: tokenQuery },
       responses: mediaResponses('Media playlist'),
     }),
     async (c) => {
@@ -277,7 +274,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       path: '/{id}/storyboard.vtt',
       tags: ['videos'],
       summary: 'WebVTT thumbnail track: sprite tiles for scrubbing previews',
-      request: { params: idParam, query: tokenQuery },
+      request: { params: uuidParam, query: tokenQuery },
       responses: {
         200: { description: 'WebVTT', content: { 'text/vtt': { schema: z.string() } } },
         ...errorResponses({ 403: 'Token missing or expired', 404: 'No such video' }),
