@@ -42,6 +42,11 @@ export function requireRole(...roles: UserRole[]) {
 /** Route options of an operation that needs a signed-in user (OpenAPI security + the check). */
 export const signedIn = { security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
+/** Whether the caller owns the thing (or is an admin, who may act for any owner). */
+export function ownerOrAdmin(auth: AuthContext | undefined, ownerId: string): boolean {
+  return Boolean(auth && (auth.userId === ownerId || auth.role === 'admin'));
+}
+
 /** The signed-in user, for handlers behind requireAuth/requireRole. */
 export function currentUser(c: { get(key: 'auth'): AuthContext | undefined }): AuthContext {
   const auth = c.get('auth');

@@ -7,7 +7,7 @@ import type { Stream } from '../../lib/schema.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { endStreamSignal, updateInfoUpdate } from '../../workflows/stream.ts';
-import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
+import { currentUser, ownerOrAdmin, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, ok, page, pageQuerySchema, pagedEnvelope, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
@@ -84,7 +84,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
   /** The stream, if the caller owns it (or is an admin). */
   const ownStream = async (id: string, auth: ReturnType<typeof currentUser>) => {
     const stream = await findStream(db, id);
-    if (stream.owner_id !== auth.userId && auth.role !== 'admin') throw new AppError('forbidden', 'Only the owner can do this');
+    if (!ownerOrAdmin(auth, stream.owner_id)) throw new AppError('forbidden', 'Only the owner can do this');
     return stream;
   };
 
@@ -162,8 +162,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     }),
     async (c) => {
       const stream = await findStream(db, c.req.valid('param').id);
-      const auth = c.get('auth');
-      return c.json(ok(view(stream, Boolean(auth && (auth.userId === stream.owner_id || auth.role === 'admin')))), 200);
+      return c.json(ok(view(stream, ownerOrAdmin(c.get('auth'), stream.owner_id))), 200);
     },
   );
 

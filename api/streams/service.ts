@@ -7,6 +7,7 @@ import { searchAttributes, type Temporal } from '../../lib/temporal.ts';
 import { hashStreamKey, newStreamKey } from '../../lib/tokens.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { StreamInput, streamWorkflow } from '../../workflows/stream.ts';
+import { promoteToCreator } from '../users/service.ts';
 
 interface NewStream {
   title: string;
@@ -81,7 +82,7 @@ export async function createStream(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx.updateTable('users').set({ role: 'creator' }).where('id', '=', ownerId).where('role', '=', 'viewer').execute();
+    await promoteToCreator(tx, ownerId);
     return row;
   });
   try {

@@ -129,3 +129,8 @@ export async function listFollowPage(
   }
   return query.orderBy('f.created_at', 'desc').orderBy(`f.${other}`, 'desc').limit(limit + 1).execute();
 }
+
+/** A viewer's first video or stream makes them a creator; other roles stay as they are. */
+export async function promoteToCreator(tx: Tx, userId: string): Promise<void> {
+  await tx.updateTable('users').set({ role: 'creator' }).where('id', '=', userId).where('role', '=', 'viewer').execute();
+}

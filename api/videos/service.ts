@@ -9,6 +9,8 @@ import { workflowIds } from '../../workflows/ids.ts';
 import type { transcodeWorkflow } from '../../workflows/transcode.ts';
 import type { videoRemovalWorkflow } from '../../workflows/video-removal.ts';
 import type { AuthContext } from '../context.ts';
+import { ownerOrAdmin } from '../middleware/auth.ts';
+import { promoteToCreator } from '../users/service.ts';
 
 export interface NewUpload {
   ownerId: string;
@@ -41,7 +43,7 @@ export async function createUpload(db: Db, upload: NewUpload): Promise<{ video: 
       .returningAll()
       .executeTakeFirst();
     if (inserted) {
-      await tx.updateTable('users').set({ role: 'creator' }).where('id', '=', upload.ownerId).where('role', '=', 'viewer').execute();
+      await promoteToCreator(tx, upload.ownerId);
       return { video: inserted, created: true };
     }
     const existing = await tx
@@ -54,11 +56,9 @@ export async function createUpload(db: Db, upload: NewUpload): Promise<{ video: 
   });
 }
 
-const canManage = (auth: AuthContext | undefined, video: Video) => Boolean(auth && (auth.userId === video.owner_id || auth.role === 'admin'));
-
 /** Anyone may see a ready public or unlisted video; everything else only its owner or an admin. */
 export function canView(auth: AuthContext | undefined, video: Video): boolean {
-  return canManage(auth, video) || (video.status === 'ready' && video.visibility !== 'private');
+  return ownerOrAdmin(auth, video.owner_id) || (video.status === 'ready' && video.visibility !== 'private');
 }
 
 /** A video this caller may see, or 404 (private videos do not reveal that they exist). */
@@ -71,7 +71,7 @@ export async function findVisibleVideo(db: Db, id: string, auth: AuthContext | u
 /** A video this caller owns (or administers): 404 if invisible, 403 if only visible. */
 export async function findManagedVideo(db: Db, id: string, auth: AuthContext | undefined): Promise<Video> {
   const video = await findVisibleVideo(db, id, auth);
-  if (!canManage(auth, video)) throw new AppError('forbidden', 'Only the owner or an admin can do this');
+  if (!ownerOrAdmin(auth, video.owner_id)) throw new AppError('forbidden', 'Only the owner or an admin can do this');
   return video;
 }
 
