@@ -48,6 +48,13 @@ export function videoRoutes(deps: VideoRouteDeps) {
   const links = createVideoLinks(config, storage);
   const router = createRouter();
 
+  /** Starts the transcode; Temporal being unreachable is a 503, and `complete` starts it again. */
+  const startOrUnavailable = (c: Context<AppEnv>, video: Video, mode: 'first' | 'retry') =>
+    startTranscode(temporal, video, mode).catch((err: unknown) => {
+      c.get('log').error({ err, videoId: video.id }, 'could not start the transcode');
+      throw new AppError('unavailable', 'Could not start transcoding; call complete to try again');
+    });
+
   router.openapi(
     createRoute({
       method: 'post',
@@ -121,13 +128,8 @@ export function videoRoutes(deps: VideoRouteDeps) {
     }),
     async (c) => {
       const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
-      const start = (v: Video) =>
-        startTranscode(temporal, v).catch((err: unknown) => {
-          c.get('log').error({ err, videoId: v.id }, 'could not start the transcode');
-          throw new AppError('unavailable', 'Could not start transcoding; retry this request');
-        });
       if (video.status === 'processing') {
-        await start(video);
+        await startOrUnavailable(c, video, 'first');
         return c.json(ok(await links.view(video)), 202);
       }
       if (video.status !== 'uploading') throw new AppError('conflict', `The video is already ${video.status}`);
@@ -141,7 +143,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const processing = await beginProcessing(db, video.id, 'uploading', head.sizeBytes);
       // Lost a race with a concurrent `complete`, which started (or is starting) the transcode.
       const current = processing ?? (await findManagedVideo(db, video.id, c.get('auth')));
-      if (current.status === 'processing') await start(current);
+      if (current.status === 'processing') await startOrUnavailable(c, current, 'first');
       return c.json(ok(await links.view(current)), 202);
     },
   );
@@ -175,10 +177,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
       const processing = video.status === 'failed' ? await beginProcessing(db, video.id, 'failed') : undefined;
       if (!processing) throw new AppError('conflict', `Only failed videos can be retried; this one is ${video.status}`);
-      await startTranscode(temporal, processing, 'retry').catch((err: unknown) => {
-        c.get('log').error({ err, videoId: video.id }, 'could not start the transcode');
-        throw new AppError('unavailable', 'Could not start transcoding; call complete to try again');
-      });
+      await startOrUnavailable(c, processing, 'retry');
       return c.json(ok(await links.view(processing)), 202);
     },
   );
