@@ -1,6 +1,9 @@
 import type { Nats } from './nats.ts';
 import type { StreamStatus } from './schema.ts';
 
+/** On air: an encoder is publishing, or may come back within the reconnect window. */
+export const LIVE_STATUSES: StreamStatus[] = ['live', 'reconnecting'];
+
 /** Payload of `stream.<id>.status`, forwarded by the realtime gateway to the stream's viewers. */
 export interface StreamStatusMessage {
   streamId: string;

@@ -1,5 +1,6 @@
 import type { KV } from 'nats';
 import type { Db } from '../lib/db.ts';
+import { LIVE_STATUSES } from '../lib/streams.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Hub } from './hub.ts';
 
@@ -12,6 +13,8 @@ import type { Hub } from './hub.ts';
 export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: string; intervalMs: number; logger: Logger }) {
   const { kv, hub, gatewayId } = deps;
   const reported = new Set<string>();
+  /** The total last written to Postgres per stream: an unchanged count costs no write. */
+  const stored = new Map<string, number>();
 
   /** Every other gateway's share per stream, in one pass over the bucket. */
   async function othersShares(): Promise<Map<string, number>> {
@@ -36,6 +39,7 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
       if (rooms.has(streamId)) continue;
       await kv.delete(`${streamId}.${gatewayId}`);
       reported.delete(streamId);
+      stored.delete(streamId);
     }
     for (const [streamId, room] of rooms) {
       const mine = new Set([...room.clients].map((c) => c.viewerKey)).size;
@@ -43,11 +47,13 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
       reported.add(streamId);
       const total = mine + (others.get(streamId) ?? 0);
       for (const client of room.clients) hub.send(client, { type: 'viewers', streamId, count: total });
+      if (stored.get(streamId) === total) continue;
+      stored.set(streamId, total);
       await deps.db
         .updateTable('streams')
         .set((eb) => ({ current_viewers: total, peak_viewers: eb.fn('greatest', ['peak_viewers', eb.val(total)]) }))
         .where('id', '=', streamId)
-        .where('status', 'in', ['live', 'reconnecting'])
+        .where('status', 'in', LIVE_STATUSES)
         .execute();
     }
   }

@@ -4,6 +4,7 @@ import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Stream } from '../../lib/schema.ts';
+import { LIVE_STATUSES } from '../../lib/streams.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { endStreamSignal, updateInfoUpdate } from '../../workflows/stream.ts';
@@ -11,7 +12,7 @@ import { currentUser, ownerOrAdmin, requireAuth, signedIn } from '../middleware/
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, ok, page, pageQuerySchema, pagedEnvelope, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
-import { createStream, findStream, LIVE_STATUSES, listStreams, rotateStreamKey } from './service.ts';
+import { createStream, findStream, listStreams, rotateStreamKey } from './service.ts';
 
 export interface StreamRouteDeps {
   config: Config;

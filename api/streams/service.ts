@@ -3,6 +3,7 @@ import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Stream, StreamStatus } from '../../lib/schema.ts';
+import { LIVE_STATUSES } from '../../lib/streams.ts';
 import { searchAttributes, type Temporal } from '../../lib/temporal.ts';
 import { hashStreamKey, newStreamKey } from '../../lib/tokens.ts';
 import { workflowIds } from '../../workflows/ids.ts';
@@ -19,8 +20,6 @@ interface NewStream {
   mature: boolean;
   chatMode: 'everyone' | 'followers';
 }
-
-export const LIVE_STATUSES: StreamStatus[] = ['live', 'reconnecting'];
 
 export type StreamTimings = Config['streams'];
 
@@ -126,7 +125,7 @@ interface StreamListCursor {
 
 /** Live streams first, then the newest; keyset pagination on (live, created_at, id). */
 export async function listStreams(db: Db, filter: { status?: StreamStatus; categoryId?: string }, limit: number, after?: StreamListCursor) {
-  const live = sql<boolean>`(status in ('live', 'reconnecting'))`;
+  const live = sql<boolean>`(status in (${sql.join(LIVE_STATUSES)}))`;
   let query = db
     .selectFrom('streams')
     .selectAll()
@@ -136,7 +135,7 @@ export async function listStreams(db: Db, filter: { status?: StreamStatus; categ
   if (filter.categoryId) query = query.where('category_id', '=', filter.categoryId);
   if (after) query = query.where(sql<boolean>`(${live}, created_at, id) < (${after.live}, ${after.at}::timestamptz, ${after.id}::uuid)`);
   return query
-    .orderBy(sql`(status in ('live', 'reconnecting'))`, 'desc')
+    .orderBy(live, 'desc')
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(limit + 1)
