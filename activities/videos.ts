@@ -2,7 +2,7 @@ import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
-import { deleteObject, deleteObjectsUnder, type Storage } from '../lib/s3.ts';
+import { deleteObject, deleteObjects, deleteObjectsUnder, type Storage } from '../lib/s3.ts';
 import type { VideoRenditionRecord } from '../lib/schema.ts';
 import { publishVideoProgress, videoPaths } from '../lib/videos.ts';
 import { displaySize, type MediaInfo } from '../workflows/plans/media-info.ts';
@@ -105,7 +105,7 @@ export function createVideoActivities(deps: { db: Db; nats: Nats; storage: Stora
           .limit(200)
           .execute();
         if (!batch.length) return { abandonedUploads: purged };
-        for (const video of batch) await deleteObject(storage, video.source_key);
+        await deleteObjects(storage, batch.map((v) => v.source_key));
         const deleted = await db
           .deleteFrom('videos')
           .where('id', 'in', batch.map((v) => v.id))

@@ -185,8 +185,16 @@ export async function uploadDirectory(
   return files.sort();
 }
 
-export async function deleteObject(storage: Storage, p: string): Promise<void> {
-  await storage.client.send(new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: [{ Key: storage.key(p) }], Quiet: true } }));
+/** Deletes the objects at these paths, up to 1000 per request (S3's limit). Missing ones are fine. */
+export async function deleteObjects(storage: Storage, paths: string[]): Promise<void> {
+  for (let i = 0; i < paths.length; i += 1000) {
+    const Objects = paths.slice(i, i + 1000).map((p) => ({ Key: storage.key(p) }));
+    await storage.client.send(new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects, Quiet: true } }));
+  }
+}
+
+export function deleteObject(storage: Storage, p: string): Promise<void> {
+  return deleteObjects(storage, [p]);
 }
 
 /** Full keys under a logical prefix, one listing page at a time. */
