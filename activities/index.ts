@@ -1,6 +1,8 @@
 import type { Db } from '../lib/db.ts';
+import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { Storage } from '../lib/s3.ts';
+import { createChatActivities } from './chat.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
@@ -10,6 +12,7 @@ import { createVideoActivities } from './videos.ts';
 
 export interface ActivityDeps {
   db: Db;
+  mongo: Mongo;
   nats: Nats;
   storage: Storage;
   rtmpControlUrl: string;
@@ -21,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSystemActivities(deps),
     ...createNotificationActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createChatActivities(deps),
     ...createVideoActivities(deps),
     ...createStreamActivities(deps),
   };

@@ -21,6 +21,7 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { systemRoutes } from './system/routes.ts';
+import { chatRoutes } from './streams/chat.ts';
 import { streamRoutes } from './streams/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoRoutes } from './videos/routes.ts';
@@ -73,6 +74,7 @@ export function createApp(deps: ApiDeps) {
   // Web players (hls.js) fetch playlists from other origins; they carry no credentials.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, cors({ origin: '*' }));
   app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));
+  app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

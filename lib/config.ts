@@ -74,6 +74,7 @@ const envSchema = z.object({
   STREAM_SCHEDULED_GRACE_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(3600),
 
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 
   // nginx-rtmp passes it in hook URLs, so it must need no escaping.
   INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes').regex(
@@ -123,7 +124,7 @@ export interface Config {
     passwordHashMemoryKib: number;
   };
   rateLimits: { trustProxy: boolean; generalPerMinute: number; loginPerMinute: number; registerPerHour: number };
-  retention: { readNotificationDays: number };
+  retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number };
   videos: { maxUploadBytes: number; uploadUrlTtlSeconds: number; playbackUrlTtlSeconds: number; uploadsPerHour: number };
   internalSecret: string;
@@ -187,7 +188,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
     },
-    retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS },
+    retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
     streams: { reminderLeadSeconds: e.STREAM_REMINDER_LEAD_SECONDS, scheduledGraceSeconds: e.STREAM_SCHEDULED_GRACE_SECONDS },
     videos: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -1,4 +1,4 @@
-import { connect, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { AckPolicy, connect, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 
 export type { NatsConnection };
 
@@ -32,28 +32,50 @@ export function jetStreamResources(subjectPrefix: string) {
     chatStream: {
       name: named('CHAT'),
       subjects: [`${subjectPrefix}chat.>`],
+      /** Every stored event is republished here for the gateways' live delivery. */
+      liveSubjects: `${subjectPrefix}chatlive.>`,
       maxAgeMs: 24 * 60 * 60 * 1000,
     },
+    /** The last events of every room, sourced from CHAT: what a joining viewer is shown. */
+    chatRecentStream: { name: named('CHAT_RECENT'), maxPerRoom: 200 },
+    chatArchiveConsumer: 'chat-archive',
     viewersBucket: { name: named('viewers'), ttlMs: 20_000 },
   };
 }
 
 /** Idempotent: creates what is missing, leaves what exists. */
 export async function ensureJetStream(nats: Nats, subjectPrefix: string): Promise<void> {
-  const { chatStream, viewersBucket } = jetStreamResources(subjectPrefix);
+  const { chatStream, chatRecentStream, chatArchiveConsumer, viewersBucket } = jetStreamResources(subjectPrefix);
   const jsm = await nats.connection.jetstreamManager();
-  const streamConfig = {
+  const republish = { src: chatStream.subjects[0]!, dest: chatStream.liveSubjects };
+  const chatConfig = {
     name: chatStream.name,
     subjects: chatStream.subjects,
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: chatStream.maxAgeMs * 1_000_000, // nanoseconds
     duplicate_window: 2 * 60 * 1_000_000_000, // lets chat nonces deduplicate retried publishes
+    republish,
   };
-  try {
-    await jsm.streams.info(chatStream.name);
-  } catch {
-    await jsm.streams.add(streamConfig);
+  const existing = await jsm.streams.info(chatStream.name).catch(() => undefined);
+  if (!existing) await jsm.streams.add(chatConfig);
+  // Streams created before live delivery existed lack the republish; add it in place.
+  else if (existing.config.republish?.dest !== republish.dest) await jsm.streams.update(chatStream.name, { ...existing.config, republish });
+  if (!(await jsm.streams.info(chatRecentStream.name).catch(() => undefined))) {
+    await jsm.streams.add({
+      name: chatRecentStream.name,
+      storage: StorageType.File,
+      max_msgs_per_subject: chatRecentStream.maxPerRoom,
+      max_age: chatStream.maxAgeMs * 1_000_000,
+      sources: [{ name: chatStream.name }],
+    });
   }
+  // Pulled by every gateway's archiver in turn; what no archiver acknowledged is redelivered.
+  await jsm.consumers.add(chatStream.name, {
+    durable_name: chatArchiveConsumer,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: 30 * 1_000_000_000,
+    max_ack_pending: 20_000,
+  });
   await nats.connection.jetstream().views.kv(viewersBucket.name, { ttl: viewersBucket.ttlMs, history: 1 });
 }

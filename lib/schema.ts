@@ -156,6 +156,7 @@ export interface StreamsTable {
   visibility: Generated<'public' | 'unlisted'>;
   mature: Generated<boolean>;
   chat_mode: Generated<'everyone' | 'followers'>;
+  chat_slow_mode_seconds: Generated<number>;
   scheduled_at: Date | null;
   status: StreamStatus;
   reconnect_window_seconds: Generated<number>;
@@ -165,6 +166,7 @@ export interface StreamsTable {
   ended_at: Date | null;
   current_viewers: Generated<number>;
   peak_viewers: Generated<number>;
+  unique_viewers: Generated<number>;
   vod_video_id: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -178,6 +180,12 @@ export interface StreamSessionsTable {
   started_at: Generated<Date>;
   ended_at: Date | null;
   end_reason: string | null;
+}
+
+export interface StreamViewersTable {
+  stream_id: string;
+  viewer_key: string;
+  first_seen_at: Generated<Date>;
 }
 
 export interface Database {
@@ -194,6 +202,7 @@ export interface Database {
   videos: VideosTable;
   streams: StreamsTable;
   stream_sessions: StreamSessionsTable;
+  stream_viewers: StreamViewersTable;
 }
 
 export type User = Selectable<UsersTable>;

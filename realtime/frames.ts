@@ -6,7 +6,8 @@ import { z } from 'zod';
 const streamId = z.string().min(1).max(64);
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('join'), streamId }),
+  // `since`: the id (offset) of the last chat message the client saw, to recover what it missed.
+  z.object({ type: z.literal('join'), streamId, since: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,15}$/).transform(Number)]).optional() }),
   z.object({ type: z.literal('leave'), streamId }),
   z.object({ type: z.literal('chat'), streamId, text: z.string(), nonce: z.string().max(64).optional() }),
   z.object({ type: z.literal('ping') }),
@@ -14,14 +15,29 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
+export interface ChatFrame {
+  type: 'chat';
+  streamId: string;
+  /** The message's JetStream sequence: its id and its offset for recovery. */
+  id: string;
+  userId: string;
+  username: string;
+  text: string;
+  sentAt: string;
+  /** Only on the sender's own sockets. */
+  nonce?: string;
+}
+
 export type ServerFrame =
   | { type: 'pong' }
-  | { type: 'joined'; streamId: string; history: unknown[] }
+  | { type: 'joined'; streamId: string; history: ChatFrame[]; resumed?: boolean }
+  | ChatFrame
+  | { type: 'chat_deleted'; streamId: string; id: string }
   | { type: 'viewers'; streamId: string; count: number }
   | { type: 'stream_status'; streamId: string; status: string }
   | { type: 'notification'; notification: Record<string, unknown> }
   | { type: 'progress'; videoId: string; percent: number }
-  | { type: 'error'; code: string; message: string; nonce?: string };
+  | { type: 'error'; code: string; message: string; nonce?: string; retryAfterSeconds?: number };
 
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ServerFrame };
 

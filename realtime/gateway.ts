@@ -10,6 +10,10 @@ import type { Logger } from '../lib/logger.ts';
 import { jetStreamResources, pingNats, type Nats } from '../lib/nats.ts';
 import type { TokenSigner } from '../lib/tokens.ts';
 import { parseClientFrame, type ServerFrame } from './frames.ts';
+import type { Mongo } from '../lib/mongo.ts';
+import { startChatArchiver } from './chat-archiver.ts';
+import { createChatSender, type ChatRequest } from './chat.ts';
+import type { History } from './chat-room.ts';
 import { createHub, type Client } from './hub.ts';
 import { startViewerCounts } from './viewers.ts';
 
@@ -21,6 +25,8 @@ export interface GatewayDeps {
   logger: Logger;
   nats: Nats;
   db: Db;
+  /** The chat archive; each gateway also runs an archiver on the shared durable consumer. */
+  mongo: Mongo;
   tokens: TokenSigner;
   healthTimeoutMs: number;
   /** How often viewer counts are shared and broadcast. */
@@ -42,7 +48,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const hub = createHub(deps);
   const kv = await deps.nats.connection.jetstream().views.kv(jetStreamResources(deps.nats.subject('')).viewersBucket.name);
   const viewers = startViewerCounts({ kv, db: deps.db, hub, gatewayId, intervalMs: deps.viewerCountIntervalMs ?? 5000, logger: deps.logger });
+  const chat = createChatSender(deps);
+  const archiver = startChatArchiver(deps);
   const clients = new WeakMap<WebSocket, Client>();
+  const chatQueues = new WeakMap<WebSocket, (request: ChatRequest) => void>();
   const send = (socket: WebSocket, frame: ServerFrame) => {
     const client = clients.get(socket);
     if (client) hub.send(client, frame);
@@ -90,8 +99,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     const device = url.searchParams.get('device')?.slice(0, 64);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: Client = { socket: ws, userId: access?.userId ?? null, viewerKey: access ? `u:${access.userId}` : `d:${device || randomUUID()}`, rooms: new Set() };
+      const client: Client = {
+        socket: ws,
+        userId: access?.userId ?? null,
+        viewerKey: access ? `u:${access.userId}` : `d:${device || randomUUID()}`,
+        rooms: new Set(),
+        holding: new Map(),
+      };
       clients.set(ws, client);
+      chatQueues.set(ws, chat.queueFor((frame) => hub.send(client, frame)));
       hub.addUser(client);
       wss.emit('connection', ws, req);
     });
@@ -125,31 +141,43 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         return;
       }
       if (frame.type === 'join') {
-        void joinable(frame.streamId).then(
-          (ok) => {
-            if (!ok) return send(socket, { type: 'error', code: 'not_found', message: 'No such stream' });
-            // The socket may have closed during the lookup; joining now would leak a ghost viewer.
-            if (socket.readyState !== socket.OPEN) return;
-            hub.join(client, frame.streamId);
-            // Chat history joins this frame with the chat part of the realtime issue.
-            send(socket, { type: 'joined', streamId: frame.streamId, history: [] });
-          },
-          () => send(socket, { type: 'error', code: 'unavailable', message: 'Could not join; try again' }),
-        );
+        void join(client, frame.streamId, frame.since);
         return;
       }
       if (frame.type === 'leave') {
         hub.leave(client, frame.streamId);
         return;
       }
-      send(socket, {
-        type: 'error',
-        code: 'not_available',
-        message: `"${parsed.frame.type}" is not available on this gateway yet`,
-        ...(parsed.frame.type === 'chat' && parsed.frame.nonce ? { nonce: parsed.frame.nonce } : {}),
+      chatQueues.get(socket)!({
+        userId: client.userId,
+        streamId: frame.streamId,
+        text: frame.text,
+        nonce: frame.nonce,
+        joined: client.rooms.has(frame.streamId) && !client.holding.has(frame.streamId),
       });
     });
   });
+
+  async function join(client: Client, streamId: string, since: number | undefined): Promise<void> {
+    const { socket } = client;
+    try {
+      if (!(await joinable(streamId))) return hub.send(client, { type: 'error', code: 'not_found', message: 'No such stream' });
+    } catch {
+      return hub.send(client, { type: 'error', code: 'unavailable', message: 'Could not join; try again' });
+    }
+    // The socket may have closed during the lookup; joining now would leak a ghost viewer.
+    if (socket.readyState !== socket.OPEN) return;
+    const room = hub.join(client, streamId);
+    let history: History;
+    try {
+      history = since === undefined ? await room.recent() : await room.recover(since);
+    } catch (err) {
+      // Live chat and counts still work; only the backlog is missing, and the client is told so.
+      deps.logger.warn({ err, streamId }, 'could not read chat history');
+      history = { history: [], lastSeq: 0, deletions: [], resumed: false };
+    }
+    hub.completeJoin(client, streamId, history);
+  }
 
   // Sockets that miss a heartbeat are dead (NAT timeouts, sleeping laptops) and are dropped.
   const heartbeat = setInterval(() => {
@@ -169,6 +197,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     async close() {
       clearInterval(heartbeat);
       await viewers.stop();
+      await archiver.stop();
       hub.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -6,10 +6,14 @@ import type { Nats } from '../lib/nats.ts';
 import { notificationSubject } from '../lib/notifications.ts';
 import { streamStatusSubject, type StreamStatusMessage } from '../lib/streams.ts';
 import type { VideoProgressMessage } from '../lib/videos.ts';
+import type { StoredChatEvent } from '../lib/chat.ts';
+import { chatFrame, eventFrame, openChatRoom, type ChatRoom, type History } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
 
 /** Bytes a socket may have waiting to be sent before it counts as a slow consumer. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Frames held for a socket while its join's history is read; a join never takes this long. */
+const MAX_HELD_FRAMES = 1000;
 
 export interface Client {
   socket: WebSocket;
@@ -18,6 +22,14 @@ export interface Client {
   /** Counts a viewer once however many tabs they open: the user, or the device for anonymous viewers. */
   viewerKey: string;
   rooms: Set<string>;
+  /** Rooms being joined: their live frames wait here until the history has been sent. */
+  holding: Map<string, ServerFrame[]>;
+}
+
+interface Room {
+  clients: Set<Client>;
+  statusSub: Subscription;
+  chat: ChatRoom;
 }
 
 /**
@@ -26,12 +38,12 @@ export interface Client {
  */
 export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
   const { nats, logger } = deps;
-  const rooms = new Map<string, { clients: Set<Client>; sub: Subscription }>();
+  const rooms = new Map<string, Room>();
   const users = new Map<string, { clients: Set<Client>; sub: Subscription }>();
   const videoOwners = new Map<string, string | null>();
 
-  /** Sends a frame, closing a socket whose queue is full instead of letting memory grow. */
-  function send(client: Client, frame: ServerFrame): void {
+  /** Sends serialized frame, closing a socket whose queue is full instead of letting memory grow. */
+  function sendData(client: Client, data: string): void {
     const { socket } = client;
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -39,7 +51,31 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
       socket.terminate();
       return;
     }
-    socket.send(JSON.stringify(frame));
+    socket.send(data);
+  }
+
+  function send(client: Client, frame: ServerFrame): void {
+    sendData(client, JSON.stringify(frame));
+  }
+
+  /** One frame to many sockets, serialized once; sockets still joining the room get it after their history. */
+  function broadcast(clients: Iterable<Client>, frame: ServerFrame, streamId?: string): void {
+    let data: string | undefined;
+    for (const client of clients) {
+      const held = streamId ? client.holding.get(streamId) : undefined;
+      if (held) {
+        if (held.push(frame) > MAX_HELD_FRAMES) client.socket.terminate();
+        continue;
+      }
+      sendData(client, (data ??= JSON.stringify(frame)));
+    }
+  }
+
+  function deliverChat(streamId: string, clients: Set<Client>, event: StoredChatEvent): void {
+    // The sender's own sockets get the nonce back, which tells them this is their message.
+    const own = event.kind === 'message' && event.nonce ? [...clients].filter((c) => c.userId === event.userId) : [];
+    broadcast(own.length ? [...clients].filter((c) => !own.includes(c)) : clients, eventFrame(event), streamId);
+    if (own.length && event.kind === 'message') broadcast(own, chatFrame(event, true), streamId);
   }
 
   const parse = <T>(data: Uint8Array): T | undefined => {
@@ -76,6 +112,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
 
   return {
     send,
+    broadcast,
     rooms: () => rooms,
 
     addUser(client: Client): void {
@@ -89,36 +126,57 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
       const sub = nats.connection.subscribe(notificationSubject(nats, client.userId), {
         callback: (_err, msg) => {
           const notification = parse<Record<string, unknown>>(msg.data);
-          if (notification) for (const c of clients) send(c, { type: 'notification', notification });
+          if (notification) broadcast(clients, { type: 'notification', notification });
         },
       });
       users.set(client.userId, { clients, sub });
     },
 
-    join(client: Client, streamId: string): void {
+    /**
+     * Puts a socket in a room at once (it counts as a viewer and nothing live is missed) but
+     * holds its frames until `completeJoin` has sent the history from the returned chat room.
+     */
+    join(client: Client, streamId: string): ChatRoom {
       client.rooms.add(streamId);
+      client.holding.set(streamId, []);
       const entry = rooms.get(streamId);
       if (entry) {
         entry.clients.add(client);
-        return;
+        return entry.chat;
       }
       const clients = new Set([client]);
-      const sub = nats.connection.subscribe(streamStatusSubject(nats, streamId), {
+      const statusSub = nats.connection.subscribe(streamStatusSubject(nats, streamId), {
         callback: (_err, msg) => {
           const status = parse<StreamStatusMessage>(msg.data);
-          if (status) for (const c of clients) send(c, { type: 'stream_status', streamId, status: status.status });
+          if (status) broadcast(clients, { type: 'stream_status', streamId, status: status.status }, streamId);
         },
       });
-      rooms.set(streamId, { clients, sub });
+      const chat = openChatRoom(deps, streamId, (event) => deliverChat(streamId, clients, event));
+      rooms.set(streamId, { clients, statusSub, chat });
+      return chat;
+    },
+
+    /** Sends `joined` with the history, then what arrived meanwhile and is not in it. */
+    completeJoin(client: Client, streamId: string, history: History): void {
+      const held = client.holding.get(streamId);
+      if (!held || !client.rooms.has(streamId)) return;
+      client.holding.delete(streamId);
+      send(client, { type: 'joined', streamId, history: history.history, ...(history.resumed === undefined ? {} : { resumed: history.resumed }) });
+      for (const frame of [...history.deletions, ...held]) {
+        if (frame.type === 'chat' && Number(frame.id) <= history.lastSeq) continue;
+        send(client, frame);
+      }
     },
 
     leave(client: Client, streamId: string): void {
       client.rooms.delete(streamId);
+      client.holding.delete(streamId);
       const entry = rooms.get(streamId);
       if (!entry) return;
       entry.clients.delete(client);
       if (!entry.clients.size) {
-        entry.sub.unsubscribe();
+        entry.statusSub.unsubscribe();
+        entry.chat.close();
         rooms.delete(streamId);
       }
     },
@@ -138,7 +196,11 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
 
     close(): void {
       progressSub.unsubscribe();
-      for (const { sub } of [...rooms.values(), ...users.values()]) sub.unsubscribe();
+      for (const room of rooms.values()) {
+        room.statusSub.unsubscribe();
+        room.chat.close();
+      }
+      for (const { sub } of users.values()) sub.unsubscribe();
       rooms.clear();
       users.clear();
       logger.debug('hub closed');

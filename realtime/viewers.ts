@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { KV } from 'nats';
 import type { Db } from '../lib/db.ts';
 import { LIVE_STATUSES } from '../lib/streams.ts';
@@ -15,6 +16,28 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
   const reported = new Set<string>();
   /** The total last written to Postgres per stream: an unchanged count costs no write. */
   const stored = new Map<string, number>();
+  /** Viewers of each stream this gateway has already recorded as seen while on air. */
+  const recorded = new Map<string, Set<string>>();
+
+  /**
+   * Adds the viewers not yet recorded to the stream's unique viewers, if it is on air. The
+   * primary key of stream_viewers makes this exact when gateways report the same viewer.
+   */
+  async function recordUniqueViewers(streamId: string, viewerKeys: Set<string>): Promise<void> {
+    const seen = recorded.get(streamId) ?? new Set<string>();
+    const fresh = [...viewerKeys].filter((k) => !seen.has(k));
+    if (!fresh.length) return;
+    const { rows } = await sql<{ live: boolean }>`
+      with live as (select id from streams where id = ${streamId} and status in (${sql.join(LIVE_STATUSES)})),
+      inserted as (
+        insert into stream_viewers (stream_id, viewer_key) select live.id, k from live, unnest(${fresh}::text[]) k
+        on conflict do nothing returning 1),
+      counted as (update streams set unique_viewers = unique_viewers + (select count(*) from inserted) where id in (select id from live) returning 1)
+      select exists (select 1 from live) as live`.execute(deps.db);
+    if (!rows[0]?.live) return;
+    for (const key of fresh) seen.add(key);
+    recorded.set(streamId, seen);
+  }
 
   /** Every other gateway's share per stream, in one pass over the bucket. */
   async function othersShares(): Promise<Map<string, number>> {
@@ -40,13 +63,16 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
       await kv.delete(`${streamId}.${gatewayId}`);
       reported.delete(streamId);
       stored.delete(streamId);
+      recorded.delete(streamId);
     }
     for (const [streamId, room] of rooms) {
-      const mine = new Set([...room.clients].map((c) => c.viewerKey)).size;
+      const viewerKeys = new Set([...room.clients].map((c) => c.viewerKey));
+      const mine = viewerKeys.size;
       await kv.put(`${streamId}.${gatewayId}`, String(mine));
+      await recordUniqueViewers(streamId, viewerKeys);
       reported.add(streamId);
       const total = mine + (others.get(streamId) ?? 0);
-      for (const client of room.clients) hub.send(client, { type: 'viewers', streamId, count: total });
+      hub.broadcast(room.clients, { type: 'viewers', streamId, count: total }, streamId);
       if (stored.get(streamId) === total) continue;
       stored.set(streamId, total);
       await deps.db

@@ -4,6 +4,7 @@ import { createDb } from '../lib/db.ts';
 import { createActivities, createMediaActivities } from '../activities/index.ts';
 import { sweepStaleScratch } from '../activities/media.ts';
 import { createLogger } from '../lib/logger.ts';
+import { createMongo } from '../lib/mongo.ts';
 import { connectNats } from '../lib/nats.ts';
 import { closeStorage, createStorage } from '../lib/s3.ts';
 import { handleShutdown } from '../lib/process.ts';
@@ -26,11 +27,12 @@ const connection = await NativeConnection.connect({ address: config.temporal.add
 const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: `streamhub-worker` });
 const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: `streamhub-worker-${role}` });
 const storage = createStorage(config.s3);
+const mongo = createMongo({ url: config.mongo.url, database: config.mongo.database, appName: `streamhub-worker-${role}` });
 const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
 if (role !== 'media') {
-  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, nats, storage, rtmpControlUrl: config.rtmpControlUrl })));
+  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl })));
 }
 if (role !== 'platform') {
   const swept = await sweepStaleScratch();
@@ -55,6 +57,7 @@ handleShutdown(
     await running;
     await db.destroy();
     closeStorage(storage);
+    await mongo.client.close();
     await nats.connection.drain();
     await connection.close();
   },

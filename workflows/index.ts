@@ -1,3 +1,4 @@
+export * from './chat-retention.ts';
 export * from './fanout.ts';
 export * from './maintenance.ts';
 export * from './ping.ts';

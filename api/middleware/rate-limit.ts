@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { AppEnv } from '../context.ts';
-import { hitRateLimit } from '../rate-limits.ts';
+import { hitRateLimit } from '../../lib/rate-limits.ts';
 
 export interface RateLimitRule {
   name: string;

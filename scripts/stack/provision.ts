@@ -115,18 +115,19 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
 }
 
 export const retentionScheduleId = 'maintenance-retention';
+export const chatRetentionScheduleId = 'maintenance-chat-retention';
 
-/** The daily retention run; updated in place when the configured retention changes. */
-export async function ensureRetentionSchedule(
+/** A daily maintenance run; its action is updated in place when the configured retention changes. */
+export async function ensureDailySchedule(
   client: Client,
-  options: { scheduleId: string; taskQueue: string; readNotificationDays: number },
+  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[] },
 ): Promise<void> {
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'retentionWorkflow',
-    workflowId: `maintenance/retention`,
+    workflowType: options.workflowType,
+    workflowId: `maintenance/${options.scheduleId.replace(/^maintenance-/, '')}`,
     taskQueue: options.taskQueue,
-    args: [{ readNotificationDays: options.readNotificationDays }],
+    args: options.args,
   };
   try {
     await client.schedule.create({
@@ -161,11 +162,15 @@ export async function provisionPlatform(
     await ensureSearchAttributes(connection, config.temporal.namespace);
     if (options.schedules) {
       const client = new Client({ connection, namespace: config.temporal.namespace });
-      await ensureRetentionSchedule(client, {
+      const taskQueue = config.temporal.taskQueue;
+      await ensureDailySchedule(client, {
         scheduleId: retentionScheduleId,
-        taskQueue: config.temporal.taskQueue,
-        readNotificationDays: config.retention.readNotificationDays,
+        workflowType: 'retentionWorkflow',
+        taskQueue,
+        args: [{ readNotificationDays: config.retention.readNotificationDays }],
       });
+      // FerretDB has no TTL indexes, so old chat goes by schedule too (and the same way on MongoDB).
+      await ensureDailySchedule(client, { scheduleId: chatRetentionScheduleId, workflowType: 'chatRetentionWorkflow', taskQueue, args: [{ chatDays: config.retention.chatDays }] });
     }
   } finally {
     await connection.close();

@@ -3,7 +3,7 @@ import { createApp, type App } from '../../api/app.ts';
 import type { Config } from '../../lib/config.ts';
 import { sleep } from '../../lib/async.ts';
 import { createDb } from '../../lib/db.ts';
-import { hitRateLimit } from '../../api/rate-limits.ts';
+import { hitRateLimit } from '../../lib/rate-limits.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, PASSWORD } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';

@@ -12,7 +12,7 @@ let base: string;
 beforeAll(async () => {
   ctx = await createTestContext();
   const tokens = createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: 900 });
-  gateway = await createGateway({ logger: ctx.logger, nats: ctx.nats, db: ctx.db, tokens, healthTimeoutMs: 1000 });
+  gateway = await createGateway({ logger: ctx.logger, nats: ctx.nats, db: ctx.db, mongo: ctx.mongo, tokens, healthTimeoutMs: 1000 });
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
   base = `127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
 });

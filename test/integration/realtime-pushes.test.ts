@@ -1,38 +1,31 @@
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { sleep } from '../../lib/async.ts';
 import { notificationSubject } from '../../lib/notifications.ts';
 import { publishStreamStatus } from '../../lib/streams.ts';
-import { createTokenSigner } from '../../lib/tokens.ts';
 import { publishVideoProgress, uploadSourcePath } from '../../lib/videos.ts';
-import { createGateway, type Gateway } from '../../realtime/gateway.ts';
+import type { Gateway } from '../../realtime/gateway.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
+import { connectSocket, gatewayProcessEnv, insertStream, startGateways, until } from '../support/gateway.ts';
 import { freePort } from '../support/ports.ts';
 
 // Two gateway instances coordinating only through NATS: stream status, notifications,
 // video progress and viewer counts reach the right sockets on whichever gateway they are.
 
 const t = useTestApp();
-const gateways: Gateway[] = [];
-const urls: string[] = [];
+let gateways: Gateway[] = [];
+let urls: string[] = [];
 let alice: TestUser;
 let bob: TestUser;
 let streamId: string;
 const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
-  const tokens = createTokenSigner({ secret: t.ctx.config.auth.jwtSecret, ttlSeconds: 900 });
-  for (let i = 0; i < 2; i++) {
-    const gateway = await createGateway({ logger: t.ctx.logger, nats: t.ctx.nats, db: t.ctx.db, tokens, healthTimeoutMs: 1000, viewerCountIntervalMs: 300 });
-    await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
-    gateways.push(gateway);
-    urls.push(`127.0.0.1:${(gateway.server.address() as AddressInfo).port}`);
-  }
+  ({ gateways, urls } = await startGateways(t.ctx, 2, { viewerCountIntervalMs: 300 }));
   alice = await newUser(t.app);
   bob = await newUser(t.app);
   streamId = await newStream(alice.id);
@@ -42,33 +35,9 @@ afterAll(async () => {
   for (const g of gateways) await g.close();
 });
 
-async function newStream(ownerId: string): Promise<string> {
-  const row = await t.ctx.db
-    .insertInto('streams')
-    .values({ owner_id: ownerId, title: 'Gateway test', status: 'live', stream_key_hash: randomBytes(16).toString('hex'), stream_key_prefix: 'live_test' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-/** A socket on gateway `g` that records every frame it receives. */
-async function connect(g: number, query = '') {
-  const socket = new WebSocket(`ws://${urls[g]}/ws${query}`);
-  sockets.push(socket);
-  const frames: any[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
-  await once(socket, 'open');
-  return { socket, frames, send: (frame: unknown) => socket.send(JSON.stringify(frame)) };
-}
+const newStream = (ownerId: string) => insertStream(t.ctx, ownerId);
+const connect = (g: number, query = '') => connectSocket(urls[g]!, query, sockets);
 const as = (user: TestUser) => `?token=${user.accessToken}`;
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('realtime gateway pushes', () => {
   it('forwards stream status to the stream’s viewers on every gateway, and stops after leave', async () => {
@@ -147,7 +116,7 @@ describe('realtime gateway pushes', () => {
     // A third gateway in its own process, killed without a chance to clean up.
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'realtime/server.ts'], {
-      env: { ...process.env, LOG_LEVEL: 'error', REALTIME_PORT: String(port), DATABASE_URL: t.ctx.config.postgres.url, NATS_SUBJECT_PREFIX: t.ctx.config.nats.subjectPrefix },
+      env: gatewayProcessEnv(t.ctx, port),
       stdio: 'ignore',
     });
     for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)); i++) await sleep(200);

@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import { headObject } from '../../lib/s3.ts';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { hitRateLimit } from '../../api/rate-limits.ts';
-import { ensureRetentionSchedule } from '../../scripts/stack/provision.ts';
+import { hitRateLimit } from '../../lib/rate-limits.ts';
+import { ensureDailySchedule } from '../../scripts/stack/provision.ts';
 import type { retentionWorkflow } from '../../workflows/maintenance.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser } from '../support/fixtures.ts';
@@ -68,9 +68,9 @@ describe('retention', () => {
 
   it('creates the daily schedule once and updates it when retention changes', async () => {
     const scheduleId = `retention-test-${t.ctx.id}`;
-    const options = { scheduleId, taskQueue: t.ctx.config.temporal.taskQueue, readNotificationDays: 90 };
-    await ensureRetentionSchedule(t.ctx.temporal.client, options);
-    await ensureRetentionSchedule(t.ctx.temporal.client, { ...options, readNotificationDays: 14 });
+    const options = { scheduleId, workflowType: 'retentionWorkflow', taskQueue: t.ctx.config.temporal.taskQueue };
+    await ensureDailySchedule(t.ctx.temporal.client, { ...options, args: [{ readNotificationDays: 90 }] });
+    await ensureDailySchedule(t.ctx.temporal.client, { ...options, args: [{ readNotificationDays: 14 }] });
     const handle = t.ctx.temporal.client.schedule.getHandle(scheduleId);
     try {
       const described = await handle.describe();

@@ -65,8 +65,9 @@ export async function createTestContext(): Promise<TestContext> {
     temporal,
     apiDeps: () => ({ config, logger, metrics: createHttpMetrics('api'), db, mongo, storage, nats, temporal }),
     async cleanup() {
-      const { chatStream, viewersBucket } = jetStreamResources(config.nats.subjectPrefix);
+      const { chatStream, chatRecentStream, viewersBucket } = jetStreamResources(config.nats.subjectPrefix);
       const jsm = await nats.connection.jetstreamManager();
+      await jsm.streams.delete(chatRecentStream.name).catch(() => {});
       await jsm.streams.delete(chatStream.name).catch(() => {});
       await jsm.streams.delete(`KV_${viewersBucket.name}`).catch(() => {});
       await nats.connection.close();

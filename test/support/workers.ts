@@ -33,7 +33,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
   installRuntime(ctx.logger, { metricsHost: '127.0.0.1', metricsPort: 0 });
   const connection = await NativeConnection.connect({ address: ctx.config.temporal.address });
   try {
-    const real = createActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, rtmpControlUrl: ctx.config.rtmpControlUrl });
+    const real = createActivities({ db: ctx.db, mongo: ctx.mongo, nats: ctx.nats, storage: ctx.storage, rtmpControlUrl: ctx.config.rtmpControlUrl });
     const namespace = ctx.config.temporal.namespace;
     const platform = await createPlatformWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../lib/db.ts';
+import type { Db } from './db.ts';
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -25,4 +25,20 @@ export async function hitRateLimit(db: Db, key: string, limit: number, windowSec
     returning hits, ceil(extract(epoch from (window_start + make_interval(secs => ${windowSeconds}) - (select now from w))))::int as retry_after`.execute(db);
   const row = rows[0]!;
   return { allowed: row.hits <= limit, hits: row.hits, retryAfterSeconds: Math.max(1, row.retry_after) };
+}
+
+/**
+ * A cooldown: allowed when `key` was last let through at least `seconds` ago (or never), and
+ * then restarts its clock; refused hits do not. One statement on the same shared table.
+ */
+export async function passCooldown(db: Db, key: string, seconds: number): Promise<RateLimitDecision> {
+  const { rows } = await sql<{ window_start: Date; passed: boolean }>`
+    insert into rate_limits (key, window_start, hits) values (${key}, now(), 1)
+    on conflict (key) do update set
+      window_start = case when rate_limits.window_start <= now() - make_interval(secs => ${seconds}) then now() else rate_limits.window_start end,
+      hits = rate_limits.hits + 1
+    returning window_start, window_start = now() as passed`.execute(db);
+  const row = rows[0]!;
+  const retryAfterSeconds = Math.max(1, Math.ceil((row.window_start.getTime() + seconds * 1000 - Date.now()) / 1000));
+  return { allowed: row.passed, hits: 1, retryAfterSeconds };
 }

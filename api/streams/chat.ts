@@ -1,0 +1,144 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts';
+import { CHAT_MAX_SLOW_MODE_SECONDS, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Mongo } from '../../lib/mongo.ts';
+import type { Nats } from '../../lib/nats.ts';
+import type { AuthContext } from '../context.ts';
+import { currentUser, signedIn } from '../middleware/auth.ts';
+import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
+import { createRouter } from '../router.ts';
+import { findStream } from './service.ts';
+
+export interface ChatRouteDeps {
+  db: Db;
+  mongo: Mongo;
+  nats: Nats;
+}
+
+const messageSchema = z
+  .object({
+    id: z.string().openapi({ description: 'The message offset in the chat log; pass as `before` to page further back' }),
+    streamId: z.uuid(),
+    userId: z.uuid(),
+    username: z.string(),
+    text: z.string(),
+    sentAt: z.string(),
+  })
+  .openapi('ChatMessage');
+
+const settingsSchema = z
+  .object({
+    mode: z.enum(['everyone', 'followers']).openapi({ description: 'Who can chat: everyone signed in, or followers only' }),
+    slowModeSeconds: z.number().int().min(0).max(CHAT_MAX_SLOW_MODE_SECONDS).openapi({ description: 'Seconds between two messages of one viewer; 0 is off' }),
+  })
+  .openapi('ChatSettings');
+
+const messageParams = uuidParam.extend({ messageId: z.string().regex(/^\d{1,15}$/).openapi({ param: { name: 'messageId', in: 'path' } }) });
+
+/** The owner and platform moderators run a stream's chat. */
+const moderatesChat = (auth: AuthContext, ownerId: string) => auth.userId === ownerId || auth.role === 'moderator' || auth.role === 'admin';
+
+/** `/streams/:id/chat…`: archived history, deleting a message, chat settings. Live chat is on the gateway. */
+export function chatRoutes(deps: ChatRouteDeps) {
+  const { db, mongo, nats } = deps;
+  const router = createRouter();
+
+  const moderatedStream = async (id: string, auth: AuthContext) => {
+    const stream = await findStream(db, id);
+    if (!moderatesChat(auth, stream.owner_id)) throw new AppError('forbidden', 'Only the stream owner or a moderator can do this');
+    return stream;
+  };
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/chat',
+      tags: ['chat'],
+      summary: 'Archived chat, newest page first; each page oldest to newest',
+      request: {
+        params: uuidParam,
+        query: z.object({
+          before: z.string().regex(/^\d{1,15}$/).optional().openapi({ description: 'Only messages older than this message id' }),
+          limit: z.coerce.number().int().min(1).max(100).default(50),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'One page',
+          content: {
+            'application/json': {
+              schema: z.object({
+                success: z.literal(true),
+                data: z.array(messageSchema),
+                meta: z.object({ limit: z.number().int(), nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for older messages; null when there are none' }) }),
+              }),
+            },
+          },
+        },
+        ...errorResponses({ 400: 'Invalid `before`', 404: 'No such stream' }),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { before, limit } = c.req.valid('query');
+      await findStream(db, id);
+      const page = await pageArchivedChat(mongo, id, limit, before === undefined ? undefined : Number(before));
+      if (!page) throw new AppError('validation_failed', 'Unknown message id in `before`', [{ field: 'before', message: 'not an archived message of this stream' }]);
+      const data = page.messages.map((m) => ({ id: String(m.seq), streamId: m.streamId, userId: m.userId!, username: m.username!, text: m.text!, sentAt: m.sentAt!.toISOString() }));
+      return c.json({ success: true as const, data, meta: { limit, nextBefore: page.hasMore && data[0] ? data[0].id : null } }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}/chat/{messageId}',
+      tags: ['chat'],
+      summary: 'Delete a chat message everywhere (owner or moderator): viewers get `chat_deleted`, the archive marks it',
+      ...signedIn,
+      request: { params: messageParams },
+      responses: {
+        200: enveloped(z.object({ id: z.string(), streamId: z.uuid() }), 'Deleted (also when it already was)'),
+        ...errorResponses({ 403: 'Not the owner or a moderator', 404: 'No such stream or message' }),
+      },
+    }),
+    async (c) => {
+      const { id, messageId } = c.req.valid('param');
+      const auth = currentUser(c);
+      await moderatedStream(id, auth);
+      const live = await readChatEvent(nats, id, Number(messageId));
+      const exists = live ? live.kind === 'message' : Boolean((await findArchivedMessage(mongo, id, Number(messageId)))?.text);
+      if (!exists) throw new AppError('not_found', 'No such chat message in this stream');
+      // The marker goes through the chat log like a message: every gateway and the archive see it.
+      await publishChatEvent(
+        nats,
+        { kind: 'deleted', streamId: id, messageId, deletedBy: auth.userId, deletedAt: new Date().toISOString() },
+        `delete:${id}:${messageId}`,
+      );
+      return c.json(ok({ id: messageId, streamId: id }), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}/chat/settings',
+      tags: ['chat'],
+      summary: 'Followers-only and slow mode (owner or moderator); gateways apply it within 5 s',
+      ...signedIn,
+      request: { params: uuidParam, body: { required: true, content: { 'application/json': { schema: settingsSchema.strict() } } } },
+      responses: { 200: enveloped(settingsSchema, 'The settings now in force'), ...errorResponses({ 400: 'Invalid settings', 403: 'Not the owner or a moderator', 404: 'No such stream' }) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await moderatedStream(id, currentUser(c));
+      const { mode, slowModeSeconds } = c.req.valid('json');
+      await db.updateTable('streams').set({ chat_mode: mode, chat_slow_mode_seconds: slowModeSeconds, updated_at: new Date() }).where('id', '=', id).execute();
+      return c.json(ok({ mode, slowModeSeconds }), 200);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,128 @@
+import type { StoredChatEvent } from './chat.ts';
+import type { Mongo } from './mongo.ts';
+
+// The chat archive in Mongo. Every read is by equality, because FerretDB (v1) sorts and
+// range-filters in memory over everything the equality part matched: messages are grouped
+// in hour buckets per room (`bucket`), and each room lists its buckets, so a page reads one
+// or a few hours of one room, never the whole room.
+
+export interface ArchivedMessage {
+  _id: string;
+  streamId: string;
+  seq: number;
+  hour?: string;
+  bucket?: string;
+  userId?: string;
+  username?: string;
+  text?: string;
+  sentAt?: Date;
+  deletedAt?: Date;
+  deletedBy?: string;
+}
+
+interface ChatRoomDoc {
+  _id: string;
+  hours: string[];
+}
+
+const collections = (mongo: Mongo) => ({
+  messages: mongo.db.collection<ArchivedMessage>('chat_messages'),
+  rooms: mongo.db.collection<ChatRoomDoc>('chat_rooms'),
+});
+
+export const archivedMessageId = (streamId: string, seq: number | string) => `${streamId}:${seq}`;
+
+export function findArchivedMessage(mongo: Mongo, streamId: string, seq: number): Promise<ArchivedMessage | null> {
+  return collections(mongo).messages.findOne({ _id: archivedMessageId(streamId, seq) });
+}
+
+/** `2026-11-25T13`: the hour bucket of a time, in UTC. */
+export const hourOf = (at: Date) => at.toISOString().slice(0, 13);
+
+export async function ensureChatArchiveIndexes(mongo: Mongo): Promise<void> {
+  await collections(mongo).messages.createIndex({ bucket: 1 });
+}
+
+/**
+ * Writes a batch of stored events. Idempotent and order-free: a message and the marker that
+ * deletes it set disjoint fields of the same document, so redelivery, several archivers and
+ * either arrival order all end in the same document.
+ */
+export async function archiveChatEvents(mongo: Mongo, events: StoredChatEvent[]): Promise<void> {
+  if (!events.length) return;
+  const { messages, rooms } = collections(mongo);
+  const roomHours = new Map<string, Set<string>>();
+  await messages.bulkWrite(
+    events.map((event) => {
+      if (event.kind === 'deleted') {
+        return {
+          updateOne: {
+            filter: { _id: archivedMessageId(event.streamId, event.messageId) },
+            update: { $set: { streamId: event.streamId, seq: Number(event.messageId), deletedAt: new Date(event.deletedAt), deletedBy: event.deletedBy } },
+            upsert: true,
+          },
+        };
+      }
+      const sentAt = new Date(event.sentAt);
+      const hour = hourOf(sentAt);
+      roomHours.set(event.streamId, (roomHours.get(event.streamId) ?? new Set()).add(hour));
+      const { streamId, seq, userId, username, text } = event;
+      return {
+        updateOne: {
+          filter: { _id: archivedMessageId(streamId, seq) },
+          update: { $set: { streamId, seq, hour, bucket: `${streamId}:${hour}`, userId, username, text, sentAt } },
+          upsert: true,
+        },
+      };
+    }),
+    { ordered: false },
+  );
+  for (const [streamId, hours] of roomHours) {
+    await rooms.updateOne({ _id: streamId }, { $addToSet: { hours: { $each: [...hours] } } }, { upsert: true });
+  }
+}
+
+/**
+ * Up to `limit` messages of a room older than message `before` (or the newest), oldest
+ * first, without deleted ones; `hasMore` says whether older ones exist. Undefined when
+ * `before` is not an archived message of this room.
+ */
+export async function pageArchivedChat(mongo: Mongo, streamId: string, limit: number, before?: number) {
+  const { messages, rooms } = collections(mongo);
+  let fromHour: string | undefined;
+  if (before !== undefined) {
+    const cursor = await findArchivedMessage(mongo, streamId, before);
+    if (!cursor?.hour) return undefined;
+    fromHour = cursor.hour;
+  }
+  const room = await rooms.findOne({ _id: streamId });
+  const hours = (room?.hours ?? []).filter((h) => !fromHour || h <= fromHour).sort().reverse();
+  const found: ArchivedMessage[] = [];
+  for (const hour of hours) {
+    const rows = await messages
+      .find({ bucket: `${streamId}:${hour}`, deletedAt: { $exists: false }, ...(before !== undefined ? { seq: { $lt: before } } : {}) })
+      .sort({ seq: -1 })
+      .limit(limit + 1 - found.length)
+      .toArray();
+    found.push(...rows);
+    if (found.length > limit) break;
+  }
+  return { messages: found.slice(0, limit).reverse(), hasMore: found.length > limit };
+}
+
+/** Deletes the hour buckets that ended before `cutoff`, room by room, by equality. */
+export async function purgeChatBefore(mongo: Mongo, cutoff: Date, onProgress: (deleted: number) => void = () => {}): Promise<number> {
+  const { messages, rooms } = collections(mongo);
+  const cutoffHour = hourOf(cutoff);
+  let deleted = 0;
+  for await (const room of rooms.find({})) {
+    const old = room.hours.filter((h) => h < cutoffHour);
+    if (!old.length) continue;
+    const result = await messages.deleteMany({ bucket: { $in: old.map((h) => `${room._id}:${h}`) } });
+    deleted += result.deletedCount;
+    if (old.length === room.hours.length) await rooms.deleteOne({ _id: room._id });
+    else await rooms.updateOne({ _id: room._id }, { $pull: { hours: { $in: old } } });
+    onProgress(deleted);
+  }
+  return deleted;
+}

@@ -1,0 +1,61 @@
+import type { JsMsg } from 'nats';
+import { sleep } from '../lib/async.ts';
+import { archiveChatEvents, ensureChatArchiveIndexes } from '../lib/chat-archive.ts';
+import { parseChatEvent, type StoredChatEvent } from '../lib/chat.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Mongo } from '../lib/mongo.ts';
+import { jetStreamResources, type Nats } from '../lib/nats.ts';
+
+const BATCH = 500;
+
+/**
+ * Persists chat to Mongo from the durable `chat-archive` consumer, in batches. Every gateway
+ * runs one and they share the consumer, so archiving goes on while any gateway is up. A batch
+ * is acknowledged only once written; if Mongo is down, chat keeps flowing live and the
+ * backlog waits in JetStream (kept 24 h) to be written when it is back.
+ */
+export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logger }) {
+  const { nats, mongo, logger } = deps;
+  const { chatStream, chatArchiveConsumer } = jetStreamResources(nats.subject(''));
+  let stopped = false;
+
+  async function archiveOnce(): Promise<number> {
+    const consumer = await nats.connection.jetstream().consumers.get(chatStream.name, chatArchiveConsumer);
+    const batch = await consumer.fetch({ max_messages: BATCH, expires: 1000 });
+    const messages: JsMsg[] = [];
+    for await (const msg of batch) messages.push(msg);
+    const events: StoredChatEvent[] = [];
+    for (const msg of messages) {
+      const event = parseChatEvent(msg.data, msg.seq);
+      if (event) events.push(event);
+      else logger.warn({ seq: msg.seq, subject: msg.subject }, 'unreadable chat event skipped');
+    }
+    await archiveChatEvents(mongo, events);
+    for (const msg of messages) msg.ack();
+    return messages.length;
+  }
+
+  const done = (async () => {
+    let indexed = false;
+    while (!stopped) {
+      try {
+        if (!indexed) {
+          await ensureChatArchiveIndexes(mongo);
+          indexed = true;
+        }
+        const archived = await archiveOnce();
+        if (archived) logger.debug({ archived }, 'chat archived');
+      } catch (err) {
+        logger.warn({ err }, 'chat archiving failed; retrying');
+        await sleep(2000);
+      }
+    }
+  })();
+
+  return {
+    async stop(): Promise<void> {
+      stopped = true;
+      await done;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { DeliverPolicy, type JsMsg, type Subscription } from 'nats';
+import {
+  CHAT_HISTORY_SIZE,
+  CHAT_RECOVERY_LIMIT,
+  chatLiveSubject,
+  chatSubject,
+  parseChatEvent,
+  type StoredChatEvent,
+} from '../lib/chat.ts';
+import type { Logger } from '../lib/logger.ts';
+import { jetStreamResources, type Nats } from '../lib/nats.ts';
+import type { ChatFrame, ServerFrame } from './frames.ts';
+
+export function chatFrame(event: StoredChatEvent & { kind: 'message' }, withNonce = false): ChatFrame {
+  const { streamId, userId, username, text, sentAt, nonce } = event;
+  return { type: 'chat', streamId, id: String(event.seq), userId, username, text, sentAt, ...(withNonce && nonce ? { nonce } : {}) };
+}
+
+/** The frames a stored event becomes for viewers. */
+export function eventFrame(event: StoredChatEvent): ServerFrame {
+  return event.kind === 'message' ? chatFrame(event) : { type: 'chat_deleted', streamId: event.streamId, id: event.messageId };
+}
+
+/** Messages of `events` (sorted by seq) that no marker in them deleted, oldest first. */
+export function visibleMessages(events: StoredChatEvent[]): ChatFrame[] {
+  const deleted = new Set(events.flatMap((e) => (e.kind === 'deleted' ? [e.messageId] : [])));
+  return events.flatMap((e) => (e.kind === 'message' && !deleted.has(String(e.seq)) ? [chatFrame(e)] : []));
+}
+
+/** Reads every event of one room from `streamName` starting at `startSeq`, up to `limit`. */
+async function readRoom(nats: Nats, streamName: string, streamId: string, startSeq: number, limit: number) {
+  const js = nats.connection.jetstream();
+  const consumer = await js.consumers.get(streamName, {
+    filterSubjects: chatSubject(nats, streamId),
+    ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : {}),
+  });
+  const pending = (await consumer.info(true)).num_pending;
+  const events: StoredChatEvent[] = [];
+  if (!pending) return { events, truncated: false };
+  const batch = await consumer.fetch({ max_messages: Math.min(pending, limit), expires: 5000 });
+  let remaining = 0;
+  for await (const msg of batch) {
+    const event = parseChatEvent(msg.data, originalSeq(msg));
+    if (event) events.push(event);
+    remaining = msg.info.pending;
+    if (events.length >= limit || remaining === 0) break;
+  }
+  await consumer.delete().catch(() => {});
+  return { events, truncated: remaining > 0 };
+}
+
+/** A message sourced into CHAT_RECENT carries its CHAT sequence (its id) in a header. */
+function originalSeq(msg: JsMsg): number {
+  const source = msg.headers?.get('Nats-Stream-Source');
+  const seq = source ? Number(source.split(' ')[1]) : NaN;
+  return Number.isFinite(seq) ? seq : msg.seq;
+}
+
+export type History = { history: ChatFrame[]; lastSeq: number; resumed?: boolean; deletions: ServerFrame[] };
+
+/**
+ * The chat of one stream as this gateway sees it: a live subscription to what JetStream
+ * stored, and a window of the room's recent events (loaded once, then kept current) from
+ * which joining viewers get their history without a JetStream read each.
+ */
+export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: string, deliver: (event: StoredChatEvent) => void) {
+  const { nats } = deps;
+  const resources = jetStreamResources(nats.subject(''));
+  const window = new Map<number, StoredChatEvent>();
+  const keep = (event: StoredChatEvent) => {
+    window.set(event.seq, event);
+    if (window.size > resources.chatRecentStream.maxPerRoom) window.delete(Math.min(...window.keys()));
+  };
+
+  const sub: Subscription = nats.connection.subscribe(chatLiveSubject(nats, streamId), {
+    callback: (_err, msg) => {
+      const event = parseChatEvent(msg.data, Number(msg.headers?.get('Nats-Sequence')));
+      if (!event || !Number.isFinite(event.seq)) return;
+      keep(event);
+      deliver(event);
+    },
+  });
+  // The live subscription is open before the read, so nothing falls between the two.
+  const loaded = readRoom(nats, resources.chatRecentStream.name, streamId, 1, resources.chatRecentStream.maxPerRoom).then(({ events }) => {
+    for (const event of events) if (!window.has(event.seq)) keep(event);
+  });
+  loaded.catch((err: unknown) => deps.logger.warn({ err, streamId }, 'could not load recent chat'));
+
+  const sorted = () => [...window.values()].sort((a, b) => a.seq - b.seq);
+  const lastSeq = (events: StoredChatEvent[]) => events.at(-1)?.seq ?? 0;
+
+  async function recent(): Promise<History> {
+    await loaded;
+    const events = sorted();
+    return { history: visibleMessages(events).slice(-CHAT_HISTORY_SIZE), lastSeq: lastSeq(events), deletions: [] };
+  }
+
+  return {
+    recent,
+
+    /**
+     * What a viewer who saw everything up to `since` missed: the messages after it, and the
+     * deletions of older ones. Falls back to the recent history (`resumed: false`) when the
+     * gap is too long or has aged out of JetStream.
+     */
+    async recover(since: number): Promise<History> {
+      const jsm = await nats.connection.jetstreamManager();
+      const firstSeq = (await jsm.streams.info(resources.chatStream.name)).state.first_seq;
+      const read = since + 1 >= firstSeq ? await readRoom(nats, resources.chatStream.name, streamId, since + 1, CHAT_RECOVERY_LIMIT) : undefined;
+      if (!read || read.truncated) return { ...(await recent()), resumed: false };
+      // Events stored while the read ran are in the live window.
+      await loaded;
+      const bySeq = new Map(read.events.map((e) => [e.seq, e]));
+      for (const event of window.values()) if (event.seq > since) bySeq.set(event.seq, event);
+      const events = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+      const deletions = events.flatMap((e) => (e.kind === 'deleted' && Number(e.messageId) <= since ? [eventFrame(e)] : []));
+      return { history: visibleMessages(events), lastSeq: lastSeq(events), resumed: true, deletions };
+    },
+
+    close(): void {
+      sub.unsubscribe();
+    },
+  };
+}
+
+export type ChatRoom = ReturnType<typeof openChatRoom>;

@@ -1,0 +1,182 @@
+import { accountBlock } from '../lib/access.ts';
+import {
+  CHAT_MODERATOR_RATE_LIMIT,
+  CHAT_RATE_LIMIT,
+  CHAT_RATE_WINDOW_SECONDS,
+  checkChatText,
+  chatRefusalMessages,
+  publishChatEvent,
+  readChatEvent,
+  type ChatRefusal,
+} from '../lib/chat.ts';
+import type { Db } from '../lib/db.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Nats } from '../lib/nats.ts';
+import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
+import type { UserRole, UserStatus } from '../lib/schema.ts';
+import { chatFrame } from './chat-room.ts';
+import type { ServerFrame } from './frames.ts';
+
+/** How long a gateway trusts what it read about a sender, a room's settings, a follow. */
+const SENDER_TTL_MS = 10_000;
+const ROOM_TTL_MS = 5_000;
+const FOLLOW_TTL_MS = 30_000;
+/** Messages of one socket waiting for their checks; more is a client flooding us. */
+const MAX_QUEUED_PER_SOCKET = 10;
+
+class TtlCache<K, V> {
+  private readonly entries = new Map<K, { value: V; expires: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  async get(key: K, load: () => Promise<V>): Promise<V> {
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > Date.now()) return hit.value;
+    const value = await load();
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    return value;
+  }
+}
+
+interface Sender {
+  username: string;
+  role: UserRole;
+  status: UserStatus;
+  suspended_until: Date | null;
+}
+
+interface RoomSettings {
+  ownerId: string;
+  mode: 'everyone' | 'followers';
+  slowModeSeconds: number;
+  closed: boolean;
+}
+
+export interface ChatRequest {
+  userId: string | null;
+  streamId: string;
+  text: string;
+  nonce?: string;
+  joined: boolean;
+}
+
+/**
+ * The rules of sending a chat message, then the publish to JetStream. Each refusal is a
+ * reason code; the decision needs a few reads, cached briefly so a busy room costs Postgres
+ * two statements per message (the rate-limit counters every gateway shares).
+ */
+export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger }) {
+  const { db, nats } = deps;
+  const senders = new TtlCache<string, Sender | undefined>(SENDER_TTL_MS);
+  const rooms = new TtlCache<string, RoomSettings | undefined>(ROOM_TTL_MS);
+  const follows = new TtlCache<string, boolean>(FOLLOW_TTL_MS);
+
+  const loadSender = (userId: string) =>
+    senders.get(userId, () =>
+      db.selectFrom('users').select(['username', 'role', 'status', 'suspended_until']).where('id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst(),
+    );
+  const loadRoom = (streamId: string) =>
+    rooms.get(streamId, async () => {
+      const row = await db
+        .selectFrom('streams')
+        .select(['owner_id', 'chat_mode', 'chat_slow_mode_seconds', 'status'])
+        .where('id', '=', streamId)
+        .executeTakeFirst();
+      return row && { ownerId: row.owner_id, mode: row.chat_mode, slowModeSeconds: row.chat_slow_mode_seconds, closed: row.status === 'ended' || row.status === 'cancelled' };
+    });
+  const isFollower = (userId: string, ownerId: string) =>
+    follows.get(`${userId}:${ownerId}`, async () =>
+      Boolean(await db.selectFrom('follows').select('follower_id').where('follower_id', '=', userId).where('followee_id', '=', ownerId).executeTakeFirst()),
+    );
+
+  type Decision = { refused: ChatRefusal; retryAfterSeconds?: number } | { sender: Sender; text: string };
+
+  async function decide(request: ChatRequest): Promise<Decision> {
+    if (!request.userId) return { refused: 'sign_in_required' };
+    if (!request.joined) return { refused: 'not_joined' };
+    const checked = checkChatText(request.text);
+    if (!checked.ok) return { refused: checked.reason };
+    const [sender, room] = await Promise.all([loadSender(request.userId), loadRoom(request.streamId)]);
+    if (!sender) return { refused: 'sign_in_required' };
+    const block = accountBlock(sender);
+    if (block) return { refused: block.code === 'account_banned' ? 'account_banned' : 'account_suspended' };
+    if (!room || room.closed) return { refused: 'chat_closed' };
+    const moderator = room.ownerId === request.userId || sender.role === 'moderator' || sender.role === 'admin';
+    if (!moderator) {
+      if (room.mode === 'followers' && !(await isFollower(request.userId, room.ownerId))) return { refused: 'followers_only' };
+      if (room.slowModeSeconds > 0) {
+        const slow = await passCooldown(db, `chat-slow:${request.streamId}:${request.userId}`, room.slowModeSeconds);
+        if (!slow.allowed) return { refused: 'slow_mode', retryAfterSeconds: slow.retryAfterSeconds };
+      }
+    }
+    const limit = moderator ? CHAT_MODERATOR_RATE_LIMIT : CHAT_RATE_LIMIT;
+    const rate = await hitRateLimit(db, `chat:${request.userId}`, limit, CHAT_RATE_WINDOW_SECONDS);
+    if (!rate.allowed) return { refused: 'rate_limited', retryAfterSeconds: rate.retryAfterSeconds };
+    return { sender, text: checked.text };
+  }
+
+  const refusal = (code: ChatRefusal | 'unavailable', request: ChatRequest, retryAfterSeconds?: number): ServerFrame => ({
+    type: 'error',
+    code,
+    message: code === 'unavailable' ? 'Chat is unavailable; try again' : chatRefusalMessages[code],
+    ...(request.nonce ? { nonce: request.nonce } : {}),
+    ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+  });
+
+  /**
+   * Sends one message. The sender hears back only when something is wrong, or when the
+   * message is a retry of one already stored (same nonce): then it gets that one again,
+   * since its first copy may be what it missed.
+   */
+  async function send(request: ChatRequest): Promise<ServerFrame | undefined> {
+    let decision: Decision;
+    try {
+      decision = await decide(request);
+    } catch (err) {
+      deps.logger.warn({ err, streamId: request.streamId }, 'chat check failed');
+      return refusal('unavailable', request);
+    }
+    if ('refused' in decision) return refusal(decision.refused, request, decision.retryAfterSeconds);
+    const { sender, text } = decision;
+    const event = {
+      kind: 'message' as const,
+      streamId: request.streamId,
+      userId: request.userId!,
+      username: sender.username,
+      text,
+      sentAt: new Date().toISOString(),
+      ...(request.nonce ? { nonce: request.nonce } : {}),
+    };
+    try {
+      const stored = await publishChatEvent(nats, event, request.nonce ? `${request.userId}:${request.nonce}` : undefined);
+      if (!stored.duplicate) return undefined;
+      const original = await readChatEvent(nats, request.streamId, stored.seq);
+      return original?.kind === 'message' ? chatFrame(original, true) : undefined;
+    } catch (err) {
+      deps.logger.warn({ err, streamId: request.streamId }, 'chat publish failed');
+      return refusal('unavailable', request);
+    }
+  }
+
+  /** Per socket, messages are checked and stored one after another, so they keep their order. */
+  function queueFor(reply: (frame: ServerFrame) => void) {
+    let tail = Promise.resolve();
+    let queued = 0;
+    return (request: ChatRequest) => {
+      if (queued >= MAX_QUEUED_PER_SOCKET) {
+        reply(refusal('rate_limited', request, 1));
+        return;
+      }
+      queued++;
+      tail = tail
+        .then(() => send(request))
+        .then((frame) => frame && reply(frame))
+        .finally(() => queued--);
+    };
+  }
+
+  return { send, queueFor };
+}

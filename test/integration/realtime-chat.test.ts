@@ -1,0 +1,231 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { sleep } from '../../lib/async.ts';
+import { findArchivedMessage } from '../../lib/chat-archive.ts';
+import { CHAT_RECOVERY_LIMIT, publishChatEvent } from '../../lib/chat.ts';
+import type { Gateway } from '../../realtime/gateway.ts';
+import { useTestApp } from '../support/context.ts';
+import { newUser, setRole, setStatus, type TestUser } from '../support/fixtures.ts';
+import { connectSocket, insertStream, startGateways, until, type TestSocket } from '../support/gateway.ts';
+import { call } from '../support/http.ts';
+
+// Live chat through two gateways that share nothing but NATS (JetStream) and the databases:
+// delivery across gateways, every sending rule, history and offset recovery, deletion, and
+// the Mongo archive matching exactly what viewers received.
+
+const t = useTestApp();
+let gateways: Gateway[] = [];
+let urls: string[] = [];
+const sockets: WebSocket[] = [];
+let owner: TestUser;
+let viewer: TestUser;
+
+beforeAll(async () => {
+  ({ gateways, urls } = await startGateways(t.ctx, 2));
+  owner = await newUser(t.app);
+  viewer = await newUser(t.app);
+});
+afterAll(async () => {
+  for (const s of sockets) s.terminate();
+  for (const g of gateways) await g.close();
+});
+
+const connect = (g: number, user?: TestUser) => connectSocket(urls[g]!, user ? `?token=${user.accessToken}` : '?device=anon', sockets);
+
+async function joined(socket: TestSocket, streamId: string, since?: number | string) {
+  const before = socket.frames.length;
+  socket.send({ type: 'join', streamId, ...(since === undefined ? {} : { since }) });
+  await until(() => socket.frames.slice(before).some((f) => f.type === 'joined' && f.streamId === streamId), 'joined');
+  return socket.frames.slice(before).find((f) => f.type === 'joined');
+}
+
+const chats = (socket: TestSocket, streamId: string) => socket.frames.filter((f) => f.type === 'chat' && f.streamId === streamId);
+const errors = (socket: TestSocket) => socket.frames.filter((f) => f.type === 'error');
+
+/** Sends a message and waits until the sender sees it come back (its nonce) or an error for it. */
+async function say(socket: TestSocket, streamId: string, text: string, nonce = `n-${Math.random()}`) {
+  socket.send({ type: 'chat', streamId, text, nonce });
+  await until(() => socket.frames.some((f) => f.nonce === nonce), `an answer to ${nonce}`);
+  return socket.frames.find((f) => f.nonce === nonce);
+}
+
+describe('realtime chat', () => {
+  it('delivers a message to viewers on every gateway, with the nonce only to the sender', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const sender = await connect(0, viewer);
+    const remote = await connect(1);
+    const local = await connect(0);
+    for (const s of [sender, remote, local]) expect(await joined(s, streamId)).toEqual({ type: 'joined', streamId, history: [] });
+
+    const echo = await say(sender, streamId, '  hello from gateway 0  ', 'nonce-1');
+    expect(echo).toMatchObject({ type: 'chat', streamId, userId: viewer.id, username: viewer.username, text: 'hello from gateway 0', nonce: 'nonce-1' });
+    expect(echo.id).toMatch(/^\d+$/);
+    expect(Date.parse(echo.sentAt)).toBeGreaterThan(Date.now() - 60_000);
+    await until(() => chats(remote, streamId).length === 1 && chats(local, streamId).length === 1, 'delivery to the others');
+    const { nonce: _nonce, ...seenByOthers } = echo;
+    expect(chats(remote, streamId)).toEqual([seenByOthers]);
+    expect(chats(local, streamId)).toEqual([seenByOthers]);
+  });
+
+  it('stores a retried message once and answers the retry with the original', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const sender = await connect(0, viewer);
+    const other = await connect(1);
+    await joined(sender, streamId);
+    await joined(other, streamId);
+    sender.send({ type: 'chat', streamId, text: 'only once', nonce: 'retry-me' });
+    sender.send({ type: 'chat', streamId, text: 'only once', nonce: 'retry-me' });
+    await until(() => sender.frames.filter((f) => f.nonce === 'retry-me').length === 2, 'both answers');
+    const [first, second] = sender.frames.filter((f) => f.nonce === 'retry-me');
+    expect(second).toEqual(first);
+    await sleep(300);
+    expect(chats(other, streamId)).toHaveLength(1);
+  });
+
+  it('refuses, with a reason code and the nonce, every message the rules forbid', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const anon = await connect(0);
+    await joined(anon, streamId);
+    expect(await say(anon, streamId, 'hi', 'a1')).toMatchObject({ type: 'error', code: 'sign_in_required', nonce: 'a1' });
+
+    const user = await newUser(t.app);
+    const socket = await connect(1, user);
+    expect(await say(socket, streamId, 'not in the room', 'j1')).toMatchObject({ code: 'not_joined', nonce: 'j1' });
+    await joined(socket, streamId);
+    expect(await say(socket, streamId, '   ', 'e1')).toMatchObject({ code: 'empty_message', nonce: 'e1' });
+    expect(await say(socket, streamId, 'x'.repeat(501), 'l1')).toMatchObject({ code: 'message_too_long', nonce: 'l1' });
+    // 500 characters as people count them: emoji are one each.
+    expect(await say(socket, streamId, '😀'.repeat(500), 'l2')).toMatchObject({ type: 'chat', nonce: 'l2' });
+
+    const banned = await newUser(t.app);
+    const suspended = await newUser(t.app);
+    const bannedSocket = await connect(0, banned);
+    const suspendedSocket = await connect(0, suspended);
+    await joined(bannedSocket, streamId);
+    await joined(suspendedSocket, streamId);
+    await setStatus(t.ctx.db, banned.id, 'banned');
+    await setStatus(t.ctx.db, suspended.id, 'suspended', new Date(Date.now() + 3_600_000));
+    expect(await say(bannedSocket, streamId, 'hi', 'b1')).toMatchObject({ code: 'account_banned', nonce: 'b1' });
+    expect(await say(suspendedSocket, streamId, 'hi', 's1')).toMatchObject({ code: 'account_suspended', nonce: 's1' });
+
+    const ended = await insertStream(t.ctx, owner.id, 'ended');
+    await joined(socket, ended);
+    expect(await say(socket, ended, 'too late', 'c1')).toMatchObject({ code: 'chat_closed', nonce: 'c1' });
+  });
+
+  it('enforces followers-only and slow mode for viewers but not for the owner', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const settings = await call(t.app, 'PUT', `/api/v1/streams/${streamId}/chat/settings`, { headers: owner.auth, body: { mode: 'followers', slowModeSeconds: 60 } });
+    expect(settings.status).toBe(200);
+    expect(settings.json.data).toEqual({ mode: 'followers', slowModeSeconds: 60 });
+    expect((await call(t.app, 'PUT', `/api/v1/streams/${streamId}/chat/settings`, { headers: viewer.auth, body: { mode: 'everyone', slowModeSeconds: 0 } })).status).toBe(403);
+    expect((await call(t.app, 'PUT', `/api/v1/streams/${streamId}/chat/settings`, { headers: owner.auth, body: { mode: 'everyone', slowModeSeconds: 601 } })).status).toBe(400);
+
+    const stranger = await newUser(t.app);
+    const follower = await newUser(t.app);
+    expect((await call(t.app, 'POST', `/api/v1/users/${owner.id}/follow`, { headers: follower.auth })).status).toBe(200);
+    const [strangerSocket, followerSocket, ownerSocket] = [await connect(0, stranger), await connect(1, follower), await connect(1, owner)];
+    for (const s of [strangerSocket, followerSocket, ownerSocket]) await joined(s, streamId);
+
+    expect(await say(strangerSocket, streamId, 'let me in', 'f1')).toMatchObject({ code: 'followers_only', nonce: 'f1' });
+    expect(await say(followerSocket, streamId, 'first', 'f2')).toMatchObject({ type: 'chat', nonce: 'f2' });
+    const slow = await say(followerSocket, streamId, 'second', 'f3');
+    expect(slow).toMatchObject({ code: 'slow_mode', nonce: 'f3' });
+    expect(slow.retryAfterSeconds).toBeGreaterThan(50);
+    expect(await say(ownerSocket, streamId, 'owner one', 'o1')).toMatchObject({ type: 'chat' });
+    expect(await say(ownerSocket, streamId, 'owner two', 'o2')).toMatchObject({ type: 'chat' });
+  });
+
+  it('limits viewers to 20 messages per 30 s and moderators to 100', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const chatty = await newUser(t.app);
+    const moderator = await newUser(t.app);
+    await setRole(t.ctx.db, moderator.id, 'moderator');
+    const chattySocket = await connect(0, chatty);
+    const moderatorSocket = await connect(1, moderator);
+    await joined(chattySocket, streamId);
+    await joined(moderatorSocket, streamId);
+    // 41 in a row: even if a fixed 30 s window turns over mid-burst, at most 40 can pass.
+    const answers = [];
+    for (let i = 0; i < 41; i++) answers.push(await say(chattySocket, streamId, `m${i}`));
+    const refused = answers.filter((f) => f.code === 'rate_limited');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(answers.filter((f) => f.type === 'chat').length).toBeGreaterThanOrEqual(20);
+    expect(refused[0].retryAfterSeconds).toBeGreaterThan(0);
+    const moderatorAnswers = [];
+    for (let i = 0; i < 41; i++) moderatorAnswers.push(await say(moderatorSocket, streamId, `mod${i}`));
+    expect(moderatorAnswers.filter((f) => f.type === 'error')).toEqual([]);
+  });
+
+  it('sends recent history on join and recovers what a reconnecting viewer missed', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const speaker = await connect(0, owner);
+    await joined(speaker, streamId);
+    for (let i = 1; i <= 3; i++) await say(speaker, streamId, `before ${i}`);
+
+    const late = await connect(1);
+    const history = (await joined(late, streamId)).history;
+    expect(history.map((m: any) => m.text)).toEqual(['before 1', 'before 2', 'before 3']);
+    expect(history.every((m: any) => m.nonce === undefined)).toBe(true);
+    const lastSeen = history.at(-1).id;
+
+    late.socket.close();
+    for (let i = 1; i <= 4; i++) await say(speaker, streamId, `missed ${i}`);
+    const back = await connect(1);
+    const resumed = await joined(back, streamId, lastSeen);
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.history.map((m: any) => m.text)).toEqual(['missed 1', 'missed 2', 'missed 3', 'missed 4']);
+    await say(speaker, streamId, 'after');
+    await until(() => chats(back, streamId).some((m) => m.text === 'after'), 'live after recovery');
+
+    // More missed than can be replayed: the viewer is told, and gets the recent history instead.
+    const gone = await connect(0);
+    const floodFrom = Number(resumed.history.at(-1).id);
+    for (let i = 0; i <= CHAT_RECOVERY_LIMIT; i++) {
+      await publishChatEvent(t.ctx.nats, { kind: 'message', streamId, userId: owner.id, username: owner.username, text: `flood ${i}`, sentAt: new Date().toISOString() });
+    }
+    const truncated = await joined(gone, streamId, floodFrom);
+    expect(truncated.resumed).toBe(false);
+    expect(truncated.history).toHaveLength(50);
+    expect(truncated.history.at(-1).text).toBe(`flood ${CHAT_RECOVERY_LIMIT}`);
+  });
+
+  it('deletes a message everywhere and in the archive; the archive holds exactly what was delivered', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const speaker = await connect(0, viewer);
+    const watcher = await connect(1);
+    await joined(speaker, streamId);
+    await joined(watcher, streamId);
+    const sent: any[] = [];
+    for (let i = 0; i < 6; i++) sent.push(await say(speaker, streamId, `archived ${i}`, `arch-${i}`));
+    await say(speaker, streamId, 'archived 5', 'arch-5'); // a retry: stored and archived once
+    await until(() => chats(watcher, streamId).length === 6, 'all six delivered');
+    const doomed = sent[2];
+
+    expect((await call(t.app, 'DELETE', `/api/v1/streams/${streamId}/chat/${doomed.id}`, { headers: viewer.auth })).status).toBe(403);
+    expect((await call(t.app, 'DELETE', `/api/v1/streams/${streamId}/chat/999999999`, { headers: owner.auth })).status).toBe(404);
+    const deleted = await call(t.app, 'DELETE', `/api/v1/streams/${streamId}/chat/${doomed.id}`, { headers: owner.auth });
+    expect(deleted.status).toBe(200);
+    for (const s of [speaker, watcher]) await until(() => s.frames.some((f) => f.type === 'chat_deleted' && f.id === doomed.id), 'chat_deleted everywhere');
+    expect(watcher.frames.find((f) => f.type === 'chat_deleted')).toEqual({ type: 'chat_deleted', streamId, id: doomed.id });
+
+    const newcomer = await connect(0);
+    expect((await joined(newcomer, streamId)).history.map((m: any) => m.text)).toEqual(['archived 0', 'archived 1', 'archived 3', 'archived 4', 'archived 5']);
+
+    // The archiver writes in batches; wait until the marker is in, then compare.
+    const deadline = Date.now() + 15_000;
+    while (!(await findArchivedMessage(t.ctx.mongo, streamId, Number(doomed.id)))?.deletedAt) {
+      if (Date.now() > deadline) throw new Error('deletion never archived');
+      await sleep(100);
+    }
+    const delivered = chats(watcher, streamId)
+      .filter((m) => m.id !== doomed.id)
+      .map(({ type: _type, ...message }) => message);
+    const page1 = await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?limit=3`);
+    expect(page1.status).toBe(200);
+    const page2 = await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?limit=3&before=${page1.json.meta.nextBefore}`);
+    expect(page2.json.meta.nextBefore).toBeNull();
+    expect([...page2.json.data, ...page1.json.data]).toEqual(delivered);
+    expect((await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?before=123456789`)).status).toBe(400);
+  });
+});

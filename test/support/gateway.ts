@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
+import { sleep } from '../../lib/async.ts';
+import type { StreamStatus } from '../../lib/schema.ts';
+import { createTokenSigner } from '../../lib/tokens.ts';
+import { createGateway, type Gateway } from '../../realtime/gateway.ts';
+import type { TestContext } from './context.ts';
+
+/** Gateway instances in this process, sharing the file's NATS prefix, database and Mongo database. */
+export async function startGateways(ctx: TestContext, count: number, options: { viewerCountIntervalMs?: number } = {}) {
+  const tokens = createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: 900 });
+  const gateways: Gateway[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const gateway = await createGateway({ logger: ctx.logger, nats: ctx.nats, db: ctx.db, mongo: ctx.mongo, tokens, healthTimeoutMs: 1000, ...options });
+    await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
+    gateways.push(gateway);
+    urls.push(`127.0.0.1:${(gateway.server.address() as AddressInfo).port}`);
+  }
+  return { gateways, urls };
+}
+
+/** Environment for a gateway in its own process (`realtime/server.ts`) on this file's resources. */
+export function gatewayProcessEnv(ctx: TestContext, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LOG_LEVEL: 'error',
+    REALTIME_PORT: String(port),
+    DATABASE_URL: ctx.config.postgres.url,
+    MONGO_DATABASE: ctx.config.mongo.database,
+    NATS_SUBJECT_PREFIX: ctx.config.nats.subjectPrefix,
+  };
+}
+
+export type TestSocket = Awaited<ReturnType<typeof connectSocket>>;
+
+/** A socket that records every frame it receives. */
+export async function connectSocket(url: string, query = '', opened: WebSocket[] = []) {
+  const socket = new WebSocket(`ws://${url}/ws${query}`);
+  opened.push(socket);
+  const frames: any[] = [];
+  socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+  await once(socket, 'open');
+  return { socket, frames, send: (frame: unknown) => socket.send(JSON.stringify(frame)) };
+}
+
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** A stream row without its workflow: the gateway only reads the row. */
+export async function insertStream(ctx: TestContext, ownerId: string, status: StreamStatus = 'live'): Promise<string> {
+  const row = await ctx.db
+    .insertInto('streams')
+    .values({ owner_id: ownerId, title: 'Gateway test', status, stream_key_hash: randomBytes(16).toString('hex'), stream_key_prefix: 'live_test' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
