@@ -121,7 +121,7 @@ export async function purgeChatBefore(mongo: Mongo, cutoff: Date, onProgress: (d
     const result = await messages.deleteMany({ bucket: { $in: old.map((h) => `${room._id}:${h}`) } });
     deleted += result.deletedCount;
     if (old.length === room.hours.length) await rooms.deleteOne({ _id: room._id });
-    else await rooms.updateOne({ _id: room._id }, { $pull: { hours: { $in: old } } });
+    else await rooms.updateOne({ _id: room._id }, { $pullAll: { hours: old } });
     onProgress(deleted);
   }
   return deleted;

@@ -132,7 +132,10 @@ describe('realtime gateway pushes', () => {
     await until(() => count(viewers[3]!) === 3, 'a leave');
     const seen = viewers.flatMap((v) => v.frames.filter((f) => f.type === 'viewers' && f.streamId === stream).map((f) => f.count as number));
     expect(Math.max(...seen)).toBe(5);
-    const row = await t.ctx.db.selectFrom('streams').select(['current_viewers', 'peak_viewers']).where('id', '=', stream).executeTakeFirstOrThrow();
-    expect(row).toEqual({ current_viewers: 3, peak_viewers: 5 });
+    const row = await t.ctx.db.selectFrom('streams').select(['current_viewers', 'peak_viewers', 'unique_viewers']).where('id', '=', stream).executeTakeFirstOrThrow();
+    // Unique: bob (two tabs), alice, and three devices, one of them on the crashed gateway.
+    expect(row).toEqual({ current_viewers: 3, peak_viewers: 5, unique_viewers: 5 });
+    const keys = await t.ctx.db.selectFrom('stream_viewers').select('viewer_key').where('stream_id', '=', stream).orderBy('viewer_key').execute();
+    expect(keys.map((k) => k.viewer_key)).toEqual(['d:dev-1', 'd:dev-2', 'd:dev-3', `u:${alice.id}`, `u:${bob.id}`].sort());
   });
 });
