@@ -2,6 +2,7 @@ import { benchAuth } from './auth.ts';
 import { benchFanout } from './fanout.ts';
 import { benchGolive } from './golive.ts';
 import { benchPing } from './ping.ts';
+import { benchRealtime } from './realtime.ts';
 import { benchTranscode } from './transcode.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
@@ -11,6 +12,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   fanout: benchFanout,
   golive: benchGolive,
   ping: benchPing,
+  realtime: benchRealtime,
   transcode: benchTranscode,
 };
 

@@ -43,7 +43,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
   const videoOwners = new Map<string, string | null>();
 
   /** Sends serialized frame, closing a socket whose queue is full instead of letting memory grow. */
-  function sendData(client: Client, data: string): void {
+  function sendData(client: Client, data: Buffer): void {
     const { socket } = client;
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -51,31 +51,38 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
       socket.terminate();
       return;
     }
-    socket.send(data);
+    socket.send(data, { binary: false });
   }
+
+  const encode = (frame: ServerFrame) => Buffer.from(JSON.stringify(frame));
 
   function send(client: Client, frame: ServerFrame): void {
-    sendData(client, JSON.stringify(frame));
+    sendData(client, encode(frame));
   }
 
-  /** One frame to many sockets, serialized once; sockets still joining the room get it after their history. */
-  function broadcast(clients: Iterable<Client>, frame: ServerFrame, streamId?: string): void {
-    let data: string | undefined;
+  /**
+   * One frame to many sockets, encoded once; sockets still joining the room get it after
+   * their history, and sockets in `except` not at all.
+   */
+  function broadcast(clients: Iterable<Client>, frame: ServerFrame, streamId?: string, except?: Set<Client>): void {
+    let data: Buffer | undefined;
     for (const client of clients) {
+      if (except?.has(client)) continue;
       const held = streamId ? client.holding.get(streamId) : undefined;
       if (held) {
         if (held.push(frame) > MAX_HELD_FRAMES) client.socket.terminate();
         continue;
       }
-      sendData(client, (data ??= JSON.stringify(frame)));
+      sendData(client, (data ??= encode(frame)));
     }
   }
 
   function deliverChat(streamId: string, clients: Set<Client>, event: StoredChatEvent): void {
     // The sender's own sockets get the nonce back, which tells them this is their message.
-    const own = event.kind === 'message' && event.nonce ? [...clients].filter((c) => c.userId === event.userId) : [];
-    broadcast(own.length ? [...clients].filter((c) => !own.includes(c)) : clients, eventFrame(event), streamId);
-    if (own.length && event.kind === 'message') broadcast(own, chatFrame(event, true), streamId);
+    const senders = event.kind === 'message' && event.nonce ? users.get(event.userId)?.clients : undefined;
+    const own = senders && new Set([...senders].filter((c) => clients.has(c)));
+    broadcast(clients, eventFrame(event), streamId, own);
+    if (own?.size && event.kind === 'message') broadcast(own, chatFrame(event, true), streamId);
   }
 
   const parse = <T>(data: Uint8Array): T | undefined => {
