@@ -5,6 +5,7 @@ import { parseChatEvent, type StoredChatEvent } from '../lib/chat.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import { jetStreamResources, type Nats } from '../lib/nats.ts';
+import type { RealtimeMetrics } from './metrics.ts';
 
 const BATCH = 500;
 
@@ -14,7 +15,7 @@ const BATCH = 500;
  * is acknowledged only once written; if Mongo is down, chat keeps flowing live and the
  * backlog waits in JetStream (kept 24 h) to be written when it is back.
  */
-export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logger }) {
+export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logger; metrics: RealtimeMetrics }) {
   const { nats, mongo, logger } = deps;
   const { chatStream, chatArchiveConsumer } = jetStreamResources(nats.subject(''));
   let stopped = false;
@@ -32,6 +33,7 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
     }
     await archiveChatEvents(mongo, events);
     for (const msg of messages) msg.ack();
+    deps.metrics.chatArchived.inc(events.length);
     return messages.length;
   }
 

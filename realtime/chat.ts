@@ -16,6 +16,7 @@ import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
 import type { UserRole, UserStatus } from '../lib/schema.ts';
 import { chatFrame } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
+import type { RealtimeMetrics } from './metrics.ts';
 
 /** How long a gateway trusts what it read about a sender, a room's settings, a follow. */
 const SENDER_TTL_MS = 10_000;
@@ -68,7 +69,7 @@ export interface ChatRequest {
  * reason code; the decision needs a few reads, cached briefly so a busy room costs Postgres
  * two statements per message (the rate-limit counters every gateway shares).
  */
-export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger }) {
+export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; metrics: RealtimeMetrics }) {
   const { db, nats } = deps;
   const senders = new TtlCache<string, Sender | undefined>(SENDER_TTL_MS);
   const rooms = new TtlCache<string, RoomSettings | undefined>(ROOM_TTL_MS);
@@ -118,13 +119,16 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger }) {
     return { sender, text: checked.text };
   }
 
-  const refusal = (code: ChatRefusal | 'unavailable', request: ChatRequest, retryAfterSeconds?: number): ServerFrame => ({
-    type: 'error',
-    code,
-    message: code === 'unavailable' ? 'Chat is unavailable; try again' : chatRefusalMessages[code],
-    ...(request.nonce ? { nonce: request.nonce } : {}),
-    ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
-  });
+  const refusal = (code: ChatRefusal | 'unavailable', request: ChatRequest, retryAfterSeconds?: number): ServerFrame => {
+    deps.metrics.chatMessages.inc({ outcome: code });
+    return {
+      type: 'error',
+      code,
+      message: code === 'unavailable' ? 'Chat is unavailable; try again' : chatRefusalMessages[code],
+      ...(request.nonce ? { nonce: request.nonce } : {}),
+      ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+    };
+  };
 
   /**
    * Sends one message. The sender hears back only when something is wrong, or when the
@@ -152,6 +156,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger }) {
     };
     try {
       const stored = await publishChatEvent(nats, event, request.nonce ? `${request.userId}:${request.nonce}` : undefined);
+      deps.metrics.chatMessages.inc({ outcome: stored.duplicate ? 'duplicate' : 'stored' });
       if (!stored.duplicate) return undefined;
       const original = await readChatEvent(nats, request.streamId, stored.seq);
       return original?.kind === 'message' ? chatFrame(original, true) : undefined;

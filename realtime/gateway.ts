@@ -15,6 +15,7 @@ import { startChatArchiver } from './chat-archiver.ts';
 import { createChatSender, type ChatRequest } from './chat.ts';
 import type { History } from './chat-room.ts';
 import { createHub, type Client } from './hub.ts';
+import { createRealtimeMetrics } from './metrics.ts';
 import { startViewerCounts } from './viewers.ts';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
@@ -45,11 +46,12 @@ export interface Gateway {
  */
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const gatewayId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const hub = createHub(deps);
+  const metrics = createRealtimeMetrics({ sockets: () => wss.clients.size, rooms: () => hub.rooms().size });
+  const hub = createHub({ ...deps, metrics });
   const kv = await deps.nats.connection.jetstream().views.kv(jetStreamResources(deps.nats.subject('')).viewersBucket.name);
   const viewers = startViewerCounts({ kv, db: deps.db, hub, gatewayId, intervalMs: deps.viewerCountIntervalMs ?? 5000, logger: deps.logger });
-  const chat = createChatSender(deps);
-  const archiver = startChatArchiver(deps);
+  const chat = createChatSender({ ...deps, metrics });
+  const archiver = startChatArchiver({ ...deps, metrics });
   const clients = new WeakMap<WebSocket, Client>();
   const chatQueues = new WeakMap<WebSocket, (request: ChatRequest) => void>();
   const send = (socket: WebSocket, frame: ServerFrame) => {
@@ -68,6 +70,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
             : errorBody('unavailable', `Unhealthy: ${report.failing.join(', ')}`, report),
         ),
       );
+      return;
+    }
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });

@@ -9,6 +9,7 @@ import type { VideoProgressMessage } from '../lib/videos.ts';
 import type { StoredChatEvent } from '../lib/chat.ts';
 import { chatFrame, eventFrame, openChatRoom, type ChatRoom, type History } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
+import type { RealtimeMetrics } from './metrics.ts';
 
 /** Bytes a socket may have waiting to be sent before it counts as a slow consumer. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -36,7 +37,7 @@ interface Room {
  * Which sockets of this gateway want which NATS subjects. Subscribes a subject while at
  * least one local socket needs it, so a gateway only receives traffic for its own viewers.
  */
-export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
+export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: RealtimeMetrics }) {
   const { nats, logger } = deps;
   const rooms = new Map<string, Room>();
   const users = new Map<string, { clients: Set<Client>; sub: Subscription }>();
@@ -49,9 +50,11 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       // Not close(): its handshake would queue behind the frames the client is not reading.
       socket.terminate();
+      deps.metrics.slowConsumers.inc();
       return;
     }
     socket.send(data, { binary: false });
+    deps.metrics.framesSent.inc();
   }
 
   const encode = (frame: ServerFrame) => Buffer.from(JSON.stringify(frame));
@@ -78,6 +81,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger }) {
   }
 
   function deliverChat(streamId: string, clients: Set<Client>, event: StoredChatEvent): void {
+    if (event.kind === 'message') deps.metrics.chatDeliveryLag.observe(Math.max(0, Date.now() - Date.parse(event.sentAt)) / 1000);
     // The sender's own sockets get the nonce back, which tells them this is their message.
     const senders = event.kind === 'message' && event.nonce ? users.get(event.userId)?.clients : undefined;
     const own = senders && new Set([...senders].filter((c) => clients.has(c)));

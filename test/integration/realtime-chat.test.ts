@@ -111,6 +111,11 @@ describe('realtime chat', () => {
     const ended = await insertStream(t.ctx, owner.id, 'ended');
     await joined(socket, ended);
     expect(await say(socket, ended, 'too late', 'c1')).toMatchObject({ code: 'chat_closed', nonce: 'c1' });
+
+    // Operators see the refusals by reason on the gateway that made them.
+    const metrics = await (await fetch(`http://${urls[0]}/metrics`)).text();
+    expect(metrics).toMatch(/streamhub_realtime_chat_messages_total\{outcome="account_banned",service="realtime"\} 1\n/);
+    expect(metrics).toMatch(/streamhub_realtime_sockets\{service="realtime"\} [1-9]/);
   });
 
   it('enforces followers-only and slow mode for viewers but not for the owner', async () => {
