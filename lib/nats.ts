@@ -58,9 +58,15 @@ export async function ensureJetStream(nats: Nats, subjectPrefix: string): Promis
     republish,
   };
   const existing = await jsm.streams.info(chatStream.name).catch(() => undefined);
-  if (!existing) await jsm.streams.add(chatConfig);
-  // Streams created before live delivery existed lack the republish; add it in place.
-  else if (existing.config.republish?.dest !== republish.dest) await jsm.streams.update(chatStream.name, { ...existing.config, republish });
+  if (existing && existing.config.republish?.dest !== republish.dest) {
+    // A chat stream from before live delivery: JetStream cannot add a republish to it in place.
+    // Nothing ever published to those, so an empty one is replaced; anything else needs a person.
+    if (existing.state.messages > 0) {
+      throw new Error(`JetStream stream ${chatStream.name} lacks the republish to ${republish.dest} and holds messages; archive and delete it, then provision again`);
+    }
+    await jsm.streams.delete(chatStream.name);
+  }
+  if (!existing || existing.config.republish?.dest !== republish.dest) await jsm.streams.add(chatConfig);
   if (!(await jsm.streams.info(chatRecentStream.name).catch(() => undefined))) {
     await jsm.streams.add({
       name: chatRecentStream.name,

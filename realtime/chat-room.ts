@@ -72,12 +72,36 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
     if (window.size > resources.chatRecentStream.maxPerRoom) window.delete(Math.min(...window.keys()));
   };
 
+  const accept = (event: StoredChatEvent) => {
+    keep(event);
+    deliver(event);
+  };
+
+  // Core NATS may drop republished events (a reconnect, a slow subscriber). Each carries the
+  // sequence of the room's previous event, so a gap is noticed at the next event and filled
+  // from JetStream before it; events are handled one after another to keep their order.
+  let lastLive: number | undefined;
+  let handling = Promise.resolve();
+  async function handleLive(event: StoredChatEvent, previous: number): Promise<void> {
+    if (lastLive !== undefined && previous > lastLive) {
+      try {
+        const missed = await readRoom(nats, resources.chatStream.name, streamId, lastLive + 1, CHAT_RECOVERY_LIMIT);
+        deps.logger.warn({ streamId, after: lastLive, missed: missed.events.length }, 'filled a gap in live chat from JetStream');
+        for (const e of missed.events) if (e.seq < event.seq) accept(e);
+      } catch (err) {
+        deps.logger.warn({ err, streamId, after: lastLive }, 'could not fill a gap in live chat; viewers recover it on reconnect');
+      }
+    }
+    lastLive = event.seq;
+    accept(event);
+  }
+
   const sub: Subscription = nats.connection.subscribe(chatLiveSubject(nats, streamId), {
     callback: (_err, msg) => {
       const event = parseChatEvent(msg.data, Number(msg.headers?.get('Nats-Sequence')));
       if (!event || !Number.isFinite(event.seq)) return;
-      keep(event);
-      deliver(event);
+      const previous = Number(msg.headers?.get('Nats-Last-Sequence') ?? 0);
+      handling = handling.then(() => handleLive(event, previous)).catch((err: unknown) => deps.logger.error({ err, streamId }, 'chat delivery failed'));
     },
   });
   // The live subscription is open before the read, so nothing falls between the two.

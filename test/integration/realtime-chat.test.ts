@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { headers } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { sleep } from '../../lib/async.ts';
-import { findArchivedMessage } from '../../lib/chat-archive.ts';
-import { CHAT_RECOVERY_LIMIT, publishChatEvent } from '../../lib/chat.ts';
+import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts';
+import { CHAT_RECOVERY_LIMIT, chatLiveSubject, publishChatEvent } from '../../lib/chat.ts';
+import { jetStreamResources, type Nats } from '../../lib/nats.ts';
+import { openChatRoom } from '../../realtime/chat-room.ts';
 import type { Gateway } from '../../realtime/gateway.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, setRole, setStatus, type TestUser } from '../support/fixtures.ts';
@@ -195,6 +199,39 @@ describe('realtime chat', () => {
     expect(truncated.history.at(-1).text).toBe(`flood ${CHAT_RECOVERY_LIMIT}`);
   });
 
+  it('fills a gap in live delivery from JetStream, in order', async () => {
+    // A chat log of its own whose republish is played by the test, so one can go missing.
+    const prefix = `${t.ctx.config.nats.subjectPrefix}gap.`;
+    const nats: Nats = { connection: t.ctx.nats.connection, subject: (name) => `${prefix}${name}` };
+    const { chatStream } = jetStreamResources(prefix);
+    const jsm = await nats.connection.jetstreamManager();
+    await jsm.streams.add({ name: chatStream.name, subjects: chatStream.subjects });
+    try {
+      const streamId = randomUUID();
+      const delivered: string[] = [];
+      const room = openChatRoom({ nats, logger: t.ctx.logger }, streamId, (e) => e.kind === 'message' && delivered.push(e.text));
+      let previous = 0;
+      const store = async (text: string, republish: boolean) => {
+        const { seq } = await publishChatEvent(nats, { kind: 'message', streamId, userId: owner.id, username: owner.username, text, sentAt: new Date().toISOString() });
+        const h = headers();
+        h.set('Nats-Sequence', String(seq));
+        h.set('Nats-Last-Sequence', String(previous));
+        if (republish) nats.connection.publish(chatLiveSubject(nats, streamId), JSON.stringify({ kind: 'message', streamId, userId: owner.id, username: owner.username, text, sentAt: '' }), { headers: h });
+        previous = seq;
+      };
+      await nats.connection.flush();
+      await store('one', true);
+      await store('two', false);
+      await until(() => delivered.length === 1, 'the first message');
+      await store('three', true);
+      await until(() => delivered.length === 3, 'the dropped message and the next');
+      expect(delivered).toEqual(['one', 'two', 'three']);
+      room.close();
+    } finally {
+      await jsm.streams.delete(chatStream.name);
+    }
+  });
+
   it('deletes a message everywhere and in the archive; the archive holds exactly what was delivered', async () => {
     const streamId = await insertStream(t.ctx, owner.id);
     const speaker = await connect(0, viewer);
@@ -217,18 +254,22 @@ describe('realtime chat', () => {
     const newcomer = await connect(0);
     expect((await joined(newcomer, streamId)).history.map((m: any) => m.text)).toEqual(['archived 0', 'archived 1', 'archived 3', 'archived 4', 'archived 5']);
 
-    // The archiver writes in batches; wait until the marker is in, then compare.
-    const deadline = Date.now() + 15_000;
-    while (!(await findArchivedMessage(t.ctx.mongo, streamId, Number(doomed.id)))?.deletedAt) {
-      if (Date.now() > deadline) throw new Error('deletion never archived');
-      await sleep(100);
-    }
+    // Both gateways' archivers pull batches from the one consumer, in any order; wait for all.
     const delivered = chats(watcher, streamId)
       .filter((m) => m.id !== doomed.id)
       .map(({ type: _type, ...message }) => message);
+    const deadline = Date.now() + 15_000;
+    const archived = async () =>
+      Boolean((await findArchivedMessage(t.ctx.mongo, streamId, Number(doomed.id)))?.deletedAt) &&
+      (await pageArchivedChat(t.ctx.mongo, streamId, 100))?.messages.length === delivered.length;
+    while (!(await archived())) {
+      if (Date.now() > deadline) throw new Error('chat never fully archived');
+      await sleep(100);
+    }
     const page1 = await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?limit=3`);
     expect(page1.status).toBe(200);
     const page2 = await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?limit=3&before=${page1.json.meta.nextBefore}`);
+    expect(page2.status, page2.text).toBe(200);
     expect(page2.json.meta.nextBefore).toBeNull();
     expect([...page2.json.data, ...page1.json.data]).toEqual(delivered);
     expect((await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?before=123456789`)).status).toBe(400);
