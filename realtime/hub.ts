@@ -1,12 +1,12 @@
 import type { Subscription } from 'nats';
 import type { WebSocket } from 'ws';
+import type { StoredChatEvent } from '../lib/chat.ts';
 import type { Db } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Nats } from '../lib/nats.ts';
 import { notificationSubject } from '../lib/notifications.ts';
 import { streamStatusSubject, type StreamStatusMessage } from '../lib/streams.ts';
 import type { VideoProgressMessage } from '../lib/videos.ts';
-import type { StoredChatEvent } from '../lib/chat.ts';
 import { chatFrame, eventFrame, openChatRoom, type ChatRoom, type History } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
 import type { RealtimeMetrics } from './metrics.ts';
@@ -43,24 +43,24 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
   const users = new Map<string, { clients: Set<Client>; sub: Subscription }>();
   const videoOwners = new Map<string, string | null>();
 
-  /** Sends serialized frame, closing a socket whose queue is full instead of letting memory grow. */
-  function sendData(client: Client, data: Buffer): void {
+  /** Writes an encoded frame, closing a socket whose queue is full instead of letting memory grow. */
+  function sendData(client: Client, data: Buffer): boolean {
     const { socket } = client;
-    if (socket.readyState !== socket.OPEN) return;
+    if (socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       // Not close(): its handshake would queue behind the frames the client is not reading.
       socket.terminate();
       deps.metrics.slowConsumers.inc();
-      return;
+      return false;
     }
     socket.send(data, { binary: false });
-    deps.metrics.framesSent.inc();
+    return true;
   }
 
   const encode = (frame: ServerFrame) => Buffer.from(JSON.stringify(frame));
 
   function send(client: Client, frame: ServerFrame): void {
-    sendData(client, encode(frame));
+    if (sendData(client, encode(frame))) deps.metrics.framesSent.inc();
   }
 
   /**
@@ -69,6 +69,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
    */
   function broadcast(clients: Iterable<Client>, frame: ServerFrame, streamId?: string, except?: Set<Client>): void {
     let data: Buffer | undefined;
+    let sent = 0;
     for (const client of clients) {
       if (except?.has(client)) continue;
       const held = streamId ? client.holding.get(streamId) : undefined;
@@ -76,8 +77,9 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
         if (held.push(frame) > MAX_HELD_FRAMES) client.socket.terminate();
         continue;
       }
-      sendData(client, (data ??= encode(frame)));
+      if (sendData(client, (data ??= encode(frame)))) sent++;
     }
+    deps.metrics.framesSent.inc(sent);
   }
 
   function deliverChat(streamId: string, clients: Set<Client>, event: StoredChatEvent): void {
