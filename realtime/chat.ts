@@ -17,6 +17,7 @@ import type { UserRole, UserStatus } from '../lib/schema.ts';
 import { chatFrame } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
 import type { RealtimeMetrics } from './metrics.ts';
+import { TtlCache } from './ttl-cache.ts';
 
 /** How long a gateway trusts what it read about a sender, a room's settings, a follow. */
 const SENDER_TTL_MS = 10_000;
@@ -24,23 +25,6 @@ const ROOM_TTL_MS = 5_000;
 const FOLLOW_TTL_MS = 30_000;
 /** Messages of one socket waiting for their checks; more is a client flooding us. */
 const MAX_QUEUED_PER_SOCKET = 10;
-
-class TtlCache<K, V> {
-  private readonly entries = new Map<K, { value: V; expires: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries = 50_000,
-  ) {}
-
-  async get(key: K, load: () => Promise<V>): Promise<V> {
-    const hit = this.entries.get(key);
-    if (hit && hit.expires > Date.now()) return hit.value;
-    const value = await load();
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
-    return value;
-  }
-}
 
 interface Sender {
   username: string;

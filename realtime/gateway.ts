@@ -16,6 +16,7 @@ import type { History } from './chat-room.ts';
 import { parseClientFrame, type ServerFrame } from './frames.ts';
 import { createHub, type Client } from './hub.ts';
 import { createRealtimeMetrics } from './metrics.ts';
+import { TtlCache } from './ttl-cache.ts';
 import { startViewerCounts } from './viewers.ts';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
@@ -120,8 +121,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   });
 
+  // A burst of joins to one stream (a raid, a reconnect storm) costs one lookup.
+  const knownStreams = new TtlCache<string, boolean>(60_000, 50_000, (exists) => exists);
   const joinable = async (streamId: string) =>
-    UUID.test(streamId) && Boolean(await deps.db.selectFrom('streams').select('id').where('id', '=', streamId).executeTakeFirst());
+    UUID.test(streamId) &&
+    knownStreams.get(streamId, async () => Boolean(await deps.db.selectFrom('streams').select('id').where('id', '=', streamId).executeTakeFirst()));
 
   wss.on('connection', (socket: WebSocket, _req: IncomingMessage) => {
     alive.add(socket);

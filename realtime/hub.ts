@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Subscription } from 'nats';
 import type { WebSocket } from 'ws';
 import type { StoredChatEvent } from '../lib/chat.ts';
@@ -27,10 +28,19 @@ export interface Client {
   holding: Map<string, ServerFrame[]>;
 }
 
+interface Outgoing {
+  frame: ServerFrame;
+  /** Encoded on first use, once for the whole room. */
+  data?: Buffer;
+  only?: Set<Client>;
+  except?: Set<Client>;
+}
+
 interface Room {
   clients: Set<Client>;
   statusSub: Subscription;
   chat: ChatRoom;
+  outbox: Outgoing[];
 }
 
 /**
@@ -63,21 +73,45 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     if (sendData(client, encode(frame))) deps.metrics.framesSent.inc();
   }
 
-  /**
-   * One frame to many sockets, encoded once; sockets still joining the room get it after
-   * their history, and sockets in `except` not at all.
-   */
-  function broadcast(clients: Iterable<Client>, frame: ServerFrame, streamId?: string, except?: Set<Client>): void {
+  /** One frame to many sockets, encoded once. */
+  function broadcast(clients: Iterable<Client>, frame: ServerFrame): void {
     let data: Buffer | undefined;
     let sent = 0;
-    for (const client of clients) {
-      if (except?.has(client)) continue;
-      const held = streamId ? client.holding.get(streamId) : undefined;
-      if (held) {
-        if (held.push(frame) > MAX_HELD_FRAMES) client.socket.terminate();
-        continue;
+    for (const client of clients) if (sendData(client, (data ??= encode(frame)))) sent++;
+    deps.metrics.framesSent.inc(sent);
+  }
+
+  /**
+   * Queues a frame for a room's sockets (`only` some of them, or all `except` some). The
+   * queue goes out on the next turn of the event loop: while the gateway keeps up that is at
+   * once, and when messages arrive faster than a room's sockets can be written to, each
+   * socket gets everything queued in one system call instead of one per message.
+   */
+  function toRoom(streamId: string, frame: ServerFrame, audience: Pick<Outgoing, 'only' | 'except'> = {}): void {
+    const room = rooms.get(streamId);
+    if (room && room.outbox.push({ frame, ...audience }) === 1) setImmediate(() => flush(streamId, room));
+  }
+
+  function flush(streamId: string, room: Room): void {
+    const outbox = room.outbox;
+    room.outbox = [];
+    let sent = 0;
+    for (const client of room.clients) {
+      const held = client.holding.get(streamId);
+      // ws writes every frame with a system call of its own; with the TCP socket corked they
+      // leave together (ws's own cork and uncork nest inside this one).
+      const tcp = (client.socket as unknown as { _socket?: Socket })._socket;
+      tcp?.cork();
+      for (const out of outbox) {
+        if (out.except?.has(client) || (out.only && !out.only.has(client))) continue;
+        if (held) {
+          // Still joining: these follow the history.
+          if (held.push(out.frame) > MAX_HELD_FRAMES) client.socket.terminate();
+          continue;
+        }
+        if (sendData(client, (out.data ??= encode(out.frame)))) sent++;
       }
-      if (sendData(client, (data ??= encode(frame)))) sent++;
+      tcp?.uncork();
     }
     deps.metrics.framesSent.inc(sent);
   }
@@ -87,8 +121,8 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     // The sender's own sockets get the nonce back, which tells them this is their message.
     const senders = event.kind === 'message' && event.nonce ? users.get(event.userId)?.clients : undefined;
     const own = senders && new Set([...senders].filter((c) => clients.has(c)));
-    broadcast(clients, eventFrame(event), streamId, own);
-    if (own?.size && event.kind === 'message') broadcast(own, chatFrame(event, true), streamId);
+    toRoom(streamId, eventFrame(event), { except: own });
+    if (own?.size && event.kind === 'message') toRoom(streamId, chatFrame(event, true), { only: own });
   }
 
   const parse = <T>(data: Uint8Array): T | undefined => {
@@ -125,7 +159,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
 
   return {
     send,
-    broadcast,
+    toRoom,
     rooms: () => rooms,
 
     addUser(client: Client): void {
@@ -161,11 +195,11 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
       const statusSub = nats.connection.subscribe(streamStatusSubject(nats, streamId), {
         callback: (_err, msg) => {
           const status = parse<StreamStatusMessage>(msg.data);
-          if (status) broadcast(clients, { type: 'stream_status', streamId, status: status.status }, streamId);
+          if (status) toRoom(streamId, { type: 'stream_status', streamId, status: status.status });
         },
       });
       const chat = openChatRoom(deps, streamId, (event) => deliverChat(streamId, clients, event));
-      rooms.set(streamId, { clients, statusSub, chat });
+      rooms.set(streamId, { clients, statusSub, chat, outbox: [] });
       return chat;
     },
 

@@ -3,7 +3,7 @@ import type { KV } from 'nats';
 import type { Db } from '../lib/db.ts';
 import { LIVE_STATUSES } from '../lib/streams.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Hub } from './hub.ts';
+import type { Client, Hub } from './hub.ts';
 
 /**
  * Viewer counts without a coordinator: every few seconds each gateway writes its own count
@@ -14,8 +14,23 @@ import type { Hub } from './hub.ts';
 export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: string; intervalMs: number; logger: Logger }) {
   const { kv, hub, gatewayId } = deps;
   const reported = new Set<string>();
-  /** The total last written to Postgres per stream: an unchanged count costs no write. */
-  const stored = new Map<string, number>();
+  /** The count each stream's sockets were last told, and which sockets heard it. */
+  const announced = new Map<string, { count: number; told: WeakSet<Client> }>();
+
+  /** A new count goes to the whole room; an unchanged one only to sockets that joined since. */
+  function announce(streamId: string, clients: Set<Client>, count: number): void {
+    const last = announced.get(streamId);
+    const frame = { type: 'viewers' as const, streamId, count };
+    if (last?.count === count) {
+      const newcomers = new Set([...clients].filter((c) => !last.told.has(c)));
+      if (newcomers.size) hub.toRoom(streamId, frame, { only: newcomers });
+      for (const c of newcomers) last.told.add(c);
+      return;
+    }
+    hub.toRoom(streamId, frame);
+    announced.set(streamId, { count, told: new WeakSet(clients) });
+  }
+
   /** Viewers of each stream this gateway has already recorded as seen while on air. */
   const recorded = new Map<string, Set<string>>();
 
@@ -62,8 +77,8 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
       if (rooms.has(streamId)) continue;
       await kv.delete(`${streamId}.${gatewayId}`);
       reported.delete(streamId);
-      stored.delete(streamId);
       recorded.delete(streamId);
+      announced.delete(streamId);
     }
     for (const [streamId, room] of rooms) {
       const viewerKeys = new Set([...room.clients].map((c) => c.viewerKey));
@@ -72,15 +87,16 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
       await recordUniqueViewers(streamId, viewerKeys);
       reported.add(streamId);
       const total = mine + (others.get(streamId) ?? 0);
-      hub.broadcast(room.clients, { type: 'viewers', streamId, count: total }, streamId);
-      if (stored.get(streamId) === total) continue;
-      stored.set(streamId, total);
+      // Only a changed count is written (not a rewrite every tick); a stream that goes live with
+      // its waiting viewers still gets its count, which skipping the statement would miss.
       await deps.db
         .updateTable('streams')
         .set((eb) => ({ current_viewers: total, peak_viewers: eb.fn('greatest', ['peak_viewers', eb.val(total)]) }))
         .where('id', '=', streamId)
         .where('status', 'in', LIVE_STATUSES)
+        .where('current_viewers', '!=', total)
         .execute();
+      announce(streamId, room.clients, total);
     }
   }
 

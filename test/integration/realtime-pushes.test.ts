@@ -112,6 +112,13 @@ describe('realtime gateway pushes', () => {
     for (const v of viewers) v.send({ type: 'join', streamId: stream });
     const count = (c: (typeof viewers)[number]) => c.frames.filter((f) => f.type === 'viewers' && f.streamId === stream).at(-1)?.count;
     await until(() => viewers.every((v) => count(v) === 4), 'a total of 4 everywhere');
+    // An unchanged count is not sent again (ticks are every 300 ms here); a newcomer still gets it.
+    const framesSoFar = viewers[0]!.frames.length;
+    await sleep(1000);
+    expect(viewers[0]!.frames.length).toBe(framesSoFar);
+    const newcomerTab = await connect(1, as(alice));
+    newcomerTab.send({ type: 'join', streamId: stream });
+    await until(() => count(newcomerTab) === 4, 'the count for a second tab of a counted viewer');
 
     // A third gateway in its own process, killed without a chance to clean up.
     const port = await freePort();
