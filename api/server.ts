@@ -30,5 +30,5 @@ explainListenErrors(server, logger, `API (${config.api.host}:${config.api.port})
 handleShutdown(logger, async () => {
   // Stop accepting, let in-flight requests finish, then release connections.
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([db.destroy(), mongo.client.close(), nats.connection.drain(), temporal.connection.close()]);
+  await Promise.allSettled([db.destroy(), mongo.close(), nats.connection.drain(), temporal.connection.close()]);
 });

@@ -95,6 +95,6 @@ export async function benchAuth(args: string[]): Promise<void> {
     await db.deleteFrom('auth_sessions').where('user_id', '=', userId).execute();
     real.close();
     baseline.close();
-    await Promise.allSettled([db.destroy(), mongo.client.close(), nats.connection.close(), temporal.connection.close()]);
+    await Promise.allSettled([db.destroy(), mongo.close(), nats.connection.close(), temporal.connection.close()]);
   }
 }

@@ -8,6 +8,7 @@ import { jetStreamResources, type Nats } from '../lib/nats.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 
 const BATCH = 500;
+const MAX_BACKOFF_MS = 30_000;
 
 /**
  * Persists chat to Mongo from the durable `chat-archive` consumer, in batches. Every gateway
@@ -19,6 +20,8 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
   const { nats, mongo, logger } = deps;
   const { chatStream, chatArchiveConsumer } = jetStreamResources(nats.subject(''));
   let stopped = false;
+  let wake = () => {};
+  const stopping = new Promise<void>((resolve) => (wake = resolve));
 
   async function archiveOnce(): Promise<number> {
     const consumer = await nats.connection.jetstream().consumers.get(chatStream.name, chatArchiveConsumer);
@@ -39,6 +42,7 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
 
   const done = (async () => {
     let indexed = false;
+    let backoffMs = 0;
     while (!stopped) {
       try {
         if (!indexed) {
@@ -47,9 +51,13 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
         }
         const archived = await archiveOnce();
         if (archived) logger.debug({ archived }, 'chat archived');
+        if (backoffMs) logger.info('chat archiving resumed');
+        backoffMs = 0;
       } catch (err) {
-        logger.warn({ err }, 'chat archiving failed; retrying');
-        await sleep(2000);
+        // Mongo or NATS is away: chat still flows live, and the backlog waits in JetStream.
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs ? backoffMs * 2 : 1000);
+        logger.warn({ err: String(err), retryInMs: backoffMs }, 'chat archiving failed; retrying');
+        await Promise.race([sleep(backoffMs), stopping]);
       }
     }
   })();
@@ -57,6 +65,7 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
   return {
     async stop(): Promise<void> {
       stopped = true;
+      wake();
       await done;
     },
   };

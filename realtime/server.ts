@@ -24,5 +24,5 @@ handleShutdown(logger, async () => {
   await gateway.close();
   await nats.connection.drain();
   await db.destroy();
-  await mongo.client.close();
+  await mongo.close();
 });

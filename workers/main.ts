@@ -57,7 +57,7 @@ handleShutdown(
     await running;
     await db.destroy();
     closeStorage(storage);
-    await mongo.client.close();
+    await mongo.close();
     await nats.connection.drain();
     await connection.close();
   },

@@ -74,7 +74,7 @@ export async function createTestContext(): Promise<TestContext> {
       await deleteObjectsUnder(storage, '');
       closeStorage(storage);
       await mongo.db.dropDatabase().catch(() => {});
-      await mongo.client.close();
+      await mongo.close();
       await temporal.connection.close();
       await db.destroy();
       await dropDatabase(config.postgres.url);
