@@ -34,19 +34,23 @@ async function readRoom(nats: Nats, streamName: string, streamId: string, startS
     filterSubjects: chatSubject(nats, streamId),
     ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : {}),
   });
-  const pending = (await consumer.info(true)).num_pending;
-  const events: StoredChatEvent[] = [];
-  if (!pending) return { events, truncated: false };
-  const batch = await consumer.fetch({ max_messages: Math.min(pending, limit), expires: 5000 });
-  let remaining = 0;
-  for await (const msg of batch) {
-    const event = parseChatEvent(msg.data, originalSeq(msg));
-    if (event) events.push(event);
-    remaining = msg.info.pending;
-    if (events.length >= limit || remaining === 0) break;
+  try {
+    const pending = (await consumer.info(true)).num_pending;
+    const events: StoredChatEvent[] = [];
+    if (!pending) return { events, truncated: false };
+    const batch = await consumer.fetch({ max_messages: Math.min(pending, limit), expires: 5000 });
+    let remaining = 0;
+    for await (const msg of batch) {
+      const event = parseChatEvent(msg.data, originalSeq(msg));
+      if (event) events.push(event);
+      remaining = msg.info.pending;
+      if (events.length >= limit || remaining === 0) break;
+    }
+    return { events, truncated: remaining > 0 };
+  } finally {
+    // Not left for the server's inactivity timeout: a busy gateway opens many of these.
+    await consumer.delete().catch(() => {});
   }
-  await consumer.delete().catch(() => {});
-  return { events, truncated: remaining > 0 };
 }
 
 /** A message sourced into CHAT_RECENT carries its CHAT sequence (its id) in a header. */

@@ -21,6 +21,7 @@ import { startViewerCounts } from './viewers.ts';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
 const HEARTBEAT_MS = 25_000;
+const HEARTBEAT_SLICES = 25;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface GatewayDeps {
@@ -191,8 +192,18 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
 
   // Sockets that miss a heartbeat are dead (NAT timeouts, sleeping laptops) and are dropped.
+  // Each socket pings every HEARTBEAT_MS, but in one of HEARTBEAT_SLICES turns: pinging
+  // 10,000 sockets at once would stall chat delivery for as long as those writes take.
+  const slices = Array.from({ length: HEARTBEAT_SLICES }, () => new Set<WebSocket>());
+  let nextSlice = 0;
+  let turn = 0;
+  wss.on('connection', (socket: WebSocket) => {
+    const slice = slices[nextSlice++ % HEARTBEAT_SLICES]!;
+    slice.add(socket);
+    socket.on('close', () => slice.delete(socket));
+  });
   const heartbeat = setInterval(() => {
-    for (const socket of wss.clients) {
+    for (const socket of slices[turn++ % HEARTBEAT_SLICES]!) {
       if (!alive.has(socket)) {
         socket.terminate();
         continue;
@@ -200,7 +211,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       alive.delete(socket);
       socket.ping();
     }
-  }, HEARTBEAT_MS);
+  }, HEARTBEAT_MS / HEARTBEAT_SLICES);
   heartbeat.unref();
 
   return {
