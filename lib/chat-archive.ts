@@ -43,12 +43,15 @@ export async function ensureChatArchiveIndexes(mongo: Mongo): Promise<void> {
   await collections(mongo).messages.createIndex({ bucket: 1 });
 }
 
+/** A stored event and when JetStream stored it. */
+export type ArchivableEvent = StoredChatEvent & { storedAt: Date };
+
 /**
  * Writes a batch of stored events. Idempotent and order-free: a message and the marker that
  * deletes it set disjoint fields of the same document, so redelivery, several archivers and
  * either arrival order all end in the same document.
  */
-export async function archiveChatEvents(mongo: Mongo, events: StoredChatEvent[]): Promise<void> {
+export async function archiveChatEvents(mongo: Mongo, events: ArchivableEvent[]): Promise<void> {
   if (!events.length) return;
   const { messages, rooms } = collections(mongo);
   const roomHours = new Map<string, Set<string>>();
@@ -64,7 +67,8 @@ export async function archiveChatEvents(mongo: Mongo, events: StoredChatEvent[])
         };
       }
       const sentAt = new Date(event.sentAt);
-      const hour = hourOf(sentAt);
+      // JetStream's clock, not the sending gateway's: the buckets then follow sequence order.
+      const hour = hourOf(event.storedAt);
       roomHours.set(event.streamId, (roomHours.get(event.streamId) ?? new Set()).add(hour));
       const { streamId, seq, userId, username, text } = event;
       return {
@@ -83,18 +87,14 @@ export async function archiveChatEvents(mongo: Mongo, events: StoredChatEvent[])
 }
 
 /**
- * Up to `limit` messages of a room older than message `before` (or the newest), oldest
- * first, without deleted ones; `hasMore` says whether older ones exist. Undefined when
- * `before` is not an archived message of this room.
+ * Up to `limit` messages of a room older than offset `before` (or the newest), oldest first,
+ * without deleted ones; `hasMore` says whether older ones exist. `before` is usually an
+ * archived message (then the walk starts at its hour); any other offset works too, from the
+ * newest hour (e.g. a live message the archive has not reached yet).
  */
 export async function pageArchivedChat(mongo: Mongo, streamId: string, limit: number, before?: number) {
   const { messages, rooms } = collections(mongo);
-  let fromHour: string | undefined;
-  if (before !== undefined) {
-    const cursor = await findArchivedMessage(mongo, streamId, before);
-    if (!cursor?.hour) return undefined;
-    fromHour = cursor.hour;
-  }
+  const fromHour = before === undefined ? undefined : (await findArchivedMessage(mongo, streamId, before))?.hour;
   const room = await rooms.findOne({ _id: streamId });
   const hours = (room?.hours ?? []).filter((h) => !fromHour || h <= fromHour).sort().reverse();
   const found: ArchivedMessage[] = [];
@@ -120,8 +120,9 @@ export async function purgeChatBefore(mongo: Mongo, cutoff: Date, onProgress: (d
     if (!old.length) continue;
     const result = await messages.deleteMany({ bucket: { $in: old.map((h) => `${room._id}:${h}`) } });
     deleted += result.deletedCount;
-    if (old.length === room.hours.length) await rooms.deleteOne({ _id: room._id });
-    else await rooms.updateOne({ _id: room._id }, { $pullAll: { hours: old } });
+    await rooms.updateOne({ _id: room._id }, { $pullAll: { hours: old } });
+    // Only if no archiver added an hour meanwhile.
+    await rooms.deleteOne({ _id: room._id, hours: { $size: 0 } });
     onProgress(deleted);
   }
   return deleted;

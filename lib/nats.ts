@@ -43,7 +43,7 @@ export function jetStreamResources(subjectPrefix: string) {
   };
 }
 
-/** Idempotent: creates what is missing, leaves what exists. */
+/** Idempotent: creates what is missing and leaves what exists, except a chat stream from before live delivery (see below). */
 export async function ensureJetStream(nats: Nats, subjectPrefix: string): Promise<void> {
   const { chatStream, chatRecentStream, chatArchiveConsumer, viewersBucket } = jetStreamResources(subjectPrefix);
   const jsm = await nats.connection.jetstreamManager();

@@ -29,16 +29,17 @@ export async function hitRateLimit(db: Db, key: string, limit: number, windowSec
 
 /**
  * A cooldown: allowed when `key` was last let through at least `seconds` ago (or never), and
- * then restarts its clock; refused hits do not. One statement on the same shared table.
+ * then restarts its clock; refused hits do not. One statement on the same shared table, on
+ * the database clock like `hitRateLimit`.
  */
-export async function passCooldown(db: Db, key: string, seconds: number): Promise<RateLimitDecision> {
-  const { rows } = await sql<{ window_start: Date; passed: boolean }>`
+export async function passCooldown(db: Db, key: string, seconds: number): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
+  const { rows } = await sql<{ passed: boolean; retry_after: number }>`
     insert into rate_limits (key, window_start, hits) values (${key}, now(), 1)
     on conflict (key) do update set
       window_start = case when rate_limits.window_start <= now() - make_interval(secs => ${seconds}) then now() else rate_limits.window_start end,
       hits = rate_limits.hits + 1
-    returning window_start, window_start = now() as passed`.execute(db);
+    returning window_start = now() as passed,
+      ceil(extract(epoch from (window_start + make_interval(secs => ${seconds}) - now())))::int as retry_after`.execute(db);
   const row = rows[0]!;
-  const retryAfterSeconds = Math.max(1, Math.ceil((row.window_start.getTime() + seconds * 1000 - Date.now()) / 1000));
-  return { allowed: row.passed, hits: 1, retryAfterSeconds };
+  return { allowed: row.passed, retryAfterSeconds: Math.max(1, row.retry_after) };
 }

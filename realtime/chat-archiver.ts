@@ -1,7 +1,7 @@
 import type { JsMsg } from 'nats';
 import { sleep } from '../lib/async.ts';
-import { archiveChatEvents, ensureChatArchiveIndexes } from '../lib/chat-archive.ts';
-import { parseChatEvent, type StoredChatEvent } from '../lib/chat.ts';
+import { archiveChatEvents, ensureChatArchiveIndexes, type ArchivableEvent } from '../lib/chat-archive.ts';
+import { parseChatEvent } from '../lib/chat.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import { jetStreamResources, type Nats } from '../lib/nats.ts';
@@ -28,10 +28,10 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
     const batch = await consumer.fetch({ max_messages: BATCH, expires: 1000 });
     const messages: JsMsg[] = [];
     for await (const msg of batch) messages.push(msg);
-    const events: StoredChatEvent[] = [];
+    const events: ArchivableEvent[] = [];
     for (const msg of messages) {
       const event = parseChatEvent(msg.data, msg.seq);
-      if (event) events.push(event);
+      if (event) events.push({ ...event, storedAt: new Date(msg.info.timestampNanos / 1_000_000) });
       else logger.warn({ seq: msg.seq, subject: msg.subject }, 'unreadable chat event skipped');
     }
     await archiveChatEvents(mongo, events);

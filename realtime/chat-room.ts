@@ -1,4 +1,5 @@
-import { DeliverPolicy, type JsMsg, type Subscription } from 'nats';
+import { AckPolicy, DeliverPolicy, type JsMsg, type Subscription } from 'nats';
+import { withTimeout } from '../lib/async.ts';
 import {
   CHAT_HISTORY_SIZE,
   CHAT_RECOVERY_LIMIT,
@@ -21,36 +22,55 @@ export function eventFrame(event: StoredChatEvent): ServerFrame {
   return event.kind === 'message' ? chatFrame(event) : { type: 'chat_deleted', streamId: event.streamId, id: event.messageId };
 }
 
-/** Messages of `events` (sorted by seq) that no marker in them deleted, oldest first. */
-export function visibleMessages(events: StoredChatEvent[]): ChatFrame[] {
+/**
+ * Messages of `events` (sorted by seq) that no marker in them deleted, oldest first; those of
+ * `viewerId` keep their nonce, so a reconnecting client can settle the messages it had pending.
+ */
+export function visibleMessages(events: StoredChatEvent[], viewerId: string | null = null): ChatFrame[] {
   const deleted = new Set(events.flatMap((e) => (e.kind === 'deleted' ? [e.messageId] : [])));
-  return events.flatMap((e) => (e.kind === 'message' && !deleted.has(String(e.seq)) ? [chatFrame(e)] : []));
+  return events.flatMap((e) => (e.kind === 'message' && !deleted.has(String(e.seq)) ? [chatFrame(e, e.userId === viewerId)] : []));
 }
 
-/** Reads every event of one room from `streamName` starting at `startSeq`, up to `limit`. */
-async function readRoom(nats: Nats, streamName: string, streamId: string, startSeq: number, limit: number) {
-  const js = nats.connection.jetstream();
-  const consumer = await js.consumers.get(streamName, {
-    filterSubjects: chatSubject(nats, streamId),
-    ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : {}),
-  });
-  try {
-    const pending = (await consumer.info(true)).num_pending;
-    const events: StoredChatEvent[] = [];
-    if (!pending) return { events, truncated: false };
-    const batch = await consumer.fetch({ max_messages: Math.min(pending, limit), expires: 5000 });
-    let remaining = 0;
-    for await (const msg of batch) {
-      const event = parseChatEvent(msg.data, originalSeq(msg));
-      if (event) events.push(event);
-      remaining = msg.info.pending;
-      if (events.length >= limit || remaining === 0) break;
-    }
-    return { events, truncated: remaining > 0 };
-  } finally {
-    // Not left for the server's inactivity timeout: a busy gateway opens many of these.
-    await consumer.delete().catch(() => {});
-  }
+/** A JetStream read that takes longer than this is given up: live chat must not wait on it. */
+const READ_TIMEOUT_MS = 5000;
+
+/**
+ * Reads the events of one room from `streamName` starting at `startSeq`, up to `limit`;
+ * `truncated` when more were already there. A plain ephemeral consumer, not an ordered one:
+ * nats.js retries an ordered consumer's creation for minutes when JetStream is unwell.
+ */
+function readRoom(nats: Nats, streamName: string, streamId: string, startSeq: number, limit: number) {
+  return withTimeout(
+    (async () => {
+      const jsm = await nats.connection.jetstreamManager();
+      const info = await jsm.consumers.add(streamName, {
+        filter_subject: chatSubject(nats, streamId),
+        ack_policy: AckPolicy.None,
+        mem_storage: true,
+        inactive_threshold: 30 * 1_000_000_000,
+        ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
+      });
+      try {
+        const events: StoredChatEvent[] = [];
+        // What was there when the read began; events stored since come live.
+        const pending = info.num_pending;
+        if (!pending) return { events, truncated: false };
+        const consumer = await nats.connection.jetstream().consumers.get(streamName, info.name);
+        const batch = await consumer.fetch({ max_messages: Math.min(pending, limit), expires: READ_TIMEOUT_MS });
+        let read = 0;
+        for await (const msg of batch) {
+          const event = parseChatEvent(msg.data, originalSeq(msg));
+          if (event) events.push(event);
+          if (++read >= Math.min(pending, limit)) break;
+        }
+        return { events, truncated: pending > limit };
+      } finally {
+        await jsm.consumers.delete(streamName, info.name).catch(() => {});
+      }
+    })(),
+    READ_TIMEOUT_MS * 2,
+    'chat history read',
+  );
 }
 
 /** A message sourced into CHAT_RECENT carries its CHAT sequence (its id) in a header. */
@@ -81,17 +101,37 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
     deliver(event);
   };
 
-  // Core NATS may drop republished events (a reconnect, a slow subscriber). Each carries the
-  // sequence of the room's previous event, so a gap is noticed at the next event and filled
-  // from JetStream before it; events are handled one after another to keep their order.
+  // The room's recent events, loaded once (again after a failure, at the next need).
+  let loading: Promise<void> | undefined;
+  const load = () =>
+    (loading ??= readRoom(nats, resources.chatRecentStream.name, streamId, 1, resources.chatRecentStream.maxPerRoom).then(
+      ({ events }) => {
+        for (const event of events) if (!window.has(event.seq)) keep(event);
+      },
+      (err: unknown) => {
+        loading = undefined;
+        throw err;
+      },
+    ));
+
+  // Core NATS may drop republished events (a reconnect, a slow subscriber), and CHAT_RECENT is
+  // copied from CHAT a moment late. Each live event carries the sequence of the room's previous
+  // one, so a gap is noticed at the next event and filled from CHAT before it. Live events are
+  // handled one after another, starting once the window is loaded, to keep their order.
   let lastLive: number | undefined;
-  let handling = Promise.resolve();
+  let handling: Promise<void> = load().then(
+    () => {
+      lastLive = Math.max(0, ...window.keys());
+    },
+    (err: unknown) => deps.logger.warn({ err, streamId }, 'could not load recent chat'),
+  );
   async function handleLive(event: StoredChatEvent, previous: number): Promise<void> {
+    if (window.has(event.seq)) return;
     if (lastLive !== undefined && previous > lastLive) {
       try {
         const missed = await readRoom(nats, resources.chatStream.name, streamId, lastLive + 1, CHAT_RECOVERY_LIMIT);
         deps.logger.warn({ streamId, after: lastLive, missed: missed.events.length }, 'filled a gap in live chat from JetStream');
-        for (const e of missed.events) if (e.seq < event.seq) accept(e);
+        for (const e of missed.events) if (e.seq < event.seq && !window.has(e.seq)) accept(e);
       } catch (err) {
         deps.logger.warn({ err, streamId, after: lastLive }, 'could not fill a gap in live chat; viewers recover it on reconnect');
       }
@@ -108,19 +148,14 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
       handling = handling.then(() => handleLive(event, previous)).catch((err: unknown) => deps.logger.error({ err, streamId }, 'chat delivery failed'));
     },
   });
-  // The live subscription is open before the read, so nothing falls between the two.
-  const loaded = readRoom(nats, resources.chatRecentStream.name, streamId, 1, resources.chatRecentStream.maxPerRoom).then(({ events }) => {
-    for (const event of events) if (!window.has(event.seq)) keep(event);
-  });
-  loaded.catch((err: unknown) => deps.logger.warn({ err, streamId }, 'could not load recent chat'));
 
   const sorted = () => [...window.values()].sort((a, b) => a.seq - b.seq);
   const lastSeq = (events: StoredChatEvent[]) => events.at(-1)?.seq ?? 0;
 
-  async function recent(): Promise<History> {
-    await loaded;
+  async function recent(viewerId: string | null): Promise<History> {
+    await load();
     const events = sorted();
-    return { history: visibleMessages(events).slice(-CHAT_HISTORY_SIZE), lastSeq: lastSeq(events), deletions: [] };
+    return { history: visibleMessages(events, viewerId).slice(-CHAT_HISTORY_SIZE), lastSeq: lastSeq(events), deletions: [] };
   }
 
   return {
@@ -131,18 +166,18 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
      * deletions of older ones. Falls back to the recent history (`resumed: false`) when the
      * gap is too long or has aged out of JetStream.
      */
-    async recover(since: number): Promise<History> {
+    async recover(since: number, viewerId: string | null): Promise<History> {
       const jsm = await nats.connection.jetstreamManager();
       const firstSeq = (await jsm.streams.info(resources.chatStream.name)).state.first_seq;
+      await load();
       const read = since + 1 >= firstSeq ? await readRoom(nats, resources.chatStream.name, streamId, since + 1, CHAT_RECOVERY_LIMIT) : undefined;
-      if (!read || read.truncated) return { ...(await recent()), resumed: false };
+      if (!read || read.truncated) return { ...(await recent(viewerId)), resumed: false };
       // Events stored while the read ran are in the live window.
-      await loaded;
       const bySeq = new Map(read.events.map((e) => [e.seq, e]));
       for (const event of window.values()) if (event.seq > since) bySeq.set(event.seq, event);
       const events = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
       const deletions = events.flatMap((e) => (e.kind === 'deleted' && Number(e.messageId) <= since ? [eventFrame(e)] : []));
-      return { history: visibleMessages(events), lastSeq: lastSeq(events), resumed: true, deletions };
+      return { history: visibleMessages(events, viewerId), lastSeq: lastSeq(events), resumed: true, deletions };
     },
 
     close(): void {

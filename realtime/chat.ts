@@ -139,7 +139,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       ...(request.nonce ? { nonce: request.nonce } : {}),
     };
     try {
-      const stored = await publishChatEvent(nats, event, request.nonce ? `${request.userId}:${request.nonce}` : undefined);
+      const stored = await publishChatEvent(nats, event, request.nonce ? `${request.streamId}:${request.userId}:${request.nonce}` : undefined);
       deps.metrics.chatMessages.inc({ outcome: stored.duplicate ? 'duplicate' : 'stored' });
       if (!stored.duplicate) return undefined;
       const original = await readChatEvent(nats, request.streamId, stored.seq);

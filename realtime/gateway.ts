@@ -22,6 +22,10 @@ import { startViewerCounts } from './viewers.ts';
 export const MAX_FRAME_BYTES = 16 * 1024;
 const HEARTBEAT_MS = 25_000;
 const HEARTBEAT_SLICES = 25;
+/** Each room costs this gateway subscriptions and a window of chat; a viewer needs a few. */
+export const MAX_ROOMS_PER_SOCKET = 10;
+/** Joins a socket may make per minute (each may read JetStream); a reconnecting client needs one per room. */
+const JOINS_PER_MINUTE = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface GatewayDeps {
@@ -153,7 +157,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         return;
       }
       if (frame.type === 'join') {
-        void join(client, frame.streamId, frame.since);
+        const refusal = joinRefusal(client, frame.streamId);
+        if (refusal) send(socket, refusal);
+        else void join(client, frame.streamId, frame.since);
         return;
       }
       if (frame.type === 'leave') {
@@ -170,6 +176,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   });
 
+  const joinTimes = new WeakMap<Client, number[]>();
+  function joinRefusal(client: Client, streamId: string): ServerFrame | undefined {
+    if (!client.rooms.has(streamId) && client.rooms.size >= MAX_ROOMS_PER_SOCKET) {
+      return { type: 'error', code: 'too_many_rooms', message: `A connection can be in at most ${MAX_ROOMS_PER_SOCKET} streams; leave one first` };
+    }
+    const now = Date.now();
+    const recent = (joinTimes.get(client) ?? []).filter((t) => t > now - 60_000);
+    if (recent.length >= JOINS_PER_MINUTE) return { type: 'error', code: 'rate_limited', message: 'Too many joins; wait a minute', retryAfterSeconds: 60 };
+    recent.push(now);
+    joinTimes.set(client, recent);
+    return undefined;
+  }
+
   async function join(client: Client, streamId: string, since: number | undefined): Promise<void> {
     const { socket } = client;
     try {
@@ -182,7 +201,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     const room = hub.join(client, streamId);
     let history: History;
     try {
-      history = since === undefined ? await room.recent() : await room.recover(since);
+      history = since === undefined ? await room.recent(client.userId) : await room.recover(since, client.userId);
     } catch (err) {
       // Live chat and counts still work; only the backlog is missing, and the client is told so.
       deps.logger.warn({ err, streamId }, 'could not read chat history');

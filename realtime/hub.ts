@@ -14,7 +14,7 @@ import type { RealtimeMetrics } from './metrics.ts';
 
 /** Bytes a socket may have waiting to be sent before it counts as a slow consumer. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Frames held for a socket while its join's history is read; a join never takes this long. */
+/** Frames held for a socket while its join's history is read (bounded by the read's timeout). */
 const MAX_HELD_FRAMES = 1000;
 
 export interface Client {
@@ -206,7 +206,10 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     /** Sends `joined` with the history, then what arrived meanwhile and is not in it. */
     completeJoin(client: Client, streamId: string, history: History): void {
       const held = client.holding.get(streamId);
-      if (!held || !client.rooms.has(streamId)) return;
+      const room = rooms.get(streamId);
+      if (!held || !room?.clients.has(client)) return;
+      // Frames queued this turn may already be in the history: they go to the held ones, where they are filtered.
+      if (room.outbox.length) flush(streamId, room);
       client.holding.delete(streamId);
       send(client, { type: 'joined', streamId, history: history.history, ...(history.resumed === undefined ? {} : { resumed: history.resumed }) });
       for (const frame of [...history.deletions, ...held]) {

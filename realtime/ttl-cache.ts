@@ -1,6 +1,9 @@
-/** Values loaded on demand and trusted for a while; cleared wholesale when it grows too large. */
+/**
+ * Values loaded on demand and trusted for a while; cleared wholesale when it grows too large.
+ * Concurrent misses for one key share one load.
+ */
 export class TtlCache<K, V> {
-  private readonly entries = new Map<K, { value: V; expires: number }>();
+  private readonly entries = new Map<K, { value: Promise<V>; expires: number }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -9,13 +12,17 @@ export class TtlCache<K, V> {
     private readonly keepIf: (value: V) => boolean = () => true,
   ) {}
 
-  async get(key: K, load: () => Promise<V>): Promise<V> {
+  get(key: K, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && hit.expires > Date.now()) return hit.value;
-    const value = await load();
-    if (!this.keepIf(value)) return value;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    const value = load();
+    const entry = { value, expires: Date.now() + this.ttlMs };
+    this.entries.set(key, entry);
+    const forget = () => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    };
+    value.then((v) => !this.keepIf(v) && forget(), forget);
     return value;
   }
 }

@@ -50,6 +50,8 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
       counted as (update streams set unique_viewers = unique_viewers + (select count(*) from inserted) where id in (select id from live) returning 1)
       select exists (select 1 from live) as live`.execute(deps.db);
     if (!rows[0]?.live) return;
+    // Anonymous viewers without a device id are new on every reconnect; forgetting only costs re-inserts.
+    if (seen.size > 100_000) seen.clear();
     for (const key of fresh) seen.add(key);
     recorded.set(streamId, seen);
   }

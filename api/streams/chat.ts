@@ -35,7 +35,10 @@ const settingsSchema = z
   })
   .openapi('ChatSettings');
 
-const messageParams = uuidParam.extend({ messageId: z.string().regex(/^\d{1,15}$/).openapi({ param: { name: 'messageId', in: 'path' } }) });
+/** A message id: its JetStream sequence, written the one way (no leading zeros). */
+const messageIdPattern = /^[1-9]\d{0,14}$/;
+
+const messageParams = uuidParam.extend({ messageId: z.string().regex(messageIdPattern).openapi({ param: { name: 'messageId', in: 'path' } }) });
 
 /** The owner and platform moderators run a stream's chat. */
 const moderatesChat = (auth: AuthContext, ownerId: string) => auth.userId === ownerId || auth.role === 'moderator' || auth.role === 'admin';
@@ -60,7 +63,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
       request: {
         params: uuidParam,
         query: z.object({
-          before: z.string().regex(/^\d{1,15}$/).optional().openapi({ description: 'Only messages older than this message id' }),
+          before: z.string().regex(messageIdPattern).optional().openapi({ description: 'Only messages older than this message id' }),
           limit: z.coerce.number().int().min(1).max(100).default(50),
         }),
       },
@@ -77,7 +80,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
             },
           },
         },
-        ...errorResponses({ 400: 'Invalid `before`', 404: 'No such stream' }),
+        ...errorResponses({ 400: 'Invalid `before` or `limit`', 404: 'No such stream' }),
       },
     }),
     async (c) => {
@@ -85,7 +88,6 @@ export function chatRoutes(deps: ChatRouteDeps) {
       const { before, limit } = c.req.valid('query');
       await findStream(db, id);
       const page = await pageArchivedChat(mongo, id, limit, before === undefined ? undefined : Number(before));
-      if (!page) throw new AppError('validation_failed', 'Unknown message id in `before`', [{ field: 'before', message: 'not an archived message of this stream' }]);
       const data = page.messages.map((m) => ({ id: String(m.seq), streamId: m.streamId, userId: m.userId!, username: m.username!, text: m.text!, sentAt: m.sentAt!.toISOString() }));
       return c.json({ success: true as const, data, meta: { limit, nextBefore: page.hasMore && data[0] ? data[0].id : null } }, 200);
     },

@@ -7,7 +7,7 @@ import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts
 import { CHAT_RECOVERY_LIMIT, chatLiveSubject, publishChatEvent } from '../../lib/chat.ts';
 import { jetStreamResources, type Nats } from '../../lib/nats.ts';
 import { openChatRoom } from '../../realtime/chat-room.ts';
-import type { Gateway } from '../../realtime/gateway.ts';
+import { MAX_ROOMS_PER_SOCKET, type Gateway } from '../../realtime/gateway.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, setRole, setStatus, type TestUser } from '../support/fixtures.ts';
 import { connectSocket, insertStream, startGateways, until, type TestSocket } from '../support/gateway.ts';
@@ -84,6 +84,13 @@ describe('realtime chat', () => {
     expect(second).toEqual(first);
     await sleep(300);
     expect(chats(other, streamId)).toHaveLength(1);
+
+    // The same nonce in another stream is another message.
+    const elsewhere = await insertStream(t.ctx, owner.id);
+    await joined(sender, elsewhere);
+    sender.send({ type: 'chat', streamId: elsewhere, text: 'only once', nonce: 'retry-me' });
+    await until(() => chats(sender, elsewhere).length === 1, 'the message in the other stream');
+    expect(chats(sender, elsewhere)[0].id).not.toBe(first.id);
   });
 
   it('refuses, with a reason code and the nonce, every message the rules forbid', async () => {
@@ -176,6 +183,9 @@ describe('realtime chat', () => {
     const history = (await joined(late, streamId)).history;
     expect(history.map((m: any) => m.text)).toEqual(['before 1', 'before 2', 'before 3']);
     expect(history.every((m: any) => m.nonce === undefined)).toBe(true);
+    // The author's own messages come back with their nonces, to settle what it had pending.
+    const author = await connect(1, owner);
+    expect((await joined(author, streamId)).history.map((m: any) => typeof m.nonce)).toEqual(['string', 'string', 'string']);
     const lastSeen = history.at(-1).id;
 
     late.socket.close();
@@ -197,6 +207,17 @@ describe('realtime chat', () => {
     expect(truncated.resumed).toBe(false);
     expect(truncated.history).toHaveLength(50);
     expect(truncated.history.at(-1).text).toBe(`flood ${CHAT_RECOVERY_LIMIT}`);
+  });
+
+  it('keeps a connection to a bounded number of rooms', async () => {
+    const socket = await connect(0);
+    const streams = [];
+    for (let i = 0; i <= MAX_ROOMS_PER_SOCKET; i++) streams.push(await insertStream(t.ctx, owner.id));
+    for (const id of streams.slice(0, MAX_ROOMS_PER_SOCKET)) await joined(socket, id);
+    socket.send({ type: 'join', streamId: streams.at(-1) });
+    await until(() => errors(socket).some((f) => f.code === 'too_many_rooms'), 'the refusal');
+    socket.send({ type: 'leave', streamId: streams[0] });
+    await joined(socket, streams.at(-1)!);
   });
 
   it('fills a gap in live delivery from JetStream, in order', async () => {
@@ -272,6 +293,7 @@ describe('realtime chat', () => {
     expect(page2.status, page2.text).toBe(200);
     expect(page2.json.meta.nextBefore).toBeNull();
     expect([...page2.json.data, ...page1.json.data]).toEqual(delivered);
-    expect((await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?before=123456789`)).status).toBe(400);
+    expect((await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?before=0${doomed.id}`)).status).toBe(400);
+    expect((await call(t.app, 'DELETE', `/api/v1/streams/${streamId}/chat/0${doomed.id}`, { headers: owner.auth })).status).toBe(400);
   });
 });

@@ -29,6 +29,9 @@ describe('chat events', () => {
   it('shows messages that no marker deleted, and the nonce only when asked', () => {
     const deletion: StoredChatEvent = { kind: 'deleted', streamId: 's', messageId: '2', deletedBy: 'm', deletedAt: '2026-11-25T00:00:01.000Z', seq: 4 };
     expect(visibleMessages([message(1), message(2), message(3), deletion]).map((m) => m.id)).toEqual(['1', '3']);
+    // A viewer's own messages keep their nonce in the history they get.
+    expect(visibleMessages([message(1, 'mine')], 'u')[0]).toMatchObject({ id: '1', nonce: 'mine' });
+    expect(visibleMessages([message(1, 'mine')], 'someone-else')[0]).not.toHaveProperty('nonce');
     expect(chatFrame(message(5, 'n') as StoredChatEvent & { kind: 'message' })).not.toHaveProperty('nonce');
     expect(chatFrame(message(5, 'n') as StoredChatEvent & { kind: 'message' }, true)).toMatchObject({ id: '5', nonce: 'n' });
   });
