@@ -40,12 +40,21 @@ export function jetStreamResources(subjectPrefix: string) {
     chatRecentStream: { name: named('CHAT_RECENT'), maxPerRoom: 200 },
     chatArchiveConsumer: 'chat-archive',
     viewersBucket: { name: named('viewers'), ttlMs: 20_000 },
+    /** Chat nonces already stored (sender, stream, nonce → id): retries are answered, not re-checked. */
+    chatNoncesBucket: { name: named('chat_nonces'), ttlMs: 15 * 60_000 },
   };
+}
+
+/** Every JetStream stream of a subject prefix (KV buckets are streams too), for tearing a test's or bench's set down. */
+export function jetStreamNames(subjectPrefix: string): string[] {
+  const { chatStream, chatRecentStream, viewersBucket, chatNoncesBucket } = jetStreamResources(subjectPrefix);
+  // The sourcing stream first: it follows CHAT.
+  return [chatRecentStream.name, chatStream.name, `KV_${viewersBucket.name}`, `KV_${chatNoncesBucket.name}`];
 }
 
 /** Idempotent: creates what is missing and leaves what exists, except a chat stream from before live delivery (see below). */
 export async function ensureJetStream(nats: Nats, subjectPrefix: string): Promise<void> {
-  const { chatStream, chatRecentStream, chatArchiveConsumer, viewersBucket } = jetStreamResources(subjectPrefix);
+  const { chatStream, chatRecentStream, chatArchiveConsumer, viewersBucket, chatNoncesBucket } = jetStreamResources(subjectPrefix);
   const jsm = await nats.connection.jetstreamManager();
   const republish = { src: chatStream.subjects[0]!, dest: chatStream.liveSubjects };
   const chatConfig = {
@@ -83,5 +92,5 @@ export async function ensureJetStream(nats: Nats, subjectPrefix: string): Promis
     ack_wait: 30 * 1_000_000_000,
     max_ack_pending: 20_000,
   });
-  await nats.connection.jetstream().views.kv(viewersBucket.name, { ttl: viewersBucket.ttlMs, history: 1 });
+  for (const bucket of [viewersBucket, chatNoncesBucket]) await nats.connection.jetstream().views.kv(bucket.name, { ttl: bucket.ttlMs, history: 1 });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { accountBlock } from '../lib/access.ts';
 import {
   CHAT_MODERATOR_RATE_LIMIT,
@@ -11,7 +12,7 @@ import {
 } from '../lib/chat.ts';
 import type { Db } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Nats } from '../lib/nats.ts';
+import { jetStreamResources, type Nats } from '../lib/nats.ts';
 import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
 import type { UserRole, UserStatus } from '../lib/schema.ts';
 import { chatFrame } from './chat-room.ts';
@@ -114,12 +115,33 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     };
   };
 
+  // A retry of a stored message (same sender, stream and nonce) is answered with the stored
+  // one before any rule runs: slow mode or the rate limit must not refuse what already went
+  // through. The bucket remembers nonces for 15 minutes, longer than the longest slow mode;
+  // JetStream's own 2-minute deduplication still guards concurrent retries.
+  const nonces = nats.connection.jetstream().views.kv(jetStreamResources(nats.subject('')).chatNoncesBucket.name);
+  const nonceKey = (request: ChatRequest) =>
+    `${request.streamId}.${request.userId}.${createHash('sha256').update(request.nonce!).digest('hex').slice(0, 32)}`;
+
+  async function storedCopy(request: ChatRequest): Promise<ServerFrame | undefined> {
+    if (!request.userId || !request.nonce || !request.joined) return undefined;
+    const entry = await (await nonces).get(nonceKey(request));
+    if (entry?.operation !== 'PUT') return undefined;
+    const original = await readChatEvent(nats, request.streamId, Number(entry.string()));
+    return original?.kind === 'message' && original.userId === request.userId ? chatFrame(original, true) : undefined;
+  }
+
   /**
    * Sends one message. The sender hears back only when something is wrong, or when the
    * message is a retry of one already stored (same nonce): then it gets that one again,
    * since its first copy may be what it missed.
    */
   async function send(request: ChatRequest): Promise<ServerFrame | undefined> {
+    const copy = await storedCopy(request).catch((err: unknown) => deps.logger.warn({ err }, 'could not look up a chat nonce'));
+    if (copy) {
+      deps.metrics.chatMessages.inc({ outcome: 'duplicate' });
+      return copy;
+    }
     let decision: Decision;
     try {
       decision = await decide(request);
@@ -141,7 +163,10 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     try {
       const stored = await publishChatEvent(nats, event, request.nonce ? `${request.streamId}:${request.userId}:${request.nonce}` : undefined);
       deps.metrics.chatMessages.inc({ outcome: stored.duplicate ? 'duplicate' : 'stored' });
-      if (!stored.duplicate) return undefined;
+      if (!stored.duplicate) {
+        if (request.nonce) await (await nonces).put(nonceKey(request), String(stored.seq)).catch((err: unknown) => deps.logger.warn({ err }, 'could not remember a chat nonce'));
+        return undefined;
+      }
       const original = await readChatEvent(nats, request.streamId, stored.seq);
       return original?.kind === 'message' ? chatFrame(original, true) : undefined;
     } catch (err) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../lib/db.ts';
-import { jetStreamResources, type Nats } from '../../lib/nats.ts';
+import { jetStreamNames, type Nats } from '../../lib/nats.ts';
 
 // What the gateway needs to find for the bench, and its removal: live streams in Postgres
 // (a join is refused for an unknown stream) and a JetStream set of the bench's own prefix.
@@ -29,10 +29,6 @@ export async function deleteStreams(db: Db, ids: string[]): Promise<void> {
 }
 
 export async function deleteJetStream(nats: Nats): Promise<void> {
-  const { chatStream, chatRecentStream, viewersBucket } = jetStreamResources(nats.subject(''));
   const jsm = await nats.connection.jetstreamManager();
-  // CHAT_RECENT sources CHAT, so it goes first; a KV bucket is the stream KV_<bucket>.
-  for (const name of [chatRecentStream.name, chatStream.name, `KV_${viewersBucket.name}`]) {
-    await jsm.streams.delete(name).catch(() => false);
-  }
+  for (const name of jetStreamNames(nats.subject(''))) await jsm.streams.delete(name).catch(() => false);
 }

@@ -144,7 +144,12 @@ describe('realtime chat', () => {
     for (const s of [strangerSocket, followerSocket, ownerSocket]) await joined(s, streamId);
 
     expect(await say(strangerSocket, streamId, 'let me in', 'f1')).toMatchObject({ code: 'followers_only', nonce: 'f1' });
-    expect(await say(followerSocket, streamId, 'first', 'f2')).toMatchObject({ type: 'chat', nonce: 'f2' });
+    const first = await say(followerSocket, streamId, 'first', 'f2');
+    expect(first).toMatchObject({ type: 'chat', nonce: 'f2' });
+    // A retry of a stored message is answered with it, not refused by slow mode.
+    followerSocket.send({ type: 'chat', streamId, text: 'first', nonce: 'f2' });
+    await until(() => followerSocket.frames.filter((f) => f.nonce === 'f2').length === 2, 'the answer to the retry');
+    expect(followerSocket.frames.filter((f) => f.nonce === 'f2')[1]).toEqual(first);
     const slow = await say(followerSocket, streamId, 'second', 'f3');
     expect(slow).toMatchObject({ code: 'slow_mode', nonce: 'f3' });
     expect(slow.retryAfterSeconds).toBeGreaterThan(50);

@@ -4,7 +4,7 @@ import { createDb, type Db } from '../../lib/db.ts';
 import { createLogger, type Logger } from '../../lib/logger.ts';
 import { createHttpMetrics } from '../../lib/metrics.ts';
 import { createMongo, type Mongo } from '../../lib/mongo.ts';
-import { connectNats, ensureJetStream, jetStreamResources, type Nats } from '../../lib/nats.ts';
+import { connectNats, ensureJetStream, jetStreamNames, type Nats } from '../../lib/nats.ts';
 import { closeStorage, createStorage, deleteObjectsUnder, type Storage } from '../../lib/s3.ts';
 import { connectTemporal, type Temporal } from '../../lib/temporal.ts';
 import { afterAll, beforeAll } from 'vitest';
@@ -65,11 +65,8 @@ export async function createTestContext(): Promise<TestContext> {
     temporal,
     apiDeps: () => ({ config, logger, metrics: createHttpMetrics('api'), db, mongo, storage, nats, temporal }),
     async cleanup() {
-      const { chatStream, chatRecentStream, viewersBucket } = jetStreamResources(config.nats.subjectPrefix);
       const jsm = await nats.connection.jetstreamManager();
-      await jsm.streams.delete(chatRecentStream.name).catch(() => {});
-      await jsm.streams.delete(chatStream.name).catch(() => {});
-      await jsm.streams.delete(`KV_${viewersBucket.name}`).catch(() => {});
+      for (const name of jetStreamNames(config.nats.subjectPrefix)) await jsm.streams.delete(name).catch(() => {});
       await nats.connection.close();
       await deleteObjectsUnder(storage, '');
       closeStorage(storage);
