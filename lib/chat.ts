@@ -1,4 +1,5 @@
 import { jetStreamResources, type Nats } from './nats.ts';
+import type { UserRole } from './schema.ts';
 
 // Chat is one event log per stream in JetStream: `chat.<streamId>` holds messages and
 // deletion markers, and a message's JetStream sequence is its id and offset. The stream
@@ -78,6 +79,11 @@ export async function readChatEvent(nats: Nats, streamId: string, seq: number): 
   } catch {
     return undefined;
   }
+}
+
+/** Who runs a stream's chat (deletes messages, sets its modes, is exempt from them): its owner and platform moderators. */
+export function moderatesChat(user: { userId: string; role: UserRole }, ownerId: string): boolean {
+  return user.userId === ownerId || user.role === 'moderator' || user.role === 'admin';
 }
 
 export type ChatRefusal =

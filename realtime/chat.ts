@@ -6,6 +6,7 @@ import {
   CHAT_RATE_WINDOW_SECONDS,
   checkChatText,
   chatRefusalMessages,
+  moderatesChat,
   publishChatEvent,
   readChatEvent,
   type ChatRefusal,
@@ -90,7 +91,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     const block = accountBlock(sender);
     if (block) return { refused: block.code === 'account_banned' ? 'account_banned' : 'account_suspended' };
     if (!room || room.closed) return { refused: 'chat_closed' };
-    const moderator = room.ownerId === request.userId || sender.role === 'moderator' || sender.role === 'admin';
+    const moderator = moderatesChat({ userId: request.userId, role: sender.role }, room.ownerId);
     if (!moderator) {
       if (room.mode === 'followers' && !(await isFollower(request.userId, room.ownerId))) return { refused: 'followers_only' };
       if (room.slowModeSeconds > 0) {

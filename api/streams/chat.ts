@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts';
-import { CHAT_MAX_SLOW_MODE_SECONDS, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
+import { CHAT_MAX_SLOW_MODE_SECONDS, moderatesChat, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Mongo } from '../../lib/mongo.ts';
@@ -39,9 +39,6 @@ const settingsSchema = z
 const messageIdPattern = /^[1-9]\d{0,14}$/;
 
 const messageParams = uuidParam.extend({ messageId: z.string().regex(messageIdPattern).openapi({ param: { name: 'messageId', in: 'path' } }) });
-
-/** The owner and platform moderators run a stream's chat. */
-const moderatesChat = (auth: AuthContext, ownerId: string) => auth.userId === ownerId || auth.role === 'moderator' || auth.role === 'admin';
 
 /** `/streams/:id/chat…`: archived history, deleting a message, chat settings. Live chat is on the gateway. */
 export function chatRoutes(deps: ChatRouteDeps) {
