@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { verifyAccess, type Access } from '../lib/access.ts';
@@ -11,7 +11,7 @@ import type { Mongo } from '../lib/mongo.ts';
 import { jetStreamResources, pingNats, type Nats } from '../lib/nats.ts';
 import type { TokenSigner } from '../lib/tokens.ts';
 import { startChatArchiver } from './chat-archiver.ts';
-import { createChatSender, type ChatRequest } from './chat.ts';
+import { createChatSender } from './chat.ts';
 import type { History } from './chat-room.ts';
 import { parseClientFrame, type ServerFrame } from './frames.ts';
 import { createHub, type Client } from './hub.ts';
@@ -58,12 +58,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const viewers = startViewerCounts({ kv, db: deps.db, hub, gatewayId, intervalMs: deps.viewerCountIntervalMs ?? 5000, logger: deps.logger });
   const chat = createChatSender({ ...deps, metrics });
   const archiver = startChatArchiver({ ...deps, metrics });
-  const clients = new WeakMap<WebSocket, Client>();
-  const chatQueues = new WeakMap<WebSocket, (request: ChatRequest) => void>();
-  const send = (socket: WebSocket, frame: ServerFrame) => {
-    const client = clients.get(socket);
-    if (client) hub.send(client, frame);
-  };
   const server = createServer(async (req, res) => {
     if (req.url === '/health') {
       const report = await runHealthChecks([{ name: 'nats', check: () => pingNats(deps.nats) }], deps.healthTimeoutMs);
@@ -88,7 +82,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-  const alive = new WeakSet<WebSocket>();
 
   server.on('upgrade', async (req, socket, head) => {
     // Node drops its own error handler on upgrade; a client reset during the token check below must not crash us.
@@ -119,10 +112,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         rooms: new Set(),
         holding: new Map(),
       };
-      clients.set(ws, client);
-      chatQueues.set(ws, chat.queueFor((frame) => hub.send(client, frame)));
       hub.addUser(client);
-      wss.emit('connection', ws, req);
+      serve(client);
     });
   });
 
@@ -132,61 +123,66 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     UUID.test(streamId) &&
     knownStreams.get(streamId, async () => Boolean(await deps.db.selectFrom('streams').select('id').where('id', '=', streamId).executeTakeFirst()));
 
-  wss.on('connection', (socket: WebSocket, _req: IncomingMessage) => {
+  // Sockets that miss a heartbeat are dead (NAT timeouts, sleeping laptops) and are dropped.
+  // Each socket pings every HEARTBEAT_MS, but in one of HEARTBEAT_SLICES turns: pinging
+  // 10,000 sockets at once would stall chat delivery for as long as those writes take.
+  const slices = Array.from({ length: HEARTBEAT_SLICES }, () => new Set<WebSocket>());
+  const alive = new WeakSet<WebSocket>();
+  let nextSlice = 0;
+  let turn = 0;
+
+  /** One connection, from upgrade to close. */
+  function serve(client: Client): void {
+    const { socket } = client;
+    const reply = (frame: ServerFrame) => hub.send(client, frame);
+    const queueChat = chat.queueFor(reply);
+    let recentJoins: number[] = [];
+    const slice = slices[nextSlice++ % HEARTBEAT_SLICES]!;
+    slice.add(socket);
     alive.add(socket);
+
+    const joinRefusal = (streamId: string): ServerFrame | undefined => {
+      if (!client.rooms.has(streamId) && client.rooms.size >= MAX_ROOMS_PER_SOCKET) {
+        return { type: 'error', code: 'too_many_rooms', message: `A connection can be in at most ${MAX_ROOMS_PER_SOCKET} streams; leave one first` };
+      }
+      const now = Date.now();
+      recentJoins = recentJoins.filter((t) => t > now - 60_000);
+      if (recentJoins.length >= JOINS_PER_MINUTE) return { type: 'error', code: 'rate_limited', message: 'Too many joins; wait a minute', retryAfterSeconds: 60 };
+      recentJoins.push(now);
+      return undefined;
+    };
+
     socket.on('close', () => {
-      const client = clients.get(socket);
-      if (client) hub.remove(client);
+      slice.delete(socket);
+      hub.remove(client);
     });
     socket.on('pong', () => alive.add(socket));
     socket.on('error', (err) => deps.logger.debug({ err }, 'socket error'));
     socket.on('message', (data, isBinary) => {
-      if (isBinary) {
-        send(socket, { type: 'error', code: 'bad_frame', message: 'Binary frames are not supported' });
-        return;
-      }
+      if (isBinary) return reply({ type: 'error', code: 'bad_frame', message: 'Binary frames are not supported' });
       const parsed = parseClientFrame(data.toString());
-      if (!parsed.ok) {
-        send(socket, parsed.error);
-        return;
-      }
+      if (!parsed.ok) return reply(parsed.error);
       const frame = parsed.frame;
-      const client = clients.get(socket)!;
-      if (frame.type === 'ping') {
-        send(socket, { type: 'pong' });
-        return;
+      switch (frame.type) {
+        case 'ping':
+          return reply({ type: 'pong' });
+        case 'join': {
+          const refusal = joinRefusal(frame.streamId);
+          if (refusal) return reply(refusal);
+          return void join(client, frame.streamId, frame.since);
+        }
+        case 'leave':
+          return hub.leave(client, frame.streamId);
+        case 'chat':
+          return queueChat({
+            userId: client.userId,
+            streamId: frame.streamId,
+            text: frame.text,
+            nonce: frame.nonce,
+            joined: client.rooms.has(frame.streamId) && !client.holding.has(frame.streamId),
+          });
       }
-      if (frame.type === 'join') {
-        const refusal = joinRefusal(client, frame.streamId);
-        if (refusal) send(socket, refusal);
-        else void join(client, frame.streamId, frame.since);
-        return;
-      }
-      if (frame.type === 'leave') {
-        hub.leave(client, frame.streamId);
-        return;
-      }
-      chatQueues.get(socket)!({
-        userId: client.userId,
-        streamId: frame.streamId,
-        text: frame.text,
-        nonce: frame.nonce,
-        joined: client.rooms.has(frame.streamId) && !client.holding.has(frame.streamId),
-      });
     });
-  });
-
-  const joinTimes = new WeakMap<Client, number[]>();
-  function joinRefusal(client: Client, streamId: string): ServerFrame | undefined {
-    if (!client.rooms.has(streamId) && client.rooms.size >= MAX_ROOMS_PER_SOCKET) {
-      return { type: 'error', code: 'too_many_rooms', message: `A connection can be in at most ${MAX_ROOMS_PER_SOCKET} streams; leave one first` };
-    }
-    const now = Date.now();
-    const recent = (joinTimes.get(client) ?? []).filter((t) => t > now - 60_000);
-    if (recent.length >= JOINS_PER_MINUTE) return { type: 'error', code: 'rate_limited', message: 'Too many joins; wait a minute', retryAfterSeconds: 60 };
-    recent.push(now);
-    joinTimes.set(client, recent);
-    return undefined;
   }
 
   async function join(client: Client, streamId: string, since: number | undefined): Promise<void> {
@@ -210,17 +206,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     hub.completeJoin(client, streamId, history);
   }
 
-  // Sockets that miss a heartbeat are dead (NAT timeouts, sleeping laptops) and are dropped.
-  // Each socket pings every HEARTBEAT_MS, but in one of HEARTBEAT_SLICES turns: pinging
-  // 10,000 sockets at once would stall chat delivery for as long as those writes take.
-  const slices = Array.from({ length: HEARTBEAT_SLICES }, () => new Set<WebSocket>());
-  let nextSlice = 0;
-  let turn = 0;
-  wss.on('connection', (socket: WebSocket) => {
-    const slice = slices[nextSlice++ % HEARTBEAT_SLICES]!;
-    slice.add(socket);
-    socket.on('close', () => slice.delete(socket));
-  });
   const heartbeat = setInterval(() => {
     for (const socket of slices[turn++ % HEARTBEAT_SLICES]!) {
       if (!alive.has(socket)) {
