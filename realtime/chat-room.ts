@@ -93,8 +93,12 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
   const window = new Map<number, StoredChatEvent>();
   const keep = (event: StoredChatEvent) => {
     window.set(event.seq, event);
-    if (window.size > resources.chatRecentStream.maxPerRoom) window.delete(Math.min(...window.keys()));
+    ordered = undefined;
+    if (window.size > resources.chatRecentStream.maxPerRoom) window.delete(sorted()[0]!.seq);
   };
+  /** The window by sequence, sorted once per change rather than once per join. */
+  let ordered: StoredChatEvent[] | undefined;
+  const sorted = () => (ordered ??= [...window.values()].sort((a, b) => a.seq - b.seq));
 
   const accept = (event: StoredChatEvent) => {
     keep(event);
@@ -119,9 +123,13 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
   // one, so a gap is noticed at the next event and filled from CHAT before it. Live events are
   // handled one after another, starting once the window is loaded, to keep their order.
   let lastLive: number | undefined;
+  // Whether the window holds every event of the room from its oldest on: known once a live
+  // event has shown the window joins up with it, and never again after a gap that could not be filled.
+  let windowJoinsLive = false;
+  let windowBroken = false;
   let handling: Promise<void> = load().then(
     () => {
-      lastLive = Math.max(0, ...window.keys());
+      lastLive = sorted().at(-1)?.seq ?? 0;
     },
     (err: unknown) => deps.logger.warn({ err, streamId }, 'could not load recent chat'),
   );
@@ -130,12 +138,15 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
     if (lastLive !== undefined && previous > lastLive) {
       try {
         const missed = await readRoom(nats, resources.chatStream.name, streamId, lastLive + 1, CHAT_RECOVERY_LIMIT);
+        if (missed.truncated) windowBroken = true;
         deps.logger.warn({ streamId, after: lastLive, missed: missed.events.length }, 'filled a gap in live chat from JetStream');
         for (const e of missed.events) if (e.seq < event.seq && !window.has(e.seq)) accept(e);
       } catch (err) {
+        windowBroken = true;
         deps.logger.warn({ err, streamId, after: lastLive }, 'could not fill a gap in live chat; viewers recover it on reconnect');
       }
     }
+    if (lastLive !== undefined) windowJoinsLive = true;
     lastLive = event.seq;
     accept(event);
   }
@@ -149,7 +160,6 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
     },
   });
 
-  const sorted = () => [...window.values()].sort((a, b) => a.seq - b.seq);
   const lastSeq = (events: StoredChatEvent[]) => events.at(-1)?.seq ?? 0;
 
   async function recent(viewerId: string | null): Promise<History> {
@@ -167,15 +177,22 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
      * gap is too long or has aged out of JetStream.
      */
     async recover(since: number, viewerId: string | null): Promise<History> {
-      const jsm = await nats.connection.jetstreamManager();
-      const firstSeq = (await jsm.streams.info(resources.chatStream.name)).state.first_seq;
       await load();
-      const read = since + 1 >= firstSeq ? await readRoom(nats, resources.chatStream.name, streamId, since + 1, CHAT_RECOVERY_LIMIT) : undefined;
-      if (!read || read.truncated) return { ...(await recent(viewerId)), resumed: false };
-      // Events stored while the read ran are in the live window.
-      const bySeq = new Map(read.events.map((e) => [e.seq, e]));
-      for (const event of window.values()) if (event.seq > since) bySeq.set(event.seq, event);
-      const events = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+      const oldest = sorted()[0]?.seq;
+      let events: StoredChatEvent[];
+      if (windowJoinsLive && !windowBroken && oldest !== undefined && since >= oldest) {
+        // A short absence (the usual reconnect) is answered from the window: no JetStream read.
+        events = sorted().filter((e) => e.seq > since);
+      } else {
+        const jsm = await nats.connection.jetstreamManager();
+        const firstSeq = (await jsm.streams.info(resources.chatStream.name)).state.first_seq;
+        const read = since + 1 >= firstSeq ? await readRoom(nats, resources.chatStream.name, streamId, since + 1, CHAT_RECOVERY_LIMIT) : undefined;
+        if (!read || read.truncated) return { ...(await recent(viewerId)), resumed: false };
+        // Events stored while the read ran are in the live window.
+        const bySeq = new Map(read.events.map((e) => [e.seq, e]));
+        for (const event of window.values()) if (event.seq > since) bySeq.set(event.seq, event);
+        events = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+      }
       const deletions = events.flatMap((e) => (e.kind === 'deleted' && Number(e.messageId) <= since ? [eventFrame(e)] : []));
       return { history: visibleMessages(events, viewerId), lastSeq: lastSeq(events), resumed: true, deletions };
     },
