@@ -1,4 +1,4 @@
-import { jetStreamResources, type Nats } from './nats.ts';
+import { jetStreamManager, jetStreamResources, type Nats } from './nats.ts';
 import type { UserRole } from './schema.ts';
 
 // Chat is one event log per stream in JetStream: `chat.<streamId>` holds messages and
@@ -71,7 +71,7 @@ export async function publishChatEvent(nats: Nats, event: ChatEvent, dedupeId?: 
 
 /** One stored event of the chat log by sequence, or undefined when it is gone or not this stream's. */
 export async function readChatEvent(nats: Nats, streamId: string, seq: number): Promise<StoredChatEvent | undefined> {
-  const jsm = await nats.connection.jetstreamManager();
+  const jsm = await jetStreamManager(nats);
   const { chatStream } = jetStreamResources(nats.subject(''));
   try {
     const msg = await jsm.streams.getMessage(chatStream.name, { seq });

@@ -19,6 +19,14 @@ export async function connectNats(options: { url: string; subjectPrefix: string;
   return { connection, subject: (name) => `${options.subjectPrefix}${name}` };
 }
 
+/**
+ * The JetStream manager for per-request reads. nats.js otherwise asks the server whether
+ * JetStream is on every time one is made, an extra round trip on each chat read.
+ */
+export function jetStreamManager(nats: Nats) {
+  return nats.connection.jetstreamManager({ checkAPI: false });
+}
+
 export async function pingNats(nats: Nats): Promise<void> {
   if (nats.connection.isClosed()) throw new Error('connection closed');
   await nats.connection.flush();

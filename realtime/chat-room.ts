@@ -9,7 +9,7 @@ import {
   type StoredChatEvent,
 } from '../lib/chat.ts';
 import type { Logger } from '../lib/logger.ts';
-import { jetStreamResources, type Nats } from '../lib/nats.ts';
+import { jetStreamManager, jetStreamResources, type Nats } from '../lib/nats.ts';
 import type { ChatFrame, ServerFrame } from './frames.ts';
 
 export function chatFrame(event: StoredChatEvent & { kind: 'message' }, withNonce = false): ChatFrame {
@@ -42,7 +42,7 @@ const READ_TIMEOUT_MS = 5000;
 function readRoom(nats: Nats, streamName: string, streamId: string, startSeq: number, limit: number) {
   return withTimeout(
     (async () => {
-      const jsm = await nats.connection.jetstreamManager();
+      const jsm = await jetStreamManager(nats);
       const info = await jsm.consumers.add(streamName, {
         filter_subject: chatSubject(nats, streamId),
         ack_policy: AckPolicy.None,
@@ -184,7 +184,7 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
         // A short absence (the usual reconnect) is answered from the window: no JetStream read.
         events = sorted().filter((e) => e.seq > since);
       } else {
-        const jsm = await nats.connection.jetstreamManager();
+        const jsm = await jetStreamManager(nats);
         const firstSeq = (await jsm.streams.info(resources.chatStream.name)).state.first_seq;
         const read = since + 1 >= firstSeq ? await readRoom(nats, resources.chatStream.name, streamId, since + 1, CHAT_RECOVERY_LIMIT) : undefined;
         if (!read || read.truncated) return { ...(await recent(viewerId)), resumed: false };

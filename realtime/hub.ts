@@ -11,6 +11,7 @@ import type { VideoProgressMessage } from '../lib/videos.ts';
 import { chatFrame, eventFrame, openChatRoom, type ChatRoom, type History } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
 import type { RealtimeMetrics } from './metrics.ts';
+import { TtlCache } from './ttl-cache.ts';
 
 /** Bytes a socket may have waiting to be sent before it counts as a slow consumer. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -51,7 +52,8 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
   const { nats, logger } = deps;
   const rooms = new Map<string, Room>();
   const users = new Map<string, { clients: Set<Client>; sub: Subscription }>();
-  const videoOwners = new Map<string, string | null>();
+  // A video's owner never changes; a transcode's progress messages cost one lookup.
+  const videoOwners = new TtlCache<string, string | null>(60 * 60_000, 10_000);
 
   /** Writes an encoded frame, closing a socket whose queue is full instead of letting memory grow. */
   function sendData(client: Client, data: Buffer): boolean {
@@ -139,17 +141,15 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     callback: async (_err, msg) => {
       const progress = parse<VideoProgressMessage>(msg.data);
       if (!progress) return;
-      let owner = videoOwners.get(progress.videoId);
-      if (owner === undefined) {
-        try {
+      let owner: string | null;
+      try {
+        owner = await videoOwners.get(progress.videoId, async () => {
           const row = await deps.db.selectFrom('videos').select('owner_id').where('id', '=', progress.videoId).executeTakeFirst();
-          owner = row?.owner_id ?? null;
-        } catch (err) {
-          logger.warn({ err, videoId: progress.videoId }, 'could not look up a video owner; progress not forwarded');
-          return;
-        }
-        if (videoOwners.size > 10_000) videoOwners.clear();
-        videoOwners.set(progress.videoId, owner);
+          return row?.owner_id ?? null;
+        });
+      } catch (err) {
+        logger.warn({ err, videoId: progress.videoId }, 'could not look up a video owner; progress not forwarded');
+        return;
       }
       for (const client of (owner && users.get(owner)?.clients) || []) {
         send(client, { type: 'progress', videoId: progress.videoId, percent: progress.percent });
