@@ -24,6 +24,12 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
   const form = async <T extends z.ZodTypeAny>(c: { req: { parseBody(): Promise<Record<string, unknown>> } }, schema: T) =>
     schema.safeParse(await c.req.parseBody());
 
+  // Signal first, so the session row never says ended while the workflow thinks it is live.
+  async function endSession(streamId: string, sessionId: string, reason: string): Promise<void> {
+    await temporal.client.workflow.getHandle(workflowIds.stream(streamId)).signal(publishEndedSignal, { sessionId });
+    await db.updateTable('stream_sessions').set({ ended_at: new Date(), end_reason: reason }).where('id', '=', sessionId).execute();
+  }
+
   /** True when the stream's open session was stale and is now closed (and the workflow told). */
   async function closeStaleSession(streamId: string): Promise<boolean> {
     const open = await db.selectFrom('stream_sessions').select(['id', 'client_id']).where('stream_id', '=', streamId).where('ended_at', 'is', null).executeTakeFirst();
@@ -31,8 +37,7 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
     const live = await publishingClients(deps.controlUrl).catch(() => null);
     // Not knowing is not proof: without nginx's answer the open session stands.
     if (!live || live.has(open.client_id)) return false;
-    await temporal.client.workflow.getHandle(workflowIds.stream(streamId)).signal(publishEndedSignal, { sessionId: open.id });
-    await db.updateTable('stream_sessions').set({ ended_at: new Date(), end_reason: 'stale: nginx no longer had this encoder' }).where('id', '=', open.id).execute();
+    await endSession(streamId, open.id, 'stale: nginx no longer had this encoder');
     return true;
   }
 
@@ -105,11 +110,7 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
       .where('client_id', '=', parsed.data.clientid)
       .where('ended_at', 'is', null)
       .executeTakeFirst();
-    if (session) {
-      // Signal first, so the session row never says ended while the workflow thinks it is live.
-      await temporal.client.workflow.getHandle(workflowIds.stream(streamId)).signal(publishEndedSignal, { sessionId: session.id });
-      await db.updateTable('stream_sessions').set({ ended_at: new Date(), end_reason: 'publisher disconnected' }).where('id', '=', session.id).execute();
-    }
+    if (session) await endSession(streamId, session.id, 'publisher disconnected');
     return c.text('ok', 200);
   });
 
