@@ -27,11 +27,12 @@ const connection = await NativeConnection.connect({ address: config.temporal.add
 const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: `streamhub-worker` });
 const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: `streamhub-worker-${role}` });
 const storage = createStorage(config.s3);
-const mongo = createMongo({ url: config.mongo.url, database: config.mongo.database, appName: `streamhub-worker-${role}` });
+// Only platform activities read Mongo; a media worker would hold a client it never uses.
+const mongo = role !== 'media' ? createMongo({ url: config.mongo.url, database: config.mongo.database, appName: `streamhub-worker-${role}` }) : undefined;
 const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
-if (role !== 'media') {
+if (mongo) {
   workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl })));
 }
 if (role !== 'platform') {
@@ -57,7 +58,7 @@ handleShutdown(
     await running;
     await db.destroy();
     closeStorage(storage);
-    await mongo.close();
+    await mongo?.close();
     await nats.connection.drain();
     await connection.close();
   },
