@@ -14,7 +14,7 @@ import { rateLimit } from '../middleware/rate-limit.ts';
 import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { verifyPlaybackToken } from './playback.ts';
-import { beginProcessing, canView, createUpload, findManagedVideo, findVisibleVideo, markDeleted, startRemoval, startTranscode } from './service.ts';
+import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, markDeleted, startRemoval, startTranscode } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 export interface VideoRouteDeps {
@@ -26,6 +26,7 @@ export interface VideoRouteDeps {
 
 const tokenQuery = z.object({ token: z.string().max(200).optional().openapi({ description: 'Playback token from `playbackUrl`' }) });
 const HLS = 'application/vnd.apple.mpegurl';
+const STORYBOARD_SPRITE = 'storyboard.jpg';
 
 const newVideoSchema = z
   .object({
@@ -207,7 +208,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
 
   /** A ready video the request may play: public, or with a valid playback token. */
   async function playableVideo(c: Context<AppEnv>, id: string, token: string | undefined): Promise<Video> {
-    const video = await db.selectFrom('videos').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    const video = await findVideo(db, id);
     if (!video || video.status !== 'ready' || !video.master_playlist_key) throw new AppError('not_found', 'No such video');
     if (video.visibility !== 'public' && !verifyPlaybackToken(config.auth.jwtSecret, video.id, token)) {
       if (!canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
@@ -281,11 +282,13 @@ export function videoRoutes(deps: VideoRouteDeps) {
     }),
     async (c) => {
       const video = await playableVideo(c, c.req.valid('param').id, c.req.valid('query').token);
-      const paths = videoPaths(video.id);
-      const text = video.storyboard_key ? await readObjectText(storage, video.storyboard_key) : null;
-      if (text === null) throw new AppError('not_found', 'This video has no storyboard');
-      const sprite = await presignGet(storage, paths.storyboardImage, links.segmentUrlTtlSeconds(video), 'public');
-      return c.body(text.replaceAll('storyboard.jpg#', `${sprite}#`), 200, { 'content-type': 'text/vtt', 'cache-control': 'private, max-age=60' });
+      const key = video.storyboard_key;
+      const text = key ? await readObjectText(storage, key) : null;
+      if (!key || text === null) throw new AppError('not_found', 'This video has no storyboard');
+      // The VTT names its sprite relative to itself (activities/media.ts writes them side by side).
+      const spriteKey = key.replace(/[^/]*$/, STORYBOARD_SPRITE);
+      const sprite = await presignGet(storage, spriteKey, links.segmentUrlTtlSeconds(video), 'public');
+      return c.body(text.replaceAll(`${STORYBOARD_SPRITE}#`, `${sprite}#`), 200, { 'content-type': 'text/vtt', 'cache-control': 'private, max-age=60' });
     },
   );
 

@@ -61,9 +61,14 @@ export function canView(auth: AuthContext | undefined, video: Video): boolean {
   return ownerOrAdmin(auth, video.owner_id) || (video.status === 'ready' && video.visibility !== 'private');
 }
 
+/** A video that is not deleted, whoever asks. */
+export function findVideo(db: Db, id: string): Promise<Video | undefined> {
+  return db.selectFrom('videos').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
 /** A video this caller may see, or 404 (private videos do not reveal that they exist). */
 export async function findVisibleVideo(db: Db, id: string, auth: AuthContext | undefined): Promise<Video> {
-  const video = await db.selectFrom('videos').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  const video = await findVideo(db, id);
   if (!video || !canView(auth, video)) throw new AppError('not_found', 'No such video');
   return video;
 }
