@@ -43,9 +43,6 @@ export interface EncodeResult {
   thumbnails: ThumbnailKeys | null;
 }
 
-// ffprobe/ffmpeg messages that mean "could not reach the source", not "the source is bad".
-const NETWORK_TROUBLE = /Connection refused|Connection timed out|timed out|Network is unreachable|Server returned 5\d\d|Input\/output error|End of file/i;
-
 const DEFAULT_MEDIA_WORK_DIR = path.join(os.tmpdir(), 'streamhub-media');
 
 /**
@@ -104,7 +101,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       try {
         return await probeMedia(await sourceUrl(input.sourceKey));
       } catch (err) {
-        if (err instanceof UnplayableMediaError && !NETWORK_TROUBLE.test(err.message)) {
+        if (err instanceof UnplayableMediaError) {
           throw ApplicationFailure.nonRetryable(err.message, 'UnplayableMedia');
         }
         throw err;

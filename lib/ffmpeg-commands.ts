@@ -11,13 +11,15 @@ export interface HlsEncodeCommand {
   masterPlaylist: string;
 }
 
+/** Sources FFmpeg reads over HTTP (presigned S3 URLs) rather than from a local file. */
+export const readsOverHttp = (input: string) => /^https?:\/\//.test(input);
+
 /**
- * `-i input`, with reconnects for sources read over HTTP (presigned S3 URLs): a dropped
- * connection an hour into a long encode should resume, not fail the attempt.
+ * `-i input`, with reconnects for sources read over HTTP: a dropped connection an hour into
+ * a long encode should resume, not fail the attempt.
  */
 function inputArgs(input: string): string[] {
-  const overHttp = /^https?:\/\//.test(input);
-  return overHttp ? ['-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', input] : ['-i', input];
+  return readsOverHttp(input) ? ['-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', input] : ['-i', input];
 }
 
 /** Where the encode writes, and the thumbnails to take while the frames are decoded anyway. */

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import { UnplayableMediaError } from '../workflows/plans/ladder.ts';
+import { readsOverHttp } from './ffmpeg-commands.ts';
 import type { MediaInfo, VideoStreamInfo } from '../workflows/plans/media-info.ts';
 
 // The one module that runs FFmpeg binaries, returning the project's own types.
@@ -74,13 +75,21 @@ function toMediaInfo(data: FfprobeData): MediaInfo {
   };
 }
 
-/** Probes a local file or URL. Anything ffprobe cannot read is an UnplayableMediaError with a readable reason. */
+// ffprobe messages that mean "could not reach the source", not "the source is bad".
+const NETWORK_TROUBLE = /Connection refused|Connection timed out|timed out|Network is unreachable|Server returned 5\d\d|Input\/output error|End of file/i;
+
+/**
+ * Probes a local file or URL. Anything ffprobe cannot read is an UnplayableMediaError with a
+ * readable reason, except a URL it could not reach: that is a plain Error, worth retrying.
+ */
 export function probeMedia(source: string): Promise<MediaInfo> {
   return new Promise((resolve, reject) => {
     ffmpeg.ffprobe(source, (err, data) => {
       if (err) {
         const detail = String((err as Error).message).split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
-        reject(new UnplayableMediaError(`Not a readable audio or video file${detail ? ` (${hideUrls(detail.replace(/^.*?: /, ''))})` : ''}`));
+        const reason = hideUrls(detail.replace(/^.*?: /, ''));
+        const message = `Not a readable audio or video file${detail ? ` (${reason})` : ''}`;
+        reject(readsOverHttp(source) && NETWORK_TROUBLE.test(reason) ? new Error(message) : new UnplayableMediaError(message));
         return;
       }
       const info = toMediaInfo(data);
