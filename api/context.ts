@@ -5,8 +5,8 @@ import type { HttpMetrics } from '../lib/metrics.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { Storage } from '../lib/s3.ts';
-import type { UserRole } from '../lib/schema.ts';
 import type { Temporal } from '../lib/temporal.ts';
+import type { AccessClaims } from '../lib/tokens.ts';
 
 /** Everything the API talks to, built once by the entrypoint (or a test) and passed in. */
 export interface ApiDeps {
@@ -20,13 +20,7 @@ export interface ApiDeps {
   temporal: Temporal;
 }
 
-export interface AuthContext {
-  userId: string;
-  role: UserRole;
-  sessionId: string;
-  jti: string;
-  expiresAt: Date;
-}
+export type AuthContext = AccessClaims;
 
 /** Per-request values set by middleware and read by handlers. */
 export interface AppEnv {

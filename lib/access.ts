@@ -1,12 +1,7 @@
 import type { Db } from './db.ts';
 import { AppError } from './errors.ts';
-import type { UserRole, UserStatus } from './schema.ts';
+import type { UserStatus } from './schema.ts';
 import type { AccessClaims, TokenSigner } from './tokens.ts';
-
-export interface Access extends AccessClaims {
-  /** From the database, not the token: a demotion applies at once. */
-  role: UserRole;
-}
 
 /** Why an account may not act right now, or undefined when it may. Pure. */
 export function accountBlock(user: { status: UserStatus; suspended_until: Date | null }, now = new Date()): AppError | undefined {
@@ -23,7 +18,7 @@ export function accountBlock(user: { status: UserStatus; suspended_until: Date |
  * of an account that is not deleted, suspended or banned. One SQL query. Used by the API
  * on every authenticated request and by the realtime gateway on connect.
  */
-export async function verifyAccess(db: Db, tokens: TokenSigner, token: string): Promise<Access> {
+export async function verifyAccess(db: Db, tokens: TokenSigner, token: string): Promise<AccessClaims> {
   const claims = await tokens.verifyAccess(token);
   const row = await db
     .selectFrom('users')
@@ -51,5 +46,6 @@ export async function verifyAccess(db: Db, tokens: TokenSigner, token: string): 
   if (row.revoked || !row.session_live) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
   const block = accountBlock(row);
   if (block) throw block;
+  // The role from the database, not the token: a demotion applies at once.
   return { ...claims, role: row.role };
 }

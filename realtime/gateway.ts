@@ -2,14 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { verifyAccess, type Access } from '../lib/access.ts';
+import { verifyAccess } from '../lib/access.ts';
 import type { Db } from '../lib/db.ts';
 import { AppError, errorBody } from '../lib/errors.ts';
 import { runHealthChecks } from '../lib/health.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import { jetStreamResources, pingNats, type Nats } from '../lib/nats.ts';
-import type { TokenSigner } from '../lib/tokens.ts';
+import type { AccessClaims, TokenSigner } from '../lib/tokens.ts';
 import { startChatArchiver } from './chat-archiver.ts';
 import { createChatSender } from './chat.ts';
 import type { History } from './chat-room.ts';
@@ -93,7 +93,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     // Anonymous viewers omit the token; a token that is present must be valid.
     const token = url.searchParams.get('token');
-    let access: Access | null = null;
+    let access: AccessClaims | null = null;
     if (token) {
       try {
         access = await verifyAccess(deps.db, deps.tokens, token);
