@@ -149,25 +149,23 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       const progress = createProgressReporter(deps, input.videoId, context.log);
       const liveness = keepAlive(context, STALL_MS);
       return withScratchDir(input.videoId, async (dir) => {
-        const local = { hls: path.join(dir, 'hls'), thumbnails: path.join(dir, 'thumbnails') };
-        await mkdir(local.thumbnails, { recursive: true });
-        const storyboard = input.display && planStoryboard(input.durationSeconds, input.display);
-        const command = hlsEncodeCommand(
-          await sourceUrl(input.sourceKey, input.durationSeconds),
-          {
-            hlsDir: local.hls,
-            thumbnails:
-              input.display && storyboard
-                ? {
-                    poster: planPoster(input.durationSeconds, input.display),
-                    posterFile: path.join(local.thumbnails, 'poster.jpg'),
-                    storyboard,
-                    storyboardFile: path.join(local.thumbnails, 'storyboard.jpg'),
-                  }
-                : undefined,
-          },
-          input.plan,
-        );
+        // The scratch directory mirrors the layout under the video's root, so uploading it
+        // whole puts every file at its key.
+        const paths = videoPaths(input.videoId);
+        const relative = (key: string) => path.posix.relative(paths.root, key);
+        const local = (key: string) => path.join(dir, relative(key));
+        await mkdir(local(paths.thumbnails), { recursive: true });
+        const { display } = input;
+        const thumbnails = display
+          ? {
+              poster: planPoster(input.durationSeconds, display),
+              posterFile: local(paths.poster),
+              storyboard: planStoryboard(input.durationSeconds, display),
+              storyboardFile: local(paths.storyboardImage),
+            }
+          : undefined;
+        const hlsDir = local(paths.hls);
+        const command = hlsEncodeCommand(await sourceUrl(input.sourceKey, input.durationSeconds), { hlsDir, thumbnails }, input.plan);
         await runFfmpeg(command.args, {
           signal: liveness.signal,
           onProgressLine: (line) => {
@@ -177,20 +175,21 @@ export function createMediaActivities(deps: MediaActivityDeps) {
             progress.report(Math.floor((percent * PROGRESS.encoded) / 100));
           },
         });
-        if (storyboard) {
-          await writeFile(path.join(local.thumbnails, 'storyboard.vtt'), storyboardVtt(storyboard, input.durationSeconds, 'storyboard.jpg'));
+        if (thumbnails) {
+          // The VTT names the sprite relative to itself.
+          const imageUrl = path.posix.relative(path.posix.dirname(paths.storyboardVtt), paths.storyboardImage);
+          await writeFile(local(paths.storyboardVtt), storyboardVtt(thumbnails.storyboard, input.durationSeconds, imageUrl));
         }
-        const master = parseMasterPlaylist(await readFile(path.join(local.hls, command.masterPlaylist), 'utf8'));
+        const master = parseMasterPlaylist(await readFile(path.join(hlsDir, command.masterPlaylist), 'utf8'));
         let uploaded = 0;
-        const files = await uploadDirectory(storage, dir, videoPaths(input.videoId).root.replace(/\/$/, ''), {
+        const files = await uploadDirectory(storage, dir, paths.root.replace(/\/$/, ''), {
           signal: liveness.signal,
           isLast: (file) => file.endsWith('.m3u8'),
           onUploaded: () => liveness.progressed({ step: 'uploading', files: ++uploaded }),
         });
         await progress.flush(PROGRESS.encoded);
         context.log.info('renditions uploaded', { videoId: input.videoId, files: files.length });
-        const paths = videoPaths(input.videoId);
-        const hasThumbnails = files.includes('thumbnails/poster.jpg') && files.includes('thumbnails/storyboard.jpg');
+        const hasThumbnails = files.includes(relative(paths.poster)) && files.includes(relative(paths.storyboardImage));
         return {
           renditions: renditionRecords(input.plan, master),
           thumbnails: hasThumbnails ? { posterKey: paths.poster, storyboardKey: paths.storyboardVtt } : null,
