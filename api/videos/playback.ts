@@ -6,21 +6,27 @@ import { secretsEqual } from '../../lib/secrets.ts';
 // derived from the JWT secret so no extra secret needs managing, and cannot be confused
 // with an access token.
 
-function signature(secret: string, videoId: string, expiresAtSeconds: number): string {
+export interface PlaybackSigner {
+  sign(videoId: string, expiresAt: Date): string;
+  /** The token's expiry when it is valid for this video now, otherwise null. */
+  verify(videoId: string, token: string | undefined, now?: Date): Date | null;
+}
+
+/** Derives the key once: every playlist request verifies a token. */
+export function createPlaybackSigner(secret: string): PlaybackSigner {
   const key = createHmac('sha256', secret).update('streamhub playback v1').digest();
-  return createHmac('sha256', key).update(`${videoId}.${expiresAtSeconds}`).digest('base64url');
-}
-
-export function signPlaybackToken(secret: string, videoId: string, expiresAt: Date): string {
-  const expires = Math.floor(expiresAt.getTime() / 1000);
-  return `${expires}.${signature(secret, videoId, expires)}`;
-}
-
-/** The token's expiry when it is valid for this video now, otherwise null. */
-export function verifyPlaybackToken(secret: string, videoId: string, token: string | undefined, now = new Date()): Date | null {
-  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token ?? '');
-  if (!match) return null;
-  const expires = Number(match[1]);
-  if (expires * 1000 <= now.getTime()) return null;
-  return secretsEqual(match[2], signature(secret, videoId, expires)) ? new Date(expires * 1000) : null;
+  const signature = (videoId: string, expiresAtSeconds: number) => createHmac('sha256', key).update(`${videoId}.${expiresAtSeconds}`).digest('base64url');
+  return {
+    sign(videoId, expiresAt) {
+      const expires = Math.floor(expiresAt.getTime() / 1000);
+      return `${expires}.${signature(videoId, expires)}`;
+    },
+    verify(videoId, token, now = new Date()) {
+      const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token ?? '');
+      if (!match) return null;
+      const expires = Number(match[1]);
+      if (expires * 1000 <= now.getTime()) return null;
+      return secretsEqual(match[2], signature(videoId, expires)) ? new Date(expires * 1000) : null;
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
-import { verifyPlaybackToken } from './playback.ts';
+import { createPlaybackSigner } from './playback.ts';
 import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, markDeleted, startRemoval, startTranscode } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
@@ -46,7 +46,8 @@ const uploadSchema = z.object({
 
 export function videoRoutes(deps: VideoRouteDeps) {
   const { config, db, storage, temporal } = deps;
-  const links = createVideoLinks(config, storage);
+  const playback = createPlaybackSigner(config.auth.jwtSecret);
+  const links = createVideoLinks(config, storage, playback);
   const router = createRouter();
 
   /** Starts the transcode; Temporal being unreachable is a 503, and `complete` starts it again. */
@@ -210,7 +211,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
   async function playableVideo(c: Context<AppEnv>, id: string, token: string | undefined): Promise<Video> {
     const video = await findVideo(db, id);
     if (!video || video.status !== 'ready' || !video.master_playlist_key) throw new AppError('not_found', 'No such video');
-    if (video.visibility !== 'public' && !verifyPlaybackToken(config.auth.jwtSecret, video.id, token)) {
+    if (video.visibility !== 'public' && !playback.verify(video.id, token)) {
       if (!canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
       throw new AppError('forbidden', 'The playback link is missing its token or has expired; get a fresh playbackUrl');
     }

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Config } from '../../lib/config.ts';
 import { presignGet, type Storage } from '../../lib/s3.ts';
 import type { Video } from '../../lib/schema.ts';
-import { signPlaybackToken } from './playback.ts';
+import type { PlaybackSigner } from './playback.ts';
 
 const renditionSchema = z.object({
   name: z.string().openapi({ example: '720p' }),
@@ -39,12 +39,12 @@ export const videoSchema = z
 type VideoView = z.infer<typeof videoSchema>;
 
 /** Builds the URLs clients use to play a video; playlists go through the API, media straight to S3. */
-export function createVideoLinks(config: Config, storage: Storage) {
+export function createVideoLinks(config: Config, storage: Storage, playback: PlaybackSigner) {
   const ttl = config.videos.playbackUrlTtlSeconds;
   const base = (video: Video) => `${config.publicUrls.api}/api/v1/videos/${video.id}`;
   /** `?token=…` for videos that are not public, empty otherwise. */
   const query = (video: Video, now: Date) =>
-    video.visibility === 'public' ? '' : `?token=${signPlaybackToken(config.auth.jwtSecret, video.id, new Date(now.getTime() + ttl * 1000))}`;
+    video.visibility === 'public' ? '' : `?token=${playback.sign(video.id, new Date(now.getTime() + ttl * 1000))}`;
 
   return {
     /** Segments must stay readable for a whole viewing, so they outlive the playlist link by the video's length. */
@@ -52,6 +52,7 @@ export function createVideoLinks(config: Config, storage: Storage) {
 
     async view(video: Video, now = new Date()): Promise<VideoView> {
       const ready = video.status === 'ready';
+      const token = ready ? query(video, now) : '';
       return {
         id: video.id,
         ownerId: video.owner_id,
@@ -67,9 +68,9 @@ export function createVideoLinks(config: Config, storage: Storage) {
         width: video.width,
         height: video.height,
         renditions: video.renditions.map(({ playlist: _playlist, ...r }) => r),
-        playbackUrl: ready ? `${base(video)}/hls/master.m3u8${query(video, now)}` : null,
+        playbackUrl: ready ? `${base(video)}/hls/master.m3u8${token}` : null,
         thumbnailUrl: ready && video.poster_key ? await presignGet(storage, video.poster_key, ttl, 'public') : null,
-        storyboardUrl: ready && video.storyboard_key ? `${base(video)}/storyboard.vtt${query(video, now)}` : null,
+        storyboardUrl: ready && video.storyboard_key ? `${base(video)}/storyboard.vtt${token}` : null,
         createdAt: video.created_at.toISOString(),
         readyAt: video.ready_at?.toISOString() ?? null,
       };

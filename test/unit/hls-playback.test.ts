@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMasterPlaylist, playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
-import { signPlaybackToken, verifyPlaybackToken } from '../../api/videos/playback.ts';
+import { createPlaybackSigner } from '../../api/videos/playback.ts';
 
 const master = `#EXTM3U
 #EXT-X-VERSION:3
@@ -42,23 +42,23 @@ describe('HLS playlists', () => {
 });
 
 describe('playback tokens', () => {
-  const secret = 'x'.repeat(40);
+  const signer = createPlaybackSigner('x'.repeat(40));
   const videoId = '6f1c2b8e-8a44-4a55-9b0e-2f4a1c9d7e10';
   const now = new Date('2026-11-24T12:00:00Z');
   const later = new Date('2026-11-24T13:00:00Z');
 
   it('accepts its own token for its video until it expires', () => {
-    const token = signPlaybackToken(secret, videoId, later);
-    expect(verifyPlaybackToken(secret, videoId, token, now)).toEqual(later);
-    expect(verifyPlaybackToken(secret, videoId, token, new Date(later.getTime() + 1000))).toBeNull();
+    const token = signer.sign(videoId, later);
+    expect(signer.verify(videoId, token, now)).toEqual(later);
+    expect(signer.verify(videoId, token, new Date(later.getTime() + 1000))).toBeNull();
   });
 
   it('refuses another video, another secret, a changed expiry and garbage', () => {
-    const token = signPlaybackToken(secret, videoId, later);
-    expect(verifyPlaybackToken(secret, '00000000-0000-4000-8000-000000000000', token, now)).toBeNull();
-    expect(verifyPlaybackToken('y'.repeat(40), videoId, token, now)).toBeNull();
+    const token = signer.sign(videoId, later);
+    expect(signer.verify('00000000-0000-4000-8000-000000000000', token, now)).toBeNull();
+    expect(createPlaybackSigner('y'.repeat(40)).verify(videoId, token, now)).toBeNull();
     const [expires, sig] = token.split('.');
-    expect(verifyPlaybackToken(secret, videoId, `${Number(expires) + 3600}.${sig}`, now)).toBeNull();
-    for (const bad of [undefined, '', 'abc', `${expires}.`, `${expires}.${sig}x`]) expect(verifyPlaybackToken(secret, videoId, bad, now)).toBeNull();
+    expect(signer.verify(videoId, `${Number(expires) + 3600}.${sig}`, now)).toBeNull();
+    for (const bad of [undefined, '', 'abc', `${expires}.`, `${expires}.${sig}x`]) expect(signer.verify(videoId, bad, now)).toBeNull();
   });
 });
