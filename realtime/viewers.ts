@@ -13,33 +13,33 @@ import type { Client, Hub } from './hub.ts';
  */
 export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: string; intervalMs: number; logger: Logger }) {
   const { kv, hub, gatewayId } = deps;
-  const reported = new Set<string>();
-  /** The count each stream's sockets were last told, and which sockets heard it. */
-  const announced = new Map<string, { count: number; told: WeakSet<Client> }>();
+  /**
+   * Per stream this gateway has a share in: the count its sockets were last told and which
+   * sockets heard it, and the viewers it has already recorded as seen while on air.
+   */
+  const streams = new Map<string, { count?: number; told: WeakSet<Client>; recorded: Set<string> }>();
 
   /** A new count goes to the whole room; an unchanged one only to sockets that joined since. */
   function announce(streamId: string, clients: Set<Client>, count: number): void {
-    const last = announced.get(streamId);
+    const state = streams.get(streamId)!;
     const frame = { type: 'viewers' as const, streamId, count };
-    if (last?.count === count) {
-      const newcomers = new Set([...clients].filter((c) => !last.told.has(c)));
+    if (state.count === count) {
+      const newcomers = new Set([...clients].filter((c) => !state.told.has(c)));
       if (newcomers.size) hub.toRoom(streamId, frame, { only: newcomers });
-      for (const c of newcomers) last.told.add(c);
+      for (const c of newcomers) state.told.add(c);
       return;
     }
     hub.toRoom(streamId, frame);
-    announced.set(streamId, { count, told: new WeakSet(clients) });
+    state.count = count;
+    state.told = new WeakSet(clients);
   }
-
-  /** Viewers of each stream this gateway has already recorded as seen while on air. */
-  const recorded = new Map<string, Set<string>>();
 
   /**
    * Adds the viewers not yet recorded to the stream's unique viewers, if it is on air. The
    * primary key of stream_viewers makes this exact when gateways report the same viewer.
    */
   async function recordUniqueViewers(streamId: string, viewerKeys: Set<string>): Promise<void> {
-    const seen = recorded.get(streamId) ?? new Set<string>();
+    const seen = streams.get(streamId)!.recorded;
     const fresh = [...viewerKeys].filter((k) => !seen.has(k));
     if (!fresh.length) return;
     const { rows } = await sql<{ live: boolean }>`
@@ -53,7 +53,6 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
     // Anonymous viewers without a device id are new on every reconnect; forgetting only costs re-inserts.
     if (seen.size > 100_000) seen.clear();
     for (const key of fresh) seen.add(key);
-    recorded.set(streamId, seen);
   }
 
   /** Every other gateway's share per stream, in one pass over the bucket. */
@@ -62,10 +61,9 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
     const keys = new Set<string>();
     for await (const key of await kv.keys()) if (!key.endsWith(`.${gatewayId}`)) keys.add(key);
     const shares = new Map<string, number>();
-    for (const key of keys) {
-      const entry = await kv.get(key);
+    for (const entry of await Promise.all([...keys].map((key) => kv.get(key)))) {
       if (entry?.operation !== 'PUT') continue;
-      const streamId = key.slice(0, key.indexOf('.'));
+      const streamId = entry.key.slice(0, entry.key.indexOf('.'));
       shares.set(streamId, (shares.get(streamId) ?? 0) + (Number(entry.string()) || 0));
     }
     return shares;
@@ -75,19 +73,17 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
     const rooms = hub.rooms();
     // Read before writing: nats.js lists a bucket incompletely right after a put to it.
     const others = rooms.size ? await othersShares() : new Map<string, number>();
-    for (const streamId of reported) {
+    for (const streamId of streams.keys()) {
       if (rooms.has(streamId)) continue;
       await kv.delete(`${streamId}.${gatewayId}`);
-      reported.delete(streamId);
-      recorded.delete(streamId);
-      announced.delete(streamId);
+      streams.delete(streamId);
     }
     for (const [streamId, room] of rooms) {
       const viewerKeys = new Set([...room.clients].map((c) => c.viewerKey));
       const mine = viewerKeys.size;
       await kv.put(`${streamId}.${gatewayId}`, String(mine));
+      if (!streams.has(streamId)) streams.set(streamId, { told: new WeakSet(), recorded: new Set() });
       await recordUniqueViewers(streamId, viewerKeys);
-      reported.add(streamId);
       const total = mine + (others.get(streamId) ?? 0);
       // Only a changed count is written (not a rewrite every tick); a stream that goes live with
       // its waiting viewers still gets its count, which skipping the statement would miss.
@@ -114,7 +110,7 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
     async stop(): Promise<void> {
       clearInterval(timer);
       await running;
-      for (const streamId of reported) await kv.delete(`${streamId}.${gatewayId}`).catch(() => {});
+      for (const streamId of streams.keys()) await kv.delete(`${streamId}.${gatewayId}`).catch(() => {});
     },
   };
 }
