@@ -1,4 +1,4 @@
-import type { JsMsg } from 'nats';
+import type { Consumer, JsMsg } from 'nats';
 import { sleep } from '../lib/async.ts';
 import { archiveChatEvents, ensureChatArchiveIndexes, type ArchivableEvent } from '../lib/chat-archive.ts';
 import { parseChatEvent } from '../lib/chat.ts';
@@ -23,8 +23,11 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
   let wake = () => {};
   const stopping = new Promise<void>((resolve) => (wake = resolve));
 
+  // Looked up once (a round trip), and again after a failure.
+  let consumer: Consumer | undefined;
+
   async function archiveOnce(): Promise<number> {
-    const consumer = await nats.connection.jetstream().consumers.get(chatStream.name, chatArchiveConsumer);
+    consumer ??= await nats.connection.jetstream().consumers.get(chatStream.name, chatArchiveConsumer);
     const batch = await consumer.fetch({ max_messages: BATCH, expires: 1000 });
     const messages: JsMsg[] = [];
     for await (const msg of batch) messages.push(msg);
@@ -54,6 +57,7 @@ export function startChatArchiver(deps: { nats: Nats; mongo: Mongo; logger: Logg
         if (backoffMs) logger.info('chat archiving resumed');
         backoffMs = 0;
       } catch (err) {
+        consumer = undefined;
         // Mongo or NATS is away: chat still flows live, and the backlog waits in JetStream.
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs ? backoffMs * 2 : 1000);
         logger.warn({ err: String(err), retryInMs: backoffMs }, 'chat archiving failed; retrying');
