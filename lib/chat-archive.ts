@@ -30,7 +30,7 @@ const collections = (mongo: Mongo) => ({
   rooms: mongo.db.collection<ChatRoomDoc>('chat_rooms'),
 });
 
-export const archivedMessageId = (streamId: string, seq: number | string) => `${streamId}:${seq}`;
+const archivedMessageId = (streamId: string, seq: number | string) => `${streamId}:${seq}`;
 
 export function findArchivedMessage(mongo: Mongo, streamId: string, seq: number): Promise<ArchivedMessage | null> {
   return collections(mongo).messages.findOne({ _id: archivedMessageId(streamId, seq) });

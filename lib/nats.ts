@@ -75,7 +75,8 @@ export async function ensureJetStream(nats: Nats, subjectPrefix: string): Promis
     republish,
   };
   const existing = await jsm.streams.info(chatStream.name).catch(() => undefined);
-  if (existing && existing.config.republish?.dest !== republish.dest) {
+  const upToDate = existing?.config.republish?.dest === republish.dest;
+  if (existing && !upToDate) {
     // A chat stream from before live delivery: JetStream cannot add a republish to it in place.
     // Nothing ever published to those, so an empty one is replaced; anything else needs a person.
     if (existing.state.messages > 0) {
@@ -83,7 +84,7 @@ export async function ensureJetStream(nats: Nats, subjectPrefix: string): Promis
     }
     await jsm.streams.delete(chatStream.name);
   }
-  if (!existing || existing.config.republish?.dest !== republish.dest) await jsm.streams.add(chatConfig);
+  if (!upToDate) await jsm.streams.add(chatConfig);
   if (!(await jsm.streams.info(chatRecentStream.name).catch(() => undefined))) {
     await jsm.streams.add({
       name: chatRecentStream.name,
