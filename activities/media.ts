@@ -20,8 +20,6 @@ export interface MediaActivityDeps {
   db: Db;
   nats: Nats;
   storage: Storage;
-  /** Scratch space for encodes; each attempt gets its own directory, removed afterwards. */
-  workDir?: string;
 }
 
 export interface EncodeInput {
@@ -43,14 +41,15 @@ export interface EncodeResult {
   thumbnails: ThumbnailKeys | null;
 }
 
-const DEFAULT_MEDIA_WORK_DIR = path.join(os.tmpdir(), 'streamhub-media');
+/** Scratch space for encodes; each attempt gets its own directory, removed afterwards. */
+const MEDIA_WORK_DIR = path.join(os.tmpdir(), 'streamhub-media');
 
 /**
  * Removes scratch directories older than any attempt can run (12 h): what a killed worker
  * left behind. Called when a media worker starts; young directories may belong to a live
  * worker on the same host and stay.
  */
-export async function sweepStaleScratch(workDir = DEFAULT_MEDIA_WORK_DIR, maxAgeMs = 13 * 3600_000): Promise<number> {
+export async function sweepStaleScratch(workDir = MEDIA_WORK_DIR, maxAgeMs = 13 * 3600_000): Promise<number> {
   const entries = await readdir(workDir).catch(() => [] as string[]);
   let removed = 0;
   for (const entry of entries) {
@@ -66,7 +65,6 @@ export async function sweepStaleScratch(workDir = DEFAULT_MEDIA_WORK_DIR, maxAge
 /** Activities for the `media` task queue: everything that runs FFmpeg. */
 export function createMediaActivities(deps: MediaActivityDeps) {
   const { storage } = deps;
-  const workDir = deps.workDir ?? DEFAULT_MEDIA_WORK_DIR;
   // The binaries do not change under a running worker; asking once keeps probes cheap.
   let toolchain: Promise<MediaToolchain> | undefined;
 
@@ -75,8 +73,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     presignGet(storage, sourceKey, Math.max(3600, Math.ceil(durationSeconds * 10)), 'internal');
 
   async function withScratchDir<T>(videoId: string, fn: (dir: string) => Promise<T>): Promise<T> {
-    await mkdir(workDir, { recursive: true });
-    const dir = await mkdtemp(path.join(workDir, `${videoId}-`));
+    await mkdir(MEDIA_WORK_DIR, { recursive: true });
+    const dir = await mkdtemp(path.join(MEDIA_WORK_DIR, `${videoId}-`));
     try {
       return await fn(dir);
     } finally {
