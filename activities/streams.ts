@@ -2,7 +2,7 @@ import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { StreamStatus } from '../lib/schema.ts';
 import { dropClient } from '../lib/rtmp.ts';
-import { publishStreamStatus } from '../lib/streams.ts';
+import { FINISHED_STATUSES, publishStreamStatus } from '../lib/streams.ts';
 
 interface StreamActivityDeps {
   db: Db;
@@ -17,7 +17,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
   return {
     /** The stream's status in Postgres and on NATS `stream.<id>.status`. Idempotent. */
     async setStreamStatus(input: { streamId: string; status: StreamStatus }): Promise<void> {
-      const final = input.status === 'ended' || input.status === 'cancelled';
+      const final = FINISHED_STATUSES.includes(input.status);
       await db
         .updateTable('streams')
         .set((eb) => ({

@@ -4,6 +4,9 @@ import type { StreamStatus } from './schema.ts';
 /** On air: an encoder is publishing, or may come back within the reconnect window. */
 export const LIVE_STATUSES: StreamStatus[] = ['live', 'reconnecting'];
 
+/** Over for good: no publish, change or chat is accepted any more. */
+export const FINISHED_STATUSES: StreamStatus[] = ['ended', 'cancelled'];
+
 /** Payload of `stream.<id>.status`, forwarded by the realtime gateway to the stream's viewers. */
 export interface StreamStatusMessage {
   streamId: string;

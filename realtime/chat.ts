@@ -16,6 +16,7 @@ import type { Logger } from '../lib/logger.ts';
 import { jetStreamResources, type Nats } from '../lib/nats.ts';
 import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
 import type { UserRole, UserStatus } from '../lib/schema.ts';
+import { FINISHED_STATUSES } from '../lib/streams.ts';
 import { chatFrame } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
 import type { RealtimeMetrics } from './metrics.ts';
@@ -72,7 +73,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
         .select(['owner_id', 'chat_mode', 'chat_slow_mode_seconds', 'status'])
         .where('id', '=', streamId)
         .executeTakeFirst();
-      return row && { ownerId: row.owner_id, mode: row.chat_mode, slowModeSeconds: row.chat_slow_mode_seconds, closed: row.status === 'ended' || row.status === 'cancelled' };
+      return row && { ownerId: row.owner_id, mode: row.chat_mode, slowModeSeconds: row.chat_slow_mode_seconds, closed: FINISHED_STATUSES.includes(row.status) };
     });
   const isFollower = (userId: string, ownerId: string) =>
     follows.get(`${userId}:${ownerId}`, async () =>

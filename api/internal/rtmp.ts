@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Db } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { publishingClients } from '../../lib/rtmp.ts';
+import { FINISHED_STATUSES } from '../../lib/streams.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { publishEndedSignal, publishStartedSignal, recordingReadySignal, type streamWorkflow } from '../../workflows/stream.ts';
@@ -52,7 +53,7 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
       log.warn({ addr }, 'publish refused: unknown stream key');
       return c.text('unknown stream key', 403);
     }
-    if (stream.status === 'ended' || stream.status === 'cancelled') {
+    if (FINISHED_STATUSES.includes(stream.status)) {
       log.warn({ streamId: stream.id, addr }, `publish refused: the stream has ${stream.status}`);
       return c.text(`stream ${stream.status}`, 403);
     }

@@ -4,7 +4,7 @@ import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Stream } from '../../lib/schema.ts';
-import { LIVE_STATUSES } from '../../lib/streams.ts';
+import { FINISHED_STATUSES, LIVE_STATUSES } from '../../lib/streams.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { endStreamSignal, updateInfoUpdate } from '../../workflows/stream.ts';
@@ -238,7 +238,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     }),
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));
-      if (stream.status === 'ended' || stream.status === 'cancelled') throw new AppError('conflict', `The stream has ${stream.status}`);
+      if (FINISHED_STATUSES.includes(stream.status)) throw new AppError('conflict', `The stream has ${stream.status}`);
       try {
         await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).signal(endStreamSignal);
       } catch (err) {

@@ -3,7 +3,7 @@ import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Stream, StreamStatus } from '../../lib/schema.ts';
-import { LIVE_STATUSES } from '../../lib/streams.ts';
+import { FINISHED_STATUSES, LIVE_STATUSES } from '../../lib/streams.ts';
 import { searchAttributes, type Temporal } from '../../lib/temporal.ts';
 import { hashStreamKey, newStreamKey } from '../../lib/tokens.ts';
 import { workflowIds } from '../../workflows/ids.ts';
@@ -110,7 +110,7 @@ export async function rotateStreamKey(db: Db, id: string): Promise<string> {
     .updateTable('streams')
     .set({ stream_key_hash: key.hash, stream_key_prefix: key.prefix, updated_at: new Date() })
     .where('id', '=', id)
-    .where('status', 'not in', [...LIVE_STATUSES, 'ended', 'cancelled'])
+    .where('status', 'not in', [...LIVE_STATUSES, ...FINISHED_STATUSES])
     .returning('id')
     .executeTakeFirst();
   if (!row) throw new AppError('conflict', 'The key cannot change while the stream is live or after it ended');
