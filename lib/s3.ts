@@ -90,24 +90,33 @@ export interface ObjectHead {
   sizeBytes: number;
 }
 
+/**
+ * S3 says "no such object" as NoSuchKey (GET), NotFound (HEAD has no body to name it) or a
+ * bare 404. A missing bucket is a misconfiguration, not a missing object: it still throws.
+ */
+function isMissing(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NotFound' || e.name === 'NoSuchKey' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket');
+}
+
 /** The object's size and type, or null when there is no such object. Other failures throw. */
-export async function headObject(storage: Storage, p: string, signal?: AbortSignal): Promise<ObjectHead | null> {
+export async function headObject(storage: Storage, p: string): Promise<ObjectHead | null> {
   try {
-    const head = await storage.client.send(new HeadObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }), { abortSignal: signal });
+    const head = await storage.client.send(new HeadObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }));
     return { sizeBytes: head.ContentLength ?? 0 };
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+    if (isMissing(err)) return null;
     throw err;
   }
 }
 
+/** The object's text, or null when there is no such object. Other failures throw. */
 export async function readObjectText(storage: Storage, p: string): Promise<string | null> {
   try {
     const res = await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }));
     return (await res.Body?.transformToString('utf8')) ?? '';
   } catch (err) {
-    if ((err as { name?: string }).name === 'NoSuchKey') return null;
+    if (isMissing(err)) return null;
     throw err;
   }
 }
@@ -122,6 +131,8 @@ const contentTypes: Record<string, string> = {
   '.vtt': 'text/vtt',
 };
 
+const contentTypeOf = (file: string) => contentTypes[path.extname(file)] ?? 'application/octet-stream';
+
 /**
  * Uploads one local file. The body is read into memory (HLS segments and thumbnails are a
  * few MB) because the SDK cannot retry a request whose stream it already consumed: a
@@ -133,7 +144,7 @@ export async function uploadFile(storage: Storage, p: string, file: string, sign
       Bucket: storage.bucket,
       Key: storage.key(p),
       Body: await readFile(file),
-      ContentType: contentTypes[path.extname(file)] ?? 'application/octet-stream',
+      ContentType: contentTypeOf(file),
     }),
     { abortSignal: signal },
   );
@@ -148,7 +159,7 @@ export async function uploadLargeFile(storage: Storage, p: string, file: string,
   options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
   const upload = new Upload({
     client: storage.client,
-    params: { Bucket: storage.bucket, Key: storage.key(p), Body: createReadStream(file), ContentType: contentTypes[path.extname(file)] ?? 'application/octet-stream' },
+    params: { Bucket: storage.bucket, Key: storage.key(p), Body: createReadStream(file), ContentType: contentTypeOf(file) },
     partSize: 16 * 1024 * 1024,
     queueSize: 2,
     abortController: abort,
@@ -185,12 +196,17 @@ export async function uploadDirectory(
   return files.sort();
 }
 
-/** Deletes the objects at these paths, up to 1000 per request (S3's limit). Missing ones are fine. */
-export async function deleteObjects(storage: Storage, paths: string[]): Promise<void> {
-  for (let i = 0; i < paths.length; i += 1000) {
-    const Objects = paths.slice(i, i + 1000).map((p) => ({ Key: storage.key(p) }));
+/** Deletes these full keys, up to 1000 per request (S3's limit). Missing ones are fine. */
+async function deleteKeys(storage: Storage, keys: string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    const Objects = keys.slice(i, i + 1000).map((Key) => ({ Key }));
     await storage.client.send(new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects, Quiet: true } }));
   }
+}
+
+/** Deletes the objects at these paths. Missing ones are fine. */
+export function deleteObjects(storage: Storage, paths: string[]): Promise<void> {
+  return deleteKeys(storage, paths.map((p) => storage.key(p)));
 }
 
 export function deleteObject(storage: Storage, p: string): Promise<void> {
@@ -213,10 +229,7 @@ async function* keyPages(storage: Storage, prefix: string): AsyncGenerator<strin
 export async function deleteObjectsUnder(storage: Storage, prefix: string): Promise<number> {
   let deleted = 0;
   for await (const keys of keyPages(storage, prefix)) {
-    if (!keys.length) continue;
-    await storage.client.send(
-      new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
-    );
+    await deleteKeys(storage, keys);
     deleted += keys.length;
   }
   return deleted;
