@@ -18,6 +18,13 @@ const evenAtLeast2 = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
 const POSTER_LONG_SIDE = 1280;
 
+/** `display` scaled to `longSide` px on its long side (only ever down unless `upscale`), in even sizes. */
+function fitLongSide(display: { width: number; height: number }, longSide: number, { upscale }: { upscale: boolean }) {
+  const scale = longSide / Math.max(display.width, display.height);
+  const applied = upscale ? scale : Math.min(1, scale);
+  return { width: evenAtLeast2(display.width * applied), height: evenAtLeast2(display.height * applied) };
+}
+
 export interface PosterPlan {
   atSeconds: number;
   width: number;
@@ -29,12 +36,7 @@ export interface PosterPlan {
  * seek stays short), at most 1280 px on the long side, never upscaled.
  */
 export function planPoster(durationSeconds: number, display: { width: number; height: number }): PosterPlan {
-  const scale = Math.min(1, POSTER_LONG_SIDE / Math.max(display.width, display.height));
-  return {
-    atSeconds: Math.min(durationSeconds * 0.25, 60),
-    width: evenAtLeast2(display.width * scale),
-    height: evenAtLeast2(display.height * scale),
-  };
+  return { atSeconds: Math.min(durationSeconds * 0.25, 60), ...fitLongSide(display, POSTER_LONG_SIDE, { upscale: false }) };
 }
 
 /** At most 100 tiles, at least one second apart, sized 160 px on the long side. */
@@ -42,16 +44,8 @@ export function planStoryboard(durationSeconds: number, display: { width: number
   const intervalSeconds = Math.max(1, Math.ceil(durationSeconds / MAX_TILES));
   const count = Math.max(1, Math.ceil(durationSeconds / intervalSeconds));
   const columns = Math.min(MAX_COLUMNS, count);
-  const landscape = display.width >= display.height;
-  const scale = TILE_LONG_SIDE / Math.max(display.width, display.height);
-  return {
-    intervalSeconds,
-    count,
-    columns,
-    rows: Math.ceil(count / columns),
-    tileWidth: landscape ? TILE_LONG_SIDE : evenAtLeast2(display.width * scale),
-    tileHeight: landscape ? evenAtLeast2(display.height * scale) : TILE_LONG_SIDE,
-  };
+  const tile = fitLongSide(display, TILE_LONG_SIDE, { upscale: true });
+  return { intervalSeconds, count, columns, rows: Math.ceil(count / columns), tileWidth: tile.width, tileHeight: tile.height };
 }
 
 function timestamp(seconds: number): string {
