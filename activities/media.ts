@@ -125,10 +125,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       return withScratchDir(input.streamId, async (dir) => {
         let joined = files[0]!;
         if (files.length > 1) {
-          const list = path.join(dir, 'sessions.txt');
-          await writeFile(list, files.map((f) => `file '${f.replaceAll("'", "'\\''")}'`).join('\n'));
+          const listFile = path.join(dir, 'sessions.txt');
           joined = path.join(dir, 'broadcast.flv');
-          await runFfmpeg(concatCommand(list, joined), { signal: context.cancellationSignal, onProgressLine: () => context.heartbeat() });
+          const concat = concatCommand(files, listFile, joined);
+          await writeFile(listFile, concat.list);
+          await runFfmpeg(concat.args, { signal: context.cancellationSignal, onProgressLine: () => context.heartbeat() });
         }
         await uploadLargeFile(storage, sourceKey, joined, { signal: context.cancellationSignal, onPart: () => context.heartbeat() });
         // Stored in S3 now; nginx's copies would only fill its disk.

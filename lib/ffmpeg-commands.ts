@@ -109,7 +109,19 @@ export function progressPercent(progressLine: string, plan: LadderPlan, duration
   return Math.max(0, Math.min(100, Math.floor(done * 100)));
 }
 
-/** Joins files listed for FFmpeg's concat demuxer into one, copying the streams (no re-encode). */
-export function concatCommand(listFile: string, output: string): string[] {
-  return ['-hide_banner', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', listFile, '-c', 'copy', '-progress', 'pipe:1', '-nostats', output];
+export interface ConcatCommand {
+  args: string[];
+  /** What the caller writes to `listFile` before running `args`. */
+  list: string;
+}
+
+/**
+ * Joins `inputs` into one file with FFmpeg's concat demuxer, copying the streams (no re-encode).
+ * Paths are single-quoted in the list, a quote inside one written as '\'' (ffmpeg-utils "Quoting and escaping").
+ */
+export function concatCommand(inputs: string[], listFile: string, output: string): ConcatCommand {
+  return {
+    args: ['-hide_banner', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', listFile, '-c', 'copy', '-progress', 'pipe:1', '-nostats', output],
+    list: inputs.map((f) => `file '${f.replaceAll("'", "'\\''")}'`).join('\n'),
+  };
 }

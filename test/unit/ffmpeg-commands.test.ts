@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
+import { concatCommand, hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
@@ -88,5 +88,13 @@ describe('progressPercent', () => {
     expect(progressPercent('out_time_us=12000000', audioPlan, 10)).toBe(100);
     expect(progressPercent('frame=12', audioPlan, 10)).toBeUndefined();
     expect(progressPercent('out_time_us=5000000', audioPlan, 0)).toBeUndefined();
+  });
+});
+
+describe('concatCommand', () => {
+  it('lists every input quoted, escaping quotes in paths, and copies the streams', () => {
+    const { args, list } = concatCommand(['/rec/a.flv', "/rec/it's.flv"], '/tmp/list.txt', '/tmp/out.flv');
+    expect(list).toBe("file '/rec/a.flv'\nfile '/rec/it'\\''s.flv'");
+    expect(args).toEqual(['-hide_banner', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', '/tmp/list.txt', '-c', 'copy', '-progress', 'pipe:1', '-nostats', '/tmp/out.flv']);
   });
 });
