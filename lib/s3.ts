@@ -99,7 +99,7 @@ function isMissing(err: unknown): boolean {
   return e.name === 'NotFound' || e.name === 'NoSuchKey' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket');
 }
 
-/** The object's size and type, or null when there is no such object. Other failures throw. */
+/** The object's size, or null when there is no such object. Other failures throw. */
 export async function headObject(storage: Storage, p: string): Promise<ObjectHead | null> {
   try {
     const head = await storage.client.send(new HeadObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }));

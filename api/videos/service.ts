@@ -50,7 +50,8 @@ export async function createUpload(db: Db, upload: NewUpload): Promise<{ video: 
       .selectFrom('videos')
       .selectAll()
       .where('owner_id', '=', upload.ownerId)
-      .where('idempotency_key', '=', upload.idempotencyKey ?? '')
+      // Only a key can conflict: without one the insert above always returns the row.
+      .where('idempotency_key', '=', upload.idempotencyKey!)
       .executeTakeFirstOrThrow();
     return { video: existing, created: false };
   });
@@ -105,15 +106,10 @@ export async function beginProcessing(db: Db, id: string, from: 'uploading' | 'f
  * a failed run marks its video failed a moment before it ends, and a retry in that moment
  * must start a new run, not find the dying one.
  */
-export async function startTranscode(
-  temporal: Temporal,
-  video: Pick<Video, 'id' | 'owner_id' | 'source_key'>,
-  mode: 'first' | 'retry' = 'first',
-): Promise<string> {
-  const workflowId = workflowIds.transcode(video.id);
+export async function startTranscode(temporal: Temporal, video: Pick<Video, 'id' | 'owner_id' | 'source_key'>, mode: 'first' | 'retry'): Promise<void> {
   await startIdempotently(
     temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
-      workflowId,
+      workflowId: workflowIds.transcode(video.id),
       workflowIdConflictPolicy: mode === 'retry' ? 'TERMINATE_EXISTING' : 'FAIL',
       taskQueue: temporal.taskQueue,
       args: [{ videoId: video.id, sourceKey: video.source_key, mediaTaskQueue: temporal.mediaTaskQueue }],
@@ -124,15 +120,13 @@ export async function startTranscode(
       ],
     }),
   );
-  return workflowId;
 }
 
 /** Starts `video/<id>/remove` (idempotent), which stops a running transcode and deletes everything. */
-export async function startRemoval(temporal: Temporal, video: Pick<Video, 'id' | 'owner_id'>): Promise<string> {
-  const workflowId = workflowIds.videoRemoval(video.id);
+export async function startRemoval(temporal: Temporal, video: Pick<Video, 'id' | 'owner_id'>): Promise<void> {
   await startIdempotently(
     temporal.client.workflow.start<typeof videoRemovalWorkflow>('videoRemovalWorkflow', {
-      workflowId,
+      workflowId: workflowIds.videoRemoval(video.id),
       taskQueue: temporal.taskQueue,
       args: [{ videoId: video.id }],
       typedSearchAttributes: [
@@ -141,7 +135,6 @@ export async function startRemoval(temporal: Temporal, video: Pick<Video, 'id' |
       ],
     }),
   );
-  return workflowId;
 }
 
 export async function markDeleted(db: Db, id: string): Promise<void> {

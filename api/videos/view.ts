@@ -43,16 +43,15 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
   const ttl = config.videos.playbackUrlTtlSeconds;
   const base = (video: Video) => `${config.publicUrls.api}/api/v1/videos/${video.id}`;
   /** `?token=…` for videos that are not public, empty otherwise. */
-  const query = (video: Video, now: Date) =>
-    video.visibility === 'public' ? '' : `?token=${playback.sign(video.id, new Date(now.getTime() + ttl * 1000))}`;
+  const query = (video: Video) => (video.visibility === 'public' ? '' : `?token=${playback.sign(video.id, new Date(Date.now() + ttl * 1000))}`);
 
   return {
     /** Segments must stay readable for a whole viewing, so they outlive the playlist link by the video's length. */
     segmentUrlTtlSeconds: (video: Video) => Math.min(7 * 86_400, ttl + Math.ceil(video.duration_seconds ?? 0)),
 
-    async view(video: Video, now = new Date()): Promise<VideoView> {
+    async view(video: Video): Promise<VideoView> {
       const ready = video.status === 'ready';
-      const token = ready ? query(video, now) : '';
+      const token = ready ? query(video) : '';
       return {
         id: video.id,
         ownerId: video.owner_id,
@@ -77,5 +76,3 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
     },
   };
 }
-
-export type VideoLinks = ReturnType<typeof createVideoLinks>;
