@@ -7,6 +7,12 @@ export interface MasterVariant {
   codecs: string | null;
 }
 
+/** Every line is a URI, blank, or a tag or comment starting with `#` (RFC 8216 §4.1). */
+function isUriLine(line: string): boolean {
+  const trimmed = line.trim();
+  return trimmed !== '' && !trimmed.startsWith('#');
+}
+
 function attribute(list: string, name: string): string | undefined {
   const match = new RegExp(`(?:^|,)${name}=("[^"]*"|[^,]*)`).exec(list);
   return match?.[1]?.replace(/^"|"$/g, '');
@@ -19,7 +25,7 @@ export function parseMasterPlaylist(text: string): MasterVariant[] {
   lines.forEach((line, i) => {
     if (!line.startsWith('#EXT-X-STREAM-INF:')) return;
     const list = line.slice('#EXT-X-STREAM-INF:'.length);
-    const uri = lines.slice(i + 1).find((l) => l && !l.startsWith('#'));
+    const uri = lines.slice(i + 1).find(isUriLine);
     if (!uri) return;
     const resolution = /^(\d+)x(\d+)$/.exec(attribute(list, 'RESOLUTION') ?? '');
     variants.push({
@@ -40,7 +46,7 @@ export function parseMasterPlaylist(text: string): MasterVariant[] {
 export function rewritePlaylistUris(text: string, map: (uri: string) => string): string {
   return text
     .split(/\r?\n/)
-    .map((line) => (line.trim() && !line.startsWith('#') ? map(line.trim()) : line))
+    .map((line) => (isUriLine(line) ? map(line.trim()) : line))
     .join('\n');
 }
 
@@ -48,6 +54,6 @@ export function rewritePlaylistUris(text: string, map: (uri: string) => string):
 export function playlistUris(text: string): string[] {
   return text
     .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
+    .filter(isUriLine)
+    .map((l) => l.trim());
 }
