@@ -13,6 +13,9 @@ export const pageMetaSchema = z.object({
 /** An OpenAPI response whose body is the success envelope around `schema`. */
 export const enveloped = (schema: z.ZodTypeAny, description: string) => ({ description, content: { 'application/json': { schema: envelope(schema) } } });
 
+/** A required JSON request body validated by `schema`. */
+export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
+
 /** Path parameter `{id}` holding a uuid. */
 export const uuidParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 

@@ -4,7 +4,7 @@ import { isUniqueViolation, type Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Category } from '../../lib/schema.ts';
 import { requireRole } from '../middleware/auth.ts';
-import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
+import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { slugify } from './slug.ts';
 
@@ -85,20 +85,15 @@ export function categoryRoutes(deps: { db: Db }) {
       summary: 'Create a category (admin)',
       ...admin,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                name: fields.name,
-                slug: fields.slug.optional(),
-                description: fields.description.optional(),
-                imageUrl: fields.imageUrl.optional(),
-                tags: fields.tags.optional(),
-              }),
-            },
-          },
-        },
+        body: jsonBody(
+          z.object({
+            name: fields.name,
+            slug: fields.slug.optional(),
+            description: fields.description.optional(),
+            imageUrl: fields.imageUrl.optional(),
+            tags: fields.tags.optional(),
+          }),
+        ),
       },
       responses: {
         201: { description: 'Created', content: { 'application/json': { schema: envelope(categorySchema) } } },
@@ -136,7 +131,7 @@ export function categoryRoutes(deps: { db: Db }) {
       ...admin,
       request: {
         params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
-        body: { required: true, content: { 'application/json': { schema: z.object(fields).partial().strict() } } },
+        body: jsonBody(z.object(fields).partial().strict()),
       },
       responses: {
         200: { description: 'Updated', content: { 'application/json': { schema: envelope(categorySchema) } } },

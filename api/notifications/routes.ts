@@ -4,7 +4,7 @@ import type { Db } from '../../lib/db.ts';
 import { notificationView } from '../../lib/notifications.ts';
 import { notificationTypes, type NotificationType } from '../../lib/schema.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
-import { decodeCursor, envelope, errorResponses, ok, page, pageMetaSchema, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
+import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pageMetaSchema, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 
 const notificationSchema = z
@@ -92,17 +92,12 @@ export function notificationRoutes(deps: { db: Db }) {
       summary: 'Mark notifications read: by `ids`, or `all: true`',
       ...signedIn,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.union([
-                z.object({ ids: z.array(z.string().uuid()).min(1).max(100) }).strict(),
-                z.object({ all: z.literal(true) }).strict(),
-              ]),
-            },
-          },
-        },
+        body: jsonBody(
+          z.union([
+            z.object({ ids: z.array(z.string().uuid()).min(1).max(100) }).strict(),
+            z.object({ all: z.literal(true) }).strict(),
+          ]),
+        ),
       },
       responses: {
         200: { description: 'How many changed', content: { 'application/json': { schema: envelope(z.object({ marked: z.number().int() })) } } },
@@ -144,7 +139,7 @@ export function notificationRoutes(deps: { db: Db }) {
       tags: ['notifications'],
       summary: 'Change settings for some or all types (email stays off until an email channel exists)',
       ...signedIn,
-      request: { body: { required: true, content: { 'application/json': { schema: settingsSchema.partial().strict() } } } },
+      request: { body: jsonBody(settingsSchema.partial().strict()) },
       responses: {
         200: { description: 'Every type with its setting', content: { 'application/json': { schema: envelope(settingsSchema) } } },
         ...errorResponses({ 400: 'Unknown type or bad value', 401: 'Not signed in' }),

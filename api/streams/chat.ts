@@ -7,7 +7,7 @@ import type { Mongo } from '../../lib/mongo.ts';
 import type { Nats } from '../../lib/nats.ts';
 import type { AuthContext } from '../context.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
-import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
+import { enveloped, errorResponses, jsonBody, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { findStream } from './service.ts';
 
@@ -127,7 +127,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
       tags: ['chat'],
       summary: 'Followers-only and slow mode (owner or moderator); gateways apply it within 5 s',
       ...signedIn,
-      request: { params: uuidParam, body: { required: true, content: { 'application/json': { schema: settingsSchema.strict() } } } },
+      request: { params: uuidParam, body: jsonBody(settingsSchema.strict()) },
       responses: { 200: enveloped(settingsSchema, 'The settings now in force'), ...errorResponses({ 400: 'Invalid settings', 403: 'Not the owner or a moderator', 404: 'No such stream' }) },
     }),
     async (c) => {

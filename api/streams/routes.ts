@@ -10,7 +10,7 @@ import { workflowIds } from '../../workflows/ids.ts';
 import { endStreamSignal, updateInfoUpdate } from '../../workflows/stream.ts';
 import { currentUser, ownerOrAdmin, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { decodeCursor, enveloped, errorResponses, ok, page, pageQuerySchema, pagedEnvelope, timeKeyCursorSchema, uuidParam } from '../responses.ts';
+import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createStream, findStream, listStreams, rotateStreamKey } from './service.ts';
 
@@ -105,25 +105,20 @@ export function streamRoutes(deps: StreamRouteDeps) {
         rateLimit(db, { name: 'stream-create', limit: 20, windowSeconds: 3600, subjects: (c) => [currentUser(c).userId] }),
       ],
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  title: z.string().trim().min(1).max(140),
-                  description: z.string().max(5000).default(''),
-                  categoryId: z.uuid().nullable().default(null),
-                  scheduledAt: z.iso.datetime({ offset: true }).nullable().default(null),
-                  reconnectWindowSeconds: z.number().int().min(0).max(1800).default(60),
-                  visibility: z.enum(['public', 'unlisted']).default('public'),
-                  mature: z.boolean().default(false),
-                  chatMode: z.enum(['everyone', 'followers']).default('everyone'),
-                })
-                .strict(),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              title: z.string().trim().min(1).max(140),
+              description: z.string().max(5000).default(''),
+              categoryId: z.uuid().nullable().default(null),
+              scheduledAt: z.iso.datetime({ offset: true }).nullable().default(null),
+              reconnectWindowSeconds: z.number().int().min(0).max(1800).default(60),
+              visibility: z.enum(['public', 'unlisted']).default('public'),
+              mature: z.boolean().default(false),
+              chatMode: z.enum(['everyone', 'followers']).default('everyone'),
+            })
+            .strict(),
+        ),
       },
       responses: {
         201: enveloped(streamSchema.extend(keySchema.shape), 'Created; point the encoder at `ingestUrl` with `streamKey`'),
@@ -180,16 +175,11 @@ export function streamRoutes(deps: StreamRouteDeps) {
       ...signedIn,
       request: {
         params: uuidParam,
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({ title: z.string().trim().min(1).max(140).optional(), description: z.string().max(5000).optional(), categoryId: z.uuid().nullable().optional() })
-                .strict(),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({ title: z.string().trim().min(1).max(140).optional(), description: z.string().max(5000).optional(), categoryId: z.uuid().nullable().optional() })
+            .strict(),
+        ),
       },
       responses: { 200: enveloped(streamSchema, 'Updated'), ...errorResponses({ 400: 'Invalid fields', 403: 'Not your stream', 404: 'No such stream', 409: 'The stream has ended' }) },
     }),

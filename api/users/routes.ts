@@ -3,7 +3,7 @@ import type { Db } from '../../lib/db.ts';
 import { raiseNotificationEvent } from '../../lib/notifications.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
-import { decodeCursor, envelope, errorResponses, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
+import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { ownProfileSchema, publicProfileSchema, toOwnProfile, toPublicProfile } from './profile.ts';
 import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
@@ -36,20 +36,15 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       summary: 'Change your display name, bio or avatar',
       ...signedIn,
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  displayName: z.string().trim().min(1).max(50).optional(),
-                  bio: z.string().max(500).optional(),
-                  avatarUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
-                })
-                .strict(),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              displayName: z.string().trim().min(1).max(50).optional(),
+              bio: z.string().max(500).optional(),
+              avatarUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+            })
+            .strict(),
+        ),
       },
       responses: {
         200: { description: 'Updated profile', content: { 'application/json': { schema: envelope(ownProfileSchema) } } },

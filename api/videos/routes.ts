@@ -11,7 +11,7 @@ import { videoPaths } from '../../lib/videos.ts';
 import type { AppEnv } from '../context.ts';
 import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
+import { enveloped, errorResponses, jsonBody, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createPlaybackSigner } from './playback.ts';
 import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, markDeleted, startRemoval, startTranscode } from './service.ts';
@@ -72,7 +72,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       ],
       request: {
         headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
-        body: { required: true, content: { 'application/json': { schema: newVideoSchema } } },
+        body: jsonBody(newVideoSchema),
       },
       responses: {
         201: enveloped(uploadSchema, 'Created; upload the file to `uploadUrl`'),
