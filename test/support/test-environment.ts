@@ -1,10 +1,22 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Each checkout owns its own databases, so two checkouts on one machine (a CI clone beside a
+// developer's tree, or two worktrees) can run their suites at once: a run's clean-up of
+// leftovers never drops another checkout's template or files' databases.
+const checkout = createHash('sha256')
+  .update(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'))
+  .digest('hex')
+  .slice(0, 6);
+
 // Names of everything the tests own, so they never touch what `npm start` keeps.
 export const testResources = {
-  templateDatabase: 'streamhub_test_template',
-  databasePrefix: 'streamhub_t_',
+  templateDatabase: `streamhub_test_template_${checkout}`,
+  databasePrefix: `streamhub_t_${checkout}_`,
   namespace: 'streamhub-test',
   bucket: 'streamhub-test',
-  mongoDatabasePrefix: 'streamhub_t_',
+  mongoDatabasePrefix: `streamhub_t_${checkout}_`,
 } as const;
 
 /** Environment shared by every test process (set by the global setup before forks start). */
