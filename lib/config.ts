@@ -27,6 +27,13 @@ const envSchema = z.object({
   RTMP_CONTROL_URL: url.default('http://127.0.0.1:8081/control'),
   // Where nginx-rtmp relays an accepted publish to, as seen from nginx itself.
   RTMP_RELAY_URL: z.string().regex(/^rtmp:\/\/[^/]+\/[\w-]+$/, 'must be rtmp://host:port/<application>').default('rtmp://127.0.0.1:1935/broadcast'),
+  // Browser origins allowed to call the JSON API with credentials and to open WebSockets:
+  // comma-separated origins, or `*` for any. Defaults to the API's own public origin (the web app).
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.literal('*'), z.url().transform((o) => new URL(o).origin)])).min(1))
+    .optional(),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
 
@@ -94,6 +101,8 @@ export interface Config {
   api: { host: string; port: number; maxBodyBytes: number; healthTimeoutMs: number };
   realtime: { host: string; port: number };
   publicUrls: { api: string; realtime: string; rtmp: string; hls: string };
+  /** Browser origins allowed by CORS and on WebSocket upgrades (`*` = any). */
+  corsOrigins: string[];
   rtmpControlUrl: string;
   rtmpRelayUrl: string;
   postgres: { url: string; poolMax: number };
@@ -153,6 +162,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     api: { host: e.API_HOST, port: e.API_PORT, maxBodyBytes: e.MAX_BODY_BYTES, healthTimeoutMs: e.HEALTH_TIMEOUT_MS },
     realtime: { host: e.REALTIME_HOST, port: e.REALTIME_PORT },
     publicUrls: { api: e.PUBLIC_API_URL, realtime: e.PUBLIC_REALTIME_URL, rtmp: e.PUBLIC_RTMP_URL, hls: e.PUBLIC_HLS_URL },
+    corsOrigins: e.CORS_ORIGINS ?? [new URL(e.PUBLIC_API_URL).origin],
     rtmpControlUrl: e.RTMP_CONTROL_URL,
     rtmpRelayUrl: e.RTMP_RELAY_URL,
     postgres: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
