@@ -6,17 +6,24 @@ import { defineConfig } from 'vitest/config';
 // (global setup) and in each test fork.
 register();
 
+const shared = {
+  // Each test file runs in its own process: Temporal's Runtime is once per process,
+  // and every file gets its own database, task queues, bucket prefix and NATS prefix.
+  pool: 'forks',
+  execArgv: ['--import', 'tsx'],
+  testTimeout: 60_000,
+  hookTimeout: 180_000,
+  teardownTimeout: 60_000,
+} as const;
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Each test file runs in its own process: Temporal's Runtime is once per process,
-    // and every file gets its own database, task queues, bucket prefix and NATS prefix.
-    pool: 'forks',
-    execArgv: ['--import', 'tsx'],
     maxWorkers: 2,
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
-    teardownTimeout: 60_000,
+    projects: [
+      // Pure logic and config files: no services, so `npm run test:unit` runs anywhere.
+      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Real services, started (or reused) once per run by the global setup.
+      { test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/global-setup.ts'] } },
+    ],
   },
 });
