@@ -1,7 +1,7 @@
 # One image for api, worker and realtime (the command picks the process), plus the
 # nginx-rtmp image with StreamHub's ingest configuration. Used by docker-compose.yml.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +10,7 @@ RUN npm run build \
  && node dist/scripts/render-nginx-config.js > dist/nginx.conf.template \
  && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS app
+FROM node:24-bookworm-slim AS app
 # FFmpeg for the media worker; tini so signals reach Node and shutdown is graceful.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg tini ca-certificates \
