@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { AppError } from './errors.ts';
 import type { UserStatus } from './schema.ts';
@@ -72,24 +73,23 @@ export function sessionEndReason(session: SessionState, now = new Date()): SignO
 
 /**
  * Of these sessions, the ones that have ended and why: what `verifyAccess` would now refuse
- * for their tokens. One query per thousand sessions; a session that is gone has ended.
+ * for their tokens. One query per five thousand sessions, returning only the few that may
+ * have ended (a session that is gone has ended).
  */
 export async function endedSessions(db: Db, sessionIds: readonly string[]): Promise<Map<string, SignOutReason>> {
   const ended = new Map<string, SignOutReason>();
   const now = new Date();
-  for (let i = 0; i < sessionIds.length; i += 1000) {
-    const batch = sessionIds.slice(i, i + 1000);
-    const rows = await db
-      .selectFrom('auth_sessions as s')
-      .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['s.id', 's.revoked_at', 's.revoked_reason', 's.expires_at', 'u.status', 'u.suspended_until', 'u.deleted_at'])
-      .where('s.id', 'in', batch)
-      .execute();
-    const found = new Map(rows.map((row) => [row.id, row]));
-    for (const id of batch) {
-      const row = found.get(id);
-      const reason = row ? sessionEndReason(row, now) : 'session_ended';
-      if (reason) ended.set(id, reason);
+  for (let i = 0; i < sessionIds.length; i += 5000) {
+    const batch = sessionIds.slice(i, i + 5000);
+    const { rows } = await sql<SessionState & { id: string; found: boolean }>`
+      select c.id, s.id is not null as found, s.revoked_at, s.revoked_reason, s.expires_at, u.status, u.suspended_until, u.deleted_at
+      from unnest(${batch}::uuid[]) as c(id)
+      left join auth_sessions s on s.id = c.id
+      left join users u on u.id = s.user_id
+      where s.id is null or s.revoked_at is not null or s.expires_at <= ${now} or u.status <> 'active' or u.deleted_at is not null`.execute(db);
+    for (const row of rows) {
+      const reason = row.found ? sessionEndReason(row, now) : 'session_ended';
+      if (reason) ended.set(row.id, reason);
     }
   }
   return ended;

@@ -9,7 +9,7 @@ import type { Client, Hub } from './hub.ts';
  * Ends the identity of sockets whose session has ended: at once when the API announces it on
  * NATS (logout, refresh-token reuse, a ban), and, as the net for a lost message or a change
  * made straight in the database, by re-checking every signed-in socket's session every
- * `intervalMs`, in one query per thousand sessions.
+ * `intervalMs`, in one query per five thousand sessions.
  */
 export function watchSessions(deps: {
   nats: Nats;
