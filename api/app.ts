@@ -66,7 +66,7 @@ export function createApp(deps: ApiDeps) {
   for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/auth/logout']) {
     app.use(path, authenticate(db, tokens));
   }
-  const auth = { db, passwords, tokens, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
+  const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
   app.route('/api/v1/auth', authRoutes(auth));
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
   app.route('/api/v1/notifications', notificationRoutes({ db }));

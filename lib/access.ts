@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { AppError } from './errors.ts';
 import type { UserStatus } from './schema.ts';
+import type { SignOutReason } from './sign-outs.ts';
 import type { AccessClaims, TokenSigner } from './tokens.ts';
 
 /** Why an account may not act right now, or undefined when it may. Pure. */
@@ -48,4 +50,47 @@ export async function verifyAccess(db: Db, tokens: TokenSigner, token: string): 
   if (block) throw block;
   // The role from the database, not the token: a demotion applies at once.
   return { ...claims, role: row.role };
+}
+
+interface SessionState {
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+  expires_at: Date;
+  status: UserStatus;
+  suspended_until: Date | null;
+  deleted_at: Date | null;
+}
+
+/** Why a session (with its account) may no longer act, or undefined while it may. Pure. */
+export function sessionEndReason(session: SessionState, now = new Date()): SignOutReason | undefined {
+  if (session.deleted_at) return 'account_deleted';
+  const block = accountBlock(session, now);
+  if (block) return block.code === 'account_banned' ? 'account_banned' : 'account_suspended';
+  if (session.revoked_at) return session.revoked_reason === 'logout' || session.revoked_reason === 'refresh_token_reused' ? session.revoked_reason : 'session_ended';
+  if (session.expires_at <= now) return 'session_ended';
+  return undefined;
+}
+
+/**
+ * Of these sessions, the ones that have ended and why: what `verifyAccess` would now refuse
+ * for their tokens. One query per five thousand sessions, returning only the few that may
+ * have ended (a session that is gone has ended).
+ */
+export async function endedSessions(db: Db, sessionIds: readonly string[]): Promise<Map<string, SignOutReason>> {
+  const ended = new Map<string, SignOutReason>();
+  const now = new Date();
+  for (let i = 0; i < sessionIds.length; i += 5000) {
+    const batch = sessionIds.slice(i, i + 5000);
+    const { rows } = await sql<SessionState & { id: string; found: boolean }>`
+      select c.id, s.id is not null as found, s.revoked_at, s.revoked_reason, s.expires_at, u.status, u.suspended_until, u.deleted_at
+      from unnest(${batch}::uuid[]) as c(id)
+      left join auth_sessions s on s.id = c.id
+      left join users u on u.id = s.user_id
+      where s.id is null or s.revoked_at is not null or s.expires_at <= ${now} or u.status <> 'active' or u.deleted_at is not null`.execute(db);
+    for (const row of rows) {
+      const reason = row.found ? sessionEndReason(row, now) : 'session_ended';
+      if (reason) ended.set(row.id, reason);
+    }
+  }
+  return ended;
 }

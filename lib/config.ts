@@ -19,6 +19,10 @@ const envSchema = z.object({
   API_PORT: port.default(3000),
   REALTIME_HOST: z.string().min(1).default('127.0.0.1'),
   REALTIME_PORT: port.default(3001),
+  // Abuse limits of each gateway (see README, "Realtime").
+  REALTIME_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  REALTIME_FRAMES_PER_10_SECONDS: z.coerce.number().int().min(5).max(10_000).default(60),
+  REALTIME_SESSION_CHECK_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   PUBLIC_API_URL: url.default('http://localhost:3000'),
   PUBLIC_REALTIME_URL: url.default('ws://localhost:3001/ws'),
   PUBLIC_RTMP_URL: z.string().regex(/^rtmps?:\/\//, 'must start with rtmp:// or rtmps://').default('rtmp://localhost:1935/live'),
@@ -99,7 +103,16 @@ export interface Config {
   env: 'development' | 'test' | 'production';
   logLevel: string;
   api: { host: string; port: number; maxBodyBytes: number; healthTimeoutMs: number };
-  realtime: { host: string; port: number };
+  realtime: {
+    host: string;
+    port: number;
+    /** Open sockets per client address on one gateway. */
+    connectionsPerAddress: number;
+    /** Frames a socket may send per 10 s (a token bucket of that size). */
+    framesPer10Seconds: number;
+    /** How often a gateway re-checks the sessions of its signed-in sockets. */
+    sessionCheckSeconds: number;
+  };
   publicUrls: { api: string; realtime: string; rtmp: string; hls: string };
   /** Browser origins allowed by CORS and on WebSocket upgrades (`*` = any). */
   corsOrigins: string[];
@@ -160,7 +173,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     api: { host: e.API_HOST, port: e.API_PORT, maxBodyBytes: e.MAX_BODY_BYTES, healthTimeoutMs: e.HEALTH_TIMEOUT_MS },
-    realtime: { host: e.REALTIME_HOST, port: e.REALTIME_PORT },
+    realtime: {
+      host: e.REALTIME_HOST,
+      port: e.REALTIME_PORT,
+      connectionsPerAddress: e.REALTIME_CONNECTIONS_PER_ADDRESS,
+      framesPer10Seconds: e.REALTIME_FRAMES_PER_10_SECONDS,
+      sessionCheckSeconds: e.REALTIME_SESSION_CHECK_SECONDS,
+    },
     publicUrls: { api: e.PUBLIC_API_URL, realtime: e.PUBLIC_REALTIME_URL, rtmp: e.PUBLIC_RTMP_URL, hls: e.PUBLIC_HLS_URL },
     corsOrigins: e.CORS_ORIGINS ?? [new URL(e.PUBLIC_API_URL).origin],
     rtmpControlUrl: e.RTMP_CONTROL_URL,

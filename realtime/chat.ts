@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { KV } from 'nats';
 import { accountBlock } from '../lib/access.ts';
 import {
   CHAT_MODERATOR_RATE_LIMIT,
@@ -121,13 +122,23 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
   // one before any rule runs: slow mode or the rate limit must not refuse what already went
   // through. The bucket remembers nonces for 15 minutes, longer than the longest slow mode;
   // JetStream's own 2-minute deduplication still guards concurrent retries.
-  const nonces = nats.connection.jetstream().views.kv(jetStreamResources(nats.subject('')).chatNoncesBucket.name);
+  // Opened on first use and again after a failure: a bucket that could not be opened while NATS
+  // was away must neither be an unhandled rejection nor stay broken once NATS is back.
+  let bucket: Promise<KV> | undefined;
+  const nonceBucket = () =>
+    (bucket ??= nats.connection
+      .jetstream()
+      .views.kv(jetStreamResources(nats.subject('')).chatNoncesBucket.name)
+      .catch((err: unknown) => {
+        bucket = undefined;
+        throw err;
+      }));
   const nonceKey = (request: ChatRequest) =>
     `${request.streamId}.${request.userId}.${createHash('sha256').update(request.nonce!).digest('hex').slice(0, 32)}`;
 
   async function storedCopy(request: ChatRequest): Promise<ServerFrame | undefined> {
     if (!request.userId || !request.nonce || !request.joined) return undefined;
-    const entry = await (await nonces).get(nonceKey(request));
+    const entry = await (await nonceBucket()).get(nonceKey(request));
     if (entry?.operation !== 'PUT') return undefined;
     const original = await readChatEvent(nats, request.streamId, Number(entry.string()));
     return original?.kind === 'message' && original.userId === request.userId ? chatFrame(original, true) : undefined;
@@ -166,7 +177,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       const stored = await publishChatEvent(nats, event, request.nonce ? `${request.streamId}:${request.userId}:${request.nonce}` : undefined);
       deps.metrics.chatMessages.inc({ outcome: stored.duplicate ? 'duplicate' : 'stored' });
       if (!stored.duplicate) {
-        if (request.nonce) await (await nonces).put(nonceKey(request), String(stored.seq)).catch((err: unknown) => deps.logger.warn({ err }, 'could not remember a chat nonce'));
+        if (request.nonce) await nonceBucket().then((kv) => kv.put(nonceKey(request), String(stored.seq))).catch((err: unknown) => deps.logger.warn({ err }, 'could not remember a chat nonce'));
         return undefined;
       }
       const original = await readChatEvent(nats, request.streamId, stored.seq);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SignOutReason } from '../lib/sign-outs.ts';
 
 // Client → server frames of DESIGN.md §6. The gateway validates every frame against this
 // union; anything else gets an `error` frame, never a crash.
@@ -11,6 +12,8 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('leave'), streamId }),
   z.object({ type: z.literal('chat'), streamId, text: z.string(), nonce: z.string().max(64).optional() }),
   z.object({ type: z.literal('ping') }),
+  // Signs the socket in, or keeps it signed in past its token's expiry, with a fresh access token.
+  z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096) }),
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -37,6 +40,9 @@ export type ServerFrame =
   | { type: 'stream_status'; streamId: string; status: string }
   | { type: 'notification'; notification: Record<string, unknown> }
   | { type: 'progress'; videoId: string; percent: number }
+  | { type: 'authenticated'; userId: string; expiresAt: string }
+  /** The socket's identity ended; it stays open as an anonymous viewer. */
+  | { type: 'signed_out'; reason: SignOutReason; message: string }
   | { type: 'error'; code: string; message: string; nonce?: string; retryAfterSeconds?: number };
 
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ServerFrame };

@@ -1,23 +1,31 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { verifyAccess } from '../lib/access.ts';
+import { addressHolder, clientAddress } from '../lib/client-address.ts';
+import type { Config } from '../lib/config.ts';
 import type { Db } from '../lib/db.ts';
 import { AppError, errorBody } from '../lib/errors.ts';
 import { runHealthChecks } from '../lib/health.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import { jetStreamResources, pingNats, type Nats } from '../lib/nats.ts';
+import { originAllowed } from '../lib/origins.ts';
+import { isInternalCaller } from '../lib/secrets.ts';
+import { signOutMessages, type SignOutReason } from '../lib/sign-outs.ts';
 import type { AccessClaims, TokenSigner } from '../lib/tokens.ts';
 import { startChatArchiver } from './chat-archiver.ts';
 import { createChatSender } from './chat.ts';
 import type { History } from './chat-room.ts';
 import { parseClientFrame, type ServerFrame } from './frames.ts';
 import { createHub, type Client } from './hub.ts';
+import { AddressSlots, FrameBudget } from './limits.ts';
 import { createRealtimeMetrics } from './metrics.ts';
+import { watchSessions } from './sessions.ts';
 import { TtlCache } from './ttl-cache.ts';
-import { startViewerCounts } from './viewers.ts';
+import { anonymousViewerKey, startViewerCounts, userViewerKey } from './viewers.ts';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
 const HEARTBEAT_MS = 25_000;
@@ -28,6 +36,23 @@ export const MAX_ROOMS_PER_SOCKET = 10;
 const JOINS_PER_MINUTE = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export interface GatewayLimits {
+  /** Open sockets per client address (its /64 for IPv6) on this gateway. */
+  connectionsPerAddress: number;
+  /** Frames a socket may send: a bucket of `count`, refilled evenly over `windowMs`. */
+  frames: { count: number; windowMs: number };
+  /** How often the sessions of signed-in sockets are re-checked in Postgres. */
+  sessionCheckMs: number;
+}
+
+export function gatewayLimits(realtime: Config['realtime']): GatewayLimits {
+  return {
+    connectionsPerAddress: realtime.connectionsPerAddress,
+    frames: { count: realtime.framesPer10Seconds, windowMs: 10_000 },
+    sessionCheckMs: realtime.sessionCheckSeconds * 1000,
+  };
+}
+
 export interface GatewayDeps {
   logger: Logger;
   nats: Nats;
@@ -36,8 +61,26 @@ export interface GatewayDeps {
   mongo: Mongo;
   tokens: TokenSigner;
   healthTimeoutMs: number;
+  /** Browser origins that may open sockets (CORS_ORIGINS). */
+  corsOrigins: readonly string[];
+  /** Unlocks `/health` details and `/metrics`; also keys the hashes anonymous viewers are counted by. */
+  internalSecret: string;
+  /** Believe X-Forwarded-For for the client address (TRUST_PROXY). */
+  trustProxy: boolean;
+  limits: GatewayLimits;
   /** How often viewer counts are shared and broadcast. */
   viewerCountIntervalMs?: number;
+}
+
+/** What the gateway keeps per socket beside the hub's view of it. */
+interface Connection {
+  client: Client;
+  /** Who the socket counts as while anonymous (per client address). */
+  anonymousKey: string;
+  /** Signs the socket out when its access token expires. */
+  expiry?: NodeJS.Timeout;
+  /** Rooms being joined (the stream lookup is asynchronous): they count toward the room cap. */
+  joining: Set<string>;
 }
 
 export interface Gateway {
@@ -45,6 +88,11 @@ export interface Gateway {
   /** Closes every socket with "going away" and stops accepting new ones. */
   close(): Promise<void>;
 }
+
+const headerOf = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
 
 /**
  * The WebSocket gateway: `/ws` for clients, `/health` for load balancers. Stateless apart
@@ -58,30 +106,41 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const viewers = startViewerCounts({ kv, db: deps.db, hub, gatewayId, intervalMs: deps.viewerCountIntervalMs ?? 5000, logger: deps.logger });
   const chat = createChatSender({ ...deps, metrics });
   const archiver = startChatArchiver({ ...deps, metrics });
-  const server = createServer(async (req, res) => {
-    if (req.url === '/health') {
+  const server = createServer((req, res) => void answerHttp(req, res));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const slots = new AddressSlots(deps.limits.connectionsPerAddress);
+  const connections = new WeakMap<Client, Connection>();
+  const sessions = watchSessions({ ...deps, hub, intervalMs: deps.limits.sessionCheckMs, signOut });
+
+  /** `/health` for load balancers (status only, unless the caller is internal) and `/metrics` for operators. */
+  async function answerHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const internal = isInternalCaller((name) => headerOf(req, name), deps.internalSecret);
+    if (path === '/health') {
       const report = await runHealthChecks([{ name: 'nats', check: () => pingNats(deps.nats) }], deps.healthTimeoutMs);
-      const ok = report.status === 'ok';
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify(
-          ok
-            ? { success: true, data: { status: 'ok', components: report.components, sockets: wss.clients.size } }
-            : errorBody('unavailable', `Unhealthy: ${report.failing.join(', ')}`, report),
-        ),
-      );
-      return;
+      if (report.status === 'ok') {
+        return json(200, { success: true, data: internal ? { status: 'ok', components: report.components, sockets: wss.clients.size } : { status: 'ok' } });
+      }
+      deps.logger.warn({ components: report.components }, 'health check failing');
+      return json(503, internal ? errorBody('unavailable', `Unhealthy: ${report.failing.join(', ')}`, report) : errorBody('unavailable', 'Unhealthy'));
     }
-    if (req.url === '/metrics') {
+    if (path === '/metrics') {
+      if (!internal) return json(401, errorBody('unauthorized', 'Metrics are for operators: send the internal secret as a bearer token'));
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(errorBody('not_found', 'Not found; connect a WebSocket to /ws')));
-  });
+    json(404, errorBody('not_found', 'Not found; connect a WebSocket to /ws'));
+  }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const refuse = (socket: Duplex, status: string, reason: string) => {
+    metrics.refusedConnections.inc({ reason });
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
 
   server.on('upgrade', async (req, socket, head) => {
     // Node drops its own error handler on upgrade; a client reset during the token check below must not crash us.
@@ -91,6 +150,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    // Another site's page must not use a visitor's browser (and its address) to open sockets.
+    if (!originAllowed(headerOf(req, 'origin'), deps.corsOrigins)) return refuse(socket, '403 Forbidden', 'origin');
+    const address = addressHolder(clientAddress({ forwardedFor: headerOf(req, 'x-forwarded-for'), remote: req.socket.remoteAddress, trustProxy: deps.trustProxy }));
+    // Taken before anything asynchronous, so parallel connects cannot overshoot; given back when the TCP connection ends.
+    if (!slots.acquire(address)) return refuse(socket, '429 Too Many Requests', 'address_limit');
+    socket.once('close', () => slots.release(address));
     // Anonymous viewers omit the token; a token that is present must be valid.
     const token = url.searchParams.get('token');
     let access: AccessClaims | null = null;
@@ -103,25 +168,63 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         return;
       }
     }
-    const device = url.searchParams.get('device')?.slice(0, 64);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: Client = {
-        socket: ws,
-        userId: access?.userId ?? null,
-        viewerKey: access ? `u:${access.userId}` : `d:${device || randomUUID()}`,
-        rooms: new Set(),
-        holding: new Map(),
-      };
-      hub.addUser(client);
-      serve(client);
+      const anonymousKey = anonymousViewerKey(deps.internalSecret, address);
+      const client: Client = { socket: ws, userId: null, sessionId: null, viewerKey: anonymousKey, rooms: new Set(), holding: new Map() };
+      const connection: Connection = { client, anonymousKey, joining: new Set() };
+      connections.set(client, connection);
+      if (access) signIn(connection, access);
+      serve(connection);
     });
   });
 
-  // A burst of joins to one stream (a raid, a reconnect storm) costs one lookup.
+  /** Makes the socket this user's until the token expires, the session ends, or another `auth` replaces it. */
+  function signIn(connection: Connection, claims: AccessClaims): void {
+    const { client } = connection;
+    hub.setUser(client, claims.userId);
+    client.sessionId = claims.sessionId;
+    client.viewerKey = userViewerKey(claims.userId);
+    clearTimeout(connection.expiry);
+    connection.expiry = setTimeout(() => signOut(client, 'token_expired'), Math.max(0, claims.expiresAt.getTime() - Date.now()));
+    connection.expiry.unref();
+  }
+
+  /** Tells the socket why, and keeps it open as an anonymous viewer in the same rooms. */
+  function signOut(client: Client, reason: SignOutReason): void {
+    const connection = connections.get(client);
+    if (!connection || !client.userId) return;
+    clearTimeout(connection.expiry);
+    hub.send(client, { type: 'signed_out', reason, message: signOutMessages[reason] });
+    hub.setUser(client, null);
+    client.sessionId = null;
+    client.viewerKey = connection.anonymousKey;
+    metrics.signOuts.inc({ reason });
+  }
+
+  /** The `auth` frame: a fresh token keeps the socket signed in; a bad one changes nothing. */
+  async function authenticate(connection: Connection, token: string): Promise<void> {
+    const { client } = connection;
+    let claims: AccessClaims;
+    try {
+      claims = await verifyAccess(deps.db, deps.tokens, token);
+    } catch (err) {
+      if (err instanceof AppError) return hub.send(client, { type: 'error', code: err.code, message: err.message });
+      deps.logger.warn({ err }, 'could not check an access token');
+      return hub.send(client, { type: 'error', code: 'unavailable', message: 'Could not check the token; try again' });
+    }
+    if (client.socket.readyState !== client.socket.OPEN) return;
+    signIn(connection, claims);
+    hub.send(client, { type: 'authenticated', userId: claims.userId, expiresAt: claims.expiresAt.toISOString() });
+  }
+
+  // A burst of joins to one stream (a raid, a reconnect storm) costs one lookup, and so does a
+  // client repeating an unknown id: stream ids are random and handed out only once their row
+  // exists, so "unknown" stays true. Two caches, so a flood of unknown ids cannot evict known streams.
   const knownStreams = new TtlCache<string, boolean>(60_000, 50_000, (exists) => exists);
+  const unknownStreams = new TtlCache<string, boolean>(60_000, 50_000, (exists) => !exists);
+  const lookUpStream = async (streamId: string) => Boolean(await deps.db.selectFrom('streams').select('id').where('id', '=', streamId).executeTakeFirst());
   const joinable = async (streamId: string) =>
-    UUID.test(streamId) &&
-    knownStreams.get(streamId, async () => Boolean(await deps.db.selectFrom('streams').select('id').where('id', '=', streamId).executeTakeFirst()));
+    UUID.test(streamId) && knownStreams.get(streamId, () => unknownStreams.get(streamId, () => lookUpStream(streamId)));
 
   // Sockets that miss a heartbeat are dead (NAT timeouts, sleeping laptops) and are dropped.
   // Each socket pings every HEARTBEAT_MS, but in one of HEARTBEAT_SLICES turns: pinging
@@ -132,17 +235,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let turn = 0;
 
   /** One connection, from upgrade to close. */
-  function serve(client: Client): void {
+  function serve(connection: Connection): void {
+    const { client, joining } = connection;
     const { socket } = client;
     const reply = (frame: ServerFrame) => hub.send(client, frame);
     const queueChat = chat.queueFor(reply);
+    const budget = new FrameBudget(deps.limits.frames.count, deps.limits.frames.windowMs);
+    let overBudget = false;
     let recentJoins: number[] = [];
     const slice = slices[nextSlice++ % HEARTBEAT_SLICES]!;
     slice.add(socket);
     alive.add(socket);
 
     const joinRefusal = (streamId: string): ServerFrame | undefined => {
-      if (!client.rooms.has(streamId) && client.rooms.size >= MAX_ROOMS_PER_SOCKET) {
+      // Rooms still being joined count: otherwise parallel joins would all see room to spare.
+      const entering = !client.rooms.has(streamId) && !joining.has(streamId);
+      if (entering && client.rooms.size + joining.size >= MAX_ROOMS_PER_SOCKET) {
         return { type: 'error', code: 'too_many_rooms', message: `A connection can be in at most ${MAX_ROOMS_PER_SOCKET} streams; leave one first` };
       }
       const now = Date.now();
@@ -153,12 +261,21 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     };
 
     socket.on('close', () => {
+      clearTimeout(connection.expiry);
       slice.delete(socket);
       hub.remove(client);
     });
     socket.on('pong', () => alive.add(socket));
     socket.on('error', (err) => deps.logger.debug({ err }, 'socket error'));
     socket.on('message', (data, isBinary) => {
+      if (overBudget) return;
+      if (!budget.take()) {
+        overBudget = true;
+        metrics.framesOverBudget.inc();
+        reply({ type: 'error', code: 'too_many_frames', message: `Too many frames: at most ${deps.limits.frames.count} per ${deps.limits.frames.windowMs / 1000} s` });
+        socket.close(1008, 'too many frames');
+        return;
+      }
       if (isBinary) return reply({ type: 'error', code: 'bad_frame', message: 'Binary frames are not supported' });
       const parsed = parseClientFrame(data.toString());
       if (!parsed.ok) return reply(parsed.error);
@@ -166,10 +283,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       switch (frame.type) {
         case 'ping':
           return reply({ type: 'pong' });
+        case 'auth':
+          return void authenticate(connection, frame.token);
         case 'join': {
           const refusal = joinRefusal(frame.streamId);
           if (refusal) return reply(refusal);
-          return void join(client, frame.streamId, frame.since);
+          return void join(connection, frame.streamId, frame.since);
         }
         case 'leave':
           return hub.leave(client, frame.streamId);
@@ -185,16 +304,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   }
 
-  async function join(client: Client, streamId: string, since: number | undefined): Promise<void> {
+  async function join({ client, joining }: Connection, streamId: string, since: number | undefined): Promise<void> {
     const { socket } = client;
+    const alreadyJoining = joining.has(streamId);
+    joining.add(streamId);
+    let room;
     try {
       if (!(await joinable(streamId))) return hub.send(client, { type: 'error', code: 'not_found', message: 'No such stream' });
+      // The socket may have closed during the lookup; joining now would leak a ghost viewer.
+      if (socket.readyState !== socket.OPEN) return;
+      room = hub.join(client, streamId);
     } catch {
       return hub.send(client, { type: 'error', code: 'unavailable', message: 'Could not join; try again' });
+    } finally {
+      // From here the room is in client.rooms (or was refused): it no longer needs holding a place.
+      if (!alreadyJoining) joining.delete(streamId);
     }
-    // The socket may have closed during the lookup; joining now would leak a ghost viewer.
-    if (socket.readyState !== socket.OPEN) return;
-    const room = hub.join(client, streamId);
     let history: History;
     try {
       history = since === undefined ? await room.recent(client.userId) : await room.recover(since, client.userId);
@@ -222,6 +347,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     server,
     async close() {
       clearInterval(heartbeat);
+      await sessions.stop();
       await viewers.stop();
       await archiver.stop();
       hub.close();

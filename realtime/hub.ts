@@ -20,9 +20,11 @@ const MAX_HELD_FRAMES = 1000;
 
 export interface Client {
   socket: WebSocket;
-  /** Null for anonymous viewers. */
+  /** Null for anonymous viewers. Changes while the socket is open (`auth` frames, sign-outs): set it through `setUser`. */
   userId: string | null;
-  /** Counts a viewer once however many tabs they open: the user, or the device for anonymous viewers. */
+  /** The session of the access token the socket signed in with: ending it signs the socket out. */
+  sessionId: string | null;
+  /** Counts a viewer once however many tabs they open: the user, or the client address for anonymous viewers. */
   viewerKey: string;
   rooms: Set<string>;
   /** Rooms being joined: their live frames wait here until the history has been sent. */
@@ -157,26 +159,57 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     },
   });
 
+  function addUser(client: Client): void {
+    if (!client.userId) return;
+    const entry = users.get(client.userId);
+    if (entry) {
+      entry.clients.add(client);
+      return;
+    }
+    const clients = new Set([client]);
+    const sub = nats.connection.subscribe(notificationSubject(nats, client.userId), {
+      callback: (_err, msg) => {
+        const notification = parse<Record<string, unknown>>(msg.data);
+        if (notification) broadcast(clients, { type: 'notification', notification });
+      },
+    });
+    users.set(client.userId, { clients, sub });
+  }
+
+  function removeUser(client: Client): void {
+    if (!client.userId) return;
+    const entry = users.get(client.userId);
+    if (!entry) return;
+    entry.clients.delete(client);
+    if (!entry.clients.size) {
+      entry.sub.unsubscribe();
+      users.delete(client.userId);
+    }
+  }
+
   return {
     send,
     toRoom,
     rooms: () => rooms,
 
-    addUser(client: Client): void {
-      if (!client.userId) return;
-      const entry = users.get(client.userId);
-      if (entry) {
-        entry.clients.add(client);
-        return;
-      }
-      const clients = new Set([client]);
-      const sub = nats.connection.subscribe(notificationSubject(nats, client.userId), {
-        callback: (_err, msg) => {
-          const notification = parse<Record<string, unknown>>(msg.data);
-          if (notification) broadcast(clients, { type: 'notification', notification });
-        },
-      });
-      users.set(client.userId, { clients, sub });
+    addUser,
+
+    /** Changes who a socket is (signing in, out, or as someone else): its user's pushes follow. */
+    setUser(client: Client, userId: string | null): void {
+      if (client.userId === userId) return;
+      removeUser(client);
+      client.userId = userId;
+      addUser(client);
+    },
+
+    /** This gateway's sockets of a user. */
+    clientsOf(userId: string): ReadonlySet<Client> {
+      return users.get(userId)?.clients ?? new Set();
+    },
+
+    /** Every signed-in socket of this gateway. */
+    *signedIn(): Iterable<Client> {
+      for (const { clients } of users.values()) yield* clients;
     },
 
     /**
@@ -234,14 +267,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     /** Forgets a closed socket everywhere. */
     remove(client: Client): void {
       for (const streamId of [...client.rooms]) this.leave(client, streamId);
-      if (!client.userId) return;
-      const entry = users.get(client.userId);
-      if (!entry) return;
-      entry.clients.delete(client);
-      if (!entry.clients.size) {
-        entry.sub.unsubscribe();
-        users.delete(client.userId);
-      }
+      removeUser(client);
     },
 
     close(): void {

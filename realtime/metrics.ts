@@ -17,6 +17,19 @@ export function createRealtimeMetrics(read: { sockets: () => number; rooms: () =
       registers,
     }),
     framesSent: new Counter({ name: 'streamhub_realtime_frames_sent_total', help: 'Frames written to sockets.', registers }),
+    refusedConnections: new Counter({
+      name: 'streamhub_realtime_refused_connections_total',
+      help: 'WebSocket upgrades refused, by reason (origin, address_limit).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    framesOverBudget: new Counter({ name: 'streamhub_realtime_frames_over_budget_total', help: 'Sockets closed for sending more frames than their budget.', registers }),
+    signOuts: new Counter({
+      name: 'streamhub_realtime_sign_outs_total',
+      help: 'Sockets signed out (kept open as anonymous viewers), by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
     slowConsumers: new Counter({ name: 'streamhub_realtime_slow_consumers_total', help: 'Sockets cut off for falling too far behind.', registers }),
     chatArchived: new Counter({ name: 'streamhub_realtime_chat_archived_total', help: 'Chat events written to the Mongo archive.', registers }),
     chatDeliveryLag: new Histogram({

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
 import type { KV } from 'nats';
 import type { Db } from '../lib/db.ts';
@@ -6,8 +7,19 @@ import type { Logger } from '../lib/logger.ts';
 import type { Client, Hub } from './hub.ts';
 
 /**
+ * How an anonymous viewer is counted: once per client address (its /64 for IPv6), so opening
+ * more sockets or inventing device ids adds nobody. The address is stored and shared only as
+ * a keyed hash, the same on every gateway so unique viewers are deduplicated across them.
+ */
+export function anonymousViewerKey(secret: string, addressHolder: string): string {
+  return `a:${createHmac('sha256', secret).update(`viewer:${addressHolder}`).digest('base64url').slice(0, 22)}`;
+}
+
+export const userViewerKey = (userId: string) => `u:${userId}`;
+
+/**
  * Viewer counts without a coordinator: every few seconds each gateway writes its own count
- * per stream (viewers deduplicated by user or device) to the NATS KV bucket, whose TTL makes
+ * per stream (viewers deduplicated by user or address) to the NATS KV bucket, whose TTL makes
  * a crashed gateway's share vanish on its own, then sums every gateway's share, tells the
  * stream's local viewers, and stores current and peak viewers in Postgres (no workflow signals).
  */
@@ -50,7 +62,7 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
       counted as (update streams set unique_viewers = unique_viewers + (select count(*) from inserted) where id in (select id from live) returning 1)
       select exists (select 1 from live) as live`.execute(deps.db);
     if (!rows[0]?.live) return;
-    // Anonymous viewers without a device id are new on every reconnect; forgetting only costs re-inserts.
+    // Forgetting only costs re-inserts (the primary key keeps them exact).
     if (seen.size > 100_000) seen.clear();
     for (const key of fresh) seen.add(key);
   }

@@ -2,17 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { isUniqueViolation, type Db, type Tx } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
+import type { Nats } from '../../lib/nats.ts';
 import type { PasswordHasher } from '../../lib/passwords.ts';
 import type { User } from '../../lib/schema.ts';
 import { hashRefreshToken, newRefreshToken, type TokenSigner } from '../../lib/tokens.ts';
 import { accountBlock } from '../../lib/access.ts';
+import { publishSignOut } from '../../lib/sign-outs.ts';
 
 export interface AuthDeps {
   db: Db;
   passwords: PasswordHasher;
   tokens: TokenSigner;
+  /** Ending a session tells the realtime gateways, which sign its sockets out. */
+  nats: Nats;
   refreshTtlDays: number;
 }
+
+/** What starting a session needs (the seed registers accounts without NATS). */
+type SessionDeps = Omit<AuthDeps, 'nats'>;
 
 export interface ClientMeta {
   ip: string;
@@ -26,7 +33,7 @@ export interface IssuedTokens {
 }
 
 /** A new session (refresh-token family) with its first refresh token. */
-async function insertSession(db: Db | Tx, deps: AuthDeps, userId: string, meta: ClientMeta) {
+async function insertSession(db: Db | Tx, deps: SessionDeps, userId: string, meta: ClientMeta) {
   const sessionId = randomUUID();
   const refresh = newRefreshToken();
   await db
@@ -43,13 +50,13 @@ async function insertSession(db: Db | Tx, deps: AuthDeps, userId: string, meta: 
   return { sessionId, refreshToken: refresh.token };
 }
 
-async function issueTokens(deps: AuthDeps, user: Pick<User, 'id' | 'role'>, session: { sessionId: string; refreshToken: string }): Promise<IssuedTokens> {
+async function issueTokens(deps: SessionDeps, user: Pick<User, 'id' | 'role'>, session: { sessionId: string; refreshToken: string }): Promise<IssuedTokens> {
   const access = await deps.tokens.signAccess({ userId: user.id, role: user.role, sessionId: session.sessionId });
   return { accessToken: access.token, accessTokenExpiresAt: access.claims.expiresAt.toISOString(), refreshToken: session.refreshToken };
 }
 
 export async function register(
-  deps: AuthDeps,
+  deps: SessionDeps,
   input: { email: string; username: string; password: string },
   meta: ClientMeta,
 ): Promise<{ user: User; tokens: IssuedTokens }> {
@@ -89,7 +96,7 @@ export async function findAccountId(db: Db, login: string): Promise<string | und
   return (await byLogin(db, login).select('id').executeTakeFirst())?.id;
 }
 
-export async function login(deps: AuthDeps, input: { login: string; password: string }, meta: ClientMeta) {
+export async function login(deps: SessionDeps, input: { login: string; password: string }, meta: ClientMeta) {
   const user = await byLogin(deps.db, input.login).selectAll().executeTakeFirst();
   const valid = user ? await deps.passwords.verify(user.password_hash, input.password) : await deps.passwords.verifyAgainstNothing(input.password);
   if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong login or password');
@@ -123,7 +130,10 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Iss
         .set({ revoked_at: sql`now()`, revoked_reason: 'refresh_token_reused' })
         .where('id', '=', row.session_id)
         .execute();
-      return { error: new AppError('refresh_token_reused', 'Refresh token was already used; the session has been revoked') };
+      return {
+        error: new AppError('refresh_token_reused', 'Refresh token was already used; the session has been revoked'),
+        revoked: { userId: row.user_id, sessionId: row.session_id },
+      };
     }
     if (row.expires_at <= new Date()) return { error: new AppError('token_expired', 'This session has expired; log in again') };
     if (row.deleted_at) return { error: new AppError('unauthorized', 'Account no longer exists') };
@@ -134,13 +144,16 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Iss
     await tx.updateTable('auth_sessions').set({ last_used_at: sql`now()` }).where('id', '=', row.session_id).execute();
     return { session: row };
   });
-  // The revocation above must commit, so errors are thrown only after the transaction.
-  if ('error' in outcome) throw outcome.error;
+  // The revocation above must commit, so errors are thrown (and gateways told) only after the transaction.
+  if ('error' in outcome) {
+    if ('revoked' in outcome && outcome.revoked) publishSignOut(deps.nats, { ...outcome.revoked, reason: 'refresh_token_reused' });
+    throw outcome.error;
+  }
   return issueTokens(deps, { id: outcome.session.user_id, role: outcome.session.role }, { sessionId: outcome.session.session_id, refreshToken: next.token });
 }
 
-/** Ends the session behind the access token and blacklists the token until it expires. */
-export async function logout(deps: AuthDeps, auth: { sessionId: string; jti: string; expiresAt: Date }): Promise<void> {
+/** Ends the session behind the access token, blacklists the token until it expires, and signs the session's sockets out. */
+export async function logout(deps: AuthDeps, auth: { userId: string; sessionId: string; jti: string; expiresAt: Date }): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
     await tx
       .insertInto('revoked_access_tokens')
@@ -154,4 +167,5 @@ export async function logout(deps: AuthDeps, auth: { sessionId: string; jti: str
       .where('revoked_at', 'is', null)
       .execute();
   });
+  publishSignOut(deps.nats, { userId: auth.userId, sessionId: auth.sessionId, reason: 'logout' });
 }

@@ -1,25 +1,18 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createMiddleware } from 'hono/factory';
+import { clientAddress } from '../../lib/client-address.ts';
 import type { AppEnv } from '../context.ts';
 
-/**
- * The client's address for rate limits and session records. X-Forwarded-For is believed
- * only when TRUST_PROXY is set (behind exactly one proxy of ours), and only its last entry;
- * otherwise anyone could pick an address.
- */
+/** The client's address for rate limits and session records (the rule is `clientAddress`). */
 export function clientIp(trustProxy: boolean) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    let ip: string | undefined;
-    // The proxy appends the address it saw; anything left of it came from the client.
-    if (trustProxy) ip = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
-    if (!ip) {
-      try {
-        ip = getConnInfo(c).remote.address;
-      } catch {
-        // in-process requests (tests, app.request) have no socket
-      }
+    let remote: string | undefined;
+    try {
+      remote = getConnInfo(c).remote.address;
+    } catch {
+      // in-process requests (tests, app.request) have no socket
     }
-    c.set('clientIp', ip || 'unknown');
+    c.set('clientIp', clientAddress({ forwardedFor: c.req.header('x-forwarded-for'), remote, trustProxy }));
     await next();
   });
 }

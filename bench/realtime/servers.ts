@@ -43,7 +43,15 @@ export async function startGateway(options: {
   const { nats, userId } = options;
   const port = await freePort();
   const child = startChild('realtime/server.ts', [], {
-    env: { ...options.env, REALTIME_HOST: '127.0.0.1', REALTIME_PORT: String(port), LOG_LEVEL: 'warn', NATS_SUBJECT_PREFIX: nats.subject('') },
+    env: {
+      ...options.env,
+      REALTIME_HOST: '127.0.0.1',
+      REALTIME_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      NATS_SUBJECT_PREFIX: nats.subject(''),
+      // Every bench socket comes from 127.0.0.1.
+      REALTIME_CONNECTIONS_PER_ADDRESS: '1000000',
+    },
     nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
   });
   await waitForHealth(child, `http://127.0.0.1:${port}/health`);

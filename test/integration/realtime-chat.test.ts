@@ -25,7 +25,9 @@ let owner: TestUser;
 let viewer: TestUser;
 
 beforeAll(async () => {
-  ({ gateways, urls } = await startGateways(t.ctx, 2));
+  // Sessions are re-checked only hourly: the refusals of banned and suspended senders below are
+  // the chat rules' doing, not a periodic sign-out racing them (realtime-sessions tests that).
+  ({ gateways, urls } = await startGateways(t.ctx, 2, { limits: { sessionCheckMs: 3_600_000 } }));
   owner = await newUser(t.app);
   viewer = await newUser(t.app);
 });
@@ -124,7 +126,7 @@ describe('realtime chat', () => {
     expect(await say(socket, ended, 'too late', 'c1')).toMatchObject({ code: 'chat_closed', nonce: 'c1' });
 
     // Operators see the refusals by reason on the gateway that made them.
-    const metrics = await (await fetch(`http://${urls[0]}/metrics`)).text();
+    const metrics = await (await fetch(`http://${urls[0]}/metrics`, { headers: { authorization: `Bearer ${t.ctx.config.internalSecret}` } })).text();
     expect(metrics).toMatch(/streamhub_realtime_chat_messages_total\{outcome="account_banned",service="realtime"\} 1\n/);
     expect(metrics).toMatch(/streamhub_realtime_sockets\{service="realtime"\} [1-9]/);
   });

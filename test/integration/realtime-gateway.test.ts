@@ -1,29 +1,29 @@
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createGateway, MAX_FRAME_BYTES, type Gateway } from '../../realtime/gateway.ts';
-import { createTokenSigner } from '../../lib/tokens.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { connectNats, ensureJetStream } from '../../lib/nats.ts';
+import { MAX_FRAME_BYTES, type Gateway } from '../../realtime/gateway.ts';
+import { useTestContext } from '../support/context.ts';
+import { startGateways } from '../support/gateway.ts';
+import { startPrivateNats } from '../support/nats.ts';
 
-let ctx: TestContext;
+const t = useTestContext();
 let gateway: Gateway;
 let base: string;
+const WEB_APP = 'https://tv.example.test';
 
 beforeAll(async () => {
-  ctx = await createTestContext();
-  const tokens = createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: 900 });
-  gateway = await createGateway({ logger: ctx.logger, nats: ctx.nats, db: ctx.db, mongo: ctx.mongo, tokens, healthTimeoutMs: 1000 });
-  await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
-  base = `127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+  const started = await startGateways(t.ctx, 1, { corsOrigins: [WEB_APP] });
+  gateway = started.gateways[0]!;
+  base = started.urls[0]!;
 });
 afterAll(async () => {
   await gateway?.close();
-  await ctx?.cleanup();
 });
 
-function open(): Promise<WebSocket> {
+function open(headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://${base}/ws`);
+    const socket = new WebSocket(`ws://${base}/ws`, { headers });
     socket.once('open', () => resolve(socket));
     socket.once('error', reject);
   });
@@ -58,12 +58,69 @@ describe('realtime gateway', () => {
     expect(await closed).toBe(1009); // "message too big"
   });
 
-  it('serves /health naming NATS, and 404s other paths', async () => {
-    const health = await fetch(`http://${base}/health`);
-    expect(health.status).toBe(200);
-    expect(((await health.json()) as any).data.components.nats.status).toBe('ok');
+  it('opens sockets only for the allowed browser origins (and for clients that send none)', async () => {
+    const refused = new WebSocket(`ws://${base}/ws`, { headers: { origin: 'https://evil.example' } });
+    const [err] = await once(refused, 'error');
+    expect(String(err)).toContain('403');
+    // The same origin written another way is the same origin.
+    for (const origin of [WEB_APP, 'https://TV.example.test:443']) (await open({ origin })).close();
+    (await open()).close();
+    const metrics = await (await fetch(`http://${base}/metrics`, { headers: { authorization: `Bearer ${t.ctx.config.internalSecret}` } })).text();
+    expect(metrics).toMatch(/streamhub_realtime_refused_connections_total\{reason="origin",service="realtime"\} 1\n/);
+  });
+
+  it('tells public callers of /health only the status; components, sockets and /metrics are for internal callers', async () => {
+    const publicHealth = await fetch(`http://${base}/health`);
+    expect(publicHealth.status).toBe(200);
+    expect(await publicHealth.json()).toEqual({ success: true, data: { status: 'ok' } });
+
+    const internalHeaders: Record<string, string>[] = [{ 'x-internal-secret': t.ctx.config.internalSecret }, { authorization: `Bearer ${t.ctx.config.internalSecret}` }];
+    for (const headers of internalHeaders) {
+      const internal = await fetch(`http://${base}/health`, { headers });
+      expect(internal.status).toBe(200);
+      const body = (await internal.json()) as any;
+      expect(body.data.status).toBe('ok');
+      expect(body.data.components.nats.status).toBe('ok');
+      expect(typeof body.data.sockets).toBe('number');
+    }
+
+    const publicHeaders: Record<string, string>[] = [{}, { 'x-internal-secret': 'wrong-secret-of-enough-length' }, { authorization: 'Bearer nope' }];
+    for (const headers of publicHeaders) {
+      const metrics = await fetch(`http://${base}/metrics`, { headers });
+      expect(metrics.status).toBe(401);
+      expect(((await metrics.json()) as any).error.code).toBe('unauthorized');
+    }
+    const metrics = await fetch(`http://${base}/metrics`, { headers: { authorization: `Bearer ${t.ctx.config.internalSecret}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('streamhub_realtime_sockets');
+
     const other = await fetch(`http://${base}/elsewhere`);
     expect(other.status).toBe(404);
     expect(((await other.json()) as any).error.code).toBe('not_found');
+  });
+
+  it('answers an unhealthy /health with 503: no error text for the public, details for internal callers', async () => {
+    const server = await startPrivateNats();
+    const nats = await connectNats({ url: server.url, subjectPrefix: '', name: 'test-unhealthy-gateway' });
+    let gateways: Gateway[] = [];
+    try {
+      await ensureJetStream(nats, '');
+      let urls: string[];
+      ({ gateways, urls } = await startGateways(t.ctx, 1, { nats }));
+      await server.stop();
+      const publicHealth = await fetch(`http://${urls[0]}/health`);
+      expect(publicHealth.status).toBe(503);
+      expect(await publicHealth.json()).toEqual({ success: false, error: { code: 'unavailable', message: 'Unhealthy' } });
+      const internal = await fetch(`http://${urls[0]}/health`, { headers: { 'x-internal-secret': t.ctx.config.internalSecret } });
+      expect(internal.status).toBe(503);
+      const body = (await internal.json()) as any;
+      expect(body.error.details.failing).toEqual(['nats']);
+      // The client library's own words (a disconnect or a timeout), for operators only.
+      expect(body.error.details.components.nats.error).toMatch(/\w/);
+    } finally {
+      for (const g of gateways) await g.close();
+      await nats.connection.close();
+      await server.stop();
+    }
   });
 });

@@ -5,16 +5,34 @@ import WebSocket from 'ws';
 import { sleep } from '../../lib/async.ts';
 import type { StreamStatus } from '../../lib/schema.ts';
 import { createTokenSigner } from '../../lib/tokens.ts';
-import { createGateway, type Gateway } from '../../realtime/gateway.ts';
+import { createGateway, gatewayLimits, type Gateway, type GatewayDeps, type GatewayLimits } from '../../realtime/gateway.ts';
 import type { TestContext } from './context.ts';
 
-/** Gateway instances in this process, sharing the file's NATS prefix, database and Mongo database. */
-export async function startGateways(ctx: TestContext, count: number, options: { viewerCountIntervalMs?: number } = {}) {
+export type GatewayOptions = Partial<Pick<GatewayDeps, 'viewerCountIntervalMs' | 'trustProxy' | 'corsOrigins' | 'nats'>> & { limits?: Partial<GatewayLimits> };
+
+/**
+ * Gateway instances in this process, sharing the file's NATS prefix, database and Mongo
+ * database, configured as the file's config says (limits as in production) unless overridden.
+ */
+export async function startGateways(ctx: TestContext, count: number, options: GatewayOptions = {}) {
   const tokens = createTokenSigner({ secret: ctx.config.auth.jwtSecret, ttlSeconds: 900 });
   const gateways: Gateway[] = [];
   const urls: string[] = [];
+  const { limits, ...rest } = options;
   for (let i = 0; i < count; i++) {
-    const gateway = await createGateway({ logger: ctx.logger, nats: ctx.nats, db: ctx.db, mongo: ctx.mongo, tokens, healthTimeoutMs: 1000, ...options });
+    const gateway = await createGateway({
+      logger: ctx.logger,
+      nats: ctx.nats,
+      db: ctx.db,
+      mongo: ctx.mongo,
+      tokens,
+      healthTimeoutMs: 1000,
+      corsOrigins: ctx.config.corsOrigins,
+      internalSecret: ctx.config.internalSecret,
+      trustProxy: ctx.config.rateLimits.trustProxy,
+      ...rest,
+      limits: { ...gatewayLimits(ctx.config.realtime), ...limits },
+    });
     await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
     gateways.push(gateway);
     urls.push(`127.0.0.1:${(gateway.server.address() as AddressInfo).port}`);
@@ -37,13 +55,30 @@ export function gatewayProcessEnv(ctx: TestContext, port: number): NodeJS.Proces
 export type TestSocket = Awaited<ReturnType<typeof connectSocket>>;
 
 /** A socket that records every frame it receives. */
-export async function connectSocket(url: string, query = '', opened: WebSocket[] = []) {
-  const socket = new WebSocket(`ws://${url}/ws${query}`);
+export async function connectSocket(url: string, query = '', opened: WebSocket[] = [], headers: Record<string, string> = {}) {
+  const socket = new WebSocket(`ws://${url}/ws${query}`, { headers });
   opened.push(socket);
   const frames: any[] = [];
   socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
   await once(socket, 'open');
   return { socket, frames, send: (frame: unknown) => socket.send(JSON.stringify(frame)) };
+}
+
+/** Tries to open a socket: the open socket, or the HTTP status the upgrade was refused with. */
+export function tryConnect(url: string, query = '', headers: Record<string, string> = {}, opened: WebSocket[] = []): Promise<WebSocket | number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://${url}/ws${query}`, { headers });
+    socket.once('open', () => {
+      opened.push(socket);
+      resolve(socket);
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      res.resume();
+      socket.terminate();
+      resolve(res.statusCode ?? 0);
+    });
+    socket.once('error', reject);
+  });
 }
 
 export async function until(check: () => boolean, what: string, timeoutMs = 10_000) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { slugify } from '../../api/categories/slug.ts';
 import { decodeCursor, encodeCursor, page } from '../../api/responses.ts';
-import { accountBlock } from '../../lib/access.ts';
+import { accountBlock, sessionEndReason } from '../../lib/access.ts';
 import { AppError } from '../../lib/errors.ts';
 
 describe('accountBlock', () => {
@@ -16,6 +16,25 @@ describe('accountBlock', () => {
     expect(accountBlock({ status: 'suspended', suspended_until: later }, now)?.message).toContain(later.toISOString());
     expect(accountBlock({ status: 'suspended', suspended_until: null }, now)?.code).toBe('account_suspended');
     expect(accountBlock({ status: 'suspended', suspended_until: new Date('2025-12-31T00:00:00Z') }, now)).toBeUndefined();
+  });
+});
+
+describe('sessionEndReason', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const live = { revoked_at: null, revoked_reason: null, expires_at: new Date('2026-01-30T00:00:00Z'), status: 'active' as const, suspended_until: null, deleted_at: null };
+  it('keeps a live session of an active account', () => {
+    expect(sessionEndReason(live, now)).toBeUndefined();
+    expect(sessionEndReason({ ...live, status: 'suspended', suspended_until: new Date('2025-12-31T00:00:00Z') }, now)).toBeUndefined();
+  });
+  it('names why a session ended, the account first', () => {
+    const revoked = { revoked_at: now };
+    expect(sessionEndReason({ ...live, ...revoked, revoked_reason: 'logout' }, now)).toBe('logout');
+    expect(sessionEndReason({ ...live, ...revoked, revoked_reason: 'refresh_token_reused' }, now)).toBe('refresh_token_reused');
+    expect(sessionEndReason({ ...live, ...revoked, revoked_reason: 'something new' }, now)).toBe('session_ended');
+    expect(sessionEndReason({ ...live, expires_at: now }, now)).toBe('session_ended');
+    expect(sessionEndReason({ ...live, status: 'banned', revoked_at: now, revoked_reason: 'logout' }, now)).toBe('account_banned');
+    expect(sessionEndReason({ ...live, status: 'suspended', suspended_until: null }, now)).toBe('account_suspended');
+    expect(sessionEndReason({ ...live, deleted_at: now, status: 'banned' }, now)).toBe('account_deleted');
   });
 });
 

@@ -8,6 +8,7 @@ describe('parseClientFrame', () => {
       { type: 'leave', streamId: 's1' },
       { type: 'chat', streamId: 's1', text: 'hi', nonce: 'n1' },
       { type: 'ping' },
+      { type: 'auth', token: 'a.b.c' },
     ]) {
       expect(parseClientFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
     }
