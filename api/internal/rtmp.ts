@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { accountBlock } from '../../lib/access.ts';
 import type { Db } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { publishingClients } from '../../lib/rtmp.ts';
@@ -18,6 +19,13 @@ const doneForm = z.object({ name: z.string().min(1).max(200), clientid: z.string
 const recordForm = z.object({ name: z.string().min(1).max(200), path: z.string().min(1).max(4096) });
 
 const uuid = z.uuid();
+
+/** Why the stream's owner may not broadcast (deleted, banned, suspended), or undefined when they may. */
+async function ownerBlock(db: Db, ownerId: string): Promise<string | undefined> {
+  const owner = await db.selectFrom('users').select(['status', 'suspended_until', 'deleted_at']).where('id', '=', ownerId).executeTakeFirst();
+  if (!owner || owner.deleted_at) return 'account_deleted';
+  return accountBlock(owner)?.code;
+}
 
 export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTimings; relayUrl: string; controlUrl: string }) {
   const { db, temporal } = deps;
@@ -56,6 +64,12 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
     if (FINISHED_STATUSES.includes(stream.status)) {
       log.warn({ streamId: stream.id, addr }, `publish refused: the stream has ${stream.status}`);
       return c.text(`stream ${stream.status}`, 403);
+    }
+    // Checked on every publish, reconnects included: a key outlives a ban.
+    const blocked = await ownerBlock(db, stream.owner_id);
+    if (blocked) {
+      log.warn({ streamId: stream.id, ownerId: stream.owner_id, reason: blocked, addr }, 'publish refused: the owner\'s account may not broadcast');
+      return c.text('account not active', 403);
     }
     const openSession = () =>
       db
