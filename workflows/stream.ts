@@ -56,7 +56,11 @@ interface StreamInfoUpdate {
 
 export const publishStartedSignal = defineSignal<[{ sessionId: string }]>('publishStarted');
 export const publishEndedSignal = defineSignal<[{ sessionId: string }]>('publishEnded');
-export const recordingReadySignal = defineSignal<[{ path: string }]>('recordingReady');
+/**
+ * A recording nginx closed, by its file name in the recordings directory. Histories from
+ * before record-done was checked carry nginx's whole path instead; only its name is used.
+ */
+export const recordingReadySignal = defineSignal<[{ file: string } | { path: string }]>('recordingReady');
 export const endStreamSignal = defineSignal('end');
 export const streamStateQuery = defineQuery<StreamState>('state');
 export const updateInfoUpdate = defineUpdate<{ title: string; description: string; categoryId: string | null }, [StreamInfoUpdate]>('updateInfo');
@@ -64,6 +68,8 @@ export const updateInfoUpdate = defineUpdate<{ title: string; description: strin
 // The workflow clock: Temporal replaces Date inside workflows with a replay-safe one.
 const now = () => new Date().getTime();
 const seconds = (value: number | undefined, fallback: number) => (value ?? fallback) * 1000;
+const fileName = (recording: { file: string } | { path: string }) =>
+  'file' in recording ? recording.file : recording.path.slice(recording.path.lastIndexOf('/') + 1);
 
 /**
  * `stream/<id>`: the life of one stream (DESIGN.md §4). Waits for its first publish (or its
@@ -102,8 +108,9 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
   setHandler(publishEndedSignal, ({ sessionId }) => {
     if (state.publishingSession === sessionId) state.publishingSession = null;
   });
-  setHandler(recordingReadySignal, ({ path }) => {
-    if (!state.recordings.includes(path)) state.recordings.push(path);
+  setHandler(recordingReadySignal, (recording) => {
+    const file = fileName(recording);
+    if (!state.recordings.includes(file)) state.recordings.push(file);
   });
   setHandler(endStreamSignal, () => {
     endRequested = true;
@@ -185,7 +192,7 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
   await condition(() => state.recordings.length >= state.sessions, seconds(input.recordingGraceSeconds, 30));
   if (!state.recordings.length) return state;
 
-  const recording = await recordingsToS3.storeRecording({ streamId, paths: state.recordings });
+  const recording = await recordingsToS3.storeRecording({ streamId, files: state.recordings });
   if (!recording) return state;
   const video = await activities.createRecordingVideo({ streamId, sourceKey: recording.sourceKey, title: info.title });
   state.vodVideoId = video.videoId;

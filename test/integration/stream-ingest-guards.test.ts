@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,12 +19,14 @@ import { withWorkers } from '../support/workers.ts';
 
 const t = useTestContext();
 let live: LiveStack;
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'stream-guards-'));
 
 beforeAll(async () => {
   live = await startLiveStack(t.ctx);
 });
 afterAll(async () => {
   await live?.close();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 const streamHandle = (streamId: string) => t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(streamId));
@@ -36,6 +41,15 @@ async function signalsOf(streamId: string) {
 
 async function notificationsOf(userId: string, type: string) {
   return t.ctx.db.selectFrom('notifications').select('entity_id').where('recipient_id', '=', userId).where('type', '=', type as never).execute();
+}
+
+/** Posts a record-done the way nginx-rtmp does: a form body, the secret in the query. */
+async function reportRecording(streamId: string, reportedPath: string) {
+  const res = await live.app.request(`/internal/rtmp/record-done?secret=${t.ctx.config.internalSecret}`, {
+    method: 'POST',
+    body: new URLSearchParams({ call: 'record_done', app: 'broadcast', name: streamId, path: reportedPath }),
+  });
+  return { status: res.status, text: await res.text() };
 }
 
 describe('publish hook and account status', { timeout: 300_000 }, () => {
@@ -83,5 +97,29 @@ describe('publish hook and account status', { timeout: 300_000 }, () => {
       expect((await call(live.app, 'GET', `/api/v1/streams/${stream.id}`)).json.data.status).toBe('idle');
       await streamHandle(stream.id).terminate('test over');
     }
+  });
+});
+
+describe('record-done and the recordings directory', { timeout: 300_000 }, () => {
+  it('passes on only a recording of the stream inside the recordings directory, by name', async () => {
+    const creator = await newUser(live.app);
+    const stream = await createStream(live.app, creator);
+    const other = await createStream(live.app, creator);
+    const dir = live.nginx.recordingsDir;
+    const forged = [
+      '/etc/passwd',
+      `${dir}/../${stream.id}-1764640000.flv`,
+      `${scratch}/${stream.id}-1764640000.flv`,
+      `${dir}/sub/${stream.id}-1764640000.flv`,
+      `${dir}/${other.id}-1764640000.flv`,
+      `${dir}/${stream.id}-1764640000.flv.txt`,
+    ];
+    for (const reported of forged) expect(await reportRecording(stream.id, reported), reported).toEqual({ status: 200, text: 'ignored' });
+    // The genuine report is the sentinel: it lands after every forged one would have.
+    expect(await reportRecording(stream.id, `${dir}/${stream.id}-1764640001.flv`)).toEqual({ status: 200, text: 'ok' });
+
+    expect(await signalsOf(stream.id)).toEqual([{ name: 'recordingReady', args: [{ file: `${stream.id}-1764640001.flv` }] }]);
+    await streamHandle(stream.id).terminate('test over');
+    await streamHandle(other.id).terminate('test over');
   });
 });
