@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -9,7 +9,7 @@ import { parseMasterPlaylist } from '../lib/hls.ts';
 import type { Nats } from '../lib/nats.ts';
 import { headObject, presignGet, uploadDirectory, uploadLargeFile, type Storage } from '../lib/s3.ts';
 import type { VideoRenditionRecord } from '../lib/schema.ts';
-import { recordingPath } from '../lib/streams.ts';
+import { isRecordingOf, recordingPath } from '../lib/streams.ts';
 import { planPoster, planStoryboard, storyboardVtt } from '../lib/thumbnails.ts';
 import { UnplayableMediaError, type LadderPlan } from '../workflows/plans/ladder.ts';
 import type { MediaInfo } from '../workflows/plans/media-info.ts';
@@ -20,6 +20,8 @@ export interface MediaActivityDeps {
   db: Db;
   nats: Nats;
   storage: Storage;
+  /** nginx-rtmp's recordings (RTMP_RECORDINGS_DIR): the only place recordings are read from. */
+  recordingsDir: string;
 }
 
 export interface EncodeInput {
@@ -109,18 +111,19 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     /**
      * A broadcast's recording to S3: nginx-rtmp writes one FLV per RTMP session, so a
      * broadcast with reconnects is joined into one file first (stream copy, no re-encode).
-     * Null when nginx left nothing usable (no file or empty files).
+     * Files are named, never given by path: each must be a regular file of this stream directly
+     * in the recordings directory. Null when nginx left nothing usable (no file or empty files).
+     * A local file that cannot be deleted afterwards is logged, counted
+     * (`streamhub_recording_cleanup_failures`) and listed in `leftOnDisk`.
      */
-    async storeRecording(input: { streamId: string; paths: string[] }): Promise<{ sourceKey: string } | null> {
+    async storeRecording(input: { streamId: string; files?: string[]; /** Runs from before file names: nginx's paths. */ paths?: string[] }): Promise<{ sourceKey: string; leftOnDisk: string[] } | null> {
       const context = Context.current();
       const sourceKey = recordingPath(input.streamId);
       // Already stored by an attempt whose result was lost: its local files are gone by now.
-      if (await headObject(storage, sourceKey)) return { sourceKey };
+      if (await headObject(storage, sourceKey)) return { sourceKey, leftOnDisk: [] };
+      const recordings = await recordingFiles(deps.recordingsDir, input.streamId, input.files ?? (input.paths ?? []).map((p) => path.basename(p)), context);
       const files: string[] = [];
-      for (const file of input.paths) {
-        // A missing file is this worker's problem (no access to nginx's recordings), not an empty broadcast: retry elsewhere.
-        if ((await stat(file)).size > 0) files.push(file);
-      }
+      for (const recording of recordings) if (recording.size > 0) files.push(recording.file);
       if (!files.length) return null;
       return withScratchDir(input.streamId, async (dir) => {
         let joined = files[0]!;
@@ -133,8 +136,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         }
         await uploadLargeFile(storage, sourceKey, joined, { signal: context.cancellationSignal, onPart: () => context.heartbeat() });
         // Stored in S3 now; nginx's copies would only fill its disk.
-        await Promise.all(input.paths.map((file) => rm(file, { force: true })));
-        return { sourceKey };
+        return { sourceKey, leftOnDisk: await removeRecordings(recordings.map((r) => r.file), context) };
       });
     },
 
@@ -196,6 +198,47 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       }).finally(liveness.stop);
     },
   };
+}
+
+/**
+ * The recordings named for a stream, resolved inside the recordings directory: a name that
+ * is not `<stream id>-<time>.flv` or a path that is not a regular file (a link, a directory)
+ * is skipped with a warning, never read. A missing one throws: this worker may not see
+ * nginx's disk, another may.
+ */
+async function recordingFiles(recordingsDir: string, streamId: string, names: string[], context: Context): Promise<{ file: string; size: number }[]> {
+  const found: { file: string; size: number }[] = [];
+  for (const name of names) {
+    if (!isRecordingOf(streamId, name)) {
+      context.log.warn('recording skipped: not a recording of this stream', { streamId, name });
+      continue;
+    }
+    const file = path.join(recordingsDir, name);
+    const info = await lstat(file);
+    if (!info.isFile()) {
+      context.log.warn('recording skipped: not a regular file', { streamId, path: file });
+      continue;
+    }
+    found.push({ file, size: info.size });
+  }
+  return found;
+}
+
+/** Deletes uploaded recordings; returns the ones that stay on disk, each logged and counted. */
+async function removeRecordings(files: string[], context: Context): Promise<string[]> {
+  const left: string[] = [];
+  for (const file of files) {
+    try {
+      await rm(file, { force: true });
+    } catch (err) {
+      left.push(file);
+      context.log.warn('recording stored in S3 but not deleted from disk', { path: file, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  if (left.length) {
+    context.metricMeter.createCounter('streamhub_recording_cleanup_failures', 'files', 'Recordings stored in S3 whose local file could not be deleted').add(left.length);
+  }
+  return left;
 }
 
 /** An encode that has not moved for this long is hung: its attempt fails and is retried. */

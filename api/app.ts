@@ -54,7 +54,7 @@ export function createApp(deps: ApiDeps) {
     { name: 'temporal', check: () => pingTemporal(deps.temporal, config.temporal.namespace) },
   ];
   app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics }));
-  app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl }));
+  app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl, recordingsDir: config.rtmpRecordingsDir }));
 
   app.use('/api/v1/*', clientIp(config.rateLimits.trustProxy));
   app.use(

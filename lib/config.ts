@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 // The only module that reads process.env. Everything else receives a typed Config.
@@ -10,6 +11,9 @@ const secret = (what: string) =>
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Where the production image's nginx-rtmp records (scripts/render-nginx-config.ts). */
+export const DEFAULT_RTMP_RECORDINGS_DIR = '/var/lib/streamhub/recordings';
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -31,6 +35,13 @@ const envSchema = z.object({
   RTMP_CONTROL_URL: url.default('http://127.0.0.1:8081/control'),
   // Where nginx-rtmp relays an accepted publish to, as seen from nginx itself.
   RTMP_RELAY_URL: z.string().regex(/^rtmp:\/\/[^/]+\/[\w-]+$/, 'must be rtmp://host:port/<application>').default('rtmp://127.0.0.1:1935/broadcast'),
+  // nginx-rtmp's record_path: the API accepts only recordings reported inside it, the media
+  // workers read them from it (the same directory, shared with nginx).
+  RTMP_RECORDINGS_DIR: z
+    .string()
+    .refine((p) => path.isAbsolute(p), 'must be an absolute path')
+    .transform((p) => path.resolve(p))
+    .default(DEFAULT_RTMP_RECORDINGS_DIR),
   // Browser origins allowed to call the JSON API with credentials and to open WebSockets:
   // comma-separated origins, or `*` for any. Defaults to the API's own public origin (the web app).
   CORS_ORIGINS: z
@@ -83,6 +94,8 @@ const envSchema = z.object({
 
   STREAM_REMINDER_LEAD_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(900),
   STREAM_SCHEDULED_GRACE_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(3600),
+  STREAM_MAX_RECONNECTS: z.coerce.number().int().min(0).max(1000).default(50),
+  STREAM_IDLE_CLOSE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -118,6 +131,7 @@ export interface Config {
   corsOrigins: string[];
   rtmpControlUrl: string;
   rtmpRelayUrl: string;
+  rtmpRecordingsDir: string;
   postgres: { url: string; poolMax: number };
   mongo: { url: string; database: string };
   s3: {
@@ -147,7 +161,7 @@ export interface Config {
   };
   rateLimits: { trustProxy: boolean; generalPerMinute: number; loginPerMinute: number; registerPerHour: number };
   retention: { readNotificationDays: number; chatDays: number };
-  streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number };
+  streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
   videos: { maxUploadBytes: number; uploadUrlTtlSeconds: number; playbackUrlTtlSeconds: number; uploadsPerHour: number };
   internalSecret: string;
 }
@@ -184,6 +198,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     corsOrigins: e.CORS_ORIGINS ?? [new URL(e.PUBLIC_API_URL).origin],
     rtmpControlUrl: e.RTMP_CONTROL_URL,
     rtmpRelayUrl: e.RTMP_RELAY_URL,
+    rtmpRecordingsDir: e.RTMP_RECORDINGS_DIR,
     postgres: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     mongo: { url: e.MONGO_URL, database: e.MONGO_DATABASE },
     s3: {
@@ -218,7 +233,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
-    streams: { reminderLeadSeconds: e.STREAM_REMINDER_LEAD_SECONDS, scheduledGraceSeconds: e.STREAM_SCHEDULED_GRACE_SECONDS },
+    streams: {
+      reminderLeadSeconds: e.STREAM_REMINDER_LEAD_SECONDS,
+      scheduledGraceSeconds: e.STREAM_SCHEDULED_GRACE_SECONDS,
+      maxReconnects: e.STREAM_MAX_RECONNECTS,
+      idleCloseDays: e.STREAM_IDLE_CLOSE_DAYS,
+    },
     videos: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,

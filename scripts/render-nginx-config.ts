@@ -1,3 +1,4 @@
+import { DEFAULT_RTMP_RECORDINGS_DIR } from '../lib/config.ts';
 import { renderNginxConfig } from './stack/nginx.ts';
 
 // Prints the nginx-rtmp configuration for the container image (see Dockerfile). The
@@ -6,7 +7,8 @@ process.stdout.write(
   renderNginxConfig({
     prefix: '/var/lib/streamhub/nginx',
     hlsDir: '/var/lib/streamhub/hls',
-    recordingsDir: '/var/lib/streamhub/recordings',
+    // RTMP_RECORDINGS_DIR's default, which the API and the workers check recordings against.
+    recordingsDir: DEFAULT_RTMP_RECORDINGS_DIR,
     listenHost: '0.0.0.0',
     rtmpPort: 1935,
     httpPort: 8080,

@@ -1,15 +1,19 @@
 import {
+  allHandlersFinished,
   condition,
+  continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
   executeChild,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { MediaActivities } from '../activities/media.ts';
@@ -38,6 +42,33 @@ export interface StreamInput {
   reminderLeadSeconds?: number;
   /** How long to wait, after the end, for nginx to report the recordings it closed (default 30 s). */
   recordingGraceSeconds?: number;
+  /** How often a broadcast may resume after a dropped encoder; the next drop ends it (default 50). */
+  maxReconnects?: number;
+  /** A stream nobody publishes to is cancelled this long after it was created (default 30 days). */
+  idleCloseSeconds?: number;
+  /** A run continues as new once its history holds this many events, or earlier when Temporal suggests it (default 4000). */
+  continueAsNewAfterEvents?: number;
+  /** Set only by continue-as-new: where the previous run of this stream stood. */
+  carried?: CarriedStream;
+}
+
+/** Everything one run of `stream/<id>` hands the next when it continues as new. */
+export interface CarriedStream {
+  state: StreamState;
+  progress: StreamProgress;
+}
+
+interface StreamProgress {
+  title: string;
+  endRequested: boolean;
+  /** Workflow time (ms) the stream began waiting for its first publish: the idle clock. */
+  waitingSince: number;
+  /** The scheduled reminder went out (or was due when the stream went live). */
+  reminded: boolean;
+  /** Set when the broadcast starts: when it ends whatever happens. */
+  broadcastEndsAt: number | null;
+  /** Set while reconnecting: when the window closes. */
+  reconnectUntil: number | null;
 }
 
 export interface StreamState {
@@ -56,7 +87,11 @@ interface StreamInfoUpdate {
 
 export const publishStartedSignal = defineSignal<[{ sessionId: string }]>('publishStarted');
 export const publishEndedSignal = defineSignal<[{ sessionId: string }]>('publishEnded');
-export const recordingReadySignal = defineSignal<[{ path: string }]>('recordingReady');
+/**
+ * A recording nginx closed, by its file name in the recordings directory. Histories from
+ * before record-done was checked carry nginx's whole path instead; only its name is used.
+ */
+export const recordingReadySignal = defineSignal<[{ file: string } | { path: string }]>('recordingReady');
 export const endStreamSignal = defineSignal('end');
 export const streamStateQuery = defineQuery<StreamState>('state');
 export const updateInfoUpdate = defineUpdate<{ title: string; description: string; categoryId: string | null }, [StreamInfoUpdate]>('updateInfo');
@@ -64,12 +99,16 @@ export const updateInfoUpdate = defineUpdate<{ title: string; description: strin
 // The workflow clock: Temporal replaces Date inside workflows with a replay-safe one.
 const now = () => new Date().getTime();
 const seconds = (value: number | undefined, fallback: number) => (value ?? fallback) * 1000;
+const fileName = (recording: { file: string } | { path: string }) =>
+  'file' in recording ? recording.file : recording.path.slice(recording.path.lastIndexOf('/') + 1);
 
 /**
  * `stream/<id>`: the life of one stream (DESIGN.md §4). Waits for its first publish (or its
- * scheduled time), goes live and tells followers once per broadcast, rides out dropped
- * connections inside the reconnect window, ends on expiry, owner request or the 12-hour
- * cap, then turns the recording into a VOD and tells followers when it is ready.
+ * scheduled time; an idle stream is cancelled after `idleCloseSeconds`), goes live and tells
+ * followers once per broadcast, rides out dropped connections inside the reconnect window
+ * (at most `maxReconnects` times), ends on expiry, owner request or the 12-hour cap, then
+ * turns the recording into a VOD and tells followers when it is ready. Every wait is a point
+ * where a long history continues as new, carrying the stream's state.
  */
 export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
   const { streamId, ownerId } = input;
@@ -84,15 +123,21 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
   });
 
-  const state: StreamState = {
+  const state: StreamState = input.carried?.state ?? {
     status: input.scheduledAt ? 'scheduled' : 'idle',
     publishingSession: null,
     sessions: 0,
     recordings: [],
     vodVideoId: null,
   };
-  let endRequested = false;
-  let info = { title: input.title };
+  const progress: StreamProgress = input.carried?.progress ?? {
+    title: input.title,
+    endRequested: false,
+    waitingSince: now(),
+    reminded: false,
+    broadcastEndsAt: null,
+    reconnectUntil: null,
+  };
 
   setHandler(streamStateQuery, () => state);
   setHandler(publishStartedSignal, ({ sessionId }) => {
@@ -102,17 +147,18 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
   setHandler(publishEndedSignal, ({ sessionId }) => {
     if (state.publishingSession === sessionId) state.publishingSession = null;
   });
-  setHandler(recordingReadySignal, ({ path }) => {
-    if (!state.recordings.includes(path)) state.recordings.push(path);
+  setHandler(recordingReadySignal, (recording) => {
+    const file = fileName(recording);
+    if (!state.recordings.includes(file)) state.recordings.push(file);
   });
   setHandler(endStreamSignal, () => {
-    endRequested = true;
+    progress.endRequested = true;
   });
   setHandler(
     updateInfoUpdate,
     async (change) => {
       const updated = await activities.updateStreamInfo({ streamId, ...change });
-      info = { title: updated.title };
+      progress.title = updated.title;
       return updated;
     },
     {
@@ -143,51 +189,90 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
     }
   };
   const publishing = () => state.publishingSession !== null;
+  const historyBound = input.continueAsNewAfterEvents ?? 4000;
+  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyBound;
+
+  /**
+   * Waits for `done()` until the workflow-clock `deadline` (ms; null waits without one) and
+   * says whether it came. A history past its bound continues as new from here instead,
+   * once the running update handlers have finished.
+   */
+  const waitFor = async (done: () => boolean, deadline: number | null): Promise<boolean> => {
+    const woken = () => done() || historyFull();
+    const beforeDeadline = deadline === null ? (await condition(woken), true) : await condition(woken, Math.max(deadline - now(), 1));
+    if (done()) return true;
+    if (!beforeDeadline) return false;
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof streamWorkflow>({ ...input, carried: { state, progress } });
+  };
+
+  /** Before the first publish: true once an encoder is on, false when the stream is to be cancelled. */
+  const firstPublish = async (): Promise<boolean> => {
+    const begun = () => publishing() || progress.endRequested;
+    if (input.scheduledAt) {
+      const startsAt = Date.parse(input.scheduledAt);
+      if (!progress.reminded) {
+        const remindAt = startsAt - seconds(input.reminderLeadSeconds, 15 * 60);
+        if (remindAt > now()) await waitFor(begun, remindAt);
+        if (!begun()) {
+          await notifyFollowers({ id: `stream_scheduled:${streamId}`, type: 'stream_scheduled', actorId: ownerId, entityType: 'stream', entityId: streamId, payload: { title: progress.title, scheduledAt: input.scheduledAt } });
+        }
+        progress.reminded = true;
+      }
+      await waitFor(begun, startsAt + seconds(input.scheduledGraceSeconds, 60 * 60));
+    } else {
+      // Runs started before idle streams were closed keep waiting without a deadline.
+      const idleCloses = patched('idle-close');
+      await waitFor(begun, idleCloses ? progress.waitingSince + seconds(input.idleCloseSeconds, 30 * 86_400) : null);
+    }
+    return publishing();
+  };
+
+  const maxReconnects = input.maxReconnects ?? 50;
+  const reconnects = () => Math.max(state.sessions - 1, 0);
+
+  /** Live, with reconnects inside the window continuing the same broadcast; returns when it ends. */
+  const broadcast = async (): Promise<void> => {
+    for (;;) {
+      if (state.status === 'live') {
+        const endsAt = progress.broadcastEndsAt ?? now();
+        const dropped = await waitFor(() => !publishing() || progress.endRequested || reconnects() > maxReconnects, endsAt);
+        // Past its reconnects, a drop ends the broadcast at once (an encoder back that fast is cut off).
+        if (!dropped || progress.endRequested || reconnects() >= maxReconnects) return;
+        await setStatus('reconnecting');
+        progress.reconnectUntil = now() + Math.max(input.reconnectWindowSeconds * 1000, 1);
+      } else {
+        const back = await waitFor(() => publishing() || progress.endRequested, progress.reconnectUntil ?? now());
+        if (!back || progress.endRequested || reconnects() > maxReconnects) return;
+        await setStatus('live');
+      }
+    }
+  };
 
   upsertSearchAttributes([{ key: searchAttributes.Phase, value: state.status }]);
 
-  // Before the first publish.
-  if (input.scheduledAt) {
-    const startsIn = Date.parse(input.scheduledAt) - now();
-    const remindIn = startsIn - seconds(input.reminderLeadSeconds, 15 * 60);
-    if (remindIn > 0) await condition(() => publishing() || endRequested, remindIn);
-    if (!publishing() && !endRequested) {
-      await notifyFollowers({ id: `stream_scheduled:${streamId}`, type: 'stream_scheduled', actorId: ownerId, entityType: 'stream', entityId: streamId, payload: { title: info.title, scheduledAt: input.scheduledAt } });
+  if (state.status === 'idle' || state.status === 'scheduled') {
+    if (!(await firstPublish())) {
+      await setStatus('cancelled');
+      return finish();
     }
-    const deadline = Date.parse(input.scheduledAt) + seconds(input.scheduledGraceSeconds, 60 * 60) - now();
-    await condition(() => publishing() || endRequested, Math.max(deadline, 1));
-  } else {
-    await condition(() => publishing() || endRequested);
-  }
-  if (!publishing()) {
-    await setStatus('cancelled');
-    return state;
-  }
-
-  // Live, with reconnects inside the window continuing the same broadcast.
-  await setStatus('live');
-  await activities.markBroadcastStarted({ streamId });
-  await notifyFollowers({ id: `stream_live:${streamId}`, type: 'stream_live', actorId: ownerId, entityType: 'stream', entityId: streamId, payload: { title: info.title } });
-  const endsAt = now() + seconds(input.maxBroadcastSeconds, 12 * 3600);
-  for (;;) {
-    const ended = !(await condition(() => !publishing() || endRequested, Math.max(endsAt - now(), 1)));
-    if (ended || endRequested) break;
-    await setStatus('reconnecting');
-    const back = await condition(() => publishing() || endRequested, Math.max(input.reconnectWindowSeconds * 1000, 1));
-    if (!back || endRequested || !publishing()) break;
     await setStatus('live');
+    await activities.markBroadcastStarted({ streamId });
+    await notifyFollowers({ id: `stream_live:${streamId}`, type: 'stream_live', actorId: ownerId, entityType: 'stream', entityId: streamId, payload: { title: progress.title } });
+    progress.broadcastEndsAt = now() + seconds(input.maxBroadcastSeconds, 12 * 3600);
   }
+  await broadcast();
 
   // Ended first, so an encoder that reconnects at once is refused; then cut the current one.
   await setStatus('ended');
   if (publishing()) await activities.dropPublisher({ streamId });
   // nginx reports each closed recording after its publisher is gone.
   await condition(() => state.recordings.length >= state.sessions, seconds(input.recordingGraceSeconds, 30));
-  if (!state.recordings.length) return state;
+  if (!state.recordings.length) return finish();
 
-  const recording = await recordingsToS3.storeRecording({ streamId, paths: state.recordings });
-  if (!recording) return state;
-  const video = await activities.createRecordingVideo({ streamId, sourceKey: recording.sourceKey, title: info.title });
+  const recording = await recordingsToS3.storeRecording({ streamId, files: state.recordings });
+  if (!recording) return finish();
+  const video = await activities.createRecordingVideo({ streamId, sourceKey: recording.sourceKey, title: progress.title });
   state.vodVideoId = video.videoId;
   try {
     await executeChild(transcodeWorkflow, {
@@ -202,9 +287,15 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
   } catch (err) {
     if (isCancellation(err)) throw err;
     // The transcode marked the video failed with its reason; its owner can retry it. The stream itself ended fine.
+    return finish();
+  }
+  if (video.visibility !== 'public') return finish();
+  await notifyFollowers({ id: `video_published:${video.videoId}`, type: 'video_published', actorId: ownerId, entityType: 'video', entityId: video.videoId, payload: { title: progress.title, streamId } });
+  return finish();
+
+  /** An info update accepted just before the end still gets its answer. */
+  async function finish(): Promise<StreamState> {
+    await condition(allHandlersFinished);
     return state;
   }
-  if (video.visibility !== 'public') return state;
-  await notifyFollowers({ id: `video_published:${video.videoId}`, type: 'video_published', actorId: ownerId, entityType: 'video', entityId: video.videoId, payload: { title: info.title, streamId } });
-  return state;
 }

@@ -37,7 +37,7 @@ const pingRoute = createRoute({
 });
 
 /** Routes only nginx-rtmp and operators may call; never exposed through a public proxy. */
-export function internalRoutes(deps: { db: Db; temporal: Temporal; internalSecret: string; timings: StreamTimings; relayUrl: string; controlUrl: string }) {
+export function internalRoutes(deps: { db: Db; temporal: Temporal; internalSecret: string; timings: StreamTimings; relayUrl: string; controlUrl: string; recordingsDir: string }) {
   const router = createRouter();
   router.use('*', requireInternalSecret(deps.internalSecret));
   router.route('/rtmp', rtmpRoutes(deps));

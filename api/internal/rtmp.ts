@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi';
+import { accountBlock } from '../../lib/access.ts';
 import type { Db } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { publishingClients } from '../../lib/rtmp.ts';
-import { FINISHED_STATUSES } from '../../lib/streams.ts';
+import { FINISHED_STATUSES, reportedRecording } from '../../lib/streams.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { publishEndedSignal, publishStartedSignal, recordingReadySignal, type streamWorkflow } from '../../workflows/stream.ts';
@@ -19,7 +20,14 @@ const recordForm = z.object({ name: z.string().min(1).max(200), path: z.string()
 
 const uuid = z.uuid();
 
-export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTimings; relayUrl: string; controlUrl: string }) {
+/** Why the stream's owner may not broadcast (deleted, banned, suspended), or undefined when they may. */
+async function ownerBlock(db: Db, ownerId: string): Promise<string | undefined> {
+  const owner = await db.selectFrom('users').select(['status', 'suspended_until', 'deleted_at']).where('id', '=', ownerId).executeTakeFirst();
+  if (!owner || owner.deleted_at) return 'account_deleted';
+  return accountBlock(owner)?.code;
+}
+
+export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTimings; relayUrl: string; controlUrl: string; recordingsDir: string }) {
   const { db, temporal } = deps;
   const router = createRouter();
   const form = async <T extends z.ZodTypeAny>(c: { req: { parseBody(): Promise<Record<string, unknown>> } }, schema: T) =>
@@ -56,6 +64,12 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
     if (FINISHED_STATUSES.includes(stream.status)) {
       log.warn({ streamId: stream.id, addr }, `publish refused: the stream has ${stream.status}`);
       return c.text(`stream ${stream.status}`, 403);
+    }
+    // Checked on every publish, reconnects included: a key outlives a ban.
+    const blocked = await ownerBlock(db, stream.owner_id);
+    if (blocked) {
+      log.warn({ streamId: stream.id, ownerId: stream.owner_id, reason: blocked, addr }, 'publish refused: the owner\'s account may not broadcast');
+      return c.text('account not active', 403);
     }
     const openSession = () =>
       db
@@ -115,11 +129,21 @@ export function rtmpRoutes(deps: { db: Db; temporal: Temporal; timings: StreamTi
     return c.text('ok', 200);
   });
 
-  /** A recording file was closed (the broadcast application reports it under the stream id). */
+  /**
+   * A recording file was closed (the broadcast application reports it under the stream id).
+   * The reported path is only compared with what nginx must have written; the workflow gets
+   * the file's name, which the media worker resolves inside its own recordings directory.
+   */
   router.post('/record-done', async (c) => {
     const parsed = await form(c, recordForm);
     if (!parsed.success || !uuid.safeParse(parsed.data.name).success) return c.text('ignored', 200);
-    await temporal.client.workflow.getHandle(workflowIds.stream(parsed.data.name)).signal(recordingReadySignal, { path: parsed.data.path });
+    const streamId = parsed.data.name;
+    const file = reportedRecording(deps.recordingsDir, streamId, parsed.data.path);
+    if (!file) {
+      c.get('log').warn({ streamId, path: parsed.data.path.slice(0, 300), recordingsDir: deps.recordingsDir }, 'record-done ignored: not a recording of this stream in RTMP_RECORDINGS_DIR');
+      return c.text('ignored', 200);
+    }
+    await temporal.client.workflow.getHandle(workflowIds.stream(streamId)).signal(recordingReadySignal, { file });
     return c.text('ok', 200);
   });
 

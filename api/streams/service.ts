@@ -34,6 +34,8 @@ function streamInput(stream: Stream, temporal: Temporal, timings: StreamTimings)
     reconnectWindowSeconds: stream.reconnect_window_seconds,
     reminderLeadSeconds: timings.reminderLeadSeconds,
     scheduledGraceSeconds: timings.scheduledGraceSeconds,
+    maxReconnects: timings.maxReconnects,
+    idleCloseSeconds: timings.idleCloseDays * 86_400,
   };
 }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseConfig, processEnv, type Config } from '../../lib/config.ts';
+import path from 'node:path';
+import { stackDir } from './paths.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import type { StackPorts } from './services.ts';
 
@@ -31,6 +33,7 @@ export function stackEnvironment(overrides: Record<string, string> = {}): StackE
   const nginxDefaults = {
     RTMP_RELAY_URL: `rtmp://127.0.0.1:${p.RTMP_PORT}/broadcast`,
     RTMP_CONTROL_URL: `http://127.0.0.1:${p.RTMP_CONTROL_PORT}/control`,
+    RTMP_RECORDINGS_DIR: path.join(stackDir, 'nginx', 'recordings'),
   };
   const env = { ...nginxDefaults, ...given };
   const config = parseConfig(env);

@@ -220,11 +220,13 @@ export function serviceSpecs(config: Config, ports: StackPorts, secrets: { inter
           command: 'nginx',
           args: ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')],
           prepare: () => {
-            for (const dir of ['tmp', 'hls', 'recordings']) mkdirSync(path.join(prefix, dir), { recursive: true });
+            for (const dir of ['tmp', 'hls']) mkdirSync(path.join(prefix, dir), { recursive: true });
+            mkdirSync(config.rtmpRecordingsDir, { recursive: true });
             const conf = renderNginxConfig({
               prefix,
               hlsDir: path.join(prefix, 'hls'),
-              recordingsDir: path.join(prefix, 'recordings'),
+              // The API and the workers check recordings against the same directory.
+              recordingsDir: config.rtmpRecordingsDir,
               listenHost: '127.0.0.1',
               rtmpPort: ports.rtmp,
               httpPort: ports.hlsHttp,

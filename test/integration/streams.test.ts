@@ -31,13 +31,14 @@ const statuses: StreamStatusMessage[] = [];
 beforeAll(async () => {
   const port = await freePort();
   nginx = await startNginx(`http://127.0.0.1:${port}`, t.ctx.config.internalSecret);
-  // Workers read the control URL from the context's config.
+  // Workers read the control URL and the recordings directory from the context's config.
   t.ctx.config.rtmpControlUrl = nginx.controlUrl;
+  t.ctx.config.rtmpRecordingsDir = nginx.recordingsDir;
   const config = {
     ...t.ctx.config,
     rtmpRelayUrl: nginx.relayUrl,
     publicUrls: { ...t.ctx.config.publicUrls, api: `http://127.0.0.1:${port}`, hls: nginx.hlsUrl, rtmp: nginx.rtmpUrl },
-    streams: { reminderLeadSeconds: 2, scheduledGraceSeconds: 2 },
+    streams: { ...t.ctx.config.streams, reminderLeadSeconds: 2, scheduledGraceSeconds: 2 },
     rateLimits: { ...t.ctx.config.rateLimits, generalPerMinute: 1_000_000 },
   };
   app = createApp({ ...t.ctx.apiDeps(), config });

@@ -41,7 +41,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
       { workflowBundle: await workflowBundle() },
     );
     if (options.media === false) return await platform.runUntil(fn);
-    const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage });
+    const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, recordingsDir: ctx.config.rtmpRecordingsDir });
     const media = await createMediaWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue },
       { ...realMedia, ...options.wrapMedia?.(realMedia) },
@@ -73,6 +73,7 @@ export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'm
       NATS_SUBJECT_PREFIX: config.nats.subjectPrefix,
       S3_KEY_PREFIX: config.s3.keyPrefix,
       RTMP_CONTROL_URL: config.rtmpControlUrl,
+      RTMP_RECORDINGS_DIR: config.rtmpRecordingsDir,
       TEMPORAL_NAMESPACE: config.temporal.namespace,
       TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
       TEMPORAL_MEDIA_TASK_QUEUE: config.temporal.mediaTaskQueue,

@@ -38,6 +38,17 @@ describe('config', () => {
     expect(config.nats.subjectPrefix).toBe('dev.');
   });
 
+  it('reads the live-stream bounds and the recordings directory', () => {
+    const defaults = parseConfig(required);
+    expect(defaults.streams).toMatchObject({ maxReconnects: 50, idleCloseDays: 30 });
+    expect(defaults.rtmpRecordingsDir).toBe('/var/lib/streamhub/recordings');
+    const set = parseConfig({ ...required, STREAM_MAX_RECONNECTS: '0', STREAM_IDLE_CLOSE_DAYS: '7', RTMP_RECORDINGS_DIR: '/srv/rec/' });
+    expect(set.streams).toMatchObject({ maxReconnects: 0, idleCloseDays: 7 });
+    expect(set.rtmpRecordingsDir).toBe('/srv/rec');
+    const named = problemsOf({ ...required, STREAM_MAX_RECONNECTS: '-1', STREAM_IDLE_CLOSE_DAYS: '0', RTMP_RECORDINGS_DIR: 'recordings' }).map((p) => p.split(':')[0]);
+    expect(named.sort()).toEqual(['RTMP_RECORDINGS_DIR', 'STREAM_IDLE_CLOSE_DAYS', 'STREAM_MAX_RECONNECTS']);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseConfig({ ...required, API_PORT: '' }).api.port).toBe(3000);
   });
