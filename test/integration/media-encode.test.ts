@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
-import { probeMedia, runFfmpeg } from '../../lib/ffmpeg.ts';
+import { detectContainer, probeMedia, runFfmpeg } from '../../lib/ffmpeg.ts';
 import { planLadder, UnplayableMediaError } from '../../workflows/plans/ladder.ts';
 import { h264, mediaDir, probeStreams, segmentDurations, testPattern, tone } from '../support/media.ts';
 
@@ -16,7 +16,7 @@ async function encode(source: string) {
   const info = await probeMedia(source);
   const plan = planLadder(info);
   const out = mkdtempSync(path.join(dir, 'out-'));
-  const command = hlsEncodeCommand(source, { hlsDir: out }, plan);
+  const command = hlsEncodeCommand({ file: source, format: await detectContainer(source) }, { hlsDir: out }, plan);
   const percents: number[] = [];
   await runFfmpeg(command.args, {
     onProgressLine: (line) => {
@@ -27,7 +27,8 @@ async function encode(source: string) {
   return { info, plan, out, command, percents, master: readFileSync(path.join(out, command.masterPlaylist), 'utf8') };
 }
 
-describe('HLS encode (one FFmpeg process for the whole ladder)', () => {
+// Real encodes on two cores, next to other test files: generous, and never a timing assertion.
+describe('HLS encode (one FFmpeg process for the whole ladder)', { timeout: 180_000 }, () => {
   it('encodes a landscape source into aligned renditions with a complete master playlist', async () => {
     const source = await generate('landscape.mp4', [...testPattern('1280x720', 30, 9), ...tone(9), ...h264, '-c:a', 'aac', '-shortest']);
     const { plan, out, command, master, percents } = await encode(source);
