@@ -159,8 +159,14 @@ export async function downloadFile(
     throw err;
   }
   let bytes = 0;
-  body.on('data', (chunk: Buffer) => options.onData?.((bytes += chunk.length)));
-  await pipeline(body, createWriteStream(file), { signal: options.signal });
+  async function* counted(source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      options.onData?.(bytes);
+      yield chunk;
+    }
+  }
+  await pipeline(body, counted, createWriteStream(file), { signal: options.signal });
   return bytes;
 }
 

@@ -60,6 +60,12 @@ describe('HLS encode (one FFmpeg process for the whole ladder)', { timeout: 180_
     const odd = await encode(await generate('odd.mkv', [...testPattern('641x361', 25, 2), '-c:v', 'ffv1']));
     expect(odd.plan.renditions.map((r) => `${r.width}x${r.height}`)).toEqual(['640x360']);
     expect(odd.master).toContain('RESOLUTION=640x360');
+    // Phones store portrait video as landscape frames plus a rotation (a display matrix).
+    const landscape = await generate('stored-landscape.mp4', [...testPattern('640x360', 30, 2), ...h264]);
+    const rotated = await encode(await generate('rotated.mp4', ['-i', landscape, '-c', 'copy', '-metadata:s:v:0', 'rotate=90']));
+    expect(rotated.info.video).toMatchObject({ width: 640, height: 360 });
+    expect(rotated.plan.renditions.map((r) => `${r.width}x${r.height}`)).toEqual(['360x640']);
+    expect(rotated.master).toContain('RESOLUTION=360x640');
   });
 
   it('encodes video-only at 60 fps and audio-only sources', async () => {
