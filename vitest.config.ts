@@ -9,12 +9,12 @@ register();
 const shared = {
   // Each test file runs in its own process: Temporal's Runtime is once per process,
   // and every file gets its own database, task queues, bucket prefix and NATS prefix.
-  pool: 'forks',
+  pool: 'forks' as const,
   execArgv: ['--import', 'tsx'],
   testTimeout: 60_000,
   hookTimeout: 180_000,
   teardownTimeout: 60_000,
-} as const;
+};
 
 export default defineConfig({
   test: {

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
 import { concatCommand, hlsEncodeCommand, progressPercent } from '../lib/ffmpeg-commands.ts';
-import { probeMedia, readMediaToolchain, runFfmpeg, type MediaToolchain } from '../lib/ffmpeg.ts';
+import { detectContainer, probeMedia, readMediaToolchain, runFfmpeg, type MediaToolchain } from '../lib/ffmpeg.ts';
 import { parseMasterPlaylist } from '../lib/hls.ts';
+import { MediaRefusedError, mediaLimitViolation, type MediaLimits } from '../lib/media-rules.ts';
 import type { Nats } from '../lib/nats.ts';
-import { headObject, presignGet, uploadDirectory, uploadLargeFile, type Storage } from '../lib/s3.ts';
+import { downloadFile, headObject, uploadDirectory, uploadLargeFile, type Storage } from '../lib/s3.ts';
 import type { VideoRenditionRecord } from '../lib/schema.ts';
 import { isRecordingOf, recordingPath } from '../lib/streams.ts';
 import { planPoster, planStoryboard, storyboardVtt } from '../lib/thumbnails.ts';
@@ -22,6 +23,8 @@ export interface MediaActivityDeps {
   storage: Storage;
   /** nginx-rtmp's recordings (RTMP_RECORDINGS_DIR): the only place recordings are read from. */
   recordingsDir: string;
+  /** Sources over any of these are refused before encoding (MEDIA_MAX_* settings). */
+  limits: MediaLimits;
 }
 
 export interface EncodeInput {
@@ -70,10 +73,6 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   // The binaries do not change under a running worker; asking once keeps probes cheap.
   let toolchain: Promise<MediaToolchain> | undefined;
 
-  /** A URL FFmpeg reads the source from, valid long enough for a slow encode of it. */
-  const sourceUrl = (sourceKey: string, durationSeconds = 0) =>
-    presignGet(storage, sourceKey, Math.max(3600, Math.ceil(durationSeconds * 10)), 'internal');
-
   async function withScratchDir<T>(videoId: string, fn: (dir: string) => Promise<T>): Promise<T> {
     await mkdir(MEDIA_WORK_DIR, { recursive: true });
     const dir = await mkdtemp(path.join(MEDIA_WORK_DIR, `${videoId}-`));
@@ -82,6 +81,19 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The source copied to local scratch: FFmpeg reads user media only as a local file, so
+   * nothing inside it (a playlist, a reference) can make a worker fetch a URL.
+   */
+  async function downloadSource(sourceKey: string, file: string, liveness: Liveness): Promise<void> {
+    const size = await downloadFile(storage, sourceKey, file, {
+      signal: liveness.signal,
+      onData: (bytes) => liveness.progressed({ step: 'downloading', bytes }),
+    });
+    if (size === null) throw ApplicationFailure.nonRetryable('The uploaded file is missing from storage; upload it again', 'SourceMissing');
+    if (size === 0) throw ApplicationFailure.nonRetryable('The file is empty', 'UnplayableMedia');
   }
 
   return {
@@ -93,18 +105,25 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       return toolchain;
     },
 
-    /** ffprobe of the uploaded source. Bad media fails for good; an unreachable S3 is retried. */
+    /**
+     * ffprobe of the source, downloaded to scratch, checked against the accepted formats and
+     * the cost limits. Bad or refused media fails for good; an unreachable S3 is retried.
+     */
     async probeVideoSource(input: { videoId: string; sourceKey: string }): Promise<MediaInfo> {
-      const head = await headObject(storage, input.sourceKey);
-      if (!head) throw ApplicationFailure.nonRetryable('The uploaded file is missing from storage; upload it again', 'SourceMissing');
-      if (head.sizeBytes === 0) throw ApplicationFailure.nonRetryable('The file is empty', 'UnplayableMedia');
+      const liveness = keepAlive(Context.current(), STALL_MS);
       try {
-        return await probeMedia(await sourceUrl(input.sourceKey));
+        return await withScratchDir(input.videoId, async (dir) => {
+          const file = path.join(dir, 'source');
+          await downloadSource(input.sourceKey, file, liveness);
+          const info = await probeMedia(file);
+          const violation = mediaLimitViolation(info, deps.limits);
+          if (violation) throw new MediaRefusedError(violation);
+          return info;
+        });
       } catch (err) {
-        if (err instanceof UnplayableMediaError) {
-          throw ApplicationFailure.nonRetryable(err.message, 'UnplayableMedia');
-        }
-        throw err;
+        throw asMediaFailure(err);
+      } finally {
+        liveness.stop();
       }
     },
 
@@ -150,11 +169,15 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       const progress = createProgressReporter(deps, input.videoId, context.log);
       const liveness = keepAlive(context, STALL_MS);
       return withScratchDir(input.videoId, async (dir) => {
-        // The scratch directory mirrors the layout under the video's root, so uploading it
-        // whole puts every file at its key.
+        const sourceFile = path.join(dir, 'source');
+        await downloadSource(input.sourceKey, sourceFile, liveness);
+        // Detected again on the bytes encoded here, and named to FFmpeg, so it never re-detects.
+        const format = await detectContainer(sourceFile);
+        // `out/` mirrors the layout under the video's root, so uploading it whole puts every file at its key.
+        const outDir = path.join(dir, 'out');
         const paths = videoPaths(input.videoId);
         const relative = (key: string) => path.posix.relative(paths.root, key);
-        const local = (key: string) => path.join(dir, relative(key));
+        const local = (key: string) => path.join(outDir, relative(key));
         await mkdir(local(paths.thumbnails), { recursive: true });
         const { display } = input;
         const thumbnails = display
@@ -166,7 +189,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
             }
           : undefined;
         const hlsDir = local(paths.hls);
-        const command = hlsEncodeCommand(await sourceUrl(input.sourceKey, input.durationSeconds), { hlsDir, thumbnails }, input.plan);
+        const command = hlsEncodeCommand({ file: sourceFile, format }, { hlsDir, thumbnails }, input.plan);
         await runFfmpeg(command.args, {
           signal: liveness.signal,
           onProgressLine: (line) => {
@@ -183,7 +206,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         }
         const master = parseMasterPlaylist(await readFile(path.join(hlsDir, command.masterPlaylist), 'utf8'));
         let uploaded = 0;
-        const files = await uploadDirectory(storage, dir, paths.root.replace(/\/$/, ''), {
+        const files = await uploadDirectory(storage, outDir, paths.root.replace(/\/$/, ''), {
           signal: liveness.signal,
           isLast: (file) => file.endsWith('.m3u8'),
           onUploaded: () => liveness.progressed({ step: 'uploading', files: ++uploaded }),
@@ -195,7 +218,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           renditions: renditionRecords(input.plan, master),
           thumbnails: hasThumbnails ? { posterKey: paths.poster, storyboardKey: paths.storyboardVtt } : null,
         };
-      }).finally(liveness.stop);
+      })
+        .catch((err: unknown) => {
+          throw asMediaFailure(err);
+        })
+        .finally(liveness.stop);
     },
   };
 }
@@ -241,6 +268,19 @@ async function removeRecordings(files: string[], context: Context): Promise<stri
   return left;
 }
 
+/** Bad media as the workflow sees it: a failure that no retry can fix, with the reason a person reads. */
+function asMediaFailure(err: unknown): unknown {
+  if (err instanceof MediaRefusedError) return ApplicationFailure.nonRetryable(err.message, 'MediaRefused');
+  if (err instanceof UnplayableMediaError) return ApplicationFailure.nonRetryable(err.message, 'UnplayableMedia');
+  return err;
+}
+
+interface Liveness {
+  signal: AbortSignal;
+  progressed(details: unknown): void;
+  stop(): void;
+}
+
 /** An encode that has not moved for this long is hung: its attempt fails and is retried. */
 const STALL_MS = 5 * 60_000;
 
@@ -249,7 +289,7 @@ const STALL_MS = 5 * 60_000;
  * one while FFmpeg starts up on a busy machine; and aborts the work when `progressed()` has
  * not been called for `stallMs`, so a hung FFmpeg fails its attempt instead of holding it.
  */
-function keepAlive(context: Context, stallMs: number) {
+function keepAlive(context: Context, stallMs: number): Liveness {
   const stalled = new AbortController();
   let details: unknown = { step: 'starting' };
   let lastProgressAt = Date.now();

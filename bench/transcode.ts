@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { hlsEncodeCommand } from '../lib/ffmpeg-commands.ts';
+import { hlsEncodeCommand, type LocalSource } from '../lib/ffmpeg-commands.ts';
 import { probeMedia, runFfmpeg } from '../lib/ffmpeg.ts';
 import { connectNats } from '../lib/nats.ts';
 import { connectTemporal } from '../lib/temporal.ts';
@@ -28,7 +28,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** The ladder split into single-rendition plans, each run as its own FFmpeg at `parallel` at a time. */
-async function perRendition(source: string, plan: LadderPlan, parallel: number): Promise<void> {
+async function perRendition(source: LocalSource, plan: LadderPlan, parallel: number): Promise<void> {
   const queue = plan.renditions.map((r) => ({ ...plan, renditions: [r] }));
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -57,6 +57,7 @@ export async function benchTranscode(args: string[]): Promise<void> {
       '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
       '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '8M', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', source]);
     const plan = planLadder(await probeMedia(source));
+    const local: LocalSource = { file: source, format: 'mov' };
     process.stdout.write(`done; ladder ${plan.renditions.map((r) => r.name).join(', ')} + audio\n`);
     const { accessToken } = await callApi(base, 'POST', '/auth/login', { login: 'creator', password: DEMO_PASSWORD });
     const cores = os.availableParallelism();
@@ -64,8 +65,8 @@ export async function benchTranscode(args: string[]): Promise<void> {
     const rows: { bare: number; perRendition: number; platform: number; phases: string }[] = [];
     for (let i = 0; i < runs; i++) {
       const out = await mkdtemp(path.join(work, 'bare-'));
-      const bare = await timed(() => runFfmpeg(hlsEncodeCommand(source, { hlsDir: out }, plan).args));
-      const split = await timed(() => perRendition(source, plan, cores));
+      const bare = await timed(() => runFfmpeg(hlsEncodeCommand(local, { hlsDir: out }, plan).args));
+      const split = await timed(() => perRendition(local, plan, cores));
 
       const { video, uploadUrl } = await callApi(base, 'POST', '/videos', { title: `bench ${i}` }, accessToken);
       const put = await fetch(uploadUrl, { method: 'PUT', body: await readFile(source) });

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { MediaLimits } from './media-rules.ts';
 
 // The only module that reads process.env. Everything else receives a typed Config.
 
@@ -91,6 +92,12 @@ const envSchema = z.object({
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
   PLAYBACK_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(4 * 3600),
   RATE_LIMIT_UPLOADS_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  // What one source may cost to decode; over any of them it is refused before encoding.
+  MEDIA_MAX_DURATION_SECONDS: z.coerce.number().int().min(1).default(12 * 3600),
+  MEDIA_MAX_WIDTH: z.coerce.number().int().min(16).default(7680),
+  MEDIA_MAX_HEIGHT: z.coerce.number().int().min(16).default(4320),
+  MEDIA_MAX_FPS: z.coerce.number().min(1).default(120),
+  MEDIA_MAX_PIXELS_PER_SECOND: z.coerce.number().int().min(1).default(3840 * 2160 * 60),
 
   STREAM_REMINDER_LEAD_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(900),
   STREAM_SCHEDULED_GRACE_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(3600),
@@ -163,6 +170,8 @@ export interface Config {
   retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
   videos: { maxUploadBytes: number; uploadUrlTtlSeconds: number; playbackUrlTtlSeconds: number; uploadsPerHour: number };
+  /** Cost limits the media workers hold every source to. */
+  media: MediaLimits;
   internalSecret: string;
 }
 
@@ -244,6 +253,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
       playbackUrlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,
       uploadsPerHour: e.RATE_LIMIT_UPLOADS_PER_HOUR,
+    },
+    media: {
+      maxDurationSeconds: e.MEDIA_MAX_DURATION_SECONDS,
+      maxWidth: e.MEDIA_MAX_WIDTH,
+      maxHeight: e.MEDIA_MAX_HEIGHT,
+      maxFps: e.MEDIA_MAX_FPS,
+      maxPixelsPerSecond: e.MEDIA_MAX_PIXELS_PER_SECOND,
     },
     internalSecret: e.INTERNAL_SECRET,
   };

@@ -1,4 +1,5 @@
 import type { LadderPlan } from '../workflows/plans/ladder.ts';
+import { ACCEPTED_CONTAINERS } from './media-rules.ts';
 import type { PosterPlan, StoryboardPlan } from './thumbnails.ts';
 
 // FFmpeg argument lists as pure data (no I/O), so tests can assert them exactly and the
@@ -11,15 +12,48 @@ export interface HlsEncodeCommand {
   masterPlaylist: string;
 }
 
-/** Sources FFmpeg reads over HTTP (presigned S3 URLs) rather than from a local file. */
-export const readsOverHttp = (input: string) => /^https?:\/\//.test(input);
+/**
+ * A source on local disk and the demuxer detected for it (`formatDetectionArgs`), which must be
+ * one of ACCEPTED_CONTAINERS. User media is only ever read this way.
+ */
+export interface LocalSource {
+  file: string;
+  format: string;
+}
 
 /**
- * `-i input`, with reconnects for sources read over HTTP: a dropped connection an hour into
- * a long encode should resume, not fail the attempt.
+ * Input options that keep FFmpeg inside the one local file: only the `file` protocol, only
+ * self-contained container formats, the detected demuxer named explicitly so FFmpeg never
+ * re-detects, and (for MP4/MOV) external data references never opened.
  */
-function inputArgs(input: string): string[] {
-  return readsOverHttp(input) ? ['-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', input] : ['-i', input];
+function localInputArgs(source: LocalSource): string[] {
+  return [
+    '-protocol_whitelist', 'file',
+    '-format_whitelist', ACCEPTED_CONTAINERS.join(','),
+    '-f', source.format,
+    ...(source.format === 'mov' ? ['-enable_drefs', '0'] : []),
+    '-i', source.file,
+  ];
+}
+
+/**
+ * ffprobe arguments that only detect a file's format: every demuxer is refused by the format
+ * whitelist, so FFmpeg probes the first bytes, logs the format it found, and stops before any
+ * demuxer reads the file (an HLS playlist would otherwise open its segments).
+ */
+export function formatDetectionArgs(file: string): string[] {
+  return ['-hide_banner', '-loglevel', 'debug', '-protocol_whitelist', 'file', '-format_whitelist', 'streamhub-detect-only', '-i', file];
+}
+
+/** The demuxer name in formatDetectionArgs() output (`mov,mp4,m4a,3gp,3g2,mj2`), or null when nothing matched. */
+export function detectedFormat(stderr: string): string | null {
+  const match = /Format (\S+) (?:probed with size=\d+ and score=\d+|detected only with low score)/.exec(stderr);
+  return match?.[1] ?? null;
+}
+
+/** ffprobe arguments for the streams and format of a local source, as JSON. */
+export function probeArgs(source: LocalSource): string[] {
+  return ['-hide_banner', '-loglevel', 'error', ...localInputArgs(source), '-show_format', '-show_streams', '-of', 'json'];
 }
 
 /** Where the encode writes, and the thumbnails to take while the frames are decoded anyway. */
@@ -35,8 +69,8 @@ export interface EncodeTargets {
  * Keyframes are forced at every segment boundary with scene-cut keyframes off, so all
  * renditions cut at the same instants and players can switch between them cleanly.
  */
-export function hlsEncodeCommand(input: string, targets: EncodeTargets, plan: LadderPlan): HlsEncodeCommand {
-  const args = ['-hide_banner', '-nostdin', '-y', ...inputArgs(input)];
+export function hlsEncodeCommand(source: LocalSource, targets: EncodeTargets, plan: LadderPlan): HlsEncodeCommand {
+  const args = ['-hide_banner', '-nostdin', '-y', ...localInputArgs(source)];
   const streamMap: string[] = [];
   const names: string[] = [];
   const video = plan.renditions;

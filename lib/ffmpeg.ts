@@ -1,17 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import { UnplayableMediaError } from '../workflows/plans/ladder.ts';
-import { readsOverHttp } from './ffmpeg-commands.ts';
 import type { MediaInfo, VideoStreamInfo } from '../workflows/plans/media-info.ts';
+import { detectedFormat, formatDetectionArgs, probeArgs, type LocalSource } from './ffmpeg-commands.ts';
+import { acceptedContainer, MediaRefusedError, refusedContainerReason } from './media-rules.ts';
 
-// The one module that runs FFmpeg binaries, returning the project's own types.
+// The one module that runs FFmpeg binaries, returning the project's own types. User media is
+// only ever read from a local file, through the argument builders in ffmpeg-commands.ts.
 
 const run = promisify(execFile);
 
-/** Inputs are presigned URLs; their signatures must not reach messages users and operators see. */
-const hideUrls = (text: string) => text.replace(/https?:\/\/\S+/g, '<source>');
+/** Keeps URLs (and their signatures) out of messages users and operators see. */
+const hideUrls = (text: string) => text.replace(/https?:\/\/\S+/g, '<url>');
 
 export interface MediaToolchain {
   ffmpeg: string;
@@ -33,7 +34,30 @@ const kbps = (bitsPerSecond: string | number | undefined) => {
   return Number.isFinite(n) && n > 0 ? Math.round(n / 1000) : null;
 };
 
-function frameRate(stream: FfprobeStream): number {
+/** The parts of ffprobe's JSON report this module reads. */
+interface ProbedStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  pix_fmt?: string;
+  sample_fmt?: string;
+  sample_rate?: string;
+  channels?: number;
+  bit_rate?: string;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+  side_data_list?: { rotation?: number }[];
+}
+
+interface ProbeReport {
+  streams?: ProbedStream[];
+  format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
+}
+
+function frameRate(stream: ProbedStream): number {
   for (const rate of [stream.avg_frame_rate, stream.r_frame_rate]) {
     const [num, den] = String(rate ?? '').split('/').map(Number);
     if (num && den) return num / den;
@@ -41,24 +65,34 @@ function frameRate(stream: FfprobeStream): number {
   return 0;
 }
 
-function rotationOf(stream: FfprobeStream): VideoStreamInfo['rotation'] {
-  const tag = Number((stream.tags as Record<string, unknown> | undefined)?.rotate ?? NaN);
-  const sideData = (stream as { side_data_list?: { rotation?: number }[] }).side_data_list?.find((d) => d.rotation !== undefined);
+function rotationOf(stream: ProbedStream): VideoStreamInfo['rotation'] {
+  const tag = Number(stream.tags?.rotate ?? NaN);
+  const sideData = stream.side_data_list?.find((d) => d.rotation !== undefined);
   const degrees = Number.isFinite(tag) ? tag : -(sideData?.rotation ?? 0);
   const normalised = (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
   return normalised as VideoStreamInfo['rotation'];
 }
 
-/** Converts ffprobe's report into MediaInfo. Pure. */
-function toMediaInfo(data: FfprobeData): MediaInfo {
+/**
+ * Converts ffprobe's report into MediaInfo. Pure. A stream ffprobe found but could not read
+ * the parameters of (no pixel or sample format) would fail the encode: it is refused here,
+ * e.g. an MP4 whose samples are kept in another file (an external data reference).
+ */
+function toMediaInfo(data: ProbeReport): MediaInfo {
+  const streams = data.streams ?? [];
   // Cover art in audio files arrives as a one-frame "video" stream; it is not video.
-  const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition as Record<string, number> | undefined)?.attached_pic);
-  const audio = data.streams.find((s) => s.codec_type === 'audio');
+  const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  if ((video && !video.pix_fmt) || (audio && !audio.sample_fmt)) {
+    throw new UnplayableMediaError(
+      `Not a readable audio or video file (its ${video && !video.pix_fmt ? 'video' : 'audio'} stream cannot be decoded; the file may be damaged or keep its media in another file)`,
+    );
+  }
   return {
-    formatName: data.format.format_name ?? 'unknown',
-    durationSeconds: Number(data.format.duration) || 0,
-    sizeBytes: Number(data.format.size) || 0,
-    bitrateKbps: kbps(data.format.bit_rate),
+    formatName: data.format?.format_name ?? 'unknown',
+    durationSeconds: Number(data.format?.duration) || 0,
+    sizeBytes: Number(data.format?.size) || 0,
+    bitrateKbps: kbps(data.format?.bit_rate),
     video: video
       ? {
           codec: video.codec_name ?? 'unknown',
@@ -75,29 +109,53 @@ function toMediaInfo(data: FfprobeData): MediaInfo {
   };
 }
 
-// ffprobe messages that mean "could not reach the source", not "the source is bad".
-const NETWORK_TROUBLE = /Connection refused|Connection timed out|timed out|Network is unreachable|Server returned 5\d\d|Input\/output error|End of file/i;
+/** The last line of an FFmpeg error output without the file name it starts with. */
+function lastReason(stderr: string): string {
+  const line = stderr.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
+  return hideUrls(line.replace(/^.*?: /, ''));
+}
+
+const unreadable = (reason: string) => new UnplayableMediaError(`Not a readable audio or video file${reason ? ` (${reason})` : ''}`);
 
 /**
- * Probes a local file or URL. Anything ffprobe cannot read is an UnplayableMediaError with a
- * readable reason, except a URL it could not reach: that is a plain Error, worth retrying.
+ * The demuxer to read a local file with (for `-f`), detected without letting any demuxer
+ * read it. A format outside ACCEPTED_CONTAINERS is a MediaRefusedError naming what the file
+ * is; a file FFmpeg recognises as nothing is an UnplayableMediaError.
  */
-export function probeMedia(source: string): Promise<MediaInfo> {
-  return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(source, (err, data) => {
-      if (err) {
-        const detail = String((err as Error).message).split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
-        const reason = hideUrls(detail.replace(/^.*?: /, ''));
-        const message = `Not a readable audio or video file${detail ? ` (${reason})` : ''}`;
-        reject(readsOverHttp(source) && NETWORK_TROUBLE.test(reason) ? new Error(message) : new UnplayableMediaError(message));
-        return;
-      }
-      const info = toMediaInfo(data);
-      if (!info.video && !info.audio) reject(new UnplayableMediaError('The file has neither a video nor an audio stream'));
-      else if (!(info.durationSeconds > 0)) reject(new UnplayableMediaError('The file has no duration; it may be truncated'));
-      else resolve(info);
-    });
-  });
+export async function detectContainer(file: string): Promise<string> {
+  // Detection always "fails" (no demuxer is allowed): the answer is in the log.
+  const stderr = await run('ffprobe', formatDetectionArgs(file), { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 }).then(
+    ({ stderr: text }) => text,
+    (err: { stderr?: string; killed?: boolean }) => {
+      // Killed by the timeout (a starved machine): worth another attempt, unlike bad media.
+      if (typeof err.stderr !== 'string' || err.killed) throw err;
+      return err.stderr;
+    },
+  );
+  const detected = detectedFormat(stderr);
+  if (!detected) throw unreadable(lastReason(stderr));
+  const format = acceptedContainer(detected);
+  if (!format) throw new MediaRefusedError(refusedContainerReason(detected));
+  return format;
+}
+
+/**
+ * Probes a local file: its format first (detectContainer), then its streams with only that
+ * demuxer and only local reads allowed. Anything ffprobe cannot read is an
+ * UnplayableMediaError with a readable reason.
+ */
+export async function probeMedia(file: string): Promise<MediaInfo> {
+  const source: LocalSource = { file, format: await detectContainer(file) };
+  const { stdout } = await run('ffprobe', probeArgs(source), { timeout: 10 * 60_000, maxBuffer: 16 * 1024 * 1024 }).catch(
+    (err: { stderr?: string; killed?: boolean }) => {
+      if (typeof err.stderr !== 'string' || err.killed) throw err;
+      throw unreadable(lastReason(err.stderr));
+    },
+  );
+  const info = toMediaInfo(JSON.parse(stdout) as ProbeReport);
+  if (!info.video && !info.audio) throw new UnplayableMediaError('The file has neither a video nor an audio stream');
+  if (!(info.durationSeconds > 0)) throw new UnplayableMediaError('The file has no duration; it may be truncated');
+  return info;
 }
 
 /**

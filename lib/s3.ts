@@ -1,7 +1,10 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -121,6 +124,52 @@ export async function readObjectText(storage: Storage, p: string): Promise<strin
   }
 }
 
+/**
+ * Server-side copy of one object (at most 5 GiB, S3's limit for one copy). False when there
+ * is nothing at `from`; other failures throw.
+ */
+export async function copyObject(storage: Storage, from: string, to: string): Promise<boolean> {
+  try {
+    await storage.client.send(
+      new CopyObjectCommand({ Bucket: storage.bucket, Key: storage.key(to), CopySource: encodeURI(`${storage.bucket}/${storage.key(from)}`) }),
+    );
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Streams one object into a local file; returns its size, or null when there is no such
+ * object. `onData` is called as bytes arrive (for heartbeats on large files).
+ */
+export async function downloadFile(
+  storage: Storage,
+  p: string,
+  file: string,
+  options: { signal?: AbortSignal; onData?: (bytesSoFar: number) => void } = {},
+): Promise<number | null> {
+  let body: Readable;
+  try {
+    const res = await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: storage.key(p) }), { abortSignal: options.signal });
+    body = res.Body as Readable;
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+  let bytes = 0;
+  async function* counted(source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      options.onData?.(bytes);
+      yield chunk;
+    }
+  }
+  await pipeline(body, counted, createWriteStream(file), { signal: options.signal });
+  return bytes;
+}
+
 const contentTypes: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.ts': 'video/mp2t',
@@ -168,10 +217,15 @@ export async function uploadLargeFile(storage: Storage, p: string, file: string,
   await upload.done();
 }
 
+/** A PUT of one segment or thumbnail that takes longer is hung; bounds how long an abort waits. */
+const PUT_TIMEOUT_MS = 2 * 60_000;
+
 /**
  * Uploads every file under `dir` to `prefix/<relative path>`, a few at a time. Files whose
  * names `isLast` accepts go after all others, so a reader never finds a playlist that
  * points at segments not yet written. Same keys on every run: a retry overwrites.
+ * Aborting stops starting uploads and waits for those already sent before rejecting: a PUT
+ * dropped mid-flight can still land, and whoever cleans up after an abort must come last.
  */
 export async function uploadDirectory(
   storage: Storage,
@@ -186,12 +240,16 @@ export async function uploadDirectory(
   for (const batch of [first, last]) {
     const queue = [...batch];
     const worker = async () => {
-      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-        await uploadFile(storage, `${prefix}/${f}`, path.join(dir, f), options.signal);
+      for (let f = queue.shift(); f !== undefined && !options.signal?.aborted; f = queue.shift()) {
+        await uploadFile(storage, `${prefix}/${f}`, path.join(dir, f), AbortSignal.timeout(PUT_TIMEOUT_MS));
         options.onUploaded?.(f);
       }
     };
-    await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+    // allSettled: one failed PUT must not return while the others are still in flight.
+    const results = await Promise.allSettled(Array.from({ length: options.concurrency ?? 8 }, worker));
+    options.signal?.throwIfAborted();
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   return files.sort();
 }

@@ -4,8 +4,14 @@ import type { VideoStatus } from './schema.ts';
 // Where a video's objects live in S3 and how its progress is announced. One place, so the
 // encoder, the API and the cleanup agree.
 
+/** Where an upload URL writes. Never read by the encoder: a URL can still write there after `complete`. */
 export function uploadSourcePath(videoId: string): string {
   return `uploads/${videoId}/source`;
+}
+
+/** The copy of an upload the transcode checks and encodes; no upload URL can write this key. */
+export function pinnedSourcePath(videoId: string): string {
+  return `sources/${videoId}/source`;
 }
 
 export function videoPaths(videoId: string) {

@@ -41,7 +41,7 @@ if (role !== 'platform') {
   workers.push(
     await createMediaWorker(
       { connection, namespace, taskQueue: config.temporal.mediaTaskQueue },
-      createMediaActivities({ db, nats, storage, recordingsDir: config.rtmpRecordingsDir }),
+      createMediaActivities({ db, nats, storage, recordingsDir: config.rtmpRecordingsDir, limits: config.media }),
       { concurrency: config.temporal.mediaConcurrency },
     ),
   );

@@ -27,6 +27,11 @@ export interface TranscodeInput {
   heartbeatTimeout?: Duration;
   /** Attempts of each FFmpeg step before the video is marked failed. */
   mediaAttempts?: number;
+  /**
+   * Set when `sourceKey` is where an upload URL writes: the object is first copied to a key
+   * no URL can write and its size checked there, so what is checked is what gets encoded.
+   */
+  upload?: { maxBytes: number };
 }
 
 interface TranscodeResult {
@@ -38,7 +43,7 @@ interface TranscodeResult {
 export const transcodeStateQuery = defineQuery<{ phase: TranscodePhase }>('state');
 
 /** Failure types that are the media's fault: retrying cannot help. */
-const PERMANENT_FAILURES = new Set(['UnplayableMedia', 'SourceMissing']);
+const PERMANENT_FAILURES = new Set(['UnplayableMedia', 'MediaRefused', 'SourceMissing']);
 
 /** The reason a person reads on the video when a transcode gives up. */
 function failureReason(err: unknown): string {
@@ -53,12 +58,13 @@ function failureReason(err: unknown): string {
 }
 
 /**
- * `video/<id>/transcode`: probe → plan the ladder → encode HLS and thumbnails → ready. FFmpeg
- * steps run on the media task queue; bookkeeping on the platform queue. Bad media fails at
- * once with a human reason; transient faults retry with backoff; cancelling cleans up.
+ * `video/<id>/transcode`: pin an upload → probe → plan the ladder → encode HLS and thumbnails
+ * → ready. FFmpeg steps run on the media task queue; bookkeeping on the platform queue. Bad
+ * media fails at once with a human reason; transient faults retry with backoff; cancelling
+ * cleans up, and so does a publish that finds the video deleted.
  */
 export async function transcodeWorkflow(input: TranscodeInput): Promise<TranscodeResult> {
-  const { videoId, sourceKey } = input;
+  const { videoId } = input;
   const attempts = input.mediaAttempts ?? 6;
   const mediaRetry = { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: attempts };
   const media = proxyActivities<MediaActivities>({
@@ -69,11 +75,17 @@ export async function transcodeWorkflow(input: TranscodeInput): Promise<Transcod
     // Wait for FFmpeg to stop before cleaning up, or a late upload could outlive the cleanup.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
-  const probe = proxyActivities<MediaActivities>({ taskQueue: input.mediaTaskQueue, startToCloseTimeout: '2 minutes', retry: mediaRetry });
-  const platform = proxyActivities<VideoActivities>({
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  // The probe downloads the source first: up to 5 GiB for an upload, more for a long recording.
+  const probe = proxyActivities<MediaActivities>({
+    taskQueue: input.mediaTaskQueue,
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: input.heartbeatTimeout ?? '1 minute',
+    retry: mediaRetry,
   });
+  const platformRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
+  const platform = proxyActivities<VideoActivities>({ startToCloseTimeout: '1 minute', retry: platformRetry });
+  // One server-side copy of up to 5 GiB.
+  const pin = proxyActivities<VideoActivities>({ startToCloseTimeout: '30 minutes', retry: platformRetry });
 
   let phase: TranscodePhase = 'probing';
   const enter = (next: TranscodePhase) => {
@@ -84,6 +96,10 @@ export async function transcodeWorkflow(input: TranscodeInput): Promise<Transcod
   enter('probing');
 
   try {
+    const sourceKey = input.upload
+      ? (await pin.pinUploadedSource({ videoId, uploadKey: input.sourceKey, maxBytes: input.upload.maxBytes })).sourceKey
+      : input.sourceKey;
+    if (sourceKey === null) throw ApplicationFailure.nonRetryable('The video was deleted before it was transcoded', 'VideoDeleted');
     const info = await probe.probeVideoSource({ videoId, sourceKey });
     const plan = planLadder(info);
 

@@ -52,7 +52,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
 
   /** Starts the transcode; Temporal being unreachable is a 503, and `complete` starts it again. */
   const startOrUnavailable = (c: Context<AppEnv>, video: Video, mode: 'first' | 'retry') =>
-    startTranscode(temporal, video, mode).catch((err: unknown) => {
+    startTranscode(temporal, video, mode, config.videos.maxUploadBytes).catch((err: unknown) => {
       c.get('log').error({ err, videoId: video.id }, 'could not start the transcode');
       throw new AppError('unavailable', 'Could not start transcoding; call complete to try again');
     });

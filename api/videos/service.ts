@@ -104,15 +104,22 @@ export async function beginProcessing(db: Db, id: string, from: 'uploading' | 'f
  * Starts `video/<id>/transcode`, or finds it already running: calling this twice (a retried
  * `complete`, two API processes) runs one transcode. A retry replaces a run still running:
  * a failed run marks its video failed a moment before it ends, and a retry in that moment
- * must start a new run, not find the dying one.
+ * must start a new run, not find the dying one. A source still at its upload key is pinned
+ * by the transcode first and held to `maxUploadBytes` there.
  */
-export async function startTranscode(temporal: Temporal, video: Pick<Video, 'id' | 'owner_id' | 'source_key'>, mode: 'first' | 'retry'): Promise<void> {
+export async function startTranscode(
+  temporal: Temporal,
+  video: Pick<Video, 'id' | 'owner_id' | 'source_key'>,
+  mode: 'first' | 'retry',
+  maxUploadBytes: number,
+): Promise<void> {
+  const upload = video.source_key === uploadSourcePath(video.id) ? { maxBytes: maxUploadBytes } : undefined;
   await startIdempotently(
     temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
       workflowId: workflowIds.transcode(video.id),
       workflowIdConflictPolicy: mode === 'retry' ? 'TERMINATE_EXISTING' : 'FAIL',
       taskQueue: temporal.taskQueue,
-      args: [{ videoId: video.id, sourceKey: video.source_key, mediaTaskQueue: temporal.mediaTaskQueue }],
+      args: [{ videoId: video.id, sourceKey: video.source_key, mediaTaskQueue: temporal.mediaTaskQueue, upload }],
       typedSearchAttributes: [
         { key: searchAttributes.VideoId, value: video.id },
         { key: searchAttributes.CreatorId, value: video.owner_id },

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
-import { probeMedia, runFfmpeg } from '../../lib/ffmpeg.ts';
+import { detectContainer, probeMedia, runFfmpeg } from '../../lib/ffmpeg.ts';
 import { planLadder, UnplayableMediaError } from '../../workflows/plans/ladder.ts';
 import { h264, mediaDir, probeStreams, segmentDurations, testPattern, tone } from '../support/media.ts';
 
@@ -16,7 +16,7 @@ async function encode(source: string) {
   const info = await probeMedia(source);
   const plan = planLadder(info);
   const out = mkdtempSync(path.join(dir, 'out-'));
-  const command = hlsEncodeCommand(source, { hlsDir: out }, plan);
+  const command = hlsEncodeCommand({ file: source, format: await detectContainer(source) }, { hlsDir: out }, plan);
   const percents: number[] = [];
   await runFfmpeg(command.args, {
     onProgressLine: (line) => {
@@ -27,7 +27,8 @@ async function encode(source: string) {
   return { info, plan, out, command, percents, master: readFileSync(path.join(out, command.masterPlaylist), 'utf8') };
 }
 
-describe('HLS encode (one FFmpeg process for the whole ladder)', () => {
+// Real encodes on two cores, next to other test files: generous, and never a timing assertion.
+describe('HLS encode (one FFmpeg process for the whole ladder)', { timeout: 180_000 }, () => {
   it('encodes a landscape source into aligned renditions with a complete master playlist', async () => {
     const source = await generate('landscape.mp4', [...testPattern('1280x720', 30, 9), ...tone(9), ...h264, '-c:a', 'aac', '-shortest']);
     const { plan, out, command, master, percents } = await encode(source);
@@ -59,6 +60,12 @@ describe('HLS encode (one FFmpeg process for the whole ladder)', () => {
     const odd = await encode(await generate('odd.mkv', [...testPattern('641x361', 25, 2), '-c:v', 'ffv1']));
     expect(odd.plan.renditions.map((r) => `${r.width}x${r.height}`)).toEqual(['640x360']);
     expect(odd.master).toContain('RESOLUTION=640x360');
+    // Phones store portrait video as landscape frames plus a rotation (a display matrix).
+    const landscape = await generate('stored-landscape.mp4', [...testPattern('640x360', 30, 2), ...h264]);
+    const rotated = await encode(await generate('rotated.mp4', ['-i', landscape, '-c', 'copy', '-metadata:s:v:0', 'rotate=90']));
+    expect(rotated.info.video).toMatchObject({ width: 640, height: 360 });
+    expect(rotated.plan.renditions.map((r) => `${r.width}x${r.height}`)).toEqual(['360x640']);
+    expect(rotated.master).toContain('RESOLUTION=360x640');
   });
 
   it('encodes video-only at 60 fps and audio-only sources', async () => {

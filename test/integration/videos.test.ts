@@ -10,7 +10,7 @@ import { createApp, type App } from '../../api/app.ts';
 import { sleep } from '../../lib/async.ts';
 import { headObject, listObjects } from '../../lib/s3.ts';
 import { searchAttributes } from '../../lib/temporal.ts';
-import { uploadSourcePath, type VideoProgressMessage } from '../../lib/videos.ts';
+import { pinnedSourcePath, uploadSourcePath, type VideoProgressMessage } from '../../lib/videos.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
@@ -197,7 +197,7 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
       expect(video).toMatchObject({ status: 'failed', playbackUrl: null, transcodeAttempts: 1 });
       expect(video.failureReason).toMatch(/^(Not a readable audio or video file|The file has no duration)/);
       // Bad media is not retried: the probe ran once and the workflow failed for good.
-      expect(await activityAttempts(workflowIds.transcode(video.id))).toEqual([1, 1]); // probe, markVideoFailed
+      expect(await activityAttempts(workflowIds.transcode(video.id))).toEqual([1, 1, 1]); // pin, probe, markVideoFailed
       const description = await t.ctx.temporal.client.workflow.getHandle(workflowIds.transcode(video.id)).describe();
       expect(description.status.name).toBe('FAILED');
       expect(description.typedSearchAttributes.get(searchAttributes.Phase)).toBe('failed');
@@ -302,6 +302,7 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     expect(removed.objectsDeleted).toBeGreaterThan(3);
     expect(await listObjects(t.ctx.storage, `videos/${unlisted.id}/`)).toEqual([]);
     expect(await headObject(t.ctx.storage, uploadSourcePath(unlisted.id))).toBeNull();
+    expect(await headObject(t.ctx.storage, pinnedSourcePath(unlisted.id))).toBeNull();
     expect((await get(`/api/v1/videos/${unlisted.id}`, owner)).status).toBe(404);
   });
 
@@ -310,7 +311,7 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     const progress = watchProgress();
     const id = await withWorkers(t.ctx, async () => {
       const id = await submitVideo(app, owner, source);
-      for (let i = 0; i < 600 && !progress.of(id).some((m) => m.percent > 0); i++) await sleep(50);
+      for (let i = 0; i < 2400 && !progress.of(id).some((m) => m.percent > 0); i++) await sleep(50);
       expect(progress.of(id).some((m) => m.percent > 0 && m.percent < PROGRESS.encoded)).toBe(true);
       expect((await call(app, 'DELETE', `/api/v1/videos/${id}`, { headers: owner.auth })).status).toBe(202);
       expect((await get(`/api/v1/videos/${id}`, owner)).status).toBe(404);
@@ -320,9 +321,10 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
       return id;
     });
     progress.stop();
-    await sleep(500);
+    // The encoder waited for its PUTs in flight before it ended, so nothing lands after the clean-up.
     expect(await listObjects(t.ctx.storage, `videos/${id}/`)).toEqual([]);
     expect(await listObjects(t.ctx.storage, `uploads/${id}/`)).toEqual([]);
+    expect(await listObjects(t.ctx.storage, `sources/${id}/`)).toEqual([]);
     const row = await t.ctx.db.selectFrom('videos').select(['deleted_at', 'status']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.deleted_at).not.toBeNull();
     expect(row.status).not.toBe('ready');

@@ -41,7 +41,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
       { workflowBundle: await workflowBundle() },
     );
     if (options.media === false) return await platform.runUntil(fn);
-    const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, recordingsDir: ctx.config.rtmpRecordingsDir });
+    const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, recordingsDir: ctx.config.rtmpRecordingsDir, limits: ctx.config.media });
     const media = await createMediaWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue },
       { ...realMedia, ...options.wrapMedia?.(realMedia) },

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { concatCommand, hlsEncodeCommand, progressPercent } from '../../lib/ffmpeg-commands.ts';
+import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, probeArgs, progressPercent } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
   name, width, height, fps: 30, videoKbps: kbps, maxrateKbps: Math.round(kbps * 1.07), bufsizeKbps: kbps * 2,
 });
 const audio = { codec: 'aac' as const, kbps: 128, channels: 2 as const, sampleRate: 48000 as const };
+const ACCEPTED = 'mov,matroska,avi,flv,live_flv,mpegts,mpeg,ogg,asf,wav,mp3,flac,aac,ac3,eac3,aiff';
+const local = (file: string) => ({ file, format: 'mov' });
 
 describe('hlsEncodeCommand', () => {
   it('decodes once, splits into every rendition, and aligns keyframes to segments', () => {
     const plan: LadderPlan = { kind: 'video+audio', renditions: [rung('720p', 1280, 720, 2800), rung('360p', 640, 360, 800)], audio, segmentSeconds: 4 };
-    const { args, variantPlaylists, masterPlaylist } = hlsEncodeCommand('/in/source.mp4', { hlsDir: '/out' }, plan);
+    const { args, variantPlaylists, masterPlaylist } = hlsEncodeCommand({ file: '/in/source', format: 'matroska' }, { hlsDir: '/out' }, plan);
     expect(args).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-i', '/in/source.mp4',
+      '-hide_banner', '-nostdin', '-y',
+      '-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED, '-f', 'matroska', '-i', '/in/source',
       '-filter_complex',
       '[0:v:0]split=2[s0][s1];[s0]fps=30,scale=1280:720:flags=bicubic,format=yuv420p[v0];[s1]fps=30,scale=640:360:flags=bicubic,format=yuv420p[v1]',
       '-map', '[v0]', '-b:v:0', '2800k', '-maxrate:v:0', '2996k', '-bufsize:v:0', '5600k', '-map', '0:a:0',
@@ -30,10 +33,10 @@ describe('hlsEncodeCommand', () => {
   });
 
   it('maps no audio for video-only and no video for audio-only sources', () => {
-    const videoOnly = hlsEncodeCommand('in', { hlsDir: 'out' }, { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 });
+    const videoOnly = hlsEncodeCommand(local('in'), { hlsDir: 'out' }, { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 });
     expect(videoOnly.args).not.toContain('0:a:0');
     expect(videoOnly.args).toContain('v:0,name:360p');
-    const audioOnly = hlsEncodeCommand('in', { hlsDir: 'out' }, { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
+    const audioOnly = hlsEncodeCommand(local('in'), { hlsDir: 'out' }, { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
     expect(audioOnly.args).not.toContain('-filter_complex');
     expect(audioOnly.args).toContain('a:0,name:audio');
     expect(audioOnly.variantPlaylists).toEqual(['audio/index.m3u8']);
@@ -41,13 +44,27 @@ describe('hlsEncodeCommand', () => {
 });
 
 describe('input and thumbnail commands', () => {
-  it('reads HTTP sources with reconnects and local files plainly', () => {
+  it('reads only the local file, with the detected demuxer named and MP4 data references off', () => {
     const plan: LadderPlan = { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 };
-    const remote = hlsEncodeCommand('http://s3/bucket/source?X-Amz-Signature=abc', { hlsDir: 'out' }, plan).args;
-    expect(remote.slice(3, 11)).toEqual([
-      '-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '10', '-i', 'http://s3/bucket/source?X-Amz-Signature=abc',
+    expect(hlsEncodeCommand({ file: '/scratch/source', format: 'mov' }, { hlsDir: 'out' }, plan).args.slice(3, 13)).toEqual([
+      '-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED, '-f', 'mov', '-enable_drefs', '0', '-i', '/scratch/source',
     ]);
-    expect(hlsEncodeCommand('/local/file.mp4', { hlsDir: 'out' }, plan).args).not.toContain('-reconnect');
+    expect(probeArgs({ file: '/scratch/source', format: 'flv' })).toEqual([
+      '-hide_banner', '-loglevel', 'error',
+      '-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED, '-f', 'flv', '-i', '/scratch/source',
+      '-show_format', '-show_streams', '-of', 'json',
+    ]);
+  });
+
+  it('detects a format without letting any demuxer open the file', () => {
+    expect(formatDetectionArgs('/scratch/source')).toEqual([
+      '-hide_banner', '-loglevel', 'debug', '-protocol_whitelist', 'file', '-format_whitelist', 'streamhub-detect-only', '-i', '/scratch/source',
+    ]);
+    const log = (line: string) => `[NULL @ 0x55] Opening '/scratch/source' for reading\n${line}\n[hls @ 0x55] Format not on whitelist 'streamhub-detect-only'\n`;
+    expect(detectedFormat(log('[hls @ 0x55] Format hls probed with size=2048 and score=100'))).toBe('hls');
+    expect(detectedFormat(log('[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55] Format mov,mp4,m4a,3gp,3g2,mj2 probed with size=2048 and score=100'))).toBe('mov,mp4,m4a,3gp,3g2,mj2');
+    expect(detectedFormat(log('[mp3 @ 0x55] Format mp3 detected only with low score of 24, misdetection possible!'))).toBe('mp3');
+    expect(detectedFormat("/scratch/source: Invalid data found when processing input\n")).toBeNull();
   });
 
   it('takes the poster and the storyboard from the same decode as the renditions', () => {
@@ -58,7 +75,7 @@ describe('input and thumbnail commands', () => {
       storyboard: { intervalSeconds: 2, count: 15, columns: 10, rows: 2, tileWidth: 160, tileHeight: 90 },
       storyboardFile: '/t/sb.jpg',
     };
-    const { args } = hlsEncodeCommand('in.mp4', { hlsDir: 'out', thumbnails }, plan);
+    const { args } = hlsEncodeCommand(local('in.mp4'), { hlsDir: 'out', thumbnails }, plan);
     expect(args[args.indexOf('-filter_complex') + 1]).toBe(
       '[0:v:0]split=3[s0][sp][sb];[s0]fps=30,scale=640:360:flags=bicubic,format=yuv420p[v0];' +
         '[sp]select=gte(t\\,2.500),scale=640:360[poster];[sb]fps=1/2,scale=160:90,tile=10x2[storyboard]',
@@ -68,7 +85,7 @@ describe('input and thumbnail commands', () => {
       '-map', '[poster]', '-frames:v', '1', '-q:v', '3', '/t/poster.jpg',
       '-map', '[storyboard]', '-frames:v', '1', '-q:v', '5', '/t/sb.jpg',
     ]);
-    const audioOnly = hlsEncodeCommand('in.m4a', { hlsDir: 'out', thumbnails }, { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
+    const audioOnly = hlsEncodeCommand(local('in.m4a'), { hlsDir: 'out', thumbnails }, { kind: 'audio-only', renditions: [], audio, segmentSeconds: 4 });
     expect(audioOnly.args).not.toContain('/t/poster.jpg');
   });
 });
