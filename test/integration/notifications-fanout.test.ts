@@ -175,7 +175,7 @@ describe('notification fan-out workflow', () => {
   it('delivers four pages at a time and answers the progress query while it runs', async () => {
     const host = await newUser(app);
     const fans = (await insertFollowers(ctx.db, host.id, 40)).sort(); // 8 pages of 5, in keyset order
-    const event: NotificationEvent = { ...liveEvent('window'), actorId: host.id };
+    const event: NotificationEvent = { ...liveEvent(`window-${ctx.id}`), actorId: host.id };
     const workflowId = `fanout/${event.id}`;
     // Each page waits here until the test lets it go, so a whole window is held in flight.
     const held: (() => void)[] = [];
@@ -187,6 +187,7 @@ describe('notification fan-out workflow', () => {
       (await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory()).events!.filter(
         (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverToFollowerPage',
       ).length;
+    let holding = true;
     const release = () => held.splice(0).forEach((go) => go());
 
     const handle = await ctx.temporal.client.workflow.start<typeof fanoutWorkflow>('fanoutWorkflow', {
@@ -197,22 +198,30 @@ describe('notification fan-out workflow', () => {
     const result = await withWorkers(
       ctx,
       async () => {
-        await heldPages(4);
-        // The workflow is blocked on these four: it can schedule nothing more until one completes.
-        // `progress` is the query name the README gives operators.
-        expect(await scheduledPages()).toBe(4);
-        expect(await handle.query<FanoutProgress>('progress')).toEqual({ after: null, delivered: 0, pages: 0, run: 1 });
-        release();
-        await heldPages(4);
-        expect(await scheduledPages()).toBe(8);
-        expect(await handle.query<FanoutProgress>('progress')).toEqual({ after: fans[19], delivered: 20, pages: 4, run: 1 });
-        release();
+        try {
+          await heldPages(4);
+          // The workflow is blocked on these four: it can schedule nothing more until one completes.
+          // `progress` is the query name the README gives operators.
+          expect(await scheduledPages()).toBe(4);
+          expect(await handle.query<FanoutProgress>('progress')).toEqual({ after: null, delivered: 0, pages: 0, run: 1 });
+          release();
+          await heldPages(4);
+          expect(await scheduledPages()).toBe(8);
+          expect(await handle.query<FanoutProgress>('progress')).toEqual({ after: fans[19], delivered: 20, pages: 4, run: 1 });
+        } catch (err) {
+          await handle.terminate('expectation failed'); // no run left behind in the shared namespace
+          throw err;
+        } finally {
+          // Also when an expectation failed: a worker cannot shut down around a held activity.
+          holding = false;
+          release();
+        }
         return handle.result();
       },
       {
         wrap: (real) => ({
           async deliverToFollowerPage(input) {
-            await new Promise<void>((go) => held.push(go));
+            if (holding) await new Promise<void>((go) => held.push(go));
             return real.deliverToFollowerPage(input);
           },
         }),
