@@ -32,15 +32,41 @@ describe('categories', () => {
     await create({ name: 'Retro', slug: 'retro' });
     const dup = await create({ name: 'Retro Games', slug: 'retro' });
     expect(dup.status).toBe(409);
-    expect(dup.json.error.details[0].field).toBe('slug');
+    expect(dup.json.error).toMatchObject({ code: 'conflict', details: [{ field: 'slug' }] });
   });
 
-  it('refuses non-admins with 403 and anonymous callers with 401', async () => {
-    expect((await create({ name: 'Nope' }, viewer.auth)).status).toBe(403);
-    expect((await call(app, 'POST', '/api/v1/categories', { body: { name: 'Nope' } })).status).toBe(401);
+  it('lets only admins create or change one: every other role 403 forbidden, anonymous 401, nothing written', async () => {
     const existing = (await create({ name: 'Guarded' })).json.data;
-    const patch = await call(app, 'PATCH', `/api/v1/categories/${existing.id}`, { headers: viewer.auth, body: { name: 'X' } });
-    expect(patch.status).toBe(403);
+    const refusals: [string, Record<string, string>, number, string][] = [];
+    for (const role of ['viewer', 'creator', 'moderator', 'finance'] as const) {
+      const user = await newUser(app);
+      await setRole(ctx.db, user.id, role);
+      refusals.push([role, user.auth, 403, 'forbidden']);
+    }
+    refusals.push(['anonymous', {}, 401, 'unauthorized']);
+    for (const [who, headers, status, code] of refusals) {
+      const created = await call(app, 'POST', '/api/v1/categories', { headers, body: { name: `Nope ${who}` } });
+      const patched = await call(app, 'PATCH', `/api/v1/categories/${existing.id}`, { headers, body: { name: `Taken by ${who}` } });
+      for (const res of [created, patched]) {
+        expect(res.status, who).toBe(status);
+        expect(res.json.error.code, who).toBe(code);
+      }
+    }
+    const names = (await ctx.db.selectFrom('categories').select('name').execute()).map((c) => c.name);
+    expect(names.filter((n) => n.startsWith('Nope ') || n.startsWith('Taken by '))).toEqual([]);
+    expect(names).toContain('Guarded');
+    // Reading stays public.
+    expect((await call(app, 'GET', '/api/v1/categories')).status).toBe(200);
+  });
+
+  it('takes the admin rights away on the next request when an admin is demoted', async () => {
+    const user = await newUser(app);
+    await setRole(ctx.db, user.id, 'admin');
+    expect((await create({ name: 'Before Demotion' }, user.auth)).status).toBe(201);
+    await setRole(ctx.db, user.id, 'moderator');
+    const after = await create({ name: 'After Demotion' }, user.auth);
+    expect(after.status).toBe(403);
+    expect(after.json.error.code).toBe('forbidden');
   });
 
   it('follows a role change at once, without a new token', async () => {

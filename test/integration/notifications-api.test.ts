@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sleep } from '../../lib/async.ts';
 import { useTestApp } from '../support/context.ts';
-import { newUser, type TestUser } from '../support/fixtures.ts';
+import { insertNotifications, newUser, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
 import { withWorkers } from '../support/workers.ts';
 
@@ -70,6 +70,22 @@ describe('notifications API', () => {
     expect((await list(owner, '?unread=true')).json.data).toHaveLength(1);
   });
 
+  it('marks read by ids or all only the caller\u2019s unread ones, and read ones leave the unread view', async () => {
+    const [user, other] = [await newUser(t.app), await newUser(t.app)];
+    const [mine, theirs] = [await insertNotifications(t.ctx.db, user.id, 3), await insertNotifications(t.ctx.db, other.id, 2)];
+    const byIds = await call(t.app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body: { ids: [mine[0], theirs[0]] } });
+    expect(byIds.json.data.marked).toBe(1);
+    const all = await call(t.app, 'POST', '/api/v1/notifications/read', { headers: user.auth, body: { all: true } });
+    expect(all.json.data.marked).toBe(2); // the two still unread; the one read before is not marked again
+    const listed = await list(user);
+    expect(listed.json.data.map((n: { readAt: string | null }) => n.readAt)).toEqual([expect.any(String), expect.any(String), expect.any(String)]);
+    expect(listed.json.meta.unreadCount).toBe(0);
+    expect((await list(user, '?unread=true')).json.data).toEqual([]);
+    const untouched = await list(other, '?unread=true');
+    expect(untouched.json.data.map((n: { id: string }) => n.id).sort()).toEqual([...theirs].sort());
+    expect(untouched.json.meta.unreadCount).toBe(2);
+  });
+
   it('reads and changes settings per type, with defaults on', async () => {
     const user = await newUser(t.app);
     const initial = await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: user.auth });
@@ -84,6 +100,16 @@ describe('notifications API', () => {
     expect(changed.json.data.stream_live).toEqual({ inApp: true });
     const unknown = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { spam: { inApp: true } } });
     expect(unknown.status).toBe(400);
+    expect(unknown.json.error.code).toBe('validation_failed');
+    const notBoolean = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { stream_live: { inApp: 'no' } } });
+    expect(notBoolean.status).toBe(400);
+    expect(notBoolean.json.error.details.map((d: { field: string }) => d.field)).toEqual(['stream_live.inApp']);
+    // Stored per user: reading again gives the change back, and nobody else's settings moved.
+    expect((await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: user.auth })).json.data).toEqual({ ...initial.json.data, new_follower: { inApp: false } });
+    const other = await newUser(t.app);
+    expect((await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: other.auth })).json.data).toEqual(initial.json.data);
+    const back = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: true } } });
+    expect(back.json.data).toEqual(initial.json.data);
   });
 
   it('rejects bad input and anonymous callers', async () => {

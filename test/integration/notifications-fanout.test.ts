@@ -59,28 +59,42 @@ async function recipientsOf(eventId: string) {
 }
 
 describe('notification fan-out workflow', () => {
-  it('gives every follower who wants it exactly one notification, and pushes each one', async () => {
+  it('gives every follower who wants it exactly one notification, and pushes each one to that user only', async () => {
     const event = liveEvent('a');
-    const pushed = new Map<string, number>();
+    // Recipient (from the subject) → the notifications pushed to them.
+    const pushed = new Map<string, { id: string; type: string; entityId: string }[]>();
+    const recipientOf = (subject: string) => subject.slice(ctx.nats.subject('user.').length, -'.notifications'.length);
+    const sentinel = ctx.nats.subject('user.sentinel.notifications');
     const subscription = ctx.nats.connection.subscribe(ctx.nats.subject('user.*.notifications'));
-    const counting = (async () => {
+    const collecting = (async () => {
       for await (const message of subscription) {
-        const { id } = message.json<{ id: string }>();
-        pushed.set(id, (pushed.get(id) ?? 0) + 1);
+        if (message.subject === sentinel) break;
+        const recipient = recipientOf(message.subject);
+        pushed.set(recipient, [...(pushed.get(recipient) ?? []), message.json()]);
       }
     })();
+    await ctx.nats.connection.flush(); // the subscription is registered before anything is published
 
     const result = await withWorkers(ctx, () => runFanout(`fanout/${event.id}`, { event, audience: { kind: 'followers', userId: star.id }, pageSize: 1000 }));
-    await ctx.nats.connection.flush();
-    subscription.unsubscribe();
-    await counting;
+    // Every push went out (and was flushed) before its activity completed; the sentinel,
+    // published after the workflow ended, arrives after all of them.
+    ctx.nats.connection.publish(sentinel, '{}');
+    await collecting;
 
     const expected = expectedRecipients();
-    const recipients = await recipientsOf(event.id);
+    const rows = await ctx.db.selectFrom('notifications').select(['id', 'recipient_id']).where('event_id', '=', event.id).execute();
     expect(result.delivered).toBe(expected.length);
-    expect(recipients.length).toBe(expected.length);
-    expect(new Set(recipients)).toEqual(new Set(expected));
-    expect(pushed.size).toBe(expected.length);
+    expect(rows.length).toBe(expected.length);
+    expect(new Set(rows.map((r) => r.recipient_id))).toEqual(new Set(expected));
+    // Exactly one push per recipient, on their own subject, carrying their own notification;
+    // nobody outside the audience got one.
+    const notificationOf = new Map(rows.map((r) => [r.recipient_id, r.id]));
+    expect(new Set(pushed.keys())).toEqual(new Set(expected));
+    const wrong = [...pushed].filter(
+      ([recipient, messages]) =>
+        messages.length !== 1 || messages[0]!.id !== notificationOf.get(recipient) || messages[0]!.type !== 'stream_live' || messages[0]!.entityId !== event.entityId,
+    );
+    expect(wrong).toEqual([]);
   });
 
   it('adds nothing when the same event runs again', async () => {
@@ -156,6 +170,64 @@ describe('notification fan-out workflow', () => {
     expect((await recipientsOf(event.id)).length).toBe(expectedRecipients().length);
     const history = await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
     expect(history.events?.length).toBeLessThan(100); // the last run only
+  });
+
+  it('delivers four pages at a time and answers the progress query while it runs', async () => {
+    const host = await newUser(app);
+    const fans = (await insertFollowers(ctx.db, host.id, 40)).sort(); // 8 pages of 5, in keyset order
+    const event: NotificationEvent = { ...liveEvent(`window-${ctx.id}`), actorId: host.id };
+    const workflowId = `fanout/${event.id}`;
+    // Each page waits here until the test lets it go, so a whole window is held in flight.
+    const held: (() => void)[] = [];
+    const heldPages = async (count: number) => {
+      for (let i = 0; i < 600 && held.length < count; i++) await sleep(50);
+      expect(held.length).toBe(count);
+    };
+    const scheduledPages = async () =>
+      (await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory()).events!.filter(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverToFollowerPage',
+      ).length;
+    let holding = true;
+    const release = () => held.splice(0).forEach((go) => go());
+
+    const handle = await ctx.temporal.client.workflow.start<typeof fanoutWorkflow>('fanoutWorkflow', {
+      workflowId,
+      taskQueue: ctx.config.temporal.taskQueue,
+      args: [{ event, audience: { kind: 'followers', userId: host.id }, pageSize: 5 }], // parallelPages: the default
+    });
+    const result = await withWorkers(
+      ctx,
+      async () => {
+        try {
+          await heldPages(4);
+          // The workflow is blocked on these four: it can schedule nothing more until one completes.
+          // `progress` is the query name the README gives operators.
+          expect(await scheduledPages()).toBe(4);
+          expect(await handle.query<FanoutProgress>('progress')).toEqual({ after: null, delivered: 0, pages: 0, run: 1 });
+          release();
+          await heldPages(4);
+          expect(await scheduledPages()).toBe(8);
+          expect(await handle.query<FanoutProgress>('progress')).toEqual({ after: fans[19], delivered: 20, pages: 4, run: 1 });
+        } catch (err) {
+          await handle.terminate('expectation failed'); // no run left behind in the shared namespace
+          throw err;
+        } finally {
+          // Also when an expectation failed: a worker cannot shut down around a held activity.
+          holding = false;
+          release();
+        }
+        return handle.result();
+      },
+      {
+        wrap: (real) => ({
+          async deliverToFollowerPage(input) {
+            if (holding) await new Promise<void>((go) => held.push(go));
+            return real.deliverToFollowerPage(input);
+          },
+        }),
+      },
+    );
+    expect(result).toEqual({ after: fans[39], delivered: 40, pages: 8, run: 1 });
   });
 
   it('fails fast, without retrying, on an event the database rejects', async () => {

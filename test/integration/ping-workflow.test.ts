@@ -1,4 +1,6 @@
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { useTestContext } from '../support/context.ts';
@@ -30,7 +32,7 @@ describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', 
     expect(rows[0]!.created_at.toISOString()).toBe(first.json.data.storedAt);
   });
 
-  it('replays its own fresh history deterministically', async () => {
+  it('replays its fresh history clean, and the same history altered by one step fails as non-deterministic', async () => {
     const pingId = crypto.randomUUID();
     const workflowId = `ping/${pingId}`;
     await withWorkers(t.ctx, () =>
@@ -40,8 +42,26 @@ describe('ping workflow: API → Temporal → workers → Postgres and FFmpeg', 
         args: [{ pingId, mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue }],
       }),
     );
-    const fresh = await t.ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, fresh, workflowId);
+    const fresh = JSON.parse(historyToJSON(await t.ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory()));
+    // What the history says happened: one activity on each worker's queue, in this order.
+    const scheduled = (history: typeof fresh) =>
+      history.events
+        .filter((e: any) => e.activityTaskScheduledEventAttributes)
+        .map((e: any) => [e.activityTaskScheduledEventAttributes.activityType.name, e.activityTaskScheduledEventAttributes.taskQueue.name]);
+    expect(scheduled(fresh)).toEqual([
+      ['recordPingInDatabase', t.ctx.config.temporal.taskQueue],
+      ['reportMediaToolchain', t.ctx.config.temporal.mediaTaskQueue],
+    ]);
+    const bundle = await workflowBundle();
+    const replay = (history: unknown) => Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
 
+    await expect(replay(fresh)).resolves.toBeUndefined();
+
+    // The same run, except that the workflow had scheduled a different first activity: the
+    // code does not do that, so replay must refuse it (a replay that cannot fail proves nothing).
+    const altered = structuredClone(fresh);
+    altered.events.find((e: any) => e.activityTaskScheduledEventAttributes).activityTaskScheduledEventAttributes.activityType.name = 'reportMediaToolchain';
+    expect(scheduled(altered)[0]).toEqual(['reportMediaToolchain', t.ctx.config.temporal.taskQueue]);
+    await expect(replay(altered)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -1,41 +1,79 @@
+import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Client } from '@temporalio/client';
 import { sql } from 'kysely';
-import { headObject } from '../../lib/s3.ts';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
+import { sleep } from '../../lib/async.ts';
+import { archiveChatEvents, pageArchivedChat } from '../../lib/chat-archive.ts';
+import { parseConfig, processEnv, type Config } from '../../lib/config.ts';
 import { hitRateLimit } from '../../lib/rate-limits.ts';
-import { ensureDailySchedule } from '../../scripts/stack/provision.ts';
+import { headObject } from '../../lib/s3.ts';
+import { provisionPlatform } from '../../scripts/stack/provision.ts';
 import type { retentionWorkflow } from '../../workflows/maintenance.ts';
-import { useTestContext } from '../support/context.ts';
+import { useTestContext, type TestContext } from '../support/context.ts';
 import { newUser } from '../support/fixtures.ts';
+import { testResources } from '../support/test-environment.ts';
 import { withWorkers } from '../support/workers.ts';
 
 const t = useTestContext();
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** A read notification for `userId`, read `readAgo` milliseconds ago (or unread). */
+const notification = (userId: string, name: string, readAgo: number | null) => ({
+  event_id: `retention:${name}`,
+  recipient_id: userId,
+  type: 'stream_live' as const,
+  actor_id: null,
+  entity_type: 'stream',
+  entity_id: name,
+  read_at: readAgo === null ? null : new Date(Date.now() - readAgo),
+});
+
+const notificationsLeft = async (ctx: TestContext, userId: string) =>
+  (await ctx.db.selectFrom('notifications').select('entity_id').where('recipient_id', '=', userId).orderBy('entity_id').execute()).map((r) => r.entity_id);
 
 describe('retention', () => {
-  it('deletes only read notifications past their age, expired blacklist entries and stale counters', async () => {
+  it('deletes read notifications past their age, expired blacklist entries, sessions ended over 30 days ago and stale counters', async () => {
     const user = await newUser(createApp(t.ctx.apiDeps()));
-    const notification = (name: string, readDaysAgo: number | null) => ({
-      event_id: `retention:${name}`,
-      recipient_id: user.id,
-      type: 'stream_live' as const,
-      actor_id: null,
-      entity_type: 'stream',
-      entity_id: name,
-      read_at: readDaysAgo === null ? null : sql<Date>`now() - make_interval(days => ${readDaysAgo})`,
-    });
     await t.ctx.db
       .insertInto('notifications')
-      .values([notification('old-read', 100), notification('recent-read', 5), notification('old-unread', null)])
+      .values([
+        notification(user.id, 'read-just-over', 30 * DAY + HOUR),
+        notification(user.id, 'read-just-under', 30 * DAY - HOUR),
+        notification(user.id, 'unread-old', null),
+      ])
       .execute();
     await t.ctx.db
       .insertInto('revoked_access_tokens')
       .values([
-        { jti: crypto.randomUUID(), expires_at: new Date(Date.now() - 60_000) },
-        { jti: crypto.randomUUID(), expires_at: new Date(Date.now() + 60_000) },
+        { jti: randomUUID(), expires_at: new Date(Date.now() - 60_000) },
+        { jti: randomUUID(), expires_at: new Date(Date.now() + 60_000) },
       ])
       .execute();
-    await hitRateLimit(t.ctx.db, 'stale', 5, 60, new Date(Date.now() - 2 * 86_400_000));
+    // Sessions that ended (expired or revoked) just over and just under 30 days ago, each with a refresh token.
+    const session = (name: string, ended: { expiredAgo?: number; revokedAgo?: number }) => ({
+      id: randomUUID(),
+      user_id: user.id,
+      created_at: new Date(Date.now() - 60 * DAY),
+      expires_at: new Date(Date.now() - (ended.expiredAgo ?? -DAY)),
+      revoked_at: ended.revokedAgo === undefined ? null : new Date(Date.now() - ended.revokedAgo),
+      revoked_reason: ended.revokedAgo === undefined ? null : 'logout',
+      user_agent: name,
+    });
+    const sessions = [
+      session('expired-over', { expiredAgo: 30 * DAY + HOUR }),
+      session('revoked-over', { revokedAgo: 30 * DAY + HOUR }),
+      session('expired-under', { expiredAgo: 30 * DAY - HOUR }),
+      session('revoked-under', { revokedAgo: 30 * DAY - HOUR }),
+    ];
+    await t.ctx.db.insertInto('auth_sessions').values(sessions).execute();
+    await t.ctx.db
+      .insertInto('refresh_tokens')
+      .values(sessions.map((s) => ({ token_hash: `hash-of-${s.user_agent}`, session_id: s.id })))
+      .execute();
+    await hitRateLimit(t.ctx.db, 'stale', 5, 60, new Date(Date.now() - 2 * DAY));
     // An upload abandoned 9 days ago (with bytes that did arrive) and one started today.
     const upload = (daysAgo: number) => ({
       owner_id: user.id,
@@ -56,28 +94,114 @@ describe('retention', () => {
       }),
     );
 
-    expect(result).toMatchObject({ readNotifications: 1, revokedAccessTokens: 1, rateLimitCounters: 1, abandonedUploads: 1 });
+    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, abandonedUploads: 1 });
+    expect(await notificationsLeft(t.ctx, user.id)).toEqual(['read-just-under', 'unread-old']);
+    const sessionsLeft = await t.ctx.db.selectFrom('auth_sessions').select('user_agent').where('user_id', '=', user.id).orderBy('user_agent').execute();
+    // The registration's own live session stays too (its user agent is unset).
+    expect(sessionsLeft.map((s) => s.user_agent)).toEqual(['expired-under', 'revoked-under', null]);
+    const tokensLeft = await t.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'like', 'hash-of-%').orderBy('token_hash').execute();
+    expect(tokensLeft.map((r) => r.token_hash)).toEqual(['hash-of-expired-under', 'hash-of-revoked-under']);
+    expect(await t.ctx.db.selectFrom('revoked_access_tokens').select('expires_at').execute()).toEqual([{ expires_at: expect.any(Date) }]);
     expect((await t.ctx.db.selectFrom('videos').select('title').execute()).map((v) => v.title)).toEqual(['upload 0']);
     expect(await headObject(t.ctx.storage, 'uploads/abandoned-9/source')).toBeNull();
-    const left = await t.ctx.db.selectFrom('notifications').select('entity_id').where('recipient_id', '=', user.id).orderBy('entity_id').execute();
-    expect(left.map((r) => r.entity_id)).toEqual(['old-unread', 'recent-read']);
     const counters = (await t.ctx.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key);
     expect(counters).toContain('fresh');
     expect(counters).not.toContain('stale');
   });
 
-  it('creates the daily schedule once and updates it when retention changes', async () => {
-    const scheduleId = `retention-test-${t.ctx.id}`;
-    const options = { scheduleId, workflowType: 'retentionWorkflow', taskQueue: t.ctx.config.temporal.taskQueue };
-    await ensureDailySchedule(t.ctx.temporal.client, { ...options, args: [{ readNotificationDays: 90 }] });
-    await ensureDailySchedule(t.ctx.temporal.client, { ...options, args: [{ readNotificationDays: 14 }] });
-    const handle = t.ctx.temporal.client.schedule.getHandle(scheduleId);
+  it('provisions the two daily Schedules with the retention from the environment, and their runs purge by it', async () => {
+    // Provisioning creates the Schedules under their fixed ids, so it runs against a namespace
+    // of this checkout's own, on this file's database, Mongo database and task queue.
+    const namespace = testResources.provisioningNamespace;
+    const configFrom = (retention: Record<string, string | undefined>): Config =>
+      parseConfig({
+        ...processEnv(),
+        DATABASE_URL: t.ctx.config.postgres.url,
+        MONGO_DATABASE: t.ctx.config.mongo.database,
+        S3_KEY_PREFIX: t.ctx.config.s3.keyPrefix,
+        NATS_SUBJECT_PREFIX: t.ctx.config.nats.subjectPrefix,
+        TEMPORAL_NAMESPACE: namespace,
+        TEMPORAL_TASK_QUEUE: t.ctx.config.temporal.taskQueue,
+        TEMPORAL_MEDIA_TASK_QUEUE: t.ctx.config.temporal.mediaTaskQueue,
+        ...retention,
+      });
+    const client = new Client({ connection: t.ctx.temporal.connection, namespace });
+    const retention = client.schedule.getHandle('maintenance-retention');
+    const chatRetention = client.schedule.getHandle('maintenance-chat-retention');
+    const describeBoth = async () => Promise.all([retention.describe(), chatRetention.describe()]);
+    // Left by an interrupted run: provisioning must create them, not find them.
+    const deleteBoth = async () => {
+      await retention.delete().catch(() => {});
+      await chatRetention.delete().catch(() => {});
+    };
+
+    await deleteBoth();
     try {
-      const described = await handle.describe();
-      expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'retentionWorkflow', args: [{ readNotificationDays: 14 }] });
-      expect(described.spec.intervals?.[0]?.every).toBe(86_400_000);
+      // README defaults: NOTIFICATION_RETENTION_DAYS 90, CHAT_RETENTION_DAYS 30.
+      await provisionPlatform(configFrom({ NOTIFICATION_RETENTION_DAYS: undefined, CHAT_RETENTION_DAYS: undefined }), () => {});
+      const [byDefault, chatByDefault] = await describeBoth();
+      expect(byDefault.action).toMatchObject({ workflowType: 'retentionWorkflow', args: [{ readNotificationDays: 90 }] });
+      expect(chatByDefault.action).toMatchObject({ workflowType: 'chatRetentionWorkflow', args: [{ chatDays: 30 }] });
+
+      // Provisioning again with other values updates the same two Schedules in place.
+      const config = configFrom({ NOTIFICATION_RETENTION_DAYS: '45', CHAT_RETENTION_DAYS: '12' });
+      await provisionPlatform(config, () => {});
+      const [described, chatDescribed] = await describeBoth();
+      expect(described.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'retentionWorkflow',
+        workflowId: 'maintenance/retention',
+        taskQueue: t.ctx.config.temporal.taskQueue,
+        args: [{ readNotificationDays: 45 }],
+      });
+      expect(chatDescribed.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'chatRetentionWorkflow',
+        workflowId: 'maintenance/chat-retention',
+        taskQueue: t.ctx.config.temporal.taskQueue,
+        args: [{ chatDays: 12 }],
+      });
+      for (const schedule of [described, chatDescribed]) {
+        expect(schedule.spec.intervals?.map((interval) => interval.every)).toEqual([DAY]); // daily
+        expect(schedule.state.paused).toBe(false);
+      }
+
+      // What a run of each, as scheduled, deletes: read notifications just over 45 days old
+      // and archived chat just over 12 days old, nothing younger.
+      const user = await newUser(createApp(t.ctx.apiDeps()));
+      await t.ctx.db
+        .insertInto('notifications')
+        .values([notification(user.id, 'read-45-days-ago-and-an-hour', 45 * DAY + HOUR), notification(user.id, 'read-45-days-ago-less-an-hour', 45 * DAY - HOUR)])
+        .execute();
+      const streamId = randomUUID();
+      const chatAt = (seq: number, ago: number) => {
+        const at = new Date(Date.now() - ago);
+        return { kind: 'message' as const, streamId, seq, userId: user.id, username: user.username, text: `m${seq}`, sentAt: at.toISOString(), storedAt: at };
+      };
+      await archiveChatEvents(t.ctx.mongo, [chatAt(1, 12 * DAY + 2 * HOUR), chatAt(2, 12 * DAY - 2 * HOUR)]);
+
+      const [notificationsRun, chatRun] = await withWorkers(
+        { ...t.ctx, config },
+        () => Promise.all([runScheduledOnce(client, retention), runScheduledOnce(client, chatRetention)]),
+        { media: false },
+      );
+      expect(notificationsRun).toMatchObject({ readNotifications: 1 });
+      expect(chatRun).toEqual({ chatMessages: 1 });
+      expect(await notificationsLeft(t.ctx, user.id)).toEqual(['read-45-days-ago-less-an-hour']);
+      expect((await pageArchivedChat(t.ctx.mongo, streamId, 10)).messages.map((m) => m.seq)).toEqual([2]);
     } finally {
-      await handle.delete();
+      await deleteBoth(); // nothing of this test runs daily afterwards
     }
   });
 });
+
+/** Triggers a Schedule now and waits for the result of the run it starts. */
+async function runScheduledOnce(client: Client, schedule: ReturnType<Client['schedule']['getHandle']>): Promise<unknown> {
+  await schedule.trigger();
+  for (let i = 0; i < 600; i++) {
+    const [action] = (await schedule.describe()).info.recentActions;
+    if (action) return client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result();
+    await sleep(100);
+  }
+  throw new Error(`schedule ${schedule.scheduleId} started nothing`);
+}

@@ -75,12 +75,39 @@ describe('follows', () => {
     expect(await counts(a.id)).toEqual({ followers: 0, following: 0 });
   });
 
-  it('refuses self-follows, unknown users and anonymous callers', async () => {
+  it('refuses self-follows by id or username with 400, writing nothing; unknown users 404, anonymous callers 401', async () => {
     const a = await newUser(t.app);
-    const self = await call(t.app, 'POST', `/api/v1/users/${a.id}/follow`, { headers: a.auth });
-    expect(self.status).toBe(400);
-    expect((await call(t.app, 'POST', '/api/v1/users/nobody_zz/follow', { headers: a.auth })).status).toBe(404);
-    expect((await call(t.app, 'POST', `/api/v1/users/${a.id}/follow`)).status).toBe(401);
+    for (const key of [a.id, a.username.toUpperCase()]) {
+      const self = await call(t.app, 'POST', `/api/v1/users/${key}/follow`, { headers: a.auth });
+      expect(self.status).toBe(400);
+      expect(self.json.error).toMatchObject({ code: 'validation_failed', details: [{ field: 'id', message: expect.any(String) }] });
+    }
+    expect(await t.ctx.db.selectFrom('follows').selectAll().where('follower_id', '=', a.id).execute()).toEqual([]);
+    expect(await counts(a.id)).toEqual({ followers: 0, following: 0 });
+    const unknown = await call(t.app, 'POST', '/api/v1/users/nobody_zz/follow', { headers: a.auth });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe('not_found');
+    const anonymous = await call(t.app, 'POST', `/api/v1/users/${a.id}/follow`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json.error.code).toBe('unauthorized');
+  });
+
+  it('keeps one follow per pair: ten concurrent follows of the same user make one row and count once', async () => {
+    const [a, b] = [await newUser(t.app), await newUser(t.app)];
+    const results = await Promise.all(Array.from({ length: 10 }, () => call(t.app, 'POST', `/api/v1/users/${b.id}/follow`, { headers: a.auth })));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const rows = await t.ctx.db.selectFrom('follows').select('followee_id').where('follower_id', '=', a.id).execute();
+    expect(rows).toEqual([{ followee_id: b.id }]);
+    expect(await counts(b.id)).toEqual({ followers: 1, following: 0 });
+    expect(await counts(a.id)).toEqual({ followers: 0, following: 1 });
+  });
+
+  it('has the database itself refuse a self-follow and a second row for a pair', async () => {
+    const [a, b] = [await newUser(t.app), await newUser(t.app)];
+    const insert = (follower: string, followee: string) => t.ctx.db.insertInto('follows').values({ follower_id: follower, followee_id: followee }).execute();
+    await expect(insert(a.id, a.id)).rejects.toMatchObject({ code: '23514', constraint: 'follows_no_self_follow' });
+    await insert(a.id, b.id);
+    await expect(insert(a.id, b.id)).rejects.toMatchObject({ code: '23505', constraint: 'follows_pkey' });
   });
 
   it('keeps counters exact under concurrent follow/unfollow of the same pair and crossing pairs', async () => {

@@ -37,26 +37,59 @@ export async function setStatus(db: Db, userId: string, status: UserStatus, susp
 }
 
 /**
- * Bulk audiences for fan-out tests and benches. Registering 10,000 users through the API
- * would spend minutes in argon2, so these rows are made set-based; they are plain
- * followers, never logged in.
+ * Bulk audiences for fan-out tests, list tests and benches. Registering 10,000 users
+ * through the API would spend minutes in argon2, so these rows are made set-based; they
+ * are plain users, never logged in.
  */
+export async function insertBulkUsers(db: Db, count: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    insert into users (email, username, password_hash, display_name)
+    select 'bulk_' || s || '_' || r || '@example.test', 'bulk_' || s || '_' || r, 'not-a-hash', 'Bulk ' || s
+    from generate_series(1, ${count}) s, (select substr(md5(random()::text), 1, 10) as r) rand
+    returning id`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+/** `count` new bulk users who follow `followeeId`, with the counters kept right. */
 export async function insertFollowers(
   db: Db,
   followeeId: string,
   count: number,
   options: { notifyOff?: (i: number) => boolean } = {},
 ): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    insert into users (email, username, password_hash, display_name)
-    select 'bulk_' || s || '_' || r || '@example.test', 'bulk_' || s || '_' || r, 'not-a-hash', 'Bulk ' || s
-    from generate_series(1, ${count}) s, (select substr(md5(random()::text), 1, 10) as r) rand
-    returning id`.execute(db);
-  const ids = rows.map((r) => r.id);
+  const ids = await insertBulkUsers(db, count);
   const notify = ids.map((_, i) => !(options.notifyOff?.(i) ?? false));
   await sql`
     insert into follows (follower_id, followee_id, notify)
     select f.id, ${followeeId}, f.notify from unnest(${ids}::uuid[], ${notify}::boolean[]) as f(id, notify)`.execute(db);
   await sql`update users set follower_count = follower_count + ${count} where id = ${followeeId}`.execute(db);
   return ids;
+}
+
+/** `count` new bulk users whom `followerId` follows, with the counters kept right. */
+export async function insertFollowees(db: Db, followerId: string, count: number): Promise<string[]> {
+  const ids = await insertBulkUsers(db, count);
+  await sql`insert into follows (follower_id, followee_id) select ${followerId}, f.id from unnest(${ids}::uuid[]) as f(id)`.execute(db);
+  await sql`update users set follower_count = follower_count + 1 where id = any(${ids}::uuid[])`.execute(db);
+  await sql`update users set following_count = following_count + ${count} where id = ${followerId}`.execute(db);
+  return ids;
+}
+
+/** `count` unread notifications for one user, as the fan-out would write them; returns their ids. */
+export async function insertNotifications(db: Db, recipientId: string, count: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    insert into notifications (event_id, recipient_id, type, entity_type, entity_id)
+    select 'test:' || gen_random_uuid(), ${recipientId}, 'video_published', 'video', 'bulk-' || s
+    from generate_series(1, ${count}) s
+    returning id`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+/** `count` active categories with random slugs (so they land anywhere in the slug order); returns their ids. */
+export async function insertCategories(db: Db, count: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    insert into categories (name, slug)
+    select 'Bulk ' || r, 'bulk-' || r from (select substr(md5(random()::text), 1, 12) as r from generate_series(1, ${count})) rand
+    returning id`.execute(db);
+  return rows.map((r) => r.id);
 }

@@ -15,6 +15,8 @@ export const testResources = {
   templateDatabase: `streamhub_test_template_${checkout}`,
   databasePrefix: `streamhub_t_${checkout}_`,
   namespace: 'streamhub-test',
+  /** For tests of what provisioning creates under fixed names (the maintenance Schedules). */
+  provisioningNamespace: `streamhub-test-provision-${checkout}`,
   bucket: 'streamhub-test',
   mongoDatabasePrefix: `streamhub_t_${checkout}_`,
 } as const;
