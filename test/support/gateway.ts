@@ -46,9 +46,9 @@ export async function connectSocket(url: string, query = '', opened: WebSocket[]
   return { socket, frames, send: (frame: unknown) => socket.send(JSON.stringify(frame)) };
 }
 
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
