@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sleep } from '../../lib/async.ts';
@@ -191,4 +192,47 @@ export async function startPrivatePostgres(): Promise<PrivateServer & { url(data
     throw err;
   }
   return { ...server, url };
+}
+
+export interface Link {
+  /** Where clients connect instead of the server. */
+  port: number;
+  /** Drops every connection through the link and resets new ones at once, as a network partition would. */
+  cut(): void;
+  mend(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP link from clients to a server that a test can cut and mend. */
+export async function startLink(target: { host: string; port: number }): Promise<Link> {
+  let isCut = false;
+  const pairs = new Set<Socket>();
+  const server = createServer((client) => {
+    if (isCut) return void client.destroy();
+    const upstream = connect(target);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      from.pipe(to);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        to.destroy();
+        pairs.delete(from);
+      });
+      pairs.add(from);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      isCut = true;
+      for (const socket of pairs) socket.destroy();
+    },
+    mend() {
+      isCut = false;
+    },
+    async close() {
+      for (const socket of pairs) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
