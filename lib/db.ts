@@ -9,12 +9,44 @@ export type Tx = Transaction<Database>;
 // past any realistic value, and strings would leak into every API response.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createDb(options: { url: string; poolMax: number; applicationName: string }): Db {
+export interface DbOptions {
+  url: string;
+  poolMax: number;
+  applicationName: string;
+  /** Bound on getting a connection (a new one, or a free one from the pool). */
+  connectTimeoutMs?: number;
+  /**
+   * Bound on waiting for one query's answer, so that a Postgres that hangs or drops off the
+   * network gives errors (503 in the API) rather than requests that never end. Unset for
+   * migrations, which may rightly take long.
+   */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * A query that timed out leaves its connection waiting for an answer that may never come,
+ * and every later query on it would queue behind; the connection is dropped instead, so the
+ * pool opens a fresh one.
+ */
+class DbClient extends pg.Client {
+  override query(...args: unknown[]): any {
+    const result = (super.query as (...a: unknown[]) => unknown).apply(this, args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((err: unknown) => {
+      if ((err as Error)?.message === 'Query read timeout') (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      throw err;
+    });
+  }
+}
+
+export function createDb(options: DbOptions): Db {
   const pool = new pg.Pool({
+    Client: DbClient,
     connectionString: options.url,
     max: options.poolMax,
     application_name: options.applicationName,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    query_timeout: options.queryTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
   // A client losing its connection must not crash the process. pg-pool listens for that only

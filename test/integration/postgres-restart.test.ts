@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
+import { withTimeout } from '../../lib/async.ts';
 import { createDb, type Db } from '../../lib/db.ts';
 import { migrateToLatest } from '../../lib/migrate.ts';
 import type { NotificationEvent } from '../../lib/notifications.ts';
@@ -12,10 +13,10 @@ import { call } from '../support/http.ts';
 import { startPrivatePostgres, type PrivateServer } from '../support/private-services.ts';
 import { withWorkers } from '../support/workers.ts';
 
-// Postgres killed (SIGKILL: no clean shutdown) and restarted under load. The API answers
-// 503 `unavailable` while it is gone instead of 500s or hanging, and recovers on its own once
-// it is back; a workflow writing to it carries on. The cluster is this file's own, so
-// killing it disturbs no other test file.
+// Postgres killed (SIGKILL: no clean shutdown) and restarted under load, or hung (SIGSTOP,
+// as when its host stops answering). The API answers 503 `unavailable` while it is away
+// instead of 500s or hanging, and recovers on its own once it is back; a workflow writing to
+// it carries on. The cluster is this file's own, so this disturbs no other test file.
 
 const t = useTestContext();
 let postgres: PrivateServer & { url(database?: string): string };
@@ -28,9 +29,12 @@ beforeAll(async () => {
   postgres = await startPrivatePostgres();
   const url = postgres.url('streamhub');
   await ensureDatabase(url);
-  db = createDb({ url, poolMax: 5, applicationName: 'test-postgres-restart' });
-  await migrateToLatest(db);
-  const config = { ...t.ctx.config, postgres: { ...t.ctx.config.postgres, url } };
+  const migrator = createDb({ url, poolMax: 1, applicationName: 'test-postgres-restart-migrate' });
+  await migrateToLatest(migrator).finally(() => migrator.destroy());
+  // Short bounds, so that waiting out a hung Postgres is quick here.
+  const postgresConfig = { ...t.ctx.config.postgres, url, poolMax: 5, connectTimeoutMs: 4000, queryTimeoutMs: 4000 };
+  db = createDb({ ...postgresConfig, applicationName: 'test-postgres-restart' });
+  const config = { ...t.ctx.config, postgres: postgresConfig };
   ctx = { ...t.ctx, config, db };
   app = createApp({ ...t.ctx.apiDeps(), config, db });
   user = await newUser(app);
@@ -93,6 +97,22 @@ describe('Postgres restart', { timeout: 120_000 }, () => {
     const kinds = new Set(seen.map((o) => (o.status === 200 ? '200' : `${o.status} ${o.code} ${o.message}`)));
     expect([...kinds].sort()).toEqual(['200', `503 unavailable ${unavailable.message}`]);
     expect((await outcomes()).map((o) => o.status)).toEqual([200, 200, 200, 200]);
+  });
+
+  it('answers 503 unavailable while Postgres hangs, and recovers when it answers again', async () => {
+    expect((await outcomes()).map((o) => o.status)).toEqual([200, 200, 200, 200]);
+    postgres.freeze();
+    try {
+      // The pool's connections wait for answers that never come, fresh ones for a greeting: the
+      // query and connect timeouts turn both into 503s, answered while Postgres still hangs.
+      for (let round = 0; round < 3; round++) {
+        const answers = await withTimeout(outcomes(), 60_000, 'the API answering while Postgres hangs');
+        expect(answers).toEqual([unavailable, unavailable, unavailable, unavailable]);
+      }
+    } finally {
+      postgres.thaw();
+    }
+    await until(async () => (await outcomes()).every((o) => o.status === 200), 'answers once Postgres answers again', 30_000);
   });
 
   it('carries a notification fan-out on through a Postgres restart, delivering each notification once', async () => {
