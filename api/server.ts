@@ -14,7 +14,7 @@ import { createApp } from './app.ts';
 const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
 
-const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: 'streamhub-api' });
+const db = createDb({ ...config.postgres, applicationName: 'streamhub-api' });
 const mongo = createMongo({ url: config.mongo.url, database: config.mongo.database, appName: 'streamhub-api' });
 const storage = createStorage(config.s3);
 const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: 'streamhub-api' });

@@ -55,6 +55,9 @@ const envSchema = z.object({
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/streamhub'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  // How long a service waits for Postgres before answering 503: a new connection, one query.
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/'),
   MONGO_DATABASE: z.string().min(1).default('streamhub'),
@@ -139,7 +142,7 @@ export interface Config {
   rtmpControlUrl: string;
   rtmpRelayUrl: string;
   rtmpRecordingsDir: string;
-  postgres: { url: string; poolMax: number };
+  postgres: { url: string; poolMax: number; connectTimeoutMs: number; queryTimeoutMs: number };
   mongo: { url: string; database: string };
   s3: {
     endpoint: string;
@@ -208,7 +211,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     rtmpControlUrl: e.RTMP_CONTROL_URL,
     rtmpRelayUrl: e.RTMP_RELAY_URL,
     rtmpRecordingsDir: e.RTMP_RECORDINGS_DIR,
-    postgres: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    postgres: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS, queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS },
     mongo: { url: e.MONGO_URL, database: e.MONGO_DATABASE },
     s3: {
       endpoint: e.S3_ENDPOINT,

@@ -9,16 +9,51 @@ export type Tx = Transaction<Database>;
 // past any realistic value, and strings would leak into every API response.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createDb(options: { url: string; poolMax: number; applicationName: string }): Db {
+export interface DbOptions {
+  url: string;
+  poolMax: number;
+  applicationName: string;
+  /** Bound on getting a connection (a new one, or a free one from the pool). */
+  connectTimeoutMs?: number;
+  /**
+   * Bound on waiting for one query's answer, so that a Postgres that hangs or drops off the
+   * network gives errors (503 in the API) rather than requests that never end. Unset for
+   * migrations, which may rightly take long.
+   */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * A query that timed out leaves its connection waiting for an answer that may never come,
+ * and every later query on it would queue behind; the connection is dropped instead, so the
+ * pool opens a fresh one.
+ */
+class DbClient extends pg.Client {
+  override query(...args: unknown[]): any {
+    const result = (super.query as (...a: unknown[]) => unknown).apply(this, args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((err: unknown) => {
+      if ((err as Error)?.message === 'Query read timeout') (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      throw err;
+    });
+  }
+}
+
+export function createDb(options: DbOptions): Db {
   const pool = new pg.Pool({
+    Client: DbClient,
     connectionString: options.url,
     max: options.poolMax,
     application_name: options.applicationName,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    query_timeout: options.queryTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A client losing its connection must not crash the process. pg-pool listens for that only
+  // while a client is idle; a checked-out one emits 'error' with nobody listening, which
+  // throws. Its query in flight rejects with the same error anyway, and the pool drops it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -39,4 +74,23 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 export function isPermanentDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
+}
+
+/** SQLSTATEs of a server that cannot serve right now: connection exceptions (class 08), shutting down, crashed or still starting (57P01–57P03), full (53300). */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+/** Socket errors of a server that is down or out of reach. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// node-postgres tells a lost or timed-out connection only by its message.
+const LOST_CONNECTION = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error)/;
+
+/**
+ * Whether an error means Postgres is down, restarting or out of reach (as opposed to a bad
+ * query or bad data): the caller should answer "unavailable, try again", and it will pass.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATE.test(e.code) || UNREACHABLE.has(e.code))) return true;
+    if (typeof e.message === 'string' && LOST_CONNECTION.test(e.message)) return true;
+  }
+  return false;
 }

@@ -133,19 +133,25 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
     },
     (err: unknown) => deps.logger.warn({ err, streamId }, 'could not load recent chat'),
   );
+  /** Delivers the room's events stored after `after` and before `before` that live delivery missed; the last one's seq, or undefined when the read failed. */
+  async function fillGap(after: number, before: number): Promise<number | undefined> {
+    try {
+      const missed = await readRoom(nats, resources.chatStream.name, streamId, after + 1, CHAT_RECOVERY_LIMIT);
+      if (missed.truncated) windowBroken = true;
+      const filled = missed.events.filter((e) => e.seq < before && !window.has(e.seq));
+      if (filled.length) deps.logger.warn({ streamId, after, missed: filled.length }, 'filled a gap in live chat from JetStream');
+      for (const e of filled) accept(e);
+      return missed.events.filter((e) => e.seq < before).at(-1)?.seq ?? after;
+    } catch (err) {
+      windowBroken = true;
+      deps.logger.warn({ err, streamId, after }, 'could not fill a gap in live chat; viewers recover it on reconnect');
+      return undefined;
+    }
+  }
+
   async function handleLive(event: StoredChatEvent, previous: number): Promise<void> {
     if (window.has(event.seq)) return;
-    if (lastLive !== undefined && previous > lastLive) {
-      try {
-        const missed = await readRoom(nats, resources.chatStream.name, streamId, lastLive + 1, CHAT_RECOVERY_LIMIT);
-        if (missed.truncated) windowBroken = true;
-        deps.logger.warn({ streamId, after: lastLive, missed: missed.events.length }, 'filled a gap in live chat from JetStream');
-        for (const e of missed.events) if (e.seq < event.seq && !window.has(e.seq)) accept(e);
-      } catch (err) {
-        windowBroken = true;
-        deps.logger.warn({ err, streamId, after: lastLive }, 'could not fill a gap in live chat; viewers recover it on reconnect');
-      }
-    }
+    if (lastLive !== undefined && previous > lastLive) await fillGap(lastLive, event.seq);
     if (lastLive !== undefined) windowJoinsLive = true;
     lastLive = event.seq;
     accept(event);
@@ -195,6 +201,30 @@ export function openChatRoom(deps: { nats: Nats; logger: Logger }, streamId: str
       }
       const deletions = events.flatMap((e) => (e.kind === 'deleted' && Number(e.messageId) <= since ? [eventFrame(e)] : []));
       return { history: visibleMessages(events, viewerId), lastSeq: lastSeq(events), resumed: true, deletions };
+    },
+
+    /**
+     * This gateway lost its NATS connection: whatever is stored meanwhile never reaches it
+     * live, so the window is not known to be whole until `catchUp`.
+     */
+    suspend(): void {
+      windowJoinsLive = false;
+    },
+
+    /**
+     * The connection is back: reads what was stored while it was away and delivers it. No
+     * later event is needed to reveal the gap, as the room may have gone quiet meanwhile.
+     */
+    catchUp(): void {
+      handling = handling
+        .then(async () => {
+          if (lastLive === undefined) return;
+          const last = await fillGap(lastLive, Infinity);
+          if (last === undefined) return;
+          lastLive = Math.max(lastLive, last);
+          windowJoinsLive = true;
+        })
+        .catch((err: unknown) => deps.logger.error({ err, streamId }, 'chat catch-up failed'));
     },
 
     close(): void {

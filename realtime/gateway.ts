@@ -324,8 +324,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     try {
       history = since === undefined ? await room.recent(client.userId) : await room.recover(since, client.userId);
     } catch (err) {
-      // Live chat and counts still work; only the backlog is missing, and the client is told so.
       deps.logger.warn({ err, streamId }, 'could not read chat history');
+      if (since !== undefined) {
+        // "Not resumed" would make the client drop what it has; it keeps its offset and asks again.
+        hub.leave(client, streamId);
+        return hub.send(client, { type: 'error', code: 'unavailable', message: 'Could not join; try again' });
+      }
+      // Live chat and counts still work; only the backlog is missing, and the client is told so.
       history = { history: [], lastSeq: 0, deletions: [], resumed: false };
     }
     hub.completeJoin(client, streamId, history);

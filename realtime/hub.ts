@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Subscription } from 'nats';
+import { Events, type QueuedIterator, type Status, type Subscription } from 'nats';
 import type { WebSocket } from 'ws';
 import type { StoredChatEvent } from '../lib/chat.ts';
 import type { Db } from '../lib/db.ts';
@@ -187,6 +187,16 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     }
   }
 
+  // While this gateway's NATS connection is down, chat stored by other gateways never reaches
+  // it live; once it is back each room catches up from JetStream.
+  const connectionStatus = nats.connection.status() as QueuedIterator<Status>;
+  void (async () => {
+    for await (const status of connectionStatus) {
+      if (status.type === Events.Disconnect) for (const room of rooms.values()) room.chat.suspend();
+      if (status.type === Events.Reconnect) for (const room of rooms.values()) room.chat.catchUp();
+    }
+  })();
+
   return {
     send,
     toRoom,
@@ -271,6 +281,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
     },
 
     close(): void {
+      connectionStatus.stop();
       progressSub.unsubscribe();
       for (const room of rooms.values()) {
         room.statusSub.unsubscribe();

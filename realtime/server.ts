@@ -11,7 +11,7 @@ const config = loadConfig();
 const logger = createLogger('realtime', config.logLevel);
 const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: 'streamhub-realtime' });
 
-const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: 'streamhub-realtime' });
+const db = createDb({ ...config.postgres, applicationName: 'streamhub-realtime' });
 const mongo = createMongo({ url: config.mongo.url, database: config.mongo.database, appName: 'streamhub-realtime' });
 const tokens = createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
 const gateway = await createGateway({

@@ -24,7 +24,7 @@ const logger = createLogger(`worker-${role}`, config.logLevel);
 installRuntime(logger, { metricsHost: '0.0.0.0', metricsPort: config.temporal.workerMetricsPort });
 
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const db = createDb({ url: config.postgres.url, poolMax: config.postgres.poolMax, applicationName: `streamhub-worker` });
+const db = createDb({ ...config.postgres, applicationName: `streamhub-worker` });
 const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: `streamhub-worker-${role}` });
 const storage = createStorage(config.s3);
 // Only platform activities read Mongo; a media worker would hold a client it never uses.

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { isDatabaseUnavailable } from '../../lib/db.ts';
 import { AppError, errorBody, type ErrorCode } from '../../lib/errors.ts';
 import type { AppEnv } from '../context.ts';
 
@@ -26,6 +27,11 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     return c.json(errorBody(code, message), err.status);
   }
   const log = c.get('log');
+  if (isDatabaseUnavailable(err)) {
+    // Postgres is restarting or out of reach: a retry soon will do, so say that, not "internal error".
+    log?.warn({ err }, 'database unavailable');
+    return c.json(errorBody('unavailable', 'Service temporarily unavailable; try again shortly'), 503);
+  }
   log?.error({ err }, 'unhandled error');
   return c.json(errorBody('internal', 'Internal server error'), 500);
 }

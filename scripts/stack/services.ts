@@ -67,7 +67,7 @@ const hostPort = (address: string) => {
 
 const isRoot = () => process.getuid?.() === 0;
 
-function findPostgresBin(): string | undefined {
+export function findPostgresBin(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
   const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a));
@@ -98,7 +98,7 @@ function postgresLaunch(port: number, host: string): (() => Launch) | undefined 
   });
 }
 
-function lookupUser(name: string): { uid: number; gid: number } {
+export function lookupUser(name: string): { uid: number; gid: number } {
   const passwd = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).split(':');
   return { uid: Number(passwd[2]), gid: Number(passwd[3]) };
 }

@@ -81,9 +81,9 @@ export function tryConnect(url: string, query = '', headers: Record<string, stri
   });
 }
 
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }

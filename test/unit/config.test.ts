@@ -49,6 +49,15 @@ describe('config', () => {
     expect(named.sort()).toEqual(['RTMP_RECORDINGS_DIR', 'STREAM_IDLE_CLOSE_DAYS', 'STREAM_MAX_RECONNECTS']);
   });
 
+  it('bounds how long services wait for Postgres: 5 s to connect, 30 s per query, at least 100 ms each', () => {
+    expect(parseConfig(required).postgres).toMatchObject({ connectTimeoutMs: 5000, queryTimeoutMs: 30_000 });
+    expect(parseConfig({ ...required, DATABASE_CONNECT_TIMEOUT_MS: '100', DATABASE_QUERY_TIMEOUT_MS: '100' }).postgres).toMatchObject({ connectTimeoutMs: 100, queryTimeoutMs: 100 });
+    expect(problemsOf({ ...required, DATABASE_CONNECT_TIMEOUT_MS: '99', DATABASE_QUERY_TIMEOUT_MS: '99' }).map((p) => p.split(':')[0])).toEqual([
+      'DATABASE_CONNECT_TIMEOUT_MS',
+      'DATABASE_QUERY_TIMEOUT_MS',
+    ]);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseConfig({ ...required, API_PORT: '' }).api.port).toBe(3000);
   });
