@@ -17,7 +17,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { authenticate } from './middleware/auth.ts';
 import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
+import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { systemRoutes } from './system/routes.ts';
@@ -57,10 +57,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl }));
 
   app.use('/api/v1/*', clientIp(config.rateLimits.trustProxy));
-  app.use(
-    '/api/v1/*',
-    rateLimit(db, { name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }),
-  );
+  // Per process, in memory: a shared counter cost a database write on every request.
+  app.use('/api/v1/*', localRateLimit({ name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
   for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/auth/logout']) {
