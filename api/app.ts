@@ -34,15 +34,14 @@ export function createApp(deps: ApiDeps) {
   const tokens = createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
 
   app.use('*', requestContext(deps.logger, deps.metrics));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.api.maxBodyBytes,
-      onError: () => {
-        throw new AppError('payload_too_large', `Request body exceeds ${config.api.maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: config.api.maxBodyBytes,
+    onError: () => {
+      throw new AppError('payload_too_large', `Request body exceeds ${config.api.maxBodyBytes} bytes`);
+    },
+  });
+  // GET and HEAD carry no body, and asking for one builds a whole fetch Request per request.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.onError(handleError);
   app.notFound(handleNotFound);
 
