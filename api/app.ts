@@ -1,4 +1,3 @@
-import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { pingDb } from '../lib/db.ts';
@@ -20,6 +19,7 @@ import { handleError, handleNotFound } from './middleware/errors.ts';
 import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
+import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { chatRoutes } from './streams/chat.ts';
 import { streamRoutes } from './streams/routes.ts';
@@ -85,7 +85,7 @@ export function createApp(deps: ApiDeps) {
     },
     servers: [{ url: config.publicUrls.api }],
   });
-  app.get('/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'StreamHub API' }));
+  app.route('/', docsRoutes({ openApiPath: '/api/v1/openapi.json', pageTitle: 'StreamHub API' }));
 
   return app;
 }
