@@ -1,5 +1,4 @@
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { pingDb } from '../lib/db.ts';
 import { AppError } from '../lib/errors.ts';
 import { pingMongo } from '../lib/mongo.ts';
@@ -14,6 +13,7 @@ import type { ApiDeps } from './context.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { authenticate } from './middleware/auth.ts';
+import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/browser-policy.ts';
 import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
 import { localRateLimit } from './middleware/rate-limit.ts';
@@ -34,6 +34,7 @@ export function createApp(deps: ApiDeps) {
   const tokens = createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
 
   app.use('*', requestContext(deps.logger, deps.metrics));
+  app.use('*', securityHeaders);
   const limitBody = bodyLimit({
     maxSize: config.api.maxBodyBytes,
     onError: () => {
@@ -55,6 +56,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics }));
   app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl }));
 
+  // Before the rate limit: a preflight is answered here and counts against nothing.
+  app.use('/api/v1/*', apiCors(config.corsOrigins));
   app.use('/api/v1/*', clientIp(config.rateLimits.trustProxy));
   // Per process, in memory: a shared counter cost a database write on every request.
   app.use('/api/v1/*', localRateLimit({ name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }));
@@ -68,8 +71,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
-  // Web players (hls.js) fetch playlists from other origins; they carry no credentials.
-  for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, cors({ origin: '*' }));
+  // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
+  for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
