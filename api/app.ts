@@ -53,7 +53,7 @@ export function createApp(deps: ApiDeps) {
     { name: 'nats', check: () => pingNats(deps.nats) },
     { name: 'temporal', check: () => pingTemporal(deps.temporal, config.temporal.namespace) },
   ];
-  app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics }));
+  app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics, internalSecret: config.internalSecret }));
   app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl }));
 
   // Before the rate limit: a preflight is answered here and counts against nothing.
