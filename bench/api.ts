@@ -55,9 +55,18 @@ export async function benchApi(args: string[]): Promise<void> {
   const { config, env } = stackEnvironment();
   const tag = randomBytes(4).toString('hex');
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'streamhub-bench-api-'));
-  const scratch = await createScratchDatabase(config, tag);
-  const cleanups: (() => Promise<unknown> | unknown)[] = [scratch.drop];
+  // Ctrl-C stops wrk and falls through to the clean-up below, so no scratch database is left.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    say('\ninterrupted; cleaning up');
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
   try {
+    const scratch = await createScratchDatabase(config, tag);
+    cleanups.push(scratch.drop);
+    interrupt.signal.throwIfAborted();
     const bare = await startBareServer(scratch.url, config.postgres.poolMax);
     cleanups.unshift(bare.close);
 
@@ -91,10 +100,10 @@ export async function benchApi(args: string[]): Promise<void> {
     let apiRequests = 0;
     for (const target of targets) {
       await expectOk(target);
-      const warmup = await runWrk(target.url, { connections, threads, seconds: WARMUP_SECONDS, headers: target.headers });
+      const warmup = await runWrk(target.url, { connections, threads, seconds: WARMUP_SECONDS, headers: target.headers, signal: interrupt.signal });
       if (target.serverCpu === apiCpu) apiRequests += warmup.requests;
       const cpuBefore = target.serverCpu();
-      const load = await runWrk(target.url, { connections, threads, seconds, headers: target.headers });
+      const load = await runWrk(target.url, { connections, threads, seconds, headers: target.headers, signal: interrupt.signal });
       results.push({ ...load, cpuMicrosPerRequest: (1e6 * (target.serverCpu() - cpuBefore)) / Math.max(1, load.requests) });
       if (target.serverCpu === apiCpu) apiRequests += load.requests;
     }
@@ -104,7 +113,11 @@ export async function benchApi(args: string[]): Promise<void> {
       await stopChild(api, 'SIGTERM', 20_000); // writes the profile
       printProfile(workDir, apiRequests);
     }
+  } catch (err) {
+    if (!interrupt.signal.aborted) throw err;
+    process.exitCode = 130;
   } finally {
+    process.off('SIGINT', onSigint);
     for (const cleanup of cleanups) await cleanup();
     if (!cpuProfile) rmSync(workDir, { recursive: true, force: true });
   }

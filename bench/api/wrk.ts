@@ -19,10 +19,13 @@ export function wrkInstalled(): boolean {
 
 const run = promisify(execFile);
 
-export async function runWrk(url: string, options: { connections: number; seconds: number; threads: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function runWrk(
+  url: string,
+  options: { connections: number; seconds: number; threads: number; headers?: Record<string, string>; signal?: AbortSignal },
+): Promise<LoadResult> {
   const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
   const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`, '--latency', ...headers, url];
-  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20 });
+  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20, signal: options.signal });
   return parseWrk(stdout);
 }
 
