@@ -1,6 +1,4 @@
-import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { pingDb } from '../lib/db.ts';
 import { AppError } from '../lib/errors.ts';
 import { pingMongo } from '../lib/mongo.ts';
@@ -15,11 +13,13 @@ import type { ApiDeps } from './context.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { authenticate } from './middleware/auth.ts';
+import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/browser-policy.ts';
 import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
+import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
+import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { chatRoutes } from './streams/chat.ts';
 import { streamRoutes } from './streams/routes.ts';
@@ -34,15 +34,15 @@ export function createApp(deps: ApiDeps) {
   const tokens = createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
 
   app.use('*', requestContext(deps.logger, deps.metrics));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.api.maxBodyBytes,
-      onError: () => {
-        throw new AppError('payload_too_large', `Request body exceeds ${config.api.maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  app.use('*', securityHeaders);
+  const limitBody = bodyLimit({
+    maxSize: config.api.maxBodyBytes,
+    onError: () => {
+      throw new AppError('payload_too_large', `Request body exceeds ${config.api.maxBodyBytes} bytes`);
+    },
+  });
+  // GET and HEAD carry no body, and asking for one builds a whole fetch Request per request.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.onError(handleError);
   app.notFound(handleNotFound);
 
@@ -53,14 +53,14 @@ export function createApp(deps: ApiDeps) {
     { name: 'nats', check: () => pingNats(deps.nats) },
     { name: 'temporal', check: () => pingTemporal(deps.temporal, config.temporal.namespace) },
   ];
-  app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics }));
+  app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics, internalSecret: config.internalSecret }));
   app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl, recordingsDir: config.rtmpRecordingsDir }));
 
+  // Before the rate limit: a preflight is answered here and counts against nothing.
+  app.use('/api/v1/*', apiCors(config.corsOrigins));
   app.use('/api/v1/*', clientIp(config.rateLimits.trustProxy));
-  app.use(
-    '/api/v1/*',
-    rateLimit(db, { name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }),
-  );
+  // Per process, in memory: a shared counter cost a database write on every request.
+  app.use('/api/v1/*', localRateLimit({ name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
   for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/auth/logout']) {
@@ -71,8 +71,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
-  // Web players (hls.js) fetch playlists from other origins; they carry no credentials.
-  for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, cors({ origin: '*' }));
+  // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
+  for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
@@ -88,7 +88,7 @@ export function createApp(deps: ApiDeps) {
     },
     servers: [{ url: config.publicUrls.api }],
   });
-  app.get('/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'StreamHub API' }));
+  app.route('/', docsRoutes({ openApiPath: '/api/v1/openapi.json', pageTitle: 'StreamHub API' }));
 
   return app;
 }

@@ -1,3 +1,4 @@
+import { benchApi } from './api.ts';
 import { benchAuth } from './auth.ts';
 import { benchFanout } from './fanout.ts';
 import { benchGolive } from './golive.ts';
@@ -8,6 +9,7 @@ import { benchTranscode } from './transcode.ts';
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
 // measured in the same run; none of them asserts a timing.
 const benches: Record<string, (args: string[]) => Promise<void>> = {
+  api: benchApi,
   auth: benchAuth,
   fanout: benchFanout,
   golive: benchGolive,

@@ -19,9 +19,21 @@ export interface TokenSigner {
   verifyAccess(token: string): Promise<AccessClaims>;
 }
 
+// Tokens whose signature and claims were checked, with their claims, kept until they expire.
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /** HS256 access tokens: short-lived, carrying the session (`sid`) so logout can end it. */
 export function createTokenSigner(options: { secret: string; ttlSeconds: number }): TokenSigner {
-  const key = new TextEncoder().encode(options.secret);
+  // Imported once: jose would import raw key bytes into WebCrypto again on every call.
+  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  // A WebCrypto signature check is a thread-pool job (about 100 µs under load), and a token
+  // that passed once passes the same way until it expires. Only the signature and claims are
+  // remembered: revocation, session and account are the caller's check on every request.
+  const verified = new Map<string, AccessClaims>();
+  const remember = (token: string, claims: AccessClaims) => {
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+  };
   return {
     async signAccess({ userId, role, sessionId }) {
       const jti = randomUUID();
@@ -35,22 +47,29 @@ export function createTokenSigner(options: { secret: string; ttlSeconds: number 
         .setAudience(AUDIENCE)
         .setIssuedAt(now)
         .setExpirationTime(exp)
-        .sign(key);
+        .sign(await key);
       return { token, claims: { userId, role, sessionId, jti, expiresAt: new Date(exp * 1000) } };
     },
     async verifyAccess(token) {
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt.getTime() > Date.now()) return { ...known };
+        verified.delete(token);
+      }
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
         if (!payload.sub || !payload.jti || typeof payload.sid !== 'string' || typeof payload.role !== 'string' || !payload.exp) {
           throw new AppError('unauthorized', 'Access token is missing claims');
         }
-        return {
+        const claims: AccessClaims = {
           userId: payload.sub,
           role: payload.role as UserRole,
           sessionId: payload.sid,
           jti: payload.jti,
           expiresAt: new Date(payload.exp * 1000),
         };
+        remember(token, claims);
+        return { ...claims };
       } catch (err) {
         if (err instanceof AppError) throw err;
         if (err instanceof joseErrors.JWTExpired) throw new AppError('token_expired', 'Access token has expired; refresh it');

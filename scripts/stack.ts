@@ -112,6 +112,18 @@ async function waitForHttp(url: string, timeoutMs: number, init?: RequestInit): 
   return false;
 }
 
+/** What the API's operator view of /health names as failing, for the launcher's error message. */
+async function failingComponents(apiBase: string, internalSecret: string): Promise<string> {
+  try {
+    const res = await fetch(`${apiBase}/health`, { headers: { 'x-internal-secret': internalSecret }, signal: AbortSignal.timeout(30_000) });
+    const report = (await res.json()) as { failing?: string[]; components?: Record<string, { error?: string }> };
+    const failing = report.failing ?? [];
+    return failing.length ? ` (failing: ${failing.map((name) => `${name}: ${report.components?.[name]?.error ?? '?'}`).join('; ')})` : '';
+  } catch {
+    return '';
+  }
+}
+
 async function stopApps(apps: AppProcess[]): Promise<void> {
   // Workers get longer: running activities finish before they exit.
   await Promise.all(apps.map(({ child }) => terminateGroup(child, 20_000)));
@@ -124,8 +136,8 @@ function printUrls(stack: StackEnvironment, withApps: boolean) {
       ? ([
           ['API', `${config.publicUrls.api}/api/v1`],
           ['API reference', `${config.publicUrls.api}/docs`],
-          ['Health', `${config.publicUrls.api}/health`],
-          ['Metrics', `${config.publicUrls.api}/metrics  (workers: http://localhost:${config.temporal.workerMetricsPort}/metrics)`],
+          ['Health', `${config.publicUrls.api}/health  (components with the internal secret: -H "x-internal-secret: …", in ${secretsFile})`],
+          ['Metrics', `${config.publicUrls.api}/metrics  (internal secret as a bearer token; workers: http://localhost:${config.temporal.workerMetricsPort}/metrics)`],
           ['Realtime', config.publicUrls.realtime],
         ] as [string, string][])
       : []),
@@ -215,7 +227,9 @@ async function main() {
       }
       const { api, realtime } = stack.config;
       const apiBase = `http://${api.host}:${api.port}`;
-      if (!(await waitForHttp(`${apiBase}/health`, 60_000))) throw new ServiceError('api', 'not healthy after 60 s', apps[0]!.logFile);
+      if (!(await waitForHttp(`${apiBase}/health`, 60_000))) {
+        throw new ServiceError('api', `not healthy after 60 s${await failingComponents(apiBase, stack.config.internalSecret)}`, apps[0]!.logFile);
+      }
       if (!(await waitForHttp(`http://${realtime.host}:${realtime.port}/health`, 30_000))) {
         throw new ServiceError('realtime', 'not healthy after 30 s', apps[2]!.logFile);
       }

@@ -45,16 +45,17 @@ export const transcodeStateQuery = defineQuery<{ phase: TranscodePhase }>('state
 /** Failure types that are the media's fault: retrying cannot help. */
 const PERMANENT_FAILURES = new Set(['UnplayableMedia', 'MediaRefused', 'SourceMissing']);
 
-/** The reason a person reads on the video when a transcode gives up. */
+/**
+ * The reason a person reads on the video when a transcode gives up. Only the media's own
+ * faults are described; an internal error's text stays in the workflow history for operators.
+ */
 function failureReason(err: unknown): string {
   if (err instanceof UnplayableMediaError) return err.message;
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     const cause = err.cause;
     if (cause.type && PERMANENT_FAILURES.has(cause.type)) return cause.message;
-    return `Transcoding failed after repeated errors (${cause.message}); retry it later`;
   }
-  if (err instanceof ActivityFailure) return `Transcoding failed after repeated errors (${err.cause?.message ?? err.message}); retry it later`;
-  return `Transcoding failed (${err instanceof Error ? err.message : String(err)})`;
+  return 'Transcoding failed on our side; retry it later';
 }
 
 /**

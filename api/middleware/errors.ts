@@ -16,14 +16,32 @@ const codeForStatus: Record<number, ErrorCode> = {
   503: 'unavailable',
 };
 
-/** The single place where thrown errors become responses; only server faults are logged as errors. */
+// Hono's own messages may quote a parser's error (e.g. a malformed multipart body): the
+// client gets one of these instead.
+const messageForCode: Partial<Record<ErrorCode, string>> = {
+  bad_request: 'Malformed request',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  payload_too_large: 'Request body too large',
+  invalid_media: 'Unsupported media',
+  rate_limited: 'Too many requests',
+  unavailable: 'Service unavailable',
+};
+
+/**
+ * The single place where thrown errors become responses. Only server faults are logged as
+ * errors, with what caused them; no internal error text ever reaches the client.
+ */
 export function handleError(err: Error, c: Context<AppEnv>) {
   if (err instanceof AppError) {
+    if (err.status >= 500) c.get('log')?.error({ err }, 'server fault'); // with its cause
     return c.json(errorBody(err.code, err.message, err.details), err.status);
   }
   if (err instanceof HTTPException && err.status < 500) {
     const code = codeForStatus[err.status] ?? 'bad_request';
-    const message = err.status === 400 && /JSON/i.test(err.message) ? 'Malformed JSON body' : err.message || code;
+    const message = err.status === 400 && /JSON/i.test(err.message) ? 'Malformed JSON body' : (messageForCode[code] ?? code);
     return c.json(errorBody(code, message), err.status);
   }
   const log = c.get('log');

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -190,9 +190,11 @@ export function streamRoutes(deps: StreamRouteDeps) {
       try {
         info = await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).executeUpdate(updateInfoUpdate, { args: [c.req.valid('json')] });
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
-          throw new AppError('conflict', `The stream cannot be changed: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+        // The validator's refusal is ours to show; anything else from Temporal is internal.
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+          throw new AppError('conflict', `The stream cannot be changed: ${err.cause.message}`);
         }
+        if (err instanceof WorkflowNotFoundError) throw new AppError('conflict', 'The stream is already over');
         throw err;
       }
       // The update answers with the row's new info; nothing else the view shows changed.

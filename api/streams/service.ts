@@ -90,7 +90,7 @@ export async function createStream(
     await temporal.client.workflow.start<typeof streamWorkflow>('streamWorkflow', streamStartOptions(stream, temporal, timings));
   } catch (err) {
     await db.deleteFrom('streams').where('id', '=', stream.id).execute();
-    throw new AppError('unavailable', 'Could not start the stream; try again', { cause: String(err) });
+    throw new AppError('unavailable', 'Could not start the stream; try again', undefined, { cause: err });
   }
   return { stream, streamKey: key.key };
 }

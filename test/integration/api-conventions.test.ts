@@ -107,7 +107,7 @@ describe('API conventions', () => {
 
   it('exports request metrics by matched route for Prometheus', async () => {
     await call(t.app, 'GET', '/health');
-    const res = await call(t.app, 'GET', '/metrics');
+    const res = await call(t.app, 'GET', '/metrics', { headers: { authorization: `Bearer ${t.ctx.config.internalSecret}` } });
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/streamhub_http_requests_total\{method="GET",route="\/health",status="200",service="api"\} \d+/);
     expect(res.text).toContain('streamhub_http_request_duration_seconds_bucket');

@@ -24,16 +24,29 @@ async function startNatsServer(port: number): Promise<ChildProcess> {
 }
 
 const t = useTestContext();
+/** How an operator or a Prometheus scraper asks: INTERNAL_SECRET as a bearer token or header. */
+const operator = () => ({ authorization: `Bearer ${t.ctx.config.internalSecret}` });
 
 describe('GET /health', () => {
-  it('answers 200 naming every component when all are up', async () => {
+  it('answers 200 naming every component to an operator when all are up', async () => {
     const app = createApp(t.ctx.apiDeps());
-    const res = await call(app, 'GET', '/health');
+    const res = await call(app, 'GET', '/health', { headers: operator() });
     expect(res.status).toBe(200);
-    expect(res.json.success).toBe(true);
-    expect(Object.keys(res.json.data.components).sort()).toEqual(['mongo', 'nats', 'postgres', 's3', 'temporal']);
-    for (const component of Object.values<{ status: string }>(res.json.data.components)) {
+    expect(res.json).toMatchObject({ status: 'ok', failing: [] });
+    expect(Object.keys(res.json.components).sort()).toEqual(['mongo', 'nats', 'postgres', 's3', 'temporal']);
+    for (const component of Object.values<{ status: string }>(res.json.components)) {
       expect(component.status).toBe('ok');
+    }
+    const viaHeader = await call(app, 'GET', '/health', { headers: { 'x-internal-secret': t.ctx.config.internalSecret } });
+    expect(Object.keys(viaHeader.json.components)).toHaveLength(5);
+  });
+
+  it('tells the public the status only', async () => {
+    const app = createApp(t.ctx.apiDeps());
+    for (const headers of [{}, { 'x-internal-secret': 'wrong-secret-wrong' }, { authorization: 'Bearer wrong-secret-wrong' }] as Record<string, string>[]) {
+      const res = await call(app, 'GET', '/health', { headers });
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({ status: 'ok' });
     }
   });
 
@@ -50,13 +63,16 @@ describe('GET /health', () => {
       server.kill('SIGKILL');
       await new Promise((resolve) => server.once('exit', resolve));
 
-      const res = await call(app, 'GET', '/health');
+      const res = await call(app, 'GET', '/health', { headers: operator() });
       expect(res.status).toBe(503);
-      expect(res.json).toMatchObject({
-        success: false,
-        error: { code: 'unavailable', message: 'Unhealthy: nats', details: { failing: ['nats'] } },
-      });
-      expect(res.json.error.details.components.postgres.status).toBe('ok');
+      expect(res.json).toMatchObject({ status: 'failing', failing: ['nats'] });
+      expect(res.json.components.postgres.status).toBe('ok');
+      expect(res.json.components.nats.error).toEqual(expect.any(String));
+
+      // The public learns that something is wrong, not what or why.
+      const anonymous = await call(app, 'GET', '/health');
+      expect(anonymous.status).toBe(503);
+      expect(anonymous.json).toEqual({ status: 'failing' });
     } finally {
       server.kill('SIGKILL');
       await nats?.connection.close().catch(() => {});
@@ -72,13 +88,30 @@ describe('GET /health', () => {
       const config = { ...t.ctx.config, api: { ...t.ctx.config.api, healthTimeoutMs: 300 } };
       const storage = createStorage({ ...t.ctx.config.s3, endpoint: `http://127.0.0.1:${port}` });
       const app = createApp({ ...t.ctx.apiDeps(), config, storage });
-      const res = await call(app, 'GET', '/health');
+      const res = await call(app, 'GET', '/health', { headers: operator() });
       expect(res.status).toBe(503);
-      expect(res.json.error.details.failing).toEqual(['s3']);
-      expect(res.json.error.details.components.s3.error).toContain('did not answer within 300 ms');
+      expect(res.json.failing).toEqual(['s3']);
+      expect(res.json.components.s3.error).toContain('did not answer within 300 ms');
+      const anonymous = await call(app, 'GET', '/health');
+      expect(anonymous.text).toBe('{"status":"failing"}');
       storage.client.destroy();
     } finally {
       silent.close();
     }
+  });
+});
+
+describe('GET /metrics', () => {
+  it('is for operators only', async () => {
+    const app = createApp(t.ctx.apiDeps());
+    for (const headers of [{}, { authorization: 'Bearer not-the-secret' }, { 'x-internal-secret': 'not-the-secret' }] as Record<string, string>[]) {
+      const res = await call(app, 'GET', '/metrics', { headers });
+      expect(res.status).toBe(401);
+      expect(res.json.error.code).toBe('unauthorized');
+      expect(res.text).not.toContain('streamhub_http');
+    }
+    const scraped = await call(app, 'GET', '/metrics', { headers: operator() });
+    expect(scraped.status).toBe(200);
+    expect(scraped.text).toContain('streamhub_http_requests_total');
   });
 });

@@ -80,14 +80,33 @@ describe('rate limits', () => {
     }
   });
 
-  it('applies a general per-address ceiling to every API route', async () => {
+  it('applies a general per-address ceiling to every API route, without writing to the database', async () => {
     const api = apiProcess({ generalPerMinute: 3 });
     try {
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await call(api.app, 'GET', '/api/v1/categories', { headers: from('192.0.2.200') })).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await call(api.app, 'GET', '/api/v1/users/me', { headers: from('192.0.2.200') });
+      expect(limited.json.error).toMatchObject({ code: 'rate_limited', details: { rule: 'ip' } });
+      // One token comes back every 60/3 = 20 s.
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(20);
+      expect((await call(api.app, 'GET', '/api/v1/categories', { headers: from('192.0.2.201') })).status).toBe(200);
+      const shared = await t.ctx.db.selectFrom('rate_limits').select('key').where('key', 'like', 'ip:%').execute();
+      expect(shared).toEqual([]);
     } finally {
       await api.close();
+    }
+  });
+
+  it('counts the general ceiling in each API process on its own (README: N processes, up to N× the ceiling)', async () => {
+    const [one, two] = [apiProcess({ generalPerMinute: 2 }), apiProcess({ generalPerMinute: 2 })];
+    try {
+      const statuses = [];
+      for (const api of [one, one, one, two, two, two]) statuses.push((await call(api.app, 'GET', '/api/v1/categories', { headers: from('192.0.2.210') })).status);
+      expect(statuses).toEqual([200, 200, 429, 200, 200, 429]);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
     }
   });
 
