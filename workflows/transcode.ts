@@ -1,4 +1,4 @@
-import type { Duration } from '@temporalio/common';
+import type { Duration, RetryPolicy } from '@temporalio/common';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -67,7 +67,7 @@ function failureReason(err: unknown): string {
 export async function transcodeWorkflow(input: TranscodeInput): Promise<TranscodeResult> {
   const { videoId } = input;
   const attempts = input.mediaAttempts ?? 6;
-  const mediaRetry = { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: attempts };
+  const mediaRetry: RetryPolicy = { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: attempts };
   const media = proxyActivities<MediaActivities>({
     taskQueue: input.mediaTaskQueue,
     startToCloseTimeout: '12 hours',
@@ -83,7 +83,7 @@ export async function transcodeWorkflow(input: TranscodeInput): Promise<Transcod
     heartbeatTimeout: input.heartbeatTimeout ?? '1 minute',
     retry: mediaRetry,
   });
-  const platformRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
+  const platformRetry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
   const platform = proxyActivities<VideoActivities>({ startToCloseTimeout: '1 minute', retry: platformRetry });
   // One server-side copy of up to 5 GiB.
   const pin = proxyActivities<VideoActivities>({ startToCloseTimeout: '30 minutes', retry: platformRetry });
