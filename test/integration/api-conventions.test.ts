@@ -84,6 +84,7 @@ describe('API conventions', () => {
     const undocumented: Record<string, string> = {
       'GET /api/v1/openapi.json': 'the document itself',
       'GET /docs': 'the interactive reference (HTML) rendered from the document',
+      'GET /docs/assets/api-reference.js': "the reference's script, served by the API so /docs works offline",
       'GET /metrics': 'Prometheus text exposition for the scraper, not part of the JSON API',
       'POST /internal/rtmp/publish': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',
       'POST /internal/rtmp/publish-done': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',

@@ -126,10 +126,12 @@ describe('NATS restart', { timeout: 180_000 }, () => {
     const senders = await Promise.all(Array.from({ length: SENDERS }, () => newUser(t.app)));
     for (const sender of senders) await setRole(t.ctx.db, sender.id, 'moderator');
     const senderSockets = await Promise.all(senders.map((s) => connectSocket(urls[1]!, `?token=${s.accessToken}`, sockets)));
-    const stayA = await connectSocket(urls[0]!, '?device=stay-a', sockets);
-    const stayB = await connectSocket(urls[1]!, '?device=stay-b', sockets);
-    const leaver = await connectSocket(urls[1]!, '?device=leaver', sockets);
-    const resumer = await connectSocket(urls[0]!, '?device=resumer', sockets);
+    // Signed-in viewers: anonymous ones are counted once per address, and every socket here comes from 127.0.0.1.
+    const [viewerA, viewerB, viewerLeaving, viewerResuming] = await Promise.all(Array.from({ length: 4 }, () => newUser(t.app)));
+    const stayA = await connectSocket(urls[0]!, `?token=${viewerA!.accessToken}`, sockets);
+    const stayB = await connectSocket(urls[1]!, `?token=${viewerB!.accessToken}`, sockets);
+    const leaver = await connectSocket(urls[1]!, `?token=${viewerLeaving!.accessToken}`, sockets);
+    const resumer = await connectSocket(urls[0]!, `?token=${viewerResuming!.accessToken}`, sockets);
     for (const socket of [...senderSockets, stayA, stayB, leaver, resumer]) await joined(socket, streamId);
     const staying = [...senderSockets, stayA, stayB];
     await until(() => [...staying, leaver, resumer].every((s) => viewerCount(s) === SENDERS + 4), 'everyone counting 10 viewers');
@@ -155,7 +157,7 @@ describe('NATS restart', { timeout: 180_000 }, () => {
     await nats.restart();
     await Promise.all(sending);
     // The resumed viewer asks gateway 0 while it is still cut off: it cannot know what was said, and says so.
-    const back = await connectSocket(urls[0]!, '?device=resumer', sockets);
+    const back = await connectSocket(urls[0]!, `?token=${viewerResuming!.accessToken}`, sockets);
     back.send({ type: 'join', streamId, since: Number(seenBeforeDrop.at(-1)) });
     await until(() => back.frames.some((f) => f.type === 'error' || f.type === 'joined'), 'an answer to the resume', 30_000);
     expect(back.frames).toEqual([{ type: 'error', code: 'unavailable', message: 'Could not join; try again' }]);

@@ -78,9 +78,9 @@ describe('Postgres restart', { timeout: 120_000 }, () => {
       await postgres.kill();
       // Answered while Postgres is still down: an error envelope, not a hang and not a 500.
       expect(await outcomes()).toEqual([unavailable, unavailable, unavailable, unavailable]);
-      const health = await call(app, 'GET', '/health');
+      const health = await call(app, 'GET', '/health', { headers: { 'x-internal-secret': t.ctx.config.internalSecret } });
       expect(health.status).toBe(503);
-      expect(health.json.error.details.failing).toEqual(['postgres']);
+      expect(health.json.failing).toEqual(['postgres']);
       await until(() => seen.slice(killedAt).some((o) => o.status === 503), 'the load seeing the outage');
 
       await postgres.restart();
