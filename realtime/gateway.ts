@@ -122,11 +122,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     const internal = isInternalCaller((name) => headerOf(req, name), deps.internalSecret);
     if (path === '/health') {
       const report = await runHealthChecks([{ name: 'nats', check: () => pingNats(deps.nats) }], deps.healthTimeoutMs);
-      if (report.status === 'ok') {
-        return json(200, { success: true, data: internal ? { status: 'ok', components: report.components, sockets: wss.clients.size } : { status: 'ok' } });
-      }
-      deps.logger.warn({ components: report.components }, 'health check failing');
-      return json(503, internal ? errorBody('unavailable', `Unhealthy: ${report.failing.join(', ')}`, report) : errorBody('unavailable', 'Unhealthy'));
+      const status = report.status === 'ok' ? 200 : 503;
+      if (status === 503) deps.logger.warn({ failing: report.failing, components: report.components }, 'health check failing');
+      // The API's /health shape: the status for everyone, the report for operators.
+      return json(status, internal ? { ...report, sockets: wss.clients.size } : { status: report.status });
     }
     if (path === '/metrics') {
       if (!internal) return json(401, errorBody('unauthorized', 'Metrics are for operators: send the internal secret as a bearer token'));

@@ -72,16 +72,16 @@ describe('realtime gateway', () => {
   it('tells public callers of /health only the status; components, sockets and /metrics are for internal callers', async () => {
     const publicHealth = await fetch(`http://${base}/health`);
     expect(publicHealth.status).toBe(200);
-    expect(await publicHealth.json()).toEqual({ success: true, data: { status: 'ok' } });
+    expect(await publicHealth.json()).toEqual({ status: 'ok' });
 
     const internalHeaders: Record<string, string>[] = [{ 'x-internal-secret': t.ctx.config.internalSecret }, { authorization: `Bearer ${t.ctx.config.internalSecret}` }];
     for (const headers of internalHeaders) {
       const internal = await fetch(`http://${base}/health`, { headers });
       expect(internal.status).toBe(200);
       const body = (await internal.json()) as any;
-      expect(body.data.status).toBe('ok');
-      expect(body.data.components.nats.status).toBe('ok');
-      expect(typeof body.data.sockets).toBe('number');
+      expect(body.status).toBe('ok');
+      expect(body.components.nats.status).toBe('ok');
+      expect(typeof body.sockets).toBe('number');
     }
 
     const publicHeaders: Record<string, string>[] = [{}, { 'x-internal-secret': 'wrong-secret-of-enough-length' }, { authorization: 'Bearer nope' }];
@@ -110,13 +110,14 @@ describe('realtime gateway', () => {
       await server.stop();
       const publicHealth = await fetch(`http://${urls[0]}/health`);
       expect(publicHealth.status).toBe(503);
-      expect(await publicHealth.json()).toEqual({ success: false, error: { code: 'unavailable', message: 'Unhealthy' } });
+      expect(await publicHealth.json()).toEqual({ status: 'failing' });
       const internal = await fetch(`http://${urls[0]}/health`, { headers: { 'x-internal-secret': t.ctx.config.internalSecret } });
       expect(internal.status).toBe(503);
       const body = (await internal.json()) as any;
-      expect(body.error.details.failing).toEqual(['nats']);
+      expect(body.status).toBe('failing');
+      expect(body.failing).toEqual(['nats']);
       // The client library's own words (a disconnect or a timeout), for operators only.
-      expect(body.error.details.components.nats.error).toMatch(/\w/);
+      expect(body.components.nats.error).toMatch(/\w/);
     } finally {
       for (const g of gateways) await g.close();
       await nats.connection.close();

@@ -11,6 +11,7 @@ import type { streamWorkflow } from '../../workflows/stream.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
+import { createStream as createStreamAs, waitForStatus as waitForStreamStatus } from '../support/live.ts';
 import { publishTestPattern, startNginx, type TestNginx } from '../support/nginx.ts';
 import { freePort } from '../support/ports.ts';
 import { settledVideo } from '../support/videos.ts';
@@ -55,23 +56,8 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 });
 
-async function createStream(body: Record<string, unknown> = {}) {
-  const res = await call(app, 'POST', '/api/v1/streams', { body: { title: 'Live test', ...body }, headers: creator.auth });
-  expect(res.status, res.text).toBe(201);
-  return res.json.data as { id: string; streamKey: string; ingestUrl: string; status: string };
-}
-
-async function waitForStatus(id: string, wanted: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const res = await call(app, 'GET', `/api/v1/streams/${id}`);
-    last = res.json.data.status;
-    if (last === wanted) return res.json.data;
-    await sleep(100);
-  }
-  throw new Error(`stream ${id} is ${last}, not ${wanted}, after ${timeoutMs} ms`);
-}
+const createStream = (body: Record<string, unknown> = {}) => createStreamAs(app, creator, body);
+const waitForStatus = (id: string, wanted: string, timeoutMs?: number) => waitForStreamStatus(app, id, wanted, timeoutMs);
 
 /** Stops an encoder the way OBS does when its network drops: the connection just goes. */
 async function stop(encoder: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') {
