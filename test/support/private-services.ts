@@ -137,6 +137,16 @@ function makeScratch(prefix: string): string {
   return dir;
 }
 
+/** Starts a private server; one that fails to start leaves no process or directory behind. */
+async function startOrRemove(server: ReturnType<typeof privateServer>): Promise<void> {
+  try {
+    await server.start();
+  } catch (err) {
+    await server.remove();
+    throw err;
+  }
+}
+
 /** A nats-server of its own with JetStream on file storage, like production's. */
 export async function startPrivateNats(): Promise<PrivateServer & { url: string }> {
   const dir = makeScratch('streamhub-nats-');
@@ -146,12 +156,7 @@ export async function startPrivateNats(): Promise<PrivateServer & { url: string 
     { name: 'nats-server', command: 'nats-server', args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], ready: () => natsReady(url) },
     dir,
   );
-  try {
-    await server.start();
-  } catch (err) {
-    await server.remove();
-    throw err;
-  }
+  await startOrRemove(server);
   return { ...server, url };
 }
 
@@ -185,12 +190,7 @@ export async function startPrivatePostgres(): Promise<PrivateServer & { url(data
     },
     dir,
   );
-  try {
-    await server.start();
-  } catch (err) {
-    await server.remove();
-    throw err;
-  }
+  await startOrRemove(server);
   return { ...server, url };
 }
 
