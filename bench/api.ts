@@ -16,6 +16,7 @@ import { summarizeProfile } from './api/profile.ts';
 import { runWrk, wrkInstalled, type LoadResult } from './api/wrk.ts';
 import { cpuSeconds, freePort, stopChild } from './realtime/children.ts';
 import { profilesIn } from './realtime/profile.ts';
+import { callApi } from './lib/api.ts';
 
 // HTTP API throughput and latency, in one run: a bare Hono + pg route selecting one user by
 // name (the baseline) and StreamHub's own API process (`api/server.ts`, logging at info to a
@@ -168,13 +169,8 @@ async function waitUntilServing(child: ChildProcess, url: string, logFile: strin
 }
 
 async function accessToken(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: 'viewer1', password: DEMO_PASSWORD }),
-  });
-  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { data: { accessToken: string } }).data.accessToken;
+  const { accessToken } = await callApi(base, 'POST', '/auth/login', { login: 'viewer1', password: DEMO_PASSWORD });
+  return accessToken;
 }
 
 async function expectOk(target: Target): Promise<void> {

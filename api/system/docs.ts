@@ -10,7 +10,7 @@ import { createRouter } from '../router.ts';
 // standalone bundle of @scalar/api-reference from this route rather than from a public CDN,
 // so the reference works on a self-hosted or offline network.
 
-export const apiReferenceScriptPath = '/docs/assets/api-reference.js';
+const apiReferenceScriptPath = '/docs/assets/api-reference.js';
 
 interface Asset {
   body: Buffer;
