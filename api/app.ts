@@ -10,6 +10,7 @@ import { createTokenSigner } from '../lib/tokens.ts';
 import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
+import { financeRoutes } from './finance/routes.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { authenticate } from './middleware/auth.ts';
@@ -63,7 +64,7 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/v1/*', localRateLimit({ name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
-  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/auth/logout']) {
+  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/auth/logout']) {
     app.use(path, authenticate(db, tokens));
   }
   const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
+  app.route('/api/v1/finance', financeRoutes({ db }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));

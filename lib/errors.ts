@@ -14,6 +14,7 @@ export const errorStatus = {
   account_banned: 403,
   not_found: 404,
   conflict: 409,
+  insufficient_funds: 409,
   payload_too_large: 413,
   invalid_media: 422,
   rate_limited: 429,

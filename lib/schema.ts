@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 // Table types for Kysely. Migrations are frozen in time and do not import this file;
 // this file follows the newest migration.
@@ -188,6 +188,45 @@ export interface StreamViewersTable {
   first_seen_at: Generated<Date>;
 }
 
+// Ledger amounts are bigint minor units; lib/ledger reads them as text into JS bigint so no
+// float ever holds money (the global int8 parser would give a number).
+export interface LedgerAccountsTable {
+  id: Generated<string>;
+  code: string;
+  kind: string;
+  owner_id: string | null;
+  currency: string;
+  normal_side: 'debit' | 'credit';
+  debits_must_not_exceed_credits: Generated<boolean>;
+  credits_must_not_exceed_debits: Generated<boolean>;
+  debits_posted: ColumnType<number, never, never>;
+  credits_posted: ColumnType<number, never, never>;
+  created_at: Generated<Date>;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<string>;
+  idempotency_key: string;
+  kind: string;
+  description: Generated<string>;
+  refs: ColumnType<Record<string, string>, string, never>;
+  fingerprint: string;
+  reverses: string | null;
+  effective_at: Generated<Date>;
+  created_at: Generated<Date>;
+}
+
+export interface LedgerPostingsTable {
+  id: ColumnType<string, never, never>;
+  entry_id: string;
+  account_id: string;
+  currency: string;
+  side: 'debit' | 'credit';
+  amount: ColumnType<number, string, never>;
+  balance_after: ColumnType<number, never, never>;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -203,6 +242,9 @@ export interface Database {
   streams: StreamsTable;
   stream_sessions: StreamSessionsTable;
   stream_viewers: StreamViewersTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_postings: LedgerPostingsTable;
 }
 
 export type User = Selectable<UsersTable>;

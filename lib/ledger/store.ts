@@ -1,0 +1,349 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from '../db.ts';
+import { AppError } from '../errors.ts';
+import { accountCode, kindRule, type AccountKind, type AccountRef, type Side } from './chart.ts';
+import { fingerprint, normalBalance, prepareLines, type Line } from './rules.ts';
+
+// The ledger in Postgres. Every write is one journal entry posted in one transaction; the
+// database refuses unbalanced entries, edits and overdrafts (see the ledger migration).
+
+export interface PostEntryInput {
+  /** Derived from our own ids (`tip/<id>`, `gift/<key>` …): posting it twice posts once. */
+  idempotencyKey: string;
+  kind: string;
+  description?: string;
+  refs?: Record<string, string>;
+  effectiveAt?: Date;
+  /** Id of the entry this one undoes (each entry can be reversed once). */
+  reverses?: string;
+  lines: readonly Line[];
+}
+
+export interface PostedEntry {
+  entryId: string;
+  /** True when the key had been posted before: nothing new was written. */
+  replayed: boolean;
+  /** Each touched account's balance on its normal side after the entry, by account code. */
+  balances: Map<string, bigint>;
+}
+
+const INSUFFICIENT_FUNDS = 'SHL01';
+
+/**
+ * Posts one balanced entry, or finds the one posted before under the same key. Runs in the
+ * caller's transaction when given one (so business rows and the entry commit together),
+ * else in its own. An overdraft of a limited account throws `insufficient_funds` and, the
+ * transaction being aborted, nothing of it is kept.
+ */
+export async function postEntry(executor: Db | Tx, input: PostEntryInput): Promise<PostedEntry> {
+  const lines = prepareLines(input.lines);
+  const digest = fingerprint(input.kind, lines);
+  return inTransaction(executor, async (tx) => {
+    const accountIds = await ensureAccounts(tx, lines.map((l) => l.account));
+    const inserted = await tx
+      .insertInto('ledger_entries')
+      .values({
+        idempotency_key: input.idempotencyKey,
+        kind: input.kind,
+        description: input.description ?? '',
+        refs: JSON.stringify(input.refs ?? {}),
+        fingerprint: digest,
+        reverses: input.reverses ?? null,
+        effective_at: input.effectiveAt ?? sql<Date>`now()`,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return replay(tx, input.idempotencyKey, digest, accountIds);
+
+    let postings: { id: string; account_id: string; balance_after: string }[];
+    try {
+      postings = await tx
+        .insertInto('ledger_postings')
+        .values(
+          lines.map((line) => ({
+            entry_id: inserted.id,
+            account_id: accountIds.get(accountCode(line.account))!,
+            currency: line.account.currency,
+            side: line.side,
+            amount: line.amount.toString(),
+          })),
+        )
+        .returning([sql<string>`id::text`.as('id'), 'account_id', sql<string>`balance_after::text`.as('balance_after')])
+        .execute();
+    } catch (err) {
+      if ((err as { code?: string }).code === INSUFFICIENT_FUNDS) {
+        const code = [...accountIds].find(([, id]) => id === (err as { detail?: string }).detail)?.[0];
+        throw new AppError('insufficient_funds', 'Not enough funds for this operation', code ? [{ field: 'account', message: code }] : undefined, { cause: err });
+      }
+      throw err;
+    }
+    // The last posting to an account (highest id) holds its balance after the whole entry.
+    const byAccount = new Map<string, { id: bigint; balance: bigint }>();
+    for (const p of postings) {
+      const id = BigInt(p.id);
+      if ((byAccount.get(p.account_id)?.id ?? -1n) < id) byAccount.set(p.account_id, { id, balance: BigInt(p.balance_after) });
+    }
+    const balances = new Map<string, bigint>();
+    for (const [code, id] of accountIds) balances.set(code, byAccount.get(id)!.balance);
+    return { entryId: inserted.id, replayed: false, balances };
+  });
+}
+
+async function replay(tx: Tx, key: string, digest: string, accountIds: Map<string, string>): Promise<PostedEntry> {
+  const existing = await tx.selectFrom('ledger_entries').select(['id', 'fingerprint']).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+  if (existing.fingerprint !== digest) {
+    throw new AppError('conflict', 'This idempotency key was already used for a different operation');
+  }
+  const rows = await selectAccounts(tx).where('id', 'in', [...accountIds.values()]).execute();
+  return { entryId: existing.id, replayed: true, balances: new Map(rows.map((r) => [r.code, toAccount(r).balance])) };
+}
+
+function inTransaction<T>(executor: Db | Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return executor.isTransaction ? work(executor as Tx) : executor.transaction().execute(work);
+}
+
+/** Account ids by code, creating missing accounts (idempotently) in one statement. */
+export async function ensureAccounts(executor: Db | Tx, refs: readonly AccountRef[]): Promise<Map<string, string>> {
+  const unique = new Map(refs.map((ref) => [accountCode(ref), ref]));
+  const values = [...unique].map(([code, ref]) => {
+    const rule = kindRule(ref.kind);
+    return sql`(${code}, ${ref.kind}, ${ref.owner === 'platform' ? null : ref.owner}::uuid, ${ref.currency}, ${rule.normalSide},
+      ${rule.limit === 'debits_must_not_exceed_credits'}, ${rule.limit === 'credits_must_not_exceed_debits'})`;
+  });
+  const codes = [...unique.keys()];
+  const { rows } = await sql<{ id: string; code: string }>`
+    with created as (
+      insert into ledger_accounts (code, kind, owner_id, currency, normal_side, debits_must_not_exceed_credits, credits_must_not_exceed_debits)
+      values ${sql.join(values)}
+      on conflict (code) do nothing
+      returning id, code
+    )
+    select id, code from created
+    union all
+    select id, code from ledger_accounts where code in (${sql.join(codes)})`.execute(executor);
+  return new Map(rows.map((r) => [r.code, r.id]));
+}
+
+export interface Account {
+  id: string;
+  code: string;
+  kind: AccountKind;
+  ownerId: string | null;
+  currency: string;
+  normalSide: Side;
+  limit: 'debits_must_not_exceed_credits' | 'credits_must_not_exceed_debits' | null;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  /** On the account's normal side. */
+  balance: bigint;
+  createdAt: Date;
+}
+
+const selectAccounts = (executor: Db | Tx) =>
+  executor
+    .selectFrom('ledger_accounts')
+    .select([
+      'id',
+      'code',
+      'kind',
+      'owner_id',
+      'currency',
+      'normal_side',
+      'debits_must_not_exceed_credits',
+      'credits_must_not_exceed_debits',
+      sql<string>`debits_posted::text`.as('debits_posted'),
+      sql<string>`credits_posted::text`.as('credits_posted'),
+      'created_at',
+    ]);
+
+type AccountRow = Awaited<ReturnType<ReturnType<typeof selectAccounts>['executeTakeFirstOrThrow']>>;
+
+function toAccount(row: AccountRow): Account {
+  const debits = BigInt(row.debits_posted);
+  const credits = BigInt(row.credits_posted);
+  const normalSide = row.normal_side as Side;
+  return {
+    id: row.id,
+    code: row.code,
+    kind: row.kind as AccountKind,
+    ownerId: row.owner_id,
+    currency: row.currency,
+    normalSide,
+    limit: row.debits_must_not_exceed_credits ? 'debits_must_not_exceed_credits' : row.credits_must_not_exceed_debits ? 'credits_must_not_exceed_debits' : null,
+    debitsPosted: debits,
+    creditsPosted: credits,
+    balance: normalBalance(normalSide, debits, credits),
+    createdAt: row.created_at,
+  };
+}
+
+export async function getAccount(executor: Db | Tx, id: string): Promise<Account | undefined> {
+  const row = await selectAccounts(executor).where('id', '=', id).executeTakeFirst();
+  return row && toAccount(row);
+}
+
+/** Balances by account code; an account never posted to reads 0 (and is not created). */
+export async function balancesOf(executor: Db | Tx, refs: readonly AccountRef[]): Promise<Map<string, bigint>> {
+  const codes = refs.map(accountCode);
+  const balances = new Map(codes.map((code) => [code, 0n]));
+  if (codes.length === 0) return balances;
+  for (const row of await selectAccounts(executor).where('code', 'in', codes).execute()) balances.set(row.code, toAccount(row).balance);
+  return balances;
+}
+
+/**
+ * Locks accounts (creating missing ones) for a read-then-post decision inside the caller's
+ * transaction, such as "take a refund from pending first, then available". Locks are taken
+ * in account-code order, the same order postEntry's inserts take them, so no deadlock.
+ */
+export async function lockAccounts(tx: Tx, refs: readonly AccountRef[]): Promise<Map<string, bigint>> {
+  await ensureAccounts(tx, refs);
+  const rows = await selectAccounts(tx)
+    .where('code', 'in', refs.map(accountCode))
+    .orderBy('code')
+    .forUpdate()
+    .execute();
+  return new Map(rows.map((r) => [r.code, toAccount(r).balance]));
+}
+
+export interface Posting {
+  id: string;
+  entryId: string;
+  accountId: string;
+  currency: string;
+  side: Side;
+  amount: bigint;
+  balanceAfter: bigint;
+  createdAt: Date;
+  kind: string;
+  idempotencyKey: string;
+  effectiveAt: Date;
+}
+
+/** An account's postings, newest first, by keyset on the posting id. */
+export async function accountPostings(executor: Db | Tx, accountId: string, page: { limit: number; beforeId?: string }): Promise<Posting[]> {
+  let query = executor
+    .selectFrom('ledger_postings as p')
+    .innerJoin('ledger_entries as e', 'e.id', 'p.entry_id')
+    .select([
+      sql<string>`p.id::text`.as('id'),
+      'p.entry_id',
+      'p.account_id',
+      'p.currency',
+      'p.side',
+      sql<string>`p.amount::text`.as('amount'),
+      sql<string>`p.balance_after::text`.as('balance_after'),
+      'p.created_at',
+      'e.kind',
+      'e.idempotency_key',
+      'e.effective_at',
+    ])
+    .where('p.account_id', '=', accountId);
+  if (page.beforeId !== undefined) query = query.where('p.id', '<', page.beforeId as never);
+  const rows = await query.orderBy('p.id', 'desc').limit(page.limit).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    entryId: r.entry_id,
+    accountId: r.account_id,
+    currency: r.currency,
+    side: r.side as Side,
+    amount: BigInt(r.amount),
+    balanceAfter: BigInt(r.balance_after),
+    createdAt: r.created_at,
+    kind: r.kind,
+    idempotencyKey: r.idempotency_key,
+    effectiveAt: r.effective_at,
+  }));
+}
+
+export interface TrialBalanceLine {
+  currency: string;
+  debits: bigint;
+  credits: bigint;
+  /** Debits − credits over every account: zero when the ledger is whole. */
+  difference: bigint;
+}
+
+/** Per currency, the sum of all accounts' posted debits and credits (from the running totals). */
+export async function trialBalance(executor: Db | Tx): Promise<TrialBalanceLine[]> {
+  const { rows } = await sql<{ currency: string; debits: string; credits: string }>`
+    select currency, sum(debits_posted)::text as debits, sum(credits_posted)::text as credits
+    from ledger_accounts group by currency order by currency`.execute(executor);
+  return rows.map((r) => ({ currency: r.currency, debits: BigInt(r.debits), credits: BigInt(r.credits), difference: BigInt(r.debits) - BigInt(r.credits) }));
+}
+
+/**
+ * Accounts whose running totals differ from the sum of their postings (a full scan: for
+ * tests, benches and operators' checks, not for request paths). Empty when the ledger is whole.
+ */
+export async function auditAccounts(executor: Db | Tx): Promise<{ code: string; totals: [bigint, bigint]; postings: [bigint, bigint] }[]> {
+  const { rows } = await sql<{ code: string; debits_posted: string; credits_posted: string; debits: string; credits: string }>`
+    select a.code, a.debits_posted::text, a.credits_posted::text,
+           coalesce(sum(p.amount) filter (where p.side = 'debit'), 0)::text as debits,
+           coalesce(sum(p.amount) filter (where p.side = 'credit'), 0)::text as credits
+    from ledger_accounts a left join ledger_postings p on p.account_id = a.id
+    group by a.id
+    having a.debits_posted <> coalesce(sum(p.amount) filter (where p.side = 'debit'), 0)
+        or a.credits_posted <> coalesce(sum(p.amount) filter (where p.side = 'credit'), 0)`.execute(executor);
+  return rows.map((r) => ({ code: r.code, totals: [BigInt(r.debits_posted), BigInt(r.credits_posted)], postings: [BigInt(r.debits), BigInt(r.credits)] }));
+}
+
+export interface Entry {
+  id: string;
+  idempotencyKey: string;
+  kind: string;
+  description: string;
+  refs: Record<string, string>;
+  reverses: string | null;
+  effectiveAt: Date;
+  createdAt: Date;
+  /** Postgres' own text of created_at, for keyset cursors (a Date drops microseconds). */
+  createdAtKey: string;
+  postings: { accountId: string; accountCode: string; currency: string; side: Side; amount: bigint }[];
+}
+
+/** Entries newest first (keyset on created_at, id), each with its postings. */
+export async function listEntries(
+  executor: Db | Tx,
+  page: { limit: number; before?: { at: string; id: string }; kind?: string },
+): Promise<Entry[]> {
+  let query = executor
+    .selectFrom('ledger_entries')
+    .select(['id', 'idempotency_key', 'kind', 'description', 'refs', 'reverses', 'effective_at', 'created_at', sql<string>`created_at::text`.as('created_at_key')]);
+  if (page.kind !== undefined) query = query.where('kind', '=', page.kind);
+  if (page.before) query = query.where(sql<boolean>`(created_at, id) < (${page.before.at}::timestamptz, ${page.before.id}::uuid)`);
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+  if (rows.length === 0) return [];
+  const postings = await executor
+    .selectFrom('ledger_postings as p')
+    .innerJoin('ledger_accounts as a', 'a.id', 'p.account_id')
+    .select(['p.entry_id', 'p.account_id', 'a.code', 'p.currency', 'p.side', sql<string>`p.amount::text`.as('amount')])
+    .where('p.entry_id', 'in', rows.map((r) => r.id))
+    .orderBy('p.id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    idempotencyKey: r.idempotency_key,
+    kind: r.kind,
+    description: r.description,
+    refs: r.refs,
+    reverses: r.reverses,
+    effectiveAt: r.effective_at,
+    createdAt: r.created_at,
+    createdAtKey: r.created_at_key,
+    postings: postings
+      .filter((p) => p.entry_id === r.id)
+      .map((p) => ({ accountId: p.account_id, accountCode: p.code, currency: p.currency, side: p.side as Side, amount: BigInt(p.amount) })),
+  }));
+}
+
+/** Accounts by code order (keyset on code), optionally of one owner and/or kind. */
+export async function listAccounts(executor: Db | Tx, filter: { limit: number; afterCode?: string; ownerId?: string; kind?: string; currency?: string }): Promise<Account[]> {
+  let query = selectAccounts(executor);
+  if (filter.ownerId !== undefined) query = query.where('owner_id', '=', filter.ownerId);
+  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  if (filter.currency !== undefined) query = query.where('currency', '=', filter.currency);
+  if (filter.afterCode !== undefined) query = query.where('code', '>', filter.afterCode);
+  return (await query.orderBy('code').limit(filter.limit).execute()).map(toAccount);
+}

@@ -1,0 +1,237 @@
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { insertBulkUsers } from '../support/fixtures.ts';
+import { useTestContext } from '../support/context.ts';
+import {
+  accountCode,
+  auditAccounts,
+  balancesOf,
+  COIN,
+  credit,
+  debit,
+  lockAccounts,
+  platformAccount,
+  postEntry,
+  trialBalance,
+  userAccount,
+  type AccountRef,
+} from '../../lib/ledger/index.ts';
+import { AppError } from '../../lib/errors.ts';
+
+const t = useTestContext();
+
+const issuance = platformAccount('coin_issuance', COIN);
+const wallet = (userId: string) => userAccount('coin_wallet', userId, COIN);
+let keys = 0;
+const key = (prefix: string) => `${prefix}/${process.pid}/${++keys}`;
+
+/** Mints coins into a wallet the way a paid purchase does (the COIN leg of it). */
+const mint = (userId: string, coins: bigint, idempotencyKey = key('mint')) =>
+  postEntry(t.ctx.db, { idempotencyKey, kind: 'test.mint', lines: [debit(issuance, coins), credit(wallet(userId), coins)] });
+const spend = (userId: string, coins: bigint, idempotencyKey = key('spend')) =>
+  postEntry(t.ctx.db, { idempotencyKey, kind: 'test.spend', lines: [debit(wallet(userId), coins), credit(issuance, coins)] });
+
+const count = async (table: 'ledger_entries' | 'ledger_postings') =>
+  Number((await t.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+
+async function expectWholeLedger() {
+  for (const line of await trialBalance(t.ctx.db)) expect(line.difference, line.currency).toBe(0n);
+  expect(await auditAccounts(t.ctx.db)).toEqual([]);
+  const overdrawn = await sql<{ code: string }>`select code from ledger_accounts
+    where (debits_must_not_exceed_credits and debits_posted > credits_posted)
+       or (credits_must_not_exceed_debits and credits_posted > debits_posted)`.execute(t.ctx.db);
+  expect(overdrawn.rows).toEqual([]);
+}
+
+describe('ledger postings', () => {
+  it('posts a balanced entry and returns the balances on each account’s normal side', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    const posted = await mint(user!, 500n);
+    expect(posted.replayed).toBe(false);
+    expect(posted.balances.get(accountCode(wallet(user!)))).toBe(500n);
+    const after = await spend(user!, 120n);
+    expect(after.balances.get(accountCode(wallet(user!)))).toBe(380n);
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(380n);
+    await expectWholeLedger();
+  });
+
+  it('posts an idempotency key once: a replay writes nothing and returns the same entry', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    const first = await mint(user!, 300n, `mint/${user}`);
+    const [entries, postings] = [await count('ledger_entries'), await count('ledger_postings')];
+    const again = await mint(user!, 300n, `mint/${user}`);
+    expect(again).toMatchObject({ entryId: first.entryId, replayed: true });
+    expect(again.balances.get(accountCode(wallet(user!)))).toBe(300n);
+    expect([await count('ledger_entries'), await count('ledger_postings')]).toEqual([entries, postings]);
+  });
+
+  it('refuses a key replayed with other postings (a bug, not a retry)', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 300n, `mint-twice/${user}`);
+    await expect(mint(user!, 301n, `mint-twice/${user}`)).rejects.toMatchObject({ code: 'conflict' });
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(300n);
+  });
+
+  it('refuses an overdraft of a wallet with insufficient_funds and keeps nothing of the entry', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 100n);
+    const entries = await count('ledger_entries');
+    const err = await spend(user!, 101n).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'insufficient_funds', status: 409 });
+    expect(await count('ledger_entries')).toBe(entries);
+    expect((await spend(user!, 100n)).balances.get(accountCode(wallet(user!)))).toBe(0n);
+    await expectWholeLedger();
+  });
+
+  it('commits a business write and its entry together, or neither', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 50n);
+    const before = await count('ledger_entries');
+    await expect(
+      t.ctx.db.transaction().execute(async (tx) => {
+        const balances = await lockAccounts(tx, [wallet(user!), issuance]);
+        expect(balances.get(accountCode(wallet(user!)))).toBe(50n);
+        await postEntry(tx, { idempotencyKey: key('rolled-back'), kind: 'test.spend', lines: [debit(wallet(user!), 50n), credit(issuance, 50n)] });
+        throw new Error('the business write failed');
+      }),
+    ).rejects.toThrow('the business write failed');
+    expect(await count('ledger_entries')).toBe(before);
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(50n);
+  });
+});
+
+describe('ledger invariants held by the database itself', () => {
+  it('refuses UPDATE, DELETE and TRUNCATE of entries and postings, and hand edits of account totals', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 70n);
+    const refused = [
+      sql`update ledger_postings set amount = amount + 1`,
+      sql`update ledger_entries set kind = 'edited'`,
+      sql`delete from ledger_postings`,
+      sql`delete from ledger_entries`,
+      sql`truncate ledger_postings`,
+      sql`truncate ledger_entries cascade`,
+      sql`update ledger_accounts set credits_posted = credits_posted + 1000`,
+      sql`delete from ledger_accounts`,
+    ];
+    for (const statement of refused) {
+      await expect(statement.execute(t.ctx.db), statement.compile(t.ctx.db).sql).rejects.toMatchObject({ code: 'SHL02' });
+    }
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(70n);
+    await expectWholeLedger();
+  });
+
+  it('refuses at commit an entry written by hand that does not balance, or has one posting', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 10n);
+    const ids = await sql<{ id: string; code: string }>`select id, code from ledger_accounts where code in (${accountCode(wallet(user!))}, ${accountCode(issuance)})`.execute(t.ctx.db);
+    const id = (ref: AccountRef) => ids.rows.find((r) => r.code === accountCode(ref))!.id;
+    const handWritten = (postings: [AccountRef, 'debit' | 'credit', number][]) =>
+      t.ctx.db.transaction().execute(async (tx) => {
+        const { rows } = await sql<{ id: string }>`insert into ledger_entries (idempotency_key, kind, fingerprint) values (${key('hand')}, 'test.hand', '-') returning id`.execute(tx);
+        for (const [ref, side, amount] of postings) {
+          await sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${rows[0]!.id}, ${id(ref)}, ${COIN}, ${side}, ${amount})`.execute(tx);
+        }
+      });
+    await expect(handWritten([[issuance, 'debit', 5], [wallet(user!), 'credit', 4]])).rejects.toMatchObject({ code: 'SHL03' });
+    await expect(handWritten([[issuance, 'debit', 5]])).rejects.toMatchObject({ code: 'SHL03' });
+    await handWritten([[issuance, 'debit', 5], [wallet(user!), 'credit', 5]]);
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(15n);
+    await expectWholeLedger();
+  });
+
+  it('refuses a posting in another currency than its account', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 10n);
+    const { rows } = await sql<{ id: string }>`select id from ledger_accounts where code = ${accountCode(wallet(user!))}`.execute(t.ctx.db);
+    const attempt = t.ctx.db.transaction().execute(async (tx) => {
+      const entry = await sql<{ id: string }>`insert into ledger_entries (idempotency_key, kind, fingerprint) values (${key('fx')}, 'test.fx', '-') returning id`.execute(tx);
+      await sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${entry.rows[0]!.id}, ${rows[0]!.id}, 'USD', 'credit', 1)`.execute(tx);
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '23503' });
+  });
+});
+
+describe('ledger under concurrency', () => {
+  it('50 parallel spends from a wallet holding exactly 20 of them: 20 succeed, 30 insufficient_funds, balance 0', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    const price = 25n;
+    await mint(user!, 20n * price);
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => spend(user!, price)));
+    const failures = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
+    expect(failures).toHaveLength(30);
+    for (const f of failures) expect(f).toMatchObject({ code: 'insufficient_funds' });
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(0n);
+    await expectWholeLedger();
+  });
+
+  it('transfers between the same accounts in opposite directions do not deadlock', async () => {
+    const [a, b] = await insertBulkUsers(t.ctx.db, 2);
+    await mint(a!, 1000n);
+    await mint(b!, 1000n);
+    const transfer = (from: string, to: string) =>
+      postEntry(t.ctx.db, { idempotencyKey: key('transfer'), kind: 'test.transfer', lines: [debit(wallet(from), 1n), credit(wallet(to), 1n)] });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? transfer(a!, b!) : transfer(b!, a!))));
+    const balances = await balancesOf(t.ctx.db, [wallet(a!), wallet(b!)]);
+    expect([balances.get(accountCode(wallet(a!))), balances.get(accountCode(wallet(b!)))]).toEqual([1000n, 1000n]);
+    await expectWholeLedger();
+  });
+});
+
+describe('ledger properties (fast-check, against Postgres)', () => {
+  it('after any sequence of mints, spends, transfers and replays the ledger is whole and balances match a model', async () => {
+    const users = await insertBulkUsers(t.ctx.db, 3);
+    const op = fc.oneof(
+      fc.record({ type: fc.constant('mint' as const), user: fc.nat(2), amount: fc.bigInt(1n, 500n) }),
+      fc.record({ type: fc.constant('spend' as const), user: fc.nat(2), amount: fc.bigInt(1n, 500n) }),
+      fc.record({ type: fc.constant('transfer' as const), user: fc.nat(2), to: fc.nat(2), amount: fc.bigInt(1n, 500n) }),
+      fc.record({ type: fc.constant('replay' as const), back: fc.nat(10) }),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+        run++;
+        const start = await balancesOf(t.ctx.db, users.map(wallet));
+        const model = new Map(users.map((u) => [u, start.get(accountCode(wallet(u)))!]));
+        const done: { key: string; lines: ReturnType<typeof debit>[]; kind: string }[] = [];
+        for (const [i, o] of ops.entries()) {
+          let attempt: { key: string; lines: ReturnType<typeof debit>[]; kind: string; effect: [string, bigint][] };
+          if (o.type === 'replay') {
+            const earlier = done[done.length - 1 - (o.back % Math.max(done.length, 1))];
+            if (!earlier) continue;
+            const replayed = await postEntry(t.ctx.db, { idempotencyKey: earlier.key, kind: earlier.kind, lines: earlier.lines });
+            expect(replayed.replayed).toBe(true);
+            continue;
+          }
+          const user = users[o.user]!;
+          const k = `prop/${run}/${i}`;
+          if (o.type === 'mint') attempt = { key: k, kind: 'test.mint', lines: [debit(issuance, o.amount), credit(wallet(user), o.amount)], effect: [[user, o.amount]] };
+          else if (o.type === 'spend') attempt = { key: k, kind: 'test.spend', lines: [debit(wallet(user), o.amount), credit(issuance, o.amount)], effect: [[user, -o.amount]] };
+          else {
+            const to = users[o.to]!;
+            attempt = { key: k, kind: 'test.transfer', lines: [debit(wallet(user), o.amount), credit(wallet(to), o.amount)], effect: [[user, -o.amount], [to, o.amount]] };
+          }
+          const next = new Map(model);
+          for (const [u, delta] of attempt.effect) next.set(u, next.get(u)! + delta);
+          const allowed = [...next.values()].every((b) => b >= 0n);
+          const result = await postEntry(t.ctx.db, { idempotencyKey: attempt.key, kind: attempt.kind, lines: attempt.lines }).then(
+            () => 'posted',
+            (e: AppError) => e.code,
+          );
+          expect(result).toBe(allowed ? 'posted' : 'insufficient_funds');
+          if (allowed) {
+            for (const [u, b] of next) model.set(u, b);
+            done.push(attempt);
+          }
+          const actual = await balancesOf(t.ctx.db, users.map(wallet));
+          for (const u of users) expect(actual.get(accountCode(wallet(u)))).toBe(model.get(u));
+        }
+        await expectWholeLedger();
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
