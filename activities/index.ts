@@ -3,6 +3,7 @@ import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { Storage } from '../lib/s3.ts';
 import { createChatActivities } from './chat.ts';
+import { createEarningsActivities } from './earnings.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChatActivities(deps),
     ...createVideoActivities(deps),
     ...createStreamActivities(deps),
+    ...createEarningsActivities(deps),
   };
 }
 

@@ -1,4 +1,5 @@
 export * from './chat-retention.ts';
+export * from './earnings.ts';
 export * from './fanout.ts';
 export * from './maintenance.ts';
 export * from './ping.ts';

@@ -116,23 +116,24 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
 
 export const retentionScheduleId = 'maintenance-retention';
 export const chatRetentionScheduleId = 'maintenance-chat-retention';
+export const earningsMaturationScheduleId = 'earnings-maturation';
 
-/** A daily maintenance run; its action is updated in place when the configured retention changes. */
-export async function ensureDailySchedule(
+/** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
+export async function ensureSchedule(
   client: Client,
-  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[] },
+  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' },
 ): Promise<void> {
   const action = {
     type: 'startWorkflow' as const,
     workflowType: options.workflowType,
-    workflowId: `maintenance/${options.scheduleId.replace(/^maintenance-/, '')}`,
+    workflowId: options.scheduleId.startsWith('maintenance-') ? `maintenance/${options.scheduleId.replace(/^maintenance-/, '')}` : options.scheduleId,
     taskQueue: options.taskQueue,
     args: options.args,
   };
   try {
     await client.schedule.create({
       scheduleId: options.scheduleId,
-      spec: { intervals: [{ every: '1 day' }] },
+      spec: { intervals: [{ every: options.every ?? '1 day' }] },
       action,
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
     });
@@ -163,14 +164,14 @@ export async function provisionPlatform(
     if (options.schedules) {
       const client = new Client({ connection, namespace: config.temporal.namespace });
       const taskQueue = config.temporal.taskQueue;
-      await ensureDailySchedule(client, {
+      await ensureSchedule(client, {
         scheduleId: retentionScheduleId,
         workflowType: 'retentionWorkflow',
         taskQueue,
         args: [{ readNotificationDays: config.retention.readNotificationDays }],
       });
       // FerretDB has no TTL indexes, so old chat goes by schedule too (and the same way on MongoDB).
-      await ensureDailySchedule(client, { scheduleId: chatRetentionScheduleId, workflowType: 'chatRetentionWorkflow', taskQueue, args: [{ chatDays: config.retention.chatDays }] });
+      await ensureSchedule(client, { scheduleId: chatRetentionScheduleId, workflowType: 'chatRetentionWorkflow', taskQueue, args: [{ chatDays: config.retention.chatDays }] });
     }
   } finally {
     await connection.close();
