@@ -6,6 +6,7 @@ import { createChatActivities } from './chat.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
+import { createPaymentActivities, type PaymentEventHandlers } from './payments.ts';
 import { createStreamActivities } from './streams.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   nats: Nats;
   storage: Storage;
   rtmpControlUrl: string;
+  /** Replaces the registry of activities/payments.ts (tests inject their own handlers). */
+  stripeEventHandlers?: PaymentEventHandlers;
 }
 
 /** Activities for the `streamhub` task queue; tests pass real or fault-injecting deps. */
@@ -27,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChatActivities(deps),
     ...createVideoActivities(deps),
     ...createStreamActivities(deps),
+    ...createPaymentActivities(deps),
   };
 }
 

@@ -188,6 +188,20 @@ export interface StreamViewersTable {
   first_seen_at: Generated<Date>;
 }
 
+export type PaymentProvider = 'stripe';
+
+export interface PaymentEventsTable {
+  provider: PaymentProvider;
+  event_id: string;
+  type: string;
+  /** The verified event as the provider sent it. */
+  payload: unknown;
+  livemode: boolean;
+  provider_created_at: Date;
+  received_at: Generated<Date>;
+  applied_at: Date | null;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -203,6 +217,7 @@ export interface Database {
   streams: StreamsTable;
   stream_sessions: StreamSessionsTable;
   stream_viewers: StreamViewersTable;
+  payment_events: PaymentEventsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -210,3 +225,4 @@ export type Category = Selectable<CategoriesTable>;
 export type Notification = Selectable<NotificationsTable>;
 export type Video = Selectable<VideosTable>;
 export type Stream = Selectable<StreamsTable>;
+export type PaymentEventRow = Selectable<PaymentEventsTable>;

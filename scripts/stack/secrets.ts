@@ -12,6 +12,10 @@ export interface StackSecrets {
   S3_SECRET_ACCESS_KEY: string;
   INTERNAL_SECRET: string;
   JWT_SECRET: string;
+  /** Test-mode key: locally the Stripe client talks to stripe-mock, which accepts any `sk_test_` key. */
+  STRIPE_SECRET_KEY: string;
+  /** Signs the webhook events the dev trigger and the tests send, as Stripe signs them. */
+  STRIPE_WEBHOOK_SECRET: string;
 }
 
 const generate = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -28,10 +32,13 @@ export function loadOrCreateSecrets(): StackSecrets {
     S3_SECRET_ACCESS_KEY: existing.S3_SECRET_ACCESS_KEY ?? generate(24),
     INTERNAL_SECRET: existing.INTERNAL_SECRET ?? generate(24),
     JWT_SECRET: existing.JWT_SECRET ?? generate(48),
+    STRIPE_SECRET_KEY: existing.STRIPE_SECRET_KEY ?? `sk_test_${randomBytes(24).toString('hex')}`,
+    STRIPE_WEBHOOK_SECRET: existing.STRIPE_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('hex')}`,
   };
-  if (Object.keys(existing).length !== Object.keys(secrets).length) {
+  if (Object.keys(secrets).some((name) => !(name in existing))) {
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    // Keys this version does not know are kept: a newer checkout on the machine may use them.
+    writeFileSync(secretsFile, JSON.stringify({ ...existing, ...secrets }, null, 2), { mode: 0o600 });
   }
   return secrets;
 }
