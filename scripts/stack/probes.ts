@@ -85,12 +85,12 @@ export async function mongoReady(url: string): Promise<boolean> {
 
 /**
  * stripe-mock answers any well-formed API call with a fixture and names itself in a header;
- * the key only has to look like a test key.
+ * the key only has to look like a test key (sk_test_<no more underscores>).
  */
 export async function stripeMockReady(baseUrl: string): Promise<boolean> {
   try {
     const res = await fetch(new URL('/v1/balance', baseUrl), {
-      headers: { authorization: 'Bearer sk_test_streamhub_probe' },
+      headers: { authorization: 'Bearer sk_test_streamhubprobe' },
       signal: AbortSignal.timeout(1000),
     });
     await res.body?.cancel();
