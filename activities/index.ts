@@ -7,6 +7,7 @@ import { createEarningsActivities } from './earnings.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
+import { createPaymentActivities, type PaymentEventHandlers } from './payments.ts';
 import { createStreamActivities } from './streams.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   nats: Nats;
   storage: Storage;
   rtmpControlUrl: string;
+  /** Replaces the registry of activities/payments.ts (tests inject their own handlers). */
+  stripeEventHandlers?: PaymentEventHandlers;
 }
 
 /** Activities for the `streamhub` task queue; tests pass real or fault-injecting deps. */
@@ -29,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createVideoActivities(deps),
     ...createStreamActivities(deps),
     ...createEarningsActivities(deps),
+    ...createPaymentActivities(deps),
   };
 }
 

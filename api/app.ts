@@ -13,6 +13,8 @@ import type { ApiDeps } from './context.ts';
 import { financeRoutes } from './finance/routes.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
+import { devStripeEventRoutes } from './payments/dev-events.ts';
+import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './payments/webhooks.ts';
 import { authenticate } from './middleware/auth.ts';
 import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/browser-policy.ts';
 import { clientIp } from './middleware/client-ip.ts';
@@ -61,7 +63,10 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/v1/*', apiCors(config.corsOrigins));
   app.use('/api/v1/*', clientIp(config.rateLimits.trustProxy));
   // Per process, in memory: a shared counter cost a database write on every request.
-  app.use('/api/v1/*', localRateLimit({ name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] }));
+  // Not on Stripe's webhook: Stripe delivers from a few addresses, and a refused delivery
+  // only delays money; an unsigned request costs one HMAC and is refused before any I/O.
+  const generalLimit = localRateLimit({ name: 'ip', limit: config.rateLimits.generalPerMinute, windowSeconds: 60, subjects: (c) => [c.get('clientIp')] });
+  app.use('/api/v1/*', (c, next) => (c.req.path === STRIPE_WEBHOOK_PATH ? next() : generalLimit(c, next)));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
   for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/auth/logout']) {
@@ -78,8 +83,15 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
+  app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
+  // Development stand-ins for outside systems: never served in production.
+  if (config.env !== 'production') {
+    const deliver = (request: Request) => Promise.resolve(app.fetch(request));
+    app.route('/api/v1/dev', devStripeEventRoutes({ internalSecret: config.internalSecret, stripe: config.payments.stripe, deliver }));
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'internalSecret', { type: 'apiKey', in: 'header', name: 'x-internal-secret' });
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -115,6 +115,31 @@ const envSchema = z.object({
     /^[A-Za-z0-9._~-]+$/,
     'may contain only letters, digits and . _ ~ -',
   ),
+
+  // Payments (README, "Payments (Stripe)"): both secrets or neither; neither turns payments off.
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{8,}$/, 'must be a Stripe secret or restricted key (sk_test_…, sk_live_…)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{16,}$/, 'must be a Stripe endpoint signing secret (whsec_…)').optional(),
+  // Where the Stripe client sends its requests: stripe-mock locally; unset means Stripe itself.
+  STRIPE_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SETTLEMENT_CURRENCY: z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .pipe(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as USD'))
+    .default('USD'),
+});
+
+/** Rules across variables, reported with the single-variable ones. */
+const checkedEnvSchema = envSchema.superRefine((e, ctx) => {
+  if (Boolean(e.STRIPE_SECRET_KEY) !== Boolean(e.STRIPE_WEBHOOK_SECRET)) {
+    const missing = e.STRIPE_SECRET_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_SECRET_KEY';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'required with the other Stripe secret (set both, or neither to run without payments)' });
+  }
+  if (e.STRIPE_SECRET_KEY?.includes('_live_') && e.STRIPE_API_BASE_URL?.startsWith('http:')) {
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_API_BASE_URL'], message: 'must be https:// with a live Stripe key' });
+  }
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -176,6 +201,19 @@ export interface Config {
   /** Cost limits the media workers hold every source to. */
   media: MediaLimits;
   internalSecret: string;
+  payments: {
+    /** What tips and coin packs are priced in (ISO 4217, upper case). */
+    settlementCurrency: string;
+    /** Undefined when neither Stripe secret is set: payments are off. */
+    stripe: StripeConfig | undefined;
+  };
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  webhookSecret: string;
+  /** stripe-mock or another stand-in; undefined means Stripe's own API. */
+  apiBaseUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -189,7 +227,7 @@ export class ConfigError extends Error {
 export function parseConfig(env: Record<string, string | undefined>): Config {
   // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const result = envSchema.safeParse(cleaned);
+  const result = checkedEnvSchema.safeParse(cleaned);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
     throw new ConfigError(problems);
@@ -265,6 +303,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxPixelsPerSecond: e.MEDIA_MAX_PIXELS_PER_SECOND,
     },
     internalSecret: e.INTERNAL_SECRET,
+    payments: {
+      settlementCurrency: e.SETTLEMENT_CURRENCY,
+      stripe:
+        e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+          ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBaseUrl: e.STRIPE_API_BASE_URL }
+          : undefined,
+    },
   };
 }
 

@@ -4,6 +4,7 @@
 export const errorStatus = {
   validation_failed: 400,
   bad_request: 400,
+  invalid_signature: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   token_expired: 401,

@@ -225,6 +225,18 @@ export interface LedgerPostingsTable {
   amount: ColumnType<number, string, never>;
   balance_after: ColumnType<number, never, never>;
   created_at: Generated<Date>;
+export type PaymentProvider = 'stripe';
+
+export interface PaymentEventsTable {
+  provider: PaymentProvider;
+  event_id: string;
+  type: string;
+  /** The verified event as the provider sent it. */
+  payload: unknown;
+  livemode: boolean;
+  provider_created_at: Date;
+  received_at: Generated<Date>;
+  applied_at: Date | null;
 }
 
 export interface Database {
@@ -245,6 +257,7 @@ export interface Database {
   ledger_accounts: LedgerAccountsTable;
   ledger_entries: LedgerEntriesTable;
   ledger_postings: LedgerPostingsTable;
+  payment_events: PaymentEventsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -252,3 +265,4 @@ export type Category = Selectable<CategoriesTable>;
 export type Notification = Selectable<NotificationsTable>;
 export type Video = Selectable<VideosTable>;
 export type Stream = Selectable<StreamsTable>;
+export type PaymentEventRow = Selectable<PaymentEventsTable>;

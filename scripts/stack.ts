@@ -147,6 +147,12 @@ function printUrls(stack: StackEnvironment, withApps: boolean) {
     ['Live HLS', `${config.publicUrls.hls}/<stream id>.m3u8`],
     ['S3 (MinIO)', `${config.s3.endpoint}  console http://localhost:${ports.minioConsole} (user ${config.s3.accessKeyId}, password in ${secretsFile})`],
     ['Mongo (FerretDB)', config.mongo.url],
+    ...(config.payments.stripe
+      ? ([
+          ['Stripe API', config.payments.stripe.apiBaseUrl ?? 'https://api.stripe.com (STRIPE_API_BASE_URL unset)'],
+          ['Stripe webhooks', `${config.publicUrls.api}/api/v1/webhooks/stripe  (send events: npx tsx scripts/stripe-trigger.ts payment_intent.succeeded)`],
+        ] as [string, string][])
+      : []),
     ['Postgres', config.postgres.url],
     ['Logs', `${path.relative(repoRoot, logsDir)}/`],
   ];

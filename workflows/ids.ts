@@ -8,4 +8,6 @@ export const workflowIds = {
   stream: (streamId: string) => `stream/${streamId}`,
   transcode: (videoId: string) => `video/${videoId}/transcode`,
   videoRemoval: (videoId: string) => `video/${videoId}/remove`,
+  /** One per provider event, so a redelivered or replayed webhook starts nothing new. */
+  paymentEvent: (provider: string, eventId: string) => `payment-event/${provider}/${eventId}`,
 } as const;

@@ -2,6 +2,7 @@ export * from './chat-retention.ts';
 export * from './earnings.ts';
 export * from './fanout.ts';
 export * from './maintenance.ts';
+export * from './payment-event.ts';
 export * from './ping.ts';
 export * from './stream.ts';
 export * from './transcode.ts';

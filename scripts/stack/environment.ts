@@ -5,6 +5,9 @@ import { stackDir } from './paths.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import type { StackPorts } from './services.ts';
 
+/** stripe-mock's own default port (DESIGN.md §2). */
+export const STRIPE_MOCK_DEFAULT_PORT = 12111;
+
 const port = z.coerce.number().int().min(1).max(65535);
 const stackPortsSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
@@ -26,6 +29,8 @@ export function stackEnvironment(overrides: Record<string, string> = {}): StackE
   const localDefaults = {
     // The SDK's notice about Node 22 is for whoever picks the production runtime, not for every local start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // stripe-mock, which the stack starts; an empty value means Stripe's own API.
+    STRIPE_API_BASE_URL: `http://127.0.0.1:${STRIPE_MOCK_DEFAULT_PORT}`,
   };
   const given = { ...localDefaults, ...loadOrCreateSecrets(), ...processEnv(), ...overrides };
   const p = stackPortsSchema.parse(given);

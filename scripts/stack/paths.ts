@@ -34,4 +34,5 @@ export const binaries = {
   temporal: path.join(cacheDir, 'bin', `temporal-${versions.TEMPORAL_CLI_VERSION}`),
   minio: path.join(cacheDir, 'bin', `minio-${versions.MINIO_VERSION}`),
   ferretdb: path.join(cacheDir, 'bin', `ferretdb-${versions.FERRETDB_VERSION}`),
+  stripeMock: path.join(cacheDir, 'bin', `stripe-mock-${versions.STRIPE_MOCK_VERSION}`),
 };

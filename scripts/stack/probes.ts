@@ -83,5 +83,22 @@ export async function mongoReady(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * stripe-mock answers any well-formed API call with a fixture and names itself in a header;
+ * the key only has to look like a test key (sk_test_<no more underscores>).
+ */
+export async function stripeMockReady(baseUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('/v1/balance', baseUrl), {
+      headers: { authorization: 'Bearer sk_test_streamhubprobe' },
+      signal: AbortSignal.timeout(1000),
+    });
+    await res.body?.cancel();
+    return res.ok && res.headers.has('stripe-mock-version');
+  } catch {
+    return false;
+  }
+}
+
 export const minioReady = (endpoint: string) => httpOk(`${endpoint}/minio/health/live`);
 export const nginxReady = (httpBase: string) => httpOk(`${httpBase}/healthz`, 'streamhub-nginx');

@@ -12,6 +12,7 @@ import {
   nginxReady,
   portAnswers,
   postgresReady,
+  stripeMockReady,
   temporalReady,
 } from './probes.ts';
 
@@ -207,6 +208,7 @@ export function serviceSpecs(config: Config, ports: StackPorts, secrets: { inter
       }),
       readyTimeoutMs: 20_000,
     },
+    ...stripeMockSpecs(config),
     {
       id: 'nginx',
       name: 'nginx-rtmp',
@@ -241,6 +243,36 @@ export function serviceSpecs(config: Config, ports: StackPorts, secrets: { inter
         };
       },
       readyTimeoutMs: 10_000,
+    },
+  ];
+}
+
+
+/**
+ * stripe-mock, when the Stripe client is pointed at this machine (the local stack's default).
+ * Pointed at Stripe itself (or payments off), there is nothing to start.
+ */
+function stripeMockSpecs(config: Config): ServiceSpec[] {
+  const baseUrl = config.payments.stripe?.apiBaseUrl;
+  if (!baseUrl) return [];
+  const url = new URL(baseUrl);
+  if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(url.hostname)) return [];
+  const host = '127.0.0.1';
+  const port = Number(url.port || 80);
+  return [
+    {
+      id: 'stripe-mock',
+      name: 'stripe-mock (Stripe API)',
+      host,
+      port,
+      envVar: 'STRIPE_API_BASE_URL',
+      ready: () => stripeMockReady(baseUrl),
+      launch: () => ({
+        command: binaries.stripeMock,
+        // HTTPS is on by default unless HTTP is asked for by port; keep it on loopback, any port.
+        args: ['-http-addr', `${host}:${port}`, '-https-addr', '127.0.0.1:0'],
+      }),
+      readyTimeoutMs: 20_000,
     },
   ];
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, processEnv } from '../../lib/config.ts';
-import { ensureServices, serviceSpecs, ServiceError } from '../../scripts/stack/services.ts';
+import { ensureServices, serviceSpecs, ServiceError, stopServices } from '../../scripts/stack/services.ts';
+import { freePort } from '../support/ports.ts';
 
 let squatter: Server;
 let port: number;
@@ -40,5 +41,37 @@ describe('local stack services', () => {
     const nats = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'nats');
     expect(await ensureServices(nats, (line) => lines.push(line))).toEqual([]);
     expect(lines).toEqual([`  NATS (JetStream): reusing the one at 127.0.0.1:4222`]);
+  });
+
+  it('runs its own stripe-mock where the Stripe client points at this machine, and none where it points at Stripe', async () => {
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001 };
+    const stripeMock = (env: Record<string, string>) => {
+      const config = parseConfig({ ...processEnv(), ...env });
+      return serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'stripe-mock');
+    };
+    expect(stripeMock({ STRIPE_API_BASE_URL: '' })).toEqual([]);
+    expect(stripeMock({ STRIPE_API_BASE_URL: 'https://api.stripe.com' })).toEqual([]);
+
+    const own = await freePort();
+    const specs = stripeMock({ STRIPE_API_BASE_URL: `http://127.0.0.1:${own}` });
+    expect(specs.map((s) => [s.host, s.port, s.envVar])).toEqual([['127.0.0.1', own, 'STRIPE_API_BASE_URL']]);
+    const lines: string[] = [];
+    const started = await ensureServices(specs, (line) => lines.push(line));
+    try {
+      expect(lines).toEqual([expect.stringContaining(`stripe-mock (Stripe API): started on 127.0.0.1:${own}`)]);
+      const res = await fetch(`http://127.0.0.1:${own}/v1/payment_intents`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk_test_123', 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'amount=500&currency=usd',
+      });
+      expect(await res.json()).toMatchObject({ object: 'payment_intent', amount: 500 });
+    } finally {
+      await stopServices(started);
+    }
+
+    const error = await ensureServices(stripeMock({ STRIPE_API_BASE_URL: `http://127.0.0.1:${port}` }), () => {}).catch((err: unknown) => err);
+    expect((error as ServiceError).message).toBe(
+      `stripe-mock (Stripe API): port 127.0.0.1:${port} is taken by a program that is not stripe-mock (Stripe API); stop it or set STRIPE_API_BASE_URL`,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, createMediaActivities, type MediaActivities } from '../../activities/index.ts';
+import type { PaymentEventHandlers } from '../../activities/payments.ts';
 import { installRuntime } from '../../workers/runtime.ts';
 import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../workers/workers.ts';
 import type { TestContext } from './context.ts';
@@ -23,6 +24,8 @@ export interface TestWorkerOptions {
   wrapMedia?: (real: MediaActivities) => Partial<MediaActivities>;
   /** False when another process (spawnWorkerProcess) serves the media queue. */
   media?: boolean;
+  /** Handlers of payment events in place of the registry's (test/support/payment-handlers.ts). */
+  stripeEventHandlers?: PaymentEventHandlers;
 }
 
 /**
@@ -33,7 +36,14 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
   installRuntime(ctx.logger, { metricsHost: '127.0.0.1', metricsPort: 0 });
   const connection = await NativeConnection.connect({ address: ctx.config.temporal.address });
   try {
-    const real = createActivities({ db: ctx.db, mongo: ctx.mongo, nats: ctx.nats, storage: ctx.storage, rtmpControlUrl: ctx.config.rtmpControlUrl });
+    const real = createActivities({
+      db: ctx.db,
+      mongo: ctx.mongo,
+      nats: ctx.nats,
+      storage: ctx.storage,
+      rtmpControlUrl: ctx.config.rtmpControlUrl,
+      stripeEventHandlers: options.stripeEventHandlers,
+    });
     const namespace = ctx.config.temporal.namespace;
     const platform = await createPlatformWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },
@@ -59,15 +69,27 @@ process.once('exit', () => {
   for (const child of spawned) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+export interface WorkerProcessOptions {
+  /** A module loaded before the entrypoint, e.g. one that registers a test's payment-event handler. */
+  preload?: string;
+  env?: Record<string, string>;
+}
+
 /**
  * The production worker entrypoint as a separate process on this file's task queues and
  * database, so a test can SIGKILL it mid-work the way a crash or an OOM kill would.
  */
-export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'media' | 'all' = 'platform'): Promise<ChildProcess> {
+export async function spawnWorkerProcess(
+  ctx: TestContext,
+  role: 'platform' | 'media' | 'all' = 'platform',
+  options: WorkerProcessOptions = {},
+): Promise<ChildProcess> {
   const { config } = ctx;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', role], {
+  const preload = options.preload ? ['--import', options.preload] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, 'workers/main.ts', role], {
     env: {
       ...process.env,
+      ...options.env,
       LOG_LEVEL: 'error',
       DATABASE_URL: config.postgres.url,
       NATS_SUBJECT_PREFIX: config.nats.subjectPrefix,

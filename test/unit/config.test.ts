@@ -58,6 +58,27 @@ describe('config', () => {
     ]);
   });
 
+  it('turns payments on with both Stripe secrets, off with neither, and refuses one without the other', () => {
+    const stripe = { STRIPE_SECRET_KEY: 'sk_test_0123456789abcdef', STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdef0123' };
+    expect(parseConfig(required).payments).toEqual({ settlementCurrency: 'USD', stripe: undefined });
+    expect(parseConfig({ ...required, ...stripe }).payments.stripe).toEqual({ secretKey: stripe.STRIPE_SECRET_KEY, webhookSecret: stripe.STRIPE_WEBHOOK_SECRET, apiBaseUrl: undefined });
+    expect(parseConfig({ ...required, ...stripe, STRIPE_API_BASE_URL: 'http://127.0.0.1:12111' }).payments.stripe?.apiBaseUrl).toBe('http://127.0.0.1:12111');
+    expect(problemsOf({ ...required, STRIPE_SECRET_KEY: stripe.STRIPE_SECRET_KEY }).map((p) => p.split(':')[0])).toEqual(['STRIPE_WEBHOOK_SECRET']);
+    expect(problemsOf({ ...required, STRIPE_WEBHOOK_SECRET: stripe.STRIPE_WEBHOOK_SECRET }).map((p) => p.split(':')[0])).toEqual(['STRIPE_SECRET_KEY']);
+    expect(problemsOf({ ...required, STRIPE_SECRET_KEY: 'pk_test_publishable', STRIPE_WEBHOOK_SECRET: 'secret' }).map((p) => p.split(':')[0]).sort()).toEqual([
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+    ]);
+    // A live key never travels over plain HTTP.
+    const live = { STRIPE_SECRET_KEY: 'sk_live_0123456789abcdef', STRIPE_WEBHOOK_SECRET: stripe.STRIPE_WEBHOOK_SECRET };
+    expect(problemsOf({ ...required, ...live, STRIPE_API_BASE_URL: 'http://stripe.internal' }).map((p) => p.split(':')[0])).toEqual(['STRIPE_API_BASE_URL']);
+  });
+
+  it('prices in one settlement currency, an ISO 4217 code in capitals', () => {
+    expect(parseConfig({ ...required, SETTLEMENT_CURRENCY: 'eur' }).payments.settlementCurrency).toBe('EUR');
+    expect(problemsOf({ ...required, SETTLEMENT_CURRENCY: 'dollars' }).map((p) => p.split(':')[0])).toEqual(['SETTLEMENT_CURRENCY']);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseConfig({ ...required, API_PORT: '' }).api.port).toBe(3000);
   });

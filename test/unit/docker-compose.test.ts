@@ -187,6 +187,24 @@ describe('docker-compose.yml', () => {
     expect(config.publicUrls.rtmp).toBe('rtmp://video.example.org:1935/live');
   });
 
+  it('talks to Stripe itself (keys from .env, or payments off), and Stripe reaches the webhook through the proxy', () => {
+    expect(parseConfig(environmentOf('api')).payments).toEqual({ settlementCurrency: 'USD', stripe: undefined });
+    const keys = { STREAMHUB_STRIPE_SECRET_KEY: 'sk_live_0123456789abcdef', STREAMHUB_STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdef0123' };
+    Object.assign(deployEnv, keys);
+    try {
+      for (const name of ['api', 'worker']) {
+        expect(parseConfig(environmentOf(name)).payments.stripe, name).toEqual({
+          secretKey: keys.STREAMHUB_STRIPE_SECRET_KEY,
+          webhookSecret: keys.STREAMHUB_STRIPE_WEBHOOK_SECRET,
+          apiBaseUrl: undefined,
+        });
+      }
+    } finally {
+      for (const name of Object.keys(keys)) delete deployEnv[name];
+    }
+    expect(destinationFor(appSite(), '/api/v1/webhooks/stripe')).toEqual({ upstream: 'api:3000' });
+  });
+
   it('trusts X-Forwarded-For only in the services the proxy is the only way into', () => {
     const trusting = ourServices.filter((name) => parseConfig(environmentOf(name)).rateLimits.trustProxy);
     expect(trusting).toEqual(['api', 'realtime']);

@@ -1,0 +1,174 @@
+import Stripe from 'stripe';
+import type { StripeConfig } from './config.ts';
+import { AppError } from './errors.ts';
+
+// The one module that talks to Stripe's API (the official client). Callers get StreamHub's
+// types: amounts as bigint minor units, currencies as upper-case ISO 4217 codes.
+//
+// Provider ids are not ours: stripe-mock answers every call with the same fixture ids, and
+// even Stripe's are only unique per account. Put our own ids in `metadata` and find our
+// records by them (webhook handlers read `data.object.metadata`).
+
+export interface CreatePaymentIntentInput {
+  /** Minor units of `currency` (cents for USD), > 0. */
+  amount: bigint;
+  /** ISO 4217, either case. */
+  currency: string;
+  /** Derived from our own ids (see `stripeIdempotencyKey`), so a retried request creates nothing new. */
+  idempotencyKey: string;
+  /** Our ids and what the payment is for; Stripe copies it onto the charge. */
+  metadata: Record<string, string>;
+  description?: string;
+}
+
+export interface PaymentIntentRef {
+  id: string;
+  /** For the client (Stripe.js) to confirm the payment; never log it. */
+  clientSecret: string;
+}
+
+export interface PaymentIntentView {
+  id: string;
+  status: string;
+  amount: bigint;
+  amountReceived: bigint;
+  currency: string;
+  metadata: Record<string, string>;
+  latestChargeId: string | null;
+}
+
+export interface PaymentGateway {
+  createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentRef>;
+  retrievePaymentIntent(id: string): Promise<PaymentIntentView>;
+}
+
+export type PaymentFailureKind = 'not_configured' | 'unavailable' | 'rate_limited' | 'card' | 'invalid_request' | 'idempotency' | 'authentication';
+
+/** A failed call to the provider; `retryable` says whether the same call may succeed later. */
+export class PaymentProviderError extends Error {
+  constructor(
+    readonly kind: PaymentFailureKind,
+    message: string,
+    readonly retryable: boolean,
+    readonly providerCode?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PaymentProviderError';
+  }
+}
+
+/** The API's answer for a provider failure; the provider's own message stays in the log. */
+export function paymentErrorToAppError(err: PaymentProviderError): AppError {
+  switch (err.kind) {
+    case 'card':
+    case 'invalid_request':
+      return new AppError('bad_request', 'The payment provider refused the request', { providerCode: err.providerCode }, { cause: err });
+    case 'idempotency':
+      return new AppError('conflict', 'A different request with the same idempotency key was already made', undefined, { cause: err });
+    case 'rate_limited':
+    case 'unavailable':
+    case 'authentication':
+      return new AppError('unavailable', 'The payment provider is unavailable; try again shortly', undefined, { cause: err });
+    case 'not_configured':
+      return new AppError('unavailable', 'Payments are not configured on this server', undefined, { cause: err });
+  }
+}
+
+/**
+ * An idempotency key from our own ids: the same (purpose, id, step) always yields the same
+ * key, so every retry of one business step is one request to Stripe. Stripe keeps keys for
+ * 24 hours and allows 255 characters.
+ */
+export function stripeIdempotencyKey(purpose: string, id: string, step = 'create'): string {
+  const key = `streamhub/${purpose}/${id}/${step}`;
+  if (key.length > 255) throw new Error(`idempotency key longer than 255 characters: ${key.slice(0, 60)}…`);
+  return key;
+}
+
+const MAX_AMOUNT = BigInt(Number.MAX_SAFE_INTEGER);
+
+function toProviderError(err: unknown): PaymentProviderError {
+  if (err instanceof PaymentProviderError) return err;
+  if (!(err instanceof Stripe.errors.StripeError)) {
+    return new PaymentProviderError('unavailable', err instanceof Error ? err.message : String(err), true, undefined, { cause: err });
+  }
+  const code = err.code;
+  const options = { cause: err };
+  if (err instanceof Stripe.errors.StripeCardError) return new PaymentProviderError('card', err.message, false, code, options);
+  if (err instanceof Stripe.errors.StripeIdempotencyError) return new PaymentProviderError('idempotency', err.message, false, code, options);
+  if (err instanceof Stripe.errors.StripeRateLimitError) return new PaymentProviderError('rate_limited', err.message, true, code, options);
+  if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) {
+    return new PaymentProviderError('authentication', err.message, false, code, options);
+  }
+  if (err instanceof Stripe.errors.StripeInvalidRequestError) return new PaymentProviderError('invalid_request', err.message, false, code, options);
+  // Connection errors and Stripe's own 5xx: the same request (same idempotency key) may succeed later.
+  return new PaymentProviderError('unavailable', err.message, true, code, options);
+}
+
+function stripeClient(config: StripeConfig): Stripe {
+  const base = config.apiBaseUrl ? new URL(config.apiBaseUrl) : undefined;
+  const protocol = base?.protocol === 'http:' ? 'http' : 'https';
+  return new Stripe(config.secretKey, {
+    // Retried with the same idempotency key, by the client itself.
+    maxNetworkRetries: 2,
+    timeout: 20_000,
+    telemetry: false,
+    appInfo: { name: 'StreamHub' },
+    ...(base ? { host: base.hostname, port: base.port || (protocol === 'http' ? 80 : 443), protocol } : {}),
+  });
+}
+
+function fromPaymentIntent(intent: Stripe.PaymentIntent): PaymentIntentView {
+  return {
+    id: intent.id,
+    status: intent.status,
+    amount: BigInt(intent.amount),
+    amountReceived: BigInt(intent.amount_received ?? 0),
+    currency: intent.currency.toUpperCase(),
+    metadata: { ...intent.metadata },
+    latestChargeId: typeof intent.latest_charge === 'string' ? intent.latest_charge : (intent.latest_charge?.id ?? null),
+  };
+}
+
+/** Every call fails with `not_configured` (503 in the API) when payments are off. */
+const notConfigured: PaymentGateway = {
+  createPaymentIntent: () => Promise.reject(new PaymentProviderError('not_configured', 'Stripe is not configured (STRIPE_SECRET_KEY)', false)),
+  retrievePaymentIntent: () => Promise.reject(new PaymentProviderError('not_configured', 'Stripe is not configured (STRIPE_SECRET_KEY)', false)),
+};
+
+export function createStripeGateway(config: StripeConfig | undefined): PaymentGateway {
+  if (!config) return notConfigured;
+  const stripe = stripeClient(config);
+
+  return {
+    async createPaymentIntent(input) {
+      if (input.amount <= 0n || input.amount > MAX_AMOUNT) throw new RangeError(`amount out of range: ${input.amount}`);
+      if (!input.idempotencyKey) throw new Error('createPaymentIntent needs an idempotency key');
+      try {
+        const intent = await stripe.paymentIntents.create(
+          {
+            amount: Number(input.amount),
+            currency: input.currency.toLowerCase(),
+            metadata: input.metadata,
+            ...(input.description ? { description: input.description } : {}),
+            automatic_payment_methods: { enabled: true },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        if (!intent.client_secret) throw new PaymentProviderError('unavailable', `PaymentIntent ${intent.id} came without a client secret`, true);
+        return { id: intent.id, clientSecret: intent.client_secret };
+      } catch (err) {
+        throw toProviderError(err);
+      }
+    },
+
+    async retrievePaymentIntent(id) {
+      try {
+        return fromPaymentIntent(await stripe.paymentIntents.retrieve(id));
+      } catch (err) {
+        throw toProviderError(err);
+      }
+    },
+  };
+}
