@@ -225,6 +225,8 @@ export interface LedgerPostingsTable {
   amount: ColumnType<number, string, never>;
   balance_after: ColumnType<number, never, never>;
   created_at: Generated<Date>;
+}
+
 export type PaymentProvider = 'stripe';
 
 export interface PaymentEventsTable {
