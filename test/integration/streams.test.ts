@@ -106,11 +106,13 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       const live = await waitForStatus(stream.id, 'live');
       expect(live.playbackUrl).toBe(`${nginx.hlsUrl}/${stream.id}.m3u8`);
       expect(live.playbackUrl).not.toContain(stream.streamKey);
-      // README: "12 hours end it". The live broadcast waits on exactly that deadline.
+      // The deadlines the workflow waited on, from its history: idle, the README's
+      // STREAM_IDLE_CLOSE_DAYS (30) after creation; once live, "12 hours end it".
       const liveTimers = await waitUntil(async () => {
         const timers = await timersOf(handle);
-        return timers.includes(12 * 3600) && timers;
+        return timers.length >= 2 && timers;
       }, 'the broadcast deadline');
+      expect(liveTimers).toEqual([30 * 86_400, 12 * 3600]);
 
       // A second encoder with the same key and an unknown key are both refused by nginx.
       const second = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
