@@ -190,7 +190,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       expect(longest.reconnectWindowSeconds).toBe(1800);
       expect((await call(app, 'GET', `/api/v1/streams/${longest.id}`)).json.data.reconnectWindowSeconds).toBe(1800);
       // The workflow runs with the stored window.
-      expect(await startInputOf<StreamInput>(streamHandle(omitted.id))).toMatchObject({ reconnectWindowSeconds: 60 });
+      expect(await startInputOf<StreamInput>(streamHandle(omitted.id))).toMatchObject({ reconnectWindowSeconds: 60, maxReconnects: 50 });
       expect(await startInputOf<StreamInput>(streamHandle(longest.id))).toMatchObject({ reconnectWindowSeconds: 1800 });
 
       const refused = await call(app, 'POST', '/api/v1/streams', { body: { title: 'Too patient', reconnectWindowSeconds: 1801 }, headers: creator.auth });
