@@ -60,9 +60,6 @@ async function playerView(playbackUrl: string): Promise<string[]> {
 
 const run = promisify(execFile);
 const aac = ['-c:a', 'aac', '-shortest'];
-let long: Promise<string> | undefined;
-/** 30 s of 720p: an encode long enough to watch it run and to stop it halfway (shared, made once). */
-const longSource = () => (long ??= media.generate('long.mp4', [...testPattern('1280x720', 30, 30), ...tone(30), ...h264, ...aac]));
 const get = (path: string, user?: TestUser) => call(app, 'GET', path, { headers: user?.auth ?? {} });
 
 /** Progress messages from NATS for every video of this test file. */
@@ -305,7 +302,8 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
   });
 
   it('shows an encode under way (state query, Phase, heartbeat percentage); cancelling it keeps the source and its owner retries it', async () => {
-    const source = await longSource();
+    // 30 s of 720p: long enough to watch the encode climb and still stop it halfway.
+    const source = await media.generate('thirty.mp4', [...testPattern('1280x720', 30, 30), ...tone(30), ...h264, ...aac]);
     const { video } = await uploadFile(app, owner, source);
     // Started as `complete` starts it, but with a heartbeat timeout of seconds: the SDK sends
     // heartbeat details at most every 80% of it (48 s with the production minute).
@@ -400,7 +398,7 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
   });
 
   it('deleting a video mid-transcode cancels the encode and removes every object', async () => {
-    const source = await longSource();
+    const source = await media.generate('long.mp4', [...testPattern('1280x720', 30, 20), ...tone(20), ...h264, ...aac]);
     const progress = watchProgress();
     const id = await withWorkers(t.ctx, async () => {
       const id = await submitVideo(app, owner, source);
