@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
-import { concatCommand, hlsEncodeCommand, progressPercent } from '../lib/ffmpeg-commands.ts';
+import { concatCommand, hlsEncodeCommand, progressPercent, segmentsPercent } from '../lib/ffmpeg-commands.ts';
 import { detectContainer, probeMedia, readMediaToolchain, runFfmpeg, type MediaToolchain } from '../lib/ffmpeg.ts';
 import { parseMasterPlaylist } from '../lib/hls.ts';
 import { MediaRefusedError, mediaLimitViolation, type MediaLimits } from '../lib/media-rules.ts';
@@ -190,15 +190,23 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           : undefined;
         const hlsDir = local(paths.hls);
         const command = hlsEncodeCommand({ file: sourceFile, format }, { hlsDir, thumbnails }, input.plan);
-        await runFfmpeg(command.args, {
-          signal: liveness.signal,
-          onProgressLine: (line) => {
-            const percent = progressPercent(line, input.plan, input.durationSeconds);
-            if (percent === undefined) return;
-            liveness.progressed({ step: 'encoding', percent });
-            progress.report(Math.floor((percent * PROGRESS.encoded) / 100));
-          },
-        });
+        let encodedPercent = 0;
+        const encoded = (percent: number | undefined) => {
+          if (percent === undefined) return;
+          encodedPercent = Math.max(encodedPercent, percent);
+          liveness.progressed({ step: 'encoding', percent: encodedPercent });
+          progress.report(Math.floor((encodedPercent * PROGRESS.encoded) / 100));
+        };
+        // FFmpeg's -progress stays silent until the end when thumbnails are taken (segmentsPercent): the segments tell.
+        const stopWatching = watchNewFiles(path.join(hlsDir, command.progressDir), (files) => encoded(segmentsPercent(files, input.plan, input.durationSeconds)));
+        try {
+          await runFfmpeg(command.args, {
+            signal: liveness.signal,
+            onProgressLine: (line) => encoded(progressPercent(line, input.plan, input.durationSeconds)),
+          });
+        } finally {
+          stopWatching();
+        }
         if (thumbnails) {
           // The VTT names the sprite relative to itself.
           const imageUrl = path.posix.relative(path.posix.dirname(paths.storyboardVtt), paths.storyboardImage);
@@ -266,6 +274,29 @@ async function removeRecordings(files: string[], context: Context): Promise<stri
     context.metricMeter.createCounter('streamhub_recording_cleanup_failures', 'files', 'Recordings stored in S3 whose local file could not be deleted').add(left.length);
   }
   return left;
+}
+
+/**
+ * Calls `onChange` with the names in `dir` each time their number grows, looking every second
+ * (a directory not created yet is empty). Returns the function that stops it.
+ */
+function watchNewFiles(dir: string, onChange: (names: string[]) => void): () => void {
+  let seen = 0;
+  let stopped = false;
+  const timer = setInterval(() => {
+    readdir(dir).then(
+      (names) => {
+        if (stopped || names.length <= seen) return;
+        seen = names.length;
+        onChange(names);
+      },
+      () => {},
+    );
+  }, 1000);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
 
 /** Bad media as the workflow sees it: a failure that no retry can fix, with the reason a person reads. */

@@ -10,7 +10,13 @@ export interface HlsEncodeCommand {
   /** Playlist of each variant, relative to the HLS directory, in ladder order. */
   variantPlaylists: string[];
   masterPlaylist: string;
+  /** The directory, relative to the HLS directory, whose segments show how far the encode is (`segmentsPercent`). */
+  progressDir: string;
 }
+
+/** How the HLS muxer names each variant's segments (`-hls_segment_filename`), and how to recognise them. */
+const SEGMENT_NAME = 'segment_%05d.ts';
+const SEGMENT_FILE = /^segment_\d{5,}\.ts$/;
 
 /**
  * A source on local disk and the demuxer detected for it (`formatDetectionArgs`), which must be
@@ -115,7 +121,7 @@ export function hlsEncodeCommand(source: LocalSource, targets: EncodeTargets, pl
     '-hls_time', String(plan.segmentSeconds),
     '-hls_playlist_type', 'vod',
     '-hls_flags', 'independent_segments',
-    '-hls_segment_filename', `${dir}/%v/segment_%05d.ts`,
+    '-hls_segment_filename', `${dir}/%v/${SEGMENT_NAME}`,
     '-master_pl_name', 'master.m3u8',
     '-var_stream_map', streamMap.join(' '),
     '-progress', 'pipe:1', '-nostats',
@@ -125,7 +131,7 @@ export function hlsEncodeCommand(source: LocalSource, targets: EncodeTargets, pl
     args.push('-map', '[poster]', '-frames:v', '1', '-q:v', '3', thumbnails.posterFile);
     args.push('-map', '[storyboard]', '-frames:v', '1', '-q:v', '5', thumbnails.storyboardFile);
   }
-  return { args, variantPlaylists: names.map((n) => `${n}/index.m3u8`), masterPlaylist: 'master.m3u8' };
+  return { args, variantPlaylists: names.map((n) => `${n}/index.m3u8`), masterPlaylist: 'master.m3u8', progressDir: names[0] ?? '' };
 }
 
 /**
@@ -140,6 +146,20 @@ export function progressPercent(progressLine: string, plan: LadderPlan, duration
   const match = first ? /^frame=(\d+)$/.exec(progressLine.trim()) : /^out_time_us=(\d+)$/.exec(progressLine.trim());
   if (!match) return undefined;
   const done = first ? Number(match[1]) / (durationSeconds * first.fps) : Number(match[1]) / 1e6 / durationSeconds;
+  return Math.max(0, Math.min(100, Math.floor(done * 100)));
+}
+
+/**
+ * Percent done of an hlsEncodeCommand() run from the files in its `progressDir`: every segment
+ * started but the last, which is still being written; pure. FFmpeg holds back its first
+ * `-progress` report until every output has started, and the storyboard's starts only when the
+ * last frame is in, so with thumbnails `-progress` says nothing until the encode is done
+ * (measured with FFmpeg 5.1): the segments the HLS muxer writes as it goes are the progress.
+ */
+export function segmentsPercent(fileNames: string[], plan: LadderPlan, durationSeconds: number): number | undefined {
+  if (!(durationSeconds > 0)) return undefined;
+  const started = fileNames.filter((name) => SEGMENT_FILE.test(name)).length;
+  const done = (Math.max(started - 1, 0) * plan.segmentSeconds) / durationSeconds;
   return Math.max(0, Math.min(100, Math.floor(done * 100)));
 }
 

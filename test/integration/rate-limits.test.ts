@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
-import type { Config } from '../../lib/config.ts';
+import { parseConfig, processEnv, type Config } from '../../lib/config.ts';
 import { sleep } from '../../lib/async.ts';
 import { createDb } from '../../lib/db.ts';
 import { hitRateLimit } from '../../lib/rate-limits.ts';
@@ -10,11 +10,27 @@ import { call } from '../support/http.ts';
 
 const t = useTestContext();
 
-// Windows are aligned to the minute; a test that straddled a boundary would see its count reset.
-beforeEach(async () => {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 55_000) await sleep(60_500 - intoMinute);
-});
+// Shared limits count in fixed windows aligned to the clock (lib/rate-limits.ts): requests that
+// straddled a window's end would see their count reset, and Retry-After says how much of the
+// window is left. So each test starts clear of the end of the windows it uses, and computes
+// Retry-After from where in the window it ran, whatever the time of day.
+const msToWindowEnd = (windowSeconds: number) => windowSeconds * 1000 - (Date.now() % (windowSeconds * 1000));
+
+/** Waits for the next window when the current one ends within `marginMs`. */
+async function clearOfWindowEnd(windowSeconds: number, marginMs: number) {
+  const left = msToWindowEnd(windowSeconds);
+  if (left < marginMs) await sleep(left + 500);
+}
+
+/** Calls `request` and returns its Retry-After with the bounds it must lie in for a window of `windowSeconds`. */
+async function retryAfterOf<R extends { headers: Headers }>(windowSeconds: number, request: () => Promise<R>) {
+  const atMost = Math.ceil(msToWindowEnd(windowSeconds) / 1000);
+  const res = await request();
+  const atLeast = Math.max(1, Math.ceil(msToWindowEnd(windowSeconds) / 1000));
+  return { retryAfter: Number(res.headers.get('retry-after')), atLeast, atMost, res };
+}
+
+beforeEach(() => clearOfWindowEnd(60, 5000));
 
 /** An app as a separate API process would build it: its own config and its own pool. */
 function apiProcess(limits: Partial<Config['rateLimits']>) {
@@ -65,6 +81,7 @@ describe('rate limits', () => {
   });
 
   it('allows 3 registrations an hour per address', async () => {
+    await clearOfWindowEnd(3600, 15_000);
     const api = apiProcess({ registerPerHour: 3 });
     try {
       const statuses = [];
@@ -73,11 +90,32 @@ describe('rate limits', () => {
         statuses.push((await call(api.app, 'POST', '/api/v1/auth/register', { headers: from('192.0.2.7'), body })).status);
       }
       expect(statuses).toEqual([201, 201, 201, 429]);
-      const retryAfter = Number((await call(api.app, 'POST', '/api/v1/auth/register', { headers: from('192.0.2.7'), body: {} })).headers.get('retry-after'));
-      expect(retryAfter).toBeGreaterThan(60);
+      // The rest of this hour, not of a minute.
+      const { retryAfter, atLeast, atMost } = await retryAfterOf(3600, () => call(api.app, 'POST', '/api/v1/auth/register', { headers: from('192.0.2.7'), body: {} }));
+      expect(retryAfter).toBeGreaterThanOrEqual(atLeast);
+      expect(retryAfter).toBeLessThanOrEqual(atMost);
     } finally {
       await api.close();
     }
+  });
+
+  it('allows 30 uploads an hour per user, then 429 naming the rule, and counts each user apart', async () => {
+    await clearOfWindowEnd(3600, 15_000);
+    // The default a deployment gets (README: 30), not whatever this run's environment sets.
+    const { uploadsPerHour } = parseConfig({ ...processEnv(), RATE_LIMIT_UPLOADS_PER_HOUR: undefined }).videos;
+    const app = createApp({ ...t.ctx.apiDeps(), config: { ...t.ctx.config, videos: { ...t.ctx.config.videos, uploadsPerHour } } });
+    const [uploader, other] = [await newUser(app), await newUser(app)];
+    const create = (user: typeof uploader, i: number) => call(app, 'POST', '/api/v1/videos', { headers: user.auth, body: { title: `Upload ${i}` } });
+    const statuses = [];
+    for (let i = 1; i <= 31; i++) statuses.push((await create(uploader, i)).status);
+    expect(statuses).toEqual([...Array<number>(30).fill(201), 429]);
+    const { retryAfter, atLeast, atMost, res } = await retryAfterOf(3600, () => create(uploader, 32));
+    expect(res.json.error).toMatchObject({ code: 'rate_limited', details: { rule: 'video-upload' } });
+    expect(retryAfter).toBeGreaterThanOrEqual(atLeast);
+    expect(retryAfter).toBeLessThanOrEqual(atMost);
+    // Nothing was created for the refused ones.
+    expect(await t.ctx.db.selectFrom('videos').select('id').where('owner_id', '=', uploader.id).execute()).toHaveLength(30);
+    expect((await create(other, 1)).status).toBe(201);
   });
 
   it('applies a general per-address ceiling to every API route, without writing to the database', async () => {

@@ -11,6 +11,7 @@ import { call } from '../support/http.ts';
 import { createStream, dropEncoder, exitCode, startLiveStack, waitForStatus, type LiveStack } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
 import { settledVideo } from '../support/videos.ts';
+import { waitUntil } from '../support/wait.ts';
 import { withWorkers } from '../support/workers.ts';
 
 // `stream/<id>` stays bounded: reconnects per broadcast, history (continue-as-new carrying
@@ -91,6 +92,7 @@ describe('stream workflow bounds', { timeout: 300_000 }, () => {
       expect((await settledVideo(live.app, creator, result.vodVideoId!)).video.status).toBe('ready');
     });
     // No second "reconnecting": the second drop ended the broadcast at once.
+    await waitUntil(() => statusesOf(stream.id).includes('ended'), 'the ended status on NATS');
     expect(statusesOf(stream.id)).toEqual(['live', 'reconnecting', 'live', 'ended']);
   });
 
@@ -139,6 +141,7 @@ describe('stream workflow bounds', { timeout: 300_000 }, () => {
     expect(new Set(carried.map((c) => c.progress.waitingSince)).size).toBe(1);
     expect(new Set(carried.filter((c) => c.progress.broadcastEndsAt !== null).map((c) => c.progress.broadcastEndsAt)).size).toBe(1);
     // One broadcast: one "is live", one status sequence, whatever the number of runs.
+    await waitUntil(() => statusesOf(stream.id).includes('ended'), 'the ended status on NATS');
     expect(statusesOf(stream.id)).toEqual(['live', 'reconnecting', 'live', 'ended']);
     for (let i = 0; i < 100 && !(await liveNotifications(stream.id)).length; i++) await sleep(100);
     expect(await liveNotifications(stream.id)).toHaveLength(1);
@@ -154,6 +157,10 @@ describe('stream workflow bounds', { timeout: 300_000 }, () => {
       expect(await streamHandle(stream.id).result()).toMatchObject({ status: 'cancelled', sessions: 0 });
     });
     expect((await call(live.app, 'GET', `/api/v1/streams/${stream.id}`)).json.data.status).toBe('cancelled');
+    const renamed = await call(live.app, 'PATCH', `/api/v1/streams/${stream.id}`, { body: { title: 'Never aired' }, headers: creator.auth });
+    expect(renamed.status).toBe(409);
+    expect(renamed.json.error.code).toBe('conflict');
+    await waitUntil(() => statusesOf(stream.id).includes('cancelled'), 'the cancelled status on NATS');
     expect(statusesOf(stream.id)).toEqual(['cancelled']);
     const late = publishTestPattern(live.nginx.rtmpUrl, stream.streamKey);
     expect(await exitCode(late, 'a publish to a closed stream')).not.toBe(0);

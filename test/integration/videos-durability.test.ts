@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRESS } from '../../activities/video-progress.ts';
@@ -7,11 +8,14 @@ import { beginProcessing } from '../../api/videos/service.ts';
 import { sleep } from '../../lib/async.ts';
 import { listObjects, readObjectText } from '../../lib/s3.ts';
 import type { VideoRenditionRecord } from '../../lib/schema.ts';
+import { searchAttributes } from '../../lib/temporal.ts';
 import { uploadSourcePath, videoPaths } from '../../lib/videos.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { transcodeWorkflow } from '../../workflows/transcode.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
+import { activityAttemptsOf, activityRetryPolicies } from '../support/history.ts';
+import { call } from '../support/http.ts';
 import { h264, mediaDir, testPattern, tone } from '../support/media.ts';
 import { settledVideo, submitVideo, uploadFile } from '../support/videos.ts';
 import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
@@ -45,17 +49,7 @@ async function publishedOutput(id: string) {
   return { playlists, objects: (await listObjects(t.ctx.storage, root)).map((p) => p.slice(root.length)) };
 }
 
-async function encodeAttempts(workflowId: string): Promise<number[]> {
-  const history = await t.ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory();
-  const events = history.events ?? [];
-  const encodeScheduled = new Set(
-    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'encodeHlsRenditions').map((e) => String(e.eventId)),
-  );
-  return events.flatMap((e) => {
-    const started = e.activityTaskStartedEventAttributes;
-    return started && encodeScheduled.has(String(started.scheduledEventId)) ? [started.attempt ?? 0] : [];
-  });
-}
+const encodeAttempts = (workflowId: string) => activityAttemptsOf(t.ctx.temporal.client.workflow.getHandle(workflowId), 'encodeHlsRenditions');
 
 // Real encodes on two cores, next to other test files: generous, and never a timing assertion.
 describe('transcode durability', { timeout: 240_000 }, () => {
@@ -127,6 +121,50 @@ describe('transcode durability', { timeout: 240_000 }, () => {
     expect(video).toMatchObject({ status: 'ready', transcodeAttempts: 1 });
     expect(calls).toBe(2);
     expect(await encodeAttempts(workflowId)).toEqual([2]);
+  });
+
+  it('marks the video failed with its reason once a fault outlasts every try, and its owner retries it to ready', async () => {
+    const small = await media.generate('small.mp4', [...testPattern('320x240', 25, 2), ...h264]);
+    const { video } = await uploadFile(app, owner, small);
+    const workflowId = workflowIds.transcode(video.id);
+    // Two tries instead of the six `complete` gives, so the backoff between them stays seconds;
+    // the six are pinned below on the run the API starts.
+    await beginProcessing(t.ctx.db, video.id, 'uploading');
+    const exhausted = await t.ctx.temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
+      workflowId,
+      taskQueue: t.ctx.config.temporal.taskQueue,
+      args: [{ videoId: video.id, sourceKey: uploadSourcePath(video.id), mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, upload: { maxBytes: t.ctx.config.videos.maxUploadBytes }, mediaAttempts: 2 }],
+    });
+    let calls = 0;
+    const failure = await withWorkers(t.ctx, () => exhausted.result().then(() => undefined, (err: unknown) => err), {
+      wrapMedia: () => ({
+        async encodeHlsRenditions() {
+          calls++;
+          throw ApplicationFailure.retryable('S3 answered 503 Slow Down');
+        },
+      }),
+    });
+    expect(calls).toBe(2);
+    expect(await encodeAttempts(workflowId)).toEqual([2]);
+    // The workflow fails for good with the reason the owner reads; the internal error stays in its history.
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'TranscodeFailed', nonRetryable: true, message: 'Transcoding failed on our side; retry it later' });
+    const failed = await t.ctx.db.selectFrom('videos').select(['status', 'failure_reason']).where('id', '=', video.id).executeTakeFirstOrThrow();
+    expect(failed).toEqual({ status: 'failed', failure_reason: 'Transcoding failed on our side; retry it later' });
+    expect((await exhausted.describe()).typedSearchAttributes.get(searchAttributes.Phase)).toBe('failed');
+
+    const retried = await call(app, 'POST', `/api/v1/videos/${video.id}/retry`, { headers: owner.auth });
+    expect(retried.status).toBe(202);
+    expect(retried.json.data).toMatchObject({ status: 'processing', failureReason: null, transcodeAttempts: 2 });
+    const ready = await withWorkers(t.ctx, async () => (await settledVideo(app, owner, video.id)).video);
+    expect(ready).toMatchObject({ status: 'ready', transcodeAttempts: 2, failureReason: null });
+    // README: "other errors retry with backoff (6 tries)": what the API's run gives each FFmpeg step.
+    const retryRun = t.ctx.temporal.client.workflow.getHandle(workflowId);
+    for (const step of ['probeVideoSource', 'encodeHlsRenditions']) {
+      const [policy] = await activityRetryPolicies(retryRun, step);
+      expect(policy).toMatchObject({ maximumAttempts: 6 });
+      expect(policy!.backoffCoefficient).toBeGreaterThan(1);
+    }
   });
 });
 

@@ -7,17 +7,21 @@ import { ApplicationFailure } from '@temporalio/common';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { PROGRESS } from '../../activities/video-progress.ts';
 import { createApp, type App } from '../../api/app.ts';
+import { beginProcessing } from '../../api/videos/service.ts';
 import { sleep } from '../../lib/async.ts';
 import { headObject, listObjects } from '../../lib/s3.ts';
 import { searchAttributes } from '../../lib/temporal.ts';
 import { pinnedSourcePath, uploadSourcePath, type VideoProgressMessage } from '../../lib/videos.ts';
 import { workflowIds } from '../../workflows/ids.ts';
+import { transcodeStateQuery, type TranscodeInput, type transcodeWorkflow } from '../../workflows/transcode.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
+import { heartbeatDetailsOf, searchAttributeValues, startInputOf } from '../support/history.ts';
 import { freePort } from '../support/ports.ts';
 import { call } from '../support/http.ts';
 import { h264, mediaDir, probeStreams, segmentDurations, testPattern, tone } from '../support/media.ts';
 import { pathOf, settledVideo, submitVideo, uploadFile } from '../support/videos.ts';
+import { waitUntil } from '../support/wait.ts';
 import { withWorkers } from '../support/workers.ts';
 
 // The VOD pipeline end to end: API → S3 upload → transcode workflow on real workers and
@@ -148,6 +152,37 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     expect((await get('/api/v1/users/me', owner)).json.data.role).toBe('creator');
   });
 
+  it('answers complete again with 202 while processing, and its one transcode goes queued → probing → encoding → publishing → ready', async () => {
+    const source = await media.generate('twice.mp4', [...testPattern('320x240', 25, 2), ...h264]);
+    const { video } = await uploadFile(app, owner, source);
+    const complete = () => call(app, 'POST', `/api/v1/videos/${video.id}/complete`, { headers: owner.auth });
+    const first = await complete();
+    expect(first.status).toBe(202);
+    expect(first.json.data).toMatchObject({ status: 'processing', transcodeAttempts: 1 });
+    const handle = t.ctx.temporal.client.workflow.getHandle(workflowIds.transcode(video.id));
+    // No worker has picked it up yet: an operator sees it queued.
+    const queued = await handle.describe();
+    expect(queued.typedSearchAttributes.get(searchAttributes.Phase)).toBe('queued');
+    // README: "safe to retry: a video already processing answers 202 again", and starts nothing new.
+    const again = await complete();
+    expect(again.status).toBe(202);
+    expect(again.json.data).toMatchObject({ id: video.id, status: 'processing', transcodeAttempts: 1 });
+    expect((await handle.describe()).runId).toBe(queued.runId);
+
+    await withWorkers(t.ctx, async () => {
+      await handle.result();
+      // The `state` query names the phase too (answered from the closed run's history).
+      expect(await handle.query(transcodeStateQuery)).toEqual({ phase: 'ready' });
+    });
+    expect((await get(`/api/v1/videos/${video.id}`, owner)).json.data).toMatchObject({ status: 'ready', transcodeAttempts: 1 });
+    expect((await handle.describe()).runId).toBe(queued.runId);
+    expect(await searchAttributeValues(handle, 'Phase')).toEqual(['queued', 'probing', 'encoding', 'publishing', 'ready']);
+    // Past processing there is nothing to complete.
+    const late = await complete();
+    expect(late.status).toBe(409);
+    expect(late.json.error.code).toBe('conflict');
+  });
+
   it('plans and produces the right ladder for portrait, odd-sized, 60 fps video-only and audio-only sources', async () => {
     const sources = {
       portrait: await media.generate('portrait.mp4', [...testPattern('720x1280', 30, 2), ...tone(2), ...h264, ...aac]),
@@ -264,6 +299,58 @@ describe('VOD upload → transcode → playback', { timeout: 240_000 }, () => {
     const { video } = await withWorkers(t.ctx, () => settledVideo(app, owner, id));
     expect(video).toMatchObject({ status: 'ready', transcodeAttempts: 2 });
     expect((await call(app, 'POST', `/api/v1/videos/${id}/retry`, { headers: owner.auth })).status).toBe(409);
+  });
+
+  it('shows an encode under way (state query, Phase, heartbeat percentage); cancelling it keeps the source and its owner retries it', async () => {
+    // 30 s of 720p: long enough to watch the encode climb and still stop it halfway.
+    const source = await media.generate('thirty.mp4', [...testPattern('1280x720', 30, 30), ...tone(30), ...h264, ...aac]);
+    const { video } = await uploadFile(app, owner, source);
+    // Started as `complete` starts it, but with a heartbeat timeout of seconds: the SDK sends
+    // heartbeat details at most every 80% of it (48 s with the production minute).
+    await beginProcessing(t.ctx.db, video.id, 'uploading');
+    const handle = await t.ctx.temporal.client.workflow.start<typeof transcodeWorkflow>('transcodeWorkflow', {
+      workflowId: workflowIds.transcode(video.id),
+      taskQueue: t.ctx.config.temporal.taskQueue,
+      args: [{ videoId: video.id, sourceKey: uploadSourcePath(video.id), mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, upload: { maxBytes: t.ctx.config.videos.maxUploadBytes }, heartbeatTimeout: '3 seconds' }],
+      typedSearchAttributes: [
+        { key: searchAttributes.VideoId, value: video.id },
+        { key: searchAttributes.CreatorId, value: owner.id },
+        { key: searchAttributes.Phase, value: 'queued' },
+      ],
+    });
+
+    await withWorkers(t.ctx, async () => {
+      // README: "the encode activity's heartbeat details show its percentage", climbing while FFmpeg runs.
+      const percents = new Set<number>();
+      await waitUntil(async () => {
+        if ((await handle.describe()).status.name !== 'RUNNING') throw new Error(`the transcode ended having shown ${[...percents].join(', ') || 'no'} percentages`);
+        const details = (await heartbeatDetailsOf(handle, 'encodeHlsRenditions')) as { step?: string; percent?: number } | undefined;
+        if (details?.step === 'encoding') {
+          expect(details).toEqual({ step: 'encoding', percent: expect.any(Number) });
+          percents.add(details.percent!);
+        }
+        return [...percents].filter((p) => p > 0 && p < 100).length >= 2;
+      }, 'two encoding percentages in the heartbeat details', 120_000);
+      expect(await handle.query(transcodeStateQuery)).toEqual({ phase: 'encoding' });
+      expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.Phase)).toBe('encoding');
+
+      await handle.cancel(); // what Cancel in the Temporal UI does
+      await expect(handle.result()).rejects.toThrow(/cancel/i);
+    });
+    // README: "marks the video failed and keeps the source, so its owner can retry".
+    const cancelled = (await get(`/api/v1/videos/${video.id}`, owner)).json.data;
+    expect(cancelled).toMatchObject({ status: 'failed', failureReason: 'Transcoding was cancelled; retry it to publish the video', playbackUrl: null });
+    expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.Phase)).toBe('cancelled');
+    expect(await headObject(t.ctx.storage, pinnedSourcePath(video.id))).not.toBeNull();
+    expect(await listObjects(t.ctx.storage, `videos/${video.id}/`)).toEqual([]);
+
+    const retried = await call(app, 'POST', `/api/v1/videos/${video.id}/retry`, { headers: owner.auth });
+    expect(retried.status).toBe(202);
+    const { video: ready } = await withWorkers(t.ctx, () => settledVideo(app, owner, video.id));
+    expect(ready).toMatchObject({ status: 'ready', transcodeAttempts: 2, width: 1280, height: 720 });
+    // The retry encoded the source the cancelled run kept.
+    const retryRun = t.ctx.temporal.client.workflow.getHandle(workflowIds.transcode(video.id));
+    expect(await startInputOf<TranscodeInput>(retryRun)).toMatchObject({ sourceKey: pinnedSourcePath(video.id) });
   });
 
   it('signs playback of unlisted and private videos and hides private ones from others', async () => {

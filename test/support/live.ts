@@ -49,6 +49,7 @@ export interface CreatedStream {
   id: string;
   streamKey: string;
   status: string;
+  reconnectWindowSeconds: number;
 }
 
 export async function createStream(app: App, owner: TestUser, body: Record<string, unknown> = {}): Promise<CreatedStream> {

@@ -40,3 +40,9 @@ export async function probeStreams(file: string): Promise<ProbedStream[]> {
 
 /** EXTINF durations of a media playlist. */
 export const segmentDurations = (playlist: string) => [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+
+/** A media file's duration in seconds as FFmpeg reads it (a path or a URL). */
+export async function mediaSeconds(fileOrUrl: string): Promise<number> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', fileOrUrl]);
+  return Number(stdout.trim());
+}

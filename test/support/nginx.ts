@@ -63,12 +63,16 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
   };
 }
 
-/** An encoder publishing a live test pattern with audio, like OBS would (2 s keyframes). */
-export function publishTestPattern(rtmpUrl: string, key: string): ChildProcess {
+/**
+ * An encoder publishing a live test pattern with audio, like OBS would (2 s keyframes): until
+ * it is stopped, or for `seconds` of media, after which it ends its publish as OBS's "Stop" does.
+ */
+export function publishTestPattern(rtmpUrl: string, key: string, seconds?: number): ChildProcess {
   return spawn(
     'ffmpeg',
     ['-hide_banner', '-loglevel', 'error', '-re',
       '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+      ...(seconds === undefined ? [] : ['-t', String(seconds)]),
       '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p',
       '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', `${rtmpUrl}/${key}`],
     { stdio: ['ignore', 'ignore', 'pipe'] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, probeArgs, progressPercent } from '../../lib/ffmpeg-commands.ts';
+import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, probeArgs, progressPercent, segmentsPercent } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
@@ -29,6 +29,7 @@ describe('hlsEncodeCommand', () => {
       '-progress', 'pipe:1', '-nostats', '/out/%v/index.m3u8',
     ]);
     expect(variantPlaylists).toEqual(['720p/index.m3u8', '360p/index.m3u8']);
+    expect(hlsEncodeCommand({ file: '/in/source', format: 'matroska' }, { hlsDir: '/out' }, plan).progressDir).toBe('720p');
     expect(masterPlaylist).toBe('master.m3u8');
   });
 
@@ -40,6 +41,7 @@ describe('hlsEncodeCommand', () => {
     expect(audioOnly.args).not.toContain('-filter_complex');
     expect(audioOnly.args).toContain('a:0,name:audio');
     expect(audioOnly.variantPlaylists).toEqual(['audio/index.m3u8']);
+    expect(audioOnly.progressDir).toBe('audio');
   });
 });
 
@@ -113,5 +115,22 @@ describe('concatCommand', () => {
     const { args, list } = concatCommand(['/rec/a.flv', "/rec/it's.flv"], '/tmp/list.txt', '/tmp/out.flv');
     expect(list).toBe("file '/rec/a.flv'\nfile '/rec/it'\\''s.flv'");
     expect(args).toEqual(['-hide_banner', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', '/tmp/list.txt', '-c', 'copy', '-progress', 'pipe:1', '-nostats', '/tmp/out.flv']);
+  });
+});
+
+describe('segmentsPercent', () => {
+  const plan: LadderPlan = { kind: 'video-only', renditions: [rung('360p', 640, 360, 800)], audio: null, segmentSeconds: 4 };
+
+  it('counts the segments written, not the one still being written, against the duration', () => {
+    expect(segmentsPercent([], plan, 20)).toBe(0);
+    expect(segmentsPercent(['segment_00000.ts'], plan, 20)).toBe(0);
+    expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts'], plan, 20)).toBe(20);
+    expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts', 'segment_00002.ts'], plan, 30)).toBe(26);
+  });
+
+  it('ignores playlists and other files, clamps at 100, and knows nothing without a duration', () => {
+    expect(segmentsPercent(['index.m3u8', 'segment_00000.ts', 'segment_00001.ts', 'segment_00001.ts.tmp'], plan, 8)).toBe(50);
+    expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts', 'segment_00002.ts', 'segment_00003.ts'], plan, 10)).toBe(100);
+    expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts'], plan, 0)).toBeUndefined();
   });
 });

@@ -1,0 +1,66 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter, tsToMs } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+
+// What a workflow did, read from its history: the record Temporal keeps, so a test can pin a
+// duration or a sequence the code chose without waiting it out.
+
+type Handle = WorkflowHandle;
+type Payload = temporal.api.common.v1.IPayload;
+
+const decode = (payload: Payload | null | undefined): unknown => (payload ? defaultPayloadConverter.fromPayload(payload) : undefined);
+
+async function eventsOf(handle: Handle): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  return (await handle.fetchHistory()).events ?? [];
+}
+
+/** The input the run was started with. */
+export async function startInputOf<T>(handle: Handle): Promise<T> {
+  const [started] = await eventsOf(handle);
+  return decode(started?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]) as T;
+}
+
+/** Every timer the run started (each `sleep` or `condition` with a timeout), in seconds, in order. */
+export async function timersOf(handle: Handle): Promise<number[]> {
+  return (await eventsOf(handle)).flatMap((e) => {
+    const timer = e.timerStartedEventAttributes;
+    return timer ? [tsToMs(timer.startToFireTimeout) / 1000] : [];
+  });
+}
+
+/** The values a search attribute took: the one the run started with (if any), then every upsert, in order. */
+export async function searchAttributeValues(handle: Handle, key: string): Promise<unknown[]> {
+  return (await eventsOf(handle)).flatMap((e) => {
+    const fields = e.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    const value = fields?.[key];
+    if (!value) return [];
+    const decoded = decode(value);
+    // Keyword values are stored as a list by older servers and SDKs.
+    return [Array.isArray(decoded) && decoded.length === 1 ? decoded[0] : decoded];
+  });
+}
+
+/** The retry policy each scheduled activity of `type` carried. */
+export async function activityRetryPolicies(handle: Handle, type: string): Promise<temporal.api.common.v1.IRetryPolicy[]> {
+  return (await eventsOf(handle)).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    return scheduled?.activityType?.name === type && scheduled.retryPolicy ? [scheduled.retryPolicy] : [];
+  });
+}
+
+/** The attempt number of every start of an activity of `type`. */
+export async function activityAttemptsOf(handle: Handle, type: string): Promise<number[]> {
+  const events = await eventsOf(handle);
+  const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)));
+  return events.flatMap((e) => {
+    const started = e.activityTaskStartedEventAttributes;
+    return started && scheduled.has(String(started.scheduledEventId)) ? [started.attempt ?? 0] : [];
+  });
+}
+
+/** The heartbeat details the server holds for the running activity of `type`, if any. */
+export async function heartbeatDetailsOf(handle: Handle, type: string): Promise<unknown> {
+  const { raw } = await handle.describe();
+  const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === type);
+  return decode(pending?.heartbeatDetails?.payloads?.[0]);
+}
