@@ -176,9 +176,10 @@ export async function payoutRunWorkflow(input: PayoutRunInput): Promise<PayoutRu
   );
 
   const enter = async (phase: PayoutRunPhase, status?: Parameters<PayoutActivities['setPayoutRunStatus']>[0]) => {
+    // The table first: whoever sees the new phase in the query finds the row there too.
+    if (status) await activities.setPayoutRunStatus(status);
     state.phase = phase;
     upsertSearchAttributes([{ key: searchAttributes.Phase, value: phase }]);
-    if (status) await activities.setPayoutRunStatus(status);
   };
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? 2000);
   const carryOn = async (): Promise<never> => {

@@ -6,7 +6,7 @@ import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { toJsonAmount } from '../../lib/ledger/rules.ts';
 import { parseBankStatus } from '../../lib/payouts/bank-status.ts';
-import { getItem, listItems, markReversing, openRunOf, runTotals, settleItem, type PayoutItem, type RunTotals } from '../../lib/payouts/store.ts';
+import { getItem, listItems, markReversing, openRun, openRunOf, RunAlreadyOpenError, runTotals, setRunStatus, settleItem, type PayoutItem, type RunTotals } from '../../lib/payouts/store.ts';
 import { compactId } from '../../lib/payouts/pain001.ts';
 import { headObject, presignGet, type Storage } from '../../lib/s3.ts';
 import { payoutItemStatuses, payoutRunStatuses } from '../../lib/schema.ts';
@@ -160,14 +160,28 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
     }),
     async (c) => {
       const { currency, minimumAmount } = c.req.valid('json');
-      const open = await openRunOf(db, currency);
-      if (open) throw new AppError('conflict', `Payout run ${open.id} in ${currency} is still open`, { runId: open.id });
       const id = randomUUID();
-      await temporal.client.workflow.start<typeof payoutRunWorkflow>('payoutRunWorkflow', {
-        workflowId: workflowIds.payoutRun(id),
-        taskQueue: temporal.taskQueue,
-        args: [{ currency, startedBy: currentUser(c).userId, minimumAmount: String(minimumAmount ?? deps.minimumAmount) }],
-      });
+      const minimum = String(minimumAmount ?? deps.minimumAmount);
+      const startedBy = currentUser(c).userId;
+      // The row first: the database's one-open-run-per-currency index answers a concurrent start
+      // with 409 here. The workflow's own openRun finds the row and goes on.
+      try {
+        await openRun(db, { runId: id, currency, minimumAmount: BigInt(minimum), startedBy });
+      } catch (err) {
+        if (!(err instanceof RunAlreadyOpenError)) throw err;
+        const open = await openRunOf(db, currency);
+        throw new AppError('conflict', `A payout run in ${currency} is still open`, { runId: open?.id });
+      }
+      try {
+        await temporal.client.workflow.start<typeof payoutRunWorkflow>('payoutRunWorkflow', {
+          workflowId: workflowIds.payoutRun(id),
+          taskQueue: temporal.taskQueue,
+          args: [{ currency, startedBy, minimumAmount: minimum }],
+        });
+      } catch (err) {
+        await setRunStatus(db, id, 'cancelled');
+        throw err;
+      }
       return c.json(ok({ id, workflowId: workflowIds.payoutRun(id) }), 202);
     },
   );
