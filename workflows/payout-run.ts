@@ -37,6 +37,8 @@ export type PayoutRunPhase =
   | 'cancelled';
 
 export interface PayoutRunInput {
+  /** The run's id (a uuid); unset, it is read from the workflow id `payout-run/<runId>` (a start from the Temporal UI). */
+  runId?: string;
   currency: string;
   /** Who started it: an active finance user or admin (checked against the database). */
   startedBy: string;
@@ -110,7 +112,7 @@ function runIdOf(workflowId: string): string {
 
 export async function payoutRunWorkflow(input: PayoutRunInput): Promise<PayoutRunState> {
   const state: PayoutRunState = input.carried ?? {
-    runId: runIdOf(workflowInfo().workflowId),
+    runId: input.runId ?? runIdOf(workflowInfo().workflowId),
     phase: 'opening',
     settings: null,
     afterUserId: null,

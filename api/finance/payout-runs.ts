@@ -176,7 +176,7 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
         await temporal.client.workflow.start<typeof payoutRunWorkflow>('payoutRunWorkflow', {
           workflowId: workflowIds.payoutRun(id),
           taskQueue: temporal.taskQueue,
-          args: [{ currency, startedBy, minimumAmount: minimum }],
+          args: [{ runId: id, currency, startedBy, minimumAmount: minimum }],
         });
       } catch (err) {
         await setRunStatus(db, id, 'cancelled');
