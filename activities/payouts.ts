@@ -207,6 +207,7 @@ export function createPayoutActivities(deps: PayoutDeps) {
       for (let afterId: string | null = null; ; ) {
         const page: PayoutItem[] = await listItems(db, { runId: input.runId, afterId, limit: 2000, method: 'bank_transfer', statuses: ['reserved', 'submitted', 'paid', 'failed'] });
         items.push(...page);
+        heartbeat();
         if (page.length < 2000) break;
         afterId = page.at(-1)!.id;
       }

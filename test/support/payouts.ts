@@ -10,6 +10,9 @@ import { call } from './http.ts';
 import { sendStripeEvent } from './stripe.ts';
 import type { TestUser } from './fixtures.ts';
 import type { Config } from '../../lib/config.ts';
+import { maskIban } from '../../lib/payouts/iban.ts';
+import type { SecretBox } from '../../lib/payouts/secret-box.ts';
+import { insertBulkUsers } from './fixtures.ts';
 
 // Fixtures for payout tests. Earnings stand in for paid tips: a tip booked by the money rules,
 // then matured, exactly as the payment flow and the maturation schedule would book them.
@@ -63,4 +66,38 @@ export async function untilPhase(temporal: Temporal, runId: string, phases: Payo
     timeoutMs,
   );
   return last!;
+}
+
+/**
+ * `count` bulk creators with verified methods and `tipAmount` worth of available earnings each
+ * (set-based where the ledger allows; for chaos tests and benches). Returns their ids and shares.
+ */
+export async function insertEligibleCreators(
+  db: Db,
+  box: SecretBox,
+  count: number,
+  method: 'bank_transfer' | 'stripe',
+  tipAmount = 10_000n,
+): Promise<{ ids: string[]; share: bigint }> {
+  const ids = await insertBulkUsers(db, count);
+  const sealed = box.seal(TEST_IBANS[0]!);
+  await db
+    .insertInto('payout_methods')
+    .values(
+      ids.map((id) =>
+        method === 'stripe'
+          ? { user_id: id, kind: 'stripe' as const, status: 'verified' as const, stripe_account_id: 'acct_test' }
+          : { user_id: id, kind: 'bank_transfer' as const, status: 'verified' as const, account_holder: 'Bulk Creator', iban_sealed: sealed, iban_masked: maskIban(TEST_IBANS[0]!) },
+      ),
+    )
+    .execute();
+  let share = 0n;
+  for (const id of ids) share = await giveAvailableEarnings(db, id, tipAmount);
+  return { ids, share };
+}
+
+/** Every ledger entry of payouts, by idempotency key (to count what was booked per creator). */
+export async function payoutEntryKeys(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('ledger_entries').select('idempotency_key').where('kind', 'like', 'payout.%').execute();
+  return rows.map((r) => r.idempotency_key);
 }
