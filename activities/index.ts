@@ -8,6 +8,9 @@ import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createNotificationActivities } from './notifications.ts';
 import { createPaymentActivities, type PaymentEventHandlers } from './payments.ts';
+import { registerPayoutEventHandlers } from './payout-events.ts';
+import { createPayoutActivities } from './payouts.ts';
+import type { PayoutServices } from '../lib/payouts/services.ts';
 import { createStreamActivities } from './streams.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
@@ -20,7 +23,11 @@ export interface ActivityDeps {
   rtmpControlUrl: string;
   /** Replaces the registry of activities/payments.ts (tests inject their own handlers). */
   stripeEventHandlers?: PaymentEventHandlers;
+  payouts: PayoutServices;
 }
+
+// The registry's handlers for payout events (Stripe Connect), registered once per process.
+registerPayoutEventHandlers();
 
 /** Activities for the `streamhub` task queue; tests pass real or fault-injecting deps. */
 export function createActivities(deps: ActivityDeps) {
@@ -33,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStreamActivities(deps),
     ...createEarningsActivities(deps),
     ...createPaymentActivities(deps),
+    ...createPayoutActivities({ db: deps.db, storage: deps.storage, ...deps.payouts }),
   };
 }
 

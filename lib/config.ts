@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { MediaLimits } from './media-rules.ts';
+import { ibanProblem, isBic, normalizeIban } from './payouts/iban.ts';
 
 // The only module that reads process.env. Everything else receives a typed Config.
 
@@ -129,6 +130,22 @@ const envSchema = z.object({
     .transform((v) => v.toUpperCase())
     .pipe(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as USD'))
     .default('USD'),
+
+  // Payout runs (README, "Payouts").
+  PAYOUT_MINIMUM_MINOR: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(5000),
+  PAYOUT_APPROVAL_DEADLINE_HOURS: z.coerce.number().min(0.001).max(24 * 30).default(72),
+  PAYOUT_SETTLEMENT_DEADLINE_DAYS: z.coerce.number().min(0.001).max(365).default(14),
+  PAYOUT_PARALLELISM: z.coerce.number().int().min(1).max(64).default(4),
+  // The account bank-transfer payouts leave from: the debtor of every pain.001 file.
+  PAYOUT_DEBTOR_NAME: z.string().min(1).max(70).default('StreamHub Demo Ltd'),
+  PAYOUT_DEBTOR_IBAN: z
+    .string()
+    .transform(normalizeIban)
+    .refine((v) => ibanProblem(v) === null, 'must be a valid IBAN')
+    .default('DE89370400440532013000'),
+  PAYOUT_DEBTOR_BIC: z.string().refine(isBic, 'must be a BIC (8 or 11 characters)').default('COBADEFFXXX'),
+  // Seals creators' IBANs at rest; unset, a key is derived from JWT_SECRET under its own label.
+  PAYOUT_DATA_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 /** Rules across variables, reported with the single-variable ones. */
@@ -207,6 +224,19 @@ export interface Config {
     /** Undefined when neither Stripe secret is set: payments are off. */
     stripe: StripeConfig | undefined;
   };
+  payouts: PayoutConfig;
+}
+
+export interface PayoutConfig {
+  /** Minor units of the run's currency: smaller available balances wait for a later run. */
+  minimumAmount: number;
+  approvalDeadlineHours: number;
+  settlementDeadlineDays: number;
+  /** Stripe payouts in flight at once within one run. */
+  parallelism: number;
+  debtor: { name: string; iban: string; bic: string };
+  /** Key material for sealing bank details (lib/payouts/secret-box.ts). */
+  dataKeySecret: string;
 }
 
 export interface StripeConfig {
@@ -309,6 +339,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
           ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBaseUrl: e.STRIPE_API_BASE_URL }
           : undefined,
+    },
+    payouts: {
+      minimumAmount: e.PAYOUT_MINIMUM_MINOR,
+      approvalDeadlineHours: e.PAYOUT_APPROVAL_DEADLINE_HOURS,
+      settlementDeadlineDays: e.PAYOUT_SETTLEMENT_DEADLINE_DAYS,
+      parallelism: e.PAYOUT_PARALLELISM,
+      debtor: { name: e.PAYOUT_DEBTOR_NAME, iban: e.PAYOUT_DEBTOR_IBAN, bic: e.PAYOUT_DEBTOR_BIC },
+      dataKeySecret: e.PAYOUT_DATA_KEY ?? `jwt:${e.JWT_SECRET}`,
     },
   };
 }

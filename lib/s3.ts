@@ -124,6 +124,11 @@ export async function readObjectText(storage: Storage, p: string): Promise<strin
   }
 }
 
+/** Writes a small text object (a bank file, a report) in one PUT; writing the same text again is harmless. */
+export async function writeObjectText(storage: Storage, p: string, text: string, contentType: string): Promise<void> {
+  await storage.client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: storage.key(p), Body: text, ContentType: contentType }));
+}
+
 /**
  * Server-side copy of one object (at most 5 GiB, S3's limit for one copy). False when there
  * is nothing at `from`; other failures throw.

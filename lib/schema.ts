@@ -79,7 +79,7 @@ export interface RateLimitsTable {
   hits: number;
 }
 
-export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower'] as const;
+export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower', 'payout_processed'] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 
 export interface NotificationsTable {
@@ -241,6 +241,80 @@ export interface PaymentEventsTable {
   applied_at: Date | null;
 }
 
+export type PayoutMethodKind = 'stripe' | 'bank_transfer';
+export type PayoutMethodStatus = 'pending' | 'verified' | 'disabled';
+
+export interface PayoutMethodsTable {
+  user_id: string;
+  kind: PayoutMethodKind;
+  status: PayoutMethodStatus;
+  stripe_account_id: string | null;
+  account_holder: string | null;
+  /** Sealed with the payout data key (lib/payouts/secret-box.ts); never sent to a client. */
+  iban_sealed: string | null;
+  iban_masked: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PayoutHoldsTable {
+  id: Generated<string>;
+  user_id: string;
+  reason: string;
+  set_by: string | null;
+  created_at: Generated<Date>;
+  lifted_at: Date | null;
+  lifted_by: string | null;
+}
+
+export const payoutRunStatuses = ['selecting', 'awaiting_approval', 'executing', 'settling', 'completed', 'expired', 'cancelled'] as const;
+export type PayoutRunStatus = (typeof payoutRunStatuses)[number];
+
+// Amounts are bigint minor units, read as text (see the ledger tables).
+export interface PayoutRunsTable {
+  id: string;
+  currency: string;
+  minimum_amount: ColumnType<string, string, never>;
+  status: PayoutRunStatus;
+  started_by: string;
+  approved_by: string | null;
+  approved_at: Date | null;
+  cancelled_by: string | null;
+  approval_deadline: Date | null;
+  bank_file_key: string | null;
+  report_key: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
+export const payoutItemStatuses = ['reserved', 'released', 'submitted', 'reversing', 'paid', 'failed'] as const;
+export type PayoutItemStatus = (typeof payoutItemStatuses)[number];
+
+export interface PayoutItemsTable {
+  id: Generated<string>;
+  run_id: string;
+  user_id: string;
+  currency: string;
+  amount: ColumnType<string, string, never>;
+  method: PayoutMethodKind;
+  status: PayoutItemStatus;
+  failure_reason: string | null;
+  stripe_account_id: string | null;
+  account_holder: string | null;
+  iban_sealed: string | null;
+  iban_masked: string | null;
+  stripe_transfer_id: string | null;
+  stripe_payout_id: string | null;
+  reserve_entry_id: string;
+  settle_entry_id: string | null;
+  settled_by: string | null;
+  flagged_at: Date | null;
+  created_at: Generated<Date>;
+  submitted_at: Date | null;
+  settled_at: Date | null;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -260,6 +334,10 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   ledger_postings: LedgerPostingsTable;
   payment_events: PaymentEventsTable;
+  payout_methods: PayoutMethodsTable;
+  payout_holds: PayoutHoldsTable;
+  payout_runs: PayoutRunsTable;
+  payout_items: PayoutItemsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -172,3 +172,121 @@ export function createStripeGateway(config: StripeConfig | undefined): PaymentGa
     },
   };
 }
+
+// Stripe Connect, for payouts: creators' connected accounts, onboarding links, transfers to
+// them and payouts from their balance to their bank. Every write carries an idempotency key.
+
+export interface ConnectedAccountView {
+  id: string;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+}
+
+export interface ConnectGateway {
+  /** An Express connected account for one of our users (our id in metadata). */
+  createConnectedAccount(input: { userId: string; email?: string; idempotencyKey: string }): Promise<{ id: string }>;
+  /** A one-time onboarding link (Stripe's hosted flow); expires after a few minutes. */
+  createAccountLink(input: { accountId: string; refreshUrl: string; returnUrl: string }): Promise<{ url: string; expiresAt: Date }>;
+  retrieveAccount(id: string): Promise<ConnectedAccountView>;
+  /** Moves money from the platform's balance to the connected account. */
+  createTransfer(input: { amount: bigint; currency: string; destination: string; transferGroup: string; idempotencyKey: string; metadata: Record<string, string> }): Promise<{ id: string }>;
+  /** Pays the connected account's balance out to its bank (on that account). */
+  createPayout(input: { account: string; amount: bigint; currency: string; idempotencyKey: string; metadata: Record<string, string> }): Promise<{ id: string; status: string }>;
+  /** Takes a transfer back into the platform's balance (after its payout failed). */
+  reverseTransfer(input: { transferId: string; amount: bigint; idempotencyKey: string; metadata: Record<string, string> }): Promise<{ id: string }>;
+}
+
+const connectNotConfigured = (): Promise<never> => Promise.reject(new PaymentProviderError('not_configured', 'Stripe is not configured (STRIPE_SECRET_KEY)', false));
+
+function checkAmount(amount: bigint): number {
+  if (amount <= 0n || amount > MAX_AMOUNT) throw new RangeError(`amount out of range: ${amount}`);
+  return Number(amount);
+}
+
+export function createStripeConnectGateway(config: StripeConfig | undefined): ConnectGateway {
+  if (!config) {
+    return {
+      createConnectedAccount: connectNotConfigured,
+      createAccountLink: connectNotConfigured,
+      retrieveAccount: connectNotConfigured,
+      createTransfer: connectNotConfigured,
+      createPayout: connectNotConfigured,
+      reverseTransfer: connectNotConfigured,
+    };
+  }
+  const stripe = stripeClient(config);
+  const call = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw toProviderError(err);
+    }
+  };
+
+  return {
+    createConnectedAccount: (input) =>
+      call(async () => {
+        const account = await stripe.accounts.create(
+          {
+            type: 'express',
+            ...(input.email ? { email: input.email } : {}),
+            capabilities: { transfers: { requested: true } },
+            metadata: { userId: input.userId },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return { id: account.id };
+      }),
+
+    createAccountLink: (input) =>
+      call(async () => {
+        const link = await stripe.accountLinks.create({
+          account: input.accountId,
+          refresh_url: input.refreshUrl,
+          return_url: input.returnUrl,
+          type: 'account_onboarding',
+        });
+        return { url: link.url, expiresAt: new Date(link.expires_at * 1000) };
+      }),
+
+    retrieveAccount: (id) =>
+      call(async () => {
+        const account = await stripe.accounts.retrieve(id);
+        return { id: account.id, payoutsEnabled: Boolean(account.payouts_enabled), detailsSubmitted: Boolean(account.details_submitted) };
+      }),
+
+    createTransfer: (input) =>
+      call(async () => {
+        const transfer = await stripe.transfers.create(
+          {
+            amount: checkAmount(input.amount),
+            currency: input.currency.toLowerCase(),
+            destination: input.destination,
+            transfer_group: input.transferGroup,
+            metadata: input.metadata,
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return { id: transfer.id };
+      }),
+
+    createPayout: (input) =>
+      call(async () => {
+        const payout = await stripe.payouts.create(
+          { amount: checkAmount(input.amount), currency: input.currency.toLowerCase(), metadata: input.metadata },
+          { idempotencyKey: input.idempotencyKey, stripeAccount: input.account },
+        );
+        return { id: payout.id, status: payout.status };
+      }),
+
+    reverseTransfer: (input) =>
+      call(async () => {
+        const reversal = await stripe.transfers.createReversal(
+          input.transferId,
+          { amount: checkAmount(input.amount), metadata: input.metadata },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return { id: reversal.id };
+      }),
+  };
+}

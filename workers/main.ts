@@ -8,6 +8,7 @@ import { createMongo } from '../lib/mongo.ts';
 import { connectNats } from '../lib/nats.ts';
 import { closeStorage, createStorage } from '../lib/s3.ts';
 import { handleShutdown } from '../lib/process.ts';
+import { createPayoutServices } from '../lib/payouts/services.ts';
 import { installRuntime } from './runtime.ts';
 import { createMediaWorker, createPlatformWorker } from './workers.ts';
 
@@ -33,7 +34,7 @@ const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
 if (mongo) {
-  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl })));
+  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, payouts: createPayoutServices(config) })));
 }
 if (role !== 'platform') {
   const swept = await sweepStaleScratch();

@@ -9,5 +9,6 @@ export const workflowIds = {
   transcode: (videoId: string) => `video/${videoId}/transcode`,
   videoRemoval: (videoId: string) => `video/${videoId}/remove`,
   /** One per provider event, so a redelivered or replayed webhook starts nothing new. */
+  payoutRun: (runId: string) => `payout-run/${runId}`,
   paymentEvent: (provider: string, eventId: string) => `payment-event/${provider}/${eventId}`,
 } as const;

@@ -3,6 +3,7 @@ export * from './earnings.ts';
 export * from './fanout.ts';
 export * from './maintenance.ts';
 export * from './payment-event.ts';
+export * from './payout-run.ts';
 export * from './ping.ts';
 export * from './stream.ts';
 export * from './transcode.ts';

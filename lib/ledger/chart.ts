@@ -34,6 +34,11 @@ export const accountKinds = {
   refund_losses: { owner: 'platform', normalSide: 'debit', limit: null, currency: 'money' },
   /** The value owed to creators for coins sold but not yet spent on gifts. */
   coin_liability: { owner: 'platform', normalSide: 'credit', limit: null, currency: 'money' },
+  /**
+   * The platform's own money (bank account and Stripe balance) that payouts leave from: credited
+   * by each paid payout. Below zero until the provider's settlements into it are booked too.
+   */
+  platform_cash: { owner: 'platform', normalSide: 'debit', limit: null, currency: 'money' },
 } as const satisfies Record<string, KindRule>;
 
 export type AccountKind = keyof typeof accountKinds;

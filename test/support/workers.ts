@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, createMediaActivities, type MediaActivities } from '../../activities/index.ts';
 import type { PaymentEventHandlers } from '../../activities/payments.ts';
+import { createPayoutServices, type PayoutServices } from '../../lib/payouts/services.ts';
 import { installRuntime } from '../../workers/runtime.ts';
 import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../workers/workers.ts';
 import type { TestContext } from './context.ts';
@@ -26,6 +27,8 @@ export interface TestWorkerOptions {
   media?: boolean;
   /** Handlers of payment events in place of the registry's (test/support/payment-handlers.ts). */
   stripeEventHandlers?: PaymentEventHandlers;
+  /** Replaces the payout services (e.g. Stripe behind a fault-injecting proxy). */
+  payouts?: Partial<PayoutServices>;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
       storage: ctx.storage,
       rtmpControlUrl: ctx.config.rtmpControlUrl,
       stripeEventHandlers: options.stripeEventHandlers,
+      payouts: { ...createPayoutServices(ctx.config), ...options.payouts },
     });
     const namespace = ctx.config.temporal.namespace;
     const platform = await createPlatformWorker(

@@ -1,0 +1,351 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from '../db.ts';
+import { isUniqueViolation } from '../db.ts';
+import { AppError } from '../errors.ts';
+import { accountCode, userAccount } from '../ledger/chart.ts';
+import { lockAccounts, postEntry } from '../ledger/store.ts';
+import type { PayoutItemStatus, PayoutRunStatus } from '../schema.ts';
+import { formatMinorUnits } from './money-format.ts';
+import { paidLines, payoutKeys, releaseLines, reservationLines } from './rules.ts';
+
+// Payout runs in Postgres: which creators a run takes, their reservations, and every change of
+// an item's status together with its ledger entry, in one transaction under the item's lock.
+// Every function is safe to repeat: ledger keys and status guards make a second call a no-op.
+
+export const OPEN_RUN_STATUSES: readonly PayoutRunStatus[] = ['selecting', 'awaiting_approval', 'executing', 'settling'];
+
+export class RunAlreadyOpenError extends Error {
+  constructor(readonly currency: string) {
+    super(`A payout run in ${currency} is already open`);
+    this.name = 'RunAlreadyOpenError';
+  }
+}
+
+export interface OpenRunInput {
+  runId: string;
+  currency: string;
+  minimumAmount: bigint;
+  startedBy: string;
+}
+
+/** Creates the run's row (once); refuses a starter who is not finance or admin and a second open run in the currency. */
+export async function openRun(db: Db, input: OpenRunInput): Promise<void> {
+  const starter = await db.selectFrom('users').select(['role', 'status']).where('id', '=', input.startedBy).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!starter || starter.status !== 'active' || (starter.role !== 'finance' && starter.role !== 'admin')) {
+    throw new AppError('forbidden', 'Only an active finance user or admin may start a payout run');
+  }
+  try {
+    await db
+      .insertInto('payout_runs')
+      .values({ id: input.runId, currency: input.currency, minimum_amount: input.minimumAmount.toString(), status: 'selecting', started_by: input.startedBy })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err, 'payout_runs_one_open_per_currency')) throw new RunAlreadyOpenError(input.currency);
+    throw err;
+  }
+}
+
+export async function openRunOf(db: Db, currency: string): Promise<{ id: string } | undefined> {
+  return db.selectFrom('payout_runs').select('id').where('currency', '=', currency).where('status', 'in', OPEN_RUN_STATUSES).executeTakeFirst();
+}
+
+export async function setRunStatus(
+  db: Db,
+  runId: string,
+  status: PayoutRunStatus,
+  extra: { approvedBy?: string; approvedAt?: Date; cancelledBy?: string; approvalDeadline?: Date; bankFileKey?: string; reportKey?: string } = {},
+): Promise<void> {
+  const finished = status === 'completed' || status === 'expired' || status === 'cancelled';
+  await db
+    .updateTable('payout_runs')
+    .set({
+      status,
+      updated_at: sql<Date>`now()`,
+      ...(finished ? { finished_at: sql<Date>`coalesce(finished_at, now())` } : {}),
+      ...(extra.approvedBy ? { approved_by: extra.approvedBy, approved_at: extra.approvedAt ?? sql<Date>`now()` } : {}),
+      ...(extra.cancelledBy ? { cancelled_by: extra.cancelledBy } : {}),
+      ...(extra.approvalDeadline ? { approval_deadline: extra.approvalDeadline } : {}),
+      ...(extra.bankFileKey ? { bank_file_key: extra.bankFileKey } : {}),
+      ...(extra.reportKey ? { report_key: extra.reportKey } : {}),
+    })
+    .where('id', '=', runId)
+    .execute();
+}
+
+export interface ReserveBatchResult {
+  /** Keyset cursor: the last creator looked at (null when there was none). */
+  lastUserId: string | null;
+  reserved: number;
+  /** Minor units reserved by this batch, as a decimal string (bigint does not cross Temporal's converter). */
+  amount: string;
+  done: boolean;
+}
+
+/**
+ * Looks at the next `limit` eligible creators after `afterUserId` and reserves each one's
+ * whole available balance: one ledger entry `payout/<runId>/<creatorId>` and one item, in one
+ * transaction for the batch. Eligible: available ≥ the minimum, a verified payout method, an
+ * active account and no payout hold. A repeated batch finds its items and reserves nothing twice.
+ */
+export async function reserveBatch(
+  db: Db,
+  input: { runId: string; currency: string; minimumAmount: bigint; afterUserId: string | null; limit: number },
+): Promise<ReserveBatchResult> {
+  const { rows: candidates } = await sql<{ user_id: string }>`
+    select a.owner_id as user_id
+    from ledger_accounts a
+    join payout_methods m on m.user_id = a.owner_id and m.status = 'verified'
+    join users u on u.id = a.owner_id and u.status = 'active' and u.deleted_at is null
+    where a.kind = 'earnings_available' and a.currency = ${input.currency}
+      and a.credits_posted - a.debits_posted >= ${input.minimumAmount.toString()}::bigint
+      and not exists (select 1 from payout_holds h where h.user_id = a.owner_id and h.lifted_at is null)
+      ${input.afterUserId ? sql`and a.owner_id > ${input.afterUserId}::uuid` : sql``}
+    order by a.owner_id
+    limit ${input.limit}`.execute(db);
+  const userIds = candidates.map((c) => c.user_id);
+  const lastUserId = userIds.at(-1) ?? input.afterUserId;
+  if (userIds.length === 0) return { lastUserId, reserved: 0, amount: '0', done: true };
+
+  return db.transaction().execute(async (tx) => {
+    const refs = userIds.flatMap((id) => [userAccount('earnings_available', id, input.currency), userAccount('earnings_reserved', id, input.currency)]);
+    const balances = await lockAccounts(tx, refs);
+    const existing = new Set(
+      (await tx.selectFrom('payout_items').select('user_id').where('run_id', '=', input.runId).where('user_id', 'in', userIds).execute()).map((r) => r.user_id),
+    );
+    const methods = new Map(
+      (await tx.selectFrom('payout_methods').selectAll().where('user_id', 'in', userIds).where('status', '=', 'verified').forShare().execute()).map((m) => [m.user_id, m]),
+    );
+    let reserved = 0;
+    let amount = 0n;
+    const items = [];
+    for (const userId of userIds) {
+      const available = balances.get(accountCode(userAccount('earnings_available', userId, input.currency))) ?? 0n;
+      const method = methods.get(userId);
+      // Checked again under the locks: a refund or a method change since the selection wins.
+      if (existing.has(userId) || !method || available < input.minimumAmount) continue;
+      const entry = await postEntry(tx, {
+        idempotencyKey: payoutKeys.reserve(input.runId, userId),
+        kind: 'payout.reserved',
+        description: `Reserved ${formatMinorUnits(available, input.currency)} ${input.currency} for payout run ${input.runId}`,
+        refs: { runId: input.runId, creatorId: userId },
+        lines: reservationLines(userId, available, input.currency),
+      });
+      items.push({
+        run_id: input.runId,
+        user_id: userId,
+        currency: input.currency,
+        amount: available.toString(),
+        method: method.kind,
+        status: 'reserved' as const,
+        stripe_account_id: method.stripe_account_id,
+        account_holder: method.account_holder,
+        iban_sealed: method.iban_sealed,
+        iban_masked: method.iban_masked,
+        reserve_entry_id: entry.entryId,
+      });
+      reserved++;
+      amount += available;
+    }
+    if (items.length) await tx.insertInto('payout_items').values(items).execute();
+    return { lastUserId, reserved, amount: amount.toString(), done: userIds.length < input.limit };
+  });
+}
+
+export interface PayoutItem {
+  id: string;
+  runId: string;
+  userId: string;
+  currency: string;
+  amount: bigint;
+  method: 'stripe' | 'bank_transfer';
+  status: PayoutItemStatus;
+  failureReason: string | null;
+  stripeAccountId: string | null;
+  accountHolder: string | null;
+  ibanSealed: string | null;
+  ibanMasked: string | null;
+  stripeTransferId: string | null;
+  stripePayoutId: string | null;
+  reserveEntryId: string;
+  settleEntryId: string | null;
+  settledBy: string | null;
+  flaggedAt: Date | null;
+  createdAt: Date;
+  submittedAt: Date | null;
+  settledAt: Date | null;
+}
+
+type ItemRow = Awaited<ReturnType<ReturnType<typeof selectItems>['executeTakeFirstOrThrow']>>;
+
+const selectItems = (executor: Db | Tx) => executor.selectFrom('payout_items').selectAll().select(sql<string>`amount::text`.as('amount_text'));
+
+function toItem(r: ItemRow): PayoutItem {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    userId: r.user_id,
+    currency: r.currency,
+    amount: BigInt(r.amount_text),
+    method: r.method,
+    status: r.status,
+    failureReason: r.failure_reason,
+    stripeAccountId: r.stripe_account_id,
+    accountHolder: r.account_holder,
+    ibanSealed: r.iban_sealed,
+    ibanMasked: r.iban_masked,
+    stripeTransferId: r.stripe_transfer_id,
+    stripePayoutId: r.stripe_payout_id,
+    reserveEntryId: r.reserve_entry_id,
+    settleEntryId: r.settle_entry_id,
+    settledBy: r.settled_by,
+    flaggedAt: r.flagged_at,
+    createdAt: r.created_at,
+    submittedAt: r.submitted_at,
+    settledAt: r.settled_at,
+  };
+}
+
+export async function getItem(executor: Db | Tx, itemId: string): Promise<PayoutItem | undefined> {
+  const row = await selectItems(executor).where('id', '=', itemId).executeTakeFirst();
+  return row && toItem(row);
+}
+
+/** A run's items by id (keyset), optionally of some statuses and one method. */
+export async function listItems(
+  executor: Db | Tx,
+  filter: { runId: string; afterId?: string | null; limit: number; statuses?: readonly PayoutItemStatus[]; method?: 'stripe' | 'bank_transfer'; userIds?: readonly string[] },
+): Promise<PayoutItem[]> {
+  let query = selectItems(executor).where('run_id', '=', filter.runId);
+  if (filter.statuses) query = query.where('status', 'in', filter.statuses);
+  if (filter.method) query = query.where('method', '=', filter.method);
+  if (filter.userIds) query = query.where('user_id', 'in', filter.userIds.length ? filter.userIds : ['00000000-0000-0000-0000-000000000000']);
+  if (filter.afterId) query = query.where('id', '>', filter.afterId);
+  return (await query.orderBy('id').limit(filter.limit).execute()).map(toItem);
+}
+
+/** Locks one item for a status change; undefined when it does not exist. */
+async function lockItem(tx: Tx, itemId: string): Promise<PayoutItem | undefined> {
+  const row = await selectItems(tx).where('id', '=', itemId).forUpdate().executeTakeFirst();
+  return row && toItem(row);
+}
+
+/** Releases reserved items (exclusion, expiry, cancel): back to available, once each. Returns how many. */
+export async function releaseItems(db: Db, itemIds: readonly string[]): Promise<number> {
+  if (!itemIds.length) return 0;
+  return db.transaction().execute(async (tx) => {
+    let released = 0;
+    for (const itemId of [...itemIds].sort()) {
+      const item = await lockItem(tx, itemId);
+      if (item?.status !== 'reserved') continue;
+      await postEntry(tx, {
+        idempotencyKey: payoutKeys.release(item.runId, item.userId),
+        kind: 'payout.released',
+        description: `Reservation of payout run ${item.runId} released`,
+        refs: { runId: item.runId, creatorId: item.userId, payoutId: item.id },
+        lines: releaseLines(item.userId, item.amount, item.currency),
+      });
+      await tx.updateTable('payout_items').set({ status: 'released', settled_at: sql<Date>`now()` }).where('id', '=', item.id).execute();
+      released++;
+    }
+    return released;
+  });
+}
+
+export async function markSubmitted(executor: Db | Tx, itemId: string, refs: { stripeTransferId?: string; stripePayoutId?: string } = {}): Promise<void> {
+  await executor
+    .updateTable('payout_items')
+    .set({
+      status: 'submitted',
+      submitted_at: sql<Date>`coalesce(submitted_at, now())`,
+      ...(refs.stripeTransferId ? { stripe_transfer_id: refs.stripeTransferId } : {}),
+      ...(refs.stripePayoutId ? { stripe_payout_id: refs.stripePayoutId } : {}),
+    })
+    .where('id', '=', itemId)
+    .where('status', '=', 'reserved')
+    .execute();
+}
+
+export type SettleOutcome = 'paid' | 'failed';
+export type SettleResult = 'settled' | 'already_settled' | 'conflict' | 'not_settleable';
+
+/**
+ * Settles one item: paid (reserved → platform cash) or failed (reserved → available again,
+ * with the reason), plus the creator's `payout_processed` notification, in the caller's
+ * transaction (a webhook's, an upload's). A second report of the same outcome changes nothing;
+ * a contradicting one (failed after paid) is a conflict for finance, never a second booking.
+ */
+export async function settleItem(
+  tx: Tx,
+  input: { itemId: string; outcome: SettleOutcome; reason?: string | null; settledBy: string; from?: readonly PayoutItemStatus[] },
+): Promise<{ result: SettleResult; item?: PayoutItem }> {
+  const item = await lockItem(tx, input.itemId);
+  if (!item) return { result: 'not_settleable' };
+  if (item.status === 'paid' || item.status === 'failed') return { result: item.status === input.outcome ? 'already_settled' : 'conflict', item };
+  const from = input.from ?? ['submitted'];
+  if (!from.includes(item.status)) return { result: 'not_settleable', item };
+  const paid = input.outcome === 'paid';
+  const entry = await postEntry(tx, {
+    idempotencyKey: paid ? payoutKeys.paid(item.runId, item.userId) : payoutKeys.returned(item.runId, item.userId),
+    kind: paid ? 'payout.paid' : 'payout.returned',
+    description: paid ? `Payout ${item.id} paid` : `Payout ${item.id} failed: ${input.reason ?? 'no reason given'}`,
+    refs: { runId: item.runId, creatorId: item.userId, payoutId: item.id },
+    lines: paid ? paidLines(item.userId, item.amount, item.currency) : releaseLines(item.userId, item.amount, item.currency),
+  });
+  const reason = paid ? null : (input.reason ?? 'The payment could not be completed').slice(0, 500);
+  await tx
+    .updateTable('payout_items')
+    .set({ status: input.outcome, failure_reason: reason, settle_entry_id: entry.entryId, settled_by: input.settledBy.slice(0, 200), settled_at: sql<Date>`now()` })
+    .where('id', '=', item.id)
+    .execute();
+  await sql`
+    insert into notifications (event_id, recipient_id, type, entity_type, entity_id, payload)
+    values (${`payout_processed:${item.id}`}, ${item.userId}, 'payout_processed', 'payout', ${item.id},
+      ${JSON.stringify({ status: input.outcome, amount: item.amount.toString(), currency: item.currency, reason })}::jsonb)
+    on conflict (event_id, recipient_id) do nothing`.execute(tx);
+  return { result: 'settled', item: { ...item, status: input.outcome, failureReason: reason } };
+}
+
+/** Marks a submitted Stripe item whose payout failed: its transfer is taken back before the money returns. */
+export async function markReversing(tx: Tx, itemId: string, reason: string): Promise<boolean> {
+  const res = await tx
+    .updateTable('payout_items')
+    .set({ status: 'reversing', failure_reason: reason.slice(0, 500) })
+    .where('id', '=', itemId)
+    .where('status', '=', 'submitted')
+    .executeTakeFirst();
+  return res.numUpdatedRows > 0n;
+}
+
+export interface RunTotals {
+  byStatus: Record<string, { count: number; amount: string }>;
+  byMethod: Record<string, { count: number; amount: string }>;
+}
+
+export async function runTotals(executor: Db | Tx, runId: string): Promise<RunTotals> {
+  const { rows } = await sql<{ status: string; method: string; count: string; amount: string }>`
+    select status, method, count(*)::text as count, sum(amount)::text as amount
+    from payout_items where run_id = ${runId} group by status, method`.execute(executor);
+  const add = (into: Record<string, { count: number; amount: string }>, key: string, count: string, amount: string) => {
+    const current = into[key] ?? { count: 0, amount: '0' };
+    into[key] = { count: current.count + Number(count), amount: (BigInt(current.amount) + BigInt(amount)).toString() };
+  };
+  const totals: RunTotals = { byStatus: {}, byMethod: {} };
+  for (const r of rows) {
+    add(totals.byStatus, r.status, r.count, r.amount);
+    add(totals.byMethod, r.method, r.count, r.amount);
+  }
+  return totals;
+}
+
+/** Items sent but not yet settled past the deadline: flagged for finance (never guessed). Returns how many were newly flagged. */
+export async function flagUnsettled(db: Db, runId: string): Promise<number> {
+  const res = await db
+    .updateTable('payout_items')
+    .set({ flagged_at: sql<Date>`now()` })
+    .where('run_id', '=', runId)
+    .where('status', 'in', ['submitted', 'reversing'])
+    .where('flagged_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
