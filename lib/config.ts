@@ -115,6 +115,15 @@ const envSchema = z.object({
     /^[A-Za-z0-9._~-]+$/,
     'may contain only letters, digits and . _ ~ -',
   ),
+
+  // Money (README, "Money"): integer minor units of the settlement currency, basis points of an amount.
+  SETTLEMENT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
+  PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  PAYMENT_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(290),
+  PAYMENT_FEE_FIXED_MINOR: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  COIN_CREATOR_VALUE_MINOR: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  EARNINGS_HOLD_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  RATE_LIMIT_GIFTS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -176,6 +185,19 @@ export interface Config {
   /** Cost limits the media workers hold every source to. */
   media: MediaLimits;
   internalSecret: string;
+  money: {
+    /** ISO 4217 code tips, coin packs and earnings are in. */
+    settlementCurrency: string;
+    platformFeeBps: number;
+    paymentFeeBps: number;
+    paymentFeeFixedMinor: number;
+    /** Minor units a creator earns per coin spent on them. */
+    coinCreatorValueMinor: number;
+    /** How long earnings stay pending (refundable) before they become available. */
+    earningsHoldDays: number;
+    /** Gifts one user may send per minute (a burst of that many, per API process). */
+    giftsPerMinute: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -265,6 +287,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxPixelsPerSecond: e.MEDIA_MAX_PIXELS_PER_SECOND,
     },
     internalSecret: e.INTERNAL_SECRET,
+    money: {
+      settlementCurrency: e.SETTLEMENT_CURRENCY,
+      platformFeeBps: e.PLATFORM_FEE_BPS,
+      paymentFeeBps: e.PAYMENT_FEE_BPS,
+      paymentFeeFixedMinor: e.PAYMENT_FEE_FIXED_MINOR,
+      coinCreatorValueMinor: e.COIN_CREATOR_VALUE_MINOR,
+      earningsHoldDays: e.EARNINGS_HOLD_DAYS,
+      giftsPerMinute: e.RATE_LIMIT_GIFTS_PER_MINUTE,
+    },
   };
 }
 

@@ -10,6 +10,12 @@ import { fingerprint, normalBalance, prepareLines, type Line } from './rules.ts'
 export interface PostEntryInput {
   /** Derived from our own ids (`tip/<id>`, `gift/<key>` …): posting it twice posts once. */
   idempotencyKey: string;
+  /**
+   * The new entry's id, when the caller chose it first (TigerBeetle's client-made ids) so that
+   * its own rows, written earlier in the same transaction, can point at the entry. A replay
+   * answers with the id posted first.
+   */
+  entryId?: string;
   kind: string;
   description?: string;
   refs?: Record<string, string>;
@@ -43,6 +49,7 @@ export async function postEntry(executor: Db | Tx, input: PostEntryInput): Promi
     const inserted = await tx
       .insertInto('ledger_entries')
       .values({
+        ...(input.entryId === undefined ? {} : { id: input.entryId }),
         idempotency_key: input.idempotencyKey,
         kind: input.kind,
         description: input.description ?? '',
@@ -183,6 +190,13 @@ export async function getAccount(executor: Db | Tx, id: string): Promise<Account
   return row && toAccount(row);
 }
 
+/** The accounts that exist among `refs`, by code (an account never posted to does not exist yet). */
+export async function findAccounts(executor: Db | Tx, refs: readonly AccountRef[]): Promise<Map<string, Account>> {
+  if (refs.length === 0) return new Map();
+  const rows = await selectAccounts(executor).where('code', 'in', refs.map(accountCode)).execute();
+  return new Map(rows.map((row) => [row.code, toAccount(row)]));
+}
+
 /** Balances by account code; an account never posted to reads 0 (and is not created). */
 export async function balancesOf(executor: Db | Tx, refs: readonly AccountRef[]): Promise<Map<string, bigint>> {
   const codes = refs.map(accountCode);
@@ -218,41 +232,61 @@ export interface Posting {
   createdAt: Date;
   kind: string;
   idempotencyKey: string;
+  refs: Record<string, string>;
   effectiveAt: Date;
 }
 
-/** An account's postings, newest first, by keyset on the posting id. */
-export async function accountPostings(executor: Db | Tx, accountId: string, page: { limit: number; beforeId?: string }): Promise<Posting[]> {
-  let query = executor
-    .selectFrom('ledger_postings as p')
-    .innerJoin('ledger_entries as e', 'e.id', 'p.entry_id')
-    .select([
-      sql<string>`p.id::text`.as('id'),
-      'p.entry_id',
-      'p.account_id',
-      'p.currency',
-      'p.side',
-      sql<string>`p.amount::text`.as('amount'),
-      sql<string>`p.balance_after::text`.as('balance_after'),
-      'p.created_at',
-      'e.kind',
-      'e.idempotency_key',
-      'e.effective_at',
-    ])
-    .where('p.account_id', '=', accountId);
-  if (page.beforeId !== undefined) query = query.where('p.id', '<', page.beforeId as never);
-  const rows = await query.orderBy('p.id', 'desc').limit(page.limit).execute();
+/**
+ * Postings of one account, or of several merged (a creator's pending, available and
+ * reserved), newest first by keyset on the posting id; optionally only entries of one kind.
+ * Each account is read down its own (account, id) index range, so a page costs `limit` rows
+ * per account however long the history.
+ */
+export async function accountPostings(
+  executor: Db | Tx,
+  accountIds: string | readonly string[],
+  page: { limit: number; beforeId?: string; kind?: string },
+): Promise<Posting[]> {
+  const ids = typeof accountIds === 'string' ? [accountIds] : [...accountIds];
+  if (ids.length === 0) return [];
+  const ranges = ids.map(
+    (id) => sql`(select p.id from ledger_postings p
+      ${page.kind === undefined ? sql`` : sql`join ledger_entries e on e.id = p.entry_id and e.kind = ${page.kind}`}
+      where p.account_id = ${id} ${page.beforeId === undefined ? sql`` : sql`and p.id < ${page.beforeId}::bigint`}
+      order by p.id desc limit ${page.limit})`,
+  );
+  const { rows } = await sql<{
+    id: string;
+    entry_id: string;
+    account_id: string;
+    currency: string;
+    side: Side;
+    amount: string;
+    balance_after: string;
+    created_at: Date;
+    kind: string;
+    idempotency_key: string;
+    refs: Record<string, string>;
+    effective_at: Date;
+  }>`
+    select p.id::text as id, p.entry_id, p.account_id, p.currency, p.side, p.amount::text as amount,
+           p.balance_after::text as balance_after, p.created_at, e.kind, e.idempotency_key, e.refs, e.effective_at
+    from (select id from (${sql.join(ranges, sql` union all `)}) ranges order by id desc limit ${page.limit}) page
+    join ledger_postings p on p.id = page.id
+    join ledger_entries e on e.id = p.entry_id
+    order by p.id desc`.execute(executor);
   return rows.map((r) => ({
     id: r.id,
     entryId: r.entry_id,
     accountId: r.account_id,
     currency: r.currency,
-    side: r.side as Side,
+    side: r.side,
     amount: BigInt(r.amount),
     balanceAfter: BigInt(r.balance_after),
     createdAt: r.created_at,
     kind: r.kind,
     idempotencyKey: r.idempotency_key,
+    refs: r.refs,
     effectiveAt: r.effective_at,
   }));
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config.ts';
+import { moneyRules } from '../../lib/money/config.ts';
 
 const run = promisify(execFile);
 const required = {
@@ -55,6 +56,42 @@ describe('config', () => {
     expect(problemsOf({ ...required, DATABASE_CONNECT_TIMEOUT_MS: '99', DATABASE_QUERY_TIMEOUT_MS: '99' }).map((p) => p.split(':')[0])).toEqual([
       'DATABASE_CONNECT_TIMEOUT_MS',
       'DATABASE_QUERY_TIMEOUT_MS',
+    ]);
+  });
+
+  it('reads the money rules: fees in basis points, integer minor units, the coin value and the hold', () => {
+    const defaults = parseConfig(required);
+    expect(defaults.money).toEqual({
+      settlementCurrency: 'USD',
+      platformFeeBps: 1000,
+      paymentFeeBps: 290,
+      paymentFeeFixedMinor: 30,
+      coinCreatorValueMinor: 1,
+      earningsHoldDays: 7,
+      giftsPerMinute: 120,
+    });
+    expect(moneyRules(defaults)).toEqual({ currency: 'USD', platformFeeBps: 1000, processingFeeBps: 290, processingFeeFixed: 30n, coinCreatorValue: 1n });
+    const set = parseConfig({ ...required, SETTLEMENT_CURRENCY: 'EUR', PLATFORM_FEE_BPS: '0', COIN_CREATOR_VALUE_MINOR: '2', EARNINGS_HOLD_DAYS: '0' });
+    expect(moneyRules(set)).toMatchObject({ currency: 'EUR', platformFeeBps: 0, coinCreatorValue: 2n });
+    expect(set.money.earningsHoldDays).toBe(0);
+    const named = problemsOf({
+      ...required,
+      SETTLEMENT_CURRENCY: 'usd',
+      PLATFORM_FEE_BPS: '10001',
+      PAYMENT_FEE_BPS: '2.5',
+      PAYMENT_FEE_FIXED_MINOR: '-1',
+      COIN_CREATOR_VALUE_MINOR: '0',
+      EARNINGS_HOLD_DAYS: '366',
+      RATE_LIMIT_GIFTS_PER_MINUTE: '0',
+    }).map((p) => p.split(':')[0]);
+    expect(named.sort()).toEqual([
+      'COIN_CREATOR_VALUE_MINOR',
+      'EARNINGS_HOLD_DAYS',
+      'PAYMENT_FEE_BPS',
+      'PAYMENT_FEE_FIXED_MINOR',
+      'PLATFORM_FEE_BPS',
+      'RATE_LIMIT_GIFTS_PER_MINUTE',
+      'SETTLEMENT_CURRENCY',
     ]);
   });
 
