@@ -234,7 +234,7 @@ export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats }) {
         quantity,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
       });
-      if (sent.announce) await announceGift({ db, nats, logger: c.get('log') }, sent.announce, LEADERBOARD_SIZE);
+      if (sent.announce) await announceGift({ db, nats, logger: c.get('log') }, sent.announce);
       const body = ok({ giftSend: sent.giftSend, wallet: { balance: toJsonAmount(sent.walletBalance) } });
       if (sent.replayed) {
         c.header('Idempotent-Replayed', 'true');

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
-import { giftCost, giftEntryKey, giftRequestFingerprint, leaderboardFrame, rankLeaderboard, topChangedBy, type GiftRequest } from '../../lib/gifts.ts';
-import { accountCode, COIN, postEntry, toJsonAmount, userAccount } from '../../lib/ledger/index.ts';
+import { giftCost, giftEntryKey, giftRequestFingerprint, LEADERBOARD_SIZE, leaderboardFrame, rankLeaderboard, topChangedBy, type GiftRequest } from '../../lib/gifts.ts';
+import { accountCode, COIN, postEntryWith, toJsonAmount, userAccount } from '../../lib/ledger/index.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { giftLines, type MoneyRules } from '../../lib/money/rules.ts';
 import type { Nats } from '../../lib/nats.ts';
@@ -75,36 +75,51 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
   const entryId = randomUUID();
   const coins = giftCost(BigInt(context.price!), request.quantity);
   const creatorId = context.owner_id!;
-  const sent = await db.transaction().execute(async (tx) => {
-    const claimed = await sql<{ created_at: Date }>`
-      with sent as (
-        insert into gift_sends (id, sender_id, stream_id, creator_id, gift_id, quantity, coins, idempotency_key, request_fingerprint, entry_id)
-        values (${id}, ${request.senderId}, ${request.streamId}, ${creatorId}, ${request.giftId}, ${request.quantity}, ${coins.toString()},
-                ${request.idempotencyKey}, ${fingerprint}, ${entryId})
-        on conflict (sender_id, idempotency_key) do nothing
-        returning stream_id, sender_id, coins, quantity, created_at
-      )
-      insert into stream_gift_totals as t (stream_id, sender_id, coins, gifts, reached_at)
-      select stream_id, sender_id, coins, quantity, created_at from sent
-      on conflict (stream_id, sender_id) do update
-        set coins = t.coins + excluded.coins, gifts = t.gifts + excluded.gifts, reached_at = excluded.reached_at
-      returning reached_at as created_at`.execute(tx);
-    // The key is taken (a concurrent request with it waited for that one to commit): answer as it was.
-    if (claimed.rows.length === 0) return undefined;
-    const posted = await postEntry(tx, {
+  // The send claims the sender's key and adds to the broadcast's totals in the entry's own
+  // statement: a concurrent request with the same key waits for this one, then claims nothing.
+  const posted = await postEntryWith(
+    db,
+    {
       entryId,
       idempotencyKey: giftEntryKey(id),
       kind: 'gift',
       refs: { giftSendId: id, streamId: request.streamId, giftId: request.giftId, senderId: request.senderId, creatorId },
       lines: giftLines(request.senderId, creatorId, coins, rules),
-    });
-    return { createdAt: claimed.rows[0]!.created_at, walletBalance: posted.balances.get(accountCode(walletOf(request.senderId)))! };
-  });
-  if (!sent) {
+    },
+    [
+      {
+        name: 'claim_send',
+        query: sql`insert into gift_sends (id, sender_id, stream_id, creator_id, gift_id, quantity, coins, idempotency_key, request_fingerprint, entry_id)
+          values (${id}, ${request.senderId}, ${request.streamId}, ${creatorId}, ${request.giftId}, ${request.quantity}, ${coins.toString()},
+                  ${request.idempotencyKey}, ${fingerprint}, ${entryId})
+          on conflict (sender_id, idempotency_key) do nothing
+          returning stream_id, sender_id, coins, quantity, created_at`,
+      },
+      // Totals only grow: with a full top of others ahead in this statement's snapshot, the sender
+      // is not in the top after the commit either, and the room needs no leaderboard.
+      {
+        name: 'claim_totals',
+        query: sql`insert into stream_gift_totals as t (stream_id, sender_id, coins, gifts, reached_at)
+          select stream_id, sender_id, coins, quantity, created_at from claim_send
+          on conflict (stream_id, sender_id) do update
+            set coins = t.coins + excluded.coins, gifts = t.gifts + excluded.gifts, reached_at = excluded.reached_at
+          returning reached_at, (
+            select count(*) from (
+              select from stream_gift_totals o
+              where o.stream_id = t.stream_id and o.sender_id <> t.sender_id
+                and (o.coins > t.coins or (o.coins = t.coins and o.reached_at < t.reached_at))
+              limit ${LEADERBOARD_SIZE}
+            ) ahead
+          ) < ${LEADERBOARD_SIZE} as may_reach_top`,
+      },
+    ],
+  );
+  if (!posted) {
     const earlier = await findSend(db, request, fingerprint);
     if (!earlier) throw new Error(`gift send of key ${request.idempotencyKey} vanished after its key was claimed`);
     return { ...earlier, announce: undefined };
   }
+  const sent = { createdAt: new Date(posted.claimed.reached_at as string), walletBalance: posted.balances.get(accountCode(walletOf(request.senderId)))! };
   const giftSend: GiftSendView = {
     id,
     streamId: request.streamId,
@@ -116,6 +131,7 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
   };
   const announce: AnnounceInput = {
     giftSend,
+    mayReachTop: posted.claimed.may_reach_top === true,
     sender: { id: request.senderId, username: context.username! },
     gift: { id: request.giftId, slug: context.slug!, name: context.name!, imageUrl: context.image_url, coins: toJsonAmount(BigInt(context.price!)) },
   };
@@ -188,16 +204,25 @@ export async function readLeaderboard(db: Db, streamId: string, limit: number): 
 
 export interface AnnounceInput {
   giftSend: GiftSendView;
+  /** False when the send certainly left the top as it was (the leaderboard is not read). */
+  mayReachTop: boolean;
   sender: { id: string; username: string };
   gift: { id: string; slug: string; name: string; imageUrl: string | null; coins: number };
 }
 
 /**
- * Tells the room, after the commit: a `gift` frame, then a `leaderboard` frame when the send
- * changed the top. Never throws: the gift is committed whatever happens to its announcement.
+ * Tells the room, after the commit: a `gift` frame, and a `leaderboard` frame when the send
+ * changed the top (both in one write to NATS). Never throws: the gift is committed whatever
+ * happens to its announcement.
  */
-export async function announceGift(deps: { db: Db; nats: Nats; logger: Logger }, input: AnnounceInput, leaderboardSize: number): Promise<void> {
+export async function announceGift(deps: { db: Db; nats: Nats; logger: Logger }, input: AnnounceInput): Promise<void> {
   const { giftSend } = input;
+  let top: LeaderboardEntry[] | undefined;
+  try {
+    if (input.mayReachTop) top = await readLeaderboard(deps.db, giftSend.streamId, LEADERBOARD_SIZE);
+  } catch (err) {
+    deps.logger.warn({ err, giftSendId: giftSend.id }, 'could not read the leaderboard after a gift; no leaderboard frame sent');
+  }
   publishRoomFrame(deps.nats, {
     type: 'gift',
     streamId: giftSend.streamId,
@@ -208,10 +233,5 @@ export async function announceGift(deps: { db: Db; nats: Nats; logger: Logger },
     coins: giftSend.coins,
     sentAt: giftSend.createdAt,
   });
-  try {
-    const top = await readLeaderboard(deps.db, giftSend.streamId, leaderboardSize);
-    if (topChangedBy(input.sender.id, top)) publishRoomFrame(deps.nats, leaderboardFrame(giftSend.streamId, top));
-  } catch (err) {
-    deps.logger.warn({ err, giftSendId: giftSend.id }, 'could not read the leaderboard after a gift; no leaderboard frame sent');
-  }
+  if (top && topChangedBy(input.sender.id, top)) publishRoomFrame(deps.nats, leaderboardFrame(giftSend.streamId, top));
 }

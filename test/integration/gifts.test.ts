@@ -330,7 +330,13 @@ describe('the room sees gifts', () => {
     const climber = bulk[LEADERBOARD_SIZE - 1]!;
     await fundWallet(t.ctx, climber, BigInt(star.coins));
     const climbed = await sendGift(t.ctx.db, rules, { senderId: climber, streamId, giftId: star.id, quantity: 1, idempotencyKey: 'climb' });
-    expect(climbed.announce).toBeDefined();
+    expect(climbed.announce?.mayReachTop).toBe(true);
+    // One coin behind a full board of fifties: the send is not announced with a leaderboard read.
+    const [latecomer] = await insertBulkUsers(t.ctx.db, 1);
+    await fundWallet(t.ctx, latecomer!, 1n);
+    const heart = await giftBySlug(t.ctx.db, 'heart');
+    const late = await sendGift(t.ctx.db, rules, { senderId: latecomer!, streamId, giftId: heart.id, quantity: 1, idempotencyKey: 'late' });
+    expect(late.announce?.mayReachTop).toBe(false);
     const route = await call(t.app, 'GET', `/api/v1/streams/${streamId}/leaderboard`);
     expect(route.json.data.version).toBe(before + star.coins);
     const ranks = route.json.data.top.map((e: { userId: string; coins: number }) => [e.userId, e.coins]);
