@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { giftCost, giftEntryKey, giftRequestFingerprint, LEADERBOARD_SIZE, leaderboardFrame, rankLeaderboard, topChangedBy, type GiftRequest } from '../../lib/gifts.ts';
@@ -47,6 +47,9 @@ interface SendContext {
 }
 
 const walletOf = (userId: string) => userAccount('coin_wallet', userId, COIN);
+
+/** A timestamp as the ISO 8601 text clients get, made by Postgres the same way for a send and its replays. */
+const isoTime = (column: RawBuilder<unknown>) => sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * Sends a gift: one transaction writes the send (claiming the sender's idempotency key), adds
@@ -103,7 +106,7 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
           select stream_id, sender_id, coins, quantity, created_at from claim_send
           on conflict (stream_id, sender_id) do update
             set coins = t.coins + excluded.coins, gifts = t.gifts + excluded.gifts, reached_at = excluded.reached_at
-          returning reached_at, (
+          returning ${isoTime(sql`t.reached_at`)} as sent_at, (
             select count(*) from (
               select from stream_gift_totals o
               where o.stream_id = t.stream_id and o.sender_id <> t.sender_id
@@ -119,7 +122,7 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
     if (!earlier) throw new Error(`gift send of key ${request.idempotencyKey} vanished after its key was claimed`);
     return { ...earlier, announce: undefined };
   }
-  const sent = { createdAt: new Date(posted.claimed.reached_at as string), walletBalance: posted.balances.get(accountCode(walletOf(request.senderId)))! };
+  const walletBalance = posted.balances.get(accountCode(walletOf(request.senderId)))!;
   const giftSend: GiftSendView = {
     id,
     streamId: request.streamId,
@@ -127,7 +130,7 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
     giftId: request.giftId,
     quantity: request.quantity,
     coins: toJsonAmount(coins),
-    createdAt: sent.createdAt.toISOString(),
+    createdAt: posted.claimed.sent_at as string,
   };
   const announce: AnnounceInput = {
     giftSend,
@@ -135,7 +138,7 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
     sender: { id: request.senderId, username: context.username! },
     gift: { id: request.giftId, slug: context.slug!, name: context.name!, imageUrl: context.image_url, coins: toJsonAmount(BigInt(context.price!)) },
   };
-  return { giftSend, walletBalance: sent.walletBalance, replayed: false, announce };
+  return { giftSend, walletBalance, replayed: false, announce };
 }
 
 function refusalOf(context: SendContext, request: GiftSendRequest): AppError | undefined {
@@ -158,10 +161,11 @@ async function findSend(db: Db, request: GiftSendRequest, fingerprint: string): 
     quantity: number;
     coins: string;
     request_fingerprint: string;
-    created_at: Date;
+    created_at: string;
     wallet_after: string;
   }>`
-    select gs.id, gs.stream_id, gs.creator_id, gs.gift_id, gs.quantity, gs.coins::text as coins, gs.request_fingerprint, gs.created_at,
+    select gs.id, gs.stream_id, gs.creator_id, gs.gift_id, gs.quantity, gs.coins::text as coins, gs.request_fingerprint,
+           ${isoTime(sql`gs.created_at`)} as created_at,
            p.balance_after::text as wallet_after
     from gift_sends gs
     join ledger_postings p on p.entry_id = gs.entry_id
@@ -180,7 +184,7 @@ async function findSend(db: Db, request: GiftSendRequest, fingerprint: string): 
       giftId: row.gift_id,
       quantity: row.quantity,
       coins: toJsonAmount(BigInt(row.coins)),
-      createdAt: row.created_at.toISOString(),
+      createdAt: row.created_at,
     },
     walletBalance: BigInt(row.wallet_after),
     replayed: true,
