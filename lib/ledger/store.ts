@@ -13,8 +13,8 @@ export interface PostEntryInput {
   idempotencyKey: string;
   /**
    * The new entry's id, when the caller chose it first (TigerBeetle's client-made ids) so that
-   * its own rows, written earlier in the same transaction, can point at the entry. A replay
-   * answers with the id posted first.
+   * its own rows (in the same transaction, or in postEntryWith's claim) can name the entry. A
+   * replay answers with the id posted first.
    */
   entryId?: string;
   kind: string;
@@ -109,8 +109,8 @@ async function insertEntry(
       with ${sql.join(steps.map((step) => sql`${sql.ref(step.name)} as (${step.query})`))},
       entry as (
         insert into ledger_entries (id, idempotency_key, kind, description, refs, fingerprint, reverses, effective_at)
-        select ${entryId}, ${input.idempotencyKey}, ${input.kind}, ${input.description ?? ''}, ${JSON.stringify(input.refs ?? {})}::jsonb,
-               ${digest}, ${input.reverses ?? null}::uuid, coalesce(${input.effectiveAt ?? null}::timestamptz, now())
+        select ${entryId}::uuid, ${input.idempotencyKey}::text, ${input.kind}::text, ${input.description ?? ''}::text, ${JSON.stringify(input.refs ?? {})}::jsonb,
+               ${digest}::text, ${input.reverses ?? null}::uuid, coalesce(${input.effectiveAt ?? null}::timestamptz, now())
         where exists (select from ${gate})
         on conflict (idempotency_key) do nothing
         returning id
