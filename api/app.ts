@@ -10,10 +10,12 @@ import { createTokenSigner } from '../lib/tokens.ts';
 import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
+import { creatorRoutes } from './creators/routes.ts';
 import { financeRoutes } from './finance/routes.ts';
 import { payoutRunRoutes } from './finance/payout-runs.ts';
 import { creatorPayoutRoutes } from './payouts/creator-routes.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
+import { giftRoutes, streamGiftRoutes } from './gifts/routes.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { devStripeEventRoutes } from './payments/dev-events.ts';
@@ -31,6 +33,7 @@ import { chatRoutes } from './streams/chat.ts';
 import { streamRoutes } from './streams/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoRoutes } from './videos/routes.ts';
+import { walletRoutes } from './wallet/routes.ts';
 
 /** Composes the whole HTTP API. The only place that knows every route module. */
 export function createApp(deps: ApiDeps) {
@@ -72,7 +75,7 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/v1/*', (c, next) => (c.req.path === STRIPE_WEBHOOK_PATH ? next() : generalLimit(c, next)));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
-  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/creators/*', '/api/v1/auth/logout']) {
+  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/gifts/*', '/api/v1/wallet/*', '/api/v1/creators/*', '/api/v1/auth/logout']) {
     app.use(path, authenticate(db, tokens));
   }
   const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
@@ -83,10 +86,14 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/finance', financeRoutes({ db }));
   app.route('/api/v1/finance', payoutRunRoutes({ db, temporal: deps.temporal, storage: deps.storage, minimumAmount: config.payouts.minimumAmount }));
   app.route('/api/v1/creators', creatorPayoutRoutes({ db, payouts: createPayoutServices(config), publicApiUrl: config.publicUrls.api }));
+  app.route('/api/v1/gifts', giftRoutes({ db }));
+  app.route('/api/v1/wallet', walletRoutes({ db }));
+  app.route('/api/v1/creators', creatorRoutes({ config, db }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
+  app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
   // Development stand-ins for outside systems: never served in production.

@@ -1,15 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import pg from 'pg';
-import { sleep } from '../lib/async.ts';
 import { stackEnvironment } from '../scripts/stack/environment.ts';
-import { repoRoot } from '../scripts/stack/paths.ts';
 import { DEMO_PASSWORD } from '../scripts/stack/seed.ts';
 import { createScratchDatabase } from './api/fixtures.ts';
 import { summarizeProfile } from './api/profile.ts';
@@ -17,6 +14,7 @@ import { runWrk, wrkInstalled, type LoadResult } from './api/wrk.ts';
 import { cpuSeconds, freePort, stopChild } from './realtime/children.ts';
 import { profilesIn } from './realtime/profile.ts';
 import { callApi } from './lib/api.ts';
+import { startApi, waitUntilServing } from './lib/api-process.ts';
 
 // HTTP API throughput and latency, in one run: a bare Hono + pg route selecting one user by
 // name (the baseline) and StreamHub's own API process (`api/server.ts`, logging at info to a
@@ -146,26 +144,6 @@ function startBareServer(databaseUrl: string, poolMax: number): Promise<{ url: s
       }),
     );
   });
-}
-
-/** The real API entrypoint in its own process; its log lines go to a file, as under `npm start`. */
-function startApi(options: { env: Record<string, string | undefined>; logFile: string; profileDir?: string }): ChildProcess {
-  const log = openSync(options.logFile, 'a');
-  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...profile, 'api/server.ts'], { cwd: repoRoot, env: options.env, stdio: ['ignore', log, log] });
-  process.once('exit', () => child.kill('SIGKILL'));
-  return child;
-}
-
-async function waitUntilServing(child: ChildProcess, url: string, logFile: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}) while starting; see ${logFile}`);
-    const res = await fetch(url).catch(() => undefined);
-    if (res?.ok) return;
-    await sleep(250);
-  }
-  throw new Error(`the API did not answer ${url} within ${timeoutMs} ms; see ${logFile}`);
 }
 
 async function accessToken(base: string): Promise<string> {

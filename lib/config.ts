@@ -146,6 +146,14 @@ const envSchema = z.object({
   PAYOUT_DEBTOR_BIC: z.string().refine(isBic, 'must be a BIC (8 or 11 characters)').default('COBADEFFXXX'),
   // Seals creators' IBANs at rest; unset, a key is derived from JWT_SECRET under its own label.
   PAYOUT_DATA_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+
+  // Money (README, "Money"): integer minor units of the settlement currency, basis points of an amount.
+  PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  PAYMENT_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(290),
+  PAYMENT_FEE_FIXED_MINOR: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  COIN_CREATOR_VALUE_MINOR: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  EARNINGS_HOLD_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  RATE_LIMIT_GIFTS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 });
 
 /** Rules across variables, reported with the single-variable ones. */
@@ -219,12 +227,23 @@ export interface Config {
   media: MediaLimits;
   internalSecret: string;
   payments: {
-    /** What tips and coin packs are priced in (ISO 4217, upper case). */
-    settlementCurrency: string;
     /** Undefined when neither Stripe secret is set: payments are off. */
     stripe: StripeConfig | undefined;
   };
   payouts: PayoutConfig;
+  money: {
+    /** ISO 4217 code tips, coin packs and earnings are in. */
+    settlementCurrency: string;
+    platformFeeBps: number;
+    paymentFeeBps: number;
+    paymentFeeFixedMinor: number;
+    /** Minor units a creator earns per coin spent on them. */
+    coinCreatorValueMinor: number;
+    /** How long earnings stay pending (refundable) before they become available. */
+    earningsHoldDays: number;
+    /** Gifts one user may send per minute (a burst of that many, per API process). */
+    giftsPerMinute: number;
+  };
 }
 
 export interface PayoutConfig {
@@ -334,7 +353,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     internalSecret: e.INTERNAL_SECRET,
     payments: {
-      settlementCurrency: e.SETTLEMENT_CURRENCY,
       stripe:
         e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
           ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBaseUrl: e.STRIPE_API_BASE_URL }
@@ -347,6 +365,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       parallelism: e.PAYOUT_PARALLELISM,
       debtor: { name: e.PAYOUT_DEBTOR_NAME, iban: e.PAYOUT_DEBTOR_IBAN, bic: e.PAYOUT_DEBTOR_BIC },
       dataKeySecret: e.PAYOUT_DATA_KEY ?? `jwt:${e.JWT_SECRET}`,
+    },
+    money: {
+      settlementCurrency: e.SETTLEMENT_CURRENCY,
+      platformFeeBps: e.PLATFORM_FEE_BPS,
+      paymentFeeBps: e.PAYMENT_FEE_BPS,
+      paymentFeeFixedMinor: e.PAYMENT_FEE_FIXED_MINOR,
+      coinCreatorValueMinor: e.COIN_CREATOR_VALUE_MINOR,
+      earningsHoldDays: e.EARNINGS_HOLD_DAYS,
+      giftsPerMinute: e.RATE_LIMIT_GIFTS_PER_MINUTE,
     },
   };
 }

@@ -257,6 +257,19 @@ export interface PayoutMethodsTable {
   updated_at: Generated<Date>;
 }
 
+// Coin amounts are bigint, read as text into JS bigint like the ledger's (the int8 parser gives a number).
+export interface GiftsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  coins: ColumnType<number, string, string>;
+  image_url: string | null;
+  active: Generated<boolean>;
+  sort_order: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface PayoutHoldsTable {
   id: Generated<string>;
   user_id: string;
@@ -315,6 +328,28 @@ export interface PayoutItemsTable {
   settled_at: Date | null;
 }
 
+export interface GiftSendsTable {
+  id: string;
+  sender_id: string;
+  stream_id: string;
+  creator_id: string;
+  gift_id: string;
+  quantity: number;
+  coins: ColumnType<number, string, never>;
+  idempotency_key: string;
+  request_fingerprint: string;
+  entry_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface StreamGiftTotalsTable {
+  stream_id: string;
+  sender_id: string;
+  coins: ColumnType<number, string, string>;
+  gifts: number;
+  reached_at: Date;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -338,6 +373,9 @@ export interface Database {
   payout_holds: PayoutHoldsTable;
   payout_runs: PayoutRunsTable;
   payout_items: PayoutItemsTable;
+  gifts: GiftsTable;
+  gift_sends: GiftSendsTable;
+  stream_gift_totals: StreamGiftTotalsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -346,3 +384,4 @@ export type Notification = Selectable<NotificationsTable>;
 export type Video = Selectable<VideosTable>;
 export type Stream = Selectable<StreamsTable>;
 export type PaymentEventRow = Selectable<PaymentEventsTable>;
+export type Gift = Selectable<GiftsTable>;

@@ -10,9 +10,9 @@ import { seedDemoData } from '../../scripts/stack/seed.ts';
 
 export const LIST_PAGE_STREAMS = 30;
 
-export async function createScratchDatabase(config: Config, tag: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createScratchDatabase(config: Config, tag: string, bench = 'api'): Promise<{ url: string; drop: () => Promise<void> }> {
   const url = new URL(config.postgres.url);
-  url.pathname = `/streamhub_bench_api_${tag}`;
+  url.pathname = `/streamhub_bench_${bench}_${tag}`;
   const scratch: Config = { ...config, postgres: { ...config.postgres, url: url.toString() } };
   await ensureDatabase(scratch.postgres.url);
   const drop = () => dropDatabase(scratch.postgres.url);

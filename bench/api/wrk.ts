@@ -21,10 +21,20 @@ const run = promisify(execFile);
 
 export async function runWrk(
   url: string,
-  options: { connections: number; seconds: number; threads: number; headers?: Record<string, string>; signal?: AbortSignal },
+  options: {
+    connections: number;
+    seconds: number;
+    threads: number;
+    headers?: Record<string, string>;
+    /** A Lua script that writes the requests (method, body, per-request headers), and its arguments. */
+    script?: { path: string; args?: string[] };
+    signal?: AbortSignal;
+  },
 ): Promise<LoadResult> {
   const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`, '--latency', ...headers, url];
+  const script = options.script ? ['-s', options.script.path] : [];
+  const scriptArgs = options.script?.args?.length ? ['--', ...options.script.args] : [];
+  const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`, '--latency', ...headers, ...script, url, ...scriptArgs];
   const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20, signal: options.signal });
   return parseWrk(stdout);
 }

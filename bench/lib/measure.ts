@@ -43,3 +43,34 @@ export function printTable(title: string, rows: Summary[]): void {
     process.stdout.write(`${r.label.padEnd(44)}${String(r.count).padStart(7)}${fmt(r.seconds, 2)}${fmt(r.perSecond)}${fmt(r.p50Ms, 2)}${fmt(r.p99Ms, 2)}\n`);
   }
 }
+
+/** Runs `task(i)` over and over at `concurrency` for `seconds`; failures are counted, not thrown. */
+export async function measureFor(
+  label: string,
+  seconds: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<Summary & { failures: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let failures = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          await task(i);
+          latencies.push(performance.now() - t0);
+        } catch {
+          failures++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { label, count: latencies.length, seconds: elapsed, perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), failures };
+}

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Tx } from '../db.ts';
 import { AppError } from '../errors.ts';
 import { accountCode, kindRule, type AccountKind, type AccountRef, type Side } from './chart.ts';
@@ -10,6 +11,12 @@ import { fingerprint, normalBalance, prepareLines, type Line } from './rules.ts'
 export interface PostEntryInput {
   /** Derived from our own ids (`tip/<id>`, `gift/<key>` …): posting it twice posts once. */
   idempotencyKey: string;
+  /**
+   * The new entry's id, when the caller chose it first (TigerBeetle's client-made ids) so that
+   * its own rows (in the same transaction, or in postEntryWith's claim) can name the entry. A
+   * replay answers with the id posted first.
+   */
+  entryId?: string;
   kind: string;
   description?: string;
   refs?: Record<string, string>;
@@ -32,75 +39,152 @@ const INSUFFICIENT_FUNDS = 'SHL01';
 /**
  * Posts one balanced entry, or finds the one posted before under the same key. Runs in the
  * caller's transaction when given one (so business rows and the entry commit together),
- * else in its own. An overdraft of a limited account throws `insufficient_funds` and, the
+ * else on its own. An overdraft of a limited account throws `insufficient_funds` and, the
  * transaction being aborted, nothing of it is kept.
+ *
+ * The entry and its postings are one statement. When every account is known already (see
+ * knownAccountIds) that statement is all it costs, and outside a transaction it commits by
+ * itself: the accounts a busy entry shares with every other (the platform's) stay locked for
+ * no round trip to the client.
  */
 export async function postEntry(executor: Db | Tx, input: PostEntryInput): Promise<PostedEntry> {
-  const lines = prepareLines(input.lines);
-  const digest = fingerprint(input.kind, lines);
-  return inTransaction(executor, async (tx) => {
-    const accountIds = await ensureAccounts(tx, lines.map((l) => l.account));
-    const inserted = await tx
-      .insertInto('ledger_entries')
-      .values({
-        idempotency_key: input.idempotencyKey,
-        kind: input.kind,
-        description: input.description ?? '',
-        refs: JSON.stringify(input.refs ?? {}),
-        fingerprint: digest,
-        reverses: input.reverses ?? null,
-        effective_at: input.effectiveAt ?? sql<Date>`now()`,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) return replay(tx, input.idempotencyKey, digest, accountIds);
-
-    let postings: { id: string; account_id: string; balance_after: string }[];
-    try {
-      postings = await tx
-        .insertInto('ledger_postings')
-        .values(
-          lines.map((line) => ({
-            entry_id: inserted.id,
-            account_id: accountIds.get(accountCode(line.account))!,
-            currency: line.account.currency,
-            side: line.side,
-            amount: line.amount.toString(),
-          })),
-        )
-        .returning([sql<string>`id::text`.as('id'), 'account_id', sql<string>`balance_after::text`.as('balance_after')])
-        .execute();
-    } catch (err) {
-      if ((err as { code?: string }).code === INSUFFICIENT_FUNDS) {
-        const code = [...accountIds].find(([, id]) => id === (err as { detail?: string }).detail)?.[0];
-        throw new AppError('insufficient_funds', 'Not enough funds for this operation', code ? [{ field: 'account', message: code }] : undefined, { cause: err });
-      }
-      throw err;
-    }
-    // The last posting to an account (highest id) holds its balance after the whole entry.
-    const byAccount = new Map<string, { id: bigint; balance: bigint }>();
-    for (const p of postings) {
-      const id = BigInt(p.id);
-      if ((byAccount.get(p.account_id)?.id ?? -1n) < id) byAccount.set(p.account_id, { id, balance: BigInt(p.balance_after) });
-    }
-    const balances = new Map<string, bigint>();
-    for (const [code, id] of accountIds) balances.set(code, byAccount.get(id)!.balance);
-    return { entryId: inserted.id, replayed: false, balances };
-  });
+  // Without a claim something is always posted, or found posted before.
+  const { claimed: _, ...posted } = (await post(executor, input, []))!;
+  return posted;
 }
 
-async function replay(tx: Tx, key: string, digest: string, accountIds: Map<string, string>): Promise<PostedEntry> {
-  const existing = await tx.selectFrom('ledger_entries').select(['id', 'fingerprint']).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+/** A data-modifying query run in the entry's statement, as the CTE `name` (later steps and the gate may read it). */
+export interface ClaimStep {
+  name: string;
+  query: RawBuilder<unknown>;
+}
+
+/**
+ * postEntry together with business writes that must commit with the entry, in the same
+ * statement: `claim` runs first (its steps as CTEs, in order) and the entry is posted only if
+ * the last step wrote a row, such as the insert that claims a request's idempotency key.
+ * Answers the posted (or replayed) entry and that row (as JSON), or undefined when the claim
+ * wrote nothing and nothing was posted. Outside a transaction the whole is one statement that
+ * commits by itself, so a request that writes its own row and money costs one round trip.
+ */
+export async function postEntryWith(
+  executor: Db | Tx,
+  input: PostEntryInput,
+  claim: readonly ClaimStep[],
+): Promise<(PostedEntry & { claimed: Record<string, unknown> }) | undefined> {
+  if (claim.length === 0) throw new RangeError('postEntryWith needs a claim; use postEntry');
+  for (const step of claim) {
+    if (!/^claim_[a-z_]+$/.test(step.name)) throw new RangeError(`Claim step names start with claim_ (got ${step.name})`);
+  }
+  return post(executor, input, claim);
+}
+
+async function post(executor: Db | Tx, input: PostEntryInput, claim: readonly ClaimStep[]) {
+  const lines = prepareLines(input.lines);
+  const digest = fingerprint(input.kind, lines);
+  const refs = lines.map((l) => l.account);
+  const known = knownAccountIds(executor, refs);
+  if (known && !executor.isTransaction) return insertEntry(executor, input, claim, lines, digest, known);
+  return inTransaction(executor, async (tx) => insertEntry(tx, input, claim, lines, digest, known ?? (await ensureAccounts(tx, refs))));
+}
+
+async function insertEntry(
+  executor: Db | Tx,
+  input: PostEntryInput,
+  claim: readonly ClaimStep[],
+  lines: Line[],
+  digest: string,
+  accountIds: Map<string, string>,
+): Promise<(PostedEntry & { claimed: Record<string, unknown> }) | undefined> {
+  // Chosen here when the caller did not: the postings can name their entry in the same statement.
+  const entryId = input.entryId ?? randomUUID();
+  const values = lines.map(
+    (line, i) => sql`(${i}::int, ${accountIds.get(accountCode(line.account))!}::uuid, ${line.account.currency}::text, ${line.side}::text, ${line.amount.toString()}::bigint)`,
+  );
+  const steps = claim.length ? claim : [{ name: 'claim_none', query: sql`select true as posted` }];
+  const gate = sql.ref(steps.at(-1)!.name);
+  let rows: { id: string | null; account_id: string | null; balance_after: string | null; claimed: Record<string, unknown> | null }[];
+  try {
+    ({ rows } = await sql<(typeof rows)[number]>`
+      with ${sql.join(steps.map((step) => sql`${sql.ref(step.name)} as (${step.query})`))},
+      entry as (
+        insert into ledger_entries (id, idempotency_key, kind, description, refs, fingerprint, reverses, effective_at)
+        select ${entryId}::uuid, ${input.idempotencyKey}::text, ${input.kind}::text, ${input.description ?? ''}::text, ${JSON.stringify(input.refs ?? {})}::jsonb,
+               ${digest}::text, ${input.reverses ?? null}::uuid, coalesce(${input.effectiveAt ?? null}::timestamptz, now())
+        where exists (select from ${gate})
+        on conflict (idempotency_key) do nothing
+        returning id
+      ),
+      posted as (
+        insert into ledger_postings (entry_id, account_id, currency, side, amount)
+        select entry.id, line.account_id, line.currency, line.side, line.amount
+        from entry cross join (values ${sql.join(values)}) as line (ord, account_id, currency, side, amount)
+        order by line.ord
+        returning id, account_id, balance_after
+      )
+      select posted.id::text as id, posted.account_id, posted.balance_after::text as balance_after, gate.claimed
+      from (select (select to_jsonb(g) from ${gate} g limit 1) as claimed) gate
+      left join posted on true`.execute(executor));
+  } catch (err) {
+    if ((err as { code?: string }).code === INSUFFICIENT_FUNDS) {
+      const code = [...accountIds].find(([, id]) => id === (err as { detail?: string }).detail)?.[0];
+      throw new AppError('insufficient_funds', 'Not enough funds for this operation', code ? [{ field: 'account', message: code }] : undefined, { cause: err });
+    }
+    throw err;
+  }
+  const claimed = rows[0]?.claimed;
+  if (!claimed) return undefined;
+  const postings = rows.filter((r) => r.id !== null);
+  // Claimed but no postings: the key was posted before, and this statement wrote no entry.
+  if (postings.length === 0) return { ...(await replay(executor, input.idempotencyKey, digest, accountIds)), claimed };
+  // The last posting to an account (highest id) holds its balance after the whole entry.
+  const byAccount = new Map<string, { id: bigint; balance: bigint }>();
+  for (const p of postings) {
+    const id = BigInt(p.id!);
+    if ((byAccount.get(p.account_id!)?.id ?? -1n) < id) byAccount.set(p.account_id!, { id, balance: BigInt(p.balance_after!) });
+  }
+  const balances = new Map<string, bigint>();
+  for (const [code, id] of accountIds) balances.set(code, byAccount.get(id)!.balance);
+  return { entryId, replayed: false, balances, claimed };
+}
+
+async function replay(executor: Db | Tx, key: string, digest: string, accountIds: Map<string, string>): Promise<PostedEntry> {
+  const existing = await executor.selectFrom('ledger_entries').select(['id', 'fingerprint']).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
   if (existing.fingerprint !== digest) {
     throw new AppError('conflict', 'This idempotency key was already used for a different operation');
   }
-  const rows = await selectAccounts(tx).where('id', 'in', [...accountIds.values()]).execute();
+  const rows = await selectAccounts(executor).where('id', 'in', [...accountIds.values()]).execute();
   return { entryId: existing.id, replayed: true, balances: new Map(rows.map((r) => [r.code, toAccount(r).balance])) };
 }
 
 function inTransaction<T>(executor: Db | Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
   return executor.isTransaction ? work(executor as Tx) : executor.transaction().execute(work);
+}
+
+// Account ids by code, per database, of accounts known to be committed. An account is never
+// deleted and its code never changes, so a known id stays right for the life of the process;
+// one created by a transaction that may still roll back is not remembered until seen again.
+const knownIds = new WeakMap<object, Map<string, string>>();
+const MAX_KNOWN_ACCOUNTS = 100_000;
+
+/** Keyed by the query adapter a database shares with its transactions. */
+const knownOf = (executor: Db | Tx) => {
+  const key = executor.getExecutor().adapter;
+  let known = knownIds.get(key);
+  if (!known) knownIds.set(key, (known = new Map()));
+  return known;
+};
+
+function knownAccountIds(executor: Db | Tx, refs: readonly AccountRef[]): Map<string, string> | undefined {
+  const known = knownOf(executor);
+  const ids = new Map<string, string>();
+  for (const ref of refs) {
+    const code = accountCode(ref);
+    const id = known.get(code);
+    if (id === undefined) return undefined;
+    ids.set(code, id);
+  }
+  return ids;
 }
 
 /** Account ids by code, creating missing accounts (idempotently) in one statement. */
@@ -112,16 +196,24 @@ export async function ensureAccounts(executor: Db | Tx, refs: readonly AccountRe
       ${rule.limit === 'debits_must_not_exceed_credits'}, ${rule.limit === 'credits_must_not_exceed_debits'})`;
   });
   const codes = [...unique.keys()];
-  const { rows } = await sql<{ id: string; code: string }>`
+  // `committed`: created before this transaction began, so not by it (created_at is the creating
+  // transaction's start) and, being visible, committed: safe to remember.
+  const { rows } = await sql<{ id: string; code: string; committed: boolean }>`
     with created as (
       insert into ledger_accounts (code, kind, owner_id, currency, normal_side, debits_must_not_exceed_credits, credits_must_not_exceed_debits)
       values ${sql.join(values)}
       on conflict (code) do nothing
       returning id, code
     )
-    select id, code from created
+    select id, code, false as committed from created
     union all
-    select id, code from ledger_accounts where code in (${sql.join(codes)})`.execute(executor);
+    select id, code, created_at < now() as committed from ledger_accounts where code in (${sql.join(codes)})`.execute(executor);
+  const known = knownOf(executor);
+  for (const row of rows) {
+    if (!row.committed || known.has(row.code)) continue;
+    if (known.size >= MAX_KNOWN_ACCOUNTS) known.delete(known.keys().next().value!);
+    known.set(row.code, row.id);
+  }
   return new Map(rows.map((r) => [r.code, r.id]));
 }
 
@@ -183,6 +275,13 @@ export async function getAccount(executor: Db | Tx, id: string): Promise<Account
   return row && toAccount(row);
 }
 
+/** The accounts that exist among `refs`, by code (an account never posted to does not exist yet). */
+export async function findAccounts(executor: Db | Tx, refs: readonly AccountRef[]): Promise<Map<string, Account>> {
+  if (refs.length === 0) return new Map();
+  const rows = await selectAccounts(executor).where('code', 'in', refs.map(accountCode)).execute();
+  return new Map(rows.map((row) => [row.code, toAccount(row)]));
+}
+
 /** Balances by account code; an account never posted to reads 0 (and is not created). */
 export async function balancesOf(executor: Db | Tx, refs: readonly AccountRef[]): Promise<Map<string, bigint>> {
   const codes = refs.map(accountCode);
@@ -218,41 +317,61 @@ export interface Posting {
   createdAt: Date;
   kind: string;
   idempotencyKey: string;
+  refs: Record<string, string>;
   effectiveAt: Date;
 }
 
-/** An account's postings, newest first, by keyset on the posting id. */
-export async function accountPostings(executor: Db | Tx, accountId: string, page: { limit: number; beforeId?: string }): Promise<Posting[]> {
-  let query = executor
-    .selectFrom('ledger_postings as p')
-    .innerJoin('ledger_entries as e', 'e.id', 'p.entry_id')
-    .select([
-      sql<string>`p.id::text`.as('id'),
-      'p.entry_id',
-      'p.account_id',
-      'p.currency',
-      'p.side',
-      sql<string>`p.amount::text`.as('amount'),
-      sql<string>`p.balance_after::text`.as('balance_after'),
-      'p.created_at',
-      'e.kind',
-      'e.idempotency_key',
-      'e.effective_at',
-    ])
-    .where('p.account_id', '=', accountId);
-  if (page.beforeId !== undefined) query = query.where('p.id', '<', page.beforeId as never);
-  const rows = await query.orderBy('p.id', 'desc').limit(page.limit).execute();
+/**
+ * Postings of one account, or of several merged (a creator's pending, available and
+ * reserved), newest first by keyset on the posting id; optionally only entries of one kind.
+ * Each account is read down its own (account, id) index range, so a page costs `limit` rows
+ * per account however long the history.
+ */
+export async function accountPostings(
+  executor: Db | Tx,
+  accountIds: string | readonly string[],
+  page: { limit: number; beforeId?: string; kind?: string },
+): Promise<Posting[]> {
+  const ids = typeof accountIds === 'string' ? [accountIds] : [...accountIds];
+  if (ids.length === 0) return [];
+  const ranges = ids.map(
+    (id) => sql`(select p.id from ledger_postings p
+      ${page.kind === undefined ? sql`` : sql`join ledger_entries e on e.id = p.entry_id and e.kind = ${page.kind}`}
+      where p.account_id = ${id} ${page.beforeId === undefined ? sql`` : sql`and p.id < ${page.beforeId}::bigint`}
+      order by p.id desc limit ${page.limit})`,
+  );
+  const { rows } = await sql<{
+    id: string;
+    entry_id: string;
+    account_id: string;
+    currency: string;
+    side: Side;
+    amount: string;
+    balance_after: string;
+    created_at: Date;
+    kind: string;
+    idempotency_key: string;
+    refs: Record<string, string>;
+    effective_at: Date;
+  }>`
+    select p.id::text as id, p.entry_id, p.account_id, p.currency, p.side, p.amount::text as amount,
+           p.balance_after::text as balance_after, p.created_at, e.kind, e.idempotency_key, e.refs, e.effective_at
+    from (select id from (${sql.join(ranges, sql` union all `)}) ranges order by id desc limit ${page.limit}) page
+    join ledger_postings p on p.id = page.id
+    join ledger_entries e on e.id = p.entry_id
+    order by p.id desc`.execute(executor);
   return rows.map((r) => ({
     id: r.id,
     entryId: r.entry_id,
     accountId: r.account_id,
     currency: r.currency,
-    side: r.side as Side,
+    side: r.side,
     amount: BigInt(r.amount),
     balanceAfter: BigInt(r.balance_after),
     createdAt: r.created_at,
     kind: r.kind,
     idempotencyKey: r.idempotency_key,
+    refs: r.refs,
     effectiveAt: r.effective_at,
   }));
 }

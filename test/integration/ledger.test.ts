@@ -13,6 +13,7 @@ import {
   lockAccounts,
   platformAccount,
   postEntry,
+  postEntryWith,
   trialBalance,
   userAccount,
   type AccountRef,
@@ -99,6 +100,69 @@ describe('ledger postings', () => {
     ).rejects.toThrow('the business write failed');
     expect(await count('ledger_entries')).toBe(before);
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(50n);
+  });
+});
+
+describe('ledger accounts and entry ids', () => {
+  it('creates again an account whose first entry rolled back (no stale id is remembered)', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(
+        t.ctx.db.transaction().execute(async (tx) => {
+          await postEntry(tx, { idempotencyKey: key('rolled-back-mint'), kind: 'test.mint', lines: [debit(issuance, 5n), credit(wallet(user!), 5n)] });
+          throw new Error('the business write failed');
+        }),
+      ).rejects.toThrow('the business write failed');
+    }
+    const { rows } = await sql`select 1 from ledger_accounts where code = ${accountCode(wallet(user!))}`.execute(t.ctx.db);
+    expect(rows).toEqual([]);
+    // Outside a transaction, and again once the account is known: both post.
+    expect((await mint(user!, 7n)).balances.get(accountCode(wallet(user!)))).toBe(7n);
+    expect((await mint(user!, 3n)).balances.get(accountCode(wallet(user!)))).toBe(10n);
+    expect((await spend(user!, 10n)).balances.get(accountCode(wallet(user!)))).toBe(0n);
+    await expect(spend(user!, 1n)).rejects.toMatchObject({ code: 'insufficient_funds' });
+    await expectWholeLedger();
+  });
+
+  it('takes the entry id the caller chose, and answers a replay with the id posted first', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    const entryId = '00000000-0000-4000-8000-0000000000e1';
+    const idempotencyKey = key('chosen-id');
+    const lines = [debit(issuance, 4n), credit(wallet(user!), 4n)];
+    expect(await postEntry(t.ctx.db, { entryId, idempotencyKey, kind: 'test.mint', lines })).toMatchObject({ entryId, replayed: false });
+    const again = await postEntry(t.ctx.db, { entryId: '00000000-0000-4000-8000-0000000000e2', idempotencyKey, kind: 'test.mint', lines });
+    expect(again).toMatchObject({ entryId, replayed: true });
+  });
+});
+
+describe('posting with a claim (business rows written in the entry’s statement)', () => {
+  const claimPing = (id: string) => [
+    { name: 'claim_ping', query: sql`insert into system_pings (id, workflow_id) values (${id}, 'ledger-claim') on conflict (id) do nothing returning id, workflow_id` },
+  ];
+  const pings = async (id: string) => (await sql`select 1 from system_pings where id = ${id}`.execute(t.ctx.db)).rows.length;
+
+  it('posts only when the claim writes a row, answering that row; a claim already taken posts nothing', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 10n);
+    const ping = key('ping');
+    const first = await postEntryWith(t.ctx.db, { idempotencyKey: key('claimed'), kind: 'test.spend', lines: [debit(wallet(user!), 4n), credit(issuance, 4n)] }, claimPing(ping));
+    expect(first).toMatchObject({ replayed: false, claimed: { id: ping, workflow_id: 'ledger-claim' } });
+    expect(first!.balances.get(accountCode(wallet(user!)))).toBe(6n);
+    const entries = await count('ledger_entries');
+    const again = await postEntryWith(t.ctx.db, { idempotencyKey: key('claimed'), kind: 'test.spend', lines: [debit(wallet(user!), 4n), credit(issuance, 4n)] }, claimPing(ping));
+    expect(again).toBeUndefined();
+    expect(await count('ledger_entries')).toBe(entries);
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(6n);
+  });
+
+  it('keeps neither the claim nor the entry when the entry is refused', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 10n);
+    const ping = key('ping');
+    const overdraft = postEntryWith(t.ctx.db, { idempotencyKey: key('overdraft'), kind: 'test.spend', lines: [debit(wallet(user!), 11n), credit(issuance, 11n)] }, claimPing(ping));
+    await expect(overdraft).rejects.toMatchObject({ code: 'insufficient_funds' });
+    expect(await pings(ping)).toBe(0);
+    await expectWholeLedger();
   });
 });
 

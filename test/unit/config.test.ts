@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config.ts';
+import { moneyRules } from '../../lib/money/config.ts';
 
 const run = promisify(execFile);
 const required = {
@@ -60,7 +61,7 @@ describe('config', () => {
 
   it('turns payments on with both Stripe secrets, off with neither, and refuses one without the other', () => {
     const stripe = { STRIPE_SECRET_KEY: 'sk_test_0123456789abcdef', STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdef0123' };
-    expect(parseConfig(required).payments).toEqual({ settlementCurrency: 'USD', stripe: undefined });
+    expect(parseConfig(required).payments).toEqual({ stripe: undefined });
     expect(parseConfig({ ...required, ...stripe }).payments.stripe).toEqual({ secretKey: stripe.STRIPE_SECRET_KEY, webhookSecret: stripe.STRIPE_WEBHOOK_SECRET, apiBaseUrl: undefined });
     expect(parseConfig({ ...required, ...stripe, STRIPE_API_BASE_URL: 'http://127.0.0.1:12111' }).payments.stripe?.apiBaseUrl).toBe('http://127.0.0.1:12111');
     expect(problemsOf({ ...required, STRIPE_SECRET_KEY: stripe.STRIPE_SECRET_KEY }).map((p) => p.split(':')[0])).toEqual(['STRIPE_WEBHOOK_SECRET']);
@@ -75,8 +76,44 @@ describe('config', () => {
   });
 
   it('prices in one settlement currency, an ISO 4217 code in capitals', () => {
-    expect(parseConfig({ ...required, SETTLEMENT_CURRENCY: 'eur' }).payments.settlementCurrency).toBe('EUR');
+    expect(parseConfig({ ...required, SETTLEMENT_CURRENCY: 'eur' }).money.settlementCurrency).toBe('EUR');
     expect(problemsOf({ ...required, SETTLEMENT_CURRENCY: 'dollars' }).map((p) => p.split(':')[0])).toEqual(['SETTLEMENT_CURRENCY']);
+  });
+
+  it('reads the money rules: fees in basis points, integer minor units, the coin value and the hold', () => {
+    const defaults = parseConfig(required);
+    expect(defaults.money).toEqual({
+      settlementCurrency: 'USD',
+      platformFeeBps: 1000,
+      paymentFeeBps: 290,
+      paymentFeeFixedMinor: 30,
+      coinCreatorValueMinor: 1,
+      earningsHoldDays: 7,
+      giftsPerMinute: 120,
+    });
+    expect(moneyRules(defaults)).toEqual({ currency: 'USD', platformFeeBps: 1000, processingFeeBps: 290, processingFeeFixed: 30n, coinCreatorValue: 1n });
+    const set = parseConfig({ ...required, SETTLEMENT_CURRENCY: 'EUR', PLATFORM_FEE_BPS: '0', COIN_CREATOR_VALUE_MINOR: '2', EARNINGS_HOLD_DAYS: '0' });
+    expect(moneyRules(set)).toMatchObject({ currency: 'EUR', platformFeeBps: 0, coinCreatorValue: 2n });
+    expect(set.money.earningsHoldDays).toBe(0);
+    const named = problemsOf({
+      ...required,
+      SETTLEMENT_CURRENCY: 'dollars',
+      PLATFORM_FEE_BPS: '10001',
+      PAYMENT_FEE_BPS: '2.5',
+      PAYMENT_FEE_FIXED_MINOR: '-1',
+      COIN_CREATOR_VALUE_MINOR: '0',
+      EARNINGS_HOLD_DAYS: '366',
+      RATE_LIMIT_GIFTS_PER_MINUTE: '0',
+    }).map((p) => p.split(':')[0]);
+    expect(named.sort()).toEqual([
+      'COIN_CREATOR_VALUE_MINOR',
+      'EARNINGS_HOLD_DAYS',
+      'PAYMENT_FEE_BPS',
+      'PAYMENT_FEE_FIXED_MINOR',
+      'PLATFORM_FEE_BPS',
+      'RATE_LIMIT_GIFTS_PER_MINUTE',
+      'SETTLEMENT_CURRENCY',
+    ]);
   });
 
   it('treats empty variables as unset', () => {

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../../lib/db.ts';
+import { AppError } from '../../lib/errors.ts';
+import { giftCost, giftEntryKey, giftRequestFingerprint, LEADERBOARD_SIZE, leaderboardFrame, rankLeaderboard, topChangedBy, type GiftRequest } from '../../lib/gifts.ts';
+import { accountCode, COIN, postEntryWith, toJsonAmount, userAccount } from '../../lib/ledger/index.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { giftLines, type MoneyRules } from '../../lib/money/rules.ts';
+import type { Nats } from '../../lib/nats.ts';
+import { publishRoomFrame, type LeaderboardEntry } from '../../lib/room-frames.ts';
+import { LIVE_STATUSES } from '../../lib/streams.ts';
+import type { StreamStatus } from '../../lib/schema.ts';
+
+export interface GiftSendRequest extends GiftRequest {
+  senderId: string;
+  idempotencyKey: string;
+}
+
+/** What the sender is answered, the first time and on every replay of the same key. */
+export interface GiftSendView {
+  id: string;
+  streamId: string;
+  creatorId: string;
+  giftId: string;
+  quantity: number;
+  coins: number;
+  createdAt: string;
+}
+
+export interface GiftSent {
+  giftSend: GiftSendView;
+  walletBalance: bigint;
+  /** True when the key had been used before: nothing new was written or announced. */
+  replayed: boolean;
+}
+
+interface SendContext {
+  status: StreamStatus | null;
+  owner_id: string | null;
+  gift_id: string | null;
+  slug: string | null;
+  name: string | null;
+  image_url: string | null;
+  price: string | null;
+  active: boolean | null;
+  username: string | null;
+}
+
+const walletOf = (userId: string) => userAccount('coin_wallet', userId, COIN);
+
+/** A timestamp as the ISO 8601 text clients get, made by Postgres the same way for a send and its replays. */
+const isoTime = (column: RawBuilder<unknown>) => sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * Sends a gift: one transaction writes the send (claiming the sender's idempotency key), adds
+ * it to the broadcast's totals and posts its ledger entry (coins out of the wallet, their value
+ * into the creator's pending earnings). Not enough coins → `insufficient_funds` and nothing
+ * kept. The same key asked again answers what it answered the first time.
+ */
+export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendRequest): Promise<GiftSent & { announce: AnnounceInput | undefined }> {
+  const fingerprint = giftRequestFingerprint(request);
+  const { rows } = await sql<SendContext>`
+    select s.status, s.owner_id, g.id as gift_id, g.slug, g.name, g.image_url, g.coins::text as price, g.active, u.username
+    from (select) one
+    left join streams s on s.id = ${request.streamId}
+    left join gifts g on g.id = ${request.giftId}
+    left join users u on u.id = ${request.senderId}`.execute(db);
+  const context = rows[0]!;
+  const refusal = refusalOf(context, request);
+  if (refusal) {
+    // A retry of a send that was accepted while the stream was live still gets its answer.
+    const earlier = await findSend(db, request, fingerprint);
+    if (earlier) return { ...earlier, announce: undefined };
+    throw refusal;
+  }
+
+  const id = randomUUID();
+  const entryId = randomUUID();
+  const coins = giftCost(BigInt(context.price!), request.quantity);
+  const creatorId = context.owner_id!;
+  // The send claims the sender's key and adds to the broadcast's totals in the entry's own
+  // statement: a concurrent request with the same key waits for this one, then claims nothing.
+  const posted = await postEntryWith(
+    db,
+    {
+      entryId,
+      idempotencyKey: giftEntryKey(id),
+      kind: 'gift',
+      refs: { giftSendId: id, streamId: request.streamId, giftId: request.giftId, senderId: request.senderId, creatorId },
+      lines: giftLines(request.senderId, creatorId, coins, rules),
+    },
+    [
+      {
+        name: 'claim_send',
+        query: sql`insert into gift_sends (id, sender_id, stream_id, creator_id, gift_id, quantity, coins, idempotency_key, request_fingerprint, entry_id)
+          values (${id}, ${request.senderId}, ${request.streamId}, ${creatorId}, ${request.giftId}, ${request.quantity}, ${coins.toString()},
+                  ${request.idempotencyKey}, ${fingerprint}, ${entryId})
+          on conflict (sender_id, idempotency_key) do nothing
+          returning stream_id, sender_id, coins, quantity, created_at`,
+      },
+      // Totals only grow: with a full top of others ahead in this statement's snapshot, the sender
+      // is not in the top after the commit either, and the room needs no leaderboard.
+      {
+        name: 'claim_totals',
+        query: sql`insert into stream_gift_totals as t (stream_id, sender_id, coins, gifts, reached_at)
+          select stream_id, sender_id, coins, quantity, created_at from claim_send
+          on conflict (stream_id, sender_id) do update
+            set coins = t.coins + excluded.coins, gifts = t.gifts + excluded.gifts, reached_at = excluded.reached_at
+          returning ${isoTime(sql`t.reached_at`)} as sent_at, (
+            select count(*) from (
+              select from stream_gift_totals o
+              where o.stream_id = t.stream_id and o.sender_id <> t.sender_id
+                and (o.coins > t.coins or (o.coins = t.coins and o.reached_at < t.reached_at))
+              limit ${LEADERBOARD_SIZE}
+            ) ahead
+          ) < ${LEADERBOARD_SIZE} as may_reach_top`,
+      },
+    ],
+  );
+  if (!posted) {
+    const earlier = await findSend(db, request, fingerprint);
+    if (!earlier) throw new Error(`gift send of key ${request.idempotencyKey} vanished after its key was claimed`);
+    return { ...earlier, announce: undefined };
+  }
+  const walletBalance = posted.balances.get(accountCode(walletOf(request.senderId)))!;
+  const giftSend: GiftSendView = {
+    id,
+    streamId: request.streamId,
+    creatorId,
+    giftId: request.giftId,
+    quantity: request.quantity,
+    coins: toJsonAmount(coins),
+    createdAt: posted.claimed.sent_at as string,
+  };
+  const announce: AnnounceInput = {
+    giftSend,
+    mayReachTop: posted.claimed.may_reach_top === true,
+    sender: { id: request.senderId, username: context.username! },
+    gift: { id: request.giftId, slug: context.slug!, name: context.name!, imageUrl: context.image_url, coins: toJsonAmount(BigInt(context.price!)) },
+  };
+  return { giftSend, walletBalance, replayed: false, announce };
+}
+
+function refusalOf(context: SendContext, request: GiftSendRequest): AppError | undefined {
+  if (context.status === null) return new AppError('not_found', 'No such stream');
+  if (context.gift_id === null || !context.active) {
+    return new AppError('validation_failed', 'No such gift in the catalog', [{ field: 'giftId', message: 'unknown or retired gift' }]);
+  }
+  if (context.owner_id === request.senderId) return new AppError('own_stream', 'You cannot send gifts to your own stream');
+  if (!LIVE_STATUSES.includes(context.status)) return new AppError('stream_not_live', `Gifts are for live streams; this one is ${context.status}`);
+  return undefined;
+}
+
+/** The send made earlier under this sender's key, answered as it was then; another request under the key is refused. */
+async function findSend(db: Db, request: GiftSendRequest, fingerprint: string): Promise<GiftSent | undefined> {
+  const { rows } = await sql<{
+    id: string;
+    stream_id: string;
+    creator_id: string;
+    gift_id: string;
+    quantity: number;
+    coins: string;
+    request_fingerprint: string;
+    created_at: string;
+    wallet_after: string;
+  }>`
+    select gs.id, gs.stream_id, gs.creator_id, gs.gift_id, gs.quantity, gs.coins::text as coins, gs.request_fingerprint,
+           ${isoTime(sql`gs.created_at`)} as created_at,
+           p.balance_after::text as wallet_after
+    from gift_sends gs
+    join ledger_postings p on p.entry_id = gs.entry_id
+    join ledger_accounts a on a.id = p.account_id and a.code = ${accountCode(walletOf(request.senderId))}
+    where gs.sender_id = ${request.senderId} and gs.idempotency_key = ${request.idempotencyKey}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.request_fingerprint !== fingerprint) {
+    throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used for a different gift; use a new key for a new gift');
+  }
+  return {
+    giftSend: {
+      id: row.id,
+      streamId: row.stream_id,
+      creatorId: row.creator_id,
+      giftId: row.gift_id,
+      quantity: row.quantity,
+      coins: toJsonAmount(BigInt(row.coins)),
+      createdAt: row.created_at,
+    },
+    walletBalance: BigInt(row.wallet_after),
+    replayed: true,
+  };
+}
+
+/** A broadcast's top gifters: by coins, then by who reached their total first. */
+export async function readLeaderboard(db: Db, streamId: string, limit: number): Promise<LeaderboardEntry[]> {
+  const rows = await db
+    .selectFrom('stream_gift_totals as t')
+    .innerJoin('users as u', 'u.id', 't.sender_id')
+    .select(['t.sender_id', 'u.username', sql<string>`t.coins::text`.as('coins')])
+    .where('t.stream_id', '=', streamId)
+    .orderBy('t.coins', 'desc')
+    .orderBy('t.reached_at')
+    .orderBy('t.sender_id')
+    .limit(limit)
+    .execute();
+  return rankLeaderboard(rows.map((r) => ({ userId: r.sender_id, username: r.username, coins: toJsonAmount(BigInt(r.coins)) })));
+}
+
+export interface AnnounceInput {
+  giftSend: GiftSendView;
+  /** False when the send certainly left the top as it was (the leaderboard is not read). */
+  mayReachTop: boolean;
+  sender: { id: string; username: string };
+  gift: { id: string; slug: string; name: string; imageUrl: string | null; coins: number };
+}
+
+/**
+ * Tells the room, after the commit: a `gift` frame, and a `leaderboard` frame when the send
+ * changed the top (both in one write to NATS). Never throws: the gift is committed whatever
+ * happens to its announcement.
+ */
+export async function announceGift(deps: { db: Db; nats: Nats; logger: Logger }, input: AnnounceInput): Promise<void> {
+  const { giftSend } = input;
+  let top: LeaderboardEntry[] | undefined;
+  try {
+    if (input.mayReachTop) top = await readLeaderboard(deps.db, giftSend.streamId, LEADERBOARD_SIZE);
+  } catch (err) {
+    deps.logger.warn({ err, giftSendId: giftSend.id }, 'could not read the leaderboard after a gift; no leaderboard frame sent');
+  }
+  publishRoomFrame(deps.nats, {
+    type: 'gift',
+    streamId: giftSend.streamId,
+    id: giftSend.id,
+    sender: input.sender,
+    gift: input.gift,
+    quantity: giftSend.quantity,
+    coins: giftSend.coins,
+    sentAt: giftSend.createdAt,
+  });
+  if (top && topChangedBy(input.sender.id, top)) publishRoomFrame(deps.nats, leaderboardFrame(giftSend.streamId, top));
+}
