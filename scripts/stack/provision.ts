@@ -172,6 +172,14 @@ export async function provisionPlatform(
       });
       // FerretDB has no TTL indexes, so old chat goes by schedule too (and the same way on MongoDB).
       await ensureSchedule(client, { scheduleId: chatRetentionScheduleId, workflowType: 'chatRetentionWorkflow', taskQueue, args: [{ chatDays: config.retention.chatDays }] });
+      // Hourly, so earnings become available within an hour of their hold ending.
+      await ensureSchedule(client, {
+        scheduleId: earningsMaturationScheduleId,
+        workflowType: 'earningsMaturationWorkflow',
+        taskQueue,
+        args: [{ holdDays: config.money.earningsHoldDays, currency: config.money.settlementCurrency }],
+        every: '1 hour',
+      });
     }
   } finally {
     await connection.close();

@@ -128,11 +128,13 @@ describe('retention', () => {
     const client = new Client({ connection: t.ctx.temporal.connection, namespace });
     const retention = client.schedule.getHandle('maintenance-retention');
     const chatRetention = client.schedule.getHandle('maintenance-chat-retention');
+    const earningsMaturation = client.schedule.getHandle('earnings-maturation');
     const describeBoth = async () => Promise.all([retention.describe(), chatRetention.describe()]);
     // Left by an interrupted run: provisioning must create them, not find them.
     const deleteBoth = async () => {
       await retention.delete().catch(() => {});
       await chatRetention.delete().catch(() => {});
+      await earningsMaturation.delete().catch(() => {});
     };
 
     await deleteBoth();
@@ -142,10 +144,15 @@ describe('retention', () => {
       const [byDefault, chatByDefault] = await describeBoth();
       expect(byDefault.action).toMatchObject({ workflowType: 'retentionWorkflow', args: [{ readNotificationDays: 90 }] });
       expect(chatByDefault.action).toMatchObject({ workflowType: 'chatRetentionWorkflow', args: [{ chatDays: 30 }] });
+      // README defaults: EARNINGS_HOLD_DAYS 7, SETTLEMENT_CURRENCY USD; run hourly.
+      const maturationByDefault = await earningsMaturation.describe();
+      expect(maturationByDefault.action).toMatchObject({ workflowType: 'earningsMaturationWorkflow', workflowId: 'earnings-maturation', args: [{ holdDays: 7, currency: 'USD' }] });
+      expect(maturationByDefault.spec.intervals?.map((interval) => interval.every)).toEqual([HOUR]);
 
       // Provisioning again with other values updates the same two Schedules in place.
-      const config = configFrom({ NOTIFICATION_RETENTION_DAYS: '45', CHAT_RETENTION_DAYS: '12' });
+      const config = configFrom({ NOTIFICATION_RETENTION_DAYS: '45', CHAT_RETENTION_DAYS: '12', EARNINGS_HOLD_DAYS: '3', SETTLEMENT_CURRENCY: 'EUR' });
       await provisionPlatform(config, () => {});
+      expect((await earningsMaturation.describe()).action).toMatchObject({ args: [{ holdDays: 3, currency: 'EUR' }] });
       const [described, chatDescribed] = await describeBoth();
       expect(described.action).toMatchObject({
         type: 'startWorkflow',
@@ -190,7 +197,7 @@ describe('retention', () => {
       expect(await notificationsLeft(t.ctx, user.id)).toEqual(['read-45-days-ago-less-an-hour']);
       expect((await pageArchivedChat(t.ctx.mongo, streamId, 10)).messages.map((m) => m.seq)).toEqual([2]);
     } finally {
-      await deleteBoth(); // nothing of this test runs daily afterwards
+      await deleteBoth(); // nothing of this test runs on a schedule afterwards
     }
   });
 });
