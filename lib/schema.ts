@@ -201,7 +201,16 @@ export interface LedgerAccountsTable {
   credits_must_not_exceed_debits: Generated<boolean>;
   debits_posted: ColumnType<number, never, never>;
   credits_posted: ColumnType<number, never, never>;
+  sharded: Generated<boolean>;
   created_at: Generated<Date>;
+}
+
+/** Running totals of sharded (platform) accounts, one row per shard; summed on read. */
+export interface LedgerAccountShardsTable {
+  account_id: string;
+  shard: number;
+  debits_posted: ColumnType<number, never, never>;
+  credits_posted: ColumnType<number, never, never>;
 }
 
 export interface LedgerEntriesTable {
@@ -223,7 +232,7 @@ export interface LedgerPostingsTable {
   currency: string;
   side: 'debit' | 'credit';
   amount: ColumnType<number, string, never>;
-  balance_after: ColumnType<number, never, never>;
+  balance_after: ColumnType<number | null, never, never>;
   created_at: Generated<Date>;
 }
 
@@ -366,6 +375,7 @@ export interface Database {
   stream_sessions: StreamSessionsTable;
   stream_viewers: StreamViewersTable;
   ledger_accounts: LedgerAccountsTable;
+  ledger_account_shards: LedgerAccountShardsTable;
   ledger_entries: LedgerEntriesTable;
   ledger_postings: LedgerPostingsTable;
   payment_events: PaymentEventsTable;

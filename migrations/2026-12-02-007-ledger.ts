@@ -8,7 +8,13 @@ import { sql, type Kysely } from 'kysely';
 // - every entry balances per currency, checked when its transaction commits;
 // - an account's running totals change only through a posting inserted for it, in the same
 //   statement that takes the account's row lock, and an account whose flags forbid it can
-//   never end up overdrawn.
+//   never end up overdrawn;
+// - a posting names an existing account in its own currency.
+//
+// The platform's accounts take a share of every payment and gift, so one row each would
+// serialize all money movement on the platform. Those accounts have no limit to check, so
+// their running totals are spread over SHARDS rows (ledger_account_shards), picked by backend,
+// and summed on read: concurrent entries no longer queue on them.
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -25,13 +31,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('credits_must_not_exceed_debits', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('debits_posted', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`debits_posted >= 0`))
     .addColumn('credits_posted', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`credits_posted >= 0`))
+    // Totals kept in ledger_account_shards instead (hot accounts without a limit).
+    .addColumn('sharded', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addCheckConstraint('ledger_accounts_sharded_unlimited', sql`not (sharded and (debits_must_not_exceed_credits or credits_must_not_exceed_debits))`)
     .addCheckConstraint('ledger_accounts_one_limit', sql`not (debits_must_not_exceed_credits and credits_must_not_exceed_debits)`)
     .addCheckConstraint('ledger_accounts_debit_limit', sql`not debits_must_not_exceed_credits or debits_posted <= credits_posted`)
     .addCheckConstraint('ledger_accounts_credit_limit', sql`not credits_must_not_exceed_debits or credits_posted <= debits_posted`)
     .execute();
-  // Lets a posting's (account, currency) be a foreign key: no posting in the wrong currency.
-  await sql`alter table ledger_accounts add constraint ledger_accounts_id_currency_key unique (id, currency)`.execute(db);
+  await db.schema
+    .createTable('ledger_account_shards')
+    .addColumn('account_id', 'uuid', (c) => c.notNull().references('ledger_accounts.id'))
+    .addColumn('shard', 'smallint', (c) => c.notNull().check(sql`shard between 0 and 15`))
+    .addColumn('debits_posted', 'bigint', (c) => c.notNull().check(sql`debits_posted >= 0`))
+    .addColumn('credits_posted', 'bigint', (c) => c.notNull().check(sql`credits_posted >= 0`))
+    .addPrimaryKeyConstraint('ledger_account_shards_pkey', ['account_id', 'shard'])
+    .execute();
   await sql`create index ledger_accounts_owner_idx on ledger_accounts (owner_id, kind) where owner_id is not null`.execute(db);
 
   await db.schema
@@ -57,11 +72,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('currency', 'text', (c) => c.notNull())
     .addColumn('side', 'text', (c) => c.notNull().check(sql`side in ('debit', 'credit')`))
     .addColumn('amount', 'bigint', (c) => c.notNull().check(sql`amount > 0`))
-    // The account's balance on its normal side right after this posting (filled by trigger).
-    .addColumn('balance_after', 'bigint', (c) => c.notNull().defaultTo(0))
+    // The account's balance on its normal side right after this posting (filled by trigger);
+    // null on sharded accounts, whose balance only their shards' sum tells.
+    .addColumn('balance_after', 'bigint')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addForeignKeyConstraint('ledger_postings_account_currency_fkey', ['account_id', 'currency'], 'ledger_accounts', ['id', 'currency'])
     .execute();
+  // No foreign key to ledger_accounts: its check would share-lock the platform's hot account
+  // rows in every transaction. ledger_apply_posting checks the account and its currency, and
+  // accounts are never deleted.
   await sql`create index ledger_postings_entry_idx on ledger_postings (entry_id)`.execute(db);
   await sql`create index ledger_postings_account_idx on ledger_postings (account_id, id desc)`.execute(db);
 
@@ -80,7 +98,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // Applies a posting to its account in one UPDATE, which takes the account's row lock, so
   // concurrent postings to one account serialize and the limit is checked on the committed
-  // totals (READ COMMITTED re-evaluates the WHERE after waiting for the lock).
+  // totals (READ COMMITTED re-evaluates the WHERE after waiting for the lock). A sharded
+  // account instead adds to the shard of this backend.
   await sql`
     create function ledger_apply_posting() returns trigger language plpgsql as $$
     declare
@@ -91,19 +110,32 @@ export async function up(db: Kysely<any>): Promise<void> {
       update ledger_accounts a
          set debits_posted = a.debits_posted + d, credits_posted = a.credits_posted + c
        where a.id = new.account_id
+         and not a.sharded
          and (not a.debits_must_not_exceed_credits or a.debits_posted + d <= a.credits_posted + c)
          and (not a.credits_must_not_exceed_debits or a.credits_posted + c <= a.debits_posted + d)
       returning * into account;
-      if not found then
-        if exists (select 1 from ledger_accounts where id = new.account_id) then
+      if found then
+        new.balance_after := case when account.normal_side = 'debit'
+          then account.debits_posted - account.credits_posted
+          else account.credits_posted - account.debits_posted end;
+      else
+        select * into account from ledger_accounts where id = new.account_id;
+        if not found then
+          raise exception 'no ledger account %', new.account_id using errcode = 'foreign_key_violation';
+        end if;
+        if not account.sharded then
           raise exception 'insufficient funds in ledger account %', new.account_id
             using errcode = 'SHL01', detail = new.account_id::text;
         end if;
-        raise exception 'no ledger account %', new.account_id using errcode = 'foreign_key_violation';
+        insert into ledger_account_shards as s (account_id, shard, debits_posted, credits_posted)
+        values (new.account_id, pg_backend_pid() % 16, d, c)
+        on conflict (account_id, shard) do update
+          set debits_posted = s.debits_posted + excluded.debits_posted, credits_posted = s.credits_posted + excluded.credits_posted;
+        new.balance_after := null;
       end if;
-      new.balance_after := case when account.normal_side = 'debit'
-        then account.debits_posted - account.credits_posted
-        else account.credits_posted - account.debits_posted end;
+      if account.currency <> new.currency then
+        raise exception 'ledger account % holds %, not %', new.account_id, account.currency, new.currency using errcode = 'foreign_key_violation';
+      end if;
       return new;
     end $$`.execute(db);
   await sql`create trigger ledger_postings_apply before insert on ledger_postings
@@ -113,8 +145,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create function ledger_guard_totals() returns trigger language plpgsql as $$
     begin
-      if (new.debits_posted, new.credits_posted, new.normal_side, new.currency, new.debits_must_not_exceed_credits, new.credits_must_not_exceed_debits)
-         is distinct from (old.debits_posted, old.credits_posted, old.normal_side, old.currency, old.debits_must_not_exceed_credits, old.credits_must_not_exceed_debits)
+      if (new.debits_posted, new.credits_posted, new.normal_side, new.currency, new.debits_must_not_exceed_credits, new.credits_must_not_exceed_debits, new.sharded)
+         is distinct from (old.debits_posted, old.credits_posted, old.normal_side, old.currency, old.debits_must_not_exceed_credits, old.credits_must_not_exceed_debits, old.sharded)
          and pg_trigger_depth() < 2 then
         raise exception 'ledger account totals change only by posting' using errcode = 'SHL02';
       end if;
@@ -123,6 +155,20 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create trigger ledger_accounts_guard_totals before update on ledger_accounts
     for each row execute function ledger_guard_totals()`.execute(db);
   await sql`create trigger ledger_accounts_no_delete before delete or truncate on ledger_accounts
+    for each statement execute function ledger_refuse_change()`.execute(db);
+
+  // Shards are written only by ledger_apply_posting (its INSERT … ON CONFLICT runs at depth 2).
+  await sql`
+    create function ledger_guard_shards() returns trigger language plpgsql as $$
+    begin
+      if pg_trigger_depth() < 2 then
+        raise exception 'ledger account totals change only by posting' using errcode = 'SHL02';
+      end if;
+      return new;
+    end $$`.execute(db);
+  await sql`create trigger ledger_account_shards_guard before insert or update on ledger_account_shards
+    for each row execute function ledger_guard_shards()`.execute(db);
+  await sql`create trigger ledger_account_shards_no_delete before delete or truncate on ledger_account_shards
     for each statement execute function ledger_refuse_change()`.execute(db);
 
   // At commit: every entry has postings, and they balance per currency.
@@ -152,8 +198,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('ledger_postings').execute();
   await db.schema.dropTable('ledger_entries').execute();
+  await db.schema.dropTable('ledger_account_shards').execute();
   await db.schema.dropTable('ledger_accounts').execute();
-  for (const fn of ['ledger_check_entry_balanced', 'ledger_guard_totals', 'ledger_apply_posting', 'ledger_refuse_change']) {
+  for (const fn of ['ledger_check_entry_balanced', 'ledger_guard_shards', 'ledger_guard_totals', 'ledger_apply_posting', 'ledger_refuse_change']) {
     await sql`drop function ${sql.raw(fn)}()`.execute(db);
   }
 }

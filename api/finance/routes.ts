@@ -36,7 +36,7 @@ const postingSchema = z
     idempotencyKey: z.string(),
     side: sideSchema,
     amount,
-    balanceAfter: amount,
+    balanceAfter: amount.nullable().openapi({ description: 'The account’s balance right after this posting; null on the platform’s sharded accounts' }),
     effectiveAt: z.iso.datetime(),
     createdAt: z.iso.datetime(),
   })
@@ -138,7 +138,7 @@ export function financeRoutes(deps: { db: Db }) {
           idempotencyKey: p.idempotencyKey,
           side: p.side,
           amount: toJsonAmount(p.amount),
-          balanceAfter: toJsonAmount(p.balanceAfter),
+          balanceAfter: p.balanceAfter === null ? null : toJsonAmount(p.balanceAfter),
           effectiveAt: p.effectiveAt.toISOString(),
           createdAt: p.createdAt.toISOString(),
         }),

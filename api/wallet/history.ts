@@ -19,7 +19,7 @@ export const historyItemSchema = z.object({
   entryId: z.uuid(),
   kind: z.string().openapi({ description: 'Where it came from: `gift`, `coin_purchase`, `tip`, `earnings_maturation`, `refund` …' }),
   amount: z.number().int().openapi({ description: 'Integer minor units (coins for the wallet): positive in, negative out' }),
-  balanceAfter: z.number().int(),
+  balanceAfter: z.number().int().nullable(),
   refs: z.record(z.string(), z.string()).openapi({ description: 'Ids of what the entry is about (streamId, giftSendId, tipId …)' }),
   createdAt: z.iso.datetime(),
 });
@@ -30,7 +30,8 @@ export const toHistoryItem = (posting: Posting, normalSide: Side) => ({
   entryId: posting.entryId,
   kind: posting.kind,
   amount: toJsonAmount(posting.side === normalSide ? posting.amount : -posting.amount),
-  balanceAfter: toJsonAmount(posting.balanceAfter),
+  // A holder's accounts (wallet, earnings) are never sharded, so every posting knows its balance.
+  balanceAfter: posting.balanceAfter === null ? null : toJsonAmount(posting.balanceAfter),
   refs: holderRefs(posting.refs),
   createdAt: posting.createdAt.toISOString(),
 });

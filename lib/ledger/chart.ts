@@ -74,5 +74,14 @@ export function kindRule(kind: AccountKind): KindRule {
   return accountKinds[kind];
 }
 
+/**
+ * The platform's accounts take a share of every payment and gift; having no limit to check,
+ * their running totals are sharded so concurrent entries do not queue on one row.
+ */
+export function isSharded(kind: AccountKind): boolean {
+  const rule = kindRule(kind);
+  return rule.owner === 'platform' && rule.limit === null;
+}
+
 export const platformAccount = (kind: AccountKind, currency: string): AccountRef => ({ kind, owner: 'platform', currency });
 export const userAccount = (kind: AccountKind, userId: string, currency: string): AccountRef => ({ kind, owner: userId, currency });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db, Tx } from '../db.ts';
 import { AppError } from '../errors.ts';
-import { accountCode, kindRule, type AccountKind, type AccountRef, type Side } from './chart.ts';
+import { accountCode, isSharded, kindRule, type AccountKind, type AccountRef, type Side } from './chart.ts';
 import { fingerprint, normalBalance, prepareLines, type Line } from './rules.ts';
 
 // The ledger in Postgres. Every write is one journal entry posted in one transaction; the
@@ -30,7 +30,10 @@ export interface PostedEntry {
   entryId: string;
   /** True when the key had been posted before: nothing new was written. */
   replayed: boolean;
-  /** Each touched account's balance on its normal side after the entry, by account code. */
+  /**
+   * Each touched account's balance on its normal side after the entry, by account code; the
+   * platform's sharded accounts are left out (read them with balancesOf).
+   */
   balances: Map<string, bigint>;
 }
 
@@ -138,13 +141,17 @@ async function insertEntry(
   // Claimed but no postings: the key was posted before, and this statement wrote no entry.
   if (postings.length === 0) return { ...(await replay(executor, input.idempotencyKey, digest, accountIds)), claimed };
   // The last posting to an account (highest id) holds its balance after the whole entry.
-  const byAccount = new Map<string, { id: bigint; balance: bigint }>();
+  // Sharded accounts have none (their balance is the sum of their shards) and are left out.
+  const byAccount = new Map<string, { id: bigint; balance: bigint | null }>();
   for (const p of postings) {
     const id = BigInt(p.id!);
-    if ((byAccount.get(p.account_id!)?.id ?? -1n) < id) byAccount.set(p.account_id!, { id, balance: BigInt(p.balance_after!) });
+    if ((byAccount.get(p.account_id!)?.id ?? -1n) < id) byAccount.set(p.account_id!, { id, balance: p.balance_after === null ? null : BigInt(p.balance_after) });
   }
   const balances = new Map<string, bigint>();
-  for (const [code, id] of accountIds) balances.set(code, byAccount.get(id)!.balance);
+  for (const [code, id] of accountIds) {
+    const balance = byAccount.get(id)?.balance;
+    if (balance !== undefined && balance !== null) balances.set(code, balance);
+  }
   return { entryId, replayed: false, balances, claimed };
 }
 
@@ -193,14 +200,14 @@ export async function ensureAccounts(executor: Db | Tx, refs: readonly AccountRe
   const values = [...unique].map(([code, ref]) => {
     const rule = kindRule(ref.kind);
     return sql`(${code}, ${ref.kind}, ${ref.owner === 'platform' ? null : ref.owner}::uuid, ${ref.currency}, ${rule.normalSide},
-      ${rule.limit === 'debits_must_not_exceed_credits'}, ${rule.limit === 'credits_must_not_exceed_debits'})`;
+      ${rule.limit === 'debits_must_not_exceed_credits'}, ${rule.limit === 'credits_must_not_exceed_debits'}, ${isSharded(ref.kind)})`;
   });
   const codes = [...unique.keys()];
   // `committed`: created before this transaction began, so not by it (created_at is the creating
   // transaction's start) and, being visible, committed: safe to remember.
   const { rows } = await sql<{ id: string; code: string; committed: boolean }>`
     with created as (
-      insert into ledger_accounts (code, kind, owner_id, currency, normal_side, debits_must_not_exceed_credits, credits_must_not_exceed_debits)
+      insert into ledger_accounts (code, kind, owner_id, currency, normal_side, debits_must_not_exceed_credits, credits_must_not_exceed_debits, sharded)
       values ${sql.join(values)}
       on conflict (code) do nothing
       returning id, code
@@ -244,8 +251,8 @@ const selectAccounts = (executor: Db | Tx) =>
       'normal_side',
       'debits_must_not_exceed_credits',
       'credits_must_not_exceed_debits',
-      sql<string>`debits_posted::text`.as('debits_posted'),
-      sql<string>`credits_posted::text`.as('credits_posted'),
+      sql<string>`(debits_posted + coalesce((select sum(s.debits_posted) from ledger_account_shards s where s.account_id = ledger_accounts.id), 0))::text`.as('debits_posted'),
+      sql<string>`(credits_posted + coalesce((select sum(s.credits_posted) from ledger_account_shards s where s.account_id = ledger_accounts.id), 0))::text`.as('credits_posted'),
       'created_at',
     ]);
 
@@ -313,7 +320,8 @@ export interface Posting {
   currency: string;
   side: Side;
   amount: bigint;
-  balanceAfter: bigint;
+  /** Null on sharded (platform) accounts, whose balance is the sum of their shards. */
+  balanceAfter: bigint | null;
   createdAt: Date;
   kind: string;
   idempotencyKey: string;
@@ -347,7 +355,7 @@ export async function accountPostings(
     currency: string;
     side: Side;
     amount: string;
-    balance_after: string;
+    balance_after: string | null;
     created_at: Date;
     kind: string;
     idempotency_key: string;
@@ -367,7 +375,7 @@ export async function accountPostings(
     currency: r.currency,
     side: r.side,
     amount: BigInt(r.amount),
-    balanceAfter: BigInt(r.balance_after),
+    balanceAfter: r.balance_after === null ? null : BigInt(r.balance_after),
     createdAt: r.created_at,
     kind: r.kind,
     idempotencyKey: r.idempotency_key,
@@ -384,11 +392,19 @@ export interface TrialBalanceLine {
   difference: bigint;
 }
 
+/** Every account's running totals, sharded ones summed. */
+const accountTotals = sql`(
+  select a.id, a.code, a.currency,
+         a.debits_posted + coalesce(sum(s.debits_posted), 0) as debits_posted,
+         a.credits_posted + coalesce(sum(s.credits_posted), 0) as credits_posted
+  from ledger_accounts a left join ledger_account_shards s on s.account_id = a.id
+  group by a.id)`;
+
 /** Per currency, the sum of all accounts' posted debits and credits (from the running totals). */
 export async function trialBalance(executor: Db | Tx): Promise<TrialBalanceLine[]> {
   const { rows } = await sql<{ currency: string; debits: string; credits: string }>`
     select currency, sum(debits_posted)::text as debits, sum(credits_posted)::text as credits
-    from ledger_accounts group by currency order by currency`.execute(executor);
+    from ${accountTotals} t group by currency order by currency`.execute(executor);
   return rows.map((r) => ({ currency: r.currency, debits: BigInt(r.debits), credits: BigInt(r.credits), difference: BigInt(r.debits) - BigInt(r.credits) }));
 }
 
@@ -401,8 +417,8 @@ export async function auditAccounts(executor: Db | Tx): Promise<{ code: string; 
     select a.code, a.debits_posted::text, a.credits_posted::text,
            coalesce(sum(p.amount) filter (where p.side = 'debit'), 0)::text as debits,
            coalesce(sum(p.amount) filter (where p.side = 'credit'), 0)::text as credits
-    from ledger_accounts a left join ledger_postings p on p.account_id = a.id
-    group by a.id
+    from ${accountTotals} a left join ledger_postings p on p.account_id = a.id
+    group by a.id, a.code, a.debits_posted, a.credits_posted
     having a.debits_posted <> coalesce(sum(p.amount) filter (where p.side = 'debit'), 0)
         or a.credits_posted <> coalesce(sum(p.amount) filter (where p.side = 'credit'), 0)`.execute(executor);
   return rows.map((r) => ({ code: r.code, totals: [BigInt(r.debits_posted), BigInt(r.credits_posted)], postings: [BigInt(r.debits), BigInt(r.credits)] }));

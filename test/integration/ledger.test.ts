@@ -167,7 +167,7 @@ describe('posting with a claim (business rows written in the entry’s statement
 });
 
 describe('ledger invariants held by the database itself', () => {
-  it('refuses UPDATE, DELETE and TRUNCATE of entries and postings, and hand edits of account totals', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE of entries and postings, and hand edits of account totals or their shards', async () => {
     const [user] = await insertBulkUsers(t.ctx.db, 1);
     await mint(user!, 70n);
     const refused = [
@@ -179,6 +179,11 @@ describe('ledger invariants held by the database itself', () => {
       sql`truncate ledger_entries cascade`,
       sql`update ledger_accounts set credits_posted = credits_posted + 1000`,
       sql`delete from ledger_accounts`,
+      // The platform's sharded totals (coin issuance here) are as guarded as an account's own.
+      sql`update ledger_account_shards set debits_posted = debits_posted + 1000`,
+      sql`insert into ledger_account_shards (account_id, shard, debits_posted, credits_posted) select id, 15, 1000, 0 from ledger_accounts limit 1`,
+      sql`delete from ledger_account_shards`,
+      sql`truncate ledger_account_shards`,
     ];
     for (const statement of refused) {
       await expect(statement.execute(t.ctx.db), statement.compile(t.ctx.db).sql).rejects.toMatchObject({ code: 'SHL02' });
