@@ -16,6 +16,7 @@ export const errorStatus = {
   not_found: 404,
   conflict: 409,
   insufficient_funds: 409,
+  idempotency_key_reused: 409,
   payload_too_large: 413,
   invalid_media: 422,
   rate_limited: 429,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RoomFrame } from '../lib/room-frames.ts';
 import type { SignOutReason } from '../lib/sign-outs.ts';
 
 // Client → server frames of DESIGN.md §6. The gateway validates every frame against this
@@ -38,6 +39,8 @@ export type ServerFrame =
   | { type: 'chat_deleted'; streamId: string; id: string }
   | { type: 'viewers'; streamId: string; count: number }
   | { type: 'stream_status'; streamId: string; status: string }
+  /** `gift`, `leaderboard` and `donation`, raised by the platform (lib/room-frames.ts). */
+  | RoomFrame
   | { type: 'notification'; notification: Record<string, unknown> }
   | { type: 'progress'; videoId: string; percent: number }
   | { type: 'authenticated'; userId: string; expiresAt: string }

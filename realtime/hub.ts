@@ -6,6 +6,7 @@ import type { Db } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Nats } from '../lib/nats.ts';
 import { notificationSubject } from '../lib/notifications.ts';
+import { parseRoomFrame, streamRoomSubject } from '../lib/room-frames.ts';
 import { streamStatusSubject, type StreamStatusMessage } from '../lib/streams.ts';
 import type { VideoProgressMessage } from '../lib/videos.ts';
 import { chatFrame, eventFrame, openChatRoom, type ChatRoom, type History } from './chat-room.ts';
@@ -42,6 +43,8 @@ interface Outgoing {
 interface Room {
   clients: Set<Client>;
   statusSub: Subscription;
+  /** Frames the platform raises for the room (gifts, leaderboards, donations). */
+  roomSub: Subscription;
   chat: ChatRoom;
   outbox: Outgoing[];
 }
@@ -241,8 +244,14 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
           if (status) toRoom(streamId, { type: 'stream_status', streamId, status: status.status });
         },
       });
+      const roomSub = nats.connection.subscribe(streamRoomSubject(nats, streamId), {
+        callback: (_err, msg) => {
+          const frame = parseRoomFrame(msg.data, streamId);
+          if (frame) toRoom(streamId, frame);
+        },
+      });
       const chat = openChatRoom(deps, streamId, (event) => deliverChat(streamId, clients, event));
-      rooms.set(streamId, { clients, statusSub, chat, outbox: [] });
+      rooms.set(streamId, { clients, statusSub, roomSub, chat, outbox: [] });
       return chat;
     },
 
@@ -269,6 +278,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
       entry.clients.delete(client);
       if (!entry.clients.size) {
         entry.statusSub.unsubscribe();
+        entry.roomSub.unsubscribe();
         entry.chat.close();
         rooms.delete(streamId);
       }
@@ -285,6 +295,7 @@ export function createHub(deps: { nats: Nats; db: Db; logger: Logger; metrics: R
       progressSub.unsubscribe();
       for (const room of rooms.values()) {
         room.statusSub.unsubscribe();
+        room.roomSub.unsubscribe();
         room.chat.close();
       }
       for (const { sub } of users.values()) sub.unsubscribe();

@@ -1,8 +1,10 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, processEnv } from '../lib/config.ts';
 import { createDb } from '../lib/db.ts';
 import { createActivities, createMediaActivities } from '../activities/index.ts';
 import { sweepStaleScratch } from '../activities/media.ts';
+import { registerPaymentEventHandlers } from '../activities/payment-handlers.ts';
+import { moneyRulesFromEnvironment } from '../lib/money/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createMongo } from '../lib/mongo.ts';
 import { connectNats } from '../lib/nats.ts';
@@ -33,6 +35,11 @@ const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
 if (mongo) {
+  registerPaymentEventHandlers({
+    rules: moneyRulesFromEnvironment(processEnv(), config.payments.settlementCurrency),
+    disputeFee: BigInt(config.payments.disputeFeeMinor),
+    logger,
+  });
   workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl })));
 }
 if (role !== 'platform') {
