@@ -164,7 +164,7 @@ export async function clientSecretFor(db: Db, gateway: PaymentGateway, payment: 
     });
   await db
     .updateTable('payments')
-    .set({ provider_payment_intent_id: intent.id, provider_client_secret: intent.clientSecret, updated_at: sql`now()` })
+    .set({ provider_payment_intent_id: intent.id, provider_client_secret: intent.clientSecret })
     .where('id', '=', payment.id)
     .where('provider_client_secret', 'is', null)
     .execute();
