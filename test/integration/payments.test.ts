@@ -70,13 +70,13 @@ const change = (after: Record<string, bigint>, before: Record<string, bigint>) =
 
 async function tipAndPay(payer: TestUser, creator: TestUser, amount = 1000) {
   const streamId = await insertStream(t.ctx, creator.id, 'live');
-  const payment = await startTip(app, payer, { streamId, amount });
+  const payment = await startTip(t.ctx.db, app, payer, { streamId, amount });
   await send('payment_intent.succeeded', stripeObjects.succeeded(payment));
   return { payment, streamId };
 }
 
 async function buyAndPay(payer: TestUser, slug = 'coins-500') {
-  const payment = await buyCoins(app, payer, slug);
+  const payment = await buyCoins(t.ctx.db, app, payer, slug);
   await send('payment_intent.succeeded', stripeObjects.succeeded(payment));
   return payment;
 }
@@ -108,10 +108,11 @@ describe('tips', { timeout: 120_000 }, () => {
     expect(stored).toEqual({ provider_payment_intent_id: expect.stringMatching(/^pi_/), provider_client_secret: clientSecret });
 
     const before = await moneyOf(t.ctx.db, { creatorId: creator.id });
+    const paid = { ...payment, paymentIntentId: stored.provider_payment_intent_id! };
     await withPaymentWorkers(async () => {
-      await send('payment_intent.succeeded', stripeObjects.succeeded(payment));
-      // The same news again under another event id (Stripe sends one event per attempt at most, but be sure).
-      await send('payment_intent.succeeded', stripeObjects.succeeded(payment));
+      await send('payment_intent.succeeded', stripeObjects.succeeded(paid));
+      // The same news again under another event id: nothing more.
+      await send('payment_intent.succeeded', stripeObjects.succeeded(paid));
     });
     expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toMatchObject({ pending: 841n, available: 0n, clearing: 941n, fees: 59n, revenue: 159n, losses: 0n });
     expect((await entriesOf(t.ctx.db, payment.id)).map((e) => [e.idempotency_key, e.kind])).toEqual([[`payment/${payment.id}/succeeded`, 'tip']]);
@@ -157,8 +158,8 @@ describe('tips', { timeout: 120_000 }, () => {
       .values({ owner_id: creator.id, title: 'VOD', source: 'upload', source_key: 'sources/x', status: 'ready' })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const onVideo = await startTip(app, viewer, { videoId: video.id, amount: 250, anonymous: true });
-    const onStream = await startTip(app, viewer, { streamId: offline, amount: 300 });
+    const onVideo = await startTip(t.ctx.db, app, viewer, { videoId: video.id, amount: 250, anonymous: true });
+    const onStream = await startTip(t.ctx.db, app, viewer, { streamId: offline, amount: 300 });
     await withPaymentWorkers(async () => {
       await send('payment_intent.succeeded', stripeObjects.succeeded(onVideo));
       await send('payment_intent.succeeded', stripeObjects.succeeded(onStream));
@@ -215,7 +216,7 @@ describe('tips', { timeout: 120_000 }, () => {
     const [viewer, creator, other, finance, admin] = await Promise.all([1, 2, 3, 4, 5].map(() => newUser(app)));
     await setRole(t.ctx.db, finance!.id, 'finance');
     await setRole(t.ctx.db, admin!.id, 'admin');
-    const payment = await startTip(app, viewer!, { streamId: await insertStream(t.ctx, creator!.id, 'live'), amount: 500 });
+    const payment = await startTip(t.ctx.db, app, viewer!, { streamId: await insertStream(t.ctx, creator!.id, 'live'), amount: 500 });
     for (const user of [viewer!, finance!, admin!]) expect((await call(app, 'GET', `/api/v1/payments/${payment.id}`, { headers: user.auth })).status).toBe(200);
     for (const user of [other!, creator!]) expect((await call(app, 'GET', `/api/v1/payments/${payment.id}`, { headers: user.auth })).status).toBe(404);
     expect((await call(app, 'GET', `/api/v1/payments/${payment.id}`)).status).toBe(401);
@@ -252,7 +253,7 @@ describe('coin purchases', { timeout: 120_000 }, () => {
       ['coins-5000', 5000, 7000, 'USD'],
     ]);
     const buyer = await newUser(app);
-    const payment = await buyCoins(app, buyer, 'coins-500');
+    const payment = await buyCoins(t.ctx.db, app, buyer, 'coins-500');
     expect(payment).toMatchObject({ kind: 'coin_purchase', status: 'requires_payment', amount: 700, coins: 500, clientSecret: expect.stringMatching(/_secret_/) });
     const before = await moneyOf(t.ctx.db, { buyerId: buyer.id });
     await withPaymentWorkers(() => send('payment_intent.succeeded', stripeObjects.succeeded(payment)));
@@ -424,7 +425,7 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
     const [viewer, creator] = [await newUser(app), await newUser(app)];
     await withPaymentWorkers(async () => {
       const before = await moneyOf(t.ctx.db, { creatorId: creator.id });
-      const payment = await startTip(app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
+      const payment = await startTip(t.ctx.db, app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
       await send('charge.refunded', stripeObjects.refunded(payment, 400));
       expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'partially_refunded', refundedAmount: 400 });
       await send('payment_intent.succeeded', stripeObjects.succeeded(payment));
@@ -454,7 +455,7 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
   it('marks a failed payment failed, and books a later success (the payer tried another card)', async () => {
     const [viewer, creator] = [await newUser(app), await newUser(app)];
     await withPaymentWorkers(async () => {
-      const payment = await startTip(app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 500 });
+      const payment = await startTip(t.ctx.db, app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 500 });
       await send('payment_intent.payment_failed', stripeObjects.failed(payment, 'Your card has insufficient funds.'));
       expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'failed', failureReason: 'Your card has insufficient funds.' });
       expect(await entriesOf(t.ctx.db, payment.id)).toEqual([]);
@@ -469,8 +470,8 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
   it('refuses to book money that does not match the payment, and books nothing for its later refund', async () => {
     const [viewer, creator] = [await newUser(app), await newUser(app)];
     await withPaymentWorkers(async () => {
-      const payment = await startTip(app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
-      const otherCurrency = await startTip(app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
+      const payment = await startTip(t.ctx.db, app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
+      const otherCurrency = await startTip(t.ctx.db, app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
       await send('payment_intent.succeeded', stripeObjects.succeeded(payment, { amount: 999, amount_received: 999 }));
       await send('payment_intent.succeeded', stripeObjects.succeeded(otherCurrency, { currency: 'eur' }));
       await send('charge.refunded', stripeObjects.refunded(payment, 999));
@@ -505,7 +506,7 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
 describe('durability', { timeout: 240_000 }, () => {
   it('books a success exactly once when the worker applying it is SIGKILLed in the middle of posting', async () => {
     const [viewer, creator] = [await newUser(app), await newUser(app)];
-    const payment = await startTip(app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
+    const payment = await startTip(t.ctx.db, app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
     // Hold the creator's pending account: the worker's posting waits on it, inside the event's transaction.
     const pending = userAccount('earnings_pending', creator.id, 'USD');
     await ensureAccounts(t.ctx.db, [pending]);
@@ -558,7 +559,7 @@ describe('durability', { timeout: 240_000 }, () => {
     // One answer lost: the Stripe client retries by itself with the same key.
     const lostOnce = await recordingProxy(stripe.apiBaseUrl!, { loseReplies: 1 });
     try {
-      const payment = await startTip(appVia(lostOnce.url), viewer, { streamId, amount: 500 });
+      const payment = await startTip(t.ctx.db, appVia(lostOnce.url), viewer, { streamId, amount: 500 });
       expect(creates(lostOnce.seen)).toEqual([`streamhub/payment/${payment.id}/create`, `streamhub/payment/${payment.id}/create`]);
     } finally {
       await lostOnce.close();

@@ -41,21 +41,29 @@ export interface StartedPayment {
   amount: number;
   status: string;
   clientSecret: string;
+  /** The PaymentIntent created for it. */
+  paymentIntentId: string;
 }
 
-export async function startTip(app: App, payer: TestUser, body: Record<string, unknown>, key = randomUUID()): Promise<StartedPayment> {
+/** The API's answer, with the PaymentIntent id it stored (stripe-mock's client secrets name a fixture intent). */
+async function started(db: Db, data: { payment: Omit<StartedPayment, 'clientSecret' | 'paymentIntentId'>; clientSecret: string }): Promise<StartedPayment> {
+  const row = await db.selectFrom('payments').select('provider_payment_intent_id').where('id', '=', data.payment.id).executeTakeFirstOrThrow();
+  return { ...data.payment, clientSecret: data.clientSecret, paymentIntentId: row.provider_payment_intent_id! };
+}
+
+export async function startTip(db: Db, app: App, payer: TestUser, body: Record<string, unknown>, key = randomUUID()): Promise<StartedPayment> {
   const res = await call(app, 'POST', '/api/v1/tips', { headers: { ...payer.auth, 'idempotency-key': key }, body: { currency: 'USD', ...body } });
   expect(res.status, res.text).toBe(201);
-  return { ...res.json.data.payment, clientSecret: res.json.data.clientSecret };
+  return started(db, res.json.data);
 }
 
-export async function buyCoins(app: App, payer: TestUser, slug: string, key = randomUUID()): Promise<StartedPayment> {
+export async function buyCoins(db: Db, app: App, payer: TestUser, slug: string, key = randomUUID()): Promise<StartedPayment> {
   const packs = (await call(app, 'GET', '/api/v1/coin-packs')).json.data as { id: string; slug: string }[];
   const pack = packs.find((p) => p.slug === slug);
   if (!pack) throw new Error(`no coin pack ${slug}`);
   const res = await call(app, 'POST', '/api/v1/coin-purchases', { headers: { ...payer.auth, 'idempotency-key': key }, body: { coinPackId: pack.id } });
   expect(res.status, res.text).toBe(201);
-  return { ...res.json.data.payment, clientSecret: res.json.data.clientSecret };
+  return started(db, res.json.data);
 }
 
 /** Our payment's charge, as Stripe would name it (unique per payment, unlike stripe-mock's ids). */
@@ -64,7 +72,8 @@ const metadataOf = (p: Pick<StartedPayment, 'id' | 'kind'>) => ({ paymentId: p.i
 
 /** `data.object` of each event type about one of our payments; `over` replaces fields. */
 export const stripeObjects = {
-  succeeded: (p: Pick<StartedPayment, 'id' | 'kind' | 'amount'>, over: Record<string, unknown> = {}) => ({
+  succeeded: (p: Pick<StartedPayment, 'id' | 'kind' | 'amount' | 'paymentIntentId'>, over: Record<string, unknown> = {}) => ({
+    id: p.paymentIntentId,
     object: 'payment_intent',
     amount: p.amount,
     amount_received: p.amount,
@@ -74,7 +83,8 @@ export const stripeObjects = {
     metadata: metadataOf(p),
     ...over,
   }),
-  failed: (p: Pick<StartedPayment, 'id' | 'kind' | 'amount'>, message = 'Your card was declined.') => ({
+  failed: (p: Pick<StartedPayment, 'id' | 'kind' | 'amount' | 'paymentIntentId'>, message = 'Your card was declined.') => ({
+    id: p.paymentIntentId,
     object: 'payment_intent',
     amount: p.amount,
     currency: 'usd',
@@ -83,9 +93,10 @@ export const stripeObjects = {
     metadata: metadataOf(p),
   }),
   /** Stripe copies the PaymentIntent's metadata onto its charge; `amount_refunded` is cumulative. */
-  refunded: (p: Pick<StartedPayment, 'id' | 'kind' | 'amount'>, amountRefunded: number) => ({
+  refunded: (p: Pick<StartedPayment, 'id' | 'kind' | 'amount' | 'paymentIntentId'>, amountRefunded: number) => ({
     id: chargeIdOf(p.id),
     object: 'charge',
+    payment_intent: p.paymentIntentId,
     amount: p.amount,
     amount_refunded: amountRefunded,
     refunded: amountRefunded >= p.amount,
@@ -93,7 +104,7 @@ export const stripeObjects = {
     metadata: metadataOf(p),
   }),
   /** Disputes carry no metadata: they are found by their charge. */
-  dispute: (p: Pick<StartedPayment, 'id'>, input: { id: string; amount: number; status: string }) => ({
+  dispute: (p: Pick<StartedPayment, 'id' | 'paymentIntentId'>, input: { id: string; amount: number; status: string }) => ({
     id: input.id,
     object: 'dispute',
     amount: input.amount,
@@ -101,6 +112,7 @@ export const stripeObjects = {
     status: input.status,
     reason: 'fraudulent',
     charge: chargeIdOf(p.id),
+    payment_intent: p.paymentIntentId,
     metadata: {},
   }),
 };
