@@ -111,9 +111,13 @@ export async function bookSucceeded(trx: Tx, deps: BookingDeps, payment: Payment
   return 'booked';
 }
 
-/** A failure the provider reports: a payment not paid yet is marked failed (the payer may try again). */
+/**
+ * A failure the provider reports: a payment not paid yet is marked failed (the payer may try
+ * again). The same failure reported again changes nothing.
+ */
 export async function markFailed(trx: Tx, payment: Payment, reason: string): Promise<boolean> {
   if (payment.status !== 'requires_payment' && payment.status !== 'failed') return false;
+  if (payment.bookingRefused || (payment.status === 'failed' && payment.failureReason === reason)) return false;
   const updated = await trx
     .updateTable('payments')
     .set({ status: 'failed', failure_reason: reason, updated_at: sql`now()` })

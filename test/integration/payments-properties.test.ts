@@ -76,7 +76,7 @@ const op = fc.oneof(
 );
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
 
-describe('money-in properties (fast-check, real handlers, Postgres)', () => {
+describe('money-in properties (fast-check, real handlers, Postgres)', { timeout: 600_000 }, () => {
   it('keeps the books whole through any history of payments, gifts, refunds, disputes and maturation, and a step delivered again changes nothing', async () => {
     let run = 0;
     await fc.assert(
