@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../config.ts';
 import type { MoneyRules } from './rules.ts';
 
 // The money rules' variables (README, "Configuration"), read here until they join the `money`
@@ -18,7 +19,7 @@ export function moneyRulesFromEnvironment(env: Record<string, string | undefined
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = moneyEnvSchema.safeParse(set);
   if (!parsed.success) {
-    throw new Error(`Invalid configuration:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
   return {

@@ -1,13 +1,12 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.ts';
-import { accountCode, type AccountKind, type AccountRef } from '../ledger/chart.ts';
+import { accountCode, COIN, userAccount, type AccountKind, type AccountRef } from '../ledger/chart.ts';
 import { reversalLines, type Line } from '../ledger/rules.ts';
 import { lockAccounts, postEntry } from '../ledger/store.ts';
 import type { Logger } from '../logger.ts';
 import type { DisputeStatus } from '../schema.ts';
 import type { Payment } from './payments.ts';
 import { bookedPaymentStatus, coinReversalLines, planReversal, tipReversalLines } from './reversals.ts';
-import { COIN, userAccount } from '../ledger/chart.ts';
 import { coinPurchaseLines, splitTip, tipLines, type MoneyRules } from './rules.ts';
 
 // What the provider's news about a payment books, inside the caller's transaction (the one
@@ -107,6 +106,7 @@ export async function bookSucceeded(trx: Tx, deps: BookingDeps, payment: Payment
     })
     .where('id', '=', payment.id)
     .execute();
+  // The caller's copy stays current for what it books next in this transaction (a refund that came first).
   Object.assign(payment, { succeededEntryId: posted.entryId, bookedShare: share, bookedCoinValue: coinValue, status: 'succeeded' });
   return 'booked';
 }
