@@ -1,9 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import { ApplicationFailure } from '@temporalio/common';
-import { isPermanentDataError, type Db } from '../lib/db.ts';
+import { isPermanentDataError, type Db, type Tx } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import { notificationSubject, notificationView } from '../lib/notifications.ts';
 import type { NotificationEvent } from '../lib/notifications.ts';
+import type { Notification } from '../lib/schema.ts';
 
 /** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */
 async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promise<T>): Promise<T> {
@@ -17,29 +18,40 @@ async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promi
   }
 }
 
+type NotificationRow = Pick<Notification, 'id' | 'recipient_id' | 'type' | 'actor_id' | 'entity_type' | 'entity_id' | 'payload' | 'read_at' | 'created_at'>;
+
+/**
+ * One set-based insert for every candidate (a query yielding `recipient_id`) who still exists
+ * and has not turned this type off; idempotent per (event, recipient). Returns the rows it
+ * inserted. Runs in the caller's transaction when given one (a payment's booking notifies its
+ * creator in the same commit).
+ */
+export async function insertNotifications(executor: Db | Tx, event: NotificationEvent, candidates: RawBuilder<unknown>): Promise<NotificationRow[]> {
+  const { rows } = await rejectingBadEvents(event, () => sql<NotificationRow>`
+    insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
+    select ${event.id}, c.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
+    from (${candidates}) c
+    join users u on u.id = c.recipient_id and u.deleted_at is null
+    where not exists (
+      select 1 from notification_settings s
+      where s.user_id = c.recipient_id and s.type = ${event.type} and not s.in_app
+    )
+    on conflict (event_id, recipient_id) do nothing
+    returning id, recipient_id, type, actor_id, entity_type, entity_id, payload, read_at, created_at`.execute(executor));
+  return rows;
+}
+
+/** Pushes notifications to their recipients' open sockets (NATS `user.<id>.notifications`). */
+export function pushNotifications(nats: Nats, rows: readonly NotificationRow[]): void {
+  for (const row of rows) nats.connection.publish(notificationSubject(nats, row.recipient_id), JSON.stringify(notificationView(row)));
+}
+
 /**
  * Notification delivery for the fan-out workflow. Every write is idempotent per
  * (event, recipient): a retried or replayed batch inserts nothing twice. Pushes are
  * at-least-once (a retry re-publishes the batch's rows); clients de-duplicate by id.
  */
 export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
-  /**
-   * One set-based insert for every candidate (a query yielding `recipient_id`) who still
-   * exists and has not turned this type off.
-   */
-  async function insertNotifications(event: NotificationEvent, candidates: RawBuilder<unknown>): Promise<void> {
-    await rejectingBadEvents(event, () => sql`
-      insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
-      select ${event.id}, c.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
-      from (${candidates}) c
-      join users u on u.id = c.recipient_id and u.deleted_at is null
-      where not exists (
-        select 1 from notification_settings s
-        where s.user_id = c.recipient_id and s.type = ${event.type} and not s.in_app
-      )
-      on conflict (event_id, recipient_id) do nothing`.execute(deps.db));
-  }
-
   /** Reads back the event's rows for these recipients (new or from an earlier attempt) and pushes them. */
   async function publish(eventId: string, recipients: { after: string | null; upTo: string } | { userIds: string[] }): Promise<number> {
     let query = deps.db
@@ -52,9 +64,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
       if (recipients.after) query = query.where('recipient_id', '>', recipients.after);
     }
     const rows = await query.execute();
-    for (const row of rows) {
-      deps.nats.connection.publish(notificationSubject(deps.nats, row.recipient_id), JSON.stringify(notificationView(row)));
-    }
+    pushNotifications(deps.nats, rows);
     await deps.nats.connection.flush();
     return rows.length;
   }
@@ -84,6 +94,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
     /** One page of followers (after, upTo] who asked to be notified, then pushes. */
     async deliverToFollowerPage(input: { event: NotificationEvent; followeeId: string; after: string | null; upTo: string }): Promise<number> {
       await insertNotifications(
+        deps.db,
         input.event,
         sql`select follower_id as recipient_id from follows
             where followee_id = ${input.followeeId}
@@ -97,7 +108,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
     /** An explicit list of recipients (one user for "new follower"; later: donations, moderation outcomes). */
     async deliverToUsers(input: { event: NotificationEvent; userIds: string[] }): Promise<number> {
       if (!input.userIds.length) return 0;
-      await insertNotifications(input.event, sql`select distinct unnest(${input.userIds}::uuid[]) as recipient_id`);
+      await insertNotifications(deps.db, input.event, sql`select distinct unnest(${input.userIds}::uuid[]) as recipient_id`);
       return publish(input.event.id, { userIds: input.userIds });
     },
   };

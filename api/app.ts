@@ -6,6 +6,8 @@ import { pingNats } from '../lib/nats.ts';
 import { createPasswordHasher } from '../lib/passwords.ts';
 import { pingStorage } from '../lib/s3.ts';
 import { pingTemporal } from '../lib/temporal.ts';
+import { moneyRules } from '../lib/money/config.ts';
+import { createStripeGateway } from '../lib/stripe.ts';
 import { createTokenSigner } from '../lib/tokens.ts';
 import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
@@ -19,6 +21,7 @@ import { giftRoutes, streamGiftRoutes } from './gifts/routes.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { devStripeEventRoutes } from './payments/dev-events.ts';
+import { paymentRoutes } from './payments/routes.ts';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './payments/webhooks.ts';
 import { authenticate } from './middleware/auth.ts';
 import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/browser-policy.ts';
@@ -75,7 +78,21 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/v1/*', (c, next) => (c.req.path === STRIPE_WEBHOOK_PATH ? next() : generalLimit(c, next)));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
-  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/gifts/*', '/api/v1/wallet/*', '/api/v1/creators/*', '/api/v1/auth/logout']) {
+  for (const path of [
+    '/api/v1/users/*',
+    '/api/v1/categories/*',
+    '/api/v1/notifications/*',
+    '/api/v1/videos/*',
+    '/api/v1/streams/*',
+    '/api/v1/finance/*',
+    '/api/v1/gifts/*',
+    '/api/v1/wallet/*',
+    '/api/v1/creators/*',
+    '/api/v1/auth/logout',
+    '/api/v1/tips',
+    '/api/v1/coin-purchases',
+    '/api/v1/payments/*',
+  ]) {
     app.use(path, authenticate(db, tokens));
   }
   const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
@@ -96,6 +113,15 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
+  app.route(
+    '/api/v1',
+    paymentRoutes({
+      config,
+      db,
+      gateway: createStripeGateway(config.payments.stripe),
+      rules: moneyRules(config),
+    }),
+  );
   // Development stand-ins for outside systems: never served in production.
   if (config.env !== 'production') {
     const deliver = (request: Request) => Promise.resolve(app.fetch(request));

@@ -154,6 +154,13 @@ const envSchema = z.object({
   COIN_CREATOR_VALUE_MINOR: z.coerce.number().int().min(1).max(1_000_000).default(1),
   EARNINGS_HOLD_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   RATE_LIMIT_GIFTS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+
+  // Tips (README, "Money in"): bounds of one tip, minor units of the settlement currency.
+  TIP_MIN_MINOR: z.coerce.number().int().min(1).max(100_000_000).default(100),
+  TIP_MAX_MINOR: z.coerce.number().int().min(1).max(100_000_000).default(50_000),
+  // What the payment provider withdraws for a dispute besides the disputed amount (Stripe: $15).
+  DISPUTE_FEE_MINOR: z.coerce.number().int().min(0).max(1_000_000).default(1500),
+  RATE_LIMIT_PAYMENTS_PER_HOUR: z.coerce.number().int().min(1).default(60),
 });
 
 /** Rules across variables, reported with the single-variable ones. */
@@ -161,6 +168,9 @@ const checkedEnvSchema = envSchema.superRefine((e, ctx) => {
   if (Boolean(e.STRIPE_SECRET_KEY) !== Boolean(e.STRIPE_WEBHOOK_SECRET)) {
     const missing = e.STRIPE_SECRET_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_SECRET_KEY';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'required with the other Stripe secret (set both, or neither to run without payments)' });
+  }
+  if (e.TIP_MIN_MINOR > e.TIP_MAX_MINOR) {
+    ctx.addIssue({ code: 'custom', path: ['TIP_MIN_MINOR'], message: 'must not exceed TIP_MAX_MINOR' });
   }
   if (e.STRIPE_SECRET_KEY?.includes('_live_') && e.STRIPE_API_BASE_URL?.startsWith('http:')) {
     ctx.addIssue({ code: 'custom', path: ['STRIPE_API_BASE_URL'], message: 'must be https:// with a live Stripe key' });
@@ -229,6 +239,13 @@ export interface Config {
   payments: {
     /** Undefined when neither Stripe secret is set: payments are off. */
     stripe: StripeConfig | undefined;
+    /** Bounds of one tip, minor units. */
+    tipMinMinor: number;
+    tipMaxMinor: number;
+    /** What the provider withdraws for a dispute on top of the disputed amount, minor units. */
+    disputeFeeMinor: number;
+    /** Tips and coin purchases one user may start per hour (counted in Postgres). */
+    paymentsPerHour: number;
   };
   payouts: PayoutConfig;
   money: {
@@ -357,6 +374,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
           ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBaseUrl: e.STRIPE_API_BASE_URL }
           : undefined,
+      tipMinMinor: e.TIP_MIN_MINOR,
+      tipMaxMinor: e.TIP_MAX_MINOR,
+      disputeFeeMinor: e.DISPUTE_FEE_MINOR,
+      paymentsPerHour: e.RATE_LIMIT_PAYMENTS_PER_HOUR,
     },
     payouts: {
       minimumAmount: e.PAYOUT_MINIMUM_MINOR,

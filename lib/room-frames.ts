@@ -1,6 +1,6 @@
 import type { Nats } from './nats.ts';
 
-// Frames for everyone in a stream's room that the API raises (gifts, leaderboards), as
+// Frames for everyone in a stream's room that the platform raises (gifts, leaderboards, donations), as
 // opposed to chat (JetStream) and status (the stream workflow). Published on core NATS
 // `stream.<id>.room` once what they announce is committed; every gateway with viewers of the
 // stream forwards them unchanged. At most once: a gateway cut off from NATS misses them, and
@@ -37,15 +37,32 @@ export interface LeaderboardFrame {
   version: number;
 }
 
-export type RoomFrame = GiftFrame | LeaderboardFrame;
+/** A paid tip to a live stream, announced once the payment is booked. */
+export interface DonationFrame {
+  type: 'donation';
+  streamId: string;
+  /** The payment's id. */
+  id: string;
+  /** Minor units of `currency` (cents for USD). */
+  amount: number;
+  currency: string;
+  message: string | null;
+  /** The donor's display name, or "anonymous". */
+  name: string;
+  /** Null when the donor chose to stay anonymous. */
+  donor: { id: string; username: string } | null;
+  sentAt: string;
+}
 
-const roomFrameTypes: ReadonlySet<string> = new Set<RoomFrame['type']>(['gift', 'leaderboard']);
+export type RoomFrame = GiftFrame | LeaderboardFrame | DonationFrame;
+
+const roomFrameTypes: ReadonlySet<string> = new Set<RoomFrame['type']>(['gift', 'leaderboard', 'donation']);
 
 export function streamRoomSubject(nats: Nats, streamId: string): string {
   return nats.subject(`stream.${streamId}.room`);
 }
 
-/** Never throws: a frame NATS cannot take must not turn a committed gift into an error. */
+/** Never throws: a frame NATS cannot take must not turn a committed gift or payment into an error. */
 export function publishRoomFrame(nats: Nats, frame: RoomFrame): boolean {
   try {
     nats.connection.publish(streamRoomSubject(nats, frame.streamId), JSON.stringify(frame));

@@ -79,7 +79,7 @@ export interface RateLimitsTable {
   hits: number;
 }
 
-export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower', 'payout_processed'] as const;
+export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower', 'tip_received', 'payout_processed'] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 
 export interface NotificationsTable {
@@ -279,6 +279,19 @@ export interface GiftsTable {
   updated_at: Generated<Date>;
 }
 
+// Money columns are bigint, read as text into JS bigint (lib/money/payments.ts), like the ledger's.
+export interface CoinPacksTable {
+  id: Generated<string>;
+  slug: string;
+  coins: ColumnType<number, string, string>;
+  price_minor: ColumnType<number, string, string>;
+  currency: string;
+  active: Generated<boolean>;
+  sort: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface PayoutHoldsTable {
   id: Generated<string>;
   user_id: string;
@@ -359,6 +372,59 @@ export interface StreamGiftTotalsTable {
   reached_at: Date;
 }
 
+export type PaymentKind = 'tip' | 'coin_purchase';
+export type PaymentStatus = 'requires_payment' | 'succeeded' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
+
+export interface PaymentsTable {
+  id: string;
+  kind: PaymentKind;
+  payer_id: string;
+  creator_id: string | null;
+  stream_id: string | null;
+  video_id: string | null;
+  coin_pack_id: string | null;
+  coins: ColumnType<number | null, string | null, string | null>;
+  amount: ColumnType<number, string, never>;
+  currency: string;
+  message: string | null;
+  anonymous: Generated<boolean>;
+  status: Generated<PaymentStatus>;
+  provider: Generated<PaymentProvider>;
+  provider_payment_intent_id: string | null;
+  provider_client_secret: string | null;
+  provider_charge_id: string | null;
+  idempotency_key: string;
+  request_fingerprint: string;
+  failure_reason: string | null;
+  booking_refused: Generated<boolean>;
+  succeeded_entry_id: string | null;
+  booked_share: ColumnType<number | null, string | null, string | null>;
+  booked_coin_value: ColumnType<number | null, string | null, string | null>;
+  refunded_amount: ColumnType<number, string | undefined, string>;
+  reversed_amount: ColumnType<number, string | undefined, string>;
+  reversed_share: ColumnType<number, string | undefined, string>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  succeeded_at: Date | null;
+}
+
+export type DisputeStatus = 'inquiry' | 'inquiry_closed' | 'open' | 'won' | 'lost';
+
+export interface PaymentDisputesTable {
+  payment_id: string;
+  provider_dispute_id: string;
+  status: DisputeStatus;
+  amount: ColumnType<number, string, string>;
+  fee: ColumnType<number, string, string>;
+  covered_amount: ColumnType<number, string | undefined, string>;
+  covered_share: ColumnType<number, string | undefined, string>;
+  entry_id: string | null;
+  reversal_entry_id: string | null;
+  reason: string | null;
+  created_at: Generated<Date>;
+  closed_at: Date | null;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -386,6 +452,9 @@ export interface Database {
   gifts: GiftsTable;
   gift_sends: GiftSendsTable;
   stream_gift_totals: StreamGiftTotalsTable;
+  coin_packs: CoinPacksTable;
+  payments: PaymentsTable;
+  payment_disputes: PaymentDisputesTable;
 }
 
 export type User = Selectable<UsersTable>;

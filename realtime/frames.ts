@@ -39,7 +39,7 @@ export type ServerFrame =
   | { type: 'chat_deleted'; streamId: string; id: string }
   | { type: 'viewers'; streamId: string; count: number }
   | { type: 'stream_status'; streamId: string; status: string }
-  /** `gift` and `leaderboard`, raised by the API (lib/room-frames.ts). */
+  /** `gift`, `leaderboard` and `donation`, raised by the platform (lib/room-frames.ts). */
   | RoomFrame
   | { type: 'notification'; notification: Record<string, unknown> }
   | { type: 'progress'; videoId: string; percent: number }

@@ -43,7 +43,7 @@ interface Outgoing {
 interface Room {
   clients: Set<Client>;
   statusSub: Subscription;
-  /** Frames the API raises for the room (gifts, leaderboards). */
+  /** Frames the platform raises for the room (gifts, leaderboards, donations). */
   roomSub: Subscription;
   chat: ChatRoom;
   outbox: Outgoing[];

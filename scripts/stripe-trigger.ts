@@ -2,7 +2,7 @@
 // What `stripe trigger` does for a local StreamHub: builds a Stripe-shaped event around the
 // given object (over a sample of that type), signs it with the stack's STRIPE_WEBHOOK_SECRET
 // exactly as Stripe signs, and POSTs it to the webhook of the running API. Development only.
-//   npx tsx scripts/stripe-trigger.ts payment_intent.succeeded '{"metadata": {"tipId": "…"}}'
+//   npx tsx scripts/stripe-trigger.ts payment_intent.succeeded '{"amount": 1000, "metadata": {"paymentId": "<payment id>"}}'
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/config.ts';
 import { buildStripeEvent, signedStripeDelivery } from '../lib/payments/stripe-events.ts';

@@ -3,6 +3,8 @@ import { loadConfig } from '../lib/config.ts';
 import { createDb } from '../lib/db.ts';
 import { createActivities, createMediaActivities } from '../activities/index.ts';
 import { sweepStaleScratch } from '../activities/media.ts';
+import { registerPaymentEventHandlers } from '../activities/payment-handlers.ts';
+import { moneyRules } from '../lib/money/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createMongo } from '../lib/mongo.ts';
 import { connectNats } from '../lib/nats.ts';
@@ -34,6 +36,11 @@ const namespace = config.temporal.namespace;
 
 const workers: Worker[] = [];
 if (mongo) {
+  registerPaymentEventHandlers({
+    rules: moneyRules(config),
+    disputeFee: BigInt(config.payments.disputeFeeMinor),
+    logger,
+  });
   workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, payouts: createPayoutServices(config) })));
 }
 if (role !== 'platform') {

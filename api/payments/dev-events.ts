@@ -25,7 +25,7 @@ const triggerRoute = createRoute({
         object: z
           .record(z.string(), z.unknown())
           .optional()
-          .openapi({ description: "`data.object`'s fields; put our ids in `metadata`, e.g. {\"metadata\": {\"tipId\": \"…\"}}" }),
+          .openapi({ description: "`data.object`'s fields; put our ids in `metadata`, e.g. {\"amount\": 1000, \"metadata\": {\"paymentId\": \"…\"}} (the id of a payment from POST /tips or /coin-purchases)" }),
       }),
     ),
   },

@@ -94,6 +94,7 @@ describe('notifications API', () => {
       stream_scheduled: { inApp: true },
       video_published: { inApp: true },
       new_follower: { inApp: true },
+      tip_received: { inApp: true },
     });
     const changed = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: false } } });
     expect(changed.json.data.new_follower).toEqual({ inApp: false });

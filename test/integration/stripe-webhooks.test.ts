@@ -1,7 +1,5 @@
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -17,8 +15,9 @@ import type { applyPaymentEvent } from '../../workflows/payment-event.ts';
 import { useTestContext } from '../support/context.ts';
 import { until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
-import { createEffectsTable, effectsOf, recordingHandler } from '../support/payment-handlers.ts';
+import { createEffectsTable, effectsOf, KILLED_MID_EVENT_TYPE, recordingHandler } from '../support/payment-handlers.ts';
 import { postStripeDelivery, sendStripeEvent, stripeDelivery } from '../support/stripe.ts';
+import { recordingProxy } from '../support/stripe-proxy.ts';
 import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
 
 // Stripe's webhook end to end: signature checked over the raw body, each event stored once
@@ -140,7 +139,7 @@ describe('Stripe webhook', { timeout: 120_000 }, () => {
       preload: path.join(import.meta.dirname, '../support/payment-worker-preload.ts'),
       env: { STREAMHUB_TEST_MARKER_DIR: markers },
     });
-    const { event, res } = await sendStripeEvent(app, t.ctx.config, { type: 'payment_intent.succeeded', object: { metadata: { coinPurchaseId: 'cp-1' } } });
+    const { event, res } = await sendStripeEvent(app, t.ctx.config, { type: KILLED_MID_EVENT_TYPE, object: { id: 'ch_1', object: 'charge', metadata: {} } });
     expect(res.status).toBe(200);
 
     // Its handler wrote the effect in the event's transaction and is holding it open.
@@ -152,9 +151,9 @@ describe('Stripe webhook', { timeout: 120_000 }, () => {
 
     let calls = 0;
     const outcome = await withWorkers(t.ctx, () => workflowOf(event.id).result(), {
-      stripeEventHandlers: handlers('payment_intent.succeeded', recordingHandler({ appliedBy: 'replacement', whileApplying: async () => void calls++ })),
+      stripeEventHandlers: handlers(KILLED_MID_EVENT_TYPE, recordingHandler({ appliedBy: 'replacement', whileApplying: async () => void calls++ })),
     });
-    expect(outcome).toEqual({ outcome: 'applied', type: 'payment_intent.succeeded' });
+    expect(outcome).toEqual({ outcome: 'applied', type: KILLED_MID_EVENT_TYPE });
     expect(calls).toBe(1);
     expect(await effectsOf(t.ctx.db, event.id)).toEqual([{ applied_by: 'replacement' }]);
     expect((await stored(event.id))[0]!.applied_at).toBeInstanceOf(Date);
@@ -214,37 +213,11 @@ describe('development trigger POST /api/v1/dev/stripe/events', { timeout: 60_000
   });
 });
 
-/** Forwards to stripe-mock, recording each request; answers the first `failFirst` with 503 as Stripe may. */
-async function recordingProxy(target: string, failFirst: number) {
-  const seen: { method: string; path: string; idempotencyKey: string | undefined; body: string }[] = [];
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    seen.push({ method: req.method!, path: req.url!, idempotencyKey: req.headers['idempotency-key'] as string | undefined, body });
-    if (seen.length <= failFirst) {
-      res.writeHead(503, { 'content-type': 'application/json', 'stripe-should-retry': 'true' });
-      res.end(JSON.stringify({ error: { type: 'api_error', message: 'try again' } }));
-      return;
-    }
-    const upstream = await fetch(new URL(req.url!, target), {
-      method: req.method,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => ['authorization', 'content-type', 'idempotency-key', 'stripe-version'].includes(name))) as Record<string, string>,
-      body: req.method === 'GET' ? undefined : body,
-    });
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-    res.end(await upstream.text());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise((resolve) => server.close(resolve)) };
-}
-
 describe('Stripe adapter against stripe-mock', { timeout: 60_000 }, () => {
   it('creates a PaymentIntent with our idempotency key and metadata, repeating the key when it retries', async () => {
     const stripeConfig = t.ctx.config.payments.stripe!;
     expect(stripeConfig.apiBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const proxy = await recordingProxy(stripeConfig.apiBaseUrl!, 1);
+    const proxy = await recordingProxy(stripeConfig.apiBaseUrl!, { failFirst: 1 });
     try {
       const gateway = createStripeGateway({ ...stripeConfig, apiBaseUrl: proxy.url });
       const tipId = crypto.randomUUID();

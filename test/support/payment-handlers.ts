@@ -6,6 +6,12 @@ import type { Db } from '../../lib/db.ts';
 // the real ones: one row per application, in the event's own transaction. The table has no
 // unique key on purpose, so a second application would show as a second row.
 
+/**
+ * The type the worker-kill test sends: one StreamHub has no handler of its own for, so the
+ * preload's handler is the only one (the worker registers the real money handlers at start).
+ */
+export const KILLED_MID_EVENT_TYPE = 'charge.updated';
+
 export async function createEffectsTable(db: Db): Promise<void> {
   await sql`create table if not exists test_payment_effects (event_id text not null, applied_by text not null, applied_at timestamptz not null default now())`.execute(db);
 }

@@ -61,7 +61,7 @@ describe('config', () => {
 
   it('turns payments on with both Stripe secrets, off with neither, and refuses one without the other', () => {
     const stripe = { STRIPE_SECRET_KEY: 'sk_test_0123456789abcdef', STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdef0123' };
-    expect(parseConfig(required).payments).toEqual({ stripe: undefined });
+    expect(parseConfig(required).payments).toMatchObject({ stripe: undefined });
     expect(parseConfig({ ...required, ...stripe }).payments.stripe).toEqual({ secretKey: stripe.STRIPE_SECRET_KEY, webhookSecret: stripe.STRIPE_WEBHOOK_SECRET, apiBaseUrl: undefined });
     expect(parseConfig({ ...required, ...stripe, STRIPE_API_BASE_URL: 'http://127.0.0.1:12111' }).payments.stripe?.apiBaseUrl).toBe('http://127.0.0.1:12111');
     expect(problemsOf({ ...required, STRIPE_SECRET_KEY: stripe.STRIPE_SECRET_KEY }).map((p) => p.split(':')[0])).toEqual(['STRIPE_WEBHOOK_SECRET']);
@@ -73,6 +73,13 @@ describe('config', () => {
     // A live key never travels over plain HTTP.
     const live = { STRIPE_SECRET_KEY: 'sk_live_0123456789abcdef', STRIPE_WEBHOOK_SECRET: stripe.STRIPE_WEBHOOK_SECRET };
     expect(problemsOf({ ...required, ...live, STRIPE_API_BASE_URL: 'http://stripe.internal' }).map((p) => p.split(':')[0])).toEqual(['STRIPE_API_BASE_URL']);
+  });
+
+  it('bounds tips (1.00 to 500.00 by default), charges disputes 15.00 and limits payments per user', () => {
+    expect(parseConfig(required).payments).toMatchObject({ tipMinMinor: 100, tipMaxMinor: 50_000, disputeFeeMinor: 1500, paymentsPerHour: 60 });
+    expect(parseConfig({ ...required, TIP_MIN_MINOR: '50', TIP_MAX_MINOR: '50', DISPUTE_FEE_MINOR: '0' }).payments).toMatchObject({ tipMinMinor: 50, tipMaxMinor: 50, disputeFeeMinor: 0 });
+    expect(problemsOf({ ...required, TIP_MIN_MINOR: '500', TIP_MAX_MINOR: '100' }).map((p) => p.split(':')[0])).toEqual(['TIP_MIN_MINOR']);
+    expect(problemsOf({ ...required, TIP_MIN_MINOR: '0', DISPUTE_FEE_MINOR: '-1' }).map((p) => p.split(':')[0]).sort()).toEqual(['DISPUTE_FEE_MINOR', 'TIP_MIN_MINOR']);
   });
 
   it('prices in one settlement currency, an ISO 4217 code in capitals', () => {

@@ -1,0 +1,171 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { sql } from 'kysely';
+import type { Tx } from '../lib/db.ts';
+import { toJsonAmount } from '../lib/ledger/rules.ts';
+import { bookDisputeClosed, bookDisputeOpened, bookRefund, bookSucceeded, markFailed, type BookingDeps, type Received } from '../lib/money/payment-bookings.ts';
+import { lockPaymentForEvent, type Payment } from '../lib/money/payments.ts';
+import type { NotificationEvent } from '../lib/notifications.ts';
+import type { KnownStripeEventType } from '../lib/payments/stripe-events.ts';
+import {
+  disputeOutcome,
+  MalformedStripeObjectError,
+  paymentFailureReason,
+  readCharge,
+  readDispute,
+  readPaymentIntent,
+} from '../lib/payments/stripe-objects.ts';
+import { publishRoomFrame, type DonationFrame } from '../lib/room-frames.ts';
+import { LIVE_STATUSES } from '../lib/streams.ts';
+import { insertNotifications, pushNotifications } from './notifications.ts';
+import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler } from './payments.ts';
+
+// What StreamHub does with each Stripe event it acts on: find our payment (by the id we put in
+// the metadata, else by the provider's ids we stored), then book through lib/money in the
+// event's own transaction. Tips and coin packs share one handler per type. An event that
+// arrives before the one it follows (a refund before its payment's success) books the success
+// first from its own data, with the key the success would have used: so any order of
+// delivery ends in the same books, and a duplicate books nothing.
+
+export type PaymentEventHandlerDeps = BookingDeps;
+
+/** A Stripe object that does not parse will not parse on a retry either. */
+function read<T>(parse: (object: unknown) => T, event: PaymentEvent): T {
+  try {
+    return parse(event.object);
+  } catch (err) {
+    if (err instanceof MalformedStripeObjectError) throw ApplicationFailure.nonRetryable(`${event.type} ${event.id}: ${err.message}`, 'PaymentEventMalformed');
+    throw err;
+  }
+}
+
+export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<KnownStripeEventType, PaymentEventHandler> {
+  const { logger } = deps;
+
+  async function paymentOf(ctx: PaymentEventContext, event: PaymentEvent, ids: { chargeId?: string | null; paymentIntentId?: string | null }): Promise<Payment | undefined> {
+    const lookup = await lockPaymentForEvent(ctx.trx, { paymentId: event.metadata.paymentId, ...ids });
+    if ('found' in lookup) return lookup.found;
+    if ('ambiguous' in lookup) logger.error({ eventId: event.id, type: event.type, ...ids }, 'payment event matches several payments by provider id; nothing booked');
+    else logger.warn({ eventId: event.id, type: event.type, ...ids }, 'payment event about no payment of ours; ignored');
+    return undefined;
+  }
+
+  /** The success booked (now, or earlier); false when the payment's money was refused. */
+  async function ensureBooked(ctx: PaymentEventContext, payment: Payment, received: Received): Promise<boolean> {
+    return (await bookSucceeded(ctx.trx, deps, payment, received)) !== 'refused';
+  }
+
+  const succeeded: PaymentEventHandler = async (ctx, event) => {
+    const intent = read(readPaymentIntent, event);
+    const payment = await paymentOf(ctx, event, { paymentIntentId: intent.id });
+    if (!payment) return;
+    if (payment.providerPaymentIntentId && payment.providerPaymentIntentId !== intent.id) {
+      logger.warn({ paymentId: payment.id, stored: payment.providerPaymentIntentId, paid: intent.id }, 'payment paid through another PaymentIntent than the one stored');
+    }
+    const outcome = await bookSucceeded(ctx.trx, deps, payment, {
+      amount: intent.amount,
+      currency: intent.currency,
+      paymentIntentId: intent.id,
+      chargeId: intent.latest_charge,
+    });
+    if (outcome === 'booked' && payment.kind === 'tip') await announceTip(ctx, payment);
+  };
+
+  const failed: PaymentEventHandler = async (ctx, event) => {
+    const intent = read(readPaymentIntent, event);
+    const payment = await paymentOf(ctx, event, { paymentIntentId: intent.id });
+    if (payment) await markFailed(ctx.trx, payment, paymentFailureReason(intent));
+  };
+
+  const refunded: PaymentEventHandler = async (ctx, event) => {
+    const charge = read(readCharge, event);
+    const payment = await paymentOf(ctx, event, { chargeId: charge.id, paymentIntentId: charge.payment_intent });
+    if (!payment) return;
+    const received = { amount: charge.amount, currency: charge.currency, paymentIntentId: charge.payment_intent, chargeId: charge.id };
+    if (await ensureBooked(ctx, payment, received)) await bookRefund(ctx.trx, payment, charge.amount_refunded);
+  };
+
+  const disputeHandler =
+    (book: typeof bookDisputeOpened | typeof bookDisputeClosed, created: boolean): PaymentEventHandler =>
+    async (ctx, event) => {
+      const dispute = read(readDispute, event);
+      const payment = await paymentOf(ctx, event, { chargeId: dispute.charge, paymentIntentId: dispute.payment_intent });
+      if (!payment) return;
+      // A dispute says the charge was paid, not how much: the success books our own amount.
+      if (!(await ensureBooked(ctx, payment, { paymentIntentId: dispute.payment_intent, chargeId: dispute.charge }))) return;
+      const outcome = disputeOutcome(dispute.status);
+      await book(ctx.trx, deps, payment, {
+        disputeId: dispute.id,
+        amount: dispute.amount,
+        // A created event is an opening, whatever the dispute's status has become since.
+        outcome: created ? (outcome === 'inquiry' || outcome === 'inquiry_closed' ? 'inquiry' : 'open') : outcome,
+        reason: dispute.reason ?? null,
+      });
+    };
+
+  return new Map<KnownStripeEventType, PaymentEventHandler>([
+    ['payment_intent.succeeded', succeeded],
+    ['payment_intent.payment_failed', failed],
+    ['charge.refunded', refunded],
+    ['charge.dispute.created', disputeHandler(bookDisputeOpened, true)],
+    ['charge.dispute.closed', disputeHandler(bookDisputeClosed, false)],
+  ]);
+}
+
+/** Puts the money handlers in activities/payments.ts's registry (the worker entrypoint does, once). */
+export function registerPaymentEventHandlers(deps: PaymentEventHandlerDeps): void {
+  for (const [type, handler] of createPaymentEventHandlers(deps)) registerStripeEventHandler(type, handler);
+}
+
+/**
+ * A tip just booked: its creator is notified in the same transaction (once, whatever the
+ * retries), and after the commit the notification is pushed and, on a live stream, the room
+ * gets a `donation` frame (at most once: both can be read again over HTTP).
+ */
+async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<void> {
+  const { rows } = await sql<{ username: string; display_name: string; stream_status: string | null }>`
+    select u.username, u.display_name, s.status as stream_status
+    from users u left join streams s on s.id = ${payment.streamId}
+    where u.id = ${payment.payerId}`.execute(ctx.trx);
+  const payer = rows[0];
+  if (!payer) return;
+  const donor = payment.anonymous ? null : { id: payment.payerId, username: payer.username };
+  const name = payment.anonymous ? 'anonymous' : payer.display_name || payer.username;
+  const amount = toJsonAmount(payment.amount);
+  const notified = await notifyCreator(ctx.trx, payment, {
+    paymentId: payment.id,
+    amount,
+    currency: payment.currency,
+    message: payment.message,
+    name,
+    donor,
+    streamId: payment.streamId,
+    videoId: payment.videoId,
+  });
+  ctx.afterCommit(async () => pushNotifications(ctx.nats, notified));
+  if (payment.streamId && payer.stream_status && (LIVE_STATUSES as string[]).includes(payer.stream_status)) {
+    const frame: DonationFrame = {
+      type: 'donation',
+      streamId: payment.streamId,
+      id: payment.id,
+      amount,
+      currency: payment.currency,
+      message: payment.message,
+      name,
+      donor,
+      sentAt: new Date().toISOString(),
+    };
+    ctx.afterCommit(async () => void publishRoomFrame(ctx.nats, frame));
+  }
+}
+
+function notifyCreator(trx: Tx, payment: Payment, payload: Record<string, unknown>) {
+  const event: NotificationEvent = {
+    id: `tip_received:${payment.id}`,
+    type: 'tip_received',
+    actorId: payment.anonymous ? null : payment.payerId,
+    entityType: payment.streamId ? 'stream' : 'video',
+    entityId: (payment.streamId ?? payment.videoId)!,
+    payload,
+  };
+  return insertNotifications(trx, event, sql`select ${payment.creatorId}::uuid as recipient_id`);
+}
