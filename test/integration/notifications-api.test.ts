@@ -95,6 +95,7 @@ describe('notifications API', () => {
       video_published: { inApp: true },
       new_follower: { inApp: true },
       tip_received: { inApp: true },
+      payout_processed: { inApp: true },
     });
     const changed = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: false } } });
     expect(changed.json.data.new_follower).toEqual({ inApp: false });

@@ -527,7 +527,7 @@ describe('durability', { timeout: 240_000 }, () => {
     const waiting = async () =>
       (
         await sql<{ pid: number }>`select pid from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock' and query ilike 'insert into "ledger_postings"%'`.execute(t.ctx.db)
+          where datname = current_database() and wait_event_type = 'Lock' and query ilike '%insert into ledger_postings%'`.execute(t.ctx.db)
       ).rows;
     await until(async () => (await waiting()).length === 1, 'the worker to be posting the tip', 120_000);
     const [{ pid }] = (await waiting()) as [{ pid: number }];
