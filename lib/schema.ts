@@ -79,7 +79,7 @@ export interface RateLimitsTable {
   hits: number;
 }
 
-export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower', 'payout_processed'] as const;
+export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower', 'payout_processed', 'moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome'] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 
 export interface NotificationsTable {
@@ -143,6 +143,8 @@ export interface VideosTable {
   updated_at: Generated<Date>;
   ready_at: Date | null;
   deleted_at: Date | null;
+  /** Hidden by a moderation decision (reversible by appeal). */
+  moderation_hidden_at: Date | null;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
@@ -315,6 +317,75 @@ export interface PayoutItemsTable {
   settled_at: Date | null;
 }
 
+export interface ModerationCasesTable {
+  id: string;
+  target_type: 'stream' | 'video' | 'chat_message' | 'user';
+  target_id: string;
+  sequence: number;
+  target_owner_id: string | null;
+  status: Generated<'open' | 'claimed' | 'decided' | 'appealed' | 'closed'>;
+  priority: 'urgent' | 'high' | 'normal';
+  priority_rank: number;
+  report_count: Generated<number>;
+  snapshot: Generated<Record<string, unknown>>;
+  claimed_by: string | null;
+  claim_expires_at: Date | null;
+  decision: Record<string, unknown> | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  sla_due_at: Date | null;
+  escalations: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  closed_at: Date | null;
+}
+
+export interface ReportsTable {
+  id: Generated<string>;
+  case_id: string;
+  reporter_id: string;
+  reason: string;
+  details: Generated<string>;
+  timestamp_seconds: number | null;
+  created_at: Generated<Date>;
+}
+
+/** Append-only (triggers refuse UPDATE, DELETE, TRUNCATE). */
+export interface ModerationAuditTable {
+  id: ColumnType<string, never, never>;
+  case_id: string;
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  detail: ColumnType<Record<string, unknown>, string, never>;
+  prior: ColumnType<Record<string, unknown> | null, string | null, never>;
+  idempotency_key: string;
+  created_at: Generated<Date>;
+}
+
+export interface StrikesTable {
+  id: Generated<string>;
+  user_id: string;
+  case_id: string;
+  rule: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  expired_at: Date | null;
+  removed_at: Date | null;
+}
+
+export interface AppealsTable {
+  id: Generated<string>;
+  case_id: string;
+  user_id: string;
+  message: string;
+  created_at: Generated<Date>;
+  decided_by: string | null;
+  decided_at: Date | null;
+  upheld: boolean | null;
+  note: string | null;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -338,6 +409,11 @@ export interface Database {
   payout_holds: PayoutHoldsTable;
   payout_runs: PayoutRunsTable;
   payout_items: PayoutItemsTable;
+  moderation_cases: ModerationCasesTable;
+  reports: ReportsTable;
+  moderation_audit: ModerationAuditTable;
+  strikes: StrikesTable;
+  appeals: AppealsTable;
 }
 
 export type User = Selectable<UsersTable>;
