@@ -15,6 +15,7 @@ import { payoutRunRoutes } from './finance/payout-runs.ts';
 import { creatorPayoutRoutes } from './payouts/creator-routes.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
 import { internalRoutes } from './internal/routes.ts';
+import { moderationRoutes, reportRoutes } from './moderation/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { devStripeEventRoutes } from './payments/dev-events.ts';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './payments/webhooks.ts';
@@ -72,7 +73,7 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/v1/*', (c, next) => (c.req.path === STRIPE_WEBHOOK_PATH ? next() : generalLimit(c, next)));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
-  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/creators/*', '/api/v1/auth/logout']) {
+  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/creators/*', '/api/v1/reports', '/api/v1/reports/*', '/api/v1/moderation/*', '/api/v1/auth/logout']) {
     app.use(path, authenticate(db, tokens));
   }
   const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
@@ -88,6 +89,9 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', streamRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, storage: deps.storage, temporal: deps.temporal }));
+  const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
+  app.route('/api/v1/reports', reportRoutes(moderation));
+  app.route('/api/v1/moderation', moderationRoutes(moderation));
   app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
   // Development stand-ins for outside systems: never served in production.
   if (config.env !== 'production') {

@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('moderation_cases')
-    // `<targetType>-<targetId>-<n>` (lib/moderation/rules.ts): readable in the Temporal UI.
+    // `<targetType>-<targetId>-<n>` (workflows/plans/moderation.ts): readable in the Temporal UI.
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('target_type', 'text', (c) => c.notNull().check(sql`target_type in ('stream', 'video', 'chat_message', 'user')`))
     .addColumn('target_id', 'text', (c) => c.notNull())

@@ -27,7 +27,7 @@ import {
   type Priority,
   type ReportReason,
   type TargetType,
-} from '../lib/moderation/rules.ts';
+} from './plans/moderation.ts';
 import { searchAttributes } from './search-attributes.ts';
 
 // `moderation/<caseId>`: every report on one target joins one case (signalWithStart). The

@@ -3,7 +3,7 @@ import type { Db } from '../db.ts';
 import type { Nats } from '../nats.ts';
 import { notificationSubject, notificationView, type NotificationEvent } from '../notifications.ts';
 import type { Database } from '../schema.ts';
-import { caseIdOf, priorityRank, type Priority, type ReportReason, type TargetType } from './rules.ts';
+import { caseIdOf, priorityRank, type Priority, type ReportReason, type TargetType } from '../../workflows/plans/moderation.ts';
 
 // Moderation rows: cases, reports, the append-only audit log, and the payout hold a decision
 // sets. Plain functions over `db` or a transaction, shared by the API and the activities.
