@@ -73,9 +73,12 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/v1/*', (c, next) => (c.req.path === STRIPE_WEBHOOK_PATH ? next() : generalLimit(c, next)));
   // Not on register/login/refresh: a client that sends its expired access token along must
   // still be able to sign in or refresh.
-  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/creators/*', '/api/v1/reports', '/api/v1/reports/*', '/api/v1/moderation/*', '/api/v1/auth/logout']) {
+  for (const path of ['/api/v1/users/*', '/api/v1/categories/*', '/api/v1/notifications/*', '/api/v1/videos/*', '/api/v1/streams/*', '/api/v1/finance/*', '/api/v1/creators/*', '/api/v1/reports', '/api/v1/reports/*', '/api/v1/auth/logout']) {
     app.use(path, authenticate(db, tokens));
   }
+  // A suspended or banned user may still appeal the decision (with a session they hold).
+  const appealing = (path: string, method: string) => method === 'POST' && /^\/api\/v1\/moderation\/cases\/[^/]+\/appeal$/.test(path);
+  app.use('/api/v1/moderation/*', authenticate(db, tokens, { allowSanctioned: appealing }));
   const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
   app.route('/api/v1/auth', authRoutes(auth));
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
