@@ -81,6 +81,9 @@ export interface RateLimitsTable {
 
 export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower', 'payout_processed', 'moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome'] as const;
 export type NotificationType = (typeof notificationTypes)[number];
+/** A statement of reasons, a report's outcome or an escalation is owed, not optional: no setting turns these off. */
+export const mandatoryNotificationTypes: readonly NotificationType[] = ['moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome'];
+export const configurableNotificationTypes = notificationTypes.filter((t) => !mandatoryNotificationTypes.includes(t));
 
 export interface NotificationsTable {
   id: Generated<string>;
