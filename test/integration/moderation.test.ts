@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
+import { publishChatEvent, readChatEvent } from '../../lib/chat.ts';
 import type { ModerationConfig } from '../../lib/config.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { caseStateQuery } from '../../workflows/moderation.ts';
@@ -281,5 +282,57 @@ describe('a worker killed mid-decision', { timeout: 300_000 }, () => {
     expect(await userStatus(creator.id)).toBe('banned');
     expect(await notificationsOf(creator.id, 'moderation_decision')).toHaveLength(1);
     await handleOf(caseId).terminate('test over');
+  });
+});
+
+describe('content removal and its appeal', { timeout: 300_000 }, () => {
+  it('a strike on a video hides it and strikes its owner; an upheld appeal shows it again and removes the strike; a chat message is deleted in the log', async () => {
+    const { app } = live;
+    const creator = await newUser(app);
+    const reporter = await newUser(app);
+    const [first, second] = [await moderator(app), await moderator(app)];
+    const video = await t.ctx.db
+      .insertInto('videos')
+      .values({ owner_id: creator.id, title: 'Clip', source: 'upload', source_key: 'uploads/x', status: 'ready', visibility: 'public', moderation_hidden_at: null, source_size_bytes: null, failure_reason: null, duration_seconds: 5, width: 320, height: 240, master_playlist_key: 'v/master.m3u8', poster_key: null, storyboard_key: null, idempotency_key: null, ready_at: new Date(), deleted_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const stream = await createStream(app, creator);
+    const { seq } = await publishChatEvent(t.ctx.nats, { kind: 'message', streamId: stream.id, userId: creator.id, username: creator.username, text: 'buy followers here', sentAt: new Date().toISOString() });
+    await withWorkers(t.ctx, async () => {
+      expect((await call(app, 'GET', `/api/v1/videos/${video.id}`)).status).toBe(200);
+      const filed = await report(app, reporter, { targetType: 'video', targetId: video.id, reason: 'copyright', timestampSeconds: 3 });
+      const caseId = filed.json.data.caseId as string;
+      expect((await claim(app, first, caseId)).status).toBe(200);
+      expect((await decide(app, first, caseId, { action: 'strike', rule: 'copyright', note: 'a whole film' })).status).toBe(200);
+      await waitUntil(async () => (await call(app, 'GET', `/api/v1/videos/${video.id}`)).status === 404, 'the video hidden from the public');
+      expect((await call(app, 'GET', `/api/v1/videos/${video.id}`, { headers: creator.auth })).status).toBe(200);
+      await waitUntil(() => t.ctx.db.selectFrom('strikes').select('id').where('case_id', '=', caseId).executeTakeFirst(), 'the strike');
+
+      await waitUntil(async () => (await notificationsOf(creator.id, 'moderation_decision')).length > 0, 'the statement of reasons');
+      expect((await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/appeal`, { headers: reporter.auth, body: { message: 'me too' } })).status).toBe(403);
+      expect((await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/appeal`, { headers: creator.auth, body: { message: 'I licensed it' } })).status).toBe(202);
+      expect((await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/appeal/decision`, { headers: second.auth, body: { upheld: true } })).status).toBe(200);
+      await handleOf(caseId).result();
+      expect((await call(app, 'GET', `/api/v1/videos/${video.id}`)).status).toBe(200);
+      const strike = await t.ctx.db.selectFrom('strikes').selectAll().where('case_id', '=', caseId).executeTakeFirstOrThrow();
+      expect(strike.removed_at).not.toBeNull();
+      const detail = await caseOf(app, second, caseId);
+      expect(detail.snapshot).toMatchObject({ title: 'Clip' });
+      expect(detail.reports[0]).toMatchObject({ reason: 'copyright', timestampSeconds: 3 });
+      expect(detail.history.map((h: { action: string }) => h.action)).toEqual(['claimed', 'decided', 'effect:hide_video', 'effect:strike', 'appealed', 'appeal_upheld', 'reversed:hide_video', 'reversed:strike', 'closed']);
+
+      const chat = await report(app, reporter, { targetType: 'chat_message', targetId: `${stream.id}.${seq}`, reason: 'spam' });
+      expect(chat.status, chat.text).toBe(201);
+      const chatCase = chat.json.data.caseId as string;
+      expect((await caseOf(app, first, chatCase)).snapshot).toMatchObject({ text: 'buy followers here', userId: creator.id });
+      expect((await claim(app, first, chatCase)).status).toBe(200);
+      expect((await decide(app, first, chatCase, { action: 'remove_content', rule: 'spam' })).status).toBe(200);
+      const marker = await waitUntil(async () => {
+        const next = await readChatEvent(t.ctx.nats, stream.id, seq + 1);
+        return next?.kind === 'deleted' && next;
+      }, 'the deletion marker in the chat log');
+      expect(marker).toMatchObject({ messageId: String(seq), deletedBy: first.id });
+      await handleOf(chatCase).terminate('test over');
+    });
   });
 });
