@@ -300,7 +300,9 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
       await activities.setCasePriority({ caseId, priority: state.priority, slaDueAt: new Date(state.slaDueAt).toISOString() });
     }
     const claimEnds = claimHeld() ? state.claim!.until : Infinity;
-    await waitUntil(() => state.decision !== null || priorityChanged, Math.min(state.slaDueAt, claimEnds));
+    // A new claim (or a renewed one) sets a new deadline: wake to wait for that one.
+    const claimSeen = state.claim;
+    await waitUntil(() => state.decision !== null || priorityChanged || state.claim !== claimSeen, Math.min(state.slaDueAt, claimEnds));
     if (state.decision !== null || busy) {
       await condition(() => !busy);
       continue;

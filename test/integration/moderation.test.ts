@@ -3,10 +3,11 @@ import { createApp, type App } from '../../api/app.ts';
 import { publishChatEvent, readChatEvent } from '../../lib/chat.ts';
 import type { ModerationConfig } from '../../lib/config.ts';
 import { workflowIds } from '../../workflows/ids.ts';
-import { caseStateQuery } from '../../workflows/moderation.ts';
+import { caseStateQuery, reportSignal, type moderationCaseWorkflow } from '../../workflows/moderation.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
+import { connectSocket, startGateways } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
 import { createStream, exitCode, startLiveStack, waitForStatus, type LiveStack } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
@@ -148,9 +149,14 @@ describe('a ban mid-broadcast, then an appeal', { timeout: 300_000 }, () => {
     const [first, second] = [await moderator(app), await moderator(app)];
     const stream = await createStream(app, creator);
     const spare = await createStream(app, creator);
+    // Session checks off: only the sign-out the ban publishes can end the socket's session.
+    const { gateways, urls } = await startGateways(t.ctx, 1, { limits: { sessionCheckMs: 3_600_000 } });
     await withWorkers(t.ctx, async () => {
       const encoder = publishTestPattern(live.nginx.rtmpUrl, stream.streamKey);
       await waitForStatus(app, stream.id, 'live');
+      const socket = await connectSocket(urls[0]!, `?token=${creator.accessToken}`);
+      socket.send({ type: 'join', streamId: stream.id });
+      await waitUntil(() => socket.frames.some((f) => f.type === 'joined'), 'the creator in their chat');
 
       const filed = await report(app, viewer, { targetType: 'stream', targetId: stream.id, reason: 'violence' });
       expect(filed.status, filed.text).toBe(201);
@@ -173,6 +179,12 @@ describe('a ban mid-broadcast, then an appeal', { timeout: 300_000 }, () => {
       expect(me.json.error.code).toBe('account_banned');
       const refused = publishTestPattern(live.nginx.rtmpUrl, spare.streamKey);
       expect(await exitCode(refused, 'a banned creator publishing again')).not.toBe(0);
+      const signedOut = await waitUntil(() => socket.frames.find((f) => f.type === 'signed_out'), 'the socket signed out');
+      expect(signedOut.reason).toBe('account_banned');
+      socket.send({ type: 'chat', streamId: stream.id, text: 'still here?', nonce: 'n1' });
+      await waitUntil(() => socket.frames.some((f) => f.type === 'error'), 'the chat refused');
+      expect(socket.frames.filter((f) => f.type === 'chat')).toEqual([]);
+      socket.socket.close();
 
       await waitUntil(async () => (await notificationsOf(viewer.id, 'report_outcome')).length > 0, 'the reporter told');
       expect((await notificationsOf(viewer.id, 'report_outcome'))[0]!.payload).toMatchObject({ caseId, outcome: 'action_taken', action: 'ban' });
@@ -197,6 +209,7 @@ describe('a ban mid-broadcast, then an appeal', { timeout: 300_000 }, () => {
       expect((await auditOf(caseId)).find((r) => r.action === 'effect:ban')!.prior).toMatchObject({ status: 'active' });
       expect((await notificationsOf(creator.id, 'appeal_outcome'))[0]!.payload).toMatchObject({ caseId, upheld: true });
     });
+    for (const g of gateways) await g.close();
   });
 });
 
@@ -333,6 +346,49 @@ describe('content removal and its appeal', { timeout: 300_000 }, () => {
       }, 'the deletion marker in the chat log');
       expect(marker).toMatchObject({ messageId: String(seq), deletedBy: first.id });
       await handleOf(chatCase).terminate('test over');
+    });
+  });
+});
+
+describe('long cases', { timeout: 300_000 }, () => {
+  it('a claim lapses and another moderator may take the case', async () => {
+    const app = appWith({ claimSeconds: 2 });
+    const target = await newUser(app);
+    const reporter = await newUser(app);
+    const [a, b] = [await moderator(app), await moderator(app)];
+    await withWorkers(t.ctx, async () => {
+      const caseId = (await report(app, reporter, { targetType: 'user', targetId: target.id, reason: 'spam' })).json.data.caseId as string;
+      expect((await claim(app, a, caseId)).status).toBe(200);
+      expect((await claim(app, b, caseId)).status).toBe(409);
+      await waitUntil(async () => (await caseOf(app, b, caseId)).status === 'open', 'the claim lapsed');
+      expect((await claim(app, b, caseId)).status).toBe(200);
+      expect((await decide(app, a, caseId, { action: 'dismiss', rule: 'spam' })).status).toBe(409);
+      expect((await auditOf(caseId)).map((r) => r.action)).toEqual(['claimed', 'claim_lapsed', 'claimed']);
+      await handleOf(caseId).terminate('test over');
+    });
+  });
+
+  it('continues as new with its reports, claim and timers carried over', async () => {
+    const mod = await moderator(live.app);
+    const target = await newUser(live.app);
+    const caseId = `user-${target.id}-1`;
+    await t.ctx.db.insertInto('moderation_cases').values({ id: caseId, target_type: 'user', target_id: target.id, sequence: 1, target_owner_id: target.id, priority: 'normal', priority_rank: 2, claimed_by: null, claim_expires_at: null, decision: null, decided_by: null, decided_at: null, sla_due_at: null, closed_at: null }).execute();
+    await withWorkers(t.ctx, async () => {
+      const handle = await t.ctx.temporal.client.workflow.start<typeof moderationCaseWorkflow>('moderationCaseWorkflow', {
+        workflowId: workflowIds.moderation(caseId),
+        taskQueue: t.ctx.config.temporal.taskQueue,
+        args: [{ caseId, targetType: 'user', targetId: target.id, targetOwnerId: target.id, liveTarget: false, timings: { ...LONG }, maxHistoryEvents: 20 }],
+      });
+      for (let i = 0; i < 30; i++) await handle.signal(reportSignal, { reportId: `r${i}`, reason: i === 29 ? 'violence' : 'spam' });
+      const carried = await waitUntil(async () => {
+        const s = await handle.query(caseStateQuery);
+        return s.reports === 30 && s.runs > 1 && s;
+      }, 'every report counted across runs');
+      expect(carried.priority).toBe('high');
+      expect((await claim(live.app, mod, caseId)).status).toBe(200);
+      expect((await decide(live.app, mod, caseId, { action: 'warn', rule: 'spam' })).status).toBe(200);
+      await waitUntil(async () => (await notificationsOf(target.id, 'moderation_decision')).length > 0, 'the warning delivered');
+      await handle.terminate('test over');
     });
   });
 });
