@@ -16,6 +16,7 @@ import { creatorPayoutRoutes } from './payouts/creator-routes.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { moderationRoutes, reportRoutes } from './moderation/routes.ts';
+import { channelBlockedTermRoutes, watchedWordRoutes } from './moderation/watched-words.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { devStripeEventRoutes } from './payments/dev-events.ts';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './payments/webhooks.ts';
@@ -95,6 +96,8 @@ export function createApp(deps: ApiDeps) {
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));
+  app.route('/api/v1/moderation', watchedWordRoutes({ db }));
+  app.route('/api/v1/users', channelBlockedTermRoutes({ db }));
   app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
   // Development stand-ins for outside systems: never served in production.
   if (config.env !== 'production') {

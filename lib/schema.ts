@@ -389,6 +389,19 @@ export interface AppealsTable {
   note: string | null;
 }
 
+export interface WatchedWordsTable {
+  term: string;
+  level: 'hold' | 'block';
+  created_by: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ChannelBlockedTermsTable {
+  owner_id: string;
+  term: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -417,6 +430,8 @@ export interface Database {
   moderation_audit: ModerationAuditTable;
   strikes: StrikesTable;
   appeals: AppealsTable;
+  watched_words: WatchedWordsTable;
+  channel_blocked_terms: ChannelBlockedTermsTable;
 }
 
 export type User = Selectable<UsersTable>;

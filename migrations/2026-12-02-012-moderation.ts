@@ -103,10 +103,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema.alterTable('videos').addColumn('moderation_hidden_at', 'timestamptz').execute();
+
+  // Watched words: the platform's list (admins) with a level, and each channel's own blocked terms.
+  await db.schema
+    .createTable('watched_words')
+    .addColumn('term', 'text', (c) => c.primaryKey().check(sql`length(term) between 1 and 100`))
+    .addColumn('level', 'text', (c) => c.notNull().check(sql`level in ('hold', 'block')`))
+    .addColumn('created_by', 'uuid', (c) => c.references('users.id').onDelete('set null'))
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+  await db.schema
+    .createTable('channel_blocked_terms')
+    .addColumn('owner_id', 'uuid', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('term', 'text', (c) => c.notNull().check(sql`length(term) between 1 and 100`))
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addPrimaryKeyConstraint('channel_blocked_terms_pkey', ['owner_id', 'term'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('videos').dropColumn('moderation_hidden_at').execute();
-  for (const table of ['appeals', 'strikes', 'moderation_audit', 'reports', 'moderation_cases']) await db.schema.dropTable(table).execute();
+  for (const table of ['channel_blocked_terms', 'watched_words', 'appeals', 'strikes', 'moderation_audit', 'reports', 'moderation_cases']) await db.schema.dropTable(table).execute();
   await sql`drop function moderation_audit_refuse_change()`.execute(db);
 }

@@ -392,3 +392,43 @@ describe('long cases', { timeout: 300_000 }, () => {
     });
   });
 });
+
+describe('watched words', { timeout: 300_000 }, () => {
+  it('refuses or holds chat with a reason code, refuses titles, lets benign text through', async () => {
+    const { app } = live;
+    const admin = await moderator(app, 'admin');
+    const creator = await newUser(app);
+    const viewer = await newUser(app);
+    expect((await call(app, 'PUT', '/api/v1/moderation/watched-words', { headers: creator.auth, body: { term: 'x', level: 'block' } })).status).toBe(403);
+    expect((await call(app, 'PUT', '/api/v1/moderation/watched-words', { headers: admin.auth, body: { term: 'Fr33 Coins', level: 'block' } })).json.data.term).toBe('free coins');
+    expect((await call(app, 'PUT', '/api/v1/moderation/watched-words', { headers: admin.auth, body: { term: 'ass', level: 'hold' } })).status).toBe(200);
+    expect((await call(app, 'PUT', '/api/v1/moderation/watched-words', { headers: admin.auth, body: { term: '!!!', level: 'hold' } })).status).toBe(400);
+    const channel = await call(app, 'PUT', '/api/v1/users/me/blocked-terms', { headers: creator.auth, body: { terms: ['Spoiler', 'spoiler'] } });
+    expect(channel.json.data.terms).toEqual(['spoiler']);
+
+    const title = await call(app, 'POST', '/api/v1/streams', { headers: creator.auth, body: { title: 'FREE COINS giveaway' } });
+    expect(title.status).toBe(400);
+    expect(title.json.error.details[0]).toMatchObject({ field: 'title', reason: 'watched_word_blocked', source: 'platform' });
+    const own = await call(app, 'POST', '/api/v1/streams', { headers: creator.auth, body: { title: 'Finale', description: 'no spoiler please' } });
+    expect(own.json.error.details[0]).toMatchObject({ field: 'description', reason: 'watched_word_blocked', source: 'channel' });
+    const stream = await createStream(app, creator, { title: 'A classic bass session' });
+
+    const { gateways, urls } = await startGateways(t.ctx, 1);
+    try {
+      const socket = await connectSocket(urls[0]!, `?token=${viewer.accessToken}`);
+      socket.send({ type: 'join', streamId: stream.id });
+      await waitUntil(() => socket.frames.some((f) => f.type === 'joined'), 'joined');
+      const sent = async (text: string, nonce: string) => {
+        socket.send({ type: 'chat', streamId: stream.id, text, nonce });
+        return waitUntil(() => socket.frames.find((f) => f.nonce === nonce), `the answer to ${nonce}`);
+      };
+      expect(await sent('get fr33 coins here', 'a')).toMatchObject({ type: 'error', code: 'message_blocked' });
+      expect(await sent('SPOILER: he dies', 'b')).toMatchObject({ type: 'error', code: 'message_blocked' });
+      expect(await sent('you ass', 'c')).toMatchObject({ type: 'error', code: 'message_held' });
+      expect(await sent('a classic pass, assassin level, no spoilers', 'd')).toMatchObject({ type: 'chat', text: 'a classic pass, assassin level, no spoilers' });
+      socket.socket.close();
+    } finally {
+      for (const g of gateways) await g.close();
+    }
+  });
+});
