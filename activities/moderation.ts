@@ -107,7 +107,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
     },
 
     /** One effect of a decision. Its audit row keeps the state it replaced, for an appeal to restore. */
-    async applyEffect(input: { caseId: string; effect: Effect; moderatorId: string; rule: string; strikeSeconds: number }): Promise<void> {
+    async applyEffect(input: { caseId: string; effect: Effect; moderatorId: string; rule: string; strikeSeconds: number }): Promise<{ endsAt: string | null }> {
       const { caseId, effect } = input;
       const key = effectKey(caseId, effect, 'apply');
       await db.transaction().execute(async (tx) => {
@@ -116,11 +116,9 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
           case 'ban':
           case 'suspend': {
             const user = await tx.selectFrom('users').select(['status', 'suspended_until']).where('id', '=', effect.userId).forUpdate().executeTakeFirstOrThrow();
-            if (!(await audit({ status: user.status, suspendedUntil: user.suspended_until?.toISOString() ?? null }))) return;
-            const change =
-              effect.kind === 'ban'
-                ? { status: 'banned' as const, suspended_until: null }
-                : { status: 'suspended' as const, suspended_until: new Date(Date.now() + effect.durationSeconds * 1000) };
+            const until = effect.kind === 'suspend' ? new Date(Date.now() + effect.durationSeconds * 1000) : null;
+            if (!(await audit({ status: user.status, suspendedUntil: user.suspended_until?.toISOString() ?? null }, until ? { suspendedUntil: until.toISOString() } : {}))) return;
+            const change = effect.kind === 'ban' ? { status: 'banned' as const, suspended_until: null } : { status: 'suspended' as const, suspended_until: until };
             // A ban is never softened into a suspension.
             if (effect.kind === 'suspend' && user.status === 'banned') return;
             await tx.updateTable('users').set({ ...change, updated_at: new Date() }).where('id', '=', effect.userId).execute();
@@ -149,19 +147,26 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
       // Outside Postgres, repeated harmlessly on a retry.
       switch (effect.kind) {
         case 'ban':
-        case 'suspend':
-          publishSignOut(nats, { userId: effect.userId, reason: effect.kind === 'ban' ? 'account_banned' : 'account_suspended' });
-          return;
+          publishSignOut(nats, { userId: effect.userId, reason: 'account_banned' });
+          break;
+        case 'suspend': {
+          publishSignOut(nats, { userId: effect.userId, reason: 'account_suspended' });
+          // When this case's suspension ends (its audit row is the one this case wrote): the workflow's timer.
+          const applied = await auditRowByKey(db, key);
+          const detail = (applied?.detail ?? {}) as { suspendedUntil?: string };
+          return { endsAt: detail.suspendedUntil ?? null };
+        }
         case 'end_stream':
-          return endStream(effect.streamId);
+          await endStream(effect.streamId);
+          break;
         case 'end_live_streams': {
           const live = await db.selectFrom('streams').select('id').where('owner_id', '=', effect.userId).where('status', 'in', ['live', 'reconnecting']).execute();
           for (const stream of live) await endStream(stream.id);
-          return;
+          break;
         }
         case 'delete_chat_message':
           await publishChatEvent(nats, { kind: 'deleted', streamId: effect.streamId, messageId: String(effect.seq), deletedBy: input.moderatorId, deletedAt: new Date().toISOString() }, `delete:${effect.streamId}:${effect.seq}`);
-          return;
+          break;
         case 'strike': {
           const { count } = await db.selectFrom('strikes').select((eb) => eb.fn.countAll<string>().as('count')).where('user_id', '=', effect.userId).where('expired_at', 'is', null).where('removed_at', 'is', null).executeTakeFirstOrThrow();
           if (Number(count) >= STRIKES_FOR_TERMINATION) {
@@ -172,9 +177,10 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
               sql`select id as recipient_id from users where role = 'admin' and status = 'active'`,
             );
           }
-          return;
+          break;
         }
       }
+      return { endsAt: null };
     },
 
     /** Undoes one effect exactly, from the prior state its audit row kept. */
@@ -215,7 +221,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
     },
 
     /** A suspension's end, by the case's durable timer. Leaves a ban or a later, longer suspension alone. */
-    async liftSuspension(input: { caseId: string; userId: string }): Promise<void> {
+    async liftSuspension(input: { caseId: string; userId: string; suspendedUntil?: string }): Promise<void> {
       await db.transaction().execute(async (tx) => {
         if (!(await appendAudit(tx, { caseId: input.caseId, actorId: null, action: 'suspension_lifted', detail: { userId: input.userId }, key: `${input.caseId}:lift:suspend:${input.userId}` }))) return;
         await tx
@@ -223,7 +229,8 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
           .set({ status: 'active', suspended_until: null, updated_at: new Date() })
           .where('id', '=', input.userId)
           .where('status', '=', 'suspended')
-          .where(sql<boolean>`suspended_until <= now() + interval '5 seconds'`)
+          // Only the suspension this case set: a later, longer one stays.
+          .where(input.suspendedUntil ? sql<boolean>`suspended_until = ${new Date(input.suspendedUntil)}` : sql<boolean>`suspended_until <= now() + interval '5 seconds'`)
           .execute();
       });
     },

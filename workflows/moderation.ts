@@ -80,6 +80,8 @@ export interface ModerationCaseState {
   applied: number;
   notified: boolean;
   suspensionEndsAt: number | null;
+  /** The `users.suspended_until` this case set. */
+  suspendedUntil?: string | null;
   strikeExpiresAt: number | null;
   appealDeadline: number | null;
   appeal: { by: string; message: string } | null;
@@ -325,8 +327,12 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
   const decision = state.decision!;
   while (state.applied < decision.effects.length) {
     const effect = decision.effects[state.applied]!;
-    await activities.applyEffect({ caseId, effect, moderatorId: decision.by, rule: decision.rule, strikeSeconds: timings.strikeSeconds });
-    if (effect.kind === 'suspend') state.suspensionEndsAt = decision.at + effect.durationSeconds * 1000;
+    const applied = await activities.applyEffect({ caseId, effect, moderatorId: decision.by, rule: decision.rule, strikeSeconds: timings.strikeSeconds });
+    // The instant the database holds, so the lift finds exactly this case's suspension.
+    if (effect.kind === 'suspend' && applied?.endsAt) {
+      state.suspensionEndsAt = Date.parse(applied.endsAt);
+      state.suspendedUntil = applied.endsAt;
+    }
     if (effect.kind === 'strike') state.strikeExpiresAt = now() + timings.strikeSeconds * 1000;
     state.applied += 1;
   }
@@ -358,7 +364,7 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
       await activities.closeCase({ caseId });
     }
     if (suspensionDue() && now() >= state.suspensionEndsAt!) {
-      await activities.liftSuspension({ caseId, userId: targetOwnerId! });
+      await activities.liftSuspension({ caseId, userId: targetOwnerId!, suspendedUntil: state.suspendedUntil ?? undefined });
       state.suspensionEndsAt = null;
     }
     if (strikeDue() && now() >= state.strikeExpiresAt!) {
