@@ -6,6 +6,7 @@ import { createChatActivities } from './chat.ts';
 import { createEarningsActivities } from './earnings.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
+import { createModerationActivities } from './moderation.ts';
 import { createNotificationActivities } from './notifications.ts';
 import { createPaymentActivities, type PaymentEventHandlers } from './payments.ts';
 import { registerPayoutEventHandlers } from './payout-events.ts';
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChatActivities(deps),
     ...createVideoActivities(deps),
     ...createStreamActivities(deps),
+    ...createModerationActivities(deps),
     ...createEarningsActivities(deps),
     ...createPaymentActivities(deps),
     ...createPayoutActivities({ db: deps.db, storage: deps.storage, ...deps.payouts }),

@@ -20,7 +20,7 @@ export function accountBlock(user: { status: UserStatus; suspended_until: Date |
  * of an account that is not deleted, suspended or banned. One SQL query. Used by the API
  * on every authenticated request and by the realtime gateway on connect.
  */
-export async function verifyAccess(db: Db, tokens: TokenSigner, token: string): Promise<AccessClaims> {
+export async function verifyAccess(db: Db, tokens: TokenSigner, token: string, options: { allowSanctioned?: boolean } = {}): Promise<AccessClaims> {
   const claims = await tokens.verifyAccess(token);
   const row = await db
     .selectFrom('users')
@@ -47,7 +47,8 @@ export async function verifyAccess(db: Db, tokens: TokenSigner, token: string): 
   if (!row || row.deleted_at) throw new AppError('unauthorized', 'Account no longer exists');
   if (row.revoked || !row.session_live) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
   const block = accountBlock(row);
-  if (block) throw block;
+  // Only appealing a moderation decision is open to a suspended or banned account.
+  if (block && !options.allowSanctioned) throw block;
   // The role from the database, not the token: a demotion applies at once.
   return { ...claims, role: row.role };
 }

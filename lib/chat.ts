@@ -96,7 +96,9 @@ export type ChatRefusal =
   | 'account_banned'
   | 'followers_only'
   | 'slow_mode'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'message_blocked'
+  | 'message_held';
 
 export const chatRefusalMessages: Record<ChatRefusal, string> = {
   sign_in_required: 'Sign in to chat',
@@ -109,6 +111,8 @@ export const chatRefusalMessages: Record<ChatRefusal, string> = {
   followers_only: 'Only followers can chat in this stream',
   slow_mode: 'Slow mode is on; wait before sending another message',
   rate_limited: 'You are sending messages too fast',
+  message_blocked: 'Your message contains a term this channel or the platform does not allow',
+  message_held: 'Your message was held: it contains a term moderators review',
 };
 
 /** Normalises a message: trims it and counts characters as people see them (code points). */

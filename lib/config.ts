@@ -107,6 +107,15 @@ const envSchema = z.object({
   STREAM_SCHEDULED_GRACE_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(3600),
   STREAM_MAX_RECONNECTS: z.coerce.number().int().min(0).max(1000).default(50),
   STREAM_IDLE_CLOSE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  // Moderation review (README, "Moderation"): how long a case of each priority may wait for a
+  // decision before it escalates, a claim's life, the appeal window and a strike's life.
+  MODERATION_SLA_URGENT_SECONDS: z.coerce.number().int().min(1).default(10 * 60),
+  MODERATION_SLA_HIGH_SECONDS: z.coerce.number().int().min(1).default(4 * 3600),
+  MODERATION_SLA_NORMAL_SECONDS: z.coerce.number().int().min(1).default(48 * 3600),
+  MODERATION_CLAIM_SECONDS: z.coerce.number().int().min(1).default(15 * 60),
+  MODERATION_APPEAL_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  MODERATION_STRIKE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  RATE_LIMIT_REPORTS_PER_HOUR: z.coerce.number().int().min(1).default(20),
 
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -261,6 +270,15 @@ export interface Config {
     /** Gifts one user may send per minute (a burst of that many, per API process). */
     giftsPerMinute: number;
   };
+  moderation: ModerationConfig;
+}
+
+export interface ModerationConfig {
+  slaSeconds: { urgent: number; high: number; normal: number };
+  claimSeconds: number;
+  appealWindowSeconds: number;
+  strikeSeconds: number;
+  reportsPerHour: number;
 }
 
 export interface PayoutConfig {
@@ -395,6 +413,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       coinCreatorValueMinor: e.COIN_CREATOR_VALUE_MINOR,
       earningsHoldDays: e.EARNINGS_HOLD_DAYS,
       giftsPerMinute: e.RATE_LIMIT_GIFTS_PER_MINUTE,
+    },
+    moderation: {
+      slaSeconds: { urgent: e.MODERATION_SLA_URGENT_SECONDS, high: e.MODERATION_SLA_HIGH_SECONDS, normal: e.MODERATION_SLA_NORMAL_SECONDS },
+      claimSeconds: e.MODERATION_CLAIM_SECONDS,
+      appealWindowSeconds: e.MODERATION_APPEAL_WINDOW_DAYS * 86_400,
+      strikeSeconds: e.MODERATION_STRIKE_DAYS * 86_400,
+      reportsPerHour: e.RATE_LIMIT_REPORTS_PER_HOUR,
     },
   };
 }

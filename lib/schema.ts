@@ -79,8 +79,22 @@ export interface RateLimitsTable {
   hits: number;
 }
 
-export const notificationTypes = ['stream_live', 'stream_scheduled', 'video_published', 'new_follower', 'tip_received', 'payout_processed'] as const;
+export const notificationTypes = [
+  'stream_live',
+  'stream_scheduled',
+  'video_published',
+  'new_follower',
+  'tip_received',
+  'payout_processed',
+  'moderation_decision',
+  'report_outcome',
+  'moderation_escalation',
+  'appeal_outcome',
+] as const;
 export type NotificationType = (typeof notificationTypes)[number];
+/** A statement of reasons, a report's outcome or an escalation is owed, not optional: no setting turns these off. */
+export const mandatoryNotificationTypes: readonly NotificationType[] = ['moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome'];
+export const configurableNotificationTypes = notificationTypes.filter((t) => !mandatoryNotificationTypes.includes(t));
 
 export interface NotificationsTable {
   id: Generated<string>;
@@ -143,6 +157,8 @@ export interface VideosTable {
   updated_at: Generated<Date>;
   ready_at: Date | null;
   deleted_at: Date | null;
+  /** Hidden by a moderation decision (reversible by appeal). */
+  moderation_hidden_at: Date | null;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
@@ -425,6 +441,88 @@ export interface PaymentDisputesTable {
   closed_at: Date | null;
 }
 
+export interface ModerationCasesTable {
+  id: string;
+  target_type: 'stream' | 'video' | 'chat_message' | 'user';
+  target_id: string;
+  sequence: number;
+  target_owner_id: string | null;
+  status: Generated<'open' | 'claimed' | 'decided' | 'appealed' | 'closed'>;
+  priority: 'urgent' | 'high' | 'normal';
+  priority_rank: number;
+  report_count: Generated<number>;
+  snapshot: Generated<Record<string, unknown>>;
+  claimed_by: string | null;
+  claim_expires_at: Date | null;
+  decision: Record<string, unknown> | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  sla_due_at: Date | null;
+  escalations: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  closed_at: Date | null;
+}
+
+export interface ReportsTable {
+  id: Generated<string>;
+  case_id: string;
+  reporter_id: string;
+  reason: string;
+  details: Generated<string>;
+  timestamp_seconds: number | null;
+  created_at: Generated<Date>;
+}
+
+/** Append-only (triggers refuse UPDATE, DELETE, TRUNCATE). */
+export interface ModerationAuditTable {
+  id: ColumnType<string, never, never>;
+  case_id: string;
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  detail: ColumnType<Record<string, unknown>, string, never>;
+  prior: ColumnType<Record<string, unknown> | null, string | null, never>;
+  idempotency_key: string;
+  created_at: Generated<Date>;
+}
+
+export interface StrikesTable {
+  id: Generated<string>;
+  user_id: string;
+  case_id: string;
+  rule: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  expired_at: Date | null;
+  removed_at: Date | null;
+}
+
+export interface AppealsTable {
+  id: Generated<string>;
+  case_id: string;
+  user_id: string;
+  message: string;
+  created_at: Generated<Date>;
+  decided_by: string | null;
+  decided_at: Date | null;
+  upheld: boolean | null;
+  note: string | null;
+}
+
+export interface WatchedWordsTable {
+  term: string;
+  level: 'hold' | 'block';
+  created_by: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ChannelBlockedTermsTable {
+  owner_id: string;
+  term: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -455,6 +553,13 @@ export interface Database {
   coin_packs: CoinPacksTable;
   payments: PaymentsTable;
   payment_disputes: PaymentDisputesTable;
+  moderation_cases: ModerationCasesTable;
+  reports: ReportsTable;
+  moderation_audit: ModerationAuditTable;
+  strikes: StrikesTable;
+  appeals: AppealsTable;
+  watched_words: WatchedWordsTable;
+  channel_blocked_terms: ChannelBlockedTermsTable;
 }
 
 export type User = Selectable<UsersTable>;

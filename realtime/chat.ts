@@ -18,6 +18,7 @@ import { jetStreamResources, type Nats } from '../lib/nats.ts';
 import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
 import type { UserRole, UserStatus } from '../lib/schema.ts';
 import { FINISHED_STATUSES } from '../lib/streams.ts';
+import { findWatched, normalizeWatchText, type WatchedTerm } from '../lib/moderation/watched-words.ts';
 import { chatFrame } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
 import type { RealtimeMetrics } from './metrics.ts';
@@ -27,6 +28,8 @@ import { TtlCache } from './ttl-cache.ts';
 const SENDER_TTL_MS = 10_000;
 const ROOM_TTL_MS = 5_000;
 const FOLLOW_TTL_MS = 30_000;
+/** Watched words and a channel's blocked terms change rarely; a change reaches every gateway within this. */
+const WATCHED_TTL_MS = 10_000;
 /** Messages of one socket waiting for their checks; more is a client flooding us. */
 const MAX_QUEUED_PER_SOCKET = 10;
 
@@ -62,6 +65,13 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
   const senders = new TtlCache<string, Sender | undefined>(SENDER_TTL_MS);
   const rooms = new TtlCache<string, RoomSettings | undefined>(ROOM_TTL_MS);
   const follows = new TtlCache<string, boolean>(FOLLOW_TTL_MS);
+  const watched = new TtlCache<string, WatchedTerm[]>(WATCHED_TTL_MS);
+  const platformTerms = () =>
+    watched.get('platform', async () => (await db.selectFrom('watched_words').select(['term', 'level']).execute()).map((w) => ({ term: w.term, level: w.level, source: 'platform' as const })));
+  const channelTerms = (ownerId: string) =>
+    watched.get(`channel:${ownerId}`, async () =>
+      (await db.selectFrom('channel_blocked_terms').select('term').where('owner_id', '=', ownerId).execute()).map((c) => ({ term: normalizeWatchText(c.term), level: 'block' as const, source: 'channel' as const })),
+    );
 
   const loadSender = (userId: string) =>
     senders.get(userId, () =>
@@ -95,6 +105,8 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     if (!room || room.closed) return { refused: 'chat_closed' };
     const moderator = moderatesChat({ userId: request.userId, role: sender.role }, room.ownerId);
     if (!moderator) {
+      const hit = findWatched(checked.text, [...(await channelTerms(room.ownerId)), ...(await platformTerms())]);
+      if (hit) return { refused: hit.level === 'block' ? 'message_blocked' : 'message_held' };
       if (room.mode === 'followers' && !(await isFollower(request.userId, room.ownerId))) return { refused: 'followers_only' };
       if (room.slowModeSeconds > 0) {
         const slow = await passCooldown(db, `chat-slow:${request.streamId}:${request.userId}`, room.slowModeSeconds);

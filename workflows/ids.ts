@@ -10,5 +10,7 @@ export const workflowIds = {
   videoRemoval: (videoId: string) => `video/${videoId}/remove`,
   /** One per provider event, so a redelivered or replayed webhook starts nothing new. */
   payoutRun: (runId: string) => `payout-run/${runId}`,
+  /** `caseId` is `<targetType>-<targetId>-<n>` (workflows/plans/moderation.ts caseIdOf). */
+  moderation: (caseId: string) => `moderation/${caseId}`,
   paymentEvent: (provider: string, eventId: string) => `payment-event/${provider}/${eventId}`,
 } as const;

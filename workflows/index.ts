@@ -2,6 +2,7 @@ export * from './chat-retention.ts';
 export * from './earnings.ts';
 export * from './fanout.ts';
 export * from './maintenance.ts';
+export * from './moderation.ts';
 export * from './payment-event.ts';
 export * from './payout-run.ts';
 export * from './ping.ts';

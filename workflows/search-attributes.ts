@@ -8,4 +8,6 @@ export const searchAttributes = {
   VideoId: defineSearchAttributeKey('VideoId', SearchAttributeType.KEYWORD),
   CreatorId: defineSearchAttributeKey('CreatorId', SearchAttributeType.KEYWORD),
   Phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
+  /** What a moderation case is about: `<targetType>:<targetId>`. */
+  TargetId: defineSearchAttributeKey('TargetId', SearchAttributeType.KEYWORD),
 } as const;

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { notificationView } from '../../lib/notifications.ts';
-import { notificationTypes, type NotificationType } from '../../lib/schema.ts';
+import { configurableNotificationTypes, notificationTypes, type NotificationType } from '../../lib/schema.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pageMetaSchema, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
@@ -21,14 +21,14 @@ const notificationSchema = z
   .openapi('Notification');
 
 const settingsSchema = z
-  .object(Object.fromEntries(notificationTypes.map((t) => [t, z.object({ inApp: z.boolean() })])) as Record<NotificationType, z.ZodObject<{ inApp: z.ZodBoolean }>>)
+  .object(Object.fromEntries(configurableNotificationTypes.map((t) => [t, z.object({ inApp: z.boolean() })])) as Record<NotificationType, z.ZodObject<{ inApp: z.ZodBoolean }>>)
   .openapi('NotificationSettings');
 
 
 async function currentSettings(db: Db, userId: string) {
   const rows = await db.selectFrom('notification_settings').select(['type', 'in_app']).where('user_id', '=', userId).execute();
   const stored = new Map(rows.map((r) => [r.type, r.in_app]));
-  return Object.fromEntries(notificationTypes.map((t) => [t, { inApp: stored.get(t) ?? true }])) as z.infer<typeof settingsSchema>;
+  return Object.fromEntries(configurableNotificationTypes.map((t) => [t, { inApp: stored.get(t) ?? true }])) as z.infer<typeof settingsSchema>;
 }
 
 export function notificationRoutes(deps: { db: Db }) {

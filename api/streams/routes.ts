@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
+import { refuseWatched } from '../../lib/moderation/watched-store.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Stream } from '../../lib/schema.ts';
 import { FINISHED_STATUSES, LIVE_STATUSES } from '../../lib/streams.ts';
@@ -130,6 +131,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
       const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : null;
       if (scheduledAt && scheduledAt.getTime() < Date.now()) throw new AppError('validation_failed', 'scheduledAt is in the past', [{ field: 'scheduledAt', message: 'must be in the future' }]);
       await requireActiveCategory(body.categoryId);
+      await refuseWatched(db, currentUser(c).userId, { title: body.title, description: body.description });
       const { stream, streamKey } = await createStream(db, temporal, config.streams, currentUser(c).userId, { ...body, scheduledAt });
       return c.json(ok({ ...view(stream, true), streamKey, ingestUrl: config.publicUrls.rtmp }), 201);
     },
@@ -186,6 +188,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));
       await requireActiveCategory(c.req.valid('json').categoryId);
+      await refuseWatched(db, stream.owner_id, { title: c.req.valid('json').title, description: c.req.valid('json').description });
       let info: { title: string; description: string; categoryId: string | null };
       try {
         info = await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).executeUpdate(updateInfoUpdate, { args: [c.req.valid('json')] });

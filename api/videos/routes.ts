@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
+import { refuseWatched } from '../../lib/moderation/watched-store.ts';
 import { AppError } from '../../lib/errors.ts';
 import { playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
 import { deleteObject, headObject, presignGet, presignPut, readObjectText, type Storage } from '../../lib/s3.ts';
@@ -85,6 +86,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       if (body.sizeBytes !== undefined && body.sizeBytes > config.videos.maxUploadBytes) {
         throw new AppError('payload_too_large', `Videos may be at most ${config.videos.maxUploadBytes} bytes`);
       }
+      await refuseWatched(db, currentUser(c).userId, { title: body.title, description: body.description });
       const { video, created } = await createUpload(db, {
         ownerId: currentUser(c).userId,
         title: body.title,

@@ -57,9 +57,14 @@ export async function createUpload(db: Db, upload: NewUpload): Promise<{ video: 
   });
 }
 
-/** Anyone may see a ready public or unlisted video; everything else only its owner or an admin. */
+/**
+ * Anyone may see a ready public or unlisted video that moderation has not hidden; everything
+ * else only its owner, an admin, or a moderator reviewing it.
+ */
 export function canView(auth: AuthContext | undefined, video: Video): boolean {
-  return ownerOrAdmin(auth, video.owner_id) || (video.status === 'ready' && video.visibility !== 'private');
+  if (ownerOrAdmin(auth, video.owner_id)) return true;
+  if (video.moderation_hidden_at) return auth?.role === 'moderator';
+  return video.status === 'ready' && video.visibility !== 'private';
 }
 
 /** A video that is not deleted, whoever asks. */

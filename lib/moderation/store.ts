@@ -1,0 +1,180 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Db } from '../db.ts';
+import type { Nats } from '../nats.ts';
+import { notificationSubject, notificationView, type NotificationEvent } from '../notifications.ts';
+import type { Database } from '../schema.ts';
+import { caseIdOf, priorityRank, type Priority, type ReportReason, type TargetType } from '../../workflows/plans/moderation.ts';
+
+// Moderation rows: cases, reports, the append-only audit log, and the payout hold a decision
+// sets. Plain functions over `db` or a transaction, shared by the API and the activities.
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface AuditRow {
+  caseId: string;
+  actorId: string | null;
+  action: string;
+  detail?: Record<string, unknown>;
+  prior?: Record<string, unknown> | null;
+  /** Unique: a retried write appends nothing. */
+  key: string;
+}
+
+/** Appends one audit row; false when its key was already written (the step already happened). */
+export async function appendAudit(db: Executor, row: AuditRow): Promise<boolean> {
+  const inserted = await db
+    .insertInto('moderation_audit')
+    .values({
+      case_id: row.caseId,
+      actor_id: row.actorId,
+      // The name as it was, so the log still reads right after the account is gone.
+      actor_name: row.actorId ? sql<string>`coalesce((select username from users where id = ${row.actorId}), 'deleted user')` : 'system',
+      action: row.action,
+      detail: JSON.stringify(row.detail ?? {}),
+      prior: row.prior === undefined || row.prior === null ? null : JSON.stringify(row.prior),
+      idempotency_key: row.key,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** The audit row written under `key`, if any (a reversal reads the prior state its effect saved). */
+export function auditRowByKey(db: Executor, key: string) {
+  return db.selectFrom('moderation_audit').select(['prior', 'detail']).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+export interface ReportIntake {
+  reporterId: string;
+  targetType: TargetType;
+  targetId: string;
+  targetOwnerId: string | null;
+  reason: ReportReason;
+  details: string;
+  timestampSeconds: number | null;
+  priority: Priority;
+  snapshot: Record<string, unknown>;
+}
+
+/**
+ * Files a report into the target's open case, opening case n+1 when the latest one is already
+ * decided (a new offence is a new case). Concurrent first reports all compute the same id and
+ * meet on the primary key. A reporter's second report on one case is the same report.
+ */
+export async function fileReport(db: Db, intake: ReportIntake): Promise<{ caseId: string; reportId: string; duplicate: boolean; opened: boolean }> {
+  return db.transaction().execute(async (tx) => {
+    const latest = await tx
+      .selectFrom('moderation_cases')
+      .select(['id', 'sequence', 'status'])
+      .where('target_type', '=', intake.targetType)
+      .where('target_id', '=', intake.targetId)
+      .orderBy('sequence', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    let caseId = latest?.id;
+    let opened = false;
+    if (!latest || (latest.status !== 'open' && latest.status !== 'claimed')) {
+      const sequence = (latest?.sequence ?? 0) + 1;
+      caseId = caseIdOf(intake.targetType, intake.targetId, sequence);
+      const created = await tx
+        .insertInto('moderation_cases')
+        .values({
+          id: caseId,
+          target_type: intake.targetType,
+          target_id: intake.targetId,
+          sequence,
+          target_owner_id: intake.targetOwnerId,
+          priority: intake.priority,
+          priority_rank: priorityRank(intake.priority),
+          snapshot: intake.snapshot,
+          claimed_by: null,
+          claim_expires_at: null,
+          decision: null,
+          decided_by: null,
+          decided_at: null,
+          sla_due_at: null,
+          closed_at: null,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      opened = created !== undefined;
+    }
+    const report = await tx
+      .insertInto('reports')
+      .values({ case_id: caseId!, reporter_id: intake.reporterId, reason: intake.reason, details: intake.details, timestamp_seconds: intake.timestampSeconds })
+      .onConflict((oc) => oc.columns(['case_id', 'reporter_id']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!report) {
+      const existing = await tx.selectFrom('reports').select('id').where('case_id', '=', caseId!).where('reporter_id', '=', intake.reporterId).executeTakeFirstOrThrow();
+      return { caseId: caseId!, reportId: existing.id, duplicate: true, opened };
+    }
+    await tx.updateTable('moderation_cases').set((eb) => ({ report_count: eb('report_count', '+', 1), updated_at: new Date() })).where('id', '=', caseId!).execute();
+    return { caseId: caseId!, reportId: report.id, duplicate: false, opened };
+  });
+}
+
+/** Whether this user filed a report on the case (a moderator never reviews their own report). */
+export async function isReporter(db: Executor, caseId: string, userId: string): Promise<boolean> {
+  return (await db.selectFrom('reports').select('id').where('case_id', '=', caseId).where('reporter_id', '=', userId).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * A payout hold set by a moderation decision. The payouts work reads `payout_holds` (an
+ * unlifted row keeps the creator out of runs); lib/payouts is getting its own hold functions
+ * in parallel, and these two should move onto them once they land.
+ */
+export async function setModerationPayoutHold(db: Executor, input: { userId: string; caseId: string; setBy: string }): Promise<string> {
+  const row = await db
+    .insertInto('payout_holds')
+    .values({ user_id: input.userId, reason: `moderation:${input.caseId}`, set_by: input.setBy })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function liftModerationPayoutHold(db: Executor, input: { userId: string; caseId: string; liftedBy: string }): Promise<number> {
+  const result = await db
+    .updateTable('payout_holds')
+    .set({ lifted_at: new Date(), lifted_by: input.liftedBy })
+    .where('user_id', '=', input.userId)
+    .where('reason', '=', `moderation:${input.caseId}`)
+    .where('lifted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * In-app notifications for whoever `recipients` (a query yielding `recipient_id`) selects,
+ * once per (event, recipient), pushed to those online. Not subject to notification settings:
+ * a statement of reasons and a report's outcome are owed, not optional.
+ */
+export async function notifyRecipients(db: Db, nats: Nats, event: NotificationEvent, recipients: ReturnType<typeof sql>): Promise<number> {
+  await sql`
+    insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
+    select ${event.id}, r.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
+    from (${recipients}) r
+    join users u on u.id = r.recipient_id and u.deleted_at is null
+    on conflict (event_id, recipient_id) do nothing`.execute(db);
+  // Pushed in pages by recipient id; rows of an earlier attempt are pushed again (clients de-duplicate by id).
+  let after = '00000000-0000-0000-0000-000000000000';
+  let pushed = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('notifications')
+      .select(['id', 'recipient_id', 'type', 'actor_id', 'entity_type', 'entity_id', 'payload', 'read_at', 'created_at'])
+      .where('event_id', '=', event.id)
+      .where('recipient_id', '>', after)
+      .orderBy('recipient_id')
+      .limit(1000)
+      .execute();
+    for (const row of rows) nats.connection.publish(notificationSubject(nats, row.recipient_id), JSON.stringify(notificationView(row)));
+    pushed += rows.length;
+    if (rows.length < 1000) break;
+    after = rows.at(-1)!.recipient_id;
+  }
+  await nats.connection.flush();
+  return pushed;
+}
