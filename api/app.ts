@@ -11,6 +11,7 @@ import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
 import { financeRoutes } from './finance/routes.ts';
+import { payoutHoldRoutes } from './finance/payout-holds.ts';
 import { payoutRunRoutes } from './finance/payout-runs.ts';
 import { creatorPayoutRoutes } from './payouts/creator-routes.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
@@ -81,6 +82,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
   app.route('/api/v1/finance', financeRoutes({ db }));
+  app.route('/api/v1/finance', payoutHoldRoutes({ db }));
   app.route('/api/v1/finance', payoutRunRoutes({ db, temporal: deps.temporal, storage: deps.storage, minimumAmount: config.payouts.minimumAmount }));
   app.route('/api/v1/creators', creatorPayoutRoutes({ db, payouts: createPayoutServices(config), publicApiUrl: config.publicUrls.api }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.

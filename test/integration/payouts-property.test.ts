@@ -8,6 +8,7 @@ import { payoutFailed, payoutPaid } from '../../activities/payout-events.ts';
 import type { PaymentEvent, PaymentEventHandler } from '../../activities/payments.ts';
 import { createPayoutActivities, stripePayoutKey, type PayoutActivities } from '../../activities/payouts.ts';
 import { auditAccounts, trialBalance } from '../../lib/ledger/index.ts';
+import { liftPayoutHold, setPayoutHold } from '../../lib/payouts/holds.ts';
 import { payoutKeys } from '../../lib/payouts/rules.ts';
 import { createPayoutServices } from '../../lib/payouts/services.ts';
 import { settleItem, type PayoutItem } from '../../lib/payouts/store.ts';
@@ -258,10 +259,10 @@ async function play(tips: bigint[], methods: boolean[], steps: Step[]): Promise<
         return;
       }
       case 'hold':
-        await db.insertInto('payout_holds').values({ user_id: creatorOf(step.who), reason: 'property' }).execute();
+        await setPayoutHold(db, { userId: creatorOf(step.who), reason: 'property', setBy: approver });
         return;
       case 'lift':
-        await db.updateTable('payout_holds').set({ lifted_at: sql<Date>`now()` }).where('user_id', '=', creatorOf(step.who)).where('lifted_at', 'is', null).execute();
+        await liftPayoutHold(db, { userId: creatorOf(step.who), liftedBy: approver });
         return;
       case 'start': {
         if (open) return;
