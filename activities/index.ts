@@ -40,7 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStreamActivities(deps),
     ...createEarningsActivities(deps),
     ...createPaymentActivities(deps),
-    ...createPayoutActivities({ db: deps.db, storage: deps.storage, ...deps.payouts }),
+    ...createPayoutActivities({ db: deps.db, storage: deps.storage, nats: deps.nats, ...deps.payouts }),
   };
 }
 

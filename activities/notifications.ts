@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { ApplicationFailure } from '@temporalio/common';
 import { isPermanentDataError, type Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
-import { notificationSubject, notificationView } from '../lib/notifications.ts';
+import { pushNotifications } from '../lib/notifications.ts';
 import type { NotificationEvent } from '../lib/notifications.ts';
 
 /** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */
@@ -52,10 +52,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
       if (recipients.after) query = query.where('recipient_id', '>', recipients.after);
     }
     const rows = await query.execute();
-    for (const row of rows) {
-      deps.nats.connection.publish(notificationSubject(deps.nats, row.recipient_id), JSON.stringify(notificationView(row)));
-    }
-    await deps.nats.connection.flush();
+    await pushNotifications(deps.nats, rows);
     return rows.length;
   }
 

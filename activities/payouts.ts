@@ -20,6 +20,8 @@ import {
   type ReserveBatchResult,
   type RunTotals,
 } from '../lib/payouts/store.ts';
+import type { Nats } from '../lib/nats.ts';
+import { pushNotifications } from '../lib/notifications.ts';
 import { writeObjectText, type Storage } from '../lib/s3.ts';
 import type { PayoutRunStatus } from '../lib/schema.ts';
 import { PaymentProviderError, stripeIdempotencyKey } from '../lib/stripe.ts';
@@ -32,6 +34,7 @@ import { PaymentProviderError, stripeIdempotencyKey } from '../lib/stripe.ts';
 export interface PayoutDeps extends PayoutServices {
   db: Db;
   storage: Storage;
+  nats: Nats;
 }
 
 export interface RunSettings {
@@ -74,7 +77,9 @@ export function createPayoutActivities(deps: PayoutDeps) {
 
   /** Fails an item that was never sent (or whose money came back): the creator gets it back, with the reason. */
   async function failItem(item: PayoutItem, reason: string, from: PayoutItem['status'][]): Promise<void> {
-    await db.transaction().execute((tx) => settleItem(tx, { itemId: item.id, outcome: 'failed', reason, settledBy: 'payout-run', from }));
+    const { notification } = await db.transaction().execute((tx) => settleItem(tx, { itemId: item.id, outcome: 'failed', reason, settledBy: 'payout-run', from }));
+    // After the commit, at most once: a retry finds the item failed and pushes nothing.
+    if (notification) await pushNotifications(deps.nats, [notification]).catch(() => {});
   }
 
   async function payStripeItem(item: PayoutItem): Promise<'submitted' | 'failed'> {

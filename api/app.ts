@@ -83,7 +83,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/categories', categoryRoutes({ db }));
   app.route('/api/v1/finance', financeRoutes({ db }));
   app.route('/api/v1/finance', payoutHoldRoutes({ db }));
-  app.route('/api/v1/finance', payoutRunRoutes({ db, temporal: deps.temporal, storage: deps.storage, minimumAmount: config.payouts.minimumAmount }));
+  app.route('/api/v1/finance', payoutRunRoutes({ db, temporal: deps.temporal, storage: deps.storage, nats: deps.nats, minimumAmount: config.payouts.minimumAmount }));
   app.route('/api/v1/creators', creatorPayoutRoutes({ db, payouts: createPayoutServices(config), publicApiUrl: config.publicUrls.api }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);

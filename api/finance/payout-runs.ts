@@ -3,6 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
+import type { Nats } from '../../lib/nats.ts';
+import { pushNotifications, type StoredNotification } from '../../lib/notifications.ts';
 import { AppError } from '../../lib/errors.ts';
 import { toJsonAmount } from '../../lib/ledger/rules.ts';
 import { parseBankStatus } from '../../lib/payouts/bank-status.ts';
@@ -89,7 +91,7 @@ const totalsView = (totals: Record<string, { count: number; amount: string }>) =
 const runIdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 const itemParams = runIdParam.extend({ itemId: z.uuid().openapi({ param: { name: 'itemId', in: 'path' } }) });
 
-export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Storage; minimumAmount: number }) {
+export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Storage; nats: Nats; minimumAmount: number }) {
   const { db, temporal } = deps;
   const router = createRouter();
   const finance = { security: [{ bearerAuth: [] }], middleware: [requireRole('finance', 'admin')] };
@@ -135,6 +137,8 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
     return new AppError('conflict', cause.message, { reason: cause.type });
   };
   const nudge = (runId: string) => handleOf(runId).signal(settlementChangedSignal).catch(() => {});
+  /** Creators online hear of their settled payouts; after the commit, at most once (the rows are in GET /notifications regardless). */
+  const push = (notifications: StoredNotification[]) => pushNotifications(deps.nats, notifications).catch(() => {});
 
   /** Starts the run's workflow from its row; false when it was already started (by this request's twin, another API process). */
   const startRunWorkflow = async (run: { id: string; currency: string; startedBy: string; minimumAmount: string }): Promise<boolean> => {
@@ -385,17 +389,21 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       if (!run.bank_file_key) throw new AppError('conflict', 'This run has no bank file yet');
       const report = parseBankStatus(c.req.valid('json').content);
       const outcome = { settled: 0, alreadySettled: 0, conflicts: [] as { payoutId: string; message: string }[], problems: report.problems };
+      const notifications: StoredNotification[] = [];
       for (const line of report.lines) {
         const result = await db.transaction().execute(async (tx) => {
           const item = await tx.selectFrom('payout_items').select(['run_id', 'method']).where('id', '=', line.payoutId).executeTakeFirst();
           if (!item || item.run_id !== id || item.method !== 'bank_transfer') return 'unknown' as const;
-          return (await settleItem(tx, { itemId: line.payoutId, outcome: line.outcome, reason: line.reason, settledBy: `bank-status:${auth.userId}` })).result;
+          const settled = await settleItem(tx, { itemId: line.payoutId, outcome: line.outcome, reason: line.reason, settledBy: `bank-status:${auth.userId}` });
+          if (settled.notification) notifications.push(settled.notification);
+          return settled.result;
         });
         if (result === 'settled') outcome.settled++;
         else if (result === 'already_settled') outcome.alreadySettled++;
         else if (result === 'unknown') outcome.problems.push({ at: compactId(line.payoutId), message: 'no bank transfer of this run has this end-to-end id' });
         else outcome.conflicts.push({ payoutId: line.payoutId, message: result === 'conflict' ? 'already settled with the other outcome' : 'not sent yet' });
       }
+      await push(notifications);
       if (outcome.settled) await nudge(id);
       return c.json(ok(outcome), 200);
     },
@@ -418,6 +426,7 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       const { id, itemId } = c.req.valid('param');
       const { outcome, reason } = c.req.valid('json');
       const auth = currentUser(c);
+      const notifications: StoredNotification[] = [];
       const result = await db.transaction().execute(async (tx) => {
         const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status']).where('id', '=', itemId).forUpdate().executeTakeFirst();
         if (!item || item.run_id !== id) throw new AppError('not_found', 'No such item in this run');
@@ -429,8 +438,10 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
         const settled = await settleItem(tx, { itemId, outcome, reason: reason ?? 'Marked failed by finance', settledBy: `finance:${auth.userId}` });
         if (settled.result === 'conflict') throw new AppError('conflict', 'This item was already settled the other way');
         if (settled.result === 'not_settleable') throw new AppError('conflict', `This item is ${item.status}: only sent items can be settled`);
+        if (settled.notification) notifications.push(settled.notification);
         return settled.result;
       });
+      await push(notifications);
       await nudge(id);
       const item = await getItem(db, itemId);
       return c.json(ok({ result, item: itemView(item!) }), 200);

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Tx } from '../db.ts';
 import { isUniqueViolation } from '../db.ts';
 import { AppError } from '../errors.ts';
+import type { StoredNotification } from '../notifications.ts';
 import { accountCode, userAccount } from '../ledger/chart.ts';
 import { lockAccounts, postEntry } from '../ledger/store.ts';
 import type { PayoutItemStatus, PayoutRunStatus } from '../schema.ts';
@@ -271,14 +272,16 @@ export type SettleResult = 'settled' | 'already_settled' | 'conflict' | 'not_set
 
 /**
  * Settles one item: paid (reserved → platform cash) or failed (reserved → available again,
- * with the reason), plus the creator's `payout_processed` notification, in the caller's
- * transaction (a webhook's, an upload's). A second report of the same outcome changes nothing;
- * a contradicting one (failed after paid) is a conflict for finance, never a second booking.
+ * with the reason), plus the creator's `payout_processed` notification (unless they turned
+ * that type off in-app), in the caller's transaction (a webhook's, an upload's). The caller
+ * pushes the returned notification once its transaction committed (pushNotifications). A
+ * second report of the same outcome changes nothing; a contradicting one (failed after paid)
+ * is a conflict for finance, never a second booking.
  */
 export async function settleItem(
   tx: Tx,
   input: { itemId: string; outcome: SettleOutcome; reason?: string | null; settledBy: string; from?: readonly PayoutItemStatus[] },
-): Promise<{ result: SettleResult; item?: PayoutItem }> {
+): Promise<{ result: SettleResult; item?: PayoutItem; notification?: StoredNotification }> {
   const item = await lockItem(tx, input.itemId);
   if (!item) return { result: 'not_settleable' };
   if (item.status === 'paid' || item.status === 'failed') return { result: item.status === input.outcome ? 'already_settled' : 'conflict', item };
@@ -298,12 +301,14 @@ export async function settleItem(
     .set({ status: input.outcome, failure_reason: reason, settle_entry_id: entry.entryId, settled_by: input.settledBy.slice(0, 200), settled_at: sql<Date>`now()` })
     .where('id', '=', item.id)
     .execute();
-  await sql`
+  const { rows } = await sql<StoredNotification>`
     insert into notifications (event_id, recipient_id, type, entity_type, entity_id, payload)
-    values (${`payout_processed:${item.id}`}, ${item.userId}, 'payout_processed', 'payout', ${item.id},
-      ${JSON.stringify({ status: input.outcome, amount: item.amount.toString(), currency: item.currency, reason })}::jsonb)
-    on conflict (event_id, recipient_id) do nothing`.execute(tx);
-  return { result: 'settled', item: { ...item, status: input.outcome, failureReason: reason } };
+    select ${`payout_processed:${item.id}`}, ${item.userId}, 'payout_processed', 'payout', ${item.id},
+      ${JSON.stringify({ status: input.outcome, amount: item.amount.toString(), currency: item.currency, reason })}::jsonb
+    where not exists (select 1 from notification_settings s where s.user_id = ${item.userId} and s.type = 'payout_processed' and not s.in_app)
+    on conflict (event_id, recipient_id) do nothing
+    returning id, recipient_id, type, actor_id, entity_type, entity_id, payload, read_at, created_at`.execute(tx);
+  return { result: 'settled', item: { ...item, status: input.outcome, failureReason: reason }, notification: rows[0] };
 }
 
 /** Marks a submitted Stripe item whose payout failed: its transfer is taken back before the money returns. */

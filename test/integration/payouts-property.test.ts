@@ -136,7 +136,7 @@ async function play(tips: bigint[], methods: boolean[], steps: Step[]): Promise<
   const { db, storage, nats } = t.ctx;
   const services = createPayoutServices(t.ctx.config);
   const connect = new FakeConnect();
-  const activities: PayoutActivities = createPayoutActivities({ db, storage, ...services, connect: connect as unknown as ConnectGateway });
+  const activities: PayoutActivities = createPayoutActivities({ db, storage, nats, ...services, connect: connect as unknown as ConnectGateway });
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => {}) });
   const run = <K extends keyof PayoutActivities>(name: K, ...args: Parameters<PayoutActivities[K]>) =>
     env.run(activities[name] as (...a: Parameters<PayoutActivities[K]>) => ReturnType<PayoutActivities[K]>, ...args) as ReturnType<PayoutActivities[K]>;
