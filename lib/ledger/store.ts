@@ -122,7 +122,16 @@ export async function ensureAccounts(executor: Db | Tx, refs: readonly AccountRe
     select id, code from created
     union all
     select id, code from ledger_accounts where code in (${sql.join(codes)})`.execute(executor);
-  return new Map(rows.map((r) => [r.code, r.id]));
+  const ids = new Map(rows.map((r) => [r.code, r.id]));
+  // An account another transaction was creating at the same moment: our insert waited for its
+  // commit and skipped the row, but this statement's snapshot predates that commit. A new
+  // statement sees it.
+  const missing = codes.filter((code) => !ids.has(code));
+  if (missing.length) {
+    const late = await executor.selectFrom('ledger_accounts').select(['id', 'code']).where('code', 'in', missing).execute();
+    for (const r of late) ids.set(r.code, r.id);
+  }
+  return ids;
 }
 
 export interface Account {
