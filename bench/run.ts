@@ -2,6 +2,7 @@ import { benchApi } from './api.ts';
 import { benchAuth } from './auth.ts';
 import { benchFanout } from './fanout.ts';
 import { benchGolive } from './golive.ts';
+import { benchPayouts } from './payouts.ts';
 import { benchPing } from './ping.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchTranscode } from './transcode.ts';
@@ -13,6 +14,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   auth: benchAuth,
   fanout: benchFanout,
   golive: benchGolive,
+  payouts: benchPayouts,
   ping: benchPing,
   realtime: benchRealtime,
   transcode: benchTranscode,

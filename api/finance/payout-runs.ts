@@ -428,14 +428,16 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       const auth = currentUser(c);
       const notifications: StoredNotification[] = [];
       const result = await db.transaction().execute(async (tx) => {
-        const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status']).where('id', '=', itemId).forUpdate().executeTakeFirst();
+        const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status', 'flagged_at']).where('id', '=', itemId).forUpdate().executeTakeFirst();
         if (!item || item.run_id !== id) throw new AppError('not_found', 'No such item in this run');
         // A Stripe payout that failed: the workflow takes the transfer back before the money returns.
         if (outcome === 'failed' && item.method === 'stripe' && item.status === 'submitted') {
           await markReversing(tx, itemId, reason ?? 'Marked failed by finance');
           return 'reversing' as const;
         }
-        const settled = await settleItem(tx, { itemId, outcome, reason: reason ?? 'Marked failed by finance', settledBy: `finance:${auth.userId}` });
+        // A flagged `reversing` item: Stripe refused the reversal, and finance decides (paid: the creator keeps it).
+        const from = item.status === 'reversing' && item.flagged_at ? (['reversing'] as const) : (['submitted'] as const);
+        const settled = await settleItem(tx, { itemId, outcome, reason: reason ?? 'Marked failed by finance', settledBy: `finance:${auth.userId}`, from });
         if (settled.result === 'conflict') throw new AppError('conflict', 'This item was already settled the other way');
         if (settled.result === 'not_settleable') throw new AppError('conflict', `This item is ${item.status}: only sent items can be settled`);
         if (settled.notification) notifications.push(settled.notification);
