@@ -42,7 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createModerationActivities(deps),
     ...createEarningsActivities(deps),
     ...createPaymentActivities(deps),
-    ...createPayoutActivities({ db: deps.db, storage: deps.storage, ...deps.payouts }),
+    ...createPayoutActivities({ db: deps.db, storage: deps.storage, nats: deps.nats, ...deps.payouts }),
   };
 }
 

@@ -2,8 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { ApplicationFailure } from '@temporalio/common';
 import { isPermanentDataError, type Db, type Tx } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
-import { notificationSubject, notificationView } from '../lib/notifications.ts';
-import type { NotificationEvent } from '../lib/notifications.ts';
+import { pushNotifications, type NotificationEvent, type StoredNotification } from '../lib/notifications.ts';
 import type { Notification } from '../lib/schema.ts';
 
 /** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */
@@ -18,16 +17,14 @@ async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promi
   }
 }
 
-type NotificationRow = Pick<Notification, 'id' | 'recipient_id' | 'type' | 'actor_id' | 'entity_type' | 'entity_id' | 'payload' | 'read_at' | 'created_at'>;
-
 /**
  * One set-based insert for every candidate (a query yielding `recipient_id`) who still exists
  * and has not turned this type off; idempotent per (event, recipient). Returns the rows it
  * inserted. Runs in the caller's transaction when given one (a payment's booking notifies its
  * creator in the same commit).
  */
-export async function insertNotifications(executor: Db | Tx, event: NotificationEvent, candidates: RawBuilder<unknown>): Promise<NotificationRow[]> {
-  const { rows } = await rejectingBadEvents(event, () => sql<NotificationRow>`
+export async function insertNotifications(executor: Db | Tx, event: NotificationEvent, candidates: RawBuilder<unknown>): Promise<StoredNotification[]> {
+  const { rows } = await rejectingBadEvents(event, () => sql<StoredNotification>`
     insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
     select ${event.id}, c.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
     from (${candidates}) c
@@ -39,11 +36,6 @@ export async function insertNotifications(executor: Db | Tx, event: Notification
     on conflict (event_id, recipient_id) do nothing
     returning id, recipient_id, type, actor_id, entity_type, entity_id, payload, read_at, created_at`.execute(executor));
   return rows;
-}
-
-/** Pushes notifications to their recipients' open sockets (NATS `user.<id>.notifications`). */
-export function pushNotifications(nats: Nats, rows: readonly NotificationRow[]): void {
-  for (const row of rows) nats.connection.publish(notificationSubject(nats, row.recipient_id), JSON.stringify(notificationView(row)));
 }
 
 /**
@@ -64,8 +56,7 @@ export function createNotificationActivities(deps: { db: Db; nats: Nats }) {
       if (recipients.after) query = query.where('recipient_id', '>', recipients.after);
     }
     const rows = await query.execute();
-    pushNotifications(deps.nats, rows);
-    await deps.nats.connection.flush();
+    await pushNotifications(deps.nats, rows);
     return rows.length;
   }
 

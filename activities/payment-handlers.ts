@@ -16,7 +16,8 @@ import {
 } from '../lib/payments/stripe-objects.ts';
 import { publishRoomFrame, type DonationFrame } from '../lib/room-frames.ts';
 import { LIVE_STATUSES } from '../lib/streams.ts';
-import { insertNotifications, pushNotifications } from './notifications.ts';
+import { pushNotifications } from '../lib/notifications.ts';
+import { insertNotifications } from './notifications.ts';
 import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler } from './payments.ts';
 
 // What StreamHub does with each Stripe event it acts on: find our payment (by the id we put in
@@ -141,7 +142,7 @@ async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<
     streamId: payment.streamId,
     videoId: payment.videoId,
   });
-  ctx.afterCommit(async () => pushNotifications(ctx.nats, notified));
+  ctx.afterCommit(() => pushNotifications(ctx.nats, notified));
   if (payment.streamId && payer.stream_status && (LIVE_STATUSES as string[]).includes(payer.stream_status)) {
     const frame: DonationFrame = {
       type: 'donation',

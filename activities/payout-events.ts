@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql } from 'kysely';
+import { pushNotifications } from '../lib/notifications.ts';
 import { markReversing, settleItem } from '../lib/payouts/store.ts';
 import { settlementChangedSignal } from '../workflows/payout-run.ts';
 import { workflowIds } from '../workflows/ids.ts';
@@ -44,10 +45,11 @@ async function requireSent(trx: Parameters<PaymentEventHandler>[0]['trx'], itemI
   return true;
 }
 
-export const payoutPaid: PaymentEventHandler = async ({ trx, afterCommit }, event) => {
+export const payoutPaid: PaymentEventHandler = async ({ trx, nats, afterCommit }, event) => {
   const ref = payoutItemOf(event);
   if (!ref || !(await requireSent(trx, ref.itemId))) return;
-  const { result } = await settleItem(trx, { itemId: ref.itemId, outcome: 'paid', settledBy: `stripe:${event.id}`, from: ['submitted'] });
+  const { result, notification } = await settleItem(trx, { itemId: ref.itemId, outcome: 'paid', settledBy: `stripe:${event.id}`, from: ['submitted'] });
+  if (notification) afterCommit(() => pushNotifications(nats, [notification]));
   if (result === 'settled') afterCommit(() => nudgeRun(ref.runId));
 };
 

@@ -6,6 +6,7 @@ import { formatMinorUnits } from '../lib/payouts/money-format.ts';
 import { compactId, pain001Totals, renderPain001 } from '../lib/payouts/pain001.ts';
 import type { PayoutServices } from '../lib/payouts/services.ts';
 import {
+  flagRefusedReversal,
   flagUnsettled,
   listItems,
   markSubmitted,
@@ -20,6 +21,8 @@ import {
   type ReserveBatchResult,
   type RunTotals,
 } from '../lib/payouts/store.ts';
+import type { Nats } from '../lib/nats.ts';
+import { pushNotifications } from '../lib/notifications.ts';
 import { writeObjectText, type Storage } from '../lib/s3.ts';
 import type { PayoutRunStatus } from '../lib/schema.ts';
 import { PaymentProviderError, stripeIdempotencyKey } from '../lib/stripe.ts';
@@ -32,6 +35,7 @@ import { PaymentProviderError, stripeIdempotencyKey } from '../lib/stripe.ts';
 export interface PayoutDeps extends PayoutServices {
   db: Db;
   storage: Storage;
+  nats: Nats;
 }
 
 export interface RunSettings {
@@ -74,7 +78,9 @@ export function createPayoutActivities(deps: PayoutDeps) {
 
   /** Fails an item that was never sent (or whose money came back): the creator gets it back, with the reason. */
   async function failItem(item: PayoutItem, reason: string, from: PayoutItem['status'][]): Promise<void> {
-    await db.transaction().execute((tx) => settleItem(tx, { itemId: item.id, outcome: 'failed', reason, settledBy: 'payout-run', from }));
+    const { notification } = await db.transaction().execute((tx) => settleItem(tx, { itemId: item.id, outcome: 'failed', reason, settledBy: 'payout-run', from }));
+    // After the commit, at most once: a retry finds the item failed and pushes nothing.
+    if (notification) await pushNotifications(deps.nats, [notification]).catch(() => {});
   }
 
   async function payStripeItem(item: PayoutItem): Promise<'submitted' | 'failed'> {
@@ -245,20 +251,30 @@ export function createPayoutActivities(deps: PayoutDeps) {
       return { key, count: totals.count, controlSum: totals.controlSum.toString() };
     },
 
-    /** How many items still wait for their outcome, and how many failed Stripe payouts wait for their transfer to come back. */
+    /** How many items still wait for their outcome, and how many failed Stripe payouts wait for their transfer to come back (a refused reversal waits for finance instead). */
     async payoutSettlementStatus(input: { runId: string }): Promise<{ open: number; reversing: number }> {
       const { rows } = await sql<{ open: string; reversing: string }>`
         select count(*) filter (where status in ('submitted', 'reversing'))::text as open,
-               count(*) filter (where status = 'reversing')::text as reversing
+               count(*) filter (where status = 'reversing' and flagged_at is null)::text as reversing
         from payout_items where run_id = ${input.runId}`.execute(db);
       return { open: Number(rows[0]!.open), reversing: Number(rows[0]!.reversing) };
     },
 
-    /** Failed Stripe payouts: reverse the transfer (its own idempotency key), then return the money to the creator. */
+    /**
+     * Failed Stripe payouts: reverse the transfer (its own idempotency key), then return the
+     * money to the creator. A reversal Stripe refuses for good is flagged for finance and the
+     * others go on; a transient failure fails the activity, and the retry resumes.
+     */
     async reverseFailedStripePayouts(input: { runId: string }): Promise<number> {
-      const items = await listItems(db, { runId: input.runId, limit: PAGE, statuses: ['reversing'], method: 'stripe' });
+      const items = await listItems(db, { runId: input.runId, limit: PAGE, statuses: ['reversing'], method: 'stripe', flagged: false });
       for (const item of items) {
-        if (item.stripeTransferId) await reverse(item, item.stripeTransferId);
+        try {
+          if (item.stripeTransferId) await reverse(item, item.stripeTransferId);
+        } catch (err) {
+          if (!(err instanceof PaymentProviderError) || err.retryable) throw err;
+          await flagRefusedReversal(db, item.id, `${item.failureReason ?? 'The payout failed'}; Stripe refused to reverse the transfer (${err.kind}${err.providerCode ? `: ${err.providerCode}` : ''})`);
+          continue;
+        }
         await failItem(item, item.failureReason ?? 'The payout failed', ['reversing']);
         heartbeat();
       }

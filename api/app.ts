@@ -14,6 +14,7 @@ import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
 import { creatorRoutes } from './creators/routes.ts';
 import { financeRoutes } from './finance/routes.ts';
+import { payoutHoldRoutes } from './finance/payout-holds.ts';
 import { payoutRunRoutes } from './finance/payout-runs.ts';
 import { creatorPayoutRoutes } from './payouts/creator-routes.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
@@ -108,7 +109,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
   app.route('/api/v1/finance', financeRoutes({ db }));
-  app.route('/api/v1/finance', payoutRunRoutes({ db, temporal: deps.temporal, storage: deps.storage, minimumAmount: config.payouts.minimumAmount }));
+  app.route('/api/v1/finance', payoutHoldRoutes({ db }));
+  app.route('/api/v1/finance', payoutRunRoutes({ db, temporal: deps.temporal, storage: deps.storage, nats: deps.nats, minimumAmount: config.payouts.minimumAmount }));
   app.route('/api/v1/creators', creatorPayoutRoutes({ db, payouts: createPayoutServices(config), publicApiUrl: config.publicUrls.api }));
   app.route('/api/v1/gifts', giftRoutes({ db }));
   app.route('/api/v1/wallet', walletRoutes({ db }));

@@ -39,6 +39,20 @@ export function notificationSubject(nats: Nats, userId: string): string {
   return nats.subject(`user.${userId}.notifications`);
 }
 
+export type StoredNotification = Pick<Notification, 'id' | 'recipient_id' | 'type' | 'actor_id' | 'entity_type' | 'entity_id' | 'payload' | 'read_at' | 'created_at'>;
+
+/**
+ * Pushes stored notifications to their recipients' open sessions: every realtime gateway with
+ * a socket of the user subscribes to the user's subject. Call it once the rows are committed
+ * (a client told about a row must find it). A push is at most once; a lost one is still in
+ * `GET /notifications`, and clients de-duplicate by id.
+ */
+export async function pushNotifications(nats: Nats, rows: readonly StoredNotification[]): Promise<void> {
+  if (!rows.length) return;
+  for (const row of rows) nats.connection.publish(notificationSubject(nats, row.recipient_id), JSON.stringify(notificationView(row)));
+  await nats.connection.flush();
+}
+
 /** The JSON clients see, over the API and pushed over NATS/WebSockets alike. */
 export function notificationView(n: Pick<Notification, 'id' | 'type' | 'actor_id' | 'entity_type' | 'entity_id' | 'payload' | 'read_at' | 'created_at'>) {
   return {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
+import type { Nats } from '../../lib/nats.ts';
+import { pushNotifications, type StoredNotification } from '../../lib/notifications.ts';
 import { AppError } from '../../lib/errors.ts';
 import { toJsonAmount } from '../../lib/ledger/rules.ts';
 import { parseBankStatus } from '../../lib/payouts/bank-status.ts';
-import { getItem, listItems, markReversing, openRun, openRunOf, RunAlreadyOpenError, runTotals, setRunStatus, settleItem, type PayoutItem, type RunTotals } from '../../lib/payouts/store.ts';
+import { getItem, listItems, markReversing, openRun, openRunOf, RunAlreadyOpenError, runTotals, settleItem, type PayoutItem, type RunTotals } from '../../lib/payouts/store.ts';
 import { compactId } from '../../lib/payouts/pain001.ts';
 import { headObject, presignGet, type Storage } from '../../lib/s3.ts';
 import { payoutItemStatuses, payoutRunStatuses } from '../../lib/schema.ts';
@@ -89,7 +91,7 @@ const totalsView = (totals: Record<string, { count: number; amount: string }>) =
 const runIdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 const itemParams = runIdParam.extend({ itemId: z.uuid().openapi({ param: { name: 'itemId', in: 'path' } }) });
 
-export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Storage; minimumAmount: number }) {
+export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Storage; nats: Nats; minimumAmount: number }) {
   const { db, temporal } = deps;
   const router = createRouter();
   const finance = { security: [{ bearerAuth: [] }], middleware: [requireRole('finance', 'admin')] };
@@ -135,6 +137,42 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
     return new AppError('conflict', cause.message, { reason: cause.type });
   };
   const nudge = (runId: string) => handleOf(runId).signal(settlementChangedSignal).catch(() => {});
+  /** Creators online hear of their settled payouts; after the commit, at most once (the rows are in GET /notifications regardless). */
+  const push = (notifications: StoredNotification[]) => pushNotifications(deps.nats, notifications).catch(() => {});
+
+  /** Starts the run's workflow from its row; false when it was already started (by this request's twin, another API process). */
+  const startRunWorkflow = async (run: { id: string; currency: string; startedBy: string; minimumAmount: string }): Promise<boolean> => {
+    try {
+      await temporal.client.workflow.start<typeof payoutRunWorkflow>('payoutRunWorkflow', {
+        workflowId: workflowIds.payoutRun(run.id),
+        taskQueue: temporal.taskQueue,
+        args: [{ runId: run.id, currency: run.currency, startedBy: run.startedBy, minimumAmount: run.minimumAmount }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw err;
+    }
+  };
+  /**
+   * The row is written before the workflow is started, so an API that dies between the two
+   * leaves a `selecting` run with no workflow, blocking its currency. Whoever next looks at the
+   * run (a new start in its currency, a GET of it) starts the workflow from the row; the
+   * workflow finds its row and goes on. Only `selecting` rows: a later status means the
+   * workflow ran, and restarting it is an operator's decision (README, "Recovering").
+   * Returns true when this call started it.
+   */
+  const resumeIfOrphaned = async (run: { id: string; currency: string; status: string; started_by: string; minimum_text: string }): Promise<boolean> => {
+    if (run.status !== 'selecting') return false;
+    try {
+      await handleOf(run.id).describe();
+      return false;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    return startRunWorkflow({ id: run.id, currency: run.currency, startedBy: run.started_by, minimumAmount: run.minimum_text });
+  };
 
   router.openapi(
     createRoute({
@@ -155,7 +193,12 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       },
       responses: {
         202: enveloped(z.object({ id: z.uuid(), workflowId: z.string() }), 'Started: creators are being selected and reserved'),
-        ...errorResponses({ 400: 'Invalid body', 401: 'Not signed in', 403: 'Not finance or admin', 409: 'A run in this currency is still open' }),
+        ...errorResponses({
+          400: 'Invalid body',
+          401: 'Not signed in',
+          403: 'Not finance or admin',
+          409: 'A run in this currency is still open (`details.runId`; `details.resumed` when its workflow had never started and this request started it)',
+        }),
       },
     }),
     async (c) => {
@@ -164,24 +207,19 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       const minimum = String(minimumAmount ?? deps.minimumAmount);
       const startedBy = currentUser(c).userId;
       // The row first: the database's one-open-run-per-currency index answers a concurrent start
-      // with 409 here. The workflow's own openRun finds the row and goes on.
+      // with 409 here. The workflow's own openRun finds the row and goes on. If the workflow
+      // cannot be started now (or this process dies first), the row stays and the next start in
+      // this currency, or a GET of the run, starts it (resumeIfOrphaned).
       try {
         await openRun(db, { runId: id, currency, minimumAmount: BigInt(minimum), startedBy });
       } catch (err) {
         if (!(err instanceof RunAlreadyOpenError)) throw err;
         const open = await openRunOf(db, currency);
-        throw new AppError('conflict', `A payout run in ${currency} is still open`, { runId: open?.id });
+        const openRow = open && (await selectRuns().where('id', '=', open.id).executeTakeFirst());
+        const resumed = openRow ? await resumeIfOrphaned(openRow) : false;
+        throw new AppError('conflict', `A payout run in ${currency} is still open`, { runId: open?.id, ...(resumed ? { resumed: true } : {}) });
       }
-      try {
-        await temporal.client.workflow.start<typeof payoutRunWorkflow>('payoutRunWorkflow', {
-          workflowId: workflowIds.payoutRun(id),
-          taskQueue: temporal.taskQueue,
-          args: [{ runId: id, currency, startedBy, minimumAmount: minimum }],
-        });
-      } catch (err) {
-        await setRunStatus(db, id, 'cancelled');
-        throw err;
-      }
+      await startRunWorkflow({ id, currency, startedBy, minimumAmount: minimum });
       return c.json(ok({ id, workflowId: workflowIds.payoutRun(id) }), 202);
     },
   );
@@ -239,8 +277,10 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
         listItems(db, { runId: id, afterId: after?.id, limit: limit + 1, statuses: status ? [status] : undefined }),
         runTotals(db, id),
       ]);
+      // A workflow started just now has not run its first task: its phase is the row's status.
+      const resumed = await resumeIfOrphaned(run);
       let phase: string | undefined;
-      if (!run.finished_at) phase = await handleOf(id).query(payoutRunProgressQuery).then((p) => p.phase, () => undefined);
+      if (!run.finished_at && !resumed) phase = await handleOf(id).query(payoutRunProgressQuery).then((p) => p.phase, () => undefined);
       const { data, meta } = page(items, limit, itemView, (i) => ({ id: i.id }));
       const totalsOut = { byStatus: totalsView(totals.byStatus), byMethod: totalsView(totals.byMethod) } satisfies Record<keyof RunTotals, unknown>;
       return c.json({ success: true as const, data: { run: runView(run, phase), totals: totalsOut, items: data }, meta }, 200);
@@ -349,17 +389,21 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       if (!run.bank_file_key) throw new AppError('conflict', 'This run has no bank file yet');
       const report = parseBankStatus(c.req.valid('json').content);
       const outcome = { settled: 0, alreadySettled: 0, conflicts: [] as { payoutId: string; message: string }[], problems: report.problems };
+      const notifications: StoredNotification[] = [];
       for (const line of report.lines) {
         const result = await db.transaction().execute(async (tx) => {
           const item = await tx.selectFrom('payout_items').select(['run_id', 'method']).where('id', '=', line.payoutId).executeTakeFirst();
           if (!item || item.run_id !== id || item.method !== 'bank_transfer') return 'unknown' as const;
-          return (await settleItem(tx, { itemId: line.payoutId, outcome: line.outcome, reason: line.reason, settledBy: `bank-status:${auth.userId}` })).result;
+          const settled = await settleItem(tx, { itemId: line.payoutId, outcome: line.outcome, reason: line.reason, settledBy: `bank-status:${auth.userId}` });
+          if (settled.notification) notifications.push(settled.notification);
+          return settled.result;
         });
         if (result === 'settled') outcome.settled++;
         else if (result === 'already_settled') outcome.alreadySettled++;
         else if (result === 'unknown') outcome.problems.push({ at: compactId(line.payoutId), message: 'no bank transfer of this run has this end-to-end id' });
         else outcome.conflicts.push({ payoutId: line.payoutId, message: result === 'conflict' ? 'already settled with the other outcome' : 'not sent yet' });
       }
+      await push(notifications);
       if (outcome.settled) await nudge(id);
       return c.json(ok(outcome), 200);
     },
@@ -382,19 +426,24 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       const { id, itemId } = c.req.valid('param');
       const { outcome, reason } = c.req.valid('json');
       const auth = currentUser(c);
+      const notifications: StoredNotification[] = [];
       const result = await db.transaction().execute(async (tx) => {
-        const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status']).where('id', '=', itemId).forUpdate().executeTakeFirst();
+        const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status', 'flagged_at']).where('id', '=', itemId).forUpdate().executeTakeFirst();
         if (!item || item.run_id !== id) throw new AppError('not_found', 'No such item in this run');
         // A Stripe payout that failed: the workflow takes the transfer back before the money returns.
         if (outcome === 'failed' && item.method === 'stripe' && item.status === 'submitted') {
           await markReversing(tx, itemId, reason ?? 'Marked failed by finance');
           return 'reversing' as const;
         }
-        const settled = await settleItem(tx, { itemId, outcome, reason: reason ?? 'Marked failed by finance', settledBy: `finance:${auth.userId}` });
+        // A flagged `reversing` item: Stripe refused the reversal, and finance decides (paid: the creator keeps it).
+        const from = item.status === 'reversing' && item.flagged_at ? (['reversing'] as const) : (['submitted'] as const);
+        const settled = await settleItem(tx, { itemId, outcome, reason: reason ?? 'Marked failed by finance', settledBy: `finance:${auth.userId}`, from });
         if (settled.result === 'conflict') throw new AppError('conflict', 'This item was already settled the other way');
         if (settled.result === 'not_settleable') throw new AppError('conflict', `This item is ${item.status}: only sent items can be settled`);
+        if (settled.notification) notifications.push(settled.notification);
         return settled.result;
       });
+      await push(notifications);
       await nudge(id);
       const item = await getItem(db, itemId);
       return c.json(ok({ result, item: itemView(item!) }), 200);

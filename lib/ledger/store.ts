@@ -155,6 +155,94 @@ async function insertEntry(
   return { entryId, replayed: false, balances, claimed };
 }
 
+/** Rows per multi-row insert: far below Postgres' 65,535 bind parameters per statement. */
+const ROWS_PER_INSERT = 1000;
+
+/**
+ * Posts many balanced entries at once, set-based, in the caller's transaction: what postEntry
+ * does for one, in a handful of statements for all (a payout run reserves hundreds of creators
+ * per batch). Each input is checked and keyed exactly as postEntry does it: a key posted before
+ * is a replay (nothing new written) when its lines match, a conflict when they do not.
+ * Postings go in account-code order across all entries, the lock order postEntry and
+ * lockAccounts use, so concurrent writers do not deadlock. Returns one result per input, in order.
+ */
+export async function postEntries(
+  tx: Tx,
+  inputs: readonly PostEntryInput[],
+  /** Ids of accounts the caller already holds (lockAccountRows), by code: saves creating or finding them again. */
+  known?: ReadonlyMap<string, { id: string }>,
+): Promise<{ entryId: string; replayed: boolean }[]> {
+  if (!inputs.length) return [];
+  const prepared = inputs.map((input) => {
+    const lines = prepareLines(input.lines);
+    return { input, lines, digest: fingerprint(input.kind, lines) };
+  });
+  if (new Set(inputs.map((i) => i.idempotencyKey)).size !== inputs.length) throw new RangeError('postEntries: an idempotency key appears twice');
+  const refs = prepared.flatMap((p) => p.lines.map((l) => l.account));
+  const accountIds = refs.every((ref) => known?.has(accountCode(ref)))
+    ? new Map(refs.map((ref) => [accountCode(ref), known!.get(accountCode(ref))!.id]))
+    : await ensureAccounts(tx, refs);
+  const entryIds = new Map<string, string>();
+  for (let from = 0; from < prepared.length; from += ROWS_PER_INSERT) {
+    const chunk = prepared.slice(from, from + ROWS_PER_INSERT);
+    const inserted = await tx
+      .insertInto('ledger_entries')
+      .values(
+        chunk.map(({ input, digest }) => ({
+          idempotency_key: input.idempotencyKey,
+          kind: input.kind,
+          description: input.description ?? '',
+          refs: JSON.stringify(input.refs ?? {}),
+          fingerprint: digest,
+          reverses: input.reverses ?? null,
+          effective_at: input.effectiveAt ?? sql<Date>`now()`,
+        })),
+      )
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning(['id', 'idempotency_key'])
+      .execute();
+    for (const row of inserted) entryIds.set(row.idempotency_key, row.id);
+  }
+  const replayedKeys = prepared.filter((p) => !entryIds.has(p.input.idempotencyKey)).map((p) => p.input.idempotencyKey);
+  const earlier = new Map<string, { id: string; fingerprint: string }>();
+  for (let from = 0; from < replayedKeys.length; from += ROWS_PER_INSERT) {
+    const rows = await tx.selectFrom('ledger_entries').select(['id', 'idempotency_key', 'fingerprint']).where('idempotency_key', 'in', replayedKeys.slice(from, from + ROWS_PER_INSERT)).execute();
+    for (const row of rows) earlier.set(row.idempotency_key, row);
+  }
+  const postings = prepared
+    .flatMap((p, index) => (entryIds.has(p.input.idempotencyKey) ? p.lines.map((line) => ({ line, index, entryId: entryIds.get(p.input.idempotencyKey)! })) : []))
+    .sort((a, b) => (accountCode(a.line.account) < accountCode(b.line.account) ? -1 : accountCode(a.line.account) > accountCode(b.line.account) ? 1 : a.index - b.index));
+  try {
+    for (let from = 0; from < postings.length; from += ROWS_PER_INSERT) {
+      await tx
+        .insertInto('ledger_postings')
+        .values(
+          postings.slice(from, from + ROWS_PER_INSERT).map(({ line, entryId }) => ({
+            entry_id: entryId,
+            account_id: accountIds.get(accountCode(line.account))!,
+            currency: line.account.currency,
+            side: line.side,
+            amount: line.amount.toString(),
+          })),
+        )
+        .execute();
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code === INSUFFICIENT_FUNDS) {
+      const code = [...accountIds].find(([, id]) => id === (err as { detail?: string }).detail)?.[0];
+      throw new AppError('insufficient_funds', 'Not enough funds for this operation', code ? [{ field: 'account', message: code }] : undefined, { cause: err });
+    }
+    throw err;
+  }
+  return prepared.map(({ input, digest }) => {
+    const inserted = entryIds.get(input.idempotencyKey);
+    if (inserted) return { entryId: inserted, replayed: false };
+    const existing = earlier.get(input.idempotencyKey)!;
+    if (existing.fingerprint !== digest) throw new AppError('conflict', 'This idempotency key was already used for a different operation');
+    return { entryId: existing.id, replayed: true };
+  });
+}
+
 async function replay(executor: Db | Tx, key: string, digest: string, accountIds: Map<string, string>): Promise<PostedEntry> {
   const existing = await executor.selectFrom('ledger_entries').select(['id', 'fingerprint']).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
   if (existing.fingerprint !== digest) {
@@ -221,7 +309,16 @@ export async function ensureAccounts(executor: Db | Tx, refs: readonly AccountRe
     if (known.size >= MAX_KNOWN_ACCOUNTS) known.delete(known.keys().next().value!);
     known.set(row.code, row.id);
   }
-  return new Map(rows.map((r) => [r.code, r.id]));
+  const ids = new Map(rows.map((r) => [r.code, r.id]));
+  // An account another transaction was creating at the same moment: our insert waited for its
+  // commit and skipped the row, but this statement's snapshot predates that commit. A new
+  // statement sees it.
+  const missing = codes.filter((code) => !ids.has(code));
+  if (missing.length) {
+    const late = await executor.selectFrom('ledger_accounts').select(['id', 'code']).where('code', 'in', missing).execute();
+    for (const r of late) ids.set(r.code, r.id);
+  }
+  return ids;
 }
 
 export interface Account {
@@ -304,13 +401,18 @@ export async function balancesOf(executor: Db | Tx, refs: readonly AccountRef[])
  * in account-code order, the same order postEntry's inserts take them, so no deadlock.
  */
 export async function lockAccounts(tx: Tx, refs: readonly AccountRef[]): Promise<Map<string, bigint>> {
+  return new Map([...(await lockAccountRows(tx, refs))].map(([code, a]) => [code, a.balance]));
+}
+
+/** lockAccounts with each account's id too, for postEntries' `known`. */
+export async function lockAccountRows(tx: Tx, refs: readonly AccountRef[]): Promise<Map<string, { id: string; balance: bigint }>> {
   await ensureAccounts(tx, refs);
   const rows = await selectAccounts(tx)
     .where('code', 'in', refs.map(accountCode))
     .orderBy('code')
     .forUpdate()
     .execute();
-  return new Map(rows.map((r) => [r.code, toAccount(r).balance]));
+  return new Map(rows.map((r) => [r.code, { id: r.id, balance: toAccount(r).balance }]));
 }
 
 export interface Posting {

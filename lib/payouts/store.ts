@@ -2,8 +2,9 @@ import { sql } from 'kysely';
 import type { Db, Tx } from '../db.ts';
 import { isUniqueViolation } from '../db.ts';
 import { AppError } from '../errors.ts';
+import type { StoredNotification } from '../notifications.ts';
 import { accountCode, userAccount } from '../ledger/chart.ts';
-import { lockAccounts, postEntry } from '../ledger/store.ts';
+import { lockAccountRows, postEntries, postEntry } from '../ledger/store.ts';
 import type { PayoutItemStatus, PayoutRunStatus } from '../schema.ts';
 import { formatMinorUnits } from './money-format.ts';
 import { paidLines, payoutKeys, releaseLines, reservationLines } from './rules.ts';
@@ -109,46 +110,49 @@ export async function reserveBatch(
 
   return db.transaction().execute(async (tx) => {
     const refs = userIds.flatMap((id) => [userAccount('earnings_available', id, input.currency), userAccount('earnings_reserved', id, input.currency)]);
-    const balances = await lockAccounts(tx, refs);
+    const accounts = await lockAccountRows(tx, refs);
     const existing = new Set(
       (await tx.selectFrom('payout_items').select('user_id').where('run_id', '=', input.runId).where('user_id', 'in', userIds).execute()).map((r) => r.user_id),
     );
     const methods = new Map(
       (await tx.selectFrom('payout_methods').selectAll().where('user_id', 'in', userIds).where('status', '=', 'verified').forShare().execute()).map((m) => [m.user_id, m]),
     );
-    let reserved = 0;
-    let amount = 0n;
-    const items = [];
+    const taken: { userId: string; available: bigint; method: NonNullable<ReturnType<typeof methods.get>> }[] = [];
     for (const userId of userIds) {
-      const available = balances.get(accountCode(userAccount('earnings_available', userId, input.currency))) ?? 0n;
+      const available = accounts.get(accountCode(userAccount('earnings_available', userId, input.currency)))?.balance ?? 0n;
       const method = methods.get(userId);
       // Checked again under the locks: a refund or a method change since the selection wins.
       if (existing.has(userId) || !method || available < input.minimumAmount) continue;
-      const entry = await postEntry(tx, {
+      taken.push({ userId, available, method });
+    }
+    // One set-based ledger write for the batch: thousands of creators without thousands of round trips.
+    const entries = await postEntries(
+      tx,
+      taken.map(({ userId, available }) => ({
         idempotencyKey: payoutKeys.reserve(input.runId, userId),
         kind: 'payout.reserved',
         description: `Reserved ${formatMinorUnits(available, input.currency)} ${input.currency} for payout run ${input.runId}`,
         refs: { runId: input.runId, creatorId: userId },
         lines: reservationLines(userId, available, input.currency),
-      });
-      items.push({
-        run_id: input.runId,
-        user_id: userId,
-        currency: input.currency,
-        amount: available.toString(),
-        method: method.kind,
-        status: 'reserved' as const,
-        stripe_account_id: method.stripe_account_id,
-        account_holder: method.account_holder,
-        iban_sealed: method.iban_sealed,
-        iban_masked: method.iban_masked,
-        reserve_entry_id: entry.entryId,
-      });
-      reserved++;
-      amount += available;
-    }
-    if (items.length) await tx.insertInto('payout_items').values(items).execute();
-    return { lastUserId, reserved, amount: amount.toString(), done: userIds.length < input.limit };
+      })),
+      accounts,
+    );
+    const items = taken.map(({ userId, available, method }, i) => ({
+      run_id: input.runId,
+      user_id: userId,
+      currency: input.currency,
+      amount: available.toString(),
+      method: method.kind,
+      status: 'reserved' as const,
+      stripe_account_id: method.stripe_account_id,
+      account_holder: method.account_holder,
+      iban_sealed: method.iban_sealed,
+      iban_masked: method.iban_masked,
+      reserve_entry_id: entries[i]!.entryId,
+    }));
+    for (let from = 0; from < items.length; from += 1000) await tx.insertInto('payout_items').values(items.slice(from, from + 1000)).execute();
+    const amount = taken.reduce((sum, t) => sum + t.available, 0n);
+    return { lastUserId, reserved: taken.length, amount: amount.toString(), done: userIds.length < input.limit };
   });
 }
 
@@ -214,9 +218,10 @@ export async function getItem(executor: Db | Tx, itemId: string): Promise<Payout
 /** A run's items by id (keyset), optionally of some statuses and one method. */
 export async function listItems(
   executor: Db | Tx,
-  filter: { runId: string; afterId?: string | null; limit: number; statuses?: readonly PayoutItemStatus[]; method?: 'stripe' | 'bank_transfer'; userIds?: readonly string[] },
+  filter: { runId: string; afterId?: string | null; limit: number; statuses?: readonly PayoutItemStatus[]; method?: 'stripe' | 'bank_transfer'; userIds?: readonly string[]; flagged?: boolean },
 ): Promise<PayoutItem[]> {
   let query = selectItems(executor).where('run_id', '=', filter.runId);
+  if (filter.flagged !== undefined) query = query.where('flagged_at', filter.flagged ? 'is not' : 'is', null);
   if (filter.statuses) query = query.where('status', 'in', filter.statuses);
   if (filter.method) query = query.where('method', '=', filter.method);
   if (filter.userIds) query = query.where('user_id', 'in', filter.userIds.length ? filter.userIds : ['00000000-0000-0000-0000-000000000000']);
@@ -271,14 +276,16 @@ export type SettleResult = 'settled' | 'already_settled' | 'conflict' | 'not_set
 
 /**
  * Settles one item: paid (reserved → platform cash) or failed (reserved → available again,
- * with the reason), plus the creator's `payout_processed` notification, in the caller's
- * transaction (a webhook's, an upload's). A second report of the same outcome changes nothing;
- * a contradicting one (failed after paid) is a conflict for finance, never a second booking.
+ * with the reason), plus the creator's `payout_processed` notification (unless they turned
+ * that type off in-app), in the caller's transaction (a webhook's, an upload's). The caller
+ * pushes the returned notification once its transaction committed (pushNotifications). A
+ * second report of the same outcome changes nothing; a contradicting one (failed after paid)
+ * is a conflict for finance, never a second booking.
  */
 export async function settleItem(
   tx: Tx,
   input: { itemId: string; outcome: SettleOutcome; reason?: string | null; settledBy: string; from?: readonly PayoutItemStatus[] },
-): Promise<{ result: SettleResult; item?: PayoutItem }> {
+): Promise<{ result: SettleResult; item?: PayoutItem; notification?: StoredNotification }> {
   const item = await lockItem(tx, input.itemId);
   if (!item) return { result: 'not_settleable' };
   if (item.status === 'paid' || item.status === 'failed') return { result: item.status === input.outcome ? 'already_settled' : 'conflict', item };
@@ -298,12 +305,14 @@ export async function settleItem(
     .set({ status: input.outcome, failure_reason: reason, settle_entry_id: entry.entryId, settled_by: input.settledBy.slice(0, 200), settled_at: sql<Date>`now()` })
     .where('id', '=', item.id)
     .execute();
-  await sql`
+  const { rows } = await sql<StoredNotification>`
     insert into notifications (event_id, recipient_id, type, entity_type, entity_id, payload)
-    values (${`payout_processed:${item.id}`}, ${item.userId}, 'payout_processed', 'payout', ${item.id},
-      ${JSON.stringify({ status: input.outcome, amount: item.amount.toString(), currency: item.currency, reason })}::jsonb)
-    on conflict (event_id, recipient_id) do nothing`.execute(tx);
-  return { result: 'settled', item: { ...item, status: input.outcome, failureReason: reason } };
+    select ${`payout_processed:${item.id}`}, ${item.userId}, 'payout_processed', 'payout', ${item.id},
+      ${JSON.stringify({ status: input.outcome, amount: item.amount.toString(), currency: item.currency, reason })}::jsonb
+    where not exists (select 1 from notification_settings s where s.user_id = ${item.userId} and s.type = 'payout_processed' and not s.in_app)
+    on conflict (event_id, recipient_id) do nothing
+    returning id, recipient_id, type, actor_id, entity_type, entity_id, payload, read_at, created_at`.execute(tx);
+  return { result: 'settled', item: { ...item, status: input.outcome, failureReason: reason }, notification: rows[0] };
 }
 
 /** Marks a submitted Stripe item whose payout failed: its transfer is taken back before the money returns. */
@@ -315,6 +324,21 @@ export async function markReversing(tx: Tx, itemId: string, reason: string): Pro
     .where('status', '=', 'submitted')
     .executeTakeFirst();
   return res.numUpdatedRows > 0n;
+}
+
+/**
+ * Stripe refused to take back the transfer of a failed payout: the money sits in the creator's
+ * Stripe balance, so it is neither returned to them in the ledger nor retried; the item stays
+ * `reversing`, flagged, for finance to settle by hand (paid: the creator keeps it; failed: the
+ * money was recovered another way).
+ */
+export async function flagRefusedReversal(db: Db, itemId: string, reason: string): Promise<void> {
+  await db
+    .updateTable('payout_items')
+    .set({ flagged_at: sql<Date>`coalesce(flagged_at, now())`, failure_reason: reason.slice(0, 500) })
+    .where('id', '=', itemId)
+    .where('status', '=', 'reversing')
+    .execute();
 }
 
 export interface RunTotals {
@@ -338,13 +362,17 @@ export async function runTotals(executor: Db | Tx, runId: string): Promise<RunTo
   return totals;
 }
 
-/** Items sent but not yet settled past the deadline: flagged for finance (never guessed). Returns how many were newly flagged. */
+/**
+ * Items sent but not yet settled past the deadline: flagged for finance (never guessed).
+ * Returns how many were newly flagged. A `reversing` item is the run's own work, not an
+ * answer awaited: it is flagged only when Stripe refuses its reversal (flagRefusedReversal).
+ */
 export async function flagUnsettled(db: Db, runId: string): Promise<number> {
   const res = await db
     .updateTable('payout_items')
     .set({ flagged_at: sql<Date>`now()` })
     .where('run_id', '=', runId)
-    .where('status', 'in', ['submitted', 'reversing'])
+    .where('status', '=', 'submitted')
     .where('flagged_at', 'is', null)
     .executeTakeFirst();
   return Number(res.numUpdatedRows);

@@ -237,6 +237,16 @@ describe('ledger under concurrency', () => {
     await expectWholeLedger();
   });
 
+  it('creates an account once when many first postings to it race, and every one of them posts', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [user] = await insertBulkUsers(t.ctx.db, 1);
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => mint(user!, 1n)));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(8n);
+    }
+    await expectWholeLedger();
+  });
+
   it('transfers between the same accounts in opposite directions do not deadlock', async () => {
     const [a, b] = await insertBulkUsers(t.ctx.db, 2);
     await mint(a!, 1000n);

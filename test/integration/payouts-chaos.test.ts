@@ -5,7 +5,8 @@ import { payoutKeys } from '../../lib/payouts/rules.ts';
 import { createPayoutServices } from '../../lib/payouts/services.ts';
 import { createStripeConnectGateway } from '../../lib/stripe.ts';
 import { workflowIds } from '../../workflows/ids.ts';
-import { approvePayoutRunUpdate, cancelPayoutRunUpdate, type PayoutRunInput } from '../../workflows/payout-run.ts';
+import { approvePayoutRunUpdate, cancelPayoutRunUpdate, settlementChangedSignal, type PayoutRunInput } from '../../workflows/payout-run.ts';
+import { settleItem } from '../../lib/payouts/store.ts';
 import { useTestContext } from '../support/context.ts';
 import { insertBulkUsers, setRole } from '../support/fixtures.ts';
 import { until } from '../support/gateway.ts';
@@ -90,6 +91,48 @@ describe('payout runs under failure', () => {
     await expectBooksWhole();
     await holdAfterTest(ids);
   });
+
+  it('continues as new past its event bound while reserving, paying and settling many creators, each once', async () => {
+    const { ids, share } = await insertEligibleCreators(t.ctx.db, box(), 45, 'stripe');
+    await withWorkers(
+      t.ctx,
+      async () => {
+        // 15 batches of 3 to reserve and 15 pages to pay, in runs of at most ~40 events.
+        const { runId } = startRun({ batchSize: 3, maxHistoryEvents: 40, settlementPollMs: 60_000 });
+        const handle = t.ctx.temporal.client.workflow.getHandle(workflowIds.payoutRun(runId));
+        const awaiting = await untilPhase(t.ctx.temporal, runId, ['awaiting_approval'], 120_000);
+        expect(awaiting.reserved).toEqual({ count: 45, amount: String(share * 45n) });
+        const runsWhileReserving = awaiting.runs;
+        expect(runsWhileReserving).toBeGreaterThan(1);
+        // The update reaches the chain's latest run through the workflow id alone.
+        await handle.executeUpdate(approvePayoutRunUpdate, { args: [{ approverId: approver, approverRole: 'finance' }] });
+        const settling = await untilPhase(t.ctx.temporal, runId, ['settling'], 180_000);
+        expect(settling.stripe).toEqual({ submitted: 45, failed: 0 });
+        expect(settling.runs).toBeGreaterThan(runsWhileReserving);
+
+        const items = await t.ctx.db.selectFrom('payout_items').select('id').where('run_id', '=', runId).where('status', '=', 'submitted').execute();
+        expect(items).toHaveLength(45);
+        for (const item of items) await t.ctx.db.transaction().execute((tx) => settleItem(tx, { itemId: item.id, outcome: 'paid', settledBy: 'test' }));
+        await handle.signal(settlementChangedSignal);
+        const done = await untilPhase(t.ctx.temporal, runId, ['completed'], 60_000);
+        expect(done.totals!.byStatus).toEqual({ paid: { count: 45, amount: String(share * 45n) } });
+
+        // Every run of the chain stayed small and the chain carried everything: one reservation and one payment each.
+        const lengths: number[] = [];
+        for await (const run of t.ctx.temporal.client.workflow.list({ query: `WorkflowId = '${workflowIds.payoutRun(runId)}'` })) {
+          lengths.push((await t.ctx.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events?.length ?? 0);
+        }
+        expect(lengths.length).toBeGreaterThanOrEqual(done.runs - 1);
+        for (const length of lengths) expect(length).toBeLessThan(80);
+        const keys = (await payoutEntryKeys(t.ctx.db)).filter((k) => k.startsWith(`payout/${runId}/`));
+        expect(keys.sort()).toEqual(ids.flatMap((id) => [payoutKeys.reserve(runId, id), payoutKeys.paid(runId, id)]).sort());
+        for (const id of ids.slice(0, 10)) expect(await earningsOf(t.ctx.db, id)).toEqual({ available: 0n, reserved: 0n });
+        t.ctx.logger.warn({ runId, runs: done.runs, lengths }, 'payout continue-as-new: the chain');
+      },
+      { media: false },
+    );
+    await expectBooksWhole();
+  }, 420_000);
 
   it('pays each creator once when workers are SIGKILLed during reservation and execution and Stripe’s replies are lost', async () => {
     const { ids, share } = await insertEligibleCreators(t.ctx.db, box(), 120, 'stripe');

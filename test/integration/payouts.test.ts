@@ -71,6 +71,23 @@ async function endToEnd() {
     const excludedShare = await giveAvailableEarnings(db, excluded!.id, 10_000n);
     await db.insertInto('payout_holds').values({ user_id: onHold!.id, reason: 'under review', set_by: approver.id }).execute();
 
+    // What a realtime gateway hears for online creators: each push checked against the database the moment it arrives.
+    const pushes: Promise<{ subject: string; id: string; type: string; recipientId: string | undefined; storedWhenPushed: boolean }>[] = [];
+    const pushSubscription = t.ctx.nats.connection.subscribe(t.ctx.nats.subject('user.*.notifications'), {
+      callback: (_err, msg) => {
+        const notification = JSON.parse(msg.string()) as { id: string; type: string };
+        pushes.push(
+          db.selectFrom('notifications').select('recipient_id').where('id', '=', notification.id).executeTakeFirst().then((row) => ({
+            subject: msg.subject,
+            id: notification.id,
+            type: notification.type,
+            recipientId: row?.recipient_id,
+            storedWhenPushed: row !== undefined,
+          })),
+        );
+      },
+    });
+
     {
       {
         expect((await call(t.app, 'POST', '/api/v1/finance/payout-runs', { headers: viewer.auth, body: { currency: 'USD' } })).status).toBe(403);
@@ -189,6 +206,17 @@ async function endToEnd() {
         const notes = await db.selectFrom('notifications').select(['recipient_id', 'payload']).where('type', '=', 'payout_processed').execute();
         expect(notes).toHaveLength(7);
         expect(notes.find((n) => n.recipient_id === failedCreator.id)!.payload).toMatchObject({ status: 'failed', reason: 'account_closed: The bank account has been closed' });
+
+        // Each was pushed once to its creator's subject, from the webhook, the upload and finance's hand alike, after its commit.
+        await until(() => pushes.length >= 7, 'seven payout_processed pushes', 30_000);
+        pushSubscription.unsubscribe();
+        const pushed = await Promise.all(pushes);
+        const stored = await db.selectFrom('notifications').select(['id', 'recipient_id']).where('type', '=', 'payout_processed').execute();
+        expect(pushed.map((p) => p.id).sort()).toEqual(stored.map((n) => n.id).sort());
+        for (const push of pushed) {
+          expect(push).toMatchObject({ type: 'payout_processed', storedWhenPushed: true });
+          expect(push.subject).toBe(t.ctx.nats.subject(`user.${push.recipientId}.notifications`));
+        }
       }
     }
 }

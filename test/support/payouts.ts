@@ -78,6 +78,7 @@ export async function insertEligibleCreators(
   count: number,
   method: 'bank_transfer' | 'stripe',
   tipAmount = 10_000n,
+  concurrency = 1,
 ): Promise<{ ids: string[]; share: bigint }> {
   const ids = await insertBulkUsers(db, count);
   const sealed = box.seal(TEST_IBANS[0]!);
@@ -92,7 +93,12 @@ export async function insertEligibleCreators(
     )
     .execute();
   let share = 0n;
-  for (const id of ids) share = await giveAvailableEarnings(db, id, tipAmount);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ids.length) share = await giveAvailableEarnings(db, ids[next++]!, tipAmount);
+    }),
+  );
   return { ids, share };
 }
 
