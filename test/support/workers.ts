@@ -63,7 +63,7 @@ process.once('exit', () => {
  * The production worker entrypoint as a separate process on this file's task queues and
  * database, so a test can SIGKILL it mid-work the way a crash or an OOM kill would.
  */
-export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'media' | 'all' = 'platform'): Promise<ChildProcess> {
+export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'media' | 'all' = 'platform', env: Record<string, string> = {}): Promise<ChildProcess> {
   const { config } = ctx;
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', role], {
     env: {
@@ -78,6 +78,7 @@ export async function spawnWorkerProcess(ctx: TestContext, role: 'platform' | 'm
       TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
       TEMPORAL_MEDIA_TASK_QUEUE: config.temporal.mediaTaskQueue,
       WORKER_METRICS_PORT: String(await freePort()),
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
