@@ -254,6 +254,16 @@ describe('realtime chat', () => {
     }
   });
 
+  // README: nonces "within 15 minutes"; "they have left JetStream (kept 24 h)"; unacknowledged archive batches "come back after 30 s".
+  it('keeps chat, nonces and archive deliveries as long as the README says, as provisioned', async () => {
+    const jsm = await t.ctx.nats.connection.jetstreamManager();
+    const { chatStream, chatNoncesBucket, chatArchiveConsumer } = jetStreamResources(t.ctx.nats.subject(''));
+    const seconds = (ns: number) => ns / 1_000_000_000;
+    expect(seconds((await jsm.streams.info(chatStream.name)).config.max_age)).toBe(24 * 3600);
+    expect(seconds((await jsm.streams.info(`KV_${chatNoncesBucket.name}`)).config.max_age)).toBe(15 * 60);
+    expect(seconds((await jsm.consumers.info(chatStream.name, chatArchiveConsumer)).config.ack_wait)).toBe(30);
+  });
+
   it('keeps a connection to a bounded number of rooms', async () => {
     const socket = await connect(0);
     const streams = [];
