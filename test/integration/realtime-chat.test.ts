@@ -258,7 +258,7 @@ describe('realtime chat', () => {
   it('keeps chat, nonces and archive deliveries as long as the README says, as provisioned', async () => {
     const jsm = await t.ctx.nats.connection.jetstreamManager();
     const { chatStream, chatNoncesBucket, chatArchiveConsumer } = jetStreamResources(t.ctx.nats.subject(''));
-    const seconds = (ns: number) => ns / 1_000_000_000;
+    const seconds = (ns: number | undefined) => (ns ?? 0) / 1_000_000_000;
     expect(seconds((await jsm.streams.info(chatStream.name)).config.max_age)).toBe(24 * 3600);
     expect(seconds((await jsm.streams.info(`KV_${chatNoncesBucket.name}`)).config.max_age)).toBe(15 * 60);
     expect(seconds((await jsm.consumers.info(chatStream.name, chatArchiveConsumer)).config.ack_wait)).toBe(30);
