@@ -46,21 +46,43 @@ export interface EncodeResult {
   thumbnails: ThumbnailKeys | null;
 }
 
-/** Scratch space for encodes; each attempt gets its own directory, removed afterwards. */
+/**
+ * Scratch space for encodes: a directory per worker process (`pid-<pid>`), and in it one per
+ * attempt, removed afterwards. A killed worker leaves its attempts behind; the owner's pid says
+ * whose they were.
+ */
 const MEDIA_WORK_DIR = path.join(os.tmpdir(), 'streamhub-media');
+const OWN_SCRATCH = `pid-${process.pid}`;
+
+const isRunning = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
 
 /**
- * Removes scratch directories older than any attempt can run (12 h): what a killed worker
- * left behind. Called when a media worker starts; young directories may belong to a live
- * worker on the same host and stay.
+ * Removes what killed encodes left: the scratch of worker processes that are gone, or that had
+ * this process's pid (a container restarts its worker as the same pid 1), and anything else
+ * older than any attempt can run (12 h). Called when a media worker starts, before it has
+ * scratch of its own; a live worker's scratch on the same host stays.
  */
 export async function sweepStaleScratch(workDir = MEDIA_WORK_DIR, maxAgeMs = 13 * 3600_000): Promise<number> {
   const entries = await readdir(workDir).catch(() => [] as string[]);
   let removed = 0;
   for (const entry of entries) {
     const dir = path.join(workDir, entry);
-    const { mtimeMs } = await stat(dir).catch(() => ({ mtimeMs: Date.now() }));
-    if (Date.now() - mtimeMs < maxAgeMs) continue;
+    const owner = /^pid-(\d+)$/.exec(entry);
+    if (owner) {
+      const pid = Number(owner[1]);
+      if (pid !== process.pid && isRunning(pid)) continue;
+    } else {
+      const { mtimeMs } = await stat(dir).catch(() => ({ mtimeMs: Date.now() }));
+      if (Date.now() - mtimeMs < maxAgeMs) continue;
+    }
     await rm(dir, { recursive: true, force: true });
     removed += 1;
   }
@@ -74,8 +96,9 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   let toolchain: Promise<MediaToolchain> | undefined;
 
   async function withScratchDir<T>(videoId: string, fn: (dir: string) => Promise<T>): Promise<T> {
-    await mkdir(MEDIA_WORK_DIR, { recursive: true });
-    const dir = await mkdtemp(path.join(MEDIA_WORK_DIR, `${videoId}-`));
+    const own = path.join(MEDIA_WORK_DIR, OWN_SCRATCH);
+    await mkdir(own, { recursive: true });
+    const dir = await mkdtemp(path.join(own, `${videoId}-`));
     try {
       return await fn(dir);
     } finally {
@@ -138,8 +161,12 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     async storeRecording(input: { streamId: string; files?: string[]; /** Runs from before file names: nginx's paths. */ paths?: string[] }): Promise<{ sourceKey: string; leftOnDisk: string[] } | null> {
       const context = Context.current();
       const sourceKey = recordingPath(input.streamId);
-      // Already stored by an attempt whose result was lost: its local files are gone by now.
-      if (await headObject(storage, sourceKey)) return { sourceKey, leftOnDisk: [] };
+      // Already stored by an attempt whose result was lost, which may have died before it removed
+      // nginx's copies: they go now (those already gone are no matter).
+      if (await headObject(storage, sourceKey)) {
+        const names = (input.files ?? (input.paths ?? []).map((p) => path.basename(p))).filter((name) => isRecordingOf(input.streamId, name));
+        return { sourceKey, leftOnDisk: await removeRecordings(names.map((name) => path.join(deps.recordingsDir, name)), context) };
+      }
       const recordings = await recordingFiles(deps.recordingsDir, input.streamId, input.files ?? (input.paths ?? []).map((p) => path.basename(p)), context);
       const files: string[] = [];
       for (const recording of recordings) if (recording.size > 0) files.push(recording.file);

@@ -10,6 +10,7 @@ import { explainListenErrors, handleShutdown } from '../lib/process.ts';
 import { createStorage } from '../lib/s3.ts';
 import { connectTemporal } from '../lib/temporal.ts';
 import { createApp } from './app.ts';
+import { startLostStreamWorkflows } from './streams/service.ts';
 
 const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
@@ -26,6 +27,12 @@ const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config
   logger.info({ url: `http://${config.api.host}:${info.port}` }, 'api listening'),
 ) as Server;
 explainListenErrors(server, logger, `API (${config.api.host}:${config.api.port})`, 'API_PORT');
+
+// A process that died while creating a stream may have left it without its workflow.
+startLostStreamWorkflows(db, temporal, config.streams).then(
+  (started) => started && logger.warn({ started }, 'started the workflows of streams whose creation was cut short'),
+  (err: unknown) => logger.error({ err }, 'could not check for streams without their workflow'),
+);
 
 handleShutdown(logger, async () => {
   // Stop accepting, let in-flight requests finish, then release connections.

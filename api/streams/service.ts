@@ -4,6 +4,7 @@ import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Stream, StreamStatus } from '../../lib/schema.ts';
 import { FINISHED_STATUSES, LIVE_STATUSES } from '../../lib/streams.ts';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { searchAttributes, type Temporal } from '../../lib/temporal.ts';
 import { hashStreamKey, newStreamKey } from '../../lib/tokens.ts';
 import { workflowIds } from '../../workflows/ids.ts';
@@ -53,8 +54,49 @@ export function streamStartOptions(stream: Stream, temporal: Temporal, timings: 
 }
 
 /**
+ * Starts `stream/<id>` unless a run of it exists or ever existed (an ended stream stays ended).
+ * True when this call started it.
+ */
+export async function ensureStreamWorkflow(stream: Stream, temporal: Temporal, timings: StreamTimings): Promise<boolean> {
+  try {
+    await temporal.client.workflow.start<typeof streamWorkflow>('streamWorkflow', {
+      ...streamStartOptions(stream, temporal, timings),
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
+}
+
+/** How far back an API process looks, when it starts, for streams whose workflow never started. */
+const LOST_WORKFLOW_LOOKBACK_HOURS = 24;
+
+/**
+ * Starts the workflows that an API process dying between a stream's commit and its workflow
+ * start (a crash, an OOM kill, a deploy) left unstarted: every API process does this when it
+ * starts, for streams created in the last day that still wait for their first publish (a
+ * publish starts a lost workflow itself). Idempotent, and safe beside a creation in flight:
+ * the workflow id admits one run. Returns how many it started.
+ */
+export async function startLostStreamWorkflows(db: Db, temporal: Temporal, timings: StreamTimings): Promise<number> {
+  const waiting = await db
+    .selectFrom('streams')
+    .selectAll()
+    .where('status', 'in', ['idle', 'scheduled'])
+    .where('created_at', '>', sql<Date>`now() - make_interval(hours => ${LOST_WORKFLOW_LOOKBACK_HOURS})`)
+    .orderBy('created_at')
+    .execute();
+  let started = 0;
+  for (const stream of waiting) if (await ensureStreamWorkflow(stream, temporal, timings)) started++;
+  return started;
+}
+
+/**
  * Creates the stream and starts `stream/<id>`. The key is returned once and stored only as a
- * hash. If the workflow cannot start, the row goes too: no stream exists without its workflow.
+ * hash. If the workflow cannot start, the row goes too: no stream exists without its workflow
+ * (a process that dies in between leaves the start to `startLostStreamWorkflows`).
  */
 export async function createStream(
   db: Db,
@@ -87,7 +129,8 @@ export async function createStream(
     return row;
   });
   try {
-    await temporal.client.workflow.start<typeof streamWorkflow>('streamWorkflow', streamStartOptions(stream, temporal, timings));
+    // Already started is fine: another process's startLostStreamWorkflows may have been first.
+    await ensureStreamWorkflow(stream, temporal, timings);
   } catch (err) {
     await db.deleteFrom('streams').where('id', '=', stream.id).execute();
     throw new AppError('unavailable', 'Could not start the stream; try again', undefined, { cause: err });

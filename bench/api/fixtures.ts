@@ -29,7 +29,9 @@ export async function createScratchDatabase(config: Config, tag: string, bench =
           Array.from({ length: LIST_PAGE_STREAMS }, (_, i) => ({
             owner_id: creator.id,
             title: `bench stream #${i}`,
-            status: i % 3 ? ('idle' as const) : ('live' as const),
+            // Not `idle`: rows made without their workflow would get one from the API process
+            // when it starts (it starts the workflows of waiting streams whose creation was cut short).
+            status: i % 3 ? ('ended' as const) : ('live' as const),
             stream_key_hash: randomBytes(32).toString('hex'),
             stream_key_prefix: 'bench',
           })),

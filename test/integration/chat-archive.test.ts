@@ -34,6 +34,16 @@ describe('chat archive', () => {
     expect(await t.ctx.mongo.db.collection('chat_messages').countDocuments({ streamId })).toBe(3);
   });
 
+  it('writes a whole redelivered batch again (500 events, the archiver batch size)', { timeout: 60_000 }, async () => {
+    const streamId = randomUUID();
+    const now = new Date();
+    const events = Array.from({ length: 500 }, (_, i) => message(streamId, i + 1, now));
+    await archiveChatEvents(t.ctx.mongo, events);
+    // What an archiver that died before acknowledging leaves: the same batch once more.
+    await archiveChatEvents(t.ctx.mongo, events);
+    expect(await t.ctx.mongo.db.collection('chat_messages').countDocuments({ streamId })).toBe(500);
+  });
+
   it('pages back across hour buckets, skipping empty hours', async () => {
     const streamId = randomUUID();
     const base = Date.now() - 10 * HOUR;

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { headers } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { sleep } from '../../lib/async.ts';
 import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts';
-import { CHAT_RECOVERY_LIMIT, chatLiveSubject, publishChatEvent } from '../../lib/chat.ts';
+import { chatLiveSubject, publishChatEvent } from '../../lib/chat.ts';
 import { jetStreamResources, type Nats } from '../../lib/nats.ts';
 import { openChatRoom } from '../../realtime/chat-room.ts';
-import { MAX_ROOMS_PER_SOCKET, type Gateway } from '../../realtime/gateway.ts';
+import type { Gateway } from '../../realtime/gateway.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, setRole, setStatus, type TestUser } from '../support/fixtures.ts';
-import { connectSocket, insertStream, startGateways, until, type TestSocket } from '../support/gateway.ts';
+import { connectSocket, drained, insertStream, joinRoom, sendChat, startGateways, until, type TestSocket } from '../support/gateway.ts';
+import { inOneWindow } from '../support/rate-windows.ts';
 import { call } from '../support/http.ts';
 
 // Live chat through two gateways that share nothing but NATS (JetStream) and the databases:
@@ -38,22 +38,8 @@ afterAll(async () => {
 
 const connect = (g: number, user?: TestUser) => connectSocket(urls[g]!, user ? `?token=${user.accessToken}` : '?device=anon', sockets);
 
-async function joined(socket: TestSocket, streamId: string, since?: number | string) {
-  const before = socket.frames.length;
-  socket.send({ type: 'join', streamId, ...(since === undefined ? {} : { since }) });
-  await until(() => socket.frames.slice(before).some((f) => f.type === 'joined' && f.streamId === streamId), 'joined');
-  return socket.frames.slice(before).find((f) => f.type === 'joined');
-}
-
 const chats = (socket: TestSocket, streamId: string) => socket.frames.filter((f) => f.type === 'chat' && f.streamId === streamId);
 const errors = (socket: TestSocket) => socket.frames.filter((f) => f.type === 'error');
-
-/** Sends a message and waits until the sender sees it come back (its nonce) or an error for it. */
-async function say(socket: TestSocket, streamId: string, text: string, nonce = `n-${Math.random()}`) {
-  socket.send({ type: 'chat', streamId, text, nonce });
-  await until(() => socket.frames.some((f) => f.nonce === nonce), `an answer to ${nonce}`);
-  return socket.frames.find((f) => f.nonce === nonce);
-}
 
 describe('realtime chat', () => {
   it('delivers a message to viewers on every gateway, with the nonce only to the sender', async () => {
@@ -61,9 +47,9 @@ describe('realtime chat', () => {
     const sender = await connect(0, viewer);
     const remote = await connect(1);
     const local = await connect(0);
-    for (const s of [sender, remote, local]) expect(await joined(s, streamId)).toEqual({ type: 'joined', streamId, history: [] });
+    for (const s of [sender, remote, local]) expect(await joinRoom(s, streamId)).toEqual({ type: 'joined', streamId, history: [] });
 
-    const echo = await say(sender, streamId, '  hello from gateway 0  ', 'nonce-1');
+    const echo = await sendChat(sender, streamId, '  hello from gateway 0  ', 'nonce-1');
     expect(echo).toMatchObject({ type: 'chat', streamId, userId: viewer.id, username: viewer.username, text: 'hello from gateway 0', nonce: 'nonce-1' });
     expect(echo.id).toMatch(/^\d+$/);
     expect(Date.parse(echo.sentAt)).toBeGreaterThan(Date.now() - 60_000);
@@ -77,19 +63,21 @@ describe('realtime chat', () => {
     const streamId = await insertStream(t.ctx, owner.id);
     const sender = await connect(0, viewer);
     const other = await connect(1);
-    await joined(sender, streamId);
-    await joined(other, streamId);
+    await joinRoom(sender, streamId);
+    await joinRoom(other, streamId);
     sender.send({ type: 'chat', streamId, text: 'only once', nonce: 'retry-me' });
     sender.send({ type: 'chat', streamId, text: 'only once', nonce: 'retry-me' });
     await until(() => sender.frames.filter((f) => f.nonce === 'retry-me').length === 2, 'both answers');
     const [first, second] = sender.frames.filter((f) => f.nonce === 'retry-me');
     expect(second).toEqual(first);
-    await sleep(300);
-    expect(chats(other, streamId)).toHaveLength(1);
+    // A later message is the sentinel: a second copy of the first would have come before it.
+    const sentinel = await sendChat(sender, streamId, 'sentinel');
+    await until(() => chats(other, streamId).some((m) => m.id === sentinel.id), 'the sentinel');
+    expect(chats(other, streamId).map((m) => m.id)).toEqual([first.id, sentinel.id]);
 
     // The same nonce in another stream is another message.
     const elsewhere = await insertStream(t.ctx, owner.id);
-    await joined(sender, elsewhere);
+    await joinRoom(sender, elsewhere);
     sender.send({ type: 'chat', streamId: elsewhere, text: 'only once', nonce: 'retry-me' });
     await until(() => chats(sender, elsewhere).length === 1, 'the message in the other stream');
     expect(chats(sender, elsewhere)[0].id).not.toBe(first.id);
@@ -98,32 +86,32 @@ describe('realtime chat', () => {
   it('refuses, with a reason code and the nonce, every message the rules forbid', async () => {
     const streamId = await insertStream(t.ctx, owner.id);
     const anon = await connect(0);
-    await joined(anon, streamId);
-    expect(await say(anon, streamId, 'hi', 'a1')).toMatchObject({ type: 'error', code: 'sign_in_required', nonce: 'a1' });
+    await joinRoom(anon, streamId);
+    expect(await sendChat(anon, streamId, 'hi', 'a1')).toMatchObject({ type: 'error', code: 'sign_in_required', nonce: 'a1' });
 
     const user = await newUser(t.app);
     const socket = await connect(1, user);
-    expect(await say(socket, streamId, 'not in the room', 'j1')).toMatchObject({ code: 'not_joined', nonce: 'j1' });
-    await joined(socket, streamId);
-    expect(await say(socket, streamId, '   ', 'e1')).toMatchObject({ code: 'empty_message', nonce: 'e1' });
-    expect(await say(socket, streamId, 'x'.repeat(501), 'l1')).toMatchObject({ code: 'message_too_long', nonce: 'l1' });
+    expect(await sendChat(socket, streamId, 'not in the room', 'j1')).toMatchObject({ code: 'not_joined', nonce: 'j1' });
+    await joinRoom(socket, streamId);
+    expect(await sendChat(socket, streamId, '   ', 'e1')).toMatchObject({ code: 'empty_message', nonce: 'e1' });
+    expect(await sendChat(socket, streamId, 'x'.repeat(501), 'l1')).toMatchObject({ code: 'message_too_long', nonce: 'l1' });
     // 500 characters as people count them: emoji are one each.
-    expect(await say(socket, streamId, '😀'.repeat(500), 'l2')).toMatchObject({ type: 'chat', nonce: 'l2' });
+    expect(await sendChat(socket, streamId, '😀'.repeat(500), 'l2')).toMatchObject({ type: 'chat', nonce: 'l2' });
 
     const banned = await newUser(t.app);
     const suspended = await newUser(t.app);
     const bannedSocket = await connect(0, banned);
     const suspendedSocket = await connect(0, suspended);
-    await joined(bannedSocket, streamId);
-    await joined(suspendedSocket, streamId);
+    await joinRoom(bannedSocket, streamId);
+    await joinRoom(suspendedSocket, streamId);
     await setStatus(t.ctx.db, banned.id, 'banned');
     await setStatus(t.ctx.db, suspended.id, 'suspended', new Date(Date.now() + 3_600_000));
-    expect(await say(bannedSocket, streamId, 'hi', 'b1')).toMatchObject({ code: 'account_banned', nonce: 'b1' });
-    expect(await say(suspendedSocket, streamId, 'hi', 's1')).toMatchObject({ code: 'account_suspended', nonce: 's1' });
+    expect(await sendChat(bannedSocket, streamId, 'hi', 'b1')).toMatchObject({ code: 'account_banned', nonce: 'b1' });
+    expect(await sendChat(suspendedSocket, streamId, 'hi', 's1')).toMatchObject({ code: 'account_suspended', nonce: 's1' });
 
     const ended = await insertStream(t.ctx, owner.id, 'ended');
-    await joined(socket, ended);
-    expect(await say(socket, ended, 'too late', 'c1')).toMatchObject({ code: 'chat_closed', nonce: 'c1' });
+    await joinRoom(socket, ended);
+    expect(await sendChat(socket, ended, 'too late', 'c1')).toMatchObject({ code: 'chat_closed', nonce: 'c1' });
 
     // Operators see the refusals by reason on the gateway that made them.
     const metrics = await (await fetch(`http://${urls[0]}/metrics`, { headers: { authorization: `Bearer ${t.ctx.config.internalSecret}` } })).text();
@@ -143,88 +131,149 @@ describe('realtime chat', () => {
     const follower = await newUser(t.app);
     expect((await call(t.app, 'POST', `/api/v1/users/${owner.id}/follow`, { headers: follower.auth })).status).toBe(200);
     const [strangerSocket, followerSocket, ownerSocket] = [await connect(0, stranger), await connect(1, follower), await connect(1, owner)];
-    for (const s of [strangerSocket, followerSocket, ownerSocket]) await joined(s, streamId);
+    for (const s of [strangerSocket, followerSocket, ownerSocket]) await joinRoom(s, streamId);
 
-    expect(await say(strangerSocket, streamId, 'let me in', 'f1')).toMatchObject({ code: 'followers_only', nonce: 'f1' });
-    const first = await say(followerSocket, streamId, 'first', 'f2');
+    expect(await sendChat(strangerSocket, streamId, 'let me in', 'f1')).toMatchObject({ code: 'followers_only', nonce: 'f1' });
+    const first = await sendChat(followerSocket, streamId, 'first', 'f2');
     expect(first).toMatchObject({ type: 'chat', nonce: 'f2' });
     // A retry of a stored message is answered with it, not refused by slow mode.
     followerSocket.send({ type: 'chat', streamId, text: 'first', nonce: 'f2' });
     await until(() => followerSocket.frames.filter((f) => f.nonce === 'f2').length === 2, 'the answer to the retry');
     expect(followerSocket.frames.filter((f) => f.nonce === 'f2')[1]).toEqual(first);
-    const slow = await say(followerSocket, streamId, 'second', 'f3');
+    const slow = await sendChat(followerSocket, streamId, 'second', 'f3');
     expect(slow).toMatchObject({ code: 'slow_mode', nonce: 'f3' });
     expect(slow.retryAfterSeconds).toBeGreaterThan(50);
-    expect(await say(ownerSocket, streamId, 'owner one', 'o1')).toMatchObject({ type: 'chat' });
-    expect(await say(ownerSocket, streamId, 'owner two', 'o2')).toMatchObject({ type: 'chat' });
+    expect(await sendChat(ownerSocket, streamId, 'owner one', 'o1')).toMatchObject({ type: 'chat' });
+    expect(await sendChat(ownerSocket, streamId, 'owner two', 'o2')).toMatchObject({ type: 'chat' });
   });
 
-  it('limits viewers to 20 messages per 30 s and moderators to 100', async () => {
+  // README: "20 messages per 30 s; the owner, moderators and admins 100 and no slow mode or followers-only".
+  it('limits viewers to exactly 20 messages per 30 s', async () => {
     const streamId = await insertStream(t.ctx, owner.id);
-    const chatty = await newUser(t.app);
-    const moderator = await newUser(t.app);
-    await setRole(t.ctx.db, moderator.id, 'moderator');
-    const chattySocket = await connect(0, chatty);
-    const moderatorSocket = await connect(1, moderator);
-    await joined(chattySocket, streamId);
-    await joined(moderatorSocket, streamId);
-    // 41 in a row: even if a fixed 30 s window turns over mid-burst, at most 40 can pass.
-    const answers = [];
-    for (let i = 0; i < 41; i++) answers.push(await say(chattySocket, streamId, `m${i}`));
-    const refused = answers.filter((f) => f.code === 'rate_limited');
-    expect(refused.length).toBeGreaterThanOrEqual(1);
-    expect(answers.filter((f) => f.type === 'chat').length).toBeGreaterThanOrEqual(20);
-    expect(refused[0].retryAfterSeconds).toBeGreaterThan(0);
-    const moderatorAnswers = [];
-    for (let i = 0; i < 41; i++) moderatorAnswers.push(await say(moderatorSocket, streamId, `mod${i}`));
-    expect(moderatorAnswers.filter((f) => f.type === 'error')).toEqual([]);
+    const answers = await inOneWindow(t.ctx.db, 30, async () => {
+      const chatty = await connect(0, await newUser(t.app));
+      await joinRoom(chatty, streamId);
+      const sent = [];
+      for (let i = 0; i < 21; i++) sent.push(await sendChat(chatty, streamId, `m${i}`));
+      return sent;
+    });
+    expect(answers.slice(0, 20).map((f) => f.type)).toEqual(Array(20).fill('chat'));
+    expect(answers[20]).toMatchObject({ type: 'error', code: 'rate_limited' });
+    expect(answers[20].retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(answers[20].retryAfterSeconds).toBeLessThanOrEqual(30);
   });
+
+  for (const role of ['moderator', 'admin'] as const) {
+    it(`lets a${role === 'admin' ? 'n' : ''} ${role} send exactly 100 messages per 30 s, past slow mode and followers-only`, async () => {
+      const streamId = await insertStream(t.ctx, owner.id);
+      // Both rules on: the sender follows nobody, and would wait a minute between messages.
+      expect((await call(t.app, 'PUT', `/api/v1/streams/${streamId}/chat/settings`, { headers: owner.auth, body: { mode: 'followers', slowModeSeconds: 60 } })).status).toBe(200);
+      const answers = await inOneWindow(t.ctx.db, 30, async () => {
+        const user = await newUser(t.app);
+        await setRole(t.ctx.db, user.id, role);
+        // Two sockets, one on each gateway: 101 frames from one would spend its frame budget
+        // (REALTIME_FRAMES_PER_10_SECONDS, 60), and the count is per user wherever they send.
+        const pair = [await connect(0, user), await connect(1, user)];
+        for (const s of pair) await joinRoom(s, streamId);
+        const sent = [];
+        for (let i = 0; i < 101; i++) sent.push(await sendChat(pair[i % 2]!, streamId, `${role} ${i}`));
+        return sent;
+      });
+      expect(answers.slice(0, 100).filter((f) => f.type !== 'chat')).toEqual([]);
+      expect(answers[100]).toMatchObject({ type: 'error', code: 'rate_limited' });
+    });
+  }
 
   it('sends recent history on join and recovers what a reconnecting viewer missed', async () => {
     const streamId = await insertStream(t.ctx, owner.id);
     const speaker = await connect(0, owner);
-    await joined(speaker, streamId);
-    for (let i = 1; i <= 3; i++) await say(speaker, streamId, `before ${i}`);
+    await joinRoom(speaker, streamId);
+    for (let i = 1; i <= 3; i++) await sendChat(speaker, streamId, `before ${i}`);
 
     const late = await connect(1);
-    const history = (await joined(late, streamId)).history;
+    const history = (await joinRoom(late, streamId)).history;
     expect(history.map((m: any) => m.text)).toEqual(['before 1', 'before 2', 'before 3']);
     expect(history.every((m: any) => m.nonce === undefined)).toBe(true);
     // The author's own messages come back with their nonces, to settle what it had pending.
     const author = await connect(1, owner);
-    expect((await joined(author, streamId)).history.map((m: any) => typeof m.nonce)).toEqual(['string', 'string', 'string']);
+    expect((await joinRoom(author, streamId)).history.map((m: any) => typeof m.nonce)).toEqual(['string', 'string', 'string']);
     const lastSeen = history.at(-1).id;
 
     late.socket.close();
-    for (let i = 1; i <= 4; i++) await say(speaker, streamId, `missed ${i}`);
+    for (let i = 1; i <= 4; i++) await sendChat(speaker, streamId, `missed ${i}`);
     const back = await connect(1);
-    const resumed = await joined(back, streamId, lastSeen);
+    const resumed = await joinRoom(back, streamId, lastSeen);
     expect(resumed.resumed).toBe(true);
     expect(resumed.history.map((m: any) => m.text)).toEqual(['missed 1', 'missed 2', 'missed 3', 'missed 4']);
-    await say(speaker, streamId, 'after');
+    const after = await sendChat(speaker, streamId, 'after');
     await until(() => chats(back, streamId).some((m) => m.text === 'after'), 'live after recovery');
 
-    // More missed than can be replayed: the viewer is told, and gets the recent history instead.
-    const gone = await connect(0);
-    const floodFrom = Number(resumed.history.at(-1).id);
-    for (let i = 0; i <= CHAT_RECOVERY_LIMIT; i++) {
-      await publishChatEvent(t.ctx.nats, { kind: 'message', streamId, userId: owner.id, username: owner.username, text: `flood ${i}`, sentAt: new Date().toISOString() });
-    }
-    const truncated = await joined(gone, streamId, floodFrom);
+    // README: "`resumed: false` and the recent history when more than 500 events were missed".
+    const floodFrom = Number(after.id);
+    const flood = (i: number) =>
+      publishChatEvent(t.ctx.nats, { kind: 'message', streamId, userId: owner.id, username: owner.username, text: `flood ${i}`, sentAt: new Date().toISOString() });
+    for (let i = 1; i <= 500; i++) await flood(i);
+    const allOf500 = await joinRoom(await connect(0), streamId, floodFrom);
+    expect(allOf500.resumed).toBe(true);
+    expect(allOf500.history.map((m: any) => m.text)).toEqual(Array.from({ length: 500 }, (_, i) => `flood ${i + 1}`));
+    await flood(501);
+    const truncated = await joinRoom(await connect(0), streamId, floodFrom);
     expect(truncated.resumed).toBe(false);
-    expect(truncated.history).toHaveLength(50);
-    expect(truncated.history.at(-1).text).toBe(`flood ${CHAT_RECOVERY_LIMIT}`);
+    // README: `joined` carries "the last 50 chat messages".
+    expect(truncated.history.map((m: any) => m.text)).toEqual(Array.from({ length: 50 }, (_, i) => `flood ${452 + i}`));
+  });
+
+  it('sends deletions of messages seen before a reconnect after the resumed `joined`, and leaves deleted missed ones out', async () => {
+    const streamId = await insertStream(t.ctx, owner.id);
+    const speaker = await connect(0, owner);
+    await joinRoom(speaker, streamId);
+    const seen = [];
+    for (let i = 1; i <= 3; i++) seen.push(await sendChat(speaker, streamId, `seen ${i}`));
+    const viewerSocket = await connect(1);
+    await joinRoom(viewerSocket, streamId);
+    const lastSeen = seen.at(-1).id;
+    viewerSocket.socket.close();
+
+    // While the viewer is away: two new messages, then one it saw and one it missed are deleted.
+    const missed = [await sendChat(speaker, streamId, 'missed 1'), await sendChat(speaker, streamId, 'missed 2')];
+    for (const id of [seen[1].id, missed[0].id]) {
+      expect((await call(t.app, 'DELETE', `/api/v1/streams/${streamId}/chat/${id}`, { headers: owner.auth })).status).toBe(200);
+    }
+    await until(() => speaker.frames.filter((f) => f.type === 'chat_deleted').length === 2, 'both deletions stored and delivered');
+
+    for (const gateway of [0, 1]) {
+      // Gateway 0 answers from its room's window, gateway 1 (no viewers left there) reads JetStream.
+      const back = await connect(gateway);
+      const before = back.frames.length;
+      const resumed = await joinRoom(back, streamId, lastSeen);
+      expect(resumed).toMatchObject({ resumed: true });
+      expect(resumed.history.map((m: any) => m.text)).toEqual(['missed 2']);
+      await drained(back);
+      const after = back.frames.slice(before).filter((f) => f.type !== 'pong' && f.type !== 'viewers');
+      expect(after).toEqual([resumed, { type: 'chat_deleted', streamId, id: seen[1].id }]);
+    }
+  });
+
+  // README: nonces "within 15 minutes"; "they have left JetStream (kept 24 h)"; unacknowledged archive batches "come back after 30 s".
+  it('keeps chat, nonces and archive deliveries as long as the README says, as provisioned', async () => {
+    const jsm = await t.ctx.nats.connection.jetstreamManager();
+    const { chatStream, chatNoncesBucket, chatArchiveConsumer } = jetStreamResources(t.ctx.nats.subject(''));
+    const seconds = (ns: number | undefined) => (ns ?? 0) / 1_000_000_000;
+    expect(seconds((await jsm.streams.info(chatStream.name)).config.max_age)).toBe(24 * 3600);
+    expect(seconds((await jsm.streams.info(`KV_${chatNoncesBucket.name}`)).config.max_age)).toBe(15 * 60);
+    expect(seconds((await jsm.consumers.info(chatStream.name, chatArchiveConsumer)).config.ack_wait)).toBe(30);
   });
 
   it('keeps a connection to a bounded number of rooms', async () => {
     const socket = await connect(0);
     const streams = [];
-    for (let i = 0; i <= MAX_ROOMS_PER_SOCKET; i++) streams.push(await insertStream(t.ctx, owner.id));
-    for (const id of streams.slice(0, MAX_ROOMS_PER_SOCKET)) await joined(socket, id);
+    // README: "A connection may be in 10 streams at once (`too_many_rooms`…)".
+    for (let i = 0; i < 11; i++) streams.push(await insertStream(t.ctx, owner.id));
+    for (const id of streams.slice(0, 10)) await joinRoom(socket, id);
     socket.send({ type: 'join', streamId: streams.at(-1) });
     await until(() => errors(socket).some((f) => f.code === 'too_many_rooms'), 'the refusal');
     socket.send({ type: 'leave', streamId: streams[0] });
-    await joined(socket, streams.at(-1)!);
+    await joinRoom(socket, streams.at(-1)!);
   });
 
   it('fills a gap in live delivery from JetStream, in order', async () => {
@@ -264,11 +313,11 @@ describe('realtime chat', () => {
     const streamId = await insertStream(t.ctx, owner.id);
     const speaker = await connect(0, viewer);
     const watcher = await connect(1);
-    await joined(speaker, streamId);
-    await joined(watcher, streamId);
+    await joinRoom(speaker, streamId);
+    await joinRoom(watcher, streamId);
     const sent: any[] = [];
-    for (let i = 0; i < 6; i++) sent.push(await say(speaker, streamId, `archived ${i}`, `arch-${i}`));
-    await say(speaker, streamId, 'archived 5', 'arch-5'); // a retry: stored and archived once
+    for (let i = 0; i < 6; i++) sent.push(await sendChat(speaker, streamId, `archived ${i}`, `arch-${i}`));
+    await sendChat(speaker, streamId, 'archived 5', 'arch-5'); // a retry: stored and archived once
     await until(() => chats(watcher, streamId).length === 6, 'all six delivered');
     const doomed = sent[2];
 
@@ -280,20 +329,16 @@ describe('realtime chat', () => {
     expect(watcher.frames.find((f) => f.type === 'chat_deleted')).toEqual({ type: 'chat_deleted', streamId, id: doomed.id });
 
     const newcomer = await connect(0);
-    expect((await joined(newcomer, streamId)).history.map((m: any) => m.text)).toEqual(['archived 0', 'archived 1', 'archived 3', 'archived 4', 'archived 5']);
+    expect((await joinRoom(newcomer, streamId)).history.map((m: any) => m.text)).toEqual(['archived 0', 'archived 1', 'archived 3', 'archived 4', 'archived 5']);
 
     // Both gateways' archivers pull batches from the one consumer, in any order; wait for all.
     const delivered = chats(watcher, streamId)
       .filter((m) => m.id !== doomed.id)
       .map(({ type: _type, ...message }) => message);
-    const deadline = Date.now() + 15_000;
     const archived = async () =>
       Boolean((await findArchivedMessage(t.ctx.mongo, streamId, Number(doomed.id)))?.deletedAt) &&
       (await pageArchivedChat(t.ctx.mongo, streamId, 100))?.messages.length === delivered.length;
-    while (!(await archived())) {
-      if (Date.now() > deadline) throw new Error('chat never fully archived');
-      await sleep(100);
-    }
+    await until(archived, 'the whole room archived', 15_000);
     const page1 = await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?limit=3`);
     expect(page1.status).toBe(200);
     const page2 = await call(t.app, 'GET', `/api/v1/streams/${streamId}/chat?limit=3&before=${page1.json.meta.nextBefore}`);

@@ -5,7 +5,7 @@ import { connectNats, ensureJetStream } from '../../lib/nats.ts';
 import { MAX_FRAME_BYTES, type Gateway } from '../../realtime/gateway.ts';
 import { useTestContext } from '../support/context.ts';
 import { startGateways } from '../support/gateway.ts';
-import { startPrivateNats } from '../support/nats.ts';
+import { startPrivateNats } from '../support/private-services.ts';
 
 const t = useTestContext();
 let gateway: Gateway;
@@ -107,7 +107,7 @@ describe('realtime gateway', () => {
       await ensureJetStream(nats, '');
       let urls: string[];
       ({ gateways, urls } = await startGateways(t.ctx, 1, { nats }));
-      await server.stop();
+      await server.kill();
       const publicHealth = await fetch(`http://${urls[0]}/health`);
       expect(publicHealth.status).toBe(503);
       expect(await publicHealth.json()).toEqual({ status: 'failing' });
@@ -121,7 +121,7 @@ describe('realtime gateway', () => {
     } finally {
       for (const g of gateways) await g.close();
       await nats.connection.close();
-      await server.stop();
+      await server.remove();
     }
   });
 });

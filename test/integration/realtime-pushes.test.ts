@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { sleep } from '../../lib/async.ts';
 import { notificationSubject } from '../../lib/notifications.ts';
 import { publishStreamStatus } from '../../lib/streams.ts';
 import { publishVideoProgress, uploadSourcePath } from '../../lib/videos.ts';
@@ -11,8 +10,8 @@ import type { Gateway } from '../../realtime/gateway.ts';
 import { anonymousViewerKey } from '../../realtime/viewers.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
-import { connectSocket, gatewayProcessEnv, insertStream, startGateways, until } from '../support/gateway.ts';
-import { freePort } from '../support/ports.ts';
+import { connectSocket, drained, insertStream, joinRoom, startGateways, until, type TestSocket } from '../support/gateway.ts';
+import { spawnGatewayProcess } from '../support/processes.ts';
 
 // Two gateway instances coordinating only through NATS: stream status, notifications,
 // video progress and viewer counts reach the right sockets on whichever gateway they are.
@@ -39,6 +38,19 @@ afterAll(async () => {
 const newStream = (ownerId: string) => insertStream(t.ctx, ownerId);
 const connect = (g: number, query = '') => connectSocket(urls[g]!, query, sockets);
 const as = (user: TestUser) => `?token=${user.accessToken}`;
+const metricsOf = async (g: number) => (await fetch(`http://${urls[g]}/metrics`, { headers: { authorization: `Bearer ${t.ctx.config.internalSecret}` } })).text();
+
+/**
+ * Waits until the gateway of `socket` has subscribed to `userId`'s notifications: sign-in
+ * subscribes, but NATS may see a publish before that subscription. Probes until one arrives.
+ */
+async function notificationsFlowing(socket: TestSocket, userId: string) {
+  const probe = `probe-${randomUUID()}`;
+  await until(() => {
+    t.ctx.nats.connection.publish(notificationSubject(t.ctx.nats, userId), JSON.stringify({ id: probe }));
+    return socket.frames.some((f) => f.notification?.id === probe);
+  }, 'the notification subscription');
+}
 
 describe('realtime gateway pushes', () => {
   it('forwards stream status to the stream’s viewers on every gateway, and stops after leave', async () => {
@@ -52,11 +64,14 @@ describe('realtime gateway pushes', () => {
     await until(() => [anon, signed].every((c) => c.frames.some((f) => f.type === 'stream_status')), 'status on both gateways');
     expect(signed.frames.find((f) => f.type === 'stream_status')).toEqual({ type: 'stream_status', streamId, status: 'reconnecting' });
 
+    // A witness on the same gateway as the leaver: the status reaching it is when the leaver would get one.
+    const witness = await connect(0);
+    await joinRoom(witness, streamId);
     anon.send({ type: 'leave', streamId });
-    await sleep(200);
+    await drained(anon);
     publishStreamStatus(t.ctx.nats, { streamId, status: 'live' });
-    await until(() => signed.frames.filter((f) => f.type === 'stream_status').length === 2, 'second status');
-    await sleep(200);
+    for (const c of [signed, witness]) await until(() => c.frames.some((f) => f.type === 'stream_status' && f.status === 'live'), 'the second status');
+    await drained(anon);
     expect(anon.frames.filter((f) => f.type === 'stream_status')).toHaveLength(1);
   });
 
@@ -73,7 +88,9 @@ describe('realtime gateway pushes', () => {
   it('pushes notifications and video progress only to their user', async () => {
     const a = await connect(0, as(alice));
     const b = await connect(1, as(bob));
-    await sleep(200); // subscriptions are set up as the sockets connect
+    // Alice on bob's gateway too: what reaches her there would have reached a leaky bob by then.
+    const aliceBeside = await connect(1, as(alice));
+    for (const s of [a, aliceBeside]) await notificationsFlowing(s, alice.id);
     t.ctx.nats.connection.publish(notificationSubject(t.ctx.nats, alice.id), JSON.stringify({ id: 'n1', type: 'new_follower' }));
     const video = await t.ctx.db
       .insertInto('videos')
@@ -81,27 +98,50 @@ describe('realtime gateway pushes', () => {
       .returning('id')
       .executeTakeFirstOrThrow();
     publishVideoProgress(t.ctx.nats, { videoId: video.id, percent: 42, status: 'processing' });
-    await until(() => a.frames.some((f) => f.type === 'notification') && a.frames.some((f) => f.type === 'progress'), 'alice’s pushes');
-    expect(a.frames.find((f) => f.type === 'notification')).toEqual({ type: 'notification', notification: { id: 'n1', type: 'new_follower' } });
+    for (const s of [a, aliceBeside]) {
+      await until(() => s.frames.some((f) => f.notification?.id === 'n1') && s.frames.some((f) => f.type === 'progress'), 'alice’s pushes');
+    }
+    expect(a.frames.find((f) => f.notification?.id === 'n1')).toEqual({ type: 'notification', notification: { id: 'n1', type: 'new_follower' } });
     expect(a.frames.find((f) => f.type === 'progress')).toEqual({ type: 'progress', videoId: video.id, percent: 42 });
-    await sleep(300);
+    await drained(b);
     expect(b.frames.filter((f) => f.type === 'notification' || f.type === 'progress')).toEqual([]);
   });
 
-  it('closes a client that stops reading while the others keep receiving', async () => {
-    const slow = await connect(0, as(alice));
-    const fast = await connect(0, as(alice));
-    const closed = once(slow.socket, 'close');
-    (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    await sleep(200);
-    const big = 'x'.repeat(200_000);
-    for (let i = 0; i < 150; i++) {
-      t.ctx.nats.connection.publish(notificationSubject(t.ctx.nats, alice.id), JSON.stringify({ id: `big-${i}`, big }));
-      await sleep(2);
+  // README: "A socket that falls more than 1 MiB behind is cut off."
+  it('cuts off a socket with more than 1 MiB waiting in the gateway, not before, while its twin keeps receiving', async () => {
+    const user = await newUser(t.app);
+    // The gateway's end of the slow socket, to read how much waits there for the client.
+    let gatewaySide: Socket | undefined;
+    gateways[0]!.server.once('upgrade', (_req, socket: Socket) => (gatewaySide = socket));
+    const slow = await connect(0, as(user));
+    const fast = await connect(0, as(user));
+    await notificationsFlowing(fast, user.id);
+    const closed = new Promise<number>((resolve) => slow.socket.once('close', (code) => resolve(code)));
+    const bigFrames = () => fast.frames.filter((f) => f.notification?.id?.startsWith('big-')).length;
+    const slowConsumers = async () => Number(/streamhub_realtime_slow_consumers_total\{service="realtime"\} (\d+)/.exec(await metricsOf(0))?.[1] ?? 0);
+    const cutBefore = await slowConsumers();
+
+    const tcp = (slow.socket as unknown as { _socket: Socket })._socket;
+    tcp.pause();
+    // One 64 KiB frame at a time, noting what waits before each is sent, until one is cut off.
+    const big = 'x'.repeat(64 * 1024);
+    const waiting: number[] = [];
+    while ((await slowConsumers()) === cutBefore) {
+      if (waiting.length === 500) throw new Error('never cut off after 32 MiB');
+      waiting.push(gatewaySide!.writableLength);
+      t.ctx.nats.connection.publish(notificationSubject(t.ctx.nats, user.id), JSON.stringify({ id: `big-${waiting.length}`, big }));
+      const sent = waiting.length;
+      await until(() => bigFrames() === sent, `frame ${sent} at the fast twin`);
     }
-    await until(() => fast.frames.filter((f) => String(f.notification?.id).startsWith('big-')).length === 150, 'the fast client gets everything', 20_000);
-    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
-    await closed;
+    // The frame that found more than 1 MiB waiting cut the socket off; every earlier one found at most that.
+    expect(waiting.at(-1)).toBeGreaterThan(1024 * 1024);
+    expect(Math.max(...waiting.slice(0, -1))).toBeLessThanOrEqual(1024 * 1024);
+    expect(Math.max(...waiting.slice(0, -1))).toBeGreaterThan(1024 * 1024 - 2 * big.length);
+    tcp.resume();
+    // Cut off, not closed: a close frame would queue behind what it is not reading.
+    expect(await closed).toBe(1006);
+    expect(await slowConsumers()).toBe(cutBefore + 1);
+    expect(fast.socket.readyState).toBe(WebSocket.OPEN);
   });
 
   it('counts viewers across gateways, once per user or client address, and forgets a crashed gateway', async () => {
@@ -113,27 +153,28 @@ describe('realtime gateway pushes', () => {
     for (const v of viewers) v.send({ type: 'join', streamId: stream });
     const count = (c: (typeof viewers)[number]) => c.frames.filter((f) => f.type === 'viewers' && f.streamId === stream).at(-1)?.count;
     await until(() => viewers.every((v) => count(v) === 4), 'a total of 4 everywhere');
-    // An unchanged count is not sent again (ticks are every 300 ms here); a newcomer still gets it.
+    // An unchanged count is not sent again; a newcomer still gets it. The sentinel is a count
+    // that changes on another stream of the same gateway: every tick announces both streams.
     const framesSoFar = viewers[0]!.frames.length;
-    await sleep(1000);
-    expect(viewers[0]!.frames.length).toBe(framesSoFar);
+    const other = await newStream(alice.id);
+    const [first, second] = [await connect(0, as(alice)), await connect(0, as(bob))];
+    const otherCount = () => first.frames.filter((f) => f.type === 'viewers' && f.streamId === other).at(-1)?.count;
+    await joinRoom(first, other);
+    await until(() => otherCount() === 1, 'the other stream’s count');
+    await joinRoom(second, other);
+    await until(() => otherCount() === 2, 'the other stream’s new count');
+    await drained(viewers[0]!);
+    expect(viewers[0]!.frames.slice(framesSoFar).filter((f) => f.type !== 'pong')).toEqual([]);
     const newcomerTab = await connect(1, as(alice));
     newcomerTab.send({ type: 'join', streamId: stream });
     await until(() => count(newcomerTab) === 4, 'the count for a second tab of a counted viewer');
 
     // A third gateway in its own process, killed without a chance to clean up.
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'realtime/server.ts'], {
-      env: gatewayProcessEnv(t.ctx, port),
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)); i++) await sleep(200);
-    const remote = new WebSocket(`ws://127.0.0.1:${port}/ws?device=dev-3`);
-    await once(remote, 'open');
-    remote.send(JSON.stringify({ type: 'join', streamId: stream }));
+    const third = await spawnGatewayProcess(t.ctx);
+    const remote = await connectSocket(third.host, '?device=dev-3', sockets);
+    remote.send({ type: 'join', streamId: stream });
     await until(() => count(viewers[0]!) === 5, 'the third gateway’s viewer counted', 15_000);
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    await third.kill();
     await until(() => count(viewers[0]!) === 4, 'the crashed gateway’s share expiring', 30_000);
 
     viewers[2]!.socket.close();

@@ -40,18 +40,6 @@ export async function startGateways(ctx: TestContext, count: number, options: Ga
   return { gateways, urls };
 }
 
-/** Environment for a gateway in its own process (`realtime/server.ts`) on this file's resources. */
-export function gatewayProcessEnv(ctx: TestContext, port: number): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    LOG_LEVEL: 'error',
-    REALTIME_PORT: String(port),
-    DATABASE_URL: ctx.config.postgres.url,
-    MONGO_DATABASE: ctx.config.mongo.database,
-    NATS_SUBJECT_PREFIX: ctx.config.nats.subjectPrefix,
-  };
-}
-
 export type TestSocket = Awaited<ReturnType<typeof connectSocket>>;
 
 /** A socket that records every frame it receives. */
@@ -79,6 +67,37 @@ export function tryConnect(url: string, query = '', headers: Record<string, stri
     });
     socket.once('error', reject);
   });
+}
+
+/** Joins a room (resuming after `since` when given) and returns the `joined` frame. */
+export async function joinRoom(socket: TestSocket, streamId: string, since?: number | string) {
+  const before = socket.frames.length;
+  socket.send({ type: 'join', streamId, ...(since === undefined ? {} : { since: Number(since) }) });
+  const answer = () => socket.frames.slice(before).find((f) => (f.type === 'joined' && f.streamId === streamId) || f.type === 'error');
+  await until(() => Boolean(answer()), `an answer to joining ${streamId}`);
+  const frame = answer();
+  if (frame.type !== 'joined') throw new Error(`join refused: ${JSON.stringify(frame)}`);
+  return frame;
+}
+
+/** Sends a chat message and waits for the answer to its nonce: the sender's own echo, or an error. */
+export async function sendChat(socket: TestSocket, streamId: string, text: string, nonce = `n-${randomBytes(6).toString('hex')}`) {
+  const before = socket.frames.length;
+  socket.send({ type: 'chat', streamId, text, nonce });
+  const answer = () => socket.frames.slice(before).find((f) => f.nonce === nonce);
+  await until(() => Boolean(answer()), `an answer to ${nonce}`);
+  return answer();
+}
+
+/**
+ * Waits until every frame the gateway wrote to this socket so far has arrived: the answer to
+ * a ping follows them on the same connection. For "nothing else came" checks, after a
+ * witness has seen the event that would have produced the unwanted frame.
+ */
+export async function drained(socket: TestSocket): Promise<void> {
+  const before = socket.frames.length;
+  socket.send({ type: 'ping' });
+  await until(() => socket.frames.slice(before).some((f) => f.type === 'pong'), 'the pong after everything sent so far');
 }
 
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {

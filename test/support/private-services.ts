@@ -200,38 +200,102 @@ export interface Link {
   /** Drops every connection through the link and resets new ones at once, as a network partition would. */
   cut(): void;
   mend(): void;
+  /**
+   * Stops forwarding in both directions, on open connections and new ones, without closing
+   * anything: requests sent now reach the server only after `release()`, as when the network
+   * to it stalls.
+   */
+  hold(): void;
+  /**
+   * Lets requests through but holds the server's answers on any connection that carried a
+   * request whose bytes `matches` (its request line, say): the server acts on the request and
+   * the client never hears that it did, until `release()`. Resolves `held` once one matched.
+   */
+  holdAnswersTo(matches: (request: string) => boolean): void;
+  /** A promise for the first request holdAnswersTo matched. */
+  held: Promise<void>;
+  /** Forwards what was held and stops holding. */
+  release(): void;
   close(): Promise<void>;
 }
 
-/** A TCP link from clients to a server that a test can cut and mend. */
+interface Pipe {
+  /** Bytes waiting while the direction is held. */
+  waiting: Buffer[];
+  held: boolean;
+}
+
+/** A TCP link from clients to a server that a test can cut, mend and stall. */
 export async function startLink(target: { host: string; port: number }): Promise<Link> {
   let isCut = false;
-  const pairs = new Set<Socket>();
+  let holdingAll = false;
+  let answersMatching: ((request: string) => boolean) | undefined;
+  let matched = () => {};
+  const held = new Promise<void>((resolve) => (matched = resolve));
+  const sockets = new Set<Socket>();
+  const pipes = new Set<{ pipe: Pipe; to: Socket }>();
+
+  const forward = (from: Socket, to: Socket, pipe: Pipe, inspect?: (chunk: Buffer) => void) => {
+    from.on('data', (chunk: Buffer) => {
+      inspect?.(chunk);
+      if (pipe.held || holdingAll) pipe.waiting.push(chunk);
+      else to.write(chunk);
+    });
+    from.on('error', () => to.destroy());
+    const entry = { pipe, to };
+    from.on('close', () => {
+      to.destroy();
+      sockets.delete(from);
+      pipes.delete(entry);
+    });
+    sockets.add(from);
+    pipes.add(entry);
+  };
+
   const server = createServer((client) => {
     if (isCut) return void client.destroy();
     const upstream = connect(target);
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
-      from.pipe(to);
-      from.on('error', () => to.destroy());
-      from.on('close', () => {
-        to.destroy();
-        pairs.delete(from);
-      });
-      pairs.add(from);
-    }
+    const requests: Pipe = { waiting: [], held: false };
+    const answers: Pipe = { waiting: [], held: false };
+    // A request line can straddle two chunks: match on the tail of the previous one too.
+    let tail = '';
+    forward(client, upstream, requests, (chunk) => {
+      const text = tail + chunk.toString('latin1');
+      tail = text.slice(-256);
+      if (answersMatching?.(text)) {
+        answers.held = true;
+        matched();
+      }
+    });
+    forward(upstream, client, answers);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     cut() {
       isCut = true;
-      for (const socket of pairs) socket.destroy();
+      for (const socket of sockets) socket.destroy();
     },
     mend() {
       isCut = false;
     },
+    hold() {
+      holdingAll = true;
+    },
+    holdAnswersTo(matches) {
+      answersMatching = matches;
+    },
+    held,
+    release() {
+      holdingAll = false;
+      answersMatching = undefined;
+      for (const { pipe, to } of pipes) {
+        pipe.held = false;
+        for (const chunk of pipe.waiting.splice(0)) if (!to.destroyed) to.write(chunk);
+      }
+    },
     async close() {
-      for (const socket of pairs) socket.destroy();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -93,7 +93,6 @@ export async function spawnWorkerProcess(
   const child = spawn(process.execPath, ['--import', 'tsx', ...preload, 'workers/main.ts', role], {
     env: {
       ...process.env,
-      ...options.env,
       LOG_LEVEL: 'error',
       DATABASE_URL: config.postgres.url,
       NATS_SUBJECT_PREFIX: config.nats.subjectPrefix,
@@ -104,6 +103,7 @@ export async function spawnWorkerProcess(
       TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
       TEMPORAL_MEDIA_TASK_QUEUE: config.temporal.mediaTaskQueue,
       WORKER_METRICS_PORT: String(await freePort()),
+      ...options.env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

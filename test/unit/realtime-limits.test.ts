@@ -1,7 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { addressHolder, clientAddress } from '../../lib/client-address.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { createTokenBuckets } from '../../lib/token-buckets.ts';
+import { gatewayLimits } from '../../realtime/gateway.ts';
 import { AddressSlots, FrameBudget } from '../../realtime/limits.ts';
 import { anonymousViewerKey } from '../../realtime/viewers.ts';
+
+const secrets = { S3_ACCESS_KEY_ID: 'streamhub', S3_SECRET_ACCESS_KEY: 'x'.repeat(20), INTERNAL_SECRET: 'y'.repeat(20), JWT_SECRET: 'z'.repeat(40) };
+
+// The numbers the README's configuration table and "Gateway limits" state, as a fresh install gets them.
+describe('documented defaults', () => {
+  it('gateway: 50 sockets per address, 60 frames per 10 s, sessions re-checked every 10 s', () => {
+    expect(gatewayLimits(parseConfig(secrets).realtime)).toEqual({ connectionsPerAddress: 50, frames: { count: 60, windowMs: 10_000 }, sessionCheckMs: 10_000 });
+  });
+
+  it('API: 600 requests at once per address, then one every 0.1 s; login 5 a minute, registration 3 an hour', () => {
+    const limits = parseConfig(secrets).rateLimits;
+    expect(limits).toMatchObject({ generalPerMinute: 600, loginPerMinute: 5, registerPerHour: 3, trustProxy: false });
+    // The general ceiling is the API's token bucket of that size per 60 s (api/app.ts).
+    let now = 0;
+    const buckets = createTokenBuckets({ capacity: limits.generalPerMinute, periodSeconds: 60, maxKeys: 10, now: () => now });
+    for (let i = 0; i < 600; i++) expect(buckets.take('203.0.113.1').allowed).toBe(true);
+    expect(buckets.take('203.0.113.1').allowed).toBe(false);
+    now += 99;
+    expect(buckets.take('203.0.113.1').allowed).toBe(false);
+    now += 1;
+    expect(buckets.take('203.0.113.1').allowed).toBe(true);
+    expect(buckets.take('203.0.113.1').allowed).toBe(false);
+  });
+});
 
 describe('FrameBudget', () => {
   it('allows a burst of the whole budget, then refills evenly over the window', () => {
