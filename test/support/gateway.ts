@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { sleep } from '../../lib/async.ts';
 import type { StreamStatus } from '../../lib/schema.ts';
 import { createTokenSigner } from '../../lib/tokens.ts';
 import { createGateway, gatewayLimits, type Gateway, type GatewayDeps, type GatewayLimits } from '../../realtime/gateway.ts';
 import type { TestContext } from './context.ts';
+import { waitUntil } from './wait.ts';
 
 export type GatewayOptions = Partial<Pick<GatewayDeps, 'viewerCountIntervalMs' | 'trustProxy' | 'corsOrigins' | 'nats'>> & { limits?: Partial<GatewayLimits> };
 
@@ -100,12 +100,9 @@ export async function drained(socket: TestSocket): Promise<void> {
   await until(() => socket.frames.slice(before).some((f) => f.type === 'pong'), 'the pong after everything sent so far');
 }
 
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
+/** waitUntil for a yes/no condition, polled often (socket frames arrive within milliseconds). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  await waitUntil(async () => (await check()) || undefined, what, timeoutMs, 25);
 }
 
 /** A stream row without its workflow: the gateway only reads the row. */
