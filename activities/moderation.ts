@@ -7,7 +7,7 @@ import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import { priorityRank, type Decision, type Effect, type Priority } from '../workflows/plans/moderation.ts';
 import { effectKey } from '../workflows/plans/moderation.ts';
-import { appendAudit, auditRowByKey, isReporter, liftModerationPayoutHold, notifyRecipients, setModerationPayoutHold } from '../lib/moderation/store.ts';
+import { appendAudit, auditRowByKey, isReporter, liftModerationPayoutHold, notifyRecipients, otherCaseStillBans, setModerationPayoutHold } from '../lib/moderation/store.ts';
 import { dropClient } from '../lib/rtmp.ts';
 import { publishSignOut } from '../lib/sign-outs.ts';
 import { workflowIds } from '../workflows/ids.ts';
@@ -35,6 +35,8 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
   const temporalClient = () => Context.current().client;
 
   const endStream = async (streamId: string) => {
+    // Marked first: the recording this end produces must become a hidden VOD, never a public one.
+    await db.updateTable('streams').set({ moderation_ended_at: new Date() }).where('id', '=', streamId).where('moderation_ended_at', 'is', null).execute();
     try {
       await temporalClient().workflow.getHandle(workflowIds.stream(streamId)).signal('end');
     } catch (err) {
@@ -119,8 +121,9 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
             const until = effect.kind === 'suspend' ? new Date(Date.now() + effect.durationSeconds * 1000) : null;
             if (!(await audit({ status: user.status, suspendedUntil: user.suspended_until?.toISOString() ?? null }, until ? { suspendedUntil: until.toISOString() } : {}))) return;
             const change = effect.kind === 'ban' ? { status: 'banned' as const, suspended_until: null } : { status: 'suspended' as const, suspended_until: until };
-            // A ban is never softened into a suspension.
+            // A ban is never softened into a suspension, nor a longer suspension shortened.
             if (effect.kind === 'suspend' && user.status === 'banned') return;
+            if (effect.kind === 'suspend' && user.status === 'suspended' && (user.suspended_until === null || user.suspended_until >= until!)) return;
             await tx.updateTable('users').set({ ...change, updated_at: new Date() }).where('id', '=', effect.userId).execute();
             return;
           }
@@ -194,18 +197,26 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
         const prior = (applied.prior ?? {}) as { status?: 'active' | 'suspended' | 'banned'; suspendedUntil?: string | null };
         switch (effect.kind) {
           case 'ban':
-          case 'suspend':
-            // Only what this case set: a later, separate sanction stays.
-            await tx
+          case 'suspend': {
+            // Only what this case set: a later, separate sanction stays (another case's ban, or a
+            // suspension whose end is not the one this case wrote).
+            if (effect.kind === 'ban' && (await otherCaseStillBans(tx, caseId, effect.userId))) return;
+            const setUntil = (applied.detail as { suspendedUntil?: string }).suspendedUntil;
+            let query = tx
               .updateTable('users')
               .set({ status: prior.status ?? 'active', suspended_until: prior.suspendedUntil ? new Date(prior.suspendedUntil) : null, updated_at: new Date() })
               .where('id', '=', effect.userId)
-              .where('status', '=', effect.kind === 'ban' ? 'banned' : 'suspended')
-              .execute();
+              .where('status', '=', effect.kind === 'ban' ? 'banned' : 'suspended');
+            if (effect.kind === 'suspend') query = query.where('suspended_until', '=', setUntil ? new Date(setUntil) : new Date(0));
+            await query.execute();
             return;
-          case 'hide_video':
-            await tx.updateTable('videos').set({ moderation_hidden_at: null, updated_at: new Date() }).where('id', '=', effect.videoId).execute();
+          }
+          case 'hide_video': {
+            // Back to what it was: hidden still when another decision had hidden it before this one.
+            const hiddenBefore = (applied.prior as { hiddenAt?: string | null } | null)?.hiddenAt;
+            await tx.updateTable('videos').set({ moderation_hidden_at: hiddenBefore ? new Date(hiddenBefore) : null, updated_at: new Date() }).where('id', '=', effect.videoId).execute();
             return;
+          }
           case 'strike':
             await tx.updateTable('strikes').set({ removed_at: new Date() }).where('case_id', '=', caseId).where('removed_at', 'is', null).execute();
             return;

@@ -195,11 +195,18 @@ export function createPayoutActivities(deps: PayoutDeps) {
       const page = await listItems(db, { runId: input.runId, limit: input.limit, statuses: ['reserved'], method: 'stripe' });
       let submitted = 0;
       let failed = 0;
-      await inParallel(page, input.parallelism, async (item) => {
-        if ((await payStripeItem(item)) === 'submitted') submitted++;
-        else failed++;
-        heartbeat({ submitted, failed });
-      });
+      // Beat while Stripe answers slowly too: an attempt whose heartbeat lapsed is retried while
+      // it still runs, and two attempts would race on the same items.
+      const beat = setInterval(() => heartbeat({ submitted, failed }), 5_000);
+      try {
+        await inParallel(page, input.parallelism, async (item) => {
+          if ((await payStripeItem(item)) === 'submitted') submitted++;
+          else failed++;
+          heartbeat({ submitted, failed });
+        });
+      } finally {
+        clearInterval(beat);
+      }
       return { submitted, failed, done: page.length < input.limit };
     },
 

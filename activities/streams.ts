@@ -80,14 +80,16 @@ export function createStreamActivities(deps: StreamActivityDeps) {
      * The VOD row of a broadcast, once per stream (its idempotency key), already
      * `processing`: its transcode starts next as a child workflow.
      */
-    async createRecordingVideo(input: { streamId: string; sourceKey: string; title: string }): Promise<{ videoId: string; visibility: 'public' | 'unlisted' }> {
+    /** `hidden`: moderation ended the broadcast, so its VOD is hidden and announced to nobody. */
+    async createRecordingVideo(input: { streamId: string; sourceKey: string; title: string }): Promise<{ videoId: string; visibility: 'public' | 'unlisted'; hidden: boolean }> {
       return db.transaction().execute(async (tx) => {
         const stream = await tx
           .selectFrom('streams')
-          .select(['owner_id', 'vod_video_id', 'visibility'])
+          .select(['owner_id', 'vod_video_id', 'visibility', 'moderation_ended_at'])
           .where('id', '=', input.streamId)
           .executeTakeFirstOrThrow();
-        if (stream.vod_video_id) return { videoId: stream.vod_video_id, visibility: stream.visibility };
+        const hidden = stream.moderation_ended_at !== null;
+        if (stream.vod_video_id) return { videoId: stream.vod_video_id, visibility: stream.visibility, hidden };
         const video = await tx
           .insertInto('videos')
           .values({
@@ -100,11 +102,12 @@ export function createStreamActivities(deps: StreamActivityDeps) {
             status: 'processing',
             transcode_attempts: 1,
             idempotency_key: `stream:${input.streamId}`,
+            moderation_hidden_at: stream.moderation_ended_at,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
         await tx.updateTable('streams').set({ vod_video_id: video.id }).where('id', '=', input.streamId).execute();
-        return { videoId: video.id, visibility: stream.visibility };
+        return { videoId: video.id, visibility: stream.visibility, hidden };
       });
     },
   };

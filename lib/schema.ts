@@ -184,6 +184,8 @@ export interface StreamsTable {
   peak_viewers: Generated<number>;
   unique_viewers: Generated<number>;
   vod_video_id: string | null;
+  /** Set when a moderation decision ended the broadcast. */
+  moderation_ended_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

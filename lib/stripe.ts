@@ -96,7 +96,10 @@ function toProviderError(err: unknown): PaymentProviderError {
   const code = err.code;
   const options = { cause: err };
   if (err instanceof Stripe.errors.StripeCardError) return new PaymentProviderError('card', err.message, false, code, options);
-  if (err instanceof Stripe.errors.StripeIdempotencyError) return new PaymentProviderError('idempotency', err.message, false, code, options);
+  // A request with this key still in flight elsewhere (409 idempotency_key_in_use, e.g. a slow
+  // attempt beside its retry): asking again later answers with its outcome. A key reused with
+  // other parameters is a bug and stays refused.
+  if (err instanceof Stripe.errors.StripeIdempotencyError) return new PaymentProviderError('idempotency', err.message, code === 'idempotency_key_in_use' || err.statusCode === 409, code, options);
   if (err instanceof Stripe.errors.StripeRateLimitError) return new PaymentProviderError('rate_limited', err.message, true, code, options);
   if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) {
     return new PaymentProviderError('authentication', err.message, false, code, options);

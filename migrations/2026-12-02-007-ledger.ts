@@ -145,8 +145,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create function ledger_guard_totals() returns trigger language plpgsql as $$
     begin
-      if (new.debits_posted, new.credits_posted, new.normal_side, new.currency, new.debits_must_not_exceed_credits, new.credits_must_not_exceed_debits, new.sharded)
-         is distinct from (old.debits_posted, old.credits_posted, old.normal_side, old.currency, old.debits_must_not_exceed_credits, old.credits_must_not_exceed_debits, old.sharded)
+      if (new.debits_posted, new.credits_posted, new.normal_side, new.currency, new.debits_must_not_exceed_credits, new.credits_must_not_exceed_debits, new.sharded, new.code, new.kind, new.owner_id)
+         is distinct from (old.debits_posted, old.credits_posted, old.normal_side, old.currency, old.debits_must_not_exceed_credits, old.credits_must_not_exceed_debits, old.sharded, old.code, old.kind, old.owner_id)
          and pg_trigger_depth() < 2 then
         raise exception 'ledger account totals change only by posting' using errcode = 'SHL02';
       end if;
@@ -171,26 +171,41 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create trigger ledger_account_shards_no_delete before delete or truncate on ledger_account_shards
     for each statement execute function ledger_refuse_change()`.execute(db);
 
-  // At commit: every entry has postings, and they balance per currency.
+  // At commit: every entry has postings, and they balance per currency. Checked for each new
+  // entry and for the entry of each new posting, so a posting added later to an old entry (in
+  // another transaction) is refused too.
   await sql`
-    create function ledger_check_entry_balanced() returns trigger language plpgsql as $$
+    create function ledger_assert_entry_balanced(entry uuid) returns void language plpgsql as $$
     declare
       unbalanced text;
       posting_count integer;
     begin
-      select count(*) into posting_count from ledger_postings where entry_id = new.id;
+      select count(*) into posting_count from ledger_postings where entry_id = entry;
       if posting_count < 2 then
-        raise exception 'ledger entry % has % postings; an entry needs at least two', new.id, posting_count using errcode = 'SHL03';
+        raise exception 'ledger entry % has % postings; an entry needs at least two', entry, posting_count using errcode = 'SHL03';
       end if;
       select string_agg(currency, ', ') into unbalanced from (
-        select currency from ledger_postings where entry_id = new.id group by currency
+        select currency from ledger_postings where entry_id = entry group by currency
         having sum(case side when 'debit' then amount else -amount end) <> 0
       ) c;
       if unbalanced is not null then
-        raise exception 'ledger entry % does not balance in %', new.id, unbalanced using errcode = 'SHL03';
+        raise exception 'ledger entry % does not balance in %', entry, unbalanced using errcode = 'SHL03';
       end if;
+    end $$`.execute(db);
+  await sql`
+    create function ledger_check_entry_balanced() returns trigger language plpgsql as $$
+    begin
+      perform ledger_assert_entry_balanced(new.id);
       return null;
     end $$`.execute(db);
+  await sql`
+    create function ledger_check_posting_entry_balanced() returns trigger language plpgsql as $$
+    begin
+      perform ledger_assert_entry_balanced(new.entry_id);
+      return null;
+    end $$`.execute(db);
+  await sql`create constraint trigger ledger_postings_balanced after insert on ledger_postings
+    deferrable initially deferred for each row execute function ledger_check_posting_entry_balanced()`.execute(db);
   await sql`create constraint trigger ledger_entries_balanced after insert on ledger_entries
     deferrable initially deferred for each row execute function ledger_check_entry_balanced()`.execute(db);
 }
@@ -200,7 +215,8 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('ledger_entries').execute();
   await db.schema.dropTable('ledger_account_shards').execute();
   await db.schema.dropTable('ledger_accounts').execute();
-  for (const fn of ['ledger_check_entry_balanced', 'ledger_guard_shards', 'ledger_guard_totals', 'ledger_apply_posting', 'ledger_refuse_change']) {
+  for (const fn of ['ledger_check_posting_entry_balanced', 'ledger_check_entry_balanced', 'ledger_guard_shards', 'ledger_guard_totals', 'ledger_apply_posting', 'ledger_refuse_change']) {
     await sql`drop function ${sql.raw(fn)}()`.execute(db);
   }
+  await sql`drop function ledger_assert_entry_balanced(uuid)`.execute(db);
 }

@@ -103,6 +103,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema.alterTable('videos').addColumn('moderation_hidden_at', 'timestamptz').execute();
+  // A broadcast ended by a moderation decision: its recording becomes a hidden VOD, announced to nobody.
+  await db.schema.alterTable('streams').addColumn('moderation_ended_at', 'timestamptz').execute();
 
   // Watched words: the platform's list (admins) with a level, and each channel's own blocked terms.
   await db.schema
@@ -122,6 +124,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('streams').dropColumn('moderation_ended_at').execute();
   await db.schema.alterTable('videos').dropColumn('moderation_hidden_at').execute();
   for (const table of ['channel_blocked_terms', 'watched_words', 'appeals', 'strikes', 'moderation_audit', 'reports', 'moderation_cases']) await db.schema.dropTable(table).execute();
   await sql`drop function moderation_audit_refuse_change()`.execute(db);

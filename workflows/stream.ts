@@ -289,7 +289,8 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamState> {
     // The transcode marked the video failed with its reason; its owner can retry it. The stream itself ended fine.
     return finish();
   }
-  if (video.visibility !== 'public') return finish();
+  // `hidden` is absent from results recorded before moderation existed: those were never hidden.
+  if (video.visibility !== 'public' || video.hidden) return finish();
   await notifyFollowers({ id: `video_published:${video.videoId}`, type: 'video_published', actorId: ownerId, entityType: 'video', entityId: video.videoId, payload: { title: progress.title, streamId } });
   return finish();
 

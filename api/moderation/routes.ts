@@ -330,7 +330,12 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const me = currentUser(c);
-      await loadCase(id);
+      const target = await loadCase(id);
+      // Staff answer to admins: a moderator may only dismiss a case about a moderator's or admin's account or content.
+      if (body.action !== 'dismiss' && me.role !== 'admin' && target.target_owner_id) {
+        const owner = await db.selectFrom('users').select('role').where('id', '=', target.target_owner_id).executeTakeFirst();
+        if (owner && (owner.role === 'moderator' || owner.role === 'admin')) throw new AppError('forbidden', 'Only an admin may act against a moderator or an admin');
+      }
       const result = await runUpdate(() => handleOf(id).executeUpdate(decideUpdate, { args: [{ moderatorId: me.userId, role: me.role, ...body }] }));
       return c.json(ok(result), 200);
     },

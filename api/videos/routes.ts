@@ -213,6 +213,8 @@ export function videoRoutes(deps: VideoRouteDeps) {
   async function playableVideo(c: Context<AppEnv>, id: string, token: string | undefined): Promise<Video> {
     const video = await findVideo(db, id);
     if (!video || video.status !== 'ready' || !video.master_playlist_key) throw new AppError('not_found', 'No such video');
+    // Hidden by moderation: not played to anyone who may not see it, whatever link they hold.
+    if (video.moderation_hidden_at && !canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
     if (video.visibility !== 'public' && !playback.verify(video.id, token)) {
       if (!canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
       throw new AppError('forbidden', 'The playback link is missing its token or has expired; get a fresh playbackUrl');

@@ -41,6 +41,16 @@ export async function appendAudit(db: Executor, row: AuditRow): Promise<boolean>
 }
 
 /** The audit row written under `key`, if any (a reversal reads the prior state its effect saved). */
+/** Whether a case other than `caseId` banned this user and was not reversed (its ban stands). */
+export async function otherCaseStillBans(db: Executor, caseId: string, userId: string): Promise<boolean> {
+  const row = await sql<{ one: number }>`
+    select 1 as one from moderation_audit a
+    where a.action = 'effect:ban' and a.detail->>'userId' = ${userId} and a.case_id <> ${caseId}
+      and not exists (select 1 from moderation_audit r where r.idempotency_key = a.case_id || ':reverse:ban:' || ${userId})
+    limit 1`.execute(db);
+  return row.rows.length > 0;
+}
+
 export function auditRowByKey(db: Executor, key: string) {
   return db.selectFrom('moderation_audit').select(['prior', 'detail']).where('idempotency_key', '=', key).executeTakeFirst();
 }

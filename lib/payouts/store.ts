@@ -117,12 +117,22 @@ export async function reserveBatch(
     const methods = new Map(
       (await tx.selectFrom('payout_methods').selectAll().where('user_id', 'in', userIds).where('status', '=', 'verified').forShare().execute()).map((m) => [m.user_id, m]),
     );
+    // A hold or a sanction set since the selection wins as well.
+    const barred = new Set(
+      (
+        await sql<{ user_id: string }>`
+          select u.id as user_id from users u
+          where u.id in (${sql.join(userIds)})
+            and (u.status <> 'active' or u.deleted_at is not null
+                 or exists (select 1 from payout_holds h where h.user_id = u.id and h.lifted_at is null))`.execute(tx)
+      ).rows.map((r) => r.user_id),
+    );
     const taken: { userId: string; available: bigint; method: NonNullable<ReturnType<typeof methods.get>> }[] = [];
     for (const userId of userIds) {
       const available = accounts.get(accountCode(userAccount('earnings_available', userId, input.currency)))?.balance ?? 0n;
       const method = methods.get(userId);
       // Checked again under the locks: a refund or a method change since the selection wins.
-      if (existing.has(userId) || !method || available < input.minimumAmount) continue;
+      if (existing.has(userId) || barred.has(userId) || !method || available < input.minimumAmount) continue;
       taken.push({ userId, available, method });
     }
     // One set-based ledger write for the batch: thousands of creators without thousands of round trips.

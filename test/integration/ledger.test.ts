@@ -178,6 +178,9 @@ describe('ledger invariants held by the database itself', () => {
       sql`truncate ledger_postings`,
       sql`truncate ledger_entries cascade`,
       sql`update ledger_accounts set credits_posted = credits_posted + 1000`,
+      // Nor can an account (and its balance) be handed to another owner or kind.
+      sql`update ledger_accounts set owner_id = null where owner_id is not null`,
+      sql`update ledger_accounts set kind = 'earnings_available' where kind = 'coin_wallet'`,
       sql`delete from ledger_accounts`,
       // The platform's sharded totals (coin issuance here) are as guarded as an account's own.
       sql`update ledger_account_shards set debits_posted = debits_posted + 1000`,
@@ -208,6 +211,16 @@ describe('ledger invariants held by the database itself', () => {
     await expect(handWritten([[issuance, 'debit', 5]])).rejects.toMatchObject({ code: 'SHL03' });
     await handWritten([[issuance, 'debit', 5], [wallet(user!), 'credit', 5]]);
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(15n);
+    await expectWholeLedger();
+  });
+
+  it('refuses at commit a posting added later to an entry that balanced', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    const { entryId } = await mint(user!, 10n);
+    const { rows } = await sql<{ id: string }>`select id from ledger_accounts where code = ${accountCode(wallet(user!))}`.execute(t.ctx.db);
+    const late = sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${entryId}, ${rows[0]!.id}, ${COIN}, 'credit', 1000)`;
+    await expect(late.execute(t.ctx.db)).rejects.toMatchObject({ code: 'SHL03' });
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(10n);
     await expectWholeLedger();
   });
 
