@@ -115,8 +115,10 @@ export const appealUpdate = defineUpdate<{ appealDeadline: string }, [AppealInpu
 export const ruleOnAppealUpdate = defineUpdate<{ upheld: boolean; reversed: Effect[] }, [AppealRulingInput]>('ruleOnAppeal');
 
 const REFUSALS = ['Forbidden', 'Conflict', 'WrongPhase', 'ClaimedByOther', 'Invalid', 'AppealWindowClosed'];
+// Each effect is a few statements and a signal: a worker that died mid-effect is given up on
+// (and the effect retried elsewhere) within 20 s, so a ban is never held up for long.
 const activities = proxyActivities<ModerationActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: REFUSALS },
 });
 

@@ -286,7 +286,8 @@ describe('a worker killed mid-decision', { timeout: 300_000 }, () => {
     await waitUntil(async () => (await auditOf(caseId)).some((r) => r.action === 'effect:ban'), 'the first effect');
     worker.kill('SIGKILL');
     await withWorkers(t.ctx, async () => {
-      await waitUntil(async () => (await notificationsOf(reporter.id, 'report_outcome')).length > 0, 'the decision carried out');
+      // The killed attempt is given up on after its 20 s start-to-close timeout, then retried here.
+      await waitUntil(async () => (await notificationsOf(reporter.id, 'report_outcome')).length > 0, 'the decision carried out', 150_000);
     });
     const audit = await auditOf(caseId);
     const keys = audit.map((r) => r.idempotency_key);
