@@ -10,6 +10,7 @@ import {
   flagUnsettled,
   listItems,
   markSubmitted,
+  recordTransfer,
   openRun,
   releaseItems,
   reserveBatch,
@@ -88,17 +89,20 @@ export function createPayoutActivities(deps: PayoutDeps) {
       await failItem(item, 'No Stripe account on the payout method', ['reserved']);
       return 'failed';
     }
-    let transferId: string | undefined;
+    let transferId = item.stripeTransferId ?? undefined;
     try {
-      const transfer = await connect.createTransfer({
-        amount: item.amount,
-        currency: item.currency,
-        destination: item.stripeAccountId,
-        transferGroup: `payout-run-${item.runId}`,
-        idempotencyKey: stripePayoutKey(item, 'transfer'),
-        metadata: metadataOf(item),
-      });
-      transferId = transfer.id;
+      if (!transferId) {
+        const transfer = await connect.createTransfer({
+          amount: item.amount,
+          currency: item.currency,
+          destination: item.stripeAccountId,
+          transferGroup: `payout-run-${item.runId}`,
+          idempotencyKey: stripePayoutKey(item, 'transfer'),
+          metadata: metadataOf(item),
+        });
+        transferId = transfer.id;
+        await recordTransfer(db, item.id, transferId);
+      }
       const payout = await connect.createPayout({
         account: item.stripeAccountId,
         amount: item.amount,
@@ -106,7 +110,7 @@ export function createPayoutActivities(deps: PayoutDeps) {
         idempotencyKey: stripePayoutKey(item, 'payout'),
         metadata: metadataOf(item),
       });
-      await markSubmitted(db, item.id, { stripeTransferId: transfer.id, stripePayoutId: payout.id });
+      await markSubmitted(db, item.id, { stripeTransferId: transferId, stripePayoutId: payout.id });
       return 'submitted';
     } catch (err) {
       // Retryable failures (timeouts, 5xx, rate limits) go back to Temporal: the next attempt sends the same keys.

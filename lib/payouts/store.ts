@@ -267,6 +267,14 @@ export async function releaseItems(db: Db, itemIds: readonly string[]): Promise<
   });
 }
 
+/**
+ * Remembers a transfer as soon as Stripe made it, before its payout: a retry after Stripe has
+ * forgotten the idempotency key (24 h) must not make a second transfer.
+ */
+export async function recordTransfer(executor: Db | Tx, itemId: string, stripeTransferId: string): Promise<void> {
+  await executor.updateTable('payout_items').set({ stripe_transfer_id: stripeTransferId }).where('id', '=', itemId).where('status', '=', 'reserved').where('stripe_transfer_id', 'is', null).execute();
+}
+
 export async function markSubmitted(executor: Db | Tx, itemId: string, refs: { stripeTransferId?: string; stripePayoutId?: string } = {}): Promise<void> {
   await executor
     .updateTable('payout_items')
