@@ -9,6 +9,7 @@ import {
   flagRefusedReversal,
   flagUnsettled,
   listItems,
+  flagUnreversedTransfer,
   markSubmitted,
   recordTransfer,
   openRun,
@@ -115,8 +116,18 @@ export function createPayoutActivities(deps: PayoutDeps) {
     } catch (err) {
       // Retryable failures (timeouts, 5xx, rate limits) go back to Temporal: the next attempt sends the same keys.
       if (!(err instanceof PaymentProviderError) || err.retryable) throw err;
-      if (transferId) await reverse(item, transferId);
-      await failItem(item, `Stripe refused the payout (${err.kind}${err.providerCode ? `: ${err.providerCode}` : ''})`, ['reserved']);
+      const refusal = `Stripe refused the payout (${err.kind}${err.providerCode ? `: ${err.providerCode}` : ''})`;
+      if (transferId) {
+        try {
+          await reverse(item, transferId);
+        } catch (reversalError) {
+          if (!(reversalError instanceof PaymentProviderError) || reversalError.retryable) throw reversalError;
+          // Refused for good: the money stays with the creator's Stripe account, for finance to settle.
+          await flagUnreversedTransfer(db, item.id, `${refusal}, and the reversal of its transfer (${reversalError.kind})`);
+          return 'failed';
+        }
+      }
+      await failItem(item, refusal, ['reserved']);
       return 'failed';
     }
   }

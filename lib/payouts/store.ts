@@ -345,6 +345,19 @@ export async function markReversing(tx: Tx, itemId: string, reason: string): Pro
 }
 
 /**
+ * A payout Stripe refused whose transfer Stripe also refused to take back: the money sits in the
+ * creator's Stripe balance, so the item goes to `reversing`, flagged for finance (as below).
+ */
+export async function flagUnreversedTransfer(db: Db, itemId: string, reason: string): Promise<void> {
+  await db
+    .updateTable('payout_items')
+    .set({ status: 'reversing', flagged_at: sql<Date>`coalesce(flagged_at, now())`, failure_reason: reason.slice(0, 500) })
+    .where('id', '=', itemId)
+    .where('status', '=', 'reserved')
+    .execute();
+}
+
+/**
  * Stripe refused to take back the transfer of a failed payout: the money sits in the creator's
  * Stripe balance, so it is neither returned to them in the ledger nor retried; the item stays
  * `reversing`, flagged, for finance to settle by hand (paid: the creator keeps it; failed: the

@@ -145,10 +145,17 @@ describe('media workers killed mid-work', { timeout: 240_000 }, () => {
         await until(() => ffmpegFor(id).some((p) => p.ppid === doomed.pid), 'the encode’s FFmpeg', 120_000);
         expect((await call(app, 'DELETE', `/api/v1/videos/${id}`, { headers: owner.auth })).status).toBe(202);
         await kill(doomed);
-        // No media worker is left: the removal and the transcode's cancellation finish without one.
-        await t.ctx.temporal.client.workflow.getHandle(workflowIds.videoRemoval(id)).result();
-        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-        await until(() => ffmpegFor(id).length === 0, 'the orphaned FFmpeg to exit', 30_000);
+        // The transcode waits for its encode to be cancelled; when the dead worker's attempt times
+        // out before the cancel reaches it, Temporal hands a retry to the media queue, so, as in
+        // production, a media worker is running again (with scratch of its own, swept below apart).
+        const replacement = await mediaWorker({ TMPDIR: scratchRoot().tmpdir });
+        try {
+          await t.ctx.temporal.client.workflow.getHandle(workflowIds.videoRemoval(id)).result();
+          await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+          await until(() => ffmpegFor(id).length === 0, 'the orphaned FFmpeg to exit', 30_000);
+        } finally {
+          await stop(replacement);
+        }
       },
       { media: false },
     );
