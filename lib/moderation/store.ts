@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Db } from '../db.ts';
 import type { Nats } from '../nats.ts';
-import { notificationSubject, notificationView, type NotificationEvent } from '../notifications.ts';
+import { pushNotifications, type NotificationEvent } from '../notifications.ts';
 import type { Database } from '../schema.ts';
 import { caseIdOf, priorityRank, type Priority, type ReportReason, type TargetType } from '../../workflows/plans/moderation.ts';
 
@@ -180,11 +180,10 @@ export async function notifyRecipients(db: Db, nats: Nats, event: NotificationEv
       .orderBy('recipient_id')
       .limit(1000)
       .execute();
-    for (const row of rows) nats.connection.publish(notificationSubject(nats, row.recipient_id), JSON.stringify(notificationView(row)));
+    await pushNotifications(nats, rows);
     pushed += rows.length;
     if (rows.length < 1000) break;
     after = rows.at(-1)!.recipient_id;
   }
-  await nats.connection.flush();
   return pushed;
 }

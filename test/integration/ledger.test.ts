@@ -3,21 +3,8 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { insertBulkUsers } from '../support/fixtures.ts';
 import { useTestContext } from '../support/context.ts';
-import {
-  accountCode,
-  auditAccounts,
-  balancesOf,
-  COIN,
-  credit,
-  debit,
-  lockAccounts,
-  platformAccount,
-  postEntry,
-  postEntryWith,
-  trialBalance,
-  userAccount,
-  type AccountRef,
-} from '../../lib/ledger/index.ts';
+import { expectWholeBooks } from '../support/ledger-books.ts';
+import { accountCode, balancesOf, COIN, credit, debit, lockAccounts, platformAccount, postEntry, postEntryWith, userAccount, type AccountRef } from '../../lib/ledger/index.ts';
 import { AppError } from '../../lib/errors.ts';
 
 const t = useTestContext();
@@ -36,15 +23,6 @@ const spend = (userId: string, coins: bigint, idempotencyKey = key('spend')) =>
 const count = async (table: 'ledger_entries' | 'ledger_postings') =>
   Number((await t.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
-async function expectWholeLedger() {
-  for (const line of await trialBalance(t.ctx.db)) expect(line.difference, line.currency).toBe(0n);
-  expect(await auditAccounts(t.ctx.db)).toEqual([]);
-  const overdrawn = await sql<{ code: string }>`select code from ledger_accounts
-    where (debits_must_not_exceed_credits and debits_posted > credits_posted)
-       or (credits_must_not_exceed_debits and credits_posted > debits_posted)`.execute(t.ctx.db);
-  expect(overdrawn.rows).toEqual([]);
-}
-
 describe('ledger postings', () => {
   it('posts a balanced entry and returns the balances on each account’s normal side', async () => {
     const [user] = await insertBulkUsers(t.ctx.db, 1);
@@ -54,7 +32,7 @@ describe('ledger postings', () => {
     const after = await spend(user!, 120n);
     expect(after.balances.get(accountCode(wallet(user!)))).toBe(380n);
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(380n);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('posts an idempotency key once: a replay writes nothing and returns the same entry', async () => {
@@ -83,7 +61,7 @@ describe('ledger postings', () => {
     expect(err).toMatchObject({ code: 'insufficient_funds', status: 409 });
     expect(await count('ledger_entries')).toBe(entries);
     expect((await spend(user!, 100n)).balances.get(accountCode(wallet(user!)))).toBe(0n);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('commits a business write and its entry together, or neither', async () => {
@@ -121,7 +99,7 @@ describe('ledger accounts and entry ids', () => {
     expect((await mint(user!, 3n)).balances.get(accountCode(wallet(user!)))).toBe(10n);
     expect((await spend(user!, 10n)).balances.get(accountCode(wallet(user!)))).toBe(0n);
     await expect(spend(user!, 1n)).rejects.toMatchObject({ code: 'insufficient_funds' });
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('takes the entry id the caller chose, and answers a replay with the id posted first', async () => {
@@ -162,7 +140,7 @@ describe('posting with a claim (business rows written in the entry’s statement
     const overdraft = postEntryWith(t.ctx.db, { idempotencyKey: key('overdraft'), kind: 'test.spend', lines: [debit(wallet(user!), 11n), credit(issuance, 11n)] }, claimPing(ping));
     await expect(overdraft).rejects.toMatchObject({ code: 'insufficient_funds' });
     expect(await pings(ping)).toBe(0);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 });
 
@@ -192,7 +170,7 @@ describe('ledger invariants held by the database itself', () => {
       await expect(statement.execute(t.ctx.db), statement.compile(t.ctx.db).sql).rejects.toMatchObject({ code: 'SHL02' });
     }
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(70n);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('refuses at commit an entry written by hand that does not balance, or has one posting', async () => {
@@ -211,7 +189,7 @@ describe('ledger invariants held by the database itself', () => {
     await expect(handWritten([[issuance, 'debit', 5]])).rejects.toMatchObject({ code: 'SHL03' });
     await handWritten([[issuance, 'debit', 5], [wallet(user!), 'credit', 5]]);
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(15n);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('refuses at commit a posting added later to an entry that balanced', async () => {
@@ -221,7 +199,7 @@ describe('ledger invariants held by the database itself', () => {
     const late = sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${entryId}, ${rows[0]!.id}, ${COIN}, 'credit', 1000)`;
     await expect(late.execute(t.ctx.db)).rejects.toMatchObject({ code: 'SHL03' });
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(10n);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('refuses a posting in another currency than its account', async () => {
@@ -247,7 +225,7 @@ describe('ledger under concurrency', () => {
     expect(failures).toHaveLength(30);
     for (const f of failures) expect(f).toMatchObject({ code: 'insufficient_funds' });
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(0n);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('creates an account once when many first postings to it race, and every one of them posts', async () => {
@@ -257,7 +235,7 @@ describe('ledger under concurrency', () => {
       expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
       expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(8n);
     }
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('transfers between the same accounts in opposite directions do not deadlock', async () => {
@@ -269,7 +247,7 @@ describe('ledger under concurrency', () => {
     await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? transfer(a!, b!) : transfer(b!, a!))));
     const balances = await balancesOf(t.ctx.db, [wallet(a!), wallet(b!)]);
     expect([balances.get(accountCode(wallet(a!))), balances.get(accountCode(wallet(b!)))]).toEqual([1000n, 1000n]);
-    await expectWholeLedger();
+    await expectWholeBooks(t.ctx.db);
   });
 });
 
@@ -321,7 +299,7 @@ describe('ledger properties (fast-check, against Postgres)', () => {
           const actual = await balancesOf(t.ctx.db, users.map(wallet));
           for (const u of users) expect(actual.get(accountCode(wallet(u)))).toBe(model.get(u));
         }
-        await expectWholeLedger();
+        await expectWholeBooks(t.ctx.db);
       }),
       { numRuns: 25 },
     );

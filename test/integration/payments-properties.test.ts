@@ -5,11 +5,12 @@ import type { PaymentEvent, PaymentEventHandler } from '../../activities/payment
 import type { AuthContext } from '../../api/context.ts';
 import { startCoinPurchase, startTip } from '../../api/payments/service.ts';
 import { AppError } from '../../lib/errors.ts';
-import { accountCode, auditAccounts, balancesOf, postEntry, trialBalance, userAccount } from '../../lib/ledger/index.ts';
+import { accountCode, balancesOf, postEntry, userAccount } from '../../lib/ledger/index.ts';
 import { matureCreatorEarnings } from '../../lib/money/maturation.ts';
 import { giftLines } from '../../lib/money/rules.ts';
 import { buildStripeEvent } from '../../lib/payments/stripe-events.ts';
 import { useTestContext } from '../support/context.ts';
+import { expectWholeBooks } from '../support/ledger-books.ts';
 import { insertBulkUsers } from '../support/fixtures.ts';
 import { insertStream } from '../support/gateway.ts';
 import { capturingLogger, moneyRules, paymentHandlers, stripeObjects } from '../support/payments.ts';
@@ -41,15 +42,6 @@ async function apply(type: string, object: Record<string, unknown>): Promise<voi
   const handler = handlers.get(type as never) as PaymentEventHandler;
   await t.ctx.db.transaction().execute((trx) => handler({ trx, nats: t.ctx.nats, afterCommit: (task) => void later.push(task) }, event));
   for (const task of later) await task();
-}
-
-async function expectWholeBooks() {
-  for (const line of await trialBalance(t.ctx.db)) expect(line.difference, line.currency).toBe(0n);
-  expect(await auditAccounts(t.ctx.db)).toEqual([]);
-  const { rows } = await sql<{ code: string }>`select code from ledger_accounts
-    where (debits_must_not_exceed_credits and debits_posted > credits_posted)
-       or (credits_must_not_exceed_debits and credits_posted > debits_posted)`.execute(t.ctx.db);
-  expect(rows).toEqual([]);
 }
 
 /** Everything a duplicate delivery could change. */
@@ -165,7 +157,7 @@ describe('money-in properties (fast-check, real handlers, Postgres)', { timeout:
               break;
             }
           }
-          await expectWholeBooks();
+          await expectWholeBooks(t.ctx.db);
         }
 
         // What the payment rows say the creators keep matches their earnings in the ledger.

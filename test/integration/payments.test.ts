@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { createApp, type App } from '../../api/app.ts';
 import type { Config } from '../../lib/config.ts';
-import { accountCode, auditAccounts, credit, debit, ensureAccounts, postEntry, trialBalance, userAccount } from '../../lib/ledger/index.ts';
+import { accountCode, credit, debit, ensureAccounts, postEntry, userAccount } from '../../lib/ledger/index.ts';
 import { matureCreatorEarnings } from '../../lib/money/maturation.ts';
 import { giftLines } from '../../lib/money/rules.ts';
 import type { Gateway } from '../../realtime/gateway.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { useTestContext } from '../support/context.ts';
+import { expectWholeBooks } from '../support/ledger-books.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
 import { connectSocket, insertStream, startGateways, until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
@@ -55,15 +56,6 @@ const logged = capturingLogger();
 const withPaymentWorkers = <T>(fn: () => Promise<T>) => withWorkers(t.ctx, fn, { media: false, stripeEventHandlers: paymentHandlers(logged.logger) });
 const send = (type: string, object: Record<string, unknown>) => deliver(app, t.ctx, type, object);
 const getPayment = async (user: TestUser, id: string) => (await call(app, 'GET', `/api/v1/payments/${id}`, { headers: user.auth })).json.data;
-
-async function expectWholeBooks() {
-  for (const line of await trialBalance(t.ctx.db)) expect(line.difference, line.currency).toBe(0n);
-  expect(await auditAccounts(t.ctx.db)).toEqual([]);
-  const overdrawn = await sql<{ code: string }>`select code from ledger_accounts
-    where (debits_must_not_exceed_credits and debits_posted > credits_posted)
-       or (credits_must_not_exceed_debits and credits_posted > debits_posted)`.execute(t.ctx.db);
-  expect(overdrawn.rows).toEqual([]);
-}
 
 /** Each account's change since `before` (platform accounts are shared by every test of the file). */
 const change = (after: Record<string, bigint>, before: Record<string, bigint>) => Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k]!]));
@@ -117,7 +109,7 @@ describe('tips', { timeout: 120_000 }, () => {
     expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toMatchObject({ pending: 841n, available: 0n, clearing: 941n, fees: 59n, revenue: 159n, losses: 0n });
     expect((await entriesOf(t.ctx.db, payment.id)).map((e) => [e.idempotency_key, e.kind])).toEqual([[`payment/${payment.id}/succeeded`, 'tip']]);
     expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'succeeded', succeededAt: expect.any(String), refundedAmount: 0 });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
 
     await until(() => room.frames.some((f) => f.type === 'donation'), 'the donation frame');
     expect(room.frames.filter((f) => f.type === 'donation')).toEqual([
@@ -170,7 +162,7 @@ describe('tips', { timeout: 120_000 }, () => {
     expect(notes).toHaveLength(2);
     // The frame would have come with the booking, before the notifications we just read.
     expect(room.frames.filter((f) => f.type === 'donation')).toEqual([]);
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('validates the request: one target, bounds, the settlement currency, a key, and never yourself', async () => {
@@ -260,7 +252,7 @@ describe('coin purchases', { timeout: 120_000 }, () => {
     // $7.00 less the provider's 2.9% + 30¢ (50¢) in clearing; $5.00 owed to creators for 500 coins.
     expect(change(await moneyOf(t.ctx.db, { buyerId: buyer.id }), before)).toMatchObject({ wallet: 500n, clearing: 650n, fees: 50n, liability: 500n, revenue: 200n });
     expect(await getPayment(buyer, payment.id)).toMatchObject({ status: 'succeeded', coins: 500 });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('refuses unknown and retired packs', async () => {
@@ -289,7 +281,7 @@ describe('refunds', { timeout: 180_000 }, () => {
       expect((await entriesOf(t.ctx.db, payment.id)).map((e) => e.kind)).toEqual(['tip', 'tip.refund']);
       expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('books partial refunds as the cumulative amount grows, from pending then available, and ignores an older refund event', async () => {
@@ -312,7 +304,7 @@ describe('refunds', { timeout: 180_000 }, () => {
         `payment/${payment.id}/refund/1000`,
       ]);
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('takes a refund of earnings already paid out from available, which goes negative until future earnings repay it', async () => {
@@ -329,7 +321,7 @@ describe('refunds', { timeout: 180_000 }, () => {
       await send('charge.refunded', stripeObjects.refunded(payment, 1000));
       expect(await moneyOf(t.ctx.db, { creatorId: creator.id })).toMatchObject({ pending: 0n, available: -841n });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('claws back a refunded coin pack’s unspent coins and books the value of the spent ones as a loss', async () => {
@@ -351,7 +343,7 @@ describe('refunds', { timeout: 180_000 }, () => {
       });
       expect(await getPayment(buyer, payment.id)).toMatchObject({ status: 'refunded' });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('takes half the coins back for half the price', async () => {
@@ -362,7 +354,7 @@ describe('refunds', { timeout: 180_000 }, () => {
       await send('charge.refunded', stripeObjects.refunded(payment, 350));
       expect(change(await moneyOf(t.ctx.db, { buyerId: buyer.id }), before)).toMatchObject({ wallet: 250n, liability: 250n, revenue: 100n, clearing: 300n, losses: 0n });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 });
 
@@ -400,7 +392,7 @@ describe('disputes', { timeout: 180_000 }, () => {
           const row = await t.ctx.db.selectFrom('payment_disputes').select(['status', 'fee']).where('payment_id', '=', payment.id).executeTakeFirstOrThrow();
           expect(row).toEqual({ status: closed, fee: Number(DISPUTE_FEE) });
         });
-        await expectWholeBooks();
+        await expectWholeBooks(t.ctx.db);
       });
     }
   }
@@ -416,7 +408,7 @@ describe('disputes', { timeout: 180_000 }, () => {
       await send('charge.dispute.created', stripeObjects.dispute(payment, { id: `dp_cb_${payment.id.slice(0, 8)}`, amount: 1000, status: 'needs_response' }));
       expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toMatchObject({ losses: 1000n + DISPUTE_FEE, clearing: -1000n - DISPUTE_FEE, pending: 0n, revenue: 0n });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 });
 
@@ -434,7 +426,7 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
       expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toMatchObject({ pending: 505n });
       expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'partially_refunded' });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('books a dispute closed before its opening arrives: opened and reinstated, then the late opening books nothing', async () => {
@@ -449,7 +441,7 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
       expect((await entriesOf(t.ctx.db, payment.id)).map((e) => e.kind)).toEqual(['coin_purchase', 'coin_purchase.dispute', 'coin_purchase.dispute_won']);
       expect(await getPayment(buyer, payment.id)).toMatchObject({ status: 'succeeded' });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('marks a failed payment failed, and books a later success (the payer tried another card)', async () => {
@@ -485,7 +477,7 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
       ]);
       expect(await moneyOf(t.ctx.db, { creatorId: creator.id })).toMatchObject({ pending: 0n });
     });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('ignores events about payments that are not ours, with a warning', async () => {
@@ -545,7 +537,7 @@ describe('durability', { timeout: 240_000 }, () => {
     expect((await entriesOf(t.ctx.db, payment.id)).map((e) => e.idempotency_key)).toEqual([`payment/${payment.id}/succeeded`]);
     expect(await moneyOf(t.ctx.db, { creatorId: creator.id })).toMatchObject({ pending: 841n });
     expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'succeeded' });
-    await expectWholeBooks();
+    await expectWholeBooks(t.ctx.db);
   });
 
   it('asks Stripe again with the same idempotency key when its answer is lost, and a retried request ends at the same payment', async () => {
