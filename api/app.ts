@@ -37,6 +37,7 @@ import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { chatRoutes } from './streams/chat.ts';
 import { streamRoutes } from './streams/routes.ts';
+import { channelModerationRoutes } from './users/channel-moderation.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoRoutes } from './videos/routes.ts';
 import { walletRoutes } from './wallet/routes.ts';
@@ -126,6 +127,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/moderation', moderationRoutes(moderation));
   app.route('/api/v1/moderation', watchedWordRoutes({ db }));
   app.route('/api/v1/users', channelBlockedTermRoutes({ db }));
+  app.route('/api/v1/users', channelModerationRoutes({ db, nats: deps.nats }));
   app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
   app.route(
     '/api/v1',

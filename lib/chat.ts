@@ -98,7 +98,9 @@ export type ChatRefusal =
   | 'slow_mode'
   | 'rate_limited'
   | 'message_blocked'
-  | 'message_held';
+  | 'message_held'
+  | 'chat_timeout'
+  | 'chat_banned';
 
 export const chatRefusalMessages: Record<ChatRefusal, string> = {
   sign_in_required: 'Sign in to chat',
@@ -113,6 +115,8 @@ export const chatRefusalMessages: Record<ChatRefusal, string> = {
   rate_limited: 'You are sending messages too fast',
   message_blocked: 'Your message contains a term this channel or the platform does not allow',
   message_held: 'Your message was held: it contains a term moderators review',
+  chat_timeout: "You are timed out in this channel's chat",
+  chat_banned: "You are banned from this channel's chat",
 };
 
 /** Normalises a message: trims it and counts characters as people see them (code points). */

@@ -525,6 +525,29 @@ export interface ChannelBlockedTermsTable {
   created_at: Generated<Date>;
 }
 
+export interface ChannelModeratorsTable {
+  owner_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+}
+
+export type ChannelModerationAction = 'moderator_added' | 'moderator_removed' | 'timeout' | 'ban' | 'lift';
+
+/** Append-only: the database refuses UPDATE, DELETE and TRUNCATE. */
+export interface ChannelModerationLogTable {
+  id: Generated<string>;
+  owner_id: string;
+  target_id: string;
+  target_name: string;
+  actor_id: string;
+  actor_name: string;
+  action: ChannelModerationAction;
+  reason: Generated<string>;
+  duration_seconds: number | null;
+  expires_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -562,6 +585,8 @@ export interface Database {
   appeals: AppealsTable;
   watched_words: WatchedWordsTable;
   channel_blocked_terms: ChannelBlockedTermsTable;
+  channel_moderators: ChannelModeratorsTable;
+  channel_moderation_log: ChannelModerationLogTable;
 }
 
 export type User = Selectable<UsersTable>;

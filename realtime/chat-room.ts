@@ -1,13 +1,6 @@
-import { AckPolicy, DeliverPolicy, type JsMsg, type Subscription } from 'nats';
-import { withTimeout } from '../lib/async.ts';
-import {
-  CHAT_HISTORY_SIZE,
-  CHAT_RECOVERY_LIMIT,
-  chatLiveSubject,
-  chatSubject,
-  parseChatEvent,
-  type StoredChatEvent,
-} from '../lib/chat.ts';
+import type { Subscription } from 'nats';
+import { CHAT_HISTORY_SIZE, CHAT_RECOVERY_LIMIT, chatLiveSubject, parseChatEvent, type StoredChatEvent } from '../lib/chat.ts';
+import { readRoom } from '../lib/chat-log.ts';
 import type { Logger } from '../lib/logger.ts';
 import { jetStreamManager, jetStreamResources, type Nats } from '../lib/nats.ts';
 import type { ChatFrame, ServerFrame } from './frames.ts';
@@ -29,55 +22,6 @@ export function eventFrame(event: StoredChatEvent): ServerFrame {
 export function visibleMessages(events: StoredChatEvent[], viewerId: string | null = null): ChatFrame[] {
   const deleted = new Set(events.flatMap((e) => (e.kind === 'deleted' ? [e.messageId] : [])));
   return events.flatMap((e) => (e.kind === 'message' && !deleted.has(String(e.seq)) ? [chatFrame(e, e.userId === viewerId)] : []));
-}
-
-/** A JetStream read that takes longer than this is given up: live chat must not wait on it. */
-const READ_TIMEOUT_MS = 5000;
-
-/**
- * Reads the events of one room from `streamName` starting at `startSeq`, up to `limit`;
- * `truncated` when more were already there. A plain ephemeral consumer, not an ordered one:
- * nats.js retries an ordered consumer's creation for minutes when JetStream is unwell.
- */
-function readRoom(nats: Nats, streamName: string, streamId: string, startSeq: number, limit: number) {
-  return withTimeout(
-    (async () => {
-      const jsm = await jetStreamManager(nats);
-      const info = await jsm.consumers.add(streamName, {
-        filter_subject: chatSubject(nats, streamId),
-        ack_policy: AckPolicy.None,
-        mem_storage: true,
-        inactive_threshold: 30 * 1_000_000_000,
-        ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
-      });
-      try {
-        const events: StoredChatEvent[] = [];
-        // What was there when the read began; events stored since come live.
-        const pending = info.num_pending;
-        if (!pending) return { events, truncated: false };
-        const consumer = await nats.connection.jetstream().consumers.get(streamName, info.name);
-        const batch = await consumer.fetch({ max_messages: Math.min(pending, limit), expires: READ_TIMEOUT_MS });
-        let read = 0;
-        for await (const msg of batch) {
-          const event = parseChatEvent(msg.data, originalSeq(msg));
-          if (event) events.push(event);
-          if (++read >= Math.min(pending, limit)) break;
-        }
-        return { events, truncated: pending > limit };
-      } finally {
-        await jsm.consumers.delete(streamName, info.name).catch(() => {});
-      }
-    })(),
-    READ_TIMEOUT_MS * 2,
-    'chat history read',
-  );
-}
-
-/** A message sourced into CHAT_RECENT carries its CHAT sequence (its id) in a header. */
-function originalSeq(msg: JsMsg): number {
-  const source = msg.headers?.get('Nats-Stream-Source');
-  const seq = source ? Number(source.split(' ')[1]) : NaN;
-  return Number.isFinite(seq) ? seq : msg.seq;
 }
 
 export type History = { history: ChatFrame[]; lastSeq: number; resumed?: boolean; deletions: ServerFrame[] };

@@ -19,6 +19,8 @@ import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
 import type { UserRole, UserStatus } from '../lib/schema.ts';
 import { FINISHED_STATUSES } from '../lib/streams.ts';
 import { findWatched, normalizeWatchText, type WatchedTerm } from '../lib/moderation/watched-words.ts';
+import { restrictionRefusal } from '../lib/moderation/channel.ts';
+import type { ChannelStandings } from './channel-standings.ts';
 import { chatFrame } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
 import type { RealtimeMetrics } from './metrics.ts';
@@ -60,7 +62,7 @@ export interface ChatRequest {
  * reason code; the decision needs a few reads, cached briefly so a busy room costs Postgres
  * two statements per message (the rate-limit counters every gateway shares).
  */
-export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; metrics: RealtimeMetrics }) {
+export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; metrics: RealtimeMetrics; standings: ChannelStandings }) {
   const { db, nats } = deps;
   const senders = new TtlCache<string, Sender | undefined>(SENDER_TTL_MS);
   const rooms = new TtlCache<string, RoomSettings | undefined>(ROOM_TTL_MS);
@@ -91,7 +93,8 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       Boolean(await db.selectFrom('follows').select('follower_id').where('follower_id', '=', userId).where('followee_id', '=', ownerId).executeTakeFirst()),
     );
 
-  type Decision = { refused: ChatRefusal; retryAfterSeconds?: number } | { sender: Sender; text: string };
+  type Refused = { refused: ChatRefusal; retryAfterSeconds?: number; message?: string; until?: string; reason?: string };
+  type Decision = Refused | { sender: Sender; text: string };
 
   async function decide(request: ChatRequest): Promise<Decision> {
     if (!request.userId) return { refused: 'sign_in_required' };
@@ -103,7 +106,12 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     const block = accountBlock(sender);
     if (block) return { refused: block.code === 'account_banned' ? 'account_banned' : 'account_suspended' };
     if (!room || room.closed) return { refused: 'chat_closed' };
-    const moderator = moderatesChat({ userId: request.userId, role: sender.role }, room.ownerId);
+    const standing = await deps.standings.of(room.ownerId, request.userId);
+    if (standing.restriction) {
+      const { code, ...why } = restrictionRefusal(standing.restriction);
+      return { refused: code, ...why };
+    }
+    const moderator = moderatesChat({ userId: request.userId, role: sender.role }, room.ownerId) || standing.moderator;
     if (!moderator) {
       const hit = findWatched(checked.text, [...(await channelTerms(room.ownerId)), ...(await platformTerms())]);
       if (hit) return { refused: hit.level === 'block' ? 'message_blocked' : 'message_held' };
@@ -119,14 +127,16 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     return { sender, text: checked.text };
   }
 
-  const refusal = (code: ChatRefusal | 'unavailable', request: ChatRequest, retryAfterSeconds?: number): ServerFrame => {
+  const refusal = (code: ChatRefusal | 'unavailable', request: ChatRequest, retryAfterSeconds?: number, why: Omit<Refused, 'refused' | 'retryAfterSeconds'> = {}): ServerFrame => {
     deps.metrics.chatMessages.inc({ outcome: code });
     return {
       type: 'error',
       code,
-      message: code === 'unavailable' ? 'Chat is unavailable; try again' : chatRefusalMessages[code],
+      message: why.message ?? (code === 'unavailable' ? 'Chat is unavailable; try again' : chatRefusalMessages[code]),
       ...(request.nonce ? { nonce: request.nonce } : {}),
       ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+      ...(why.until ? { until: why.until } : {}),
+      ...(why.reason !== undefined ? { reason: why.reason } : {}),
     };
   };
 
@@ -174,7 +184,10 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       deps.logger.warn({ err, streamId: request.streamId }, 'chat check failed');
       return refusal('unavailable', request);
     }
-    if ('refused' in decision) return refusal(decision.refused, request, decision.retryAfterSeconds);
+    if ('refused' in decision) {
+      const { refused, retryAfterSeconds, ...why } = decision;
+      return refusal(refused, request, retryAfterSeconds, why);
+    }
     const { sender, text } = decision;
     const event = {
       kind: 'message' as const,
@@ -217,5 +230,8 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     };
   }
 
-  return { send, queueFor };
+  /** The owner of a stream's channel, from the same short-lived cache the rules use. */
+  const ownerOf = async (streamId: string) => (await loadRoom(streamId))?.ownerId;
+
+  return { send, queueFor, ownerOf };
 }

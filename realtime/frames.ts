@@ -46,7 +46,8 @@ export type ServerFrame =
   | { type: 'authenticated'; userId: string; expiresAt: string }
   /** The socket's identity ended; it stays open as an anonymous viewer. */
   | { type: 'signed_out'; reason: SignOutReason; message: string }
-  | { type: 'error'; code: string; message: string; nonce?: string; retryAfterSeconds?: number };
+  /** `until` and `reason` come with `chat_timeout` and `chat_banned` (`streamId` when pushed as it happens). */
+  | { type: 'error'; code: string; message: string; nonce?: string; retryAfterSeconds?: number; streamId?: string; until?: string; reason?: string };
 
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ServerFrame };
 

@@ -16,6 +16,8 @@ import { originAllowed } from '../lib/origins.ts';
 import { isInternalCaller } from '../lib/secrets.ts';
 import { signOutMessages, type SignOutReason } from '../lib/sign-outs.ts';
 import type { AccessClaims, TokenSigner } from '../lib/tokens.ts';
+import { restrictionRefusal, type ChannelModerationEvent } from '../lib/moderation/channel.ts';
+import { watchChannelStandings } from './channel-standings.ts';
 import { startChatArchiver } from './chat-archiver.ts';
 import { createChatSender } from './chat.ts';
 import type { History } from './chat-room.ts';
@@ -104,7 +106,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const hub = createHub({ ...deps, metrics });
   const kv = await deps.nats.connection.jetstream().views.kv(jetStreamResources(deps.nats.subject('')).viewersBucket.name);
   const viewers = startViewerCounts({ kv, db: deps.db, hub, gatewayId, intervalMs: deps.viewerCountIntervalMs ?? 5000, logger: deps.logger });
-  const chat = createChatSender({ ...deps, metrics });
+  const standings = watchChannelStandings({ ...deps, onChange: (event) => void tellRestricted(event) });
+  const chat = createChatSender({ ...deps, metrics, standings });
   const archiver = startChatArchiver({ ...deps, metrics });
   const server = createServer((req, res) => void answerHttp(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -134,6 +137,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       return;
     }
     json(404, errorBody('not_found', 'Not found; connect a WebSocket to /ws'));
+  }
+
+  /** A user just timed out or banned in a channel hears it in each of its rooms they are in here, with why and until when. */
+  async function tellRestricted(event: ChannelModerationEvent): Promise<void> {
+    if (event.change !== 'restriction' || !event.restriction) return;
+    const { type, reason, until } = event.restriction;
+    const { code, ...why } = restrictionRefusal({ type, reason, until: until ? new Date(until) : null });
+    for (const client of [...hub.clientsOf(event.userId)]) {
+      for (const streamId of [...client.rooms]) {
+        try {
+          if ((await chat.ownerOf(streamId)) === event.ownerId) hub.send(client, { type: 'error', code, streamId, ...why });
+        } catch (err) {
+          deps.logger.warn({ err, streamId }, 'could not tell a socket about its chat restriction');
+        }
+      }
+    }
   }
 
   const refuse = (socket: Duplex, status: string, reason: string) => {
@@ -352,6 +371,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     async close() {
       clearInterval(heartbeat);
       await sessions.stop();
+      standings.stop();
       await viewers.stop();
       await archiver.stop();
       hub.close();

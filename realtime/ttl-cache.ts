@@ -25,4 +25,9 @@ export class TtlCache<K, V> {
     value.then((v) => !this.keepIf(v) && forget(), forget);
     return value;
   }
+
+  /** Forgets a key at once (its value changed): the next `get` loads it again. */
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
 }

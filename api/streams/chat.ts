@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts';
-import { CHAT_MAX_SLOW_MODE_SECONDS, moderatesChat, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
+import { CHAT_MAX_SLOW_MODE_SECONDS, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
+import { runsChannelChat } from '../../lib/moderation/channel.ts';
+import { standingIn } from '../../lib/moderation/channel-store.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Mongo } from '../../lib/mongo.ts';
@@ -47,7 +49,9 @@ export function chatRoutes(deps: ChatRouteDeps) {
 
   const moderatedStream = async (id: string, auth: AuthContext) => {
     const stream = await findStream(db, id);
-    if (!moderatesChat(auth, stream.owner_id)) throw new AppError('forbidden', 'Only the stream owner or a moderator can do this');
+    if (!runsChannelChat(await standingIn(db, stream.owner_id, { id: auth.userId, role: auth.role }))) {
+      throw new AppError('forbidden', "Only the stream's owner, its channel moderators or a platform moderator can do this");
+    }
     return stream;
   };
 
@@ -95,12 +99,12 @@ export function chatRoutes(deps: ChatRouteDeps) {
       method: 'delete',
       path: '/{id}/chat/{messageId}',
       tags: ['chat'],
-      summary: 'Delete a chat message everywhere (owner or moderator): viewers get `chat_deleted`, the archive marks it',
+      summary: 'Delete a chat message everywhere (owner, channel moderator or platform moderator): viewers get `chat_deleted`, the archive marks it',
       ...signedIn,
       request: { params: messageParams },
       responses: {
         200: enveloped(z.object({ id: z.string(), streamId: z.uuid() }), 'Deleted (also when it already was)'),
-        ...errorResponses({ 403: 'Not the owner or a moderator', 404: 'No such stream or message' }),
+        ...errorResponses({ 403: 'Not the owner or a moderator of the channel', 404: 'No such stream or message' }),
       },
     }),
     async (c) => {
@@ -125,10 +129,10 @@ export function chatRoutes(deps: ChatRouteDeps) {
       method: 'put',
       path: '/{id}/chat/settings',
       tags: ['chat'],
-      summary: 'Followers-only and slow mode (owner or moderator); gateways apply it within 5 s',
+      summary: 'Followers-only and slow mode (owner, channel moderator or platform moderator); gateways apply it within 5 s',
       ...signedIn,
       request: { params: uuidParam, body: jsonBody(settingsSchema.strict()) },
-      responses: { 200: enveloped(settingsSchema, 'The settings now in force'), ...errorResponses({ 400: 'Invalid settings', 403: 'Not the owner or a moderator', 404: 'No such stream' }) },
+      responses: { 200: enveloped(settingsSchema, 'The settings now in force'), ...errorResponses({ 400: 'Invalid settings', 403: 'Not the owner or a moderator of the channel', 404: 'No such stream' }) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
