@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from 'nats';
 import { withTimeout } from './async.ts';
-import { chatSubject, parseChatEvent, publishChatEvent, type StoredChatEvent } from './chat.ts';
+import { CHAT_RECOVERY_LIMIT, chatSubject, parseChatEvent, publishChatEvent, type StoredChatEvent } from './chat.ts';
 import { jetStreamManager, jetStreamResources, type Nats } from './nats.ts';
 
 // Reading a room's events back from JetStream: the gateway's history window and gap filling,
@@ -58,14 +58,17 @@ function originalSeq(msg: JsMsg): number {
 
 /**
  * Deletes `userId`'s messages that are still in the room's recent window (CHAT_RECENT, the
- * last 200 events: what joining viewers are shown), each with a deletion marker through the
+ * last 200 events: what joining viewers are shown, and whatever CHAT stored after it), each with a deletion marker through the
  * log like any deletion, so every gateway sends `chat_deleted` and the archive marks it.
  * Markers are deduplicated by message, so running it again deletes nothing twice. Returns how
  * many messages it deleted.
  */
 export async function purgeRecentMessages(nats: Nats, streamId: string, userId: string, deletedBy: string): Promise<number> {
-  const { chatRecentStream } = jetStreamResources(nats.subject(''));
-  const { events } = await readRoom(nats, chatRecentStream.name, streamId, 1, chatRecentStream.maxPerRoom);
+  const { chatStream, chatRecentStream } = jetStreamResources(nats.subject(''));
+  const recent = await readRoom(nats, chatRecentStream.name, streamId, 1, chatRecentStream.maxPerRoom);
+  // CHAT_RECENT is copied from CHAT a moment late: what was stored since comes from CHAT itself.
+  const newer = await readRoom(nats, chatStream.name, streamId, (recent.events.at(-1)?.seq ?? 0) + 1, CHAT_RECOVERY_LIMIT);
+  const events = [...recent.events, ...newer.events];
   const deleted = new Set(events.flatMap((e) => (e.kind === 'deleted' ? [e.messageId] : [])));
   const doomed = events.filter((e) => e.kind === 'message' && e.userId === userId && !deleted.has(String(e.seq)));
   const deletedAt = new Date().toISOString();

@@ -97,7 +97,8 @@ const restrictionView = (row: ChannelLogRow) => ({
 });
 
 const logView = (row: ChannelLogRow) => ({
-  id: row.id,
+  // A bigserial, which the driver may hand over as a number.
+  id: String(row.id),
   action: row.action,
   target: { id: row.target_id, username: row.target_name },
   actor: { id: row.actor_id, username: row.actor_name },
@@ -316,7 +317,7 @@ export function channelModerationRoutes(deps: { db: Db; nats: Nats }) {
       const { limit, cursor } = c.req.valid('query');
       const after = decodeCursor(cursor, logCursorSchema);
       const rows = await channelLog(db, owner.id, limit + 1, after?.id);
-      return c.json(page(rows, limit, logView, (r) => ({ id: r.id })), 200);
+      return c.json(page(rows, limit, logView, (r) => ({ id: String(r.id) })), 200);
     },
   );
 

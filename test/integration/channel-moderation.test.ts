@@ -8,6 +8,7 @@ import { connectSocket, drained, insertStream, joinRoom, sendChat, startGateways
 import { call } from '../support/http.ts';
 import { spawnGatewayProcess, type ServiceProcess } from '../support/processes.ts';
 import { inOneWindow } from '../support/rate-windows.ts';
+import { waitUntil } from '../support/wait.ts';
 
 // Channel moderation end to end: the API records appointments, timeouts, bans and lifts; the
 // gateways (one in this process, one a real `realtime/server.ts` process sharing only NATS and
@@ -52,14 +53,15 @@ async function channelWithRoom(gateway = 0) {
   return { owner, mod, viewer, streamId, viewerSocket };
 }
 
-/** Sends until the gateway accepts (a lift reaches it through NATS a moment after the API answers); each try is one frame, well within the budget. */
-async function sendOnceAllowed(socket: TestSocket, streamId: string, text: string) {
-  let answer: any;
-  await until(async () => {
-    answer = await sendChat(socket, streamId, text);
-    return answer.type === 'chat';
-  }, `${text} to be accepted`);
-  return answer;
+/**
+ * Sends until the answer is what `accepted` wants (a change reaches the gateway through NATS a
+ * moment after the API answers). One try per 300 ms keeps well inside the socket's frame budget.
+ */
+async function sendUntil(socket: TestSocket, streamId: string, text: string, accepted: (answer: any) => boolean) {
+  return waitUntil(async () => {
+    const answer = await sendChat(socket, streamId, text);
+    return accepted(answer) ? answer : undefined;
+  }, `an answer to "${text}" as expected`, 10_000, 300);
 }
 
 describe('channel moderators', () => {
@@ -125,7 +127,7 @@ describe('channel moderators', () => {
     expect((await call(t.app, 'DELETE', `${channel(owner)}/moderators/${mod.id}`, { headers: owner.auth })).status).toBe(200);
     const modSocket = await connect(0, mod);
     await joinRoom(modSocket, streamId);
-    await until(async () => (await sendChat(modSocket, streamId, 'still a mod?')).code === 'followers_only', 'the removal to reach the gateway');
+    await sendUntil(modSocket, streamId, 'still a mod?', (answer) => answer.code === 'followers_only');
   });
 });
 
@@ -183,6 +185,7 @@ describe('timeouts and bans', () => {
     const again = await restrictUser(owner, owner, viewer, { type: 'ban', reason: 'spam' });
     expect(again.json.data).toMatchObject({ replayed: true, purged: 0, createdAt: ban.json.data.createdAt });
 
+    await until(() => viewerSocket.frames.some((f) => f.type === 'error' && f.code === 'chat_banned' && f.streamId === streamId), 'the ban notice');
     expect(await sendChat(viewerSocket, streamId, 'let me back')).toMatchObject({ type: 'error', code: 'chat_banned', reason: 'spam' });
     // Banned users cannot be made moderators behind the ban's back.
     expect((await appoint(owner, owner, viewer)).status).toBe(409);
@@ -190,7 +193,7 @@ describe('timeouts and bans', () => {
     const lifted = await liftUser(owner, owner, viewer, 'second chance');
     expect(lifted.json.data).toEqual({ userId: viewer.id, lifted: 'ban' });
     expect((await liftUser(owner, owner, viewer)).json.data).toEqual({ userId: viewer.id, lifted: null });
-    expect(await sendOnceAllowed(viewerSocket, streamId, 'thank you')).toMatchObject({ type: 'chat' });
+    expect(await sendUntil(viewerSocket, streamId, 'thank you', (answer) => answer.type === 'chat')).toMatchObject({ type: 'chat' });
 
     const log = await call(t.app, 'GET', `${channel(owner)}/log?limit=2`, { headers: owner.auth });
     expect(log.json.data.map((e: any) => [e.action, e.reason])).toEqual([['lift', 'second chance'], ['ban', 'spam']]);
