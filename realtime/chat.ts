@@ -19,7 +19,7 @@ import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
 import type { UserRole, UserStatus } from '../lib/schema.ts';
 import { FINISHED_STATUSES } from '../lib/streams.ts';
 import { findWatched, normalizeWatchText, type WatchedTerm } from '../lib/moderation/watched-words.ts';
-import { restrictionRefusal } from '../lib/moderation/channel.ts';
+import { restrictionRefusal, stillInForce } from '../lib/moderation/channel.ts';
 import type { ChannelStandings } from './channel-standings.ts';
 import { chatFrame } from './chat-room.ts';
 import type { ServerFrame } from './frames.ts';
@@ -107,7 +107,8 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     if (block) return { refused: block.code === 'account_banned' ? 'account_banned' : 'account_suspended' };
     if (!room || room.closed) return { refused: 'chat_closed' };
     const standing = await deps.standings.of(room.ownerId, request.userId);
-    if (standing.restriction) {
+    // Cached for a while: a timeout that ended meanwhile no longer counts.
+    if (stillInForce(standing.restriction)) {
       const { code, ...why } = restrictionRefusal(standing.restriction);
       return { refused: code, ...why };
     }

@@ -38,6 +38,11 @@ export function restrictionInForce(latest: RestrictionFact | undefined, now = ne
   return undefined;
 }
 
+/** Whether a restriction read earlier still holds: a timeout ends by itself when `until` passes. */
+export function stillInForce(restriction: ChannelRestriction | undefined, now = new Date()): restriction is ChannelRestriction {
+  return Boolean(restriction && (restriction.until === null || restriction.until > now));
+}
+
 /** How someone stands in a channel: what they may do there. */
 export type ChannelStanding = 'owner' | 'staff' | 'channel_moderator' | 'viewer';
 

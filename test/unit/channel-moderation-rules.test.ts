@@ -5,6 +5,7 @@ import {
   restrictionInForce,
   restrictionRefusal,
   restrictRefusal,
+  stillInForce,
   type ChannelStanding,
 } from '../../lib/moderation/channel.ts';
 
@@ -21,6 +22,13 @@ describe('the restriction in force', () => {
     expect(restrictionInForce({ action: 'timeout', reason: '', expires_at: earlier }, now)).toBeUndefined();
     expect(restrictionInForce({ action: 'timeout', reason: '', expires_at: now }, now)).toBeUndefined();
     expect(restrictionInForce({ action: 'lift', reason: 'appeal', expires_at: null }, now)).toBeUndefined();
+  });
+
+  it('read earlier, still holds only until its end', () => {
+    expect(stillInForce(undefined, now)).toBe(false);
+    expect(stillInForce({ type: 'ban', reason: '', until: null }, now)).toBe(true);
+    expect(stillInForce({ type: 'timeout', reason: '', until: later }, now)).toBe(true);
+    expect(stillInForce({ type: 'timeout', reason: '', until: later }, later)).toBe(false);
   });
 
   it('becomes a chat refusal that says why and until when', () => {
