@@ -231,7 +231,13 @@ describe('timeouts and bans', () => {
     expect((await liftUser(owner, outsider, viewer)).status).toBe(403);
     expect((await call(t.app, 'GET', `${channel(owner)}/log`, { headers: outsider.auth })).status).toBe(403);
     // Platform staff run every channel's chat.
-    expect((await restrictUser(owner, staff, viewer, { type: 'timeout', durationSeconds: 60 })).status).toBe(200);
+    const first = await restrictUser(owner, staff, viewer, { type: 'timeout', durationSeconds: 60 });
+    expect(first.json.data).toMatchObject({ type: 'timeout', replayed: false, createdBy: { id: staff.id } });
+    // The same timeout again is a retry; another duration is a new timeout that replaces it.
+    expect((await restrictUser(owner, mod, viewer, { type: 'timeout', durationSeconds: 60 })).json.data).toMatchObject({ replayed: true, until: first.json.data.until });
+    const longer = await restrictUser(owner, mod, viewer, { type: 'timeout', durationSeconds: 120 });
+    expect(longer.json.data).toMatchObject({ replayed: false, durationSeconds: 120 });
+    expect(Date.parse(longer.json.data.until)).toBeGreaterThan(Date.parse(first.json.data.until));
 
     for (const body of [
       { type: 'timeout' },
