@@ -7,7 +7,8 @@ import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import { priorityRank, type Decision, type Effect, type Priority } from '../workflows/plans/moderation.ts';
 import { effectKey } from '../workflows/plans/moderation.ts';
-import { appendAudit, auditRowByKey, isReporter, liftModerationPayoutHold, notifyRecipients, otherCaseStillBans, setModerationPayoutHold } from '../lib/moderation/store.ts';
+import { appendAudit, auditRowByKey, isReporter, notifyRecipients, otherCaseStillBans } from '../lib/moderation/store.ts';
+import { caseHoldSource, liftPayoutHold, setPayoutHold } from '../lib/payouts/holds.ts';
 import { dropClient } from '../lib/rtmp.ts';
 import { publishSignOut } from '../lib/sign-outs.ts';
 import { workflowIds } from '../workflows/ids.ts';
@@ -140,7 +141,8 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
           }
           case 'payout_hold': {
             if (!(await audit(null))) return;
-            await setModerationPayoutHold(tx, { userId: effect.userId, caseId, setBy: input.moderatorId });
+            // The case's own hold: an admin's hold on the same creator is another, untouched.
+            await setPayoutHold(tx, { userId: effect.userId, reason: `moderation:${caseId}`, setBy: input.moderatorId, source: caseHoldSource(caseId) });
             return;
           }
           default:
@@ -221,7 +223,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
             await tx.updateTable('strikes').set({ removed_at: new Date() }).where('case_id', '=', caseId).where('removed_at', 'is', null).execute();
             return;
           case 'payout_hold':
-            await liftModerationPayoutHold(tx, { userId: effect.userId, caseId, liftedBy: input.moderatorId });
+            await liftPayoutHold(tx, { userId: effect.userId, liftedBy: input.moderatorId, source: caseHoldSource(caseId) });
             return;
           case 'delete_chat_message':
             // The archive shows it again; viewers connected at the time already dropped it.

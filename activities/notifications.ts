@@ -1,42 +1,8 @@
-import { sql, type RawBuilder } from 'kysely';
-import { ApplicationFailure } from '@temporalio/common';
-import { isPermanentDataError, type Db, type Tx } from '../lib/db.ts';
+import { sql } from 'kysely';
+import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
-import { pushNotifications, type NotificationEvent, type StoredNotification } from '../lib/notifications.ts';
+import { insertNotifications, pushNotifications, type NotificationEvent } from '../lib/notifications.ts';
 import type { Notification } from '../lib/schema.ts';
-
-/** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */
-async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (isPermanentDataError(err)) {
-      throw ApplicationFailure.nonRetryable(`Event ${event.id} cannot be delivered: ${(err as Error).message}`, 'InvalidNotificationEvent');
-    }
-    throw err;
-  }
-}
-
-/**
- * One set-based insert for every candidate (a query yielding `recipient_id`) who still exists
- * and has not turned this type off; idempotent per (event, recipient). Returns the rows it
- * inserted. Runs in the caller's transaction when given one (a payment's booking notifies its
- * creator in the same commit).
- */
-export async function insertNotifications(executor: Db | Tx, event: NotificationEvent, candidates: RawBuilder<unknown>): Promise<StoredNotification[]> {
-  const { rows } = await rejectingBadEvents(event, () => sql<StoredNotification>`
-    insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
-    select ${event.id}, c.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
-    from (${candidates}) c
-    join users u on u.id = c.recipient_id and u.deleted_at is null
-    where not exists (
-      select 1 from notification_settings s
-      where s.user_id = c.recipient_id and s.type = ${event.type} and not s.in_app
-    )
-    on conflict (event_id, recipient_id) do nothing
-    returning id, recipient_id, type, actor_id, entity_type, entity_id, payload, read_at, created_at`.execute(executor));
-  return rows;
-}
 
 /**
  * Notification delivery for the fan-out workflow. Every write is idempotent per

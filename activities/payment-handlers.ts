@@ -17,7 +17,7 @@ import {
 import { publishRoomFrame, type DonationFrame } from '../lib/room-frames.ts';
 import { LIVE_STATUSES } from '../lib/streams.ts';
 import { pushNotifications } from '../lib/notifications.ts';
-import { insertNotifications } from './notifications.ts';
+import { insertNotifications } from '../lib/notifications.ts';
 import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler } from './payments.ts';
 
 // What StreamHub does with each Stripe event it acts on: find our payment (by the id we put in

@@ -20,6 +20,7 @@ import { creatorPayoutRoutes } from './payouts/creator-routes.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
 import { giftRoutes, streamGiftRoutes } from './gifts/routes.ts';
 import { internalRoutes } from './internal/routes.ts';
+import { appealRoutes } from './moderation/appeals.ts';
 import { moderationRoutes, reportRoutes } from './moderation/routes.ts';
 import { channelBlockedTermRoutes, watchedWordRoutes } from './moderation/watched-words.ts';
 import { notificationRoutes } from './notifications/routes.ts';
@@ -98,12 +99,10 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/payments/*',
     '/api/v1/reports',
     '/api/v1/reports/*',
+    '/api/v1/moderation/*',
   ]) {
     app.use(path, authenticate(db, tokens));
   }
-  // A suspended or banned user may still appeal the decision (with a session they hold).
-  const appealing = (path: string, method: string) => method === 'POST' && /^\/api\/v1\/moderation\/cases\/[^/]+\/appeal$/.test(path);
-  app.use('/api/v1/moderation/*', authenticate(db, tokens, { allowSanctioned: appealing }));
   const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
   app.route('/api/v1/auth', authRoutes(auth));
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
@@ -125,6 +124,7 @@ export function createApp(deps: ApiDeps) {
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));
+  app.route('/api/v1/moderation', appealRoutes({ db, nats: deps.nats, appealWindowSeconds: config.moderation.appealWindowSeconds }));
   app.route('/api/v1/moderation', watchedWordRoutes({ db }));
   app.route('/api/v1/users', channelBlockedTermRoutes({ db }));
   app.route('/api/v1/users', channelModerationRoutes({ db, nats: deps.nats }));

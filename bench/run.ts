@@ -6,6 +6,7 @@ import { benchLedger } from './ledger.ts';
 import { benchPayouts } from './payouts.ts';
 import { benchPing } from './ping.ts';
 import { benchRealtime } from './realtime.ts';
+import { benchReports } from './reports.ts';
 import { benchTranscode } from './transcode.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
@@ -19,6 +20,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   payouts: benchPayouts,
   ping: benchPing,
   realtime: benchRealtime,
+  reports: benchReports,
   transcode: benchTranscode,
 };
 

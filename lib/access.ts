@@ -15,12 +15,41 @@ export function accountBlock(user: { status: UserStatus; suspended_until: Date |
   return undefined;
 }
 
+// What a suspended or banned account may still reach, and what an appeal-scoped token
+// reaches at all: its own notifications and account, the decisions about it, and appealing them.
+const APPEAL_ROUTES: readonly (readonly [method: string, path: RegExp])[] = [
+  ['GET', /^\/api\/v1\/notifications\/?$/],
+  ['POST', /^\/api\/v1\/notifications\/read$/],
+  ['GET', /^\/api\/v1\/users\/me$/],
+  ['POST', /^\/api\/v1\/auth\/logout$/],
+  ['GET', /^\/api\/v1\/moderation\/my-cases$/],
+  ['GET', /^\/api\/v1\/moderation\/cases\/[^/]+$/],
+  ['POST', /^\/api\/v1\/moderation\/cases\/[^/]+\/appeal$/],
+  ['GET', /^\/api\/v1\/moderation\/cases\/[^/]+\/appeal\/messages$/],
+  ['POST', /^\/api\/v1\/moderation\/cases\/[^/]+\/appeal\/messages$/],
+];
+
+/** Whether a restricted (appeal-scoped) caller may use this route. Pure. */
+export function isAppealRoute(method: string, path: string): boolean {
+  return APPEAL_ROUTES.some(([m, pattern]) => m === method && pattern.test(path));
+}
+
+/** The refusal of a restricted caller outside the appeal routes. */
+export function restrictedError(block: AppError | undefined): AppError {
+  const why = block ? `${block.message}: ` : '';
+  return new AppError('account_restricted', `${why}this session may only read your notifications, account and moderation cases, and appeal; refresh once the restriction ends`, {
+    allowed: 'appeal',
+  });
+}
+
 /**
  * Verifies a bearer access token and that it may still act: unrevoked, of a live session,
- * of an account that is not deleted, suspended or banned. One SQL query. Used by the API
- * on every authenticated request and by the realtime gateway on connect.
+ * of an account that is not deleted. A suspended or banned account, or an appeal-scoped
+ * token, is restricted: it passes only where `appealRoute` is set (see `isAppealRoute`), and the
+ * claims it returns say `scope: 'appeal'`. One SQL query. Used by the API on every
+ * authenticated request and by the realtime gateway on connect (never an appeal route).
  */
-export async function verifyAccess(db: Db, tokens: TokenSigner, token: string, options: { allowSanctioned?: boolean } = {}): Promise<AccessClaims> {
+export async function verifyAccess(db: Db, tokens: TokenSigner, token: string, options: { appealRoute?: boolean } = {}): Promise<AccessClaims> {
   const claims = await tokens.verifyAccess(token);
   const row = await db
     .selectFrom('users')
@@ -47,10 +76,14 @@ export async function verifyAccess(db: Db, tokens: TokenSigner, token: string, o
   if (!row || row.deleted_at) throw new AppError('unauthorized', 'Account no longer exists');
   if (row.revoked || !row.session_live) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
   const block = accountBlock(row);
-  // Only appealing a moderation decision is open to a suspended or banned account.
-  if (block && !options.allowSanctioned) throw block;
+  const restricted = block !== undefined || claims.scope === 'appeal';
+  if (restricted && !options.appealRoute) {
+    // A full token of a newly sanctioned account names the sanction, as it always has;
+    // an appeal-scoped token says what it is for.
+    throw claims.scope === 'appeal' ? restrictedError(block) : block!;
+  }
   // The role from the database, not the token: a demotion applies at once.
-  return { ...claims, role: row.role };
+  return { ...claims, role: row.role, scope: restricted ? 'appeal' : 'full' };
 }
 
 interface SessionState {

@@ -13,6 +13,7 @@ export const errorStatus = {
   forbidden: 403,
   account_suspended: 403,
   account_banned: 403,
+  account_restricted: 403,
   own_stream: 403,
   not_found: 404,
   conflict: 409,

@@ -1,5 +1,8 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { sql, type RawBuilder } from 'kysely';
 import type { fanoutWorkflow } from '../workflows/fanout.ts';
 import { workflowIds } from '../workflows/ids.ts';
+import { isPermanentDataError, type Db, type Tx } from './db.ts';
 import type { Nats } from './nats.ts';
 import type { Notification, NotificationType } from './schema.ts';
 import { startIdempotently, type Temporal } from './temporal.ts';
@@ -33,6 +36,48 @@ export async function raiseNotificationEvent(temporal: Temporal, event: Notifica
     }),
   );
   return workflowId;
+}
+
+/** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */
+async function rejectingBadEvents<T>(event: NotificationEvent, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isPermanentDataError(err)) {
+      throw ApplicationFailure.nonRetryable(`Event ${event.id} cannot be delivered: ${(err as Error).message}`, 'InvalidNotificationEvent');
+    }
+    throw err;
+  }
+}
+
+/**
+ * One set-based insert for every candidate (a query yielding `recipient_id`) who still exists
+ * and has not turned this type off; idempotent per (event, recipient). `mandatory` skips the
+ * recipients' settings: a statement of reasons or a report's outcome is owed, not optional.
+ * Returns the rows it inserted. Runs in the caller's transaction when given one (a payment's
+ * booking notifies its creator in the same commit).
+ */
+export async function insertNotifications(
+  executor: Db | Tx,
+  event: NotificationEvent,
+  candidates: RawBuilder<unknown>,
+  options: { mandatory?: boolean } = {},
+): Promise<StoredNotification[]> {
+  const respectSettings = options.mandatory
+    ? sql``
+    : sql`where not exists (
+        select 1 from notification_settings s
+        where s.user_id = c.recipient_id and s.type = ${event.type} and not s.in_app
+      )`;
+  const { rows } = await rejectingBadEvents(event, () => sql<StoredNotification>`
+    insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
+    select ${event.id}, c.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
+    from (${candidates}) c
+    join users u on u.id = c.recipient_id and u.deleted_at is null
+    ${respectSettings}
+    on conflict (event_id, recipient_id) do nothing
+    returning id, recipient_id, type, actor_id, entity_type, entity_id, payload, read_at, created_at`.execute(executor));
+  return rows;
 }
 
 export function notificationSubject(nats: Nats, userId: string): string {

@@ -90,10 +90,11 @@ export const notificationTypes = [
   'report_outcome',
   'moderation_escalation',
   'appeal_outcome',
+  'appeal_message',
 ] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 /** A statement of reasons, a report's outcome or an escalation is owed, not optional: no setting turns these off. */
-export const mandatoryNotificationTypes: readonly NotificationType[] = ['moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome'];
+export const mandatoryNotificationTypes: readonly NotificationType[] = ['moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome', 'appeal_message'];
 export const configurableNotificationTypes = notificationTypes.filter((t) => !mandatoryNotificationTypes.includes(t));
 
 export interface NotificationsTable {
@@ -318,6 +319,8 @@ export interface PayoutHoldsTable {
   created_at: Generated<Date>;
   lifted_at: Date | null;
   lifted_by: string | null;
+  /** `admin` (the finance API) or `case:<caseId>` (a moderation decision): one active hold per creator and source. */
+  source: Generated<string>;
 }
 
 export const payoutRunStatuses = ['selecting', 'awaiting_approval', 'executing', 'settling', 'completed', 'expired', 'cancelled'] as const;
@@ -512,6 +515,16 @@ export interface AppealsTable {
   note: string | null;
 }
 
+export interface AppealMessagesTable {
+  id: Generated<string>;
+  case_id: string;
+  author_id: string;
+  author_role: 'appellant' | 'moderator';
+  body: string;
+  idempotency_key: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface WatchedWordsTable {
   term: string;
   level: 'hold' | 'block';
@@ -583,6 +596,7 @@ export interface Database {
   moderation_audit: ModerationAuditTable;
   strikes: StrikesTable;
   appeals: AppealsTable;
+  appeal_messages: AppealMessagesTable;
   watched_words: WatchedWordsTable;
   channel_blocked_terms: ChannelBlockedTermsTable;
   channel_moderators: ChannelModeratorsTable;

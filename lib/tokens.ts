@@ -6,16 +6,23 @@ import type { UserRole } from './schema.ts';
 const ISSUER = 'streamhub';
 const AUDIENCE = 'streamhub-api';
 
+/**
+ * `full`: the account may act. `appeal`: a suspended or banned account's token, good only for
+ * what appealing needs (lib/access.ts `isAppealRoute`); a refresh after the sanction ends gives a full one.
+ */
+export type AccessScope = 'full' | 'appeal';
+
 export interface AccessClaims {
   userId: string;
   role: UserRole;
   sessionId: string;
   jti: string;
   expiresAt: Date;
+  scope: AccessScope;
 }
 
 export interface TokenSigner {
-  signAccess(input: { userId: string; role: UserRole; sessionId: string }): Promise<{ token: string; claims: AccessClaims }>;
+  signAccess(input: { userId: string; role: UserRole; sessionId: string; scope?: AccessScope }): Promise<{ token: string; claims: AccessClaims }>;
   verifyAccess(token: string): Promise<AccessClaims>;
 }
 
@@ -35,11 +42,12 @@ export function createTokenSigner(options: { secret: string; ttlSeconds: number 
     verified.set(token, claims);
   };
   return {
-    async signAccess({ userId, role, sessionId }) {
+    async signAccess({ userId, role, sessionId, scope = 'full' }) {
       const jti = randomUUID();
       const now = Math.floor(Date.now() / 1000);
       const exp = now + options.ttlSeconds;
-      const token = await new SignJWT({ role, sid: sessionId })
+      // Full tokens carry no scope claim, as before scopes existed.
+      const token = await new SignJWT({ role, sid: sessionId, ...(scope === 'appeal' ? { scp: 'appeal' } : {}) })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
         .setJti(jti)
@@ -48,7 +56,7 @@ export function createTokenSigner(options: { secret: string; ttlSeconds: number 
         .setIssuedAt(now)
         .setExpirationTime(exp)
         .sign(await key);
-      return { token, claims: { userId, role, sessionId, jti, expiresAt: new Date(exp * 1000) } };
+      return { token, claims: { userId, role, sessionId, jti, expiresAt: new Date(exp * 1000), scope } };
     },
     async verifyAccess(token) {
       const known = verified.get(token);
@@ -67,6 +75,7 @@ export function createTokenSigner(options: { secret: string; ttlSeconds: number 
           sessionId: payload.sid,
           jti: payload.jti,
           expiresAt: new Date(payload.exp * 1000),
+          scope: payload.scp === 'appeal' ? 'appeal' : 'full',
         };
         remember(token, claims);
         return { ...claims };

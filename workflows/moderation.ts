@@ -95,6 +95,8 @@ export interface ModerationCaseState {
 export interface ReportSignal {
   reportId: string;
   reason: ReportReason;
+  /** The case's count of distinct reporters once this report was filed: a repeated report (or a repeated signal) counts once. */
+  reportCount?: number;
 }
 export interface ReviewerInput {
   moderatorId: string;
@@ -166,8 +168,9 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
   };
 
   setHandler(caseStateQuery, () => state);
-  setHandler(reportSignal, ({ reason }) => {
-    state.reports += 1;
+  setHandler(reportSignal, ({ reason, reportCount }) => {
+    // Signals without a count (histories from before it) count one each.
+    state.reports = reportCount === undefined ? state.reports + 1 : Math.max(state.reports, reportCount);
     if (!state.reasons.includes(reason)) state.reasons.push(reason);
     if (state.phase !== 'open' && state.phase !== 'claimed') return;
     const next = casePriority({ liveTarget: input.liveTarget, reasons: state.reasons, reportCount: state.reports, current: state.priority });

@@ -5,7 +5,7 @@ import { currentUser, requireAuth } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { envelope, errorResponses, ok } from '../responses.ts';
 import { createRouter } from '../router.ts';
-import { ownProfileSchema, toOwnProfile } from '../users/profile.ts';
+import { ownProfileSchema, restrictionSchema, toOwnProfile } from '../users/profile.ts';
 import { findAccountId, login, logout, refresh, register, type AuthDeps } from './service.ts';
 
 const emailSchema = z.string().trim().toLowerCase().max(254).email();
@@ -20,6 +20,10 @@ const tokensSchema = z.object({
   accessToken: z.string(),
   accessTokenExpiresAt: z.string(),
   refreshToken: z.string(),
+  access: z.enum(['full', 'appeal']).openapi({
+    description: '`appeal` for a suspended or banned account: the token reaches only its notifications, `GET /users/me`, its moderation cases and appeals (403 `account_restricted` elsewhere). A refresh after the sanction ends gives `full`.',
+  }),
+  restriction: restrictionSchema.nullable(),
 });
 const sessionSchema = tokensSchema.extend({ user: ownProfileSchema }).openapi('Session');
 
@@ -82,7 +86,7 @@ export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLi
       request: { body: json(z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(128) })) },
       responses: {
         200: { description: 'Signed in', content: { 'application/json': { schema: envelope(sessionSchema) } } },
-        ...errorResponses({ 400: 'Invalid fields', 401: 'Wrong login or password', 403: 'Account suspended or banned', 429: 'Too many attempts' }),
+        ...errorResponses({ 400: 'Invalid fields', 401: 'Wrong login or password', 429: 'Too many attempts' }),
       },
     }),
     async (c) => {
@@ -100,7 +104,7 @@ export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLi
       request: { body: json(z.object({ refreshToken: z.string().min(1).max(256) })) },
       responses: {
         200: { description: 'New tokens', content: { 'application/json': { schema: envelope(tokensSchema) } } },
-        ...errorResponses({ 401: 'Unknown, expired, revoked or reused refresh token', 403: 'Account suspended or banned' }),
+        ...errorResponses({ 401: 'Unknown, expired, revoked or reused refresh token' }),
       },
     }),
     async (c) => c.json(ok(await refresh(deps, c.req.valid('json').refreshToken)), 200),

@@ -5,8 +5,9 @@ import { AppError } from '../../lib/errors.ts';
 import type { Nats } from '../../lib/nats.ts';
 import type { PasswordHasher } from '../../lib/passwords.ts';
 import type { User } from '../../lib/schema.ts';
-import { hashRefreshToken, newRefreshToken, type TokenSigner } from '../../lib/tokens.ts';
+import { hashRefreshToken, newRefreshToken, type AccessScope, type TokenSigner } from '../../lib/tokens.ts';
 import { accountBlock } from '../../lib/access.ts';
+import { accountRestriction, type AccountRestriction } from '../../lib/moderation/store.ts';
 import { publishSignOut } from '../../lib/sign-outs.ts';
 
 export interface AuthDeps {
@@ -30,6 +31,10 @@ export interface IssuedTokens {
   accessToken: string;
   accessTokenExpiresAt: string;
   refreshToken: string;
+  /** `appeal` while the account is suspended or banned: the token reaches only what appealing needs. */
+  access: AccessScope;
+  /** Why the access is limited (status, until when, the cases behind it); null for full access. */
+  restriction: AccountRestriction | null;
 }
 
 /** A new session (refresh-token family) with its first refresh token. */
@@ -50,9 +55,20 @@ async function insertSession(db: Db | Tx, deps: SessionDeps, userId: string, met
   return { sessionId, refreshToken: refresh.token };
 }
 
-async function issueTokens(deps: SessionDeps, user: Pick<User, 'id' | 'role'>, session: { sessionId: string; refreshToken: string }): Promise<IssuedTokens> {
-  const access = await deps.tokens.signAccess({ userId: user.id, role: user.role, sessionId: session.sessionId });
-  return { accessToken: access.token, accessTokenExpiresAt: access.claims.expiresAt.toISOString(), refreshToken: session.refreshToken };
+type TokenHolder = Pick<User, 'id' | 'role' | 'status' | 'suspended_until'>;
+
+/** A full access token, or an appeal-scoped one while the account is suspended or banned. */
+async function issueTokens(deps: SessionDeps, user: TokenHolder, session: { sessionId: string; refreshToken: string }): Promise<IssuedTokens> {
+  const restricted = accountBlock(user) !== undefined;
+  const scope: AccessScope = restricted ? 'appeal' : 'full';
+  const access = await deps.tokens.signAccess({ userId: user.id, role: user.role, sessionId: session.sessionId, scope });
+  return {
+    accessToken: access.token,
+    accessTokenExpiresAt: access.claims.expiresAt.toISOString(),
+    refreshToken: session.refreshToken,
+    access: scope,
+    restriction: restricted ? await accountRestriction(deps.db, user) : null,
+  };
 }
 
 export async function register(
@@ -100,8 +116,7 @@ export async function login(deps: SessionDeps, input: { login: string; password:
   const user = await byLogin(deps.db, input.login).selectAll().executeTakeFirst();
   const valid = user ? await deps.passwords.verify(user.password_hash, input.password) : await deps.passwords.verifyAgainstNothing(input.password);
   if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong login or password');
-  const block = accountBlock(user);
-  if (block) throw block;
+  // A suspended or banned account still signs in, with an appeal-scoped token (see issueTokens).
   const session = await deps.db.transaction().execute((tx) => insertSession(tx, deps, user.id, meta));
   return { user, tokens: await issueTokens(deps, user, session) };
 }
@@ -137,8 +152,6 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Iss
     }
     if (row.expires_at <= new Date()) return { error: new AppError('token_expired', 'This session has expired; log in again') };
     if (row.deleted_at) return { error: new AppError('unauthorized', 'Account no longer exists') };
-    const block = accountBlock(row);
-    if (block) return { error: block };
     await tx.updateTable('refresh_tokens').set({ rotated_at: sql`now()` }).where('token_hash', '=', hash).execute();
     await tx.insertInto('refresh_tokens').values({ token_hash: next.hash, session_id: row.session_id }).execute();
     await tx.updateTable('auth_sessions').set({ last_used_at: sql`now()` }).where('id', '=', row.session_id).execute();
@@ -149,7 +162,8 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Iss
     if ('revoked' in outcome && outcome.revoked) publishSignOut(deps.nats, { ...outcome.revoked, reason: 'refresh_token_reused' });
     throw outcome.error;
   }
-  return issueTokens(deps, { id: outcome.session.user_id, role: outcome.session.role }, { sessionId: outcome.session.session_id, refreshToken: next.token });
+  const { session } = outcome;
+  return issueTokens(deps, { id: session.user_id, role: session.role, status: session.status, suspended_until: session.suspended_until }, { sessionId: session.session_id, refreshToken: next.token });
 }
 
 /** Ends the session behind the access token, blacklists the token until it expires, and signs the session's sockets out. */

@@ -4,18 +4,19 @@ import { sql } from 'kysely';
 import type { ModerationConfig } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
-import { casePhases, casePriority, caseIdPattern, decisionActions, policyRules, priorities, reportReasons, targetIdPatterns, targetTypes, type TargetType } from '../../workflows/plans/moderation.ts';
+import { casePhases, casePriority, decisionActions, policyRules, priorities, reportReasons, targetIdPatterns, targetTypes, type TargetType } from '../../workflows/plans/moderation.ts';
 import { fileReport } from '../../lib/moderation/store.ts';
 import type { Mongo } from '../../lib/mongo.ts';
 import type { Nats } from '../../lib/nats.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { workflowIds } from '../../workflows/ids.ts';
-import { appealUpdate, claimUpdate, decideUpdate, reportSignal, ruleOnAppealUpdate, type ModerationCaseInput, type moderationCaseWorkflow } from '../../workflows/moderation.ts';
+import { appealUpdate, claimUpdate, decideUpdate, reportSignal, ruleOnAppealUpdate, type ModerationCaseInput, type moderationCaseWorkflow, type ReportSignal } from '../../workflows/moderation.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
 import { currentUser, requireRole, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
+import { caseParam, publicCaseSchema, publicCaseView, readsAsStaff, visibleToAffectedUser } from './appeals.ts';
 import { resolveTarget } from './targets.ts';
 
 export interface ModerationRouteDeps {
@@ -42,7 +43,6 @@ const reportBodySchema = z
     if (body.timestampSeconds !== undefined && body.targetType !== 'video') ctx.addIssue({ code: 'custom', path: ['timestampSeconds'], message: 'only for videos' });
   });
 
-const caseParam = z.object({ id: z.string().regex(caseIdPattern).openapi({ param: { name: 'id', in: 'path' }, example: 'video-0f8fad5b-d9cb-469f-a165-70867728950e-1' }) });
 
 const caseSchema = z
   .object({
@@ -159,12 +159,12 @@ export function reportRoutes(deps: ModerationRouteDeps) {
       };
       try {
         // The report row is committed first; a repeated request (same reporter) signals again harmlessly.
-        await temporal.client.workflow.signalWithStart<typeof moderationCaseWorkflow, [{ reportId: string; reason: typeof body.reason }]>('moderationCaseWorkflow', {
+        await temporal.client.workflow.signalWithStart<typeof moderationCaseWorkflow, [ReportSignal]>('moderationCaseWorkflow', {
           workflowId: workflowIds.moderation(filed.caseId),
           taskQueue: temporal.taskQueue,
           args: [input],
           signal: reportSignal,
-          signalArgs: [{ reportId: filed.reportId, reason: body.reason }],
+          signalArgs: [{ reportId: filed.reportId, reason: body.reason, reportCount: filed.reportCount }],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           typedSearchAttributes: [
             { key: searchAttributes.Phase, value: 'open' },
@@ -217,6 +217,7 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
     }),
     async (c) => {
       const { limit, cursor, status, priority, targetType } = c.req.valid('query');
+      const me = currentUser(c);
       const after = decodeCursor(cursor, queueCursorSchema);
       let query = db
         .selectFrom('moderation_cases')
@@ -225,6 +226,8 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
       query = status ? query.where('status', '=', status) : query.where('status', '<>', 'closed');
       if (priority) query = query.where('priority', '=', priority);
       if (targetType) query = query.where('target_type', '=', targetType);
+      // A moderator never sees cases about themselves or their content; admins see every case.
+      if (me.role !== 'admin') query = query.where((eb) => eb.or([eb('target_owner_id', 'is', null), eb('target_owner_id', '<>', me.userId)]));
       if (after) query = query.where(sql<boolean>`(priority_rank, created_at, id) > (${after.rank}, ${after.at}::timestamptz, ${after.id})`);
       const rows = await query.orderBy('priority_rank').orderBy('created_at').orderBy('id').limit(limit + 1).execute();
       return c.json(page(rows, limit, caseView, (r) => ({ rank: r.priority_rank, at: r.created_at_key, id: r.id })), 200);
@@ -236,31 +239,43 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
       method: 'get',
       path: '/cases/{id}',
       tags: ['moderation'],
-      summary: 'A case: the target as reported (evidence), its reports, appeal, strike and full audit history (moderator, admin)',
-      ...reviewers,
+      summary: 'A case: for moderators and admins the target as reported (evidence), its reports, appeal and full audit history; for the affected user the decision about them',
+      description:
+        'Moderators never read a case about themselves or their content in full: like any affected user, they get the public part once it is decided (`ModerationCaseForAffectedUser`: the statement of reasons, the appeal deadline, the appeal and its ruling). A restricted session (suspended or banned) reads only that part.',
+      ...signedIn,
       request: { params: caseParam },
       responses: {
         200: enveloped(
-          caseSchema.extend({
-            snapshot: z.record(z.string(), z.unknown()),
-            reports: z.array(z.object({ id: z.uuid(), reporterId: z.uuid(), reason: z.string(), details: z.string(), timestampSeconds: z.number().int().nullable(), createdAt: z.string() })),
-            appeal: z.object({ userId: z.uuid(), message: z.string(), createdAt: z.string(), decidedBy: z.uuid().nullable(), upheld: z.boolean().nullable(), note: z.string().nullable() }).nullable(),
-            history: z.array(z.object({ id: z.string(), actorId: z.uuid().nullable(), actorName: z.string(), action: z.string(), detail: z.unknown(), prior: z.unknown(), at: z.string() })),
-          }),
-          'The case',
+          z.union([
+            caseSchema.extend({
+              snapshot: z.record(z.string(), z.unknown()),
+              reports: z.array(z.object({ id: z.uuid(), reporterId: z.uuid(), reason: z.string(), details: z.string(), timestampSeconds: z.number().int().nullable(), createdAt: z.string() })),
+              appeal: z.object({ userId: z.uuid(), message: z.string(), createdAt: z.string(), decidedBy: z.uuid().nullable(), upheld: z.boolean().nullable(), note: z.string().nullable() }).nullable(),
+              history: z.array(z.object({ id: z.string(), actorId: z.uuid().nullable(), actorName: z.string(), action: z.string(), detail: z.unknown(), prior: z.unknown(), at: z.string() })),
+            }),
+            publicCaseSchema,
+          ]),
+          'The case (staff), or its public part (the affected user)',
         ),
-        ...errorResponses({ 401: 'Not signed in', 403: 'Not a moderator or admin', 404: 'No such case' }),
+        ...errorResponses({ 401: 'Not signed in', 403: 'Neither staff nor the affected user', 404: 'No such case (or, for the affected user, not decided yet)' }),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      const me = currentUser(c);
       const row = await db
         .selectFrom('moderation_cases')
-        .select(['id', 'target_type', 'target_id', 'target_owner_id', 'status', 'priority', 'priority_rank', 'report_count', 'claimed_by', 'claim_expires_at', 'decision', 'decided_by', 'sla_due_at', 'escalations', 'created_at', 'snapshot'])
+        .select(['id', 'target_type', 'target_id', 'target_owner_id', 'status', 'priority', 'priority_rank', 'report_count', 'claimed_by', 'claim_expires_at', 'decision', 'decided_by', 'decided_at', 'sla_due_at', 'escalations', 'created_at', 'snapshot'])
         .select(sql<string>`created_at::text`.as('created_at_key'))
         .where('id', '=', id)
         .executeTakeFirst();
       if (!row) throw new AppError('not_found', 'No such case');
+      if (!readsAsStaff(me, row.target_owner_id)) {
+        if (row.target_owner_id !== me.userId) throw new AppError('forbidden', 'Only moderators and admins read cases about others');
+        if (!visibleToAffectedUser(row, me.userId)) throw new AppError('not_found', 'No such case');
+        const appeal = await db.selectFrom('appeals').select(['message', 'created_at', 'upheld', 'note', 'decided_at']).where('case_id', '=', id).executeTakeFirst();
+        return c.json(ok(publicCaseView(row, appeal, deps.config.appealWindowSeconds)), 200);
+      }
       // The first 500 reports; `reportCount` has them all.
       const reports = await db.selectFrom('reports').selectAll().where('case_id', '=', id).orderBy('created_at').orderBy('id').limit(500).execute();
       const appeal = await db.selectFrom('appeals').selectAll().where('case_id', '=', id).executeTakeFirst();
@@ -372,7 +387,15 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
       tags: ['moderation'],
       summary: 'Rule on an appeal (a moderator other than the one who decided); upheld reverses every effect (moderator, admin)',
       ...reviewers,
-      request: { params: caseParam, body: jsonBody(z.object({ upheld: z.boolean(), note: z.string().max(2000).default('') }).strict()) },
+      request: {
+        params: caseParam,
+        body: jsonBody(
+          z
+            .object({ upheld: z.boolean(), note: z.string().trim().max(2000).default('').openapi({ description: 'Why; required to reject (the appellant is told)' }) })
+            .strict()
+            .refine((b) => b.upheld || b.note.length > 0, { path: ['note'], message: 'required to reject an appeal: the user is told why' }),
+        ),
+      },
       responses: {
         200: enveloped(z.object({ upheld: z.boolean(), reversed: z.array(z.record(z.string(), z.unknown())) }), 'Ruled'),
         ...errorResponses({ 400: 'Invalid body', 401: 'Not signed in', 403: 'Not a moderator, the original reviewer, or your own case', 404: 'No such case', 409: 'No appeal pending' }),

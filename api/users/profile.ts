@@ -19,6 +19,15 @@ export const publicProfileSchema = z
 // What the account owner sees of themself.
 export const ownProfileSchema = publicProfileSchema.extend({ email: z.string(), status: z.string() }).openapi('OwnProfile');
 
+/** Why a suspended or banned account's access is limited to appealing (null while it may act). */
+export const restrictionSchema = z
+  .object({
+    status: z.enum(['suspended', 'banned']),
+    until: z.string().nullable().openapi({ description: 'When a suspension ends; null for a ban' }),
+    caseIds: z.array(z.string()).openapi({ description: 'The moderation cases behind it: `GET /moderation/cases/:id` reads the decision, `POST …/appeal` appeals it' }),
+  })
+  .openapi('AccountRestriction');
+
 type ProfileRow = Pick<
   User,
   'id' | 'username' | 'display_name' | 'bio' | 'avatar_url' | 'role' | 'follower_count' | 'following_count' | 'created_at'

@@ -5,7 +5,8 @@ import type { Temporal } from '../../lib/temporal.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
-import { ownProfileSchema, publicProfileSchema, toOwnProfile, toPublicProfile } from './profile.ts';
+import { accountRestriction } from '../../lib/moderation/store.ts';
+import { ownProfileSchema, publicProfileSchema, restrictionSchema, toOwnProfile, toPublicProfile } from './profile.ts';
 import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
 
 const idOrUsername = z.object({
@@ -21,11 +22,17 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       method: 'get',
       path: '/me',
       tags: ['users'],
-      summary: 'Your own profile, with email and status',
+      summary: 'Your own profile, with email, status and (suspended or banned) the restriction and the cases behind it',
       ...signedIn,
-      responses: { 200: { description: 'Profile', content: { 'application/json': { schema: envelope(ownProfileSchema) } } }, ...errorResponses({ 401: 'Not signed in' }) },
+      responses: {
+        200: { description: 'Profile', content: { 'application/json': { schema: envelope(ownProfileSchema.extend({ restriction: restrictionSchema.nullable() })) } } },
+        ...errorResponses({ 401: 'Not signed in' }),
+      },
     }),
-    async (c) => c.json(ok(toOwnProfile(await findOwnProfile(deps.db, currentUser(c).userId))), 200),
+    async (c) => {
+      const profile = await findOwnProfile(deps.db, currentUser(c).userId);
+      return c.json(ok({ ...toOwnProfile(profile), restriction: await accountRestriction(deps.db, profile) }), 200);
+    },
   );
 
   router.openapi(

@@ -1,8 +1,9 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from '../db.ts';
 import type { Nats } from '../nats.ts';
-import { pushNotifications, type NotificationEvent } from '../notifications.ts';
-import type { Database } from '../schema.ts';
+import { insertNotifications, pushNotifications, type NotificationEvent } from '../notifications.ts';
+import { accountBlock } from '../access.ts';
+import type { Database, UserStatus } from '../schema.ts';
 import { caseIdOf, priorityRank, type Priority, type ReportReason, type TargetType } from '../../workflows/plans/moderation.ts';
 
 // Moderation rows: cases, reports, the append-only audit log, and the payout hold a decision
@@ -40,7 +41,6 @@ export async function appendAudit(db: Executor, row: AuditRow): Promise<boolean>
   return inserted !== undefined;
 }
 
-/** The audit row written under `key`, if any (a reversal reads the prior state its effect saved). */
 /** Whether a case other than `caseId` banned this user and was not reversed (its ban stands). */
 export async function otherCaseStillBans(db: Executor, caseId: string, userId: string): Promise<boolean> {
   const row = await sql<{ one: number }>`
@@ -51,8 +51,35 @@ export async function otherCaseStillBans(db: Executor, caseId: string, userId: s
   return row.rows.length > 0;
 }
 
+/** The audit row written under `key`, if any (a reversal reads the prior state its effect saved). */
 export function auditRowByKey(db: Executor, key: string) {
   return db.selectFrom('moderation_audit').select(['prior', 'detail']).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+export interface AccountRestriction {
+  status: 'suspended' | 'banned';
+  /** When a suspension ends; null for a ban (or a suspension without an end). */
+  until: string | null;
+  /** The cases whose suspension or ban still stands: where to read the reasons and appeal. */
+  caseIds: string[];
+}
+
+/**
+ * Why a suspended or banned account is restricted: its status, until when, and the cases
+ * whose ban or suspension was neither reversed nor lifted. Empty `caseIds` when the status
+ * was set outside moderation.
+ */
+export async function accountRestriction(db: Executor, user: { id: string; status: UserStatus; suspended_until: Date | null }): Promise<AccountRestriction | null> {
+  if (!accountBlock(user) || user.status === 'active') return null;
+  const { rows } = await sql<{ case_id: string }>`
+    select a.case_id from moderation_audit a
+    where a.action in ('effect:ban', 'effect:suspend') and a.detail->>'userId' = ${user.id}
+      and not exists (
+        select 1 from moderation_audit r
+        where r.case_id = a.case_id and (r.action = 'reversed:' || substr(a.action, 8) or (a.action = 'effect:suspend' and r.action = 'suspension_lifted'))
+      )
+    order by a.id`.execute(db);
+  return { status: user.status, until: user.suspended_until?.toISOString() ?? null, caseIds: [...new Set(rows.map((r) => r.case_id))] };
 }
 
 export interface ReportIntake {
@@ -69,10 +96,13 @@ export interface ReportIntake {
 
 /**
  * Files a report into the target's open case, opening case n+1 when the latest one is already
- * decided (a new offence is a new case). Concurrent first reports all compute the same id and
- * meet on the primary key. A reporter's second report on one case is the same report.
+ * decided (a new offence is a new case). The latest case's row is locked while the report
+ * joins it, so a decision cannot slip between reading its status and adding the report.
+ * Concurrent first reports all compute the same id and meet on the primary key. A reporter's
+ * second report on one case is the same report and counts once: `reportCount` is the case's
+ * count of distinct reporters after this report.
  */
-export async function fileReport(db: Db, intake: ReportIntake): Promise<{ caseId: string; reportId: string; duplicate: boolean; opened: boolean }> {
+export async function fileReport(db: Db, intake: ReportIntake): Promise<{ caseId: string; reportId: string; duplicate: boolean; opened: boolean; reportCount: number }> {
   return db.transaction().execute(async (tx) => {
     const latest = await tx
       .selectFrom('moderation_cases')
@@ -81,6 +111,7 @@ export async function fileReport(db: Db, intake: ReportIntake): Promise<{ caseId
       .where('target_id', '=', intake.targetId)
       .orderBy('sequence', 'desc')
       .limit(1)
+      .forUpdate()
       .executeTakeFirst();
     let caseId = latest?.id;
     let opened = false;
@@ -118,11 +149,22 @@ export async function fileReport(db: Db, intake: ReportIntake): Promise<{ caseId
       .returning('id')
       .executeTakeFirst();
     if (!report) {
-      const existing = await tx.selectFrom('reports').select('id').where('case_id', '=', caseId!).where('reporter_id', '=', intake.reporterId).executeTakeFirstOrThrow();
-      return { caseId: caseId!, reportId: existing.id, duplicate: true, opened };
+      const existing = await tx
+        .selectFrom('reports')
+        .innerJoin('moderation_cases as c', 'c.id', 'reports.case_id')
+        .select(['reports.id', 'c.report_count'])
+        .where('reports.case_id', '=', caseId!)
+        .where('reports.reporter_id', '=', intake.reporterId)
+        .executeTakeFirstOrThrow();
+      return { caseId: caseId!, reportId: existing.id, duplicate: true, opened, reportCount: existing.report_count };
     }
-    await tx.updateTable('moderation_cases').set((eb) => ({ report_count: eb('report_count', '+', 1), updated_at: new Date() })).where('id', '=', caseId!).execute();
-    return { caseId: caseId!, reportId: report.id, duplicate: false, opened };
+    const counted = await tx
+      .updateTable('moderation_cases')
+      .set((eb) => ({ report_count: eb('report_count', '+', 1), updated_at: new Date() }))
+      .where('id', '=', caseId!)
+      .returning('report_count')
+      .executeTakeFirstOrThrow();
+    return { caseId: caseId!, reportId: report.id, duplicate: false, opened, reportCount: counted.report_count };
   });
 }
 
@@ -132,42 +174,12 @@ export async function isReporter(db: Executor, caseId: string, userId: string): 
 }
 
 /**
- * A payout hold set by a moderation decision. The payouts work reads `payout_holds` (an
- * unlifted row keeps the creator out of runs); lib/payouts is getting its own hold functions
- * in parallel, and these two should move onto them once they land.
- */
-export async function setModerationPayoutHold(db: Executor, input: { userId: string; caseId: string; setBy: string }): Promise<string> {
-  const row = await db
-    .insertInto('payout_holds')
-    .values({ user_id: input.userId, reason: `moderation:${input.caseId}`, set_by: input.setBy })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-export async function liftModerationPayoutHold(db: Executor, input: { userId: string; caseId: string; liftedBy: string }): Promise<number> {
-  const result = await db
-    .updateTable('payout_holds')
-    .set({ lifted_at: new Date(), lifted_by: input.liftedBy })
-    .where('user_id', '=', input.userId)
-    .where('reason', '=', `moderation:${input.caseId}`)
-    .where('lifted_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
-
-/**
  * In-app notifications for whoever `recipients` (a query yielding `recipient_id`) selects,
  * once per (event, recipient), pushed to those online. Not subject to notification settings:
  * a statement of reasons and a report's outcome are owed, not optional.
  */
-export async function notifyRecipients(db: Db, nats: Nats, event: NotificationEvent, recipients: ReturnType<typeof sql>): Promise<number> {
-  await sql`
-    insert into notifications (event_id, recipient_id, type, actor_id, entity_type, entity_id, payload)
-    select ${event.id}, r.recipient_id, ${event.type}, ${event.actorId}::uuid, ${event.entityType}, ${event.entityId}, ${JSON.stringify(event.payload)}::jsonb
-    from (${recipients}) r
-    join users u on u.id = r.recipient_id and u.deleted_at is null
-    on conflict (event_id, recipient_id) do nothing`.execute(db);
+export async function notifyRecipients(db: Db, nats: Nats, event: NotificationEvent, recipients: RawBuilder<unknown>): Promise<number> {
+  await insertNotifications(db, event, recipients, { mandatory: true });
   // Pushed in pages by recipient id; rows of an earlier attempt are pushed again (clients de-duplicate by id).
   let after = '00000000-0000-0000-0000-000000000000';
   let pushed = 0;

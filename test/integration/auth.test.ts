@@ -297,15 +297,22 @@ describe('auth: security', () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
   });
 
-  it('stops suspended and banned users from logging in, and their live tokens at once', async () => {
+  it('signs suspended and banned users in with an appeal-only token, and restricts their live tokens at once', async () => {
     for (const status of ['suspended', 'banned'] as const) {
       const user = await newUser(t.app);
       await setStatus(t.ctx.db, user.id, status, status === 'suspended' ? new Date(Date.now() + 3_600_000) : null);
       const login = await call(t.app, 'POST', '/api/v1/auth/login', { body: { login: user.username, password: PASSWORD } });
-      expect(login.status).toBe(403);
-      expect(login.json.error.code).toBe(status === 'suspended' ? 'account_suspended' : 'account_banned');
-      expect((await me(user.auth.authorization)).status).toBe(403);
-      expect((await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(403);
+      expect(login.status).toBe(200);
+      expect(login.json.data).toMatchObject({ access: 'appeal', restriction: { status } });
+      const limited = `Bearer ${login.json.data.accessToken}`;
+      const restricted = await call(t.app, 'GET', '/api/v1/wallet', { headers: { authorization: limited } });
+      expect([restricted.status, restricted.json.error.code]).toEqual([403, 'account_restricted']);
+      expect((await me(limited)).json.data).toMatchObject({ status, restriction: { status } });
+      // The token held from before: the sanction's own code outside the appeal routes.
+      const held = await call(t.app, 'GET', '/api/v1/wallet', { headers: user.auth });
+      expect([held.status, held.json.error.code]).toEqual([403, status === 'suspended' ? 'account_suspended' : 'account_banned']);
+      const refreshed = await call(t.app, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+      expect(refreshed.json.data).toMatchObject({ access: 'appeal', restriction: { status } });
     }
   });
 

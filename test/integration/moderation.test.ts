@@ -79,7 +79,7 @@ describe('intake', { timeout: 300_000 }, () => {
 
       const state = await waitUntil(async () => {
         const s = await handleOf(caseId).query(caseStateQuery);
-        return s.reports === 13 && s;
+        return s.reports === 12 && s;
       }, 'every report signal in the case');
       expect(state.phase).toBe('open');
       const mod = await moderator(app);
@@ -174,7 +174,7 @@ describe('a ban mid-broadcast, then an appeal', { timeout: 300_000 }, () => {
       expect(await exitCode(encoder, 'the encoder the ban cuts off')).not.toBe(0);
       await waitForStatus(app, stream.id, 'ended');
       expect(await userStatus(creator.id)).toBe('banned');
-      const me = await call(app, 'GET', '/api/v1/users/me', { headers: creator.auth });
+      const me = await call(app, 'GET', '/api/v1/wallet', { headers: creator.auth });
       expect(me.status).toBe(403);
       expect(me.json.error.code).toBe('account_banned');
       const refused = publishTestPattern(live.nginx.rtmpUrl, spare.streamKey);
@@ -201,7 +201,7 @@ describe('a ban mid-broadcast, then an appeal', { timeout: 300_000 }, () => {
       expect(upheld.status, upheld.text).toBe(200);
 
       await waitUntil(async () => (await userStatus(creator.id)) === 'active', 'the ban reversed');
-      expect((await call(app, 'GET', '/api/v1/users/me', { headers: creator.auth })).status).toBe(200);
+      expect((await call(app, 'GET', '/api/v1/wallet', { headers: creator.auth })).status).toBe(200);
       await handleOf(caseId).result();
       expect((await handleOf(caseId).describe()).typedSearchAttributes.get(searchAttributes.Phase)).toBe('closed');
       const actions = (await auditOf(caseId)).map((r) => r.action);
@@ -231,7 +231,7 @@ describe('durable timers', { timeout: 300_000 }, () => {
 
       const suspension = await decideOnNewCase('harassment', { action: 'suspend', rule: 'harassment', durationSeconds: 3 });
       await waitUntil(async () => (await userStatus(creator.id)) === 'suspended', 'suspended');
-      expect((await call(app, 'GET', '/api/v1/users/me', { headers: creator.auth })).json.error.code).toBe('account_suspended');
+      expect((await call(app, 'GET', '/api/v1/wallet', { headers: creator.auth })).json.error.code).toBe('account_suspended');
       await waitUntil(async () => (await userStatus(creator.id)) === 'active', 'the suspension lifted by its timer');
       await handleOf(suspension).result();
       expect((await auditOf(suspension)).map((r) => r.action)).toContain('suspension_lifted');
@@ -246,7 +246,7 @@ describe('durable timers', { timeout: 300_000 }, () => {
       const hold = await decideOnNewCase('other', { action: 'payout_hold', rule: 'other' });
       await handleOf(hold).result();
       const holds = await t.ctx.db.selectFrom('payout_holds').selectAll().where('user_id', '=', creator.id).execute();
-      expect(holds.map((h) => [h.reason, h.lifted_at])).toEqual([[`moderation:${hold}`, null]]);
+      expect(holds.map((h) => [h.source, h.reason, h.lifted_at])).toEqual([[`case:${hold}`, `moderation:${hold}`, null]]);
     });
   });
 

@@ -16,6 +16,14 @@ describe('access tokens', () => {
     expect(await tokens.verifyAccess(token)).toEqual(claims);
   });
 
+  it('carry their scope: full unless signed for appeals only', async () => {
+    const tokens = createTokenSigner({ secret, ttlSeconds: 60 });
+    expect((await tokens.verifyAccess((await tokens.signAccess(who)).token)).scope).toBe('full');
+    const appeal = await tokens.signAccess({ ...who, scope: 'appeal' });
+    expect(await createTokenSigner({ secret, ttlSeconds: 60 }).verifyAccess(appeal.token)).toEqual(appeal.claims);
+    expect(appeal.claims.scope).toBe('appeal');
+  });
+
   it('stop verifying when they expire, even after a successful check', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const tokens = createTokenSigner({ secret, ttlSeconds: 60 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { slugify } from '../../api/categories/slug.ts';
 import { decodeCursor, encodeCursor, page } from '../../api/responses.ts';
-import { accountBlock, sessionEndReason } from '../../lib/access.ts';
+import { accountBlock, isAppealRoute, sessionEndReason } from '../../lib/access.ts';
 import { AppError } from '../../lib/errors.ts';
 
 describe('accountBlock', () => {
@@ -61,5 +61,35 @@ describe('keyset pages', () => {
     expect(first.data).toEqual(['a', 'b']);
     expect(decodeCursor(first.meta.nextCursor!, schema)).toEqual({ slug: 'b' });
     expect(page(rows.slice(0, 2), 2, (r) => r.slug, (r) => r).meta.nextCursor).toBeNull();
+  });
+});
+
+describe('isAppealRoute', () => {
+  it('opens to a restricted session only what appealing needs', () => {
+    for (const [method, path] of [
+      ['GET', '/api/v1/notifications'],
+      ['POST', '/api/v1/notifications/read'],
+      ['GET', '/api/v1/users/me'],
+      ['POST', '/api/v1/auth/logout'],
+      ['GET', '/api/v1/moderation/my-cases'],
+      ['GET', '/api/v1/moderation/cases/user-x-1'],
+      ['POST', '/api/v1/moderation/cases/user-x-1/appeal'],
+      ['GET', '/api/v1/moderation/cases/user-x-1/appeal/messages'],
+      ['POST', '/api/v1/moderation/cases/user-x-1/appeal/messages'],
+    ]) {
+      expect(isAppealRoute(method!, path!), `${method} ${path}`).toBe(true);
+    }
+    for (const [method, path] of [
+      ['PATCH', '/api/v1/users/me'],
+      ['PUT', '/api/v1/notifications/settings'],
+      ['GET', '/api/v1/moderation/cases'],
+      ['POST', '/api/v1/moderation/cases/user-x-1/claim'],
+      ['POST', '/api/v1/moderation/cases/user-x-1/appeal/decision'],
+      ['POST', '/api/v1/reports'],
+      ['GET', '/api/v1/wallet'],
+      ['GET', '/api/v1/users/me/blocked-terms'],
+    ]) {
+      expect(isAppealRoute(method!, path!), `${method} ${path}`).toBe(false);
+    }
   });
 });
