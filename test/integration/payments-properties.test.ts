@@ -40,7 +40,7 @@ async function apply(type: string, object: Record<string, unknown>): Promise<voi
   };
   const later: (() => Promise<void>)[] = [];
   const handler = handlers.get(type as never) as PaymentEventHandler;
-  await t.ctx.db.transaction().execute((trx) => handler({ trx, nats: t.ctx.nats, afterCommit: (task) => void later.push(task) }, event));
+  await t.ctx.db.transaction().execute((trx) => handler({ trx, nats: t.ctx.nats, afterCommit: (task) => void later.push(task), applyWaiting: async () => {} }, event));
   for (const task of later) await task();
 }
 
