@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../lib/db.ts';
 import { toJsonAmount } from '../lib/ledger/rules.ts';
 import { bookDisputeClosed, bookDisputeOpened, bookRefund, bookSucceeded, markFailed, type BookingDeps, type Received } from '../lib/money/payment-bookings.ts';
-import { lockPaymentForEvent, type Payment } from '../lib/money/payments.ts';
+import { lockPaymentForEvent, lockProviderIds, type Payment } from '../lib/money/payments.ts';
 import type { NotificationEvent } from '../lib/notifications.ts';
 import type { KnownStripeEventType } from '../lib/payments/stripe-events.ts';
 import {
@@ -18,14 +18,16 @@ import { publishRoomFrame, type DonationFrame } from '../lib/room-frames.ts';
 import { LIVE_STATUSES } from '../lib/streams.ts';
 import { pushNotifications } from '../lib/notifications.ts';
 import { insertNotifications } from '../lib/notifications.ts';
-import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler } from './payments.ts';
+import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler, type ProviderIds } from './payments.ts';
 
 // What StreamHub does with each Stripe event it acts on: find our payment (by the id we put in
 // the metadata, else by the provider's ids we stored), then book through lib/money in the
 // event's own transaction. Tips and coin packs share one handler per type. An event that
 // arrives before the one it follows (a refund before its payment's success) books the success
 // first from its own data, with the key the success would have used: so any order of
-// delivery ends in the same books, and a duplicate books nothing.
+// delivery ends in the same books, and a duplicate books nothing. A refund or dispute whose
+// payment we cannot find yet (its charge is not known before the success names it) is parked
+// and applied by the event that makes the payment known.
 
 export type PaymentEventHandlerDeps = BookingDeps;
 
@@ -42,12 +44,40 @@ function read<T>(parse: (object: unknown) => T, event: PaymentEvent): T {
 export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<KnownStripeEventType, PaymentEventHandler> {
   const { logger } = deps;
 
-  async function paymentOf(ctx: PaymentEventContext, event: PaymentEvent, ids: { chargeId?: string | null; paymentIntentId?: string | null }): Promise<Payment | undefined> {
+  /**
+   * The payment an event is about, locked. Taken after the provider ids' lock (lockProviderIds),
+   * so an event that parks for want of its payment and one that makes the payment known
+   * never miss each other.
+   */
+  async function paymentOf(ctx: PaymentEventContext, event: PaymentEvent, ids: ProviderIds): Promise<Payment | undefined> {
+    await lockProviderIds(ctx.trx, ids);
     const lookup = await lockPaymentForEvent(ctx.trx, { paymentId: event.metadata.paymentId, ...ids });
     if ('found' in lookup) return lookup.found;
     if ('ambiguous' in lookup) logger.error({ eventId: event.id, type: event.type, ...ids }, 'payment event matches several payments by provider id; nothing booked');
     else logger.warn({ eventId: event.id, type: event.type, ...ids }, 'payment event about no payment of ours; ignored');
     return undefined;
+  }
+
+  /**
+   * A charge's refund or dispute can arrive before the success that tells us its charge: it
+   * waits (parked) for those ids instead of being dropped. One that names our payment in its
+   * metadata but matches nothing is not ours to wait for.
+   */
+  async function paymentOrWait(ctx: PaymentEventContext, event: PaymentEvent, ids: ProviderIds): Promise<Payment | { waitFor: ProviderIds }> {
+    await lockProviderIds(ctx.trx, ids);
+    const lookup = await lockPaymentForEvent(ctx.trx, { paymentId: event.metadata.paymentId, ...ids });
+    if ('found' in lookup) return lookup.found;
+    logger.warn(
+      { eventId: event.id, type: event.type, ...ids, ...('ambiguous' in lookup ? { ambiguous: lookup.ambiguous } : {}) },
+      'payment event about a payment not known yet; parked until an event makes it known',
+    );
+    return { waitFor: ids };
+  }
+
+  /** The events parked for the payment's provider ids (stored now, or before), applied in this transaction. */
+  async function applyWaitingFor(ctx: PaymentEventContext, payment: Payment): Promise<void> {
+    const ids = await ctx.trx.selectFrom('payments').select(['provider_charge_id', 'provider_payment_intent_id']).where('id', '=', payment.id).executeTakeFirstOrThrow();
+    await ctx.applyWaiting({ chargeId: ids.provider_charge_id, paymentIntentId: ids.provider_payment_intent_id });
   }
 
   /** The success booked (now, or earlier); false when the payment's money was refused. */
@@ -57,7 +87,7 @@ export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<K
 
   const succeeded: PaymentEventHandler = async (ctx, event) => {
     const intent = read(readPaymentIntent, event);
-    const payment = await paymentOf(ctx, event, { paymentIntentId: intent.id });
+    const payment = await paymentOf(ctx, event, { chargeId: intent.latest_charge, paymentIntentId: intent.id });
     if (!payment) return;
     if (payment.providerPaymentIntentId && payment.providerPaymentIntentId !== intent.id) {
       logger.warn({ paymentId: payment.id, stored: payment.providerPaymentIntentId, paid: intent.id }, 'payment paid through another PaymentIntent than the one stored');
@@ -69,6 +99,7 @@ export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<K
       chargeId: intent.latest_charge,
     });
     if (outcome === 'booked' && payment.kind === 'tip') await announceTip(ctx, payment);
+    await applyWaitingFor(ctx, payment);
   };
 
   const failed: PaymentEventHandler = async (ctx, event) => {
@@ -79,36 +110,43 @@ export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<K
 
   const refunded: PaymentEventHandler = async (ctx, event) => {
     const charge = read(readCharge, event);
-    const payment = await paymentOf(ctx, event, { chargeId: charge.id, paymentIntentId: charge.payment_intent });
-    if (!payment) return;
+    const payment = await paymentOrWait(ctx, event, { chargeId: charge.id, paymentIntentId: charge.payment_intent });
+    if ('waitFor' in payment) return payment;
     const received = { amount: charge.amount, currency: charge.currency, paymentIntentId: charge.payment_intent, chargeId: charge.id };
     if (await ensureBooked(ctx, payment, received)) await bookRefund(ctx.trx, payment, charge.amount_refunded);
+    await applyWaitingFor(ctx, payment);
   };
 
+  /**
+   * `opened`: the event withdraws the disputed money unless the dispute is an inquiry
+   * (charge.dispute.created); `withdrawn`: it does, whatever the status (funds_withdrawn, also
+   * when an inquiry escalated to a chargeback); `closed`: the dispute's end.
+   */
   const disputeHandler =
-    (book: typeof bookDisputeOpened | typeof bookDisputeClosed, created: boolean): PaymentEventHandler =>
+    (news: 'opened' | 'withdrawn' | 'closed'): PaymentEventHandler =>
     async (ctx, event) => {
       const dispute = read(readDispute, event);
-      const payment = await paymentOf(ctx, event, { chargeId: dispute.charge, paymentIntentId: dispute.payment_intent });
-      if (!payment) return;
+      const payment = await paymentOrWait(ctx, event, { chargeId: dispute.charge, paymentIntentId: dispute.payment_intent });
+      if ('waitFor' in payment) return payment;
       // A dispute says the charge was paid, not how much: the success books our own amount.
-      if (!(await ensureBooked(ctx, payment, { paymentIntentId: dispute.payment_intent, chargeId: dispute.charge }))) return;
-      const outcome = disputeOutcome(dispute.status);
-      await book(ctx.trx, deps, payment, {
-        disputeId: dispute.id,
-        amount: dispute.amount,
+      if (await ensureBooked(ctx, payment, { paymentIntentId: dispute.payment_intent, chargeId: dispute.charge })) {
+        const outcome = disputeOutcome(dispute.status);
+        const base = { disputeId: dispute.id, amount: dispute.amount, reason: dispute.reason ?? null };
+        if (news === 'closed') await bookDisputeClosed(ctx.trx, deps, payment, { ...base, outcome });
         // A created event is an opening, whatever the dispute's status has become since.
-        outcome: created ? (outcome === 'inquiry' || outcome === 'inquiry_closed' ? 'inquiry' : 'open') : outcome,
-        reason: dispute.reason ?? null,
-      });
+        else if (news === 'opened') await bookDisputeOpened(ctx.trx, deps, payment, { ...base, outcome: outcome === 'inquiry' || outcome === 'inquiry_closed' ? 'inquiry' : 'open' });
+        else await bookDisputeOpened(ctx.trx, deps, payment, { ...base, outcome: 'open' });
+      }
+      await applyWaitingFor(ctx, payment);
     };
 
   return new Map<KnownStripeEventType, PaymentEventHandler>([
     ['payment_intent.succeeded', succeeded],
     ['payment_intent.payment_failed', failed],
     ['charge.refunded', refunded],
-    ['charge.dispute.created', disputeHandler(bookDisputeOpened, true)],
-    ['charge.dispute.closed', disputeHandler(bookDisputeClosed, false)],
+    ['charge.dispute.created', disputeHandler('opened')],
+    ['charge.dispute.funds_withdrawn', disputeHandler('withdrawn')],
+    ['charge.dispute.closed', disputeHandler('closed')],
   ]);
 }
 

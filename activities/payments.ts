@@ -35,9 +35,25 @@ export interface PaymentEventContext {
    * most once (a crash right after the commit skips it), so for pushes and frames, never money.
    */
   afterCommit(task: () => Promise<void>): void;
+  /**
+   * Applies, in this transaction, the parked events that wait for these provider ids (an event
+   * that made a payment known calls it). Each goes through its own handler, which may park it again.
+   */
+  applyWaiting(ids: ProviderIds): Promise<void>;
 }
 
-export type PaymentEventHandler = (ctx: PaymentEventContext, event: PaymentEvent) => Promise<void>;
+/** The provider's ids an event names that we could not match yet. */
+export interface ProviderIds {
+  chargeId?: string | null;
+  paymentIntentId?: string | null;
+}
+
+/**
+ * What a handler answers: nothing (applied), or `{ waitFor }` when the event is about a payment
+ * we do not know yet; it is then parked, not applied, until an event that makes the payment
+ * known applies it (PaymentEventContext.applyWaiting).
+ */
+export type PaymentEventHandler = (ctx: PaymentEventContext, event: PaymentEvent) => Promise<void | { waitFor: ProviderIds }>;
 export type PaymentEventHandlers = ReadonlyMap<string, PaymentEventHandler>;
 
 /** The default for the types StreamHub acts on until their handler is registered. */
@@ -57,7 +73,7 @@ export function registerStripeEventHandler(type: string, handler: PaymentEventHa
   stripeEventHandlers.set(type, handler);
 }
 
-export type ApplyOutcome = 'applied' | 'unhandled' | 'already_applied';
+export type ApplyOutcome = 'applied' | 'unhandled' | 'already_applied' | 'parked';
 
 function toPaymentEvent(row: PaymentEventRow): PaymentEvent {
   const parsed = stripeEventSchema.safeParse(row.payload);
@@ -85,6 +101,49 @@ const HEARTBEAT_EVERY_MS = 2000;
 export function createPaymentActivities(deps: { db: Db; nats: Nats; stripeEventHandlers?: PaymentEventHandlers }) {
   const handlers = deps.stripeEventHandlers ?? stripeEventHandlers;
 
+  /** Runs an event's handler and records the result: applied, or parked waiting for ids. True when parked. */
+  async function settle(ctx: PaymentEventContext, row: PaymentEventRow, handler: PaymentEventHandler): Promise<boolean> {
+    const result = await handler(ctx, toPaymentEvent(row));
+    const waitFor = result?.waitFor;
+    await ctx.trx
+      .updateTable('payment_events')
+      .set(
+        waitFor
+          ? { parked_at: sql<Date>`coalesce(parked_at, now())`, waiting_for_charge_id: waitFor.chargeId ?? null, waiting_for_payment_intent_id: waitFor.paymentIntentId ?? null }
+          : { applied_at: sql<Date>`now()` },
+      )
+      .where('provider', '=', 'stripe')
+      .where('event_id', '=', row.event_id)
+      .execute();
+    return Boolean(waitFor);
+  }
+
+  /** The parked events waiting for these ids, oldest first, each applied once per transaction at most. */
+  async function applyWaiting(ctx: PaymentEventContext, applying: Set<string>, ids: ProviderIds): Promise<void> {
+    if (!ids.chargeId && !ids.paymentIntentId) return;
+    const waiting = await ctx.trx
+      .selectFrom('payment_events')
+      .selectAll()
+      .where('provider', '=', 'stripe')
+      .where('applied_at', 'is', null)
+      .where('parked_at', 'is not', null)
+      .where((eb) =>
+        eb.or([
+          ...(ids.chargeId ? [eb('waiting_for_charge_id', '=', ids.chargeId)] : []),
+          ...(ids.paymentIntentId ? [eb('waiting_for_payment_intent_id', '=', ids.paymentIntentId)] : []),
+        ]),
+      )
+      .orderBy('provider_created_at')
+      .orderBy('event_id')
+      .forUpdate()
+      .execute();
+    for (const row of waiting) {
+      if (applying.has(row.event_id)) continue;
+      applying.add(row.event_id);
+      await settle(ctx, row, handlers.get(row.type) ?? ignoreEvent);
+    }
+  }
+
   return {
     /** Applies one stored Stripe event through its handler, once however often it is called. */
     async applyStripeEvent(eventId: string): Promise<{ outcome: ApplyOutcome; type: string }> {
@@ -102,14 +161,17 @@ export function createPaymentActivities(deps: { db: Db; nats: Nats; stripeEventH
             .executeTakeFirst();
           if (!row) throw ApplicationFailure.nonRetryable(`No stored Stripe event ${eventId}`, 'PaymentEventMissing');
           if (row.applied_at) return { outcome: 'already_applied' as const, type: row.type };
+          if (row.parked_at) return { outcome: 'parked' as const, type: row.type };
           const handler = handlers.get(row.type) ?? ignoreEvent;
-          await handler({ trx, nats: deps.nats, afterCommit: (task) => void afterCommit.push(task) }, toPaymentEvent(row));
-          await trx
-            .updateTable('payment_events')
-            .set({ applied_at: sql<Date>`now()` })
-            .where('provider', '=', 'stripe')
-            .where('event_id', '=', eventId)
-            .execute();
+          const applying = new Set([eventId]);
+          const ctx: PaymentEventContext = {
+            trx,
+            nats: deps.nats,
+            afterCommit: (task) => void afterCommit.push(task),
+            applyWaiting: (ids) => applyWaiting(ctx, applying, ids),
+          };
+          const parked = await settle(ctx, row, handler);
+          if (parked) return { outcome: 'parked' as const, type: row.type };
           return { outcome: handler === ignoreEvent ? ('unhandled' as const) : ('applied' as const), type: row.type };
         });
         for (const task of afterCommit) {

@@ -56,7 +56,12 @@ export async function benchLedger(args: string[]): Promise<void> {
   if (!(seconds > 0 && Number.isInteger(connections) && connections > 0 && connections <= SENDERS)) {
     throw new Error(`Usage: npm run bench -- ledger [seconds > 0] [connections 1–${SENDERS}] [--cpu-prof]`);
   }
-  if (!wrkInstalled()) throw new Error('bench ledger needs wrk, which is not installed here: `apt-get install -y wrk` (Debian), then run it again.');
+  if (!wrkInstalled()) {
+    // Said plainly, before anything is set up: the HTTP rows cannot be measured without it.
+    process.stderr.write('bench ledger needs wrk, which is not installed here: `apt-get install -y wrk` (Debian), then run it again.\n');
+    process.exitCode = 69;
+    return;
+  }
   const threads = Math.max(1, Math.min(os.availableParallelism(), connections));
   const { config, env } = stackEnvironment();
   const tag = randomBytes(4).toString('hex');

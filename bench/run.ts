@@ -3,6 +3,7 @@ import { benchAuth } from './auth.ts';
 import { benchFanout } from './fanout.ts';
 import { benchGolive } from './golive.ts';
 import { benchLedger } from './ledger.ts';
+import { benchLedgerDb } from './ledger-db.ts';
 import { benchPayouts } from './payouts.ts';
 import { benchPing } from './ping.ts';
 import { benchRealtime } from './realtime.ts';
@@ -17,6 +18,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   fanout: benchFanout,
   golive: benchGolive,
   ledger: benchLedger,
+  'ledger-db': benchLedgerDb,
   payouts: benchPayouts,
   ping: benchPing,
   realtime: benchRealtime,

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Db } from './db.ts';
+import { prepared, type Db } from './db.ts';
 import { AppError } from './errors.ts';
-import type { UserStatus } from './schema.ts';
+import type { UserRole, UserStatus } from './schema.ts';
 import type { SignOutReason } from './sign-outs.ts';
 import type { AccessClaims, TokenSigner } from './tokens.ts';
 
@@ -51,28 +51,14 @@ export function restrictedError(block: AppError | undefined): AppError {
  */
 export async function verifyAccess(db: Db, tokens: TokenSigner, token: string, options: { appealRoute?: boolean } = {}): Promise<AccessClaims> {
   const claims = await tokens.verifyAccess(token);
-  const row = await db
-    .selectFrom('users')
-    .select((eb) => [
-      'users.role',
-      'users.status',
-      'users.suspended_until',
-      'users.deleted_at',
-      eb.exists(eb.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', claims.jti)).as('revoked'),
-      // Ending a session (logout, refresh-token reuse) ends every access token it issued.
-      eb
-        .exists(
-          eb
-            .selectFrom('auth_sessions')
-            .select('id')
-            .where('id', '=', claims.sessionId)
-            .where('revoked_at', 'is', null)
-            .where('expires_at', '>', new Date()),
-        )
-        .as('session_live'),
-    ])
-    .where('users.id', '=', claims.userId)
-    .executeTakeFirst();
+  // Prepared: every authenticated request runs it.
+  const { rows } = await prepared(sql<{ role: UserRole; status: UserStatus; suspended_until: Date | null; deleted_at: Date | null; revoked: boolean; session_live: boolean }>`
+    select u.role, u.status, u.suspended_until, u.deleted_at,
+      exists (select from revoked_access_tokens where jti = ${claims.jti}) as revoked,
+      -- Ending a session (logout, refresh-token reuse) ends every access token it issued.
+      exists (select from auth_sessions where id = ${claims.sessionId}::uuid and revoked_at is null and expires_at > now()) as session_live
+    from users u where u.id = ${claims.userId}::uuid`).execute(db);
+  const row = rows[0];
   if (!row || row.deleted_at) throw new AppError('unauthorized', 'Account no longer exists');
   if (row.revoked || !row.session_live) throw new AppError('token_revoked', 'Access token has been revoked; log in again');
   const block = accountBlock(row);

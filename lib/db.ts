@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -21,6 +22,8 @@ export interface DbOptions {
    * migrations, which may rightly take long.
    */
   queryTimeoutMs?: number;
+  /** False: statements marked `prepared` are planned at every execution anyway (benches compare). */
+  prepareMarked?: boolean;
 }
 
 /**
@@ -29,7 +32,13 @@ export interface DbOptions {
  * pool opens a fresh one.
  */
 class DbClient extends pg.Client {
+  protected readonly prepares: boolean = true;
+
   override query(...args: unknown[]): any {
+    const [text, values] = args;
+    if (this.prepares && typeof text === 'string' && text.startsWith(PREPARED_MARK)) {
+      args = [{ name: preparedNames.get(text) ?? nameOf(text), text, values }, ...args.slice(2)];
+    }
     const result = (super.query as (...a: unknown[]) => unknown).apply(this, args);
     if (!(result instanceof Promise)) return result;
     return result.catch((err: unknown) => {
@@ -39,9 +48,33 @@ class DbClient extends pg.Client {
   }
 }
 
+/** For benches: the same statements, parsed and planned at every execution. */
+class UnpreparedDbClient extends DbClient {
+  protected override readonly prepares = false;
+}
+
+const PREPARED_MARK = '/* prepared */';
+const preparedNames = new Map<string, string>();
+function nameOf(text: string): string {
+  const name = `p_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  if (preparedNames.size < 1000) preparedNames.set(text, name);
+  return name;
+}
+
+/**
+ * Marks a hot statement of fixed text (its values as parameters) to be prepared once per
+ * connection: Postgres then parses and plans it once instead of at every execution. Only for
+ * statements whose text comes from code, never built from a variable-length list: each
+ * distinct text stays prepared on every connection for its life.
+ */
+export function prepared<T>(query: RawBuilder<T>): RawBuilder<T> {
+  return sql<T>`${sql.raw(PREPARED_MARK)}
+${query}`;
+}
+
 export function createDb(options: DbOptions): Db {
   const pool = new pg.Pool({
-    Client: DbClient,
+    Client: options.prepareMarked === false ? UnpreparedDbClient : DbClient,
     connectionString: options.url,
     max: options.poolMax,
     application_name: options.applicationName,

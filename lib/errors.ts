@@ -20,6 +20,7 @@ export const errorStatus = {
   insufficient_funds: 409,
   stream_not_live: 409,
   idempotency_key_reused: 409,
+  payment_expired: 409,
   payload_too_large: 413,
   invalid_media: 422,
   rate_limited: 429,

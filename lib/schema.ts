@@ -267,6 +267,10 @@ export interface PaymentEventsTable {
   provider_created_at: Date;
   received_at: Generated<Date>;
   applied_at: Date | null;
+  /** When the event started waiting for its payment to be known (it names provider ids we have not stored yet). */
+  parked_at: Date | null;
+  waiting_for_charge_id: string | null;
+  waiting_for_payment_intent_id: string | null;
 }
 
 export type PayoutMethodKind = 'stripe' | 'bank_transfer';
@@ -427,6 +431,8 @@ export interface PaymentsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   succeeded_at: Date | null;
+  /** When a PaymentIntent was first asked for (Stripe keeps our idempotency key for 24 hours from then). */
+  intent_requested_at: Date | null;
 }
 
 export type DisputeStatus = 'inquiry' | 'inquiry_closed' | 'open' | 'won' | 'lost';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
-import type { Db } from '../../lib/db.ts';
+import { prepared, type Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { giftCost, giftEntryKey, giftRequestFingerprint, LEADERBOARD_SIZE, leaderboardFrame, rankLeaderboard, topChangedBy, type GiftRequest } from '../../lib/gifts.ts';
 import { accountCode, COIN, postEntryWith, toJsonAmount, userAccount } from '../../lib/ledger/index.ts';
@@ -59,12 +59,12 @@ const isoTime = (column: RawBuilder<unknown>) => sql<string>`to_char(${column} a
  */
 export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendRequest): Promise<GiftSent & { announce: AnnounceInput | undefined }> {
   const fingerprint = giftRequestFingerprint(request);
-  const { rows } = await sql<SendContext>`
+  const { rows } = await prepared(sql<SendContext>`
     select s.status, s.owner_id, g.id as gift_id, g.slug, g.name, g.image_url, g.coins::text as price, g.active, u.username
     from (select) one
     left join streams s on s.id = ${request.streamId}
     left join gifts g on g.id = ${request.giftId}
-    left join users u on u.id = ${request.senderId}`.execute(db);
+    left join users u on u.id = ${request.senderId}`).execute(db);
   const context = rows[0]!;
   const refusal = refusalOf(context, request);
   if (refusal) {
@@ -193,16 +193,13 @@ async function findSend(db: Db, request: GiftSendRequest, fingerprint: string): 
 
 /** A broadcast's top gifters: by coins, then by who reached their total first. */
 export async function readLeaderboard(db: Db, streamId: string, limit: number): Promise<LeaderboardEntry[]> {
-  const rows = await db
-    .selectFrom('stream_gift_totals as t')
-    .innerJoin('users as u', 'u.id', 't.sender_id')
-    .select(['t.sender_id', 'u.username', sql<string>`t.coins::text`.as('coins')])
-    .where('t.stream_id', '=', streamId)
-    .orderBy('t.coins', 'desc')
-    .orderBy('t.reached_at')
-    .orderBy('t.sender_id')
-    .limit(limit)
-    .execute();
+  // Prepared: a gift that may reach the top reads it after every send.
+  const { rows } = await prepared(sql<{ sender_id: string; username: string; coins: string }>`
+    select t.sender_id, u.username, t.coins::text as coins
+    from stream_gift_totals t join users u on u.id = t.sender_id
+    where t.stream_id = ${streamId}::uuid
+    order by t.coins desc, t.reached_at, t.sender_id
+    limit ${limit}`).execute(db);
   return rankLeaderboard(rows.map((r) => ({ userId: r.sender_id, username: r.username, coins: toJsonAmount(BigInt(r.coins)) })));
 }
 

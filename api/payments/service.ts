@@ -144,13 +144,43 @@ export async function startCoinPurchase(db: Db, rules: MoneyRules, request: { pa
 }
 
 /**
+ * How long after the first request for a payment's PaymentIntent we still ask Stripe again
+ * under the same idempotency key. Stripe keeps a key for 24 hours; the hour less leaves room
+ * for clocks and slow requests.
+ */
+export const PAYMENT_INTENT_KEY_WINDOW_MS = 23 * 3600_000;
+
+/**
  * The client secret the payer confirms the payment with: the one stored, or a new
  * PaymentIntent created under the payment's own key (a retry after a lost answer gets the same
  * intent from the provider) and stored. Null once the payment is past taking money.
+ *
+ * The first request's time is stored before Stripe is asked. A payment whose PaymentIntent may
+ * exist at Stripe without us knowing it (asked for, answer lost) is never asked for again once
+ * Stripe may have forgotten the key: a second PaymentIntent could charge the payer twice for one
+ * purchase. It fails instead (`payment_expired`); the payer starts a new payment.
  */
-export async function clientSecretFor(db: Db, gateway: PaymentGateway, payment: Payment): Promise<string | null> {
+export async function clientSecretFor(db: Db, gateway: PaymentGateway, payment: Payment, now = new Date()): Promise<string | null> {
   if (payment.providerClientSecret) return payment.providerClientSecret;
   if (payment.status !== 'requires_payment') return null;
+  const requested = await db
+    .updateTable('payments')
+    .set({ intent_requested_at: sql<Date>`coalesce(intent_requested_at, ${now}::timestamptz)` })
+    .where('id', '=', payment.id)
+    .returning(['intent_requested_at', 'provider_client_secret'])
+    .executeTakeFirstOrThrow();
+  if (requested.provider_client_secret) return requested.provider_client_secret;
+  if (now.getTime() - requested.intent_requested_at!.getTime() > PAYMENT_INTENT_KEY_WINDOW_MS) {
+    const reason = 'expired: its PaymentIntent was asked for more than 23 hours ago and never stored; start a new payment';
+    await db
+      .updateTable('payments')
+      .set({ status: 'failed', failure_reason: reason, updated_at: sql`now()` })
+      .where('id', '=', payment.id)
+      .where('status', '=', 'requires_payment')
+      .where('provider_client_secret', 'is', null)
+      .execute();
+    throw new AppError('payment_expired', 'This payment can no longer be paid; start a new payment with a new Idempotency-Key');
+  }
   const intent = await gateway
     .createPaymentIntent({
       amount: payment.amount,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { sleep } from '../../lib/async.ts';
 import { repoRoot } from '../../scripts/stack/paths.ts';
 
@@ -18,10 +18,19 @@ export function startApi(options: { env: Record<string, string | undefined>; log
 export async function waitUntilServing(child: ChildProcess, url: string, logFile: string, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}) while starting; see ${logFile}`);
+    if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}) while starting; the end of its log:\n${logTail(logFile)}`);
     const res = await fetch(url).catch(() => undefined);
     if (res?.ok) return;
     await sleep(250);
   }
   throw new Error(`the API did not answer ${url} within ${timeoutMs} ms; see ${logFile}`);
+}
+
+/** The last lines of a log, for an error that outlives the bench's scratch directory. */
+function logTail(logFile: string, lines = 15): string {
+  try {
+    return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no log at ${logFile})`;
+  }
 }

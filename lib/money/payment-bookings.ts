@@ -240,12 +240,15 @@ const lockDispute = (trx: Tx, paymentId: string, disputeId: string) =>
 /**
  * A dispute opened: the provider withdrew the disputed amount and its fee. Books it like a
  * refund of that amount (money refunded already is not taken back twice: a loss) plus the fee
- * as a loss. An inquiry moves no money and books nothing. Once per dispute.
+ * as a loss. An inquiry moves no money and books nothing; when it escalates to a chargeback
+ * (news of a withdrawal about a dispute recorded as an inquiry), the withdrawal is booked then.
+ * Once per dispute.
  */
 export async function bookDisputeOpened(trx: Tx, deps: BookingDeps, payment: Payment, news: DisputeNews): Promise<DisputeRow> {
   const existing = await lockDispute(trx, payment.id, news.disputeId);
-  if (existing) return existing;
   const inquiry = news.outcome === 'inquiry' || news.outcome === 'inquiry_closed';
+  const escalated = existing !== undefined && !inquiry && (existing.status === 'inquiry' || existing.status === 'inquiry_closed');
+  if (existing && !escalated) return existing;
   const reversal = inquiry
     ? { entryId: null, covered: 0n, share: 0n }
     : await bookReversal(trx, payment, {
@@ -256,20 +259,28 @@ export async function bookDisputeOpened(trx: Tx, deps: BookingDeps, payment: Pay
         refs: { ...refsOf(payment), disputeId: news.disputeId },
       });
   const row: DisputeRow = { status: inquiry ? 'inquiry' : 'open', entry_id: reversal.entryId, covered_amount: reversal.covered.toString(), covered_share: reversal.share.toString() };
-  await trx
-    .insertInto('payment_disputes')
-    .values({
-      payment_id: payment.id,
-      provider_dispute_id: news.disputeId,
-      status: row.status,
-      amount: news.amount.toString(),
-      fee: inquiry ? '0' : deps.disputeFee.toString(),
-      covered_amount: row.covered_amount,
-      covered_share: row.covered_share,
-      entry_id: row.entry_id,
-      reason: news.reason,
-    })
-    .execute();
+  const values = {
+    status: row.status,
+    amount: news.amount.toString(),
+    fee: inquiry ? '0' : deps.disputeFee.toString(),
+    covered_amount: row.covered_amount,
+    covered_share: row.covered_share,
+    entry_id: row.entry_id,
+    reason: news.reason,
+  };
+  if (escalated) {
+    await trx
+      .updateTable('payment_disputes')
+      .set({ ...values, closed_at: null })
+      .where('payment_id', '=', payment.id)
+      .where('provider_dispute_id', '=', news.disputeId)
+      .execute();
+  } else {
+    await trx
+      .insertInto('payment_disputes')
+      .values({ payment_id: payment.id, provider_dispute_id: news.disputeId, ...values })
+      .execute();
+  }
   await refreshStatus(trx, payment);
   return row;
 }

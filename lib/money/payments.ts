@@ -147,3 +147,16 @@ export async function lockPaymentForEvent(trx: Tx, ids: { paymentId?: string; ch
   }
   return { missing: true };
 }
+
+/**
+ * Locks the provider's ids an event names (transaction-scoped advisory locks, in a fixed
+ * order), before its payment is looked up: an event that finds no payment and parks, and one
+ * that stores those ids on the payment and applies what waits for them, take the same locks,
+ * so the second always sees the first.
+ */
+export async function lockProviderIds(trx: Tx, ids: { chargeId?: string | null; paymentIntentId?: string | null }): Promise<void> {
+  const keys = [ids.chargeId ? `stripe/charge/${ids.chargeId}` : null, ids.paymentIntentId ? `stripe/payment_intent/${ids.paymentIntentId}` : null]
+    .filter((key): key is string => key !== null)
+    .sort();
+  for (const key of keys) await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+}

@@ -23,6 +23,7 @@ export const STRIPE_EVENT_TYPES = [
   'payment_intent.payment_failed',
   'charge.refunded',
   'charge.dispute.created',
+  'charge.dispute.funds_withdrawn',
   'charge.dispute.closed',
 ] as const;
 export type KnownStripeEventType = (typeof STRIPE_EVENT_TYPES)[number];
@@ -65,6 +66,7 @@ export function sampleStripeObject(type: string): Record<string, unknown> {
     case 'charge.refunded':
       return { id: charge, object: 'charge', ...money, amount_refunded: 500, refunded: true, payment_intent: paymentIntent, metadata: {} };
     case 'charge.dispute.created':
+    case 'charge.dispute.funds_withdrawn':
     case 'charge.dispute.closed':
       return {
         id: randomId('dp'),
@@ -73,7 +75,7 @@ export function sampleStripeObject(type: string): Record<string, unknown> {
         charge,
         payment_intent: paymentIntent,
         reason: 'fraudulent',
-        status: type === 'charge.dispute.created' ? 'needs_response' : 'lost',
+        status: type === 'charge.dispute.closed' ? 'lost' : 'needs_response',
         metadata: {},
       };
     default:

@@ -192,13 +192,40 @@ describe('ledger invariants held by the database itself', () => {
     await expectWholeBooks(t.ctx.db);
   });
 
-  it('refuses at commit a posting added later to an entry that balanced', async () => {
+  it('refuses a posting added later to an entry committed before, even a balanced pair', async () => {
     const [user] = await insertBulkUsers(t.ctx.db, 1);
     const { entryId } = await mint(user!, 10n);
-    const { rows } = await sql<{ id: string }>`select id from ledger_accounts where code = ${accountCode(wallet(user!))}`.execute(t.ctx.db);
-    const late = sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${entryId}, ${rows[0]!.id}, ${COIN}, 'credit', 1000)`;
+    const ids = await sql<{ id: string; code: string }>`select id, code from ledger_accounts where code in (${accountCode(wallet(user!))}, ${accountCode(issuance)})`.execute(t.ctx.db);
+    const id = (ref: AccountRef) => ids.rows.find((r) => r.code === accountCode(ref))!.id;
+    const late = sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${entryId}, ${id(wallet(user!))}, ${COIN}, 'credit', 1000)`;
     await expect(late.execute(t.ctx.db)).rejects.toMatchObject({ code: 'SHL03' });
+    const pair = t.ctx.db.transaction().execute(async (tx) => {
+      await sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${entryId}, ${id(issuance)}, ${COIN}, 'debit', 1000)`.execute(tx);
+      await sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${entryId}, ${id(wallet(user!))}, ${COIN}, 'credit', 1000)`.execute(tx);
+    });
+    await expect(pair).rejects.toMatchObject({ code: 'SHL03' });
     expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(10n);
+    await expectWholeBooks(t.ctx.db);
+  });
+
+  it('takes postings written in a savepoint after their entry’s, and checks the entry at commit', async () => {
+    const [user] = await insertBulkUsers(t.ctx.db, 1);
+    await mint(user!, 10n);
+    const ids = await sql<{ id: string; code: string }>`select id, code from ledger_accounts where code in (${accountCode(wallet(user!))}, ${accountCode(issuance)})`.execute(t.ctx.db);
+    const id = (ref: AccountRef) => ids.rows.find((r) => r.code === accountCode(ref))!.id;
+    const inSavepoints = (credit: number) =>
+      t.ctx.db.transaction().execute(async (tx) => {
+        await sql`savepoint entry`.execute(tx);
+        const { rows } = await sql<{ id: string }>`insert into ledger_entries (idempotency_key, kind, fingerprint) values (${key('sp')}, 'test.savepoint', '-') returning id`.execute(tx);
+        await sql`release savepoint entry`.execute(tx);
+        await sql`savepoint postings`.execute(tx);
+        await sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${rows[0]!.id}, ${id(issuance)}, ${COIN}, 'debit', 5)`.execute(tx);
+        await sql`insert into ledger_postings (entry_id, account_id, currency, side, amount) values (${rows[0]!.id}, ${id(wallet(user!))}, ${COIN}, 'credit', ${credit})`.execute(tx);
+        await sql`release savepoint postings`.execute(tx);
+      });
+    await expect(inSavepoints(4)).rejects.toMatchObject({ code: 'SHL03' });
+    await inSavepoints(5);
+    expect((await balancesOf(t.ctx.db, [wallet(user!)])).get(accountCode(wallet(user!)))).toBe(15n);
     await expectWholeBooks(t.ctx.db);
   });
 

@@ -40,7 +40,7 @@ async function apply(type: string, object: Record<string, unknown>): Promise<voi
   };
   const later: (() => Promise<void>)[] = [];
   const handler = handlers.get(type as never) as PaymentEventHandler;
-  await t.ctx.db.transaction().execute((trx) => handler({ trx, nats: t.ctx.nats, afterCommit: (task) => void later.push(task) }, event));
+  await t.ctx.db.transaction().execute((trx) => handler({ trx, nats: t.ctx.nats, afterCommit: (task) => void later.push(task), applyWaiting: async () => {} }, event));
   for (const task of later) await task();
 }
 
@@ -61,8 +61,8 @@ const op = fc.oneof(
   { weight: 1, arbitrary: fc.record({ type: fc.constant('fail' as const), payment: fc.nat(20) }) },
   { weight: 3, arbitrary: fc.record({ type: fc.constant('gift' as const), payer: fc.nat(2), creator: fc.nat(1), coins: fc.integer({ min: 1, max: 400 }) }) },
   { weight: 3, arbitrary: fc.record({ type: fc.constant('refund' as const), payment: fc.nat(20), fraction: fc.integer({ min: 1, max: 100 }) }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('dispute' as const), payment: fc.nat(20), which: fc.nat(2) }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('close' as const), payment: fc.nat(20), which: fc.nat(2), won: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('dispute' as const), payment: fc.nat(20), which: fc.nat(3), withdrawn: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('close' as const), payment: fc.nat(20), which: fc.nat(3), won: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('mature' as const), creator: fc.nat(1) }) },
   { weight: 3, arbitrary: fc.record({ type: fc.constant('again' as const), back: fc.nat(30) }) },
 );
@@ -135,12 +135,15 @@ describe('money-in properties (fast-check, real handlers, Postgres)', { timeout:
             case 'dispute':
             case 'close': {
               if (!paid) break;
-              // Each dispute has one amount and kind: a full chargeback, a partial one, or an inquiry.
+              // Each dispute has one amount and kind: a full chargeback, a partial one, an inquiry, or
+              // an inquiry that escalates (its withdrawal is news of the chargeback, its close won or lost).
               const amount = o.which === 1 ? Math.max(1, Math.floor(paid.amount / 2)) : paid.amount;
-              const status = o.type === 'dispute' ? (o.which === 2 ? 'warning_needs_response' : 'needs_response') : o.which === 2 ? 'warning_closed' : o.won ? 'won' : 'lost';
+              const withdrawn = o.type === 'dispute' && o.withdrawn && o.which !== 2;
+              const inquiry = o.which === 2 || (o.which === 3 && !withdrawn);
+              const status = o.type === 'dispute' ? (inquiry ? 'warning_needs_response' : 'needs_response') : o.which === 2 ? 'warning_closed' : o.won ? 'won' : 'lost';
               // Stripe leaves a dispute's metadata empty; ours names the payment so one can come before its charge is known.
               const object = { ...stripeObjects.dispute(paid, { id: `dp_${paid.id.slice(0, 8)}_${o.which}`, amount, status }), metadata: { paymentId: paid.id } };
-              await step(() => apply(o.type === 'dispute' ? 'charge.dispute.created' : 'charge.dispute.closed', object));
+              await step(() => apply(o.type === 'close' ? 'charge.dispute.closed' : withdrawn ? 'charge.dispute.funds_withdrawn' : 'charge.dispute.created', object));
               break;
             }
             case 'mature': {

@@ -412,6 +412,109 @@ describe('disputes', { timeout: 180_000 }, () => {
   });
 });
 
+describe('disputes that start as inquiries, and withdrawals', { timeout: 180_000 }, () => {
+  it('books an inquiry that escalates to a chargeback when its funds are withdrawn, once, and its loss at the close', async () => {
+    const [viewer, creator] = [await newUser(app), await newUser(app)];
+    await withPaymentWorkers(async () => {
+      const { payment } = await tipAndPay(viewer, creator);
+      const before = await moneyOf(t.ctx.db, { creatorId: creator.id });
+      const dispute = { id: `dp_${randomUUID().replaceAll('-', '')}`, amount: 1000 };
+      await send('charge.dispute.created', stripeObjects.dispute(payment, { ...dispute, status: 'warning_needs_response' }));
+      expect(await moneyOf(t.ctx.db, { creatorId: creator.id })).toEqual(before);
+      expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'succeeded' });
+      // Escalated: Stripe withdraws the money and the fee, and says so.
+      await send('charge.dispute.funds_withdrawn', stripeObjects.dispute(payment, { ...dispute, status: 'needs_response' }));
+      await send('charge.dispute.funds_withdrawn', stripeObjects.dispute(payment, { ...dispute, status: 'needs_response' }));
+      const disputed = change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before);
+      expect(disputed).toMatchObject({ pending: -841n, revenue: -159n, clearing: -1000n - DISPUTE_FEE, losses: DISPUTE_FEE });
+      expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'disputed' });
+      await send('charge.dispute.closed', stripeObjects.dispute(payment, { ...dispute, status: 'lost' }));
+      expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toEqual(disputed);
+      expect((await entriesOf(t.ctx.db, payment.id)).map((e) => e.kind)).toEqual(['tip', 'tip.dispute']);
+      const row = await t.ctx.db.selectFrom('payment_disputes').select(['status', 'fee', 'amount']).where('payment_id', '=', payment.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'lost', fee: Number(DISPUTE_FEE), amount: 1000 });
+    });
+    await expectWholeBooks(t.ctx.db);
+  });
+
+  it('books an escalated inquiry whose close is the only news of it, and keeps an inquiry that closed as one at nothing', async () => {
+    const [viewer, creator] = [await newUser(app), await newUser(app)];
+    await withPaymentWorkers(async () => {
+      const escalated = (await tipAndPay(viewer, creator)).payment;
+      const answered = (await tipAndPay(viewer, creator)).payment;
+      const before = await moneyOf(t.ctx.db, { creatorId: creator.id });
+      const [d1, d2] = [`dp_${randomUUID().replaceAll('-', '')}`, `dp_${randomUUID().replaceAll('-', '')}`];
+      await send('charge.dispute.created', stripeObjects.dispute(escalated, { id: d1, amount: 1000, status: 'warning_needs_response' }));
+      await send('charge.dispute.created', stripeObjects.dispute(answered, { id: d2, amount: 1000, status: 'warning_needs_response' }));
+      await send('charge.dispute.closed', stripeObjects.dispute(escalated, { id: d1, amount: 1000, status: 'lost' }));
+      await send('charge.dispute.closed', stripeObjects.dispute(answered, { id: d2, amount: 1000, status: 'warning_closed' }));
+      expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toMatchObject({ pending: -841n, clearing: -1000n - DISPUTE_FEE, losses: DISPUTE_FEE });
+      expect((await entriesOf(t.ctx.db, escalated.id)).map((e) => e.kind)).toEqual(['tip', 'tip.dispute']);
+      expect((await entriesOf(t.ctx.db, answered.id)).map((e) => e.kind)).toEqual(['tip']);
+      expect(await getPayment(viewer, escalated.id)).toMatchObject({ status: 'disputed' });
+      expect(await getPayment(viewer, answered.id)).toMatchObject({ status: 'succeeded' });
+    });
+    await expectWholeBooks(t.ctx.db);
+  });
+
+  it('books a chargeback once whichever of its creation and its withdrawal comes first', async () => {
+    const buyer = await newUser(app);
+    await withPaymentWorkers(async () => {
+      for (const order of [['charge.dispute.created', 'charge.dispute.funds_withdrawn'], ['charge.dispute.funds_withdrawn', 'charge.dispute.created']]) {
+        const payment = await buyAndPay(buyer);
+        const dispute = { id: `dp_${randomUUID().replaceAll('-', '')}`, amount: 700, status: 'needs_response' };
+        for (const type of order) await send(type, stripeObjects.dispute(payment, dispute));
+        expect((await entriesOf(t.ctx.db, payment.id)).map((e) => e.kind)).toEqual(['coin_purchase', 'coin_purchase.dispute']);
+      }
+    });
+    await expectWholeBooks(t.ctx.db);
+  });
+});
+
+describe('events about a payment not known yet', { timeout: 180_000 }, () => {
+  /** Sends an event that must wait: its workflow ends with the event parked, not applied. */
+  async function sendParked(type: string, object: Record<string, unknown>): Promise<string> {
+    const { event, res } = await sendStripeEvent(app, t.ctx.config, { type, object });
+    expect(res.status, res.text).toBe(200);
+    expect(await t.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', event.id)).result()).toEqual({ outcome: 'parked', type });
+    return event.id;
+  }
+  const eventRow = (id: string) => t.ctx.db.selectFrom('payment_events').select(['applied_at', 'parked_at']).where('event_id', '=', id).executeTakeFirstOrThrow();
+
+  it('parks a dispute that arrives before its payment’s success, and books it when the success makes the charge known', async () => {
+    const [viewer, creator] = [await newUser(app), await newUser(app)];
+    await withPaymentWorkers(async () => {
+      const before = await moneyOf(t.ctx.db, { creatorId: creator.id });
+      const payment = await startTip(t.ctx.db, app, viewer, { streamId: await insertStream(t.ctx, creator.id, 'live'), amount: 1000 });
+      // It names only the charge, which we learn from the success: no payment can be found yet.
+      const dispute = { ...stripeObjects.dispute(payment, { id: `dp_${randomUUID().replaceAll('-', '')}`, amount: 1000, status: 'needs_response' }), payment_intent: null };
+      const parked = await sendParked('charge.dispute.created', dispute);
+      expect(await entriesOf(t.ctx.db, payment.id)).toEqual([]);
+      expect(await eventRow(parked)).toEqual({ applied_at: null, parked_at: expect.any(Date) });
+      // Delivered again while it waits: still one parked event, nothing booked.
+      await sendParked('charge.dispute.created', dispute);
+      expect(await entriesOf(t.ctx.db, payment.id)).toEqual([]);
+
+      await send('payment_intent.succeeded', stripeObjects.succeeded(payment));
+      expect((await entriesOf(t.ctx.db, payment.id)).map((e) => e.kind)).toEqual(['tip', 'tip.dispute']);
+      expect(await eventRow(parked)).toEqual({ applied_at: expect.any(Date), parked_at: expect.any(Date) });
+      expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toMatchObject({ pending: 0n, revenue: 0n, losses: DISPUTE_FEE, clearing: -DISPUTE_FEE - 59n });
+      expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'disputed' });
+    });
+    await expectWholeBooks(t.ctx.db);
+  });
+
+  it('parks a refund of a charge no payment names yet, with a warning, and changes nothing', async () => {
+    const entries = () => t.ctx.db.selectFrom('ledger_entries').select('id').orderBy('id').execute();
+    const before = await entries();
+    const parked = await withPaymentWorkers(() =>
+      sendParked('charge.refunded', { id: `ch_not_ours_${randomUUID().slice(0, 8)}`, amount: 500, amount_refunded: 500, currency: 'usd', payment_intent: `pi_not_ours_${randomUUID().slice(0, 8)}`, metadata: {} }),
+    );
+    expect(logged.lines.filter((l) => l.eventId === parked).map((l) => [l.level, l.msg])).toEqual([['warn', 'payment event about a payment not known yet; parked until an event makes it known']]);
+    expect(await entries()).toEqual(before);
+  });
+});
+
 describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
   it('books the success from a refund that arrives first (the same key), then nothing for the late success', async () => {
     const [viewer, creator] = [await newUser(app), await newUser(app)];
@@ -480,17 +583,11 @@ describe('events out of order, twice, or wrong', { timeout: 180_000 }, () => {
     await expectWholeBooks(t.ctx.db);
   });
 
-  it('ignores events about payments that are not ours, with a warning', async () => {
+  it('ignores a success about a payment that is not ours, with a warning', async () => {
     const entries = () => t.ctx.db.selectFrom('ledger_entries').select('id').orderBy('id').execute();
     const before = await entries();
-    const strangers = await withPaymentWorkers(async () => [
-      await send('payment_intent.succeeded', { amount: 500, currency: 'usd', metadata: { paymentId: randomUUID() } }),
-      await send('charge.refunded', { id: 'ch_not_ours', amount: 500, amount_refunded: 500, currency: 'usd', payment_intent: 'pi_not_ours', metadata: {} }),
-    ]);
-    expect(logged.lines.filter((l) => strangers.includes(l.eventId as string)).map((l) => [l.level, l.msg])).toEqual([
-      ['warn', 'payment event about no payment of ours; ignored'],
-      ['warn', 'payment event about no payment of ours; ignored'],
-    ]);
+    const stranger = await withPaymentWorkers(() => send('payment_intent.succeeded', { amount: 500, currency: 'usd', metadata: { paymentId: randomUUID() } }));
+    expect(logged.lines.filter((l) => l.eventId === stranger).map((l) => [l.level, l.msg])).toEqual([['warn', 'payment event about no payment of ours; ignored']]);
     expect(await entries()).toEqual(before);
   });
 });
@@ -574,6 +671,36 @@ describe('durability', { timeout: 240_000 }, () => {
       expect(await t.ctx.db.selectFrom('payments').select('id').where('payer_id', '=', viewer.id).where('amount', '=', 600).execute()).toEqual([{ id: paymentId }]);
     } finally {
       await always.close();
+    }
+  });
+  it('never asks Stripe for a second PaymentIntent once it may have forgotten the key of the first: the payment fails instead', async () => {
+    const [viewer, creator] = [await newUser(app), await newUser(app)];
+    const streamId = await insertStream(t.ctx, creator.id, 'live');
+    const stripe = t.ctx.config.payments.stripe!;
+    const lost = await recordingProxy(stripe.apiBaseUrl!, { loseReplies: 3 });
+    try {
+      const viaProxy = createApp({ ...t.ctx.apiDeps(), config: { ...t.ctx.config, payments: { ...t.ctx.config.payments, stripe: { ...stripe, apiBaseUrl: lost.url } } } });
+      const key = randomUUID();
+      const body = { streamId, amount: 700, currency: 'USD' };
+      // Stripe made a PaymentIntent, but every answer was lost: we do not know it.
+      const failed = await call(viaProxy, 'POST', '/api/v1/tips', { headers: { ...viewer.auth, 'idempotency-key': key }, body });
+      expect([failed.status, failed.json.error.code]).toEqual([503, 'unavailable']);
+      const row = await t.ctx.db.selectFrom('payments').select(['id', 'intent_requested_at']).where('payer_id', '=', viewer.id).where('amount', '=', 700).executeTakeFirstOrThrow();
+      expect(row.intent_requested_at).toBeInstanceOf(Date);
+      const asked = lost.seen.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents').length;
+      // A day later Stripe has forgotten the key: asking again would make a second PaymentIntent.
+      await sql`update payments set intent_requested_at = intent_requested_at - interval '24 hours' where id = ${row.id}`.execute(t.ctx.db);
+      const late = await call(viaProxy, 'POST', '/api/v1/tips', { headers: { ...viewer.auth, 'idempotency-key': key }, body });
+      expect([late.status, late.json.error.code]).toEqual([409, 'payment_expired']);
+      expect(lost.seen.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents')).toHaveLength(asked);
+      expect(await getPayment(viewer, row.id)).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/^expired/) });
+      // Asked again: still no PaymentIntent, the same payment, failed.
+      const again = await call(viaProxy, 'POST', '/api/v1/tips', { headers: { ...viewer.auth, 'idempotency-key': key }, body });
+      expect(again.status).toBe(200);
+      expect(again.json.data).toMatchObject({ payment: { id: row.id, status: 'failed' }, clientSecret: null });
+      expect(lost.seen.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents')).toHaveLength(asked);
+    } finally {
+      await lost.close();
     }
   });
 });
