@@ -280,7 +280,8 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
     {
       validator: ({ userId, message }) => {
         if (userId !== targetOwnerId) throw refuse('Forbidden', 'Only the affected user may appeal');
-        if (state.phase !== 'decided' || state.applied < (state.decision?.effects.length ?? 0) || busy) throw refuse('WrongPhase', `The case is ${state.phase}`);
+        const carriedOut = state.applied >= (state.decision?.effects.length ?? 0) && (state.interimLifted ?? 0) >= (state.interim?.length ?? 0);
+        if (state.phase !== 'decided' || !carriedOut || busy) throw refuse('WrongPhase', `The case is ${state.phase}`);
         if (state.decision?.action === 'dismiss') throw refuse('WrongPhase', 'A dismissed case has nothing to appeal');
         if (state.appeal) throw refuse('WrongPhase', 'This decision was already appealed');
         if (state.appealDeadline === null || now() > state.appealDeadline) throw refuse('AppealWindowClosed', 'The appeal window has closed');

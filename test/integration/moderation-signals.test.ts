@@ -57,6 +57,9 @@ const claimAndDecide = async (mod: TestUser, caseId: string, body: Record<string
   expect(decided.status, decided.text).toBe(200);
   return decided.json.data;
 };
+/** The statement of reasons goes out once a decision is carried out (any interim measure ended): then it may be appealed. */
+const carriedOut = (owner: TestUser, caseId: string) =>
+  waitUntil(() => t.ctx.db.selectFrom('notifications').select('id').where('recipient_id', '=', owner.id).where('type', '=', 'moderation_decision').where('entity_id', '=', caseId).executeTakeFirst(), 'the decision carried out');
 const auditActions = async (caseId: string) => (await t.ctx.db.selectFrom('moderation_audit').select('action').where('case_id', '=', caseId).orderBy('id').execute()).map((r) => r.action);
 const newVideo = async (ownerId: string) =>
   (
@@ -161,6 +164,7 @@ describe('watched words as automatic signals', { timeout: 300_000 }, () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500, interceptors: [] }), namespace: t.ctx.config.temporal.namespace });
     const down = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: unreachable, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger });
     expect(await down.drain()).toBe(0);
+    await unreachable.connection.close();
     const pending = await t.ctx.db.selectFrom('moderation_signals').select('delivered_at').where('case_id', '=', caseId).executeTakeFirstOrThrow();
     expect(pending.delivered_at).toBeNull();
     stopRelay = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: t.ctx.temporal.client, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger, pollMs: 1000 }).start();
@@ -197,7 +201,7 @@ describe('interim measures', { timeout: 300_000 }, () => {
       const removed = await report(removedVideo);
       await waitUntil(async () => !(await visible(removedVideo)), 'the interim hide');
       await claimAndDecide(first, removed, { action: 'remove_content', rule: 'minor_safety' });
-      await waitUntil(async () => (await auditActions(removed)).includes('effect:hide_video'), 'the decision applied');
+      await carriedOut(owner, removed);
       expect(await visible(removedVideo)).toBe(false);
       const appeal = await call(app, 'POST', `/api/v1/moderation/cases/${removed}/appeal`, { headers: owner.auth, body: { message: 'nothing wrong in it' } });
       expect(appeal.status, appeal.text).toBe(202);
@@ -205,6 +209,32 @@ describe('interim measures', { timeout: 300_000 }, () => {
       await handleOf(removed).result();
       expect(await visible(removedVideo)).toBe(true);
       expect(await auditActions(removed)).toEqual(['interim:hide_video', 'claimed', 'decided', 'effect:hide_video', 'interim_superseded:hide_video', 'appealed', 'appeal_upheld', 'reversed:hide_video', 'closed']);
+    });
+  });
+});
+
+describe('interim measures on a live stream', { timeout: 300_000 }, () => {
+  it('age-restricts it (never ends it) once three viewers report violence; a dismissal clears it', async () => {
+    const mod = await staff();
+    const owner = await newUser(app);
+    const reporters = [await newUser(app), await newUser(app), await newUser(app)];
+    const streamId = await insertStream(t.ctx, owner.id, 'live');
+    const stream = async () => (await call(app, 'GET', `/api/v1/streams/${streamId}`)).json.data;
+    await withWorkers(t.ctx, async () => {
+      const report = (who: TestUser) => call(app, 'POST', '/api/v1/reports', { headers: who.auth, body: { targetType: 'stream', targetId: streamId, reason: 'violence' } });
+      const caseId = (await report(reporters[0]!)).json.data.caseId as string;
+      // One reporter, even twice, is not enough.
+      await report(reporters[0]!);
+      await report(reporters[1]!);
+      await waitUntil(async () => (await caseState(caseId)).reports === 3, 'three report signals');
+      expect((await stream()).ageRestricted).toBe(false);
+      await report(reporters[2]!);
+      await waitUntil(async () => (await stream()).ageRestricted === true, 'the interim age restriction');
+      expect(await stream()).toMatchObject({ status: 'live', playbackUrl: null });
+      await claimAndDecide(mod, caseId, { action: 'dismiss', rule: 'violence' });
+      await handleOf(caseId).result();
+      expect(await stream()).toMatchObject({ ageRestricted: false, status: 'live', playbackUrl: expect.stringMatching(/\.m3u8$/) });
+      expect(await auditActions(caseId)).toEqual(['interim:age_restrict', 'claimed', 'decided', 'interim_lifted:age_restrict', 'closed']);
     });
   });
 });
@@ -230,6 +260,7 @@ describe('age restriction', { timeout: 300_000 }, () => {
       const signedIn = (await call(app, 'GET', `/api/v1/videos/${videoId}`, { headers: reporter.auth })).json.data;
       expect(signedIn).toMatchObject({ ageRestricted: true, playbackUrl: expect.stringMatching(/master\.m3u8\?token=/) });
 
+      await carriedOut(owner, caseId);
       expect((await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/appeal`, { headers: owner.auth, body: { message: 'it is art' } })).status).toBe(202);
       expect((await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/appeal/decision`, { headers: second.auth, body: { upheld: true } })).status).toBe(200);
       await handleOf(caseId).result();
