@@ -112,7 +112,9 @@ export async function openOrJoinCase(tx: Executor, target: CaseTarget): Promise<
       sla_due_at: null,
       closed_at: null,
     })
-    .onConflict((oc) => oc.column('id').doNothing())
+    // Every unique index arbitrates: with only `id` named, a concurrent first insert can still
+    // fail on (target_type, target_id, sequence), the same row seen through the other index.
+    .onConflict((oc) => oc.doNothing())
     .returning('id')
     .executeTakeFirst();
   return { caseId, opened: created !== undefined };
