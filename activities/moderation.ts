@@ -109,12 +109,29 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
       });
     },
 
-    /** One effect of a decision. Its audit row keeps the state it replaced, for an appeal to restore. */
-    async applyEffect(input: { caseId: string; effect: Effect; moderatorId: string; rule: string; strikeSeconds: number }): Promise<{ endsAt: string | null }> {
+    /**
+     * One effect of a decision (or, `phase: 'interim'`, of an interim measure pending review).
+     * Its audit row keeps the state it replaced, for an appeal (or the decision) to restore.
+     */
+    async applyEffect(input: { caseId: string; effect: Effect; moderatorId: string | null; rule: string; strikeSeconds: number; phase?: 'interim' }): Promise<{ endsAt: string | null }> {
       const { caseId, effect } = input;
-      const key = effectKey(caseId, effect, 'apply');
+      const interim = input.phase === 'interim';
+      const key = effectKey(caseId, effect, interim ? 'interim' : 'apply');
+      // Only a decision has a moderator; an interim measure hides or age-restricts, nothing else.
+      const actor = input.moderatorId ?? 'system';
       await db.transaction().execute(async (tx) => {
-        const audit = (prior: Record<string, unknown> | null, detail: Record<string, unknown> = {}) => appendAudit(tx, { caseId, actorId: input.moderatorId, action: `effect:${effect.kind}`, detail: { ...effect, ...detail }, prior, key });
+        const audit = async (current: Record<string, unknown> | null, detail: Record<string, unknown> = {}) => {
+          // A decision that hides (or age-restricts) what this case's interim measure already did
+          // takes it over: its prior state is the one from before the interim measure, so an
+          // appeal restores that, and lifting the interim measure afterwards changes nothing.
+          const interimRow = interim ? undefined : await auditRowByKey(tx, effectKey(caseId, effect, 'interim'));
+          const prior = interimRow ? interimRow.prior : current;
+          const written = await appendAudit(tx, { caseId, actorId: input.moderatorId, action: `${interim ? 'interim' : 'effect'}:${effect.kind}`, detail: { ...effect, ...detail }, prior, key });
+          if (written && interimRow) {
+            await appendAudit(tx, { caseId, actorId: input.moderatorId, action: `interim_superseded:${effect.kind}`, detail: { ...effect }, key: effectKey(caseId, effect, 'interim-lift') });
+          }
+          return written;
+        };
         switch (effect.kind) {
           case 'ban':
           case 'suspend': {
@@ -132,6 +149,13 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
             const video = await tx.selectFrom('videos').select('moderation_hidden_at').where('id', '=', effect.videoId).forUpdate().executeTakeFirst();
             if (!(await audit({ hiddenAt: video?.moderation_hidden_at?.toISOString() ?? null }))) return;
             await tx.updateTable('videos').set({ moderation_hidden_at: new Date(), updated_at: new Date() }).where('id', '=', effect.videoId).where('moderation_hidden_at', 'is', null).execute();
+            return;
+          }
+          case 'age_restrict': {
+            const table = effect.targetType === 'video' ? 'videos' : 'streams';
+            const row = await tx.selectFrom(table).select('age_restricted_at').where('id', '=', effect.targetId).forUpdate().executeTakeFirst();
+            if (!(await audit({ ageRestrictedAt: row?.age_restricted_at?.toISOString() ?? null }))) return;
+            await tx.updateTable(table).set({ age_restricted_at: new Date(), updated_at: new Date() }).where('id', '=', effect.targetId).where('age_restricted_at', 'is', null).execute();
             return;
           }
           case 'strike': {
@@ -170,7 +194,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
           break;
         }
         case 'delete_chat_message':
-          await publishChatEvent(nats, { kind: 'deleted', streamId: effect.streamId, messageId: String(effect.seq), deletedBy: input.moderatorId, deletedAt: new Date().toISOString() }, `delete:${effect.streamId}:${effect.seq}`);
+          await publishChatEvent(nats, { kind: 'deleted', streamId: effect.streamId, messageId: String(effect.seq), deletedBy: actor, deletedAt: new Date().toISOString() }, `delete:${effect.streamId}:${effect.seq}`);
           break;
         case 'strike': {
           const { count } = await db.selectFrom('strikes').select((eb) => eb.fn.countAll<string>().as('count')).where('user_id', '=', effect.userId).where('expired_at', 'is', null).where('removed_at', 'is', null).executeTakeFirstOrThrow();
@@ -188,13 +212,20 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
       return { endsAt: null };
     },
 
-    /** Undoes one effect exactly, from the prior state its audit row kept. */
-    async reverseEffect(input: { caseId: string; effect: Effect; moderatorId: string }): Promise<void> {
+    /** Undoes one effect exactly (a decision's on appeal; `phase: 'interim'`, an interim measure's once decided), from the prior state its audit row kept. */
+    async reverseEffect(input: { caseId: string; effect: Effect; moderatorId: string; phase?: 'interim' }): Promise<void> {
       const { caseId, effect } = input;
+      const interim = input.phase === 'interim';
       await db.transaction().execute(async (tx) => {
-        const applied = await auditRowByKey(tx, effectKey(caseId, effect, 'apply'));
+        const applied = await auditRowByKey(tx, effectKey(caseId, effect, interim ? 'interim' : 'apply'));
         if (!applied) return;
-        const written = await appendAudit(tx, { caseId, actorId: input.moderatorId, action: `reversed:${effect.kind}`, detail: { ...effect }, key: effectKey(caseId, effect, 'reverse') });
+        const written = await appendAudit(tx, {
+          caseId,
+          actorId: input.moderatorId,
+          action: `${interim ? 'interim_lifted' : 'reversed'}:${effect.kind}`,
+          detail: { ...effect },
+          key: effectKey(caseId, effect, interim ? 'interim-lift' : 'reverse'),
+        });
         if (!written) return;
         const prior = (applied.prior ?? {}) as { status?: 'active' | 'suspended' | 'banned'; suspendedUntil?: string | null };
         switch (effect.kind) {
@@ -217,6 +248,15 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
             // Back to what it was: hidden still when another decision had hidden it before this one.
             const hiddenBefore = (applied.prior as { hiddenAt?: string | null } | null)?.hiddenAt;
             await tx.updateTable('videos').set({ moderation_hidden_at: hiddenBefore ? new Date(hiddenBefore) : null, updated_at: new Date() }).where('id', '=', effect.videoId).execute();
+            return;
+          }
+          case 'age_restrict': {
+            const before = (applied.prior as { ageRestrictedAt?: string | null } | null)?.ageRestrictedAt;
+            await tx
+              .updateTable(effect.targetType === 'video' ? 'videos' : 'streams')
+              .set({ age_restricted_at: before ? new Date(before) : null, updated_at: new Date() })
+              .where('id', '=', effect.targetId)
+              .execute();
             return;
           }
           case 'strike':

@@ -10,6 +10,7 @@ import { explainListenErrors, handleShutdown } from '../lib/process.ts';
 import { createStorage } from '../lib/s3.ts';
 import { connectTemporal } from '../lib/temporal.ts';
 import { createApp } from './app.ts';
+import { createSignalRelay } from '../lib/moderation/signals.ts';
 import { startLostStreamWorkflows } from './streams/service.ts';
 
 const config = loadConfig();
@@ -34,8 +35,12 @@ startLostStreamWorkflows(db, temporal, config.streams).then(
   (err: unknown) => logger.error({ err }, 'could not check for streams without their workflow'),
 );
 
+// Automatic moderation signals (watched words) wait in Postgres until their case workflow has them.
+const stopSignalRelay = createSignalRelay({ db, nats, client: temporal.client, taskQueue: temporal.taskQueue, config: config.moderation, logger }).start();
+
 handleShutdown(logger, async () => {
   // Stop accepting, let in-flight requests finish, then release connections.
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await stopSignalRelay();
   await Promise.allSettled([db.destroy(), mongo.close(), nats.connection.drain(), temporal.connection.close()]);
 });

@@ -114,7 +114,7 @@ export const chatRefusalMessages: Record<ChatRefusal, string> = {
   slow_mode: 'Slow mode is on; wait before sending another message',
   rate_limited: 'You are sending messages too fast',
   message_blocked: 'Your message contains a term this channel or the platform does not allow',
-  message_held: 'Your message was held: it contains a term moderators review',
+  message_held: 'Your message was held for review: it contains a term moderators look at first; it was not sent',
   chat_timeout: "You are timed out in this channel's chat",
   chat_banned: "You are banned from this channel's chat",
 };

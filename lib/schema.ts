@@ -160,6 +160,8 @@ export interface VideosTable {
   deleted_at: Date | null;
   /** Hidden by a moderation decision (reversible by appeal). */
   moderation_hidden_at: Date | null;
+  /** Age-restricted by moderation (decision or interim measure): no playback for anonymous viewers. */
+  age_restricted_at: Generated<Date | null>;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
@@ -187,6 +189,8 @@ export interface StreamsTable {
   vod_video_id: string | null;
   /** Set when a moderation decision ended the broadcast. */
   moderation_ended_at: Date | null;
+  /** Age-restricted by moderation (decision or interim measure): no playback URL for anonymous viewers. */
+  age_restricted_at: Generated<Date | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -470,9 +474,23 @@ export interface ModerationCasesTable {
   decided_at: Date | null;
   sla_due_at: Date | null;
   escalations: Generated<number>;
+  signal_count: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   closed_at: Date | null;
+}
+
+/** The outbox of automatic signals: a row waits (`delivered_at` null) until its case workflow has it. */
+export interface ModerationSignalsTable {
+  id: ColumnType<string, never, never>;
+  case_id: string;
+  source: string;
+  reason: string;
+  score: number;
+  detail: Generated<Record<string, unknown>>;
+  live_target: Generated<boolean>;
+  created_at: Generated<Date>;
+  delivered_at: Date | null;
 }
 
 export interface ReportsTable {
@@ -534,6 +552,9 @@ export interface AppealMessagesTable {
 export interface WatchedWordsTable {
   term: string;
   level: 'hold' | 'block';
+  /** The policy reason a signal from this word carries, and its score (1–100). */
+  reason: Generated<string>;
+  score: Generated<number>;
   created_by: string | null;
   created_at: Generated<Date>;
 }
@@ -599,6 +620,7 @@ export interface Database {
   payment_disputes: PaymentDisputesTable;
   moderation_cases: ModerationCasesTable;
   reports: ReportsTable;
+  moderation_signals: ModerationSignalsTable;
   moderation_audit: ModerationAuditTable;
   strikes: StrikesTable;
   appeals: AppealsTable;

@@ -17,8 +17,11 @@ import type { Logger } from '../lib/logger.ts';
 import { jetStreamResources, type Nats } from '../lib/nats.ts';
 import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
 import type { UserRole, UserStatus } from '../lib/schema.ts';
-import { FINISHED_STATUSES } from '../lib/streams.ts';
-import { findWatched, normalizeWatchText, type WatchedTerm } from '../lib/moderation/watched-words.ts';
+import { sql } from 'kysely';
+import { FINISHED_STATUSES, LIVE_STATUSES } from '../lib/streams.ts';
+import { asReason, fileSignal, nudgeSignalRelay } from '../lib/moderation/signals.ts';
+import { heldChatTargetId } from '../workflows/plans/moderation.ts';
+import { findWatched, normalizeWatchText, type WatchedTerm, type WatchHit } from '../lib/moderation/watched-words.ts';
 import { restrictionRefusal, stillInForce } from '../lib/moderation/channel.ts';
 import type { ChannelStandings } from './channel-standings.ts';
 import { chatFrame } from './chat-room.ts';
@@ -47,6 +50,7 @@ interface RoomSettings {
   mode: 'everyone' | 'followers';
   slowModeSeconds: number;
   closed: boolean;
+  live: boolean;
 }
 
 export interface ChatRequest {
@@ -69,7 +73,9 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
   const follows = new TtlCache<string, boolean>(FOLLOW_TTL_MS);
   const watched = new TtlCache<string, WatchedTerm[]>(WATCHED_TTL_MS);
   const platformTerms = () =>
-    watched.get('platform', async () => (await db.selectFrom('watched_words').select(['term', 'level']).execute()).map((w) => ({ term: w.term, level: w.level, source: 'platform' as const })));
+    watched.get('platform', async () =>
+      (await db.selectFrom('watched_words').select(['term', 'level', 'reason', 'score']).execute()).map((w) => ({ term: w.term, level: w.level, source: 'platform' as const, reason: w.reason, score: w.score })),
+    );
   const channelTerms = (ownerId: string) =>
     watched.get(`channel:${ownerId}`, async () =>
       (await db.selectFrom('channel_blocked_terms').select('term').where('owner_id', '=', ownerId).execute()).map((c) => ({ term: normalizeWatchText(c.term), level: 'block' as const, source: 'channel' as const })),
@@ -86,7 +92,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
         .select(['owner_id', 'chat_mode', 'chat_slow_mode_seconds', 'status'])
         .where('id', '=', streamId)
         .executeTakeFirst();
-      return row && { ownerId: row.owner_id, mode: row.chat_mode, slowModeSeconds: row.chat_slow_mode_seconds, closed: FINISHED_STATUSES.includes(row.status) };
+      return row && { ownerId: row.owner_id, mode: row.chat_mode, slowModeSeconds: row.chat_slow_mode_seconds, closed: FINISHED_STATUSES.includes(row.status), live: LIVE_STATUSES.includes(row.status) };
     });
   const isFollower = (userId: string, ownerId: string) =>
     follows.get(`${userId}:${ownerId}`, async () =>
@@ -94,7 +100,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     );
 
   type Refused = { refused: ChatRefusal; retryAfterSeconds?: number; message?: string; until?: string; reason?: string };
-  type Decision = Refused | { sender: Sender; text: string };
+  type Decision = Refused | { held: WatchHit; sender: Sender; text: string; live: boolean } | { sender: Sender; text: string };
 
   async function decide(request: ChatRequest): Promise<Decision> {
     if (!request.userId) return { refused: 'sign_in_required' };
@@ -113,9 +119,11 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       return { refused: code, ...why };
     }
     const moderator = moderatesChat({ userId: request.userId, role: sender.role }, room.ownerId) || standing.moderator;
+    let held: WatchHit | undefined;
     if (!moderator) {
       const hit = findWatched(checked.text, [...(await channelTerms(room.ownerId)), ...(await platformTerms())]);
-      if (hit) return { refused: hit.level === 'block' ? 'message_blocked' : 'message_held' };
+      if (hit?.level === 'block') return { refused: 'message_blocked' };
+      held = hit;
       if (room.mode === 'followers' && !(await isFollower(request.userId, room.ownerId))) return { refused: 'followers_only' };
       if (room.slowModeSeconds > 0) {
         const slow = await passCooldown(db, `chat-slow:${request.streamId}:${request.userId}`, room.slowModeSeconds);
@@ -125,6 +133,8 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     const limit = moderator ? CHAT_MODERATOR_RATE_LIMIT : CHAT_RATE_LIMIT;
     const rate = await hitRateLimit(db, `chat:${request.userId}`, limit, CHAT_RATE_WINDOW_SECONDS);
     if (!rate.allowed) return { refused: 'rate_limited', retryAfterSeconds: rate.retryAfterSeconds };
+    // Held only once every other rule passed: a flood of held messages is rate-limited like any other.
+    if (held) return { held, sender, text: checked.text, live: room.live };
     return { sender, text: checked.text };
   }
 
@@ -168,6 +178,30 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
   }
 
   /**
+   * A message with a `hold` watched word is not published: it becomes the evidence of a case
+   * about it (`chat_message` `<streamId>.h<n>`), filed as an automatic signal.
+   */
+  async function hold(request: ChatRequest, decision: { held: WatchHit; sender: Sender; text: string; live: boolean }): Promise<void> {
+    const room = await loadRoom(request.streamId);
+    await db.transaction().execute(async (tx) => {
+      const { rows } = await sql<{ id: string }>`select nextval('held_chat_messages_seq')::text as id`.execute(tx);
+      const heldId = rows[0]!.id;
+      await fileSignal(tx, {
+        targetType: 'chat_message',
+        targetId: heldChatTargetId(request.streamId, heldId),
+        targetOwnerId: request.userId,
+        liveTarget: decision.live,
+        source: 'watched_words:chat',
+        reason: asReason(decision.held.reason),
+        score: decision.held.score ?? 50,
+        detail: { term: decision.held.term },
+        snapshot: { streamId: request.streamId, channelOwnerId: room?.ownerId ?? null, heldId, userId: request.userId, username: decision.sender.username, text: decision.text, sentAt: new Date().toISOString(), held: true, term: decision.held.term },
+      });
+    });
+    nudgeSignalRelay(nats);
+  }
+
+  /**
    * Sends one message. The sender hears back only when something is wrong, or when the
    * message is a retry of one already stored (same nonce): then it gets that one again,
    * since its first copy may be what it missed.
@@ -188,6 +222,15 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     if ('refused' in decision) {
       const { refused, retryAfterSeconds, ...why } = decision;
       return refusal(refused, request, retryAfterSeconds, why);
+    }
+    if ('held' in decision) {
+      try {
+        await hold(request, decision);
+      } catch (err) {
+        deps.logger.warn({ err, streamId: request.streamId }, 'could not hold a chat message for review');
+        return refusal('unavailable', request);
+      }
+      return refusal('message_held', request);
     }
     const { sender, text } = decision;
     const event = {

@@ -6,6 +6,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -16,6 +17,10 @@ import {
   casePriority,
   decisionActions,
   escalate,
+  interimDue,
+  interimEffects,
+  INTERIM_REASONS,
+  INTERIM_REPORTERS,
   isModerator,
   planEffects,
   policyRules,
@@ -26,7 +31,9 @@ import {
   type Effect,
   type Priority,
   type ReportReason,
+  type SignalScores,
   type TargetType,
+  withSignal,
 } from './plans/moderation.ts';
 import { searchAttributes } from './search-attributes.ts';
 
@@ -90,13 +97,25 @@ export interface ModerationCaseState {
   reversed: number;
   appealNotified: boolean;
   runs: number;
+  /** Automatic signals (absent in cases started before they existed). */
+  signals?: number;
+  signalScores?: SignalScores;
+  /** Up to INTERIM_REPORTERS distinct reports of an interim reason. */
+  severeReports?: { reportId: string; reason: ReportReason }[];
+  /** The interim measure applied pending review, and how many of its effects are lifted. */
+  interim?: Effect[] | null;
+  interimLifted?: number;
 }
 
+/** A user's report, or an automatic signal (`source` and `score` set; `reportId` is `signal:<id>`). */
 export interface ReportSignal {
   reportId: string;
   reason: ReportReason;
-  /** The case's count of distinct reporters once this report was filed: a repeated report (or a repeated signal) counts once. */
+  /** The case's count of distinct reporters once this report was filed: a repeated report counts once. */
   reportCount?: number;
+  source?: string;
+  /** 1–100. */
+  score?: number;
 }
 export interface ReviewerInput {
   moderatorId: string;
@@ -130,6 +149,8 @@ const now = () => new Date().getTime();
 const MAX_NOTE = 2000;
 
 export async function moderationCaseWorkflow(input: ModerationCaseInput): Promise<ModerationCaseState> {
+  // Cases whose history predates interim measures replay without them.
+  const interimMeasures = patched('moderation-interim-measures');
   const { caseId, targetOwnerId, timings } = input;
   const sla = (p: Priority) => timings.slaSeconds[p] * 1000;
   const initialPriority = casePriority({ liveTarget: input.liveTarget, reasons: [], reportCount: 0 });
@@ -160,6 +181,8 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
     state.phase = phase;
     upsertSearchAttributes([{ key: searchAttributes.Phase, value: phase }]);
   };
+  const targetIsNotMedia = () => input.targetType !== 'video' && input.targetType !== 'stream';
+  const interimPending = () => interimMeasures && state.interim == null && state.decision === null && interimDue({ severeReports: state.severeReports ?? [], signalScores: state.signalScores });
   const claimHeld = () => state.claim !== null && state.claim.until > now();
   const assertReviewer = ({ moderatorId, role }: ReviewerInput, forAppeal = false) => {
     if (!isModerator(role)) throw refuse('Forbidden', 'Only moderators and admins review cases');
@@ -168,12 +191,19 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
   };
 
   setHandler(caseStateQuery, () => state);
-  setHandler(reportSignal, ({ reason, reportCount }) => {
-    // Signals without a count (histories from before it) count one each.
-    state.reports = reportCount === undefined ? state.reports + 1 : Math.max(state.reports, reportCount);
-    if (!state.reasons.includes(reason)) state.reasons.push(reason);
+  setHandler(reportSignal, ({ reportId, reason, reportCount, source, score }) => {
+    if (source !== undefined) {
+      state.signals = (state.signals ?? 0) + 1;
+      state.signalScores = withSignal(state.signalScores ?? {}, { reason, score: score ?? 1 });
+    } else {
+      // Reports without a count (histories from before it) count one each.
+      state.reports = reportCount === undefined ? state.reports + 1 : Math.max(state.reports, reportCount);
+      if (!state.reasons.includes(reason)) state.reasons.push(reason);
+      const severe = (state.severeReports ??= []);
+      if (INTERIM_REASONS.includes(reason) && severe.length < INTERIM_REPORTERS && !severe.some((r) => r.reportId === reportId)) severe.push({ reportId, reason });
+    }
     if (state.phase !== 'open' && state.phase !== 'claimed') return;
-    const next = casePriority({ liveTarget: input.liveTarget, reasons: state.reasons, reportCount: state.reports, current: state.priority });
+    const next = casePriority({ liveTarget: input.liveTarget, reasons: state.reasons, reportCount: state.reports, signalScores: state.signalScores, signalCount: state.signals, current: state.priority });
     if (next !== state.priority) {
       state.priority = next;
       state.slaDueAt = Math.min(state.slaDueAt, now() + sla(next));
@@ -232,6 +262,7 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
         if (typeof input.note !== 'string' || input.note.length > MAX_NOTE) throw refuse('Invalid', `A note is at most ${MAX_NOTE} characters`);
         if (input.action === 'suspend' && !(Number.isInteger(input.durationSeconds) && input.durationSeconds! > 0)) throw refuse('Invalid', 'A suspension needs durationSeconds');
         if (input.action !== 'dismiss' && !targetOwnerId) throw refuse('Invalid', 'This target has no account to act on; only dismiss applies');
+        if (input.action === 'age_restrict' && targetIsNotMedia()) throw refuse('Invalid', 'Only a video or a stream can be age-restricted');
       },
     },
   );
@@ -252,7 +283,8 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
     {
       validator: ({ userId, message }) => {
         if (userId !== targetOwnerId) throw refuse('Forbidden', 'Only the affected user may appeal');
-        if (state.phase !== 'decided' || state.applied < (state.decision?.effects.length ?? 0) || busy) throw refuse('WrongPhase', `The case is ${state.phase}`);
+        const carriedOut = state.applied >= (state.decision?.effects.length ?? 0) && (state.interimLifted ?? 0) >= (state.interim?.length ?? 0);
+        if (state.phase !== 'decided' || !carriedOut || busy) throw refuse('WrongPhase', `The case is ${state.phase}`);
         if (state.decision?.action === 'dismiss') throw refuse('WrongPhase', 'A dismissed case has nothing to appeal');
         if (state.appeal) throw refuse('WrongPhase', 'This decision was already appealed');
         if (state.appealDeadline === null || now() > state.appealDeadline) throw refuse('AppealWindowClosed', 'The appeal window has closed');
@@ -306,10 +338,18 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
       priorityChanged = false;
       await activities.setCasePriority({ caseId, priority: state.priority, slaDueAt: new Date(state.slaDueAt).toISOString() });
     }
+    if (interimPending()) {
+      // Hidden (or age-restricted) pending review; the decision lifts it, whatever it is.
+      const effects = interimEffects(input.targetType, input.targetId);
+      for (const effect of effects) await activities.applyEffect({ caseId, effect, moderatorId: null, rule: 'interim', strikeSeconds: timings.strikeSeconds, phase: 'interim' });
+      state.interim = effects;
+      state.interimLifted = 0;
+      continue;
+    }
     const claimEnds = claimHeld() ? state.claim!.until : Infinity;
     // A new claim (or a renewed one) sets a new deadline: wake to wait for that one.
     const claimSeen = state.claim;
-    await waitUntil(() => state.decision !== null || priorityChanged || state.claim !== claimSeen, Math.min(state.slaDueAt, claimEnds));
+    await waitUntil(() => state.decision !== null || priorityChanged || state.claim !== claimSeen || interimPending(), Math.min(state.slaDueAt, claimEnds));
     if (state.decision !== null || busy) {
       await condition(() => !busy);
       continue;
@@ -340,6 +380,12 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
     }
     if (effect.kind === 'strike') state.strikeExpiresAt = now() + timings.strikeSeconds * 1000;
     state.applied += 1;
+  }
+  // The review is done: the interim measure ends. An effect the decision itself applied to the
+  // same thing took it over (and will restore what was there before the interim measure).
+  while (state.interim && (state.interimLifted ?? 0) < state.interim.length) {
+    await activities.reverseEffect({ caseId, effect: state.interim[state.interimLifted ?? 0]!, moderatorId: decision.by, phase: 'interim' });
+    state.interimLifted = (state.interimLifted ?? 0) + 1;
   }
   if (decision.action !== 'dismiss') state.appealDeadline ??= now() + timings.appealWindowSeconds * 1000;
   if (!state.notified) {

@@ -250,6 +250,7 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
             caseSchema.extend({
               snapshot: z.record(z.string(), z.unknown()),
               reports: z.array(z.object({ id: z.uuid(), reporterId: z.uuid(), reason: z.string(), details: z.string(), timestampSeconds: z.number().int().nullable(), createdAt: z.string() })),
+              signals: z.array(z.object({ id: z.string(), source: z.string(), reason: z.string(), score: z.number().int(), detail: z.unknown(), createdAt: z.string(), delivered: z.boolean() })).openapi({ description: 'Automatic signals (watched words), first 500' }),
               appeal: z.object({ userId: z.uuid(), message: z.string(), createdAt: z.string(), decidedBy: z.uuid().nullable(), upheld: z.boolean().nullable(), note: z.string().nullable() }).nullable(),
               history: z.array(z.object({ id: z.string(), actorId: z.uuid().nullable(), actorName: z.string(), action: z.string(), detail: z.unknown(), prior: z.unknown(), at: z.string() })),
             }),
@@ -278,6 +279,7 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
       }
       // The first 500 reports; `reportCount` has them all.
       const reports = await db.selectFrom('reports').selectAll().where('case_id', '=', id).orderBy('created_at').orderBy('id').limit(500).execute();
+      const signals = await db.selectFrom('moderation_signals').selectAll().where('case_id', '=', id).orderBy('id').limit(500).execute();
       const appeal = await db.selectFrom('appeals').selectAll().where('case_id', '=', id).executeTakeFirst();
       const history = await db.selectFrom('moderation_audit').selectAll().where('case_id', '=', id).orderBy('id').execute();
       return c.json(
@@ -285,6 +287,7 @@ export function moderationRoutes(deps: ModerationRouteDeps) {
           ...caseView(row),
           snapshot: row.snapshot,
           reports: reports.map((r) => ({ id: r.id, reporterId: r.reporter_id, reason: r.reason, details: r.details, timestampSeconds: r.timestamp_seconds, createdAt: r.created_at.toISOString() })),
+          signals: signals.map((s) => ({ id: String(s.id), source: s.source, reason: s.reason, score: s.score, detail: s.detail, createdAt: s.created_at.toISOString(), delivered: s.delivered_at !== null })),
           appeal: appeal ? { userId: appeal.user_id, message: appeal.message, createdAt: appeal.created_at.toISOString(), decidedBy: appeal.decided_by, upheld: appeal.upheld, note: appeal.note } : null,
           history: history.map((h) => ({ id: String(h.id), actorId: h.actor_id, actorName: h.actor_name, action: h.action, detail: h.detail, prior: h.prior, at: h.created_at.toISOString() })),
         }),

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { normalizeWatchText, watchLevels } from '../../lib/moderation/watched-words.ts';
+import { reportReasons } from '../../workflows/plans/moderation.ts';
 import { currentUser, requireRole, signedIn } from '../middleware/auth.ts';
 import { enveloped, errorResponses, jsonBody, ok } from '../responses.ts';
 import { createRouter } from '../router.ts';
@@ -15,7 +16,17 @@ const termSchema = z
   .transform((raw) => normalizeWatchText(raw))
   .refine((t) => t.length > 0, 'must contain a letter or digit');
 
-const watchedWordSchema = z.object({ term: z.string(), level: z.enum(watchLevels), createdAt: z.string() }).openapi('WatchedWord');
+const watchedWordSchema = z
+  .object({
+    term: z.string(),
+    level: z.enum(watchLevels),
+    reason: z.enum(reportReasons).openapi({ description: 'The policy reason of the automatic signal a `hold` match files' }),
+    score: z.number().int().min(1).max(100).openapi({ description: 'How sure a match is (1–100): from 50 it counts toward priority as its reason, from 90 with minor_safety, illegal or violence it triggers the interim measure' }),
+    createdAt: z.string(),
+  })
+  .openapi('WatchedWord');
+type WatchedWordRow = { term: string; level: (typeof watchLevels)[number]; reason: string; score: number; created_at: Date };
+const wordView = (r: WatchedWordRow) => ({ term: r.term, level: r.level, reason: r.reason as (typeof reportReasons)[number], score: r.score, createdAt: r.created_at.toISOString() });
 
 /** `/moderation/watched-words`: the platform's list (moderators read it, admins change it). */
 export function watchedWordRoutes(deps: { db: Db }) {
@@ -34,8 +45,8 @@ export function watchedWordRoutes(deps: { db: Db }) {
       responses: { 200: enveloped(z.array(watchedWordSchema), 'Every term'), ...errorResponses({ 401: 'Not signed in', 403: 'Not a moderator or admin' }) },
     }),
     async (c) => {
-      const rows = await db.selectFrom('watched_words').select(['term', 'level', 'created_at']).orderBy('term').execute();
-      return c.json(ok(rows.map((r) => ({ term: r.term, level: r.level, createdAt: r.created_at.toISOString() }))), 200);
+      const rows = await db.selectFrom('watched_words').select(['term', 'level', 'reason', 'score', 'created_at']).orderBy('term').execute();
+      return c.json(ok(rows.map(wordView)), 200);
     },
   );
 
@@ -44,20 +55,20 @@ export function watchedWordRoutes(deps: { db: Db }) {
       method: 'put',
       path: '/watched-words',
       tags: ['moderation'],
-      summary: 'Add a watched word or change its level (admin); gateways apply it within 10 s',
+      summary: 'Add a watched word or change its level, reason and score (admin); gateways apply it within 10 s',
       ...admins,
-      request: { body: jsonBody(z.object({ term: termSchema, level: z.enum(watchLevels) }).strict()) },
+      request: { body: jsonBody(z.object({ term: termSchema, level: z.enum(watchLevels), reason: z.enum(reportReasons).default('other'), score: z.number().int().min(1).max(100).default(50) }).strict()) },
       responses: { 200: enveloped(watchedWordSchema, 'Stored'), ...errorResponses({ 400: 'Invalid term or level', 401: 'Not signed in', 403: 'Not an admin' }) },
     }),
     async (c) => {
-      const { term, level } = c.req.valid('json');
+      const { term, level, reason, score } = c.req.valid('json');
       const row = await db
         .insertInto('watched_words')
-        .values({ term, level, created_by: currentUser(c).userId })
-        .onConflict((oc) => oc.column('term').doUpdateSet({ level }))
-        .returning(['term', 'level', 'created_at'])
+        .values({ term, level, reason, score, created_by: currentUser(c).userId })
+        .onConflict((oc) => oc.column('term').doUpdateSet({ level, reason, score }))
+        .returning(['term', 'level', 'reason', 'score', 'created_at'])
         .executeTakeFirstOrThrow();
-      return c.json(ok({ term: row.term, level: row.level, createdAt: row.created_at.toISOString() }), 200);
+      return c.json(ok(wordView(row)), 200);
     },
   );
 

@@ -2,7 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
-import { refuseWatched } from '../../lib/moderation/watched-store.ts';
+import { fileWatchedSignals } from '../../lib/moderation/signals.ts';
+import { screenWatched, type HeldField } from '../../lib/moderation/watched-store.ts';
+import type { Nats } from '../../lib/nats.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Stream } from '../../lib/schema.ts';
 import { FINISHED_STATUSES, LIVE_STATUSES } from '../../lib/streams.ts';
@@ -18,6 +20,7 @@ import { createStream, findStream, listStreams, rotateStreamKey } from './servic
 export interface StreamRouteDeps {
   config: Config;
   db: Db;
+  nats: Nats;
   temporal: Temporal;
 }
 
@@ -32,6 +35,7 @@ const streamSchema = z
     categoryId: z.uuid().nullable(),
     visibility: z.enum(['public', 'unlisted']),
     mature: z.boolean(),
+    ageRestricted: z.boolean().openapi({ description: 'Age-restricted by moderation: show an interstitial; anonymous viewers get no `playbackUrl`' }),
     chatMode: z.enum(['everyone', 'followers']),
     chatSlowModeSeconds: z.number().int(),
     status: z.enum(statuses),
@@ -57,7 +61,9 @@ export function streamRoutes(deps: StreamRouteDeps) {
   const { config, db, temporal } = deps;
   const router = createRouter();
 
-  const view = (s: Stream, ownerView: boolean) => ({
+  /** A live stream under an age restriction plays only for signed-in viewers. */
+  const playbackUrl = (s: Stream, signedIn: boolean) => (LIVE_STATUSES.includes(s.status) && (signedIn || !s.age_restricted_at) ? `${config.publicUrls.hls}/${s.id}.m3u8` : null);
+  const view = (s: Stream, ownerView: boolean, signedIn: boolean) => ({
     id: s.id,
     ownerId: s.owner_id,
     title: s.title,
@@ -65,6 +71,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     categoryId: s.category_id,
     visibility: s.visibility,
     mature: s.mature,
+    ageRestricted: s.age_restricted_at !== null,
     chatMode: s.chat_mode,
     chatSlowModeSeconds: s.chat_slow_mode_seconds,
     status: s.status,
@@ -75,7 +82,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     viewers: s.current_viewers,
     peakViewers: s.peak_viewers,
     uniqueViewers: s.unique_viewers,
-    playbackUrl: LIVE_STATUSES.includes(s.status) ? `${config.publicUrls.hls}/${s.id}.m3u8` : null,
+    playbackUrl: playbackUrl(s, signedIn),
     vodVideoId: s.vod_video_id,
     ...(ownerView ? { streamKeyPrefix: s.stream_key_prefix } : {}),
     createdAt: s.created_at.toISOString(),
@@ -86,6 +93,10 @@ export function streamRoutes(deps: StreamRouteDeps) {
     const category = await db.selectFrom('categories').select('id').where('id', '=', categoryId).where('is_active', '=', true).executeTakeFirst();
     if (!category) throw new AppError('validation_failed', 'No such category', [{ field: 'categoryId', message: 'unknown category' }]);
   };
+
+  /** A title or description holding a `hold` watched word: accepted, and a case opened about the stream. */
+  const signalHeld = (s: Stream, held: HeldField[]) =>
+    fileWatchedSignals(deps, { targetType: 'stream', targetId: s.id, ownerId: s.owner_id, live: LIVE_STATUSES.includes(s.status), snapshot: { title: s.title, description: s.description, status: s.status } }, held);
 
   /** The stream, if the caller owns it (or is an admin). */
   const ownStream = async (id: string, auth: ReturnType<typeof currentUser>) => {
@@ -131,9 +142,10 @@ export function streamRoutes(deps: StreamRouteDeps) {
       const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : null;
       if (scheduledAt && scheduledAt.getTime() < Date.now()) throw new AppError('validation_failed', 'scheduledAt is in the past', [{ field: 'scheduledAt', message: 'must be in the future' }]);
       await requireActiveCategory(body.categoryId);
-      await refuseWatched(db, currentUser(c).userId, { title: body.title, description: body.description });
+      const held = await screenWatched(db, currentUser(c).userId, { title: body.title, description: body.description });
       const { stream, streamKey } = await createStream(db, temporal, config.streams, currentUser(c).userId, { ...body, scheduledAt });
-      return c.json(ok({ ...view(stream, true), streamKey, ingestUrl: config.publicUrls.rtmp }), 201);
+      await signalHeld(stream, held);
+      return c.json(ok({ ...view(stream, true, true), streamKey, ingestUrl: config.publicUrls.rtmp }), 201);
     },
   );
 
@@ -149,7 +161,8 @@ export function streamRoutes(deps: StreamRouteDeps) {
     async (c) => {
       const { limit, cursor, status, categoryId } = c.req.valid('query');
       const rows = await listStreams(db, { status, categoryId }, limit, decodeCursor(cursor, cursorSchema));
-      return c.json(page(rows, limit, (r) => view(r, false), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
+      const signedIn = c.get('auth') !== undefined;
+      return c.json(page(rows, limit, (r) => view(r, false, signedIn), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
     },
   );
 
@@ -164,7 +177,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     }),
     async (c) => {
       const stream = await findStream(db, c.req.valid('param').id);
-      return c.json(ok(view(stream, ownerOrAdmin(c.get('auth'), stream.owner_id))), 200);
+      return c.json(ok(view(stream, ownerOrAdmin(c.get('auth'), stream.owner_id), c.get('auth') !== undefined)), 200);
     },
   );
 
@@ -188,7 +201,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     async (c) => {
       const stream = await ownStream(c.req.valid('param').id, currentUser(c));
       await requireActiveCategory(c.req.valid('json').categoryId);
-      await refuseWatched(db, stream.owner_id, { title: c.req.valid('json').title, description: c.req.valid('json').description });
+      const held = await screenWatched(db, stream.owner_id, { title: c.req.valid('json').title, description: c.req.valid('json').description });
       let info: { title: string; description: string; categoryId: string | null };
       try {
         info = await temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).executeUpdate(updateInfoUpdate, { args: [c.req.valid('json')] });
@@ -201,7 +214,9 @@ export function streamRoutes(deps: StreamRouteDeps) {
         throw err;
       }
       // The update answers with the row's new info; nothing else the view shows changed.
-      return c.json(ok(view({ ...stream, title: info.title, description: info.description, category_id: info.categoryId }, true)), 200);
+      const updated = { ...stream, title: info.title, description: info.description, category_id: info.categoryId };
+      await signalHeld(updated, held);
+      return c.json(ok(view(updated, true, true)), 200);
     },
   );
 
@@ -240,7 +255,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
         if (err instanceof WorkflowNotFoundError) throw new AppError('conflict', 'The stream is already over');
         throw err;
       }
-      return c.json(ok(view(stream, true)), 202);
+      return c.json(ok(view(stream, true, true)), 202);
     },
   );
 

@@ -2,7 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
-import { refuseWatched } from '../../lib/moderation/watched-store.ts';
+import { fileWatchedSignals } from '../../lib/moderation/signals.ts';
+import { screenWatched } from '../../lib/moderation/watched-store.ts';
+import type { Nats } from '../../lib/nats.ts';
 import { AppError } from '../../lib/errors.ts';
 import { playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
 import { deleteObject, headObject, presignGet, presignPut, readObjectText, type Storage } from '../../lib/s3.ts';
@@ -21,6 +23,7 @@ import { createVideoLinks, videoSchema } from './view.ts';
 export interface VideoRouteDeps {
   config: Config;
   db: Db;
+  nats: Nats;
   storage: Storage;
   temporal: Temporal;
 }
@@ -86,7 +89,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       if (body.sizeBytes !== undefined && body.sizeBytes > config.videos.maxUploadBytes) {
         throw new AppError('payload_too_large', `Videos may be at most ${config.videos.maxUploadBytes} bytes`);
       }
-      await refuseWatched(db, currentUser(c).userId, { title: body.title, description: body.description });
+      const held = await screenWatched(db, currentUser(c).userId, { title: body.title, description: body.description });
       const { video, created } = await createUpload(db, {
         ownerId: currentUser(c).userId,
         title: body.title,
@@ -97,9 +100,11 @@ export function videoRoutes(deps: VideoRouteDeps) {
       if (video.status !== 'uploading' || video.deleted_at) {
         throw new AppError('conflict', `The video this Idempotency-Key created is ${video.deleted_at ? 'deleted' : video.status}; use a new key`);
       }
+      // A `hold` word in the title or description: the video is created and a case opened about it (once, not on a replay).
+      if (created) await fileWatchedSignals(deps, { targetType: 'video', targetId: video.id, ownerId: video.owner_id, live: false, snapshot: { title: video.title, description: video.description, status: video.status, visibility: video.visibility } }, held);
       const ttl = config.videos.uploadUrlTtlSeconds;
       const upload = {
-        video: await links.view(video),
+        video: await links.view(video, true),
         uploadUrl: await presignPut(storage, video.source_key, ttl),
         uploadExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
         maxUploadBytes: config.videos.maxUploadBytes,
@@ -134,7 +139,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
       if (video.status === 'processing') {
         await startOrUnavailable(c, video, 'first');
-        return c.json(ok(await links.view(video)), 202);
+        return c.json(ok(await links.view(video, true)), 202);
       }
       if (video.status !== 'uploading') throw new AppError('conflict', `The video is already ${video.status}`);
       const head = await headObject(storage, video.source_key);
@@ -148,7 +153,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       // Lost a race with a concurrent `complete`, which started (or is starting) the transcode.
       const current = processing ?? (await findManagedVideo(db, video.id, c.get('auth')));
       if (current.status === 'processing') await startOrUnavailable(c, current, 'first');
-      return c.json(ok(await links.view(current)), 202);
+      return c.json(ok(await links.view(current, true)), 202);
     },
   );
 
@@ -161,7 +166,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       request: { params: uuidParam },
       responses: { 200: enveloped(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
     }),
-    async (c) => c.json(ok(await links.view(await findVisibleVideo(db, c.req.valid('param').id, c.get('auth')))), 200),
+    async (c) => c.json(ok(await links.view(await findVisibleVideo(db, c.req.valid('param').id, c.get('auth')), c.get('auth') !== undefined)), 200),
   );
 
   router.openapi(
@@ -182,7 +187,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const processing = video.status === 'failed' ? await beginProcessing(db, video.id, 'failed') : undefined;
       if (!processing) throw new AppError('conflict', `Only failed videos can be retried; this one is ${video.status}`);
       await startOrUnavailable(c, processing, 'retry');
-      return c.json(ok(await links.view(processing)), 202);
+      return c.json(ok(await links.view(processing, true)), 202);
     },
   );
 
@@ -215,6 +220,10 @@ export function videoRoutes(deps: VideoRouteDeps) {
     if (!video || video.status !== 'ready' || !video.master_playlist_key) throw new AppError('not_found', 'No such video');
     // Hidden by moderation: not played to anyone who may not see it, whatever link they hold.
     if (video.moderation_hidden_at && !canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
+    // Age-restricted: played only to signed-in viewers, whose playback URLs carry a token.
+    if (video.age_restricted_at && !c.get('auth') && !playback.verify(video.id, token)) {
+      throw new AppError('forbidden', 'This video is age-restricted: sign in to watch it', { reason: 'age_restricted' });
+    }
     if (video.visibility !== 'public' && !playback.verify(video.id, token)) {
       if (!canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
       throw new AppError('forbidden', 'The playback link is missing its token or has expired; get a fresh playbackUrl');

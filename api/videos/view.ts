@@ -28,7 +28,8 @@ export const videoSchema = z
     width: z.number().int().nullable(),
     height: z.number().int().nullable(),
     renditions: z.array(renditionSchema),
-    playbackUrl: z.string().nullable().openapi({ description: 'HLS master playlist; signed and expiring unless the video is public' }),
+    ageRestricted: z.boolean().openapi({ description: 'Age-restricted by moderation: show an interstitial; anonymous viewers get no playback or storyboard URL' }),
+    playbackUrl: z.string().nullable().openapi({ description: 'HLS master playlist; signed and expiring unless the video is public (and not age-restricted)' }),
     thumbnailUrl: z.string().nullable().openapi({ description: 'Poster image (short-lived URL)' }),
     storyboardUrl: z.string().nullable().openapi({ description: 'WebVTT thumbnail track for scrubbing previews' }),
     createdAt: z.string(),
@@ -42,16 +43,18 @@ type VideoView = z.infer<typeof videoSchema>;
 export function createVideoLinks(config: Config, storage: Storage, playback: PlaybackSigner) {
   const ttl = config.videos.playbackUrlTtlSeconds;
   const base = (video: Video) => `${config.publicUrls.api}/api/v1/videos/${video.id}`;
-  /** `?token=…` for videos that are not public, empty otherwise. */
-  const query = (video: Video) => (video.visibility === 'public' ? '' : `?token=${playback.sign(video.id, new Date(Date.now() + ttl * 1000))}`);
+  /** `?token=…` for videos that are not public or are age-restricted (the token is what lets a signed-in viewer's player in), empty otherwise. */
+  const query = (video: Video) => (video.visibility === 'public' && !video.age_restricted_at ? '' : `?token=${playback.sign(video.id, new Date(Date.now() + ttl * 1000))}`);
 
   return {
     /** Segments must stay readable for a whole viewing, so they outlive the playlist link by the video's length. */
     segmentUrlTtlSeconds: (video: Video) => Math.min(7 * 86_400, ttl + Math.ceil(video.duration_seconds ?? 0)),
 
-    async view(video: Video): Promise<VideoView> {
+    /** `signedIn`: an age-restricted video's playback URLs go only to signed-in viewers. */
+    async view(video: Video, signedIn: boolean): Promise<VideoView> {
       const ready = video.status === 'ready';
-      const token = ready ? query(video) : '';
+      const playable = ready && (signedIn || !video.age_restricted_at);
+      const token = playable ? query(video) : '';
       return {
         id: video.id,
         ownerId: video.owner_id,
@@ -67,9 +70,10 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
         width: video.width,
         height: video.height,
         renditions: video.renditions.map(({ playlist: _playlist, ...r }) => r),
-        playbackUrl: ready ? `${base(video)}/hls/master.m3u8${token}` : null,
+        ageRestricted: video.age_restricted_at !== null,
+        playbackUrl: playable ? `${base(video)}/hls/master.m3u8${token}` : null,
         thumbnailUrl: ready && video.poster_key ? await presignGet(storage, video.poster_key, ttl, 'public') : null,
-        storyboardUrl: ready && video.storyboard_key ? `${base(video)}/storyboard.vtt${token}` : null,
+        storyboardUrl: playable && video.storyboard_key ? `${base(video)}/storyboard.vtt${token}` : null,
         createdAt: video.created_at.toISOString(),
         readyAt: video.ready_at?.toISOString() ?? null,
       };

@@ -94,57 +94,73 @@ export interface ReportIntake {
   snapshot: Record<string, unknown>;
 }
 
+/** The target of a report or an automatic signal, as the case row records it. */
+export interface CaseTarget {
+  targetType: TargetType;
+  targetId: string;
+  targetOwnerId: string | null;
+  priority: Priority;
+  snapshot: Record<string, unknown>;
+}
+
 /**
- * Files a report into the target's open case, opening case n+1 when the latest one is already
- * decided (a new offence is a new case). The latest case's row is locked while the report
- * joins it, so a decision cannot slip between reading its status and adding the report.
- * Concurrent first reports all compute the same id and meet on the primary key. A reporter's
- * second report on one case is the same report and counts once: `reportCount` is the case's
- * count of distinct reporters after this report.
+ * The target's open case, or case n+1 when the latest one is already decided (a new offence is
+ * a new case). The latest case's row is locked until the transaction ends, so a decision cannot
+ * slip between reading its status and adding the report or signal to it. Concurrent first
+ * reports and signals all compute the same id and meet on the primary key. Run inside the
+ * transaction that files the report or signal.
+ */
+export async function openOrJoinCase(tx: Executor, target: CaseTarget): Promise<{ caseId: string; opened: boolean }> {
+  const latest = await tx
+    .selectFrom('moderation_cases')
+    .select(['id', 'sequence', 'status'])
+    .where('target_type', '=', target.targetType)
+    .where('target_id', '=', target.targetId)
+    .orderBy('sequence', 'desc')
+    .limit(1)
+    .forUpdate()
+    .executeTakeFirst();
+  if (latest && (latest.status === 'open' || latest.status === 'claimed')) return { caseId: latest.id, opened: false };
+  const sequence = (latest?.sequence ?? 0) + 1;
+  const caseId = caseIdOf(target.targetType, target.targetId, sequence);
+  const created = await tx
+    .insertInto('moderation_cases')
+    .values({
+      id: caseId,
+      target_type: target.targetType,
+      target_id: target.targetId,
+      sequence,
+      target_owner_id: target.targetOwnerId,
+      priority: target.priority,
+      priority_rank: priorityRank(target.priority),
+      snapshot: target.snapshot,
+      claimed_by: null,
+      claim_expires_at: null,
+      decision: null,
+      decided_by: null,
+      decided_at: null,
+      sla_due_at: null,
+      closed_at: null,
+    })
+    // Every unique index arbitrates: with only `id` named, a concurrent first insert can still
+    // fail on (target_type, target_id, sequence), the same row seen through the other index.
+    .onConflict((oc) => oc.doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return { caseId, opened: created !== undefined };
+}
+
+/**
+ * Files a report into the target's open case (`openOrJoinCase`). A reporter's second report on
+ * one case is the same report and counts once: `reportCount` is the case's count of distinct
+ * reporters after this report.
  */
 export async function fileReport(db: Db, intake: ReportIntake): Promise<{ caseId: string; reportId: string; duplicate: boolean; opened: boolean; reportCount: number }> {
   return db.transaction().execute(async (tx) => {
-    const latest = await tx
-      .selectFrom('moderation_cases')
-      .select(['id', 'sequence', 'status'])
-      .where('target_type', '=', intake.targetType)
-      .where('target_id', '=', intake.targetId)
-      .orderBy('sequence', 'desc')
-      .limit(1)
-      .forUpdate()
-      .executeTakeFirst();
-    let caseId = latest?.id;
-    let opened = false;
-    if (!latest || (latest.status !== 'open' && latest.status !== 'claimed')) {
-      const sequence = (latest?.sequence ?? 0) + 1;
-      caseId = caseIdOf(intake.targetType, intake.targetId, sequence);
-      const created = await tx
-        .insertInto('moderation_cases')
-        .values({
-          id: caseId,
-          target_type: intake.targetType,
-          target_id: intake.targetId,
-          sequence,
-          target_owner_id: intake.targetOwnerId,
-          priority: intake.priority,
-          priority_rank: priorityRank(intake.priority),
-          snapshot: intake.snapshot,
-          claimed_by: null,
-          claim_expires_at: null,
-          decision: null,
-          decided_by: null,
-          decided_at: null,
-          sla_due_at: null,
-          closed_at: null,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      opened = created !== undefined;
-    }
+    const { caseId, opened } = await openOrJoinCase(tx, intake);
     const report = await tx
       .insertInto('reports')
-      .values({ case_id: caseId!, reporter_id: intake.reporterId, reason: intake.reason, details: intake.details, timestamp_seconds: intake.timestampSeconds })
+      .values({ case_id: caseId, reporter_id: intake.reporterId, reason: intake.reason, details: intake.details, timestamp_seconds: intake.timestampSeconds })
       .onConflict((oc) => oc.columns(['case_id', 'reporter_id']).doNothing())
       .returning('id')
       .executeTakeFirst();
@@ -153,18 +169,18 @@ export async function fileReport(db: Db, intake: ReportIntake): Promise<{ caseId
         .selectFrom('reports')
         .innerJoin('moderation_cases as c', 'c.id', 'reports.case_id')
         .select(['reports.id', 'c.report_count'])
-        .where('reports.case_id', '=', caseId!)
+        .where('reports.case_id', '=', caseId)
         .where('reports.reporter_id', '=', intake.reporterId)
         .executeTakeFirstOrThrow();
-      return { caseId: caseId!, reportId: existing.id, duplicate: true, opened, reportCount: existing.report_count };
+      return { caseId, reportId: existing.id, duplicate: true, opened, reportCount: existing.report_count };
     }
     const counted = await tx
       .updateTable('moderation_cases')
       .set((eb) => ({ report_count: eb('report_count', '+', 1), updated_at: new Date() }))
-      .where('id', '=', caseId!)
+      .where('id', '=', caseId)
       .returning('report_count')
       .executeTakeFirstOrThrow();
-    return { caseId: caseId!, reportId: report.id, duplicate: false, opened, reportCount: counted.report_count };
+    return { caseId, reportId: report.id, duplicate: false, opened, reportCount: counted.report_count };
   });
 }
 

@@ -10,6 +10,9 @@ export interface WatchedTerm {
   term: string;
   level: WatchLevel;
   source: 'platform' | 'channel';
+  /** Platform terms: the policy reason and score (1–100) an automatic signal from it carries. */
+  reason?: string;
+  score?: number;
 }
 
 export interface WatchHit extends WatchedTerm {}

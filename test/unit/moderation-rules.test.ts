@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { caseIdOf, caseIdPattern, casePriority, effectKey, escalate, planEffects, reversible, reviewConflict, targetIdPatterns } from '../../workflows/plans/moderation.ts';
+import {
+  caseIdOf,
+  caseIdPattern,
+  casePriority,
+  contentRemoval,
+  effectKey,
+  escalate,
+  heldChatTargetId,
+  heldChatTargetPattern,
+  interimDue,
+  interimEffects,
+  planEffects,
+  reversible,
+  reviewConflict,
+  targetIdPatterns,
+  withSignal,
+  type ReportReason,
+} from '../../workflows/plans/moderation.ts';
 
 const owner = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const video = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
@@ -58,5 +75,71 @@ describe('effects of a decision', () => {
     expect(effectKey('c-1', ban, 'apply')).not.toBe(effectKey('c-1', ban, 'reverse'));
     expect(reversible(ban)).toBe(true);
     expect(reversible({ kind: 'end_stream', streamId: video })).toBe(false);
+  });
+});
+
+describe('automatic signals', () => {
+  it('count as their reason from score 50, and every one toward the surge', () => {
+    const base = { liveTarget: false, reasons: [], reportCount: 0 };
+    expect(casePriority({ ...base, signalScores: { violence: 49 }, signalCount: 1 })).toBe('normal');
+    expect(casePriority({ ...base, signalScores: { violence: 50 }, signalCount: 1 })).toBe('high');
+    expect(casePriority({ ...base, signalScores: { minor_safety: 60 }, signalCount: 1 })).toBe('urgent');
+    expect(casePriority({ ...base, signalScores: { minor_safety: 10 }, signalCount: 1 })).toBe('normal');
+    expect(casePriority({ ...base, reportCount: 6, signalScores: { spam: 10 }, signalCount: 4 })).toBe('high');
+    expect(casePriority({ ...base, liveTarget: true, signalScores: { spam: 1 }, signalCount: 1 })).toBe('urgent');
+  });
+
+  it('keep the highest score per reason', () => {
+    expect(withSignal(withSignal({}, { reason: 'hate', score: 70 }), { reason: 'hate', score: 40 })).toEqual({ hate: 70 });
+    expect(withSignal({ hate: 70 }, { reason: 'spam', score: 20 })).toEqual({ hate: 70, spam: 20 });
+  });
+});
+
+describe('interim measures', () => {
+  it('are due for one child-safety report, three reporters of illegal or violent content, or a grave high-scoring signal', () => {
+    const reports = (...reasons: ReportReason[]) => reasons.map((reason) => ({ reason }));
+    expect(interimDue({ severeReports: reports('minor_safety') })).toBe(true);
+    expect(interimDue({ severeReports: reports('violence', 'illegal') })).toBe(false);
+    expect(interimDue({ severeReports: reports('violence', 'illegal', 'violence') })).toBe(true);
+    expect(interimDue({ severeReports: reports('spam', 'hate', 'sexual') })).toBe(false);
+    expect(interimDue({ severeReports: [], signalScores: { illegal: 89 } })).toBe(false);
+    expect(interimDue({ severeReports: [], signalScores: { illegal: 90 } })).toBe(true);
+    expect(interimDue({ severeReports: [], signalScores: { hate: 100 } })).toBe(false);
+  });
+
+  it('hide a video, age-restrict a stream (never end it), and leave chat and accounts alone', () => {
+    expect(interimEffects('video', video)).toEqual([{ kind: 'hide_video', videoId: video }]);
+    expect(interimEffects('stream', video)).toEqual([{ kind: 'age_restrict', targetType: 'stream', targetId: video }]);
+    expect(interimEffects('chat_message', `${video}.3`)).toEqual([]);
+    expect(interimEffects('user', owner)).toEqual([]);
+    // The interim key and the decision's key of the same effect differ only by phase: a decision takes an interim measure over.
+    const [hide] = interimEffects('video', video);
+    expect(effectKey('c', hide!, 'interim')).toBe(`c:interim:hide_video:${video}`);
+    expect(effectKey('c', planEffects({ action: 'remove_content', rule: 'violence', note: '' }, { type: 'video', id: video, ownerId: owner })[0]!, 'interim-lift')).toBe(`c:interim-lift:hide_video:${video}`);
+  });
+});
+
+describe('age restriction', () => {
+  it('applies to videos and streams only, and an appeal reverses it', () => {
+    const decision = { action: 'age_restrict' as const, rule: 'sexual' as const, note: '' };
+    expect(planEffects(decision, { type: 'video', id: video, ownerId: owner })).toEqual([{ kind: 'age_restrict', targetType: 'video', targetId: video }]);
+    expect(planEffects(decision, { type: 'stream', id: video, ownerId: owner })).toEqual([{ kind: 'age_restrict', targetType: 'stream', targetId: video }]);
+    expect(planEffects(decision, { type: 'user', id: owner, ownerId: owner })).toEqual([]);
+    expect(reversible({ kind: 'age_restrict', targetType: 'video', targetId: video })).toBe(true);
+    expect(effectKey('c', { kind: 'age_restrict', targetType: 'stream', targetId: video }, 'apply')).toBe(`c:apply:age_restrict:stream:${video}`);
+  });
+});
+
+describe('held chat messages', () => {
+  it('have their own target ids, valid case ids, and nothing to delete', () => {
+    const target = heldChatTargetId(video, 12);
+    expect(target).toBe(`${video}.h12`);
+    expect(heldChatTargetPattern.test(target)).toBe(true);
+    expect(heldChatTargetPattern.test(`${video}.12`)).toBe(false);
+    // Not reportable: a report names a message that went out.
+    expect(targetIdPatterns.chat_message.test(target)).toBe(false);
+    expect(caseIdPattern.test(caseIdOf('chat_message', target, 1))).toBe(true);
+    expect(contentRemoval('chat_message', target)).toEqual([]);
+    expect(contentRemoval('chat_message', `${video}.12`)).toEqual([{ kind: 'delete_chat_message', streamId: video, seq: 12 }]);
   });
 });

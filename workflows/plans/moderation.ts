@@ -15,7 +15,7 @@ export const priorityRank = (p: Priority): number => priorities.indexOf(p);
 export const casePhases = ['open', 'claimed', 'decided', 'appealed', 'closed'] as const;
 export type CasePhase = (typeof casePhases)[number];
 
-export const decisionActions = ['dismiss', 'warn', 'remove_content', 'strike', 'suspend', 'ban', 'payout_hold'] as const;
+export const decisionActions = ['dismiss', 'warn', 'remove_content', 'age_restrict', 'strike', 'suspend', 'ban', 'payout_hold'] as const;
 export type DecisionAction = (typeof decisionActions)[number];
 
 export const policyRules = ['spam', 'harassment', 'hate', 'violence', 'sexual', 'minor_safety', 'copyright', 'illegal', 'impersonation', 'other'] as const;
@@ -26,20 +26,68 @@ export const isModerator = (role: string) => (MODERATOR_ROLES as readonly string
 
 /** Reasons severe enough for a person to look within hours whatever the target. */
 const SEVERE: readonly ReportReason[] = ['minor_safety', 'violence', 'illegal', 'hate', 'sexual'];
-/** This many reports on one target make it high priority however mild each reason. */
+/** This many reports (and signals) on one target make it high priority however mild each reason. */
 export const REPORT_SURGE = 10;
+/**
+ * An automatic signal (watched words …) counts with its reason, like a report, from this score
+ * up (1–100); below it, it only adds to the surge count: a weak match should not page anyone.
+ */
+export const SIGNAL_COUNTS_AT = 50;
+
+/** The highest score seen per reason among a case's automatic signals. */
+export type SignalScores = Partial<Record<ReportReason, number>>;
+
+/** Folds one signal into the case's per-reason maximum scores. */
+export function withSignal(scores: SignalScores, signal: { reason: ReportReason; score: number }): SignalScores {
+  return { ...scores, [signal.reason]: Math.max(scores[signal.reason] ?? 0, signal.score) };
+}
 
 /**
  * Priority of a case from what it is about: anything live (a live stream, a chat message of
  * one) is urgent because the harm is happening now (minutes, not days); child safety is urgent
- * anywhere; severe reasons and report surges are high; the rest normal. Never lowered.
+ * anywhere; severe reasons and report surges are high; the rest normal. Automatic signals count
+ * as their reason from `SIGNAL_COUNTS_AT`, and every one toward the surge. Never lowered.
  */
-export function casePriority(input: { liveTarget: boolean; reasons: Iterable<ReportReason>; reportCount: number; current?: Priority }): Priority {
-  const reasons = [...input.reasons];
+export function casePriority(input: { liveTarget: boolean; reasons: Iterable<ReportReason>; reportCount: number; signalScores?: SignalScores; signalCount?: number; current?: Priority }): Priority {
+  const signalled = Object.entries(input.signalScores ?? {})
+    .filter(([, score]) => (score ?? 0) >= SIGNAL_COUNTS_AT)
+    .map(([reason]) => reason as ReportReason);
+  const reasons = [...input.reasons, ...signalled];
   let p: Priority = 'normal';
   if (input.liveTarget || reasons.includes('minor_safety')) p = 'urgent';
-  else if (reasons.some((r) => SEVERE.includes(r)) || input.reportCount >= REPORT_SURGE) p = 'high';
+  else if (reasons.some((r) => SEVERE.includes(r)) || input.reportCount + (input.signalCount ?? 0) >= REPORT_SURGE) p = 'high';
   return input.current && priorityRank(input.current) < priorityRank(p) ? input.current : p;
+}
+
+/** Reasons grave enough to act before a person has looked: an interim measure. */
+export const INTERIM_REASONS: readonly ReportReason[] = ['minor_safety', 'illegal', 'violence'];
+/** An automatic signal of an interim reason triggers the measure from this score. */
+export const INTERIM_SIGNAL_SCORE = 90;
+/** Distinct reporters of `illegal` or `violence` that trigger it (one is enough for `minor_safety`). */
+export const INTERIM_REPORTERS = 3;
+
+/**
+ * Whether a case's evidence calls for an interim measure pending review: one report of
+ * `minor_safety` (child safety is never left up for the SLA's minutes), `INTERIM_REPORTERS`
+ * distinct reporters of `illegal`/`violence` (one user alone cannot take content down), or an
+ * automatic signal of an interim reason scoring `INTERIM_SIGNAL_SCORE`+ (an admin marked that
+ * word as that grave).
+ */
+export function interimDue(input: { severeReports: Iterable<{ reason: ReportReason }>; signalScores?: SignalScores }): boolean {
+  const reports = [...input.severeReports].filter((r) => INTERIM_REASONS.includes(r.reason));
+  if (reports.some((r) => r.reason === 'minor_safety') || reports.length >= INTERIM_REPORTERS) return true;
+  return INTERIM_REASONS.some((reason) => (input.signalScores?.[reason] ?? 0) >= INTERIM_SIGNAL_SCORE);
+}
+
+/**
+ * The interim measure on a target, reversible exactly: a video is hidden; a stream is
+ * age-restricted, not ended (a wrong call must not cut a broadcast off: that a moderator does);
+ * nothing for a chat message (a held one never went out) or an account.
+ */
+export function interimEffects(targetType: TargetType, targetId: string): Effect[] {
+  if (targetType === 'video') return [{ kind: 'hide_video', videoId: targetId }];
+  if (targetType === 'stream') return [{ kind: 'age_restrict', targetType: 'stream', targetId }];
+  return [];
 }
 
 /** One step more urgent (SLA escalation); urgent stays urgent. */
@@ -60,7 +108,11 @@ export const targetIdPatterns: Record<TargetType, RegExp> = {
   user: new RegExp(`^${UUID}$`),
   chat_message: new RegExp(`^${UUID}\\.[1-9]\\d{0,14}$`),
 };
-export const caseIdPattern = new RegExp(`^(stream|video|user)-${UUID}-[1-9]\\d{0,6}$|^chat_message-${UUID}\\.[1-9]\\d{0,14}-[1-9]\\d{0,6}$`);
+/** A chat message the gateway held (never published): `<streamId>.h<n>`; only automatic signals use it. */
+export const heldChatTargetPattern = new RegExp(`^${UUID}\\.h[1-9]\\d{0,14}$`);
+export const caseIdPattern = new RegExp(`^(stream|video|user)-${UUID}-[1-9]\\d{0,6}$|^chat_message-${UUID}\\.h?[1-9]\\d{0,14}-[1-9]\\d{0,6}$`);
+
+export const heldChatTargetId = (streamId: string, heldId: number | string) => `${streamId}.h${heldId}`;
 
 export function parseChatTarget(targetId: string): { streamId: string; seq: number } {
   const dot = targetId.lastIndexOf('.');
@@ -99,12 +151,14 @@ export type Effect =
   | { kind: 'ban'; userId: string }
   | { kind: 'strike'; userId: string }
   | { kind: 'payout_hold'; userId: string }
+  | { kind: 'age_restrict'; targetType: 'video' | 'stream'; targetId: string }
   | { kind: 'warn'; userId: string };
 
 export function contentRemoval(targetType: TargetType, targetId: string): Effect[] {
   if (targetType === 'video') return [{ kind: 'hide_video', videoId: targetId }];
   if (targetType === 'stream') return [{ kind: 'end_stream', streamId: targetId }];
-  if (targetType === 'chat_message') {
+  // A held message never reached the room: there is nothing to delete.
+  if (targetType === 'chat_message' && !heldChatTargetPattern.test(targetId)) {
     const { streamId, seq } = parseChatTarget(targetId);
     return [{ kind: 'delete_chat_message', streamId, seq }];
   }
@@ -120,6 +174,8 @@ export function planEffects(decision: Decision, target: { type: TargetType; id: 
       return owner ? [{ kind: 'warn', userId: owner }] : [];
     case 'remove_content':
       return contentRemoval(target.type, target.id);
+    case 'age_restrict':
+      return target.type === 'video' || target.type === 'stream' ? [{ kind: 'age_restrict', targetType: target.type, targetId: target.id }] : [];
     case 'strike':
       return owner ? [...contentRemoval(target.type, target.id), { kind: 'strike', userId: owner }] : [];
     case 'suspend':
@@ -131,9 +187,13 @@ export function planEffects(decision: Decision, target: { type: TargetType; id: 
   }
 }
 
+/** A decision's effect and its reversal, or an interim measure and its lifting. */
+export type EffectPhase = 'apply' | 'reverse' | 'interim' | 'interim-lift';
+
 /** A stable key per effect of a case: the audit row's idempotency key, so a retried activity records it once. */
-export function effectKey(caseId: string, effect: Effect, phase: 'apply' | 'reverse'): string {
-  const subject = 'videoId' in effect ? effect.videoId : 'seq' in effect ? `${effect.streamId}.${effect.seq}` : 'streamId' in effect ? effect.streamId : effect.userId;
+export function effectKey(caseId: string, effect: Effect, phase: EffectPhase): string {
+  const subject =
+    'videoId' in effect ? effect.videoId : 'seq' in effect ? `${effect.streamId}.${effect.seq}` : 'streamId' in effect ? effect.streamId : 'targetId' in effect ? `${effect.targetType}:${effect.targetId}` : effect.userId;
   return `${caseId}:${phase}:${effect.kind}:${subject}`;
 }
 

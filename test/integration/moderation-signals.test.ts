@@ -1,0 +1,295 @@
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../api/app.ts';
+import type { ModerationConfig } from '../../lib/config.ts';
+import { createSignalRelay, fileSignal } from '../../lib/moderation/signals.ts';
+import { workflowIds } from '../../workflows/ids.ts';
+import { caseStateQuery } from '../../workflows/moderation.ts';
+import { useTestContext } from '../support/context.ts';
+import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
+import { connectSocket, drained, insertStream, joinRoom, sendChat, startGateways } from '../support/gateway.ts';
+import { call } from '../support/http.ts';
+import { waitUntil } from '../support/wait.ts';
+import { withWorkers } from '../support/workers.ts';
+
+// Automatic signals (watched words), interim measures and age restriction, on the real stack:
+// API, gateway, Postgres, NATS, Temporal with real workers, and the signal relay the API runs.
+
+const t = useTestContext();
+const LONG: ModerationConfig = {
+  slaSeconds: { urgent: 3600, high: 3600, normal: 3600 },
+  claimSeconds: 900,
+  appealWindowSeconds: 180 * 86_400,
+  strikeSeconds: 90 * 86_400,
+  reportsPerHour: 1000,
+};
+let app: App;
+let stopRelay: () => Promise<void>;
+
+beforeAll(async () => {
+  const config = { ...t.ctx.config, moderation: LONG, rateLimits: { ...t.ctx.config.rateLimits, generalPerMinute: 1_000_000 } };
+  app = createApp({ ...t.ctx.apiDeps(), config });
+  stopRelay = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: t.ctx.temporal.client, taskQueue: config.temporal.taskQueue, config: LONG, logger: t.ctx.logger, pollMs: 1000 }).start();
+});
+afterAll(() => stopRelay?.());
+
+async function staff(role: 'moderator' | 'admin' = 'moderator'): Promise<TestUser> {
+  const user = await newUser(app);
+  await setRole(t.ctx.db, user.id, role);
+  return user;
+}
+const watch = async (admin: TestUser, body: Record<string, unknown>) => {
+  const res = await call(app, 'PUT', '/api/v1/moderation/watched-words', { headers: admin.auth, body });
+  expect(res.status, res.text).toBe(200);
+  return res.json.data;
+};
+const caseOf = async (who: TestUser, caseId: string) => {
+  const res = await call(app, 'GET', `/api/v1/moderation/cases/${caseId}`, { headers: who.auth });
+  expect(res.status, res.text).toBe(200);
+  return res.json.data;
+};
+const caseState = (caseId: string) => t.ctx.temporal.client.workflow.getHandle(workflowIds.moderation(caseId)).query(caseStateQuery);
+const handleOf = (caseId: string) => t.ctx.temporal.client.workflow.getHandle(workflowIds.moderation(caseId));
+const claimAndDecide = async (mod: TestUser, caseId: string, body: Record<string, unknown>) => {
+  const claimed = await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/claim`, { headers: mod.auth });
+  expect(claimed.status, claimed.text).toBe(200);
+  const decided = await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/decision`, { headers: mod.auth, body });
+  expect(decided.status, decided.text).toBe(200);
+  return decided.json.data;
+};
+/** The statement of reasons goes out once a decision is carried out (any interim measure ended): then it may be appealed. */
+const carriedOut = (owner: TestUser, caseId: string) =>
+  waitUntil(() => t.ctx.db.selectFrom('notifications').select('id').where('recipient_id', '=', owner.id).where('type', '=', 'moderation_decision').where('entity_id', '=', caseId).executeTakeFirst(), 'the decision carried out');
+const auditActions = async (caseId: string) => (await t.ctx.db.selectFrom('moderation_audit').select('action').where('case_id', '=', caseId).orderBy('id').execute()).map((r) => r.action);
+const newVideo = async (ownerId: string) =>
+  (
+    await t.ctx.db
+      .insertInto('videos')
+      .values({ owner_id: ownerId, title: 'Clip', source: 'upload', source_key: 'uploads/x', status: 'ready', visibility: 'public', moderation_hidden_at: null, source_size_bytes: null, failure_reason: null, duration_seconds: 5, width: 320, height: 240, master_playlist_key: 'v/master.m3u8', poster_key: null, storyboard_key: null, idempotency_key: null, ready_at: new Date(), deleted_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+
+describe('watched words as automatic signals', { timeout: 300_000 }, () => {
+  it('holds a chat message: not delivered, the sender told why, a case opened with the text as evidence; benign text passes', async () => {
+    const admin = await staff('admin');
+    const mod = await staff();
+    const creator = await newUser(app);
+    const sender = await newUser(app);
+    const watcher = await newUser(app);
+    expect(await watch(admin, { term: 'ass', level: 'hold', reason: 'harassment', score: 60 })).toMatchObject({ term: 'ass', level: 'hold', reason: 'harassment', score: 60 });
+    const streamId = await insertStream(t.ctx, creator.id, 'live');
+    const { gateways, urls } = await startGateways(t.ctx, 1);
+    try {
+      await withWorkers(t.ctx, async () => {
+        const socket = await connectSocket(urls[0]!, `?token=${sender.accessToken}`);
+        const witness = await connectSocket(urls[0]!, `?token=${watcher.accessToken}`);
+        await joinRoom(socket, streamId);
+        await joinRoom(witness, streamId);
+
+        const held = await sendChat(socket, streamId, 'you ass');
+        expect(held).toMatchObject({ type: 'error', code: 'message_held' });
+        // Words that merely contain the term go through.
+        const benign = await sendChat(socket, streamId, 'a classic pass, assassin level');
+        expect(benign).toMatchObject({ type: 'chat', text: 'a classic pass, assassin level' });
+        await waitUntil(() => witness.frames.some((f) => f.type === 'chat' && f.text === 'a classic pass, assassin level'), 'the benign message delivered');
+        await drained(witness);
+        expect(witness.frames.filter((f) => f.type === 'chat').map((f) => f.text)).toEqual(['a classic pass, assassin level']);
+
+        const row = await t.ctx.db.selectFrom('moderation_cases').select(['id', 'target_id', 'target_owner_id']).where('target_type', '=', 'chat_message').where('target_owner_id', '=', sender.id).executeTakeFirstOrThrow();
+        expect(row.target_id).toMatch(new RegExp(`^${streamId}\\.h\\d+$`));
+        const detail = await caseOf(mod, row.id);
+        expect(detail.snapshot).toMatchObject({ text: 'you ass', held: true, userId: sender.id, username: sender.username, streamId, term: 'ass' });
+        expect(detail.signals).toEqual([expect.objectContaining({ source: 'watched_words:chat', reason: 'harassment', score: 60 })]);
+        // The workflow has it: the chat of a live stream is urgent.
+        const state = await waitUntil(async () => {
+          const s = await caseState(row.id).catch(() => undefined);
+          return s?.signals === 1 && s;
+        }, 'the signal in the case workflow');
+        expect(state).toMatchObject({ reports: 0, priority: 'urgent', signalScores: { harassment: 60 } });
+        expect((await caseOf(mod, row.id)).signals[0].delivered).toBe(true);
+        // A held message has nothing to delete: removing it changes nothing in the room.
+        expect((await claimAndDecide(mod, row.id, { action: 'remove_content', rule: 'harassment' })).effects).toEqual([]);
+        await handleOf(row.id).terminate('test over');
+        socket.socket.close();
+        witness.socket.close();
+      });
+    } finally {
+      for (const g of gateways) await g.close();
+    }
+  });
+
+  it('accepts a title or description with a hold word and opens a case about the video or stream; a block word is still refused', async () => {
+    const admin = await staff('admin');
+    const mod = await staff();
+    const creator = await newUser(app);
+    await watch(admin, { term: 'scam', level: 'hold', reason: 'spam', score: 40 });
+    await watch(admin, { term: 'free coins', level: 'block' });
+    await withWorkers(t.ctx, async () => {
+      const video = await call(app, 'POST', '/api/v1/videos', { headers: creator.auth, body: { title: 'Is this a scam?', description: 'my review' } });
+      expect(video.status, video.text).toBe(201);
+      const videoCase = `video-${video.json.data.video.id}-1`;
+      const detail = await caseOf(mod, videoCase);
+      expect(detail).toMatchObject({ targetType: 'video', targetOwnerId: creator.id, snapshot: { title: 'Is this a scam?' } });
+      expect(detail.signals).toEqual([expect.objectContaining({ source: 'watched_words:title', reason: 'spam', score: 40, detail: { field: 'title', term: 'scam' } })]);
+      await waitUntil(async () => (await caseState(videoCase).catch(() => undefined))?.signals === 1, 'the video case workflow');
+      expect((await caseState(videoCase)).priority).toBe('normal');
+
+      const stream = await call(app, 'POST', '/api/v1/streams', { headers: creator.auth, body: { title: 'Chill stream', description: 'no scam here' } });
+      expect(stream.status, stream.text).toBe(201);
+      const streamCase = `stream-${stream.json.data.id}-1`;
+      expect((await caseOf(mod, streamCase)).signals).toEqual([expect.objectContaining({ source: 'watched_words:description' })]);
+      // An update holding the word signals the same open case again.
+      const patched = await call(app, 'PATCH', `/api/v1/streams/${stream.json.data.id}`, { headers: creator.auth, body: { title: 'Scam alert' } });
+      expect(patched.status, patched.text).toBe(200);
+      await waitUntil(async () => (await caseState(streamCase).catch(() => undefined))?.signals === 2, 'both stream signals in one case');
+
+      const refused = await call(app, 'POST', '/api/v1/videos', { headers: creator.auth, body: { title: 'FREE COINS' } });
+      expect(refused.status).toBe(400);
+      expect(refused.json.error.details[0]).toMatchObject({ field: 'title', reason: 'watched_word_blocked' });
+      const benign = await call(app, 'POST', '/api/v1/videos', { headers: creator.auth, body: { title: 'Scampi recipes' } });
+      expect(benign.status).toBe(201);
+      expect(await t.ctx.db.selectFrom('moderation_cases').select('id').where('target_id', '=', benign.json.data.video.id).execute()).toEqual([]);
+      for (const id of [videoCase, streamCase]) await handleOf(id).terminate('test over');
+    });
+  });
+
+  it('keeps a signal while Temporal cannot take it, and delivers it once it can', async () => {
+    const owner = await newUser(app);
+    const videoId = await newVideo(owner.id);
+    const { caseId } = await fileSignal(t.ctx.db, { targetType: 'video', targetId: videoId, targetOwnerId: owner.id, liveTarget: false, source: 'watched_words:title', reason: 'other', score: 10, detail: {}, snapshot: {} });
+    // A relay whose Temporal is unreachable, racing the real one: whichever holds the row, it is delivered exactly when Temporal answers.
+    await stopRelay();
+    // No gRPC retries: the failure comes at once instead of after the client's backoff.
+    const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500, interceptors: [] }), namespace: t.ctx.config.temporal.namespace });
+    const down = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: unreachable, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger });
+    expect(await down.drain()).toBe(0);
+    await unreachable.connection.close();
+    const pending = await t.ctx.db.selectFrom('moderation_signals').select('delivered_at').where('case_id', '=', caseId).executeTakeFirstOrThrow();
+    expect(pending.delivered_at).toBeNull();
+    stopRelay = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: t.ctx.temporal.client, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger, pollMs: 1000 }).start();
+    await withWorkers(t.ctx, async () => {
+      await waitUntil(async () => (await caseState(caseId).catch(() => undefined))?.signals === 1, 'the signal delivered once Temporal answers');
+      await handleOf(caseId).terminate('test over');
+    });
+  });
+});
+
+describe('interim measures', { timeout: 300_000 }, () => {
+  it('hides a video on a child-safety report pending review; a dismissal restores it; a removal keeps it hidden and its appeal restores it', async () => {
+    const [first, second] = [await staff(), await staff()];
+    const owner = await newUser(app);
+    const reporter = await newUser(app);
+    const dismissedVideo = await newVideo(owner.id);
+    const removedVideo = await newVideo(owner.id);
+    const visible = async (id: string) => (await call(app, 'GET', `/api/v1/videos/${id}`)).status === 200;
+    await withWorkers(t.ctx, async () => {
+      const report = async (videoId: string) => {
+        const res = await call(app, 'POST', '/api/v1/reports', { headers: reporter.auth, body: { targetType: 'video', targetId: videoId, reason: 'minor_safety' } });
+        expect(res.status, res.text).toBe(201);
+        return res.json.data.caseId as string;
+      };
+      const dismissed = await report(dismissedVideo);
+      await waitUntil(async () => !(await visible(dismissedVideo)), 'the interim hide');
+      expect((await caseState(dismissed)).interim).toEqual([{ kind: 'hide_video', videoId: dismissedVideo }]);
+      await claimAndDecide(first, dismissed, { action: 'dismiss', rule: 'minor_safety', note: 'a cartoon' });
+      await handleOf(dismissed).result();
+      expect(await visible(dismissedVideo)).toBe(true);
+      expect((await t.ctx.db.selectFrom('videos').select('moderation_hidden_at').where('id', '=', dismissedVideo).executeTakeFirstOrThrow()).moderation_hidden_at).toBeNull();
+      expect(await auditActions(dismissed)).toEqual(['interim:hide_video', 'claimed', 'decided', 'interim_lifted:hide_video', 'closed']);
+
+      const removed = await report(removedVideo);
+      await waitUntil(async () => !(await visible(removedVideo)), 'the interim hide');
+      await claimAndDecide(first, removed, { action: 'remove_content', rule: 'minor_safety' });
+      await carriedOut(owner, removed);
+      expect(await visible(removedVideo)).toBe(false);
+      const appeal = await call(app, 'POST', `/api/v1/moderation/cases/${removed}/appeal`, { headers: owner.auth, body: { message: 'nothing wrong in it' } });
+      expect(appeal.status, appeal.text).toBe(202);
+      expect((await call(app, 'POST', `/api/v1/moderation/cases/${removed}/appeal/decision`, { headers: second.auth, body: { upheld: true } })).status).toBe(200);
+      await handleOf(removed).result();
+      expect(await visible(removedVideo)).toBe(true);
+      expect(await auditActions(removed)).toEqual(['interim:hide_video', 'claimed', 'decided', 'effect:hide_video', 'interim_superseded:hide_video', 'appealed', 'appeal_upheld', 'reversed:hide_video', 'closed']);
+    });
+  });
+});
+
+describe('interim measures on a live stream', { timeout: 300_000 }, () => {
+  it('age-restricts it (never ends it) once three viewers report violence; a dismissal clears it', async () => {
+    const mod = await staff();
+    const owner = await newUser(app);
+    const reporters = [await newUser(app), await newUser(app), await newUser(app)];
+    const streamId = await insertStream(t.ctx, owner.id, 'live');
+    const stream = async () => (await call(app, 'GET', `/api/v1/streams/${streamId}`)).json.data;
+    await withWorkers(t.ctx, async () => {
+      const report = (who: TestUser) => call(app, 'POST', '/api/v1/reports', { headers: who.auth, body: { targetType: 'stream', targetId: streamId, reason: 'violence' } });
+      const caseId = (await report(reporters[0]!)).json.data.caseId as string;
+      // One reporter, even twice, is not enough.
+      await report(reporters[0]!);
+      await report(reporters[1]!);
+      await waitUntil(async () => (await caseState(caseId)).reports === 3, 'three report signals');
+      expect((await stream()).ageRestricted).toBe(false);
+      await report(reporters[2]!);
+      await waitUntil(async () => (await stream()).ageRestricted === true, 'the interim age restriction');
+      expect(await stream()).toMatchObject({ status: 'live', playbackUrl: null });
+      await claimAndDecide(mod, caseId, { action: 'dismiss', rule: 'violence' });
+      await handleOf(caseId).result();
+      expect(await stream()).toMatchObject({ ageRestricted: false, status: 'live', playbackUrl: expect.stringMatching(/\.m3u8$/) });
+      expect(await auditActions(caseId)).toEqual(['interim:age_restrict', 'claimed', 'decided', 'interim_lifted:age_restrict', 'closed']);
+    });
+  });
+});
+
+describe('age restriction', { timeout: 300_000 }, () => {
+  it('flags a video: anonymous viewers get no playback, signed-in viewers do; an upheld appeal clears the flag', async () => {
+    const [first, second] = [await staff(), await staff()];
+    const owner = await newUser(app);
+    const reporter = await newUser(app);
+    const videoId = await newVideo(owner.id);
+    await withWorkers(t.ctx, async () => {
+      const filed = await call(app, 'POST', '/api/v1/reports', { headers: reporter.auth, body: { targetType: 'video', targetId: videoId, reason: 'sexual' } });
+      const caseId = filed.json.data.caseId as string;
+      expect((await claimAndDecide(first, caseId, { action: 'age_restrict', rule: 'sexual' })).effects).toEqual([{ kind: 'age_restrict', targetType: 'video', targetId: videoId }]);
+      const anonymous = await waitUntil(async () => {
+        const res = await call(app, 'GET', `/api/v1/videos/${videoId}`);
+        return res.json.data.ageRestricted === true && res.json.data;
+      }, 'the age restriction');
+      expect(anonymous).toMatchObject({ playbackUrl: null, storyboardUrl: null });
+      const playlist = await call(app, 'GET', `/api/v1/videos/${videoId}/hls/master.m3u8`);
+      expect(playlist.status).toBe(403);
+      expect(playlist.json.error.details).toMatchObject({ reason: 'age_restricted' });
+      const signedIn = (await call(app, 'GET', `/api/v1/videos/${videoId}`, { headers: reporter.auth })).json.data;
+      expect(signedIn).toMatchObject({ ageRestricted: true, playbackUrl: expect.stringMatching(/master\.m3u8\?token=/) });
+
+      await carriedOut(owner, caseId);
+      expect((await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/appeal`, { headers: owner.auth, body: { message: 'it is art' } })).status).toBe(202);
+      expect((await call(app, 'POST', `/api/v1/moderation/cases/${caseId}/appeal/decision`, { headers: second.auth, body: { upheld: true } })).status).toBe(200);
+      await handleOf(caseId).result();
+      const restored = (await call(app, 'GET', `/api/v1/videos/${videoId}`)).json.data;
+      expect(restored).toMatchObject({ ageRestricted: false, playbackUrl: expect.stringMatching(/master\.m3u8$/) });
+      expect(await auditActions(caseId)).toEqual(['claimed', 'decided', 'effect:age_restrict', 'appealed', 'appeal_upheld', 'reversed:age_restrict', 'closed']);
+    });
+  });
+
+  it('flags a live stream: anonymous viewers get no playback URL; not for chat messages or accounts', async () => {
+    const mod = await staff();
+    const owner = await newUser(app);
+    const reporter = await newUser(app);
+    const streamId = await insertStream(t.ctx, owner.id, 'live');
+    await withWorkers(t.ctx, async () => {
+      const caseId = (await call(app, 'POST', '/api/v1/reports', { headers: reporter.auth, body: { targetType: 'stream', targetId: streamId, reason: 'sexual' } })).json.data.caseId as string;
+      expect((await call(app, 'GET', `/api/v1/streams/${streamId}`)).json.data.playbackUrl).not.toBeNull();
+      await claimAndDecide(mod, caseId, { action: 'age_restrict', rule: 'sexual' });
+      await waitUntil(async () => (await call(app, 'GET', `/api/v1/streams/${streamId}`)).json.data.ageRestricted === true, 'the stream age-restricted');
+      expect((await call(app, 'GET', `/api/v1/streams/${streamId}`)).json.data.playbackUrl).toBeNull();
+      expect((await call(app, 'GET', `/api/v1/streams/${streamId}`, { headers: reporter.auth })).json.data.playbackUrl).toMatch(/\.m3u8$/);
+      const listed = (await call(app, 'GET', '/api/v1/streams?status=live')).json.data.find((s: { id: string }) => s.id === streamId);
+      expect(listed).toMatchObject({ ageRestricted: true, playbackUrl: null });
+
+      const userCase = (await call(app, 'POST', '/api/v1/reports', { headers: reporter.auth, body: { targetType: 'user', targetId: owner.id, reason: 'sexual' } })).json.data.caseId as string;
+      expect((await call(app, 'POST', `/api/v1/moderation/cases/${userCase}/claim`, { headers: mod.auth })).status).toBe(200);
+      const refused = await call(app, 'POST', `/api/v1/moderation/cases/${userCase}/decision`, { headers: mod.auth, body: { action: 'age_restrict', rule: 'sexual' } });
+      expect(refused.status).toBe(400);
+      for (const id of [caseId, userCase]) await handleOf(id).terminate('test over');
+    });
+  });
+});
