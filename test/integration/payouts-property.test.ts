@@ -233,9 +233,10 @@ async function play(tips: bigint[], methods: boolean[], steps: Step[]): Promise<
       livemode: false,
       createdAt: new Date(),
       receivedAt: new Date(),
-      object: { id: 'po_x', object: 'payout', ...extra },
+      // The payout and connected account the run stored for the item, as Stripe would send them.
+      object: { id: item.stripePayoutId, object: 'payout', ...extra },
       metadata: { payoutId: item.id, runId: item.runId },
-      payload: {},
+      payload: { account: item.stripeAccountId },
     } as unknown as PaymentEvent;
     await db.transaction().execute((trx) => handler({ trx, nats, afterCommit: () => {} }, event));
   };

@@ -7,9 +7,10 @@ import { useTestApp } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
 import { until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
-import { earningsOf, giveAvailableEarnings, setBankMethod, setStripeMethod, TEST_IBANS, untilPhase } from '../support/payouts.ts';
+import { earningsOf, giveAvailableEarnings, payoutEntryKeys, setBankMethod, setStripeMethod, TEST_IBANS, untilPhase } from '../support/payouts.ts';
 import { sendStripeEvent } from '../support/stripe.ts';
 import { withWorkers } from '../support/workers.ts';
+import { workflowIds } from '../../workflows/ids.ts';
 
 const t = useTestApp();
 
@@ -144,10 +145,53 @@ async function endToEnd() {
         const stripeItems = items.filter((i) => i.method === 'stripe');
         expect(stripeItems.every((i) => i.status === 'submitted' && i.stripePayoutId)).toBe(true);
         const [paidStripe, failedStripe] = stripeItems;
-        await sendStripeEvent(t.app, t.ctx.config, { type: 'payout.paid', object: { id: 'po_x', object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } } });
+        // The ids the run stored when it paid them: an event must name the same payout and connected account.
+        const storedRefs = new Map(
+          (await db.selectFrom('payout_items').select(['id', 'stripe_payout_id', 'stripe_account_id']).where('run_id', '=', runId).where('method', '=', 'stripe').execute()).map((i) => [
+            i.id,
+            { payoutId: i.stripe_payout_id!, accountId: i.stripe_account_id! },
+          ]),
+        );
+        const paidRefs = storedRefs.get(paidStripe!.id)!;
+        const failedRefs = storedRefs.get(failedStripe!.id)!;
+        expect(paidRefs.payoutId).toMatch(/^po_/);
+        expect(paidRefs.accountId).toMatch(/^acct_/);
+
+        // Signed events that name a sent item but another payout, another connected account, or
+        // none, change nothing: each is kept for finance and not applied.
+        const applied = async (type: string, object: Record<string, unknown>, account?: string) => {
+          const { event, res } = await sendStripeEvent(t.app, t.ctx.config, { type, object, account });
+          expect(res.status, res.text).toBe(200);
+          expect(await t.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', event.id)).result()).toEqual({ outcome: 'applied', type });
+          return event.id;
+        };
+        const ledgerBefore = await payoutEntryKeys(db);
+        const forged = [
+          await applied('payout.paid', { id: 'po_forged', object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } }, paidRefs.accountId),
+          await applied('payout.paid', { id: paidRefs.payoutId, object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } }, 'acct_someoneelse'),
+          await applied('payout.failed', { id: failedRefs.payoutId, object: 'payout', status: 'failed', failure_code: 'account_closed', metadata: { payoutId: failedStripe!.id, runId } }),
+        ];
+        expect(await payoutEntryKeys(db)).toEqual(ledgerBefore);
+        const untouched = await db.selectFrom('payout_items').select(['id', 'status', 'failure_reason', 'settled_by']).where('id', 'in', [paidStripe!.id, failedStripe!.id]).orderBy('id').execute();
+        expect(untouched.map((i) => [i.status, i.failure_reason, i.settled_by])).toEqual([
+          ['submitted', null, null],
+          ['submitted', null, null],
+        ]);
+        const mismatches = await db.selectFrom('payout_event_mismatches').selectAll().where('run_id', '=', runId).execute();
+        expect(mismatches.map((m) => m.event_id).sort()).toEqual([...forged].sort());
+        expect(mismatches.find((m) => m.event_id === forged[0])).toMatchObject({ item_id: paidStripe!.id, event_payout_id: 'po_forged', stored_payout_id: paidRefs.payoutId });
+        expect(mismatches.find((m) => m.event_id === forged[1])).toMatchObject({ event_account_id: 'acct_someoneelse', stored_account_id: paidRefs.accountId });
+        expect(mismatches.find((m) => m.event_id === forged[2])).toMatchObject({ event_account_id: null, stored_account_id: failedRefs.accountId });
+
+        await sendStripeEvent(t.app, t.ctx.config, {
+          type: 'payout.paid',
+          account: paidRefs.accountId,
+          object: { id: paidRefs.payoutId, object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } },
+        });
         await sendStripeEvent(t.app, t.ctx.config, {
           type: 'payout.failed',
-          object: { id: 'po_y', object: 'payout', status: 'failed', failure_code: 'account_closed', failure_message: 'The bank account has been closed', metadata: { payoutId: failedStripe!.id, runId } },
+          account: failedRefs.accountId,
+          object: { id: failedRefs.payoutId, object: 'payout', status: 'failed', failure_code: 'account_closed', failure_message: 'The bank account has been closed', metadata: { payoutId: failedStripe!.id, runId } },
         });
 
         // The bank's report: two paid, one rejected; a line for something else is reported, not guessed.
