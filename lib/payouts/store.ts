@@ -147,20 +147,17 @@ export async function reserveBatch(
       })),
       accounts,
     );
-    const items = taken.map(({ userId, available, method }, i) => ({
-      run_id: input.runId,
-      user_id: userId,
-      currency: input.currency,
-      amount: available.toString(),
-      method: method.kind,
-      status: 'reserved' as const,
-      stripe_account_id: method.stripe_account_id,
-      account_holder: method.account_holder,
-      iban_sealed: method.iban_sealed,
-      iban_masked: method.iban_masked,
-      reserve_entry_id: entries[i]!.entryId,
-    }));
-    for (let from = 0; from < items.length; from += 1000) await tx.insertInto('payout_items').values(items.slice(from, from + 1000)).execute();
+    // Arrays, one bind parameter per column (as lockReservationAccounts): any batch size in one statement.
+    const col = <T>(of: (t: (typeof taken)[number], i: number) => T) => taken.map(of);
+    if (taken.length) {
+      await sql`
+        insert into payout_items (run_id, user_id, currency, amount, method, status, stripe_account_id, account_holder, iban_sealed, iban_masked, reserve_entry_id)
+        select ${input.runId}::uuid, u.user_id, ${input.currency}, u.amount, u.method, 'reserved', u.stripe_account_id, u.account_holder, u.iban_sealed, u.iban_masked, u.entry_id
+        from unnest(${col((t) => t.userId)}::uuid[], ${col((t) => t.available.toString())}::bigint[], ${col((t) => t.method.kind)}::text[],
+                    ${col((t) => t.method.stripe_account_id)}::text[], ${col((t) => t.method.account_holder)}::text[], ${col((t) => t.method.iban_sealed)}::text[],
+                    ${col((t) => t.method.iban_masked)}::text[], ${col((_, i) => entries[i]!.entryId)}::uuid[])
+          as u(user_id, amount, method, stripe_account_id, account_holder, iban_sealed, iban_masked, entry_id)`.execute(tx);
+    }
     const amount = taken.reduce((sum, t) => sum + t.available, 0n);
     return { lastUserId, reserved: taken.length, amount: amount.toString(), done: userIds.length < input.limit };
   });
