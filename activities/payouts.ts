@@ -192,7 +192,7 @@ export function createPayoutActivities(deps: PayoutDeps) {
         progress.reserved += batch.reserved;
         progress.amount = (BigInt(progress.amount) + BigInt(batch.amount)).toString();
         progress.batches++;
-        heartbeat(progress);
+        heartbeat({ ...progress });
         if (batch.done) {
           const { rows } = await sql<{ count: string; amount: string }>`
             select count(*)::text as count, coalesce(sum(amount), 0)::text as amount from payout_items where run_id = ${input.runId}`.execute(db);
