@@ -1,4 +1,4 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db } from '../lib/db.ts';
 import { AppError } from '../lib/errors.ts';
@@ -48,6 +48,14 @@ export interface RunSettings {
 }
 
 const PAGE = 500;
+
+/** reservePayoutBatches' heartbeat: where a retry goes on from. */
+interface ReserveProgress {
+  afterUserId: string | null;
+  reserved: number;
+  amount: string;
+  batches: number;
+}
 
 export const bankFilePath = (runId: string) => `payouts/${runId}/pain001.xml`;
 export const reportPath = (runId: string) => `payouts/${runId}/reconciliation.csv`;
@@ -155,8 +163,43 @@ export function createPayoutActivities(deps: PayoutDeps) {
       };
     },
 
+    /** One batch per call: what runs started before reservePayoutBatches still call (workflow replay). */
     async reservePayoutBatch(input: { runId: string; currency: string; minimumAmount: string; afterUserId: string | null; limit: number }): Promise<ReserveBatchResult> {
       return reserveBatch(db, { ...input, minimumAmount: BigInt(input.minimumAmount) });
+    },
+
+    /**
+     * Up to `maxBatches` keyset batches of `limit` creators, each in its own transaction, in one
+     * activity: a round trip through Temporal per batch cost more than the batch itself. The
+     * cursor and sums are heartbeated after every batch, so a retry (a worker killed halfway)
+     * goes on from the last one Temporal heard of; a batch done again reserves nothing twice.
+     * When the selection is done, `runTotal` is the run's reservations as the database holds
+     * them, which stays exact even when an attempt's answer was lost after its commits.
+     */
+    async reservePayoutBatches(input: {
+      runId: string;
+      currency: string;
+      minimumAmount: string;
+      afterUserId: string | null;
+      limit: number;
+      maxBatches: number;
+    }): Promise<ReserveBatchResult & { batches: number; runTotal?: { count: number; amount: string } }> {
+      const resumed = activityInfo().heartbeatDetails as ReserveProgress | undefined;
+      const progress: ReserveProgress = resumed ?? { afterUserId: input.afterUserId, reserved: 0, amount: '0', batches: 0 };
+      while (progress.batches < input.maxBatches) {
+        const batch = await reserveBatch(db, { ...input, afterUserId: progress.afterUserId, minimumAmount: BigInt(input.minimumAmount) });
+        progress.afterUserId = batch.lastUserId;
+        progress.reserved += batch.reserved;
+        progress.amount = (BigInt(progress.amount) + BigInt(batch.amount)).toString();
+        progress.batches++;
+        heartbeat({ ...progress });
+        if (batch.done) {
+          const { rows } = await sql<{ count: string; amount: string }>`
+            select count(*)::text as count, coalesce(sum(amount), 0)::text as amount from payout_items where run_id = ${input.runId}`.execute(db);
+          return { lastUserId: progress.afterUserId, reserved: progress.reserved, amount: progress.amount, batches: progress.batches, done: true, runTotal: { count: Number(rows[0]!.count), amount: rows[0]!.amount } };
+        }
+      }
+      return { lastUserId: progress.afterUserId, reserved: progress.reserved, amount: progress.amount, batches: progress.batches, done: false };
     },
 
     async setPayoutRunStatus(input: { runId: string; status: PayoutRunStatus; approvalDeadline?: string; cancelledBy?: string }): Promise<void> {

@@ -28,7 +28,8 @@ import { approvePayoutRunUpdate, payoutRunProgressQuery, type PayoutRunInput, ty
 // finds the same balances). Also the longest history of any run of the workflow's chain.
 // Runs against a scratch database of its own; needs Postgres, MinIO and Temporal of the local
 // stack (`npm run stack:services`).
-// Usage: npm run bench -- payouts [creators=10000] [batchSize=500]
+// Usage: npm run bench -- payouts [creators=10000] [batchSize=500] [batchesPerActivity=20]
+// (batchesPerActivity=1 is how runs reserved before batches were grouped into one activity.)
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
@@ -90,8 +91,8 @@ async function bareReservations(db: Db, runId: string, startedBy: string, minimu
 }
 
 export async function benchPayouts(args: string[]): Promise<void> {
-  const [creatorCount = 10_000, batchSize = 500] = args.map(Number);
-  if (!(Number.isInteger(creatorCount) && creatorCount > 0 && Number.isInteger(batchSize) && batchSize > 0)) throw new Error('Usage: npm run bench -- payouts [creators] [batchSize]');
+  const [creatorCount = 10_000, batchSize = 500, batchesPerActivity = 20] = args.map(Number);
+  if (![creatorCount, batchSize, batchesPerActivity].every((n) => Number.isInteger(n) && n > 0)) throw new Error('Usage: npm run bench -- payouts [creators] [batchSize] [batchesPerActivity]');
   const { config } = stackEnvironment();
   const tag = randomBytes(4).toString('hex');
   const url = new URL(config.postgres.url);
@@ -142,7 +143,7 @@ export async function benchPayouts(args: string[]): Promise<void> {
         }
       };
       const started = performance.now();
-      const input: PayoutRunInput = { runId, currency: 'USD', startedBy: starter, batchSize };
+      const input: PayoutRunInput = { runId, currency: 'USD', startedBy: starter, batchSize, batchesPerActivity };
       await temporal.client.workflow.start('payoutRunWorkflow', { workflowId, taskQueue, args: [input] });
       const selected = await untilPhase(['awaiting_approval']);
       const reserveSeconds = seconds(started);
@@ -159,10 +160,11 @@ export async function benchPayouts(args: string[]): Promise<void> {
     for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
       lengths.push((await temporal.client.workflow.getHandle(workflowId, run.runId).fetchHistory()).events?.length ?? 0);
     }
-    const header = ['creators', 'batch', 'bare s', 'reserve s', 'reserve/bare', 'file s', 'start→file s', 'total/bare', 'runs', 'max history'];
+    const header = ['creators', 'batch', 'per activity', 'bare s', 'reserve s', 'reserve/bare', 'file s', 'start→file s', 'total/bare', 'runs', 'max history'];
     const row = [
       creatorCount,
       batchSize,
+      batchesPerActivity,
       bare.seconds.toFixed(2),
       figures.reserveSeconds.toFixed(2),
       (figures.reserveSeconds / bare.seconds).toFixed(2),

@@ -352,7 +352,7 @@ export interface PayoutRunsTable {
   finished_at: Date | null;
 }
 
-export const payoutItemStatuses = ['reserved', 'released', 'submitted', 'reversing', 'paid', 'failed'] as const;
+export const payoutItemStatuses = ['reserved', 'released', 'submitted', 'reversing', 'paid', 'failed', 'returned'] as const;
 export type PayoutItemStatus = (typeof payoutItemStatuses)[number];
 
 export interface PayoutItemsTable {
@@ -377,6 +377,24 @@ export interface PayoutItemsTable {
   created_at: Generated<Date>;
   submitted_at: Date | null;
   settled_at: Date | null;
+  /** A paid payout the bank returned: the compensating entry (migration 014). */
+  return_entry_id: Generated<string | null>;
+  returned_at: Generated<Date | null>;
+}
+
+/** A Stripe payout event that named an item paid with another payout or account: never applied (migration 014). */
+export interface PayoutEventMismatchesTable {
+  provider: PaymentProvider;
+  event_id: string;
+  event_type: string;
+  item_id: string | null;
+  run_id: string | null;
+  event_payout_id: string | null;
+  event_account_id: string | null;
+  stored_payout_id: string | null;
+  stored_account_id: string | null;
+  reason: string;
+  created_at: Generated<Date>;
 }
 
 export interface GiftSendsTable {
@@ -612,6 +630,7 @@ export interface Database {
   payout_holds: PayoutHoldsTable;
   payout_runs: PayoutRunsTable;
   payout_items: PayoutItemsTable;
+  payout_event_mismatches: PayoutEventMismatchesTable;
   gifts: GiftsTable;
   gift_sends: GiftSendsTable;
   stream_gift_totals: StreamGiftTotalsTable;

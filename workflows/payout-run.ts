@@ -6,13 +6,14 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PayoutActivities, RunSettings } from '../activities/payouts.ts';
-import type { RunTotals } from '../lib/payouts/store.ts';
+import type { ReserveBatchResult, RunTotals } from '../lib/payouts/store.ts';
 import { searchAttributes } from './search-attributes.ts';
 
 // `payout-run/<runId>`: finance starts it, a second finance user approves it, money goes out,
@@ -49,7 +50,10 @@ export interface PayoutRunInput {
   settlementDeadlineMs?: number;
   /** How often settlement is re-checked without a webhook's nudge. */
   settlementPollMs?: number;
+  /** Creators per reservation transaction. */
   batchSize?: number;
+  /** Reservation batches per activity (each its own transaction): fewer round trips through Temporal. */
+  batchesPerActivity?: number;
   /** Continue as new past this many events (Temporal suggests it anyway near its own limits). */
   maxHistoryEvents?: number;
   /** Carried over continue-as-new. */
@@ -92,6 +96,8 @@ export const settlementChangedSignal = defineSignal('settlementChanged');
 
 const FINANCE_ROLES = ['finance', 'admin'];
 const MAX_EXCLUSIONS = 1000;
+/** 20 × 500 creators: about two seconds of reserving per activity, a heartbeat after each batch. */
+const DEFAULT_BATCHES_PER_ACTIVITY = 20;
 const HOUR = 60 * 60 * 1000;
 // The workflow clock (deterministic in workflow code).
 const now = () => new Date().getTime();
@@ -206,12 +212,18 @@ export async function payoutRunWorkflow(input: PayoutRunInput): Promise<PayoutRu
   }
   const settings = state.settings!;
 
-  // Select and reserve, one keyset batch per activity.
+  // Select and reserve: keyset batches, each its own transaction, several per activity.
   while (state.phase === 'selecting') {
     if (state.cancelledBy) return finish('cancelled');
-    const batch = await activities.reservePayoutBatch({ runId, currency: input.currency, minimumAmount: settings.minimumAmount, afterUserId: state.afterUserId, limit: batchSize });
+    const reserve = { runId, currency: input.currency, minimumAmount: settings.minimumAmount, afterUserId: state.afterUserId, limit: batchSize };
+    // Runs started before batches were grouped replay their one-batch activities.
+    const batch: ReserveBatchResult & { runTotal?: { count: number; amount: string } } = patched('payout-run-reserve-batches')
+      ? await activities.reservePayoutBatches({ ...reserve, maxBatches: input.batchesPerActivity ?? DEFAULT_BATCHES_PER_ACTIVITY })
+      : await activities.reservePayoutBatch(reserve);
     state.afterUserId = batch.lastUserId;
     state.reserved = { count: state.reserved.count + batch.reserved, amount: (BigInt(state.reserved.amount) + BigInt(batch.amount)).toString() };
+    // The database's count wins: an attempt whose answer was lost after its commits is in it.
+    if (batch.runTotal) state.reserved = batch.runTotal;
     if (batch.done) {
       const deadline = now() + (input.approvalDeadlineMs ?? settings.approvalDeadlineHours * HOUR);
       state.approvalDeadline = new Date(deadline).toISOString();

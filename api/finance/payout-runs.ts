@@ -8,7 +8,7 @@ import { pushNotifications, type StoredNotification } from '../../lib/notificati
 import { AppError } from '../../lib/errors.ts';
 import { toJsonAmount } from '../../lib/ledger/rules.ts';
 import { parseBankStatus } from '../../lib/payouts/bank-status.ts';
-import { getItem, listItems, markReversing, openRun, openRunOf, RunAlreadyOpenError, runTotals, settleItem, type PayoutItem, type RunTotals } from '../../lib/payouts/store.ts';
+import { getItem, listItems, markReversing, openRun, openRunOf, returnPaidItem, RunAlreadyOpenError, runTotals, settleItem, type PayoutItem, type RunTotals } from '../../lib/payouts/store.ts';
 import { compactId } from '../../lib/payouts/pain001.ts';
 import { headObject, presignGet, type Storage } from '../../lib/s3.ts';
 import { payoutItemStatuses, payoutRunStatuses } from '../../lib/schema.ts';
@@ -366,7 +366,12 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
     },
   );
 
-  const settleOutcomeSchema = z.object({ settled: z.number().int(), alreadySettled: z.number().int(), conflicts: z.array(z.object({ payoutId: z.uuid(), message: z.string() })), problems: z.array(z.object({ at: z.string(), message: z.string() })) });
+  const settleOutcomeSchema = z.object({
+    settled: z.number().int(),
+    alreadySettled: z.number().int(),
+    returned: z.number().int().openapi({ description: 'Paid items the report says the bank returned: their money went back to the creators' }),
+    conflicts: z.array(z.object({ payoutId: z.uuid(), message: z.string() })), problems: z.array(z.object({ at: z.string(), message: z.string() })),
+  });
 
   router.openapi(
     createRoute({
@@ -374,7 +379,8 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       path: '/payout-runs/{id}/bank-status',
       tags: ['payouts'],
       summary: 'Upload the bank’s status report for the run’s file: pain.002 XML or CSV `end_to_end_id,status,reason` (finance, admin)',
-      description: 'Accepted statuses (ACSC, ACCC, ACSP, PAID) settle an item paid; RJCT, FAILED and RETURNED return its money to the creator with the reason; pending ones (PDNG, ACTC, RCVD) change nothing. Uploading the same report again changes nothing.',
+      description:
+        'Accepted statuses (ACSC, ACCC, ACSP, PAID) settle an item paid; RJCT, FAILED and RETURNED return its money to the creator with the reason; pending ones (PDNG, ACTC, RCVD) change nothing. A failure reported for an item already paid is a bank return: a compensating ledger entry gives the creator the money back (counted under `returned`), once per payout. Uploading the same report again changes nothing.',
       ...finance,
       request: { params: runIdParam, body: jsonBody(z.object({ content: z.string().min(1).max(900_000) }).strict()) },
       responses: {
@@ -388,17 +394,23 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       const run = await loadRun(id);
       if (!run.bank_file_key) throw new AppError('conflict', 'This run has no bank file yet');
       const report = parseBankStatus(c.req.valid('json').content);
-      const outcome = { settled: 0, alreadySettled: 0, conflicts: [] as { payoutId: string; message: string }[], problems: report.problems };
+      const outcome = { settled: 0, alreadySettled: 0, returned: 0, conflicts: [] as { payoutId: string; message: string }[], problems: report.problems };
       const notifications: StoredNotification[] = [];
       for (const line of report.lines) {
         const result = await db.transaction().execute(async (tx) => {
-          const item = await tx.selectFrom('payout_items').select(['run_id', 'method']).where('id', '=', line.payoutId).executeTakeFirst();
+          const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status']).where('id', '=', line.payoutId).executeTakeFirst();
           if (!item || item.run_id !== id || item.method !== 'bank_transfer') return 'unknown' as const;
+          if (line.outcome === 'failed' && (item.status === 'paid' || item.status === 'returned')) {
+            const returned = await returnPaidItem(tx, { itemId: line.payoutId, reason: line.reason, returnedBy: `bank-status:${auth.userId}` });
+            if (returned.notification) notifications.push(returned.notification);
+            return returned.result === 'already_returned' ? ('already_settled' as const) : returned.result;
+          }
           const settled = await settleItem(tx, { itemId: line.payoutId, outcome: line.outcome, reason: line.reason, settledBy: `bank-status:${auth.userId}` });
           if (settled.notification) notifications.push(settled.notification);
           return settled.result;
         });
         if (result === 'settled') outcome.settled++;
+        else if (result === 'returned') outcome.returned++;
         else if (result === 'already_settled') outcome.alreadySettled++;
         else if (result === 'unknown') outcome.problems.push({ at: compactId(line.payoutId), message: 'no bank transfer of this run has this end-to-end id' });
         else outcome.conflicts.push({ payoutId: line.payoutId, message: result === 'conflict' ? 'already settled with the other outcome' : 'not sent yet' });
@@ -415,11 +427,19 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       path: '/payout-runs/{id}/items/{itemId}/settle',
       tags: ['payouts'],
       summary: 'Settle one sent item by hand: paid, or failed with a reason (its money returns to the creator) (finance, admin)',
+      description:
+        '`failed` on an item already paid is a return: for a bank transfer, or a Stripe payout that Stripe reported failed after it was paid (flagged, once finance has taken the money back), a compensating ledger entry gives the creator the money back and notifies them, once per payout (`result: returned`).',
       ...finance,
       request: { params: itemParams, body: jsonBody(z.object({ outcome: z.enum(['paid', 'failed']), reason: z.string().trim().min(1).max(500).optional() }).strict()) },
       responses: {
-        200: enveloped(z.object({ result: z.enum(['settled', 'already_settled', 'reversing']), item: itemSchema }), 'Settled (or it was already, the same way)'),
-        ...errorResponses({ 400: 'Invalid body', 401: 'Not signed in', 403: 'Not finance or admin', 404: 'No such item in this run', 409: 'Not sent yet, or already settled the other way' }),
+        200: enveloped(z.object({ result: z.enum(['settled', 'already_settled', 'reversing', 'returned']), item: itemSchema }), 'Settled (or it was already, the same way)'),
+        ...errorResponses({
+          400: 'Invalid body',
+          401: 'Not signed in',
+          403: 'Not finance or admin',
+          404: 'No such item in this run',
+          409: 'Not sent yet, already settled the other way, or a paid Stripe payout Stripe has not reported failed',
+        }),
       },
     }),
     async (c) => {
@@ -434,6 +454,14 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
         if (outcome === 'failed' && item.method === 'stripe' && item.status === 'submitted') {
           await markReversing(tx, itemId, reason ?? 'Marked failed by finance');
           return 'reversing' as const;
+        }
+        // Failed after it was paid: a return. A Stripe payout only once Stripe said so (the item is
+        // flagged): until then the money is in the creator's Stripe balance, not back with us.
+        if (outcome === 'failed' && (item.status === 'paid' || item.status === 'returned')) {
+          if (item.method === 'stripe' && !item.flagged_at && item.status === 'paid') throw new AppError('conflict', 'This Stripe payout was paid and Stripe has not reported it failed');
+          const returned = await returnPaidItem(tx, { itemId, reason: reason ?? 'Returned, as finance recorded', returnedBy: `finance:${auth.userId}` });
+          if (returned.notification) notifications.push(returned.notification);
+          return returned.result === 'returned' ? ('returned' as const) : ('already_settled' as const);
         }
         // A flagged `reversing` item: Stripe refused the reversal, and finance decides (paid: the creator keeps it).
         const from = item.status === 'reversing' && item.flagged_at ? (['reversing'] as const) : (['submitted'] as const);

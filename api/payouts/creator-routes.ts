@@ -34,7 +34,7 @@ const payoutSchema = z
     currency: z.string(),
     method: z.enum(['stripe', 'bank_transfer']),
     status: z.enum(payoutItemStatuses),
-    failureReason: z.string().nullable().openapi({ description: 'Why it failed (its money is available again)' }),
+    failureReason: z.string().nullable().openapi({ description: 'Why it failed or was returned by the bank (its money is available again)' }),
     createdAt: z.iso.datetime(),
     settledAt: z.iso.datetime().nullable(),
   })

@@ -90,6 +90,8 @@ export function buildStripeEvent(input: {
   id?: string;
   createdSeconds: number;
   livemode?: boolean;
+  /** The connected account a Connect event comes from (`acct_…`), as Stripe sets it. */
+  account?: string;
 }): StripeEventEnvelope {
   return {
     id: input.id ?? randomId('evt'),
@@ -100,6 +102,7 @@ export function buildStripeEvent(input: {
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
     type: input.type,
+    ...(input.account ? { account: input.account } : {}),
     data: { object: { ...sampleStripeObject(input.type), ...input.object } },
   };
 }

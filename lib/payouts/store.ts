@@ -3,11 +3,12 @@ import type { Db, Tx } from '../db.ts';
 import { isUniqueViolation } from '../db.ts';
 import { AppError } from '../errors.ts';
 import type { StoredNotification } from '../notifications.ts';
-import { accountCode, userAccount } from '../ledger/chart.ts';
-import { lockAccountRows, postEntries, postEntry } from '../ledger/store.ts';
+import { accountCode, kindRule, userAccount, type Side } from '../ledger/chart.ts';
+import { normalBalance } from '../ledger/rules.ts';
+import { postEntries, postEntry } from '../ledger/store.ts';
 import type { PayoutItemStatus, PayoutRunStatus } from '../schema.ts';
 import { formatMinorUnits } from './money-format.ts';
-import { paidLines, payoutKeys, releaseLines, reservationLines } from './rules.ts';
+import { bankReturnLines, paidLines, payoutKeys, releaseLines, reservationLines } from './rules.ts';
 
 // Payout runs in Postgres: which creators a run takes, their reservations, and every change of
 // an item's status together with its ledger entry, in one transaction under the item's lock.
@@ -109,8 +110,7 @@ export async function reserveBatch(
   if (userIds.length === 0) return { lastUserId, reserved: 0, amount: '0', done: true };
 
   return db.transaction().execute(async (tx) => {
-    const refs = userIds.flatMap((id) => [userAccount('earnings_available', id, input.currency), userAccount('earnings_reserved', id, input.currency)]);
-    const accounts = await lockAccountRows(tx, refs);
+    const accounts = await lockReservationAccounts(tx, userIds, input.currency);
     const existing = new Set(
       (await tx.selectFrom('payout_items').select('user_id').where('run_id', '=', input.runId).where('user_id', 'in', userIds).execute()).map((r) => r.user_id),
     );
@@ -147,23 +147,41 @@ export async function reserveBatch(
       })),
       accounts,
     );
-    const items = taken.map(({ userId, available, method }, i) => ({
-      run_id: input.runId,
-      user_id: userId,
-      currency: input.currency,
-      amount: available.toString(),
-      method: method.kind,
-      status: 'reserved' as const,
-      stripe_account_id: method.stripe_account_id,
-      account_holder: method.account_holder,
-      iban_sealed: method.iban_sealed,
-      iban_masked: method.iban_masked,
-      reserve_entry_id: entries[i]!.entryId,
-    }));
-    for (let from = 0; from < items.length; from += 1000) await tx.insertInto('payout_items').values(items.slice(from, from + 1000)).execute();
+    // Arrays, one bind parameter per column (as lockReservationAccounts): any batch size in one statement.
+    const col = <T>(of: (t: (typeof taken)[number], i: number) => T) => taken.map(of);
+    if (taken.length) {
+      await sql`
+        insert into payout_items (run_id, user_id, currency, amount, method, status, stripe_account_id, account_holder, iban_sealed, iban_masked, reserve_entry_id)
+        select ${input.runId}::uuid, u.user_id, ${input.currency}, u.amount, u.method, 'reserved', u.stripe_account_id, u.account_holder, u.iban_sealed, u.iban_masked, u.entry_id
+        from unnest(${col((t) => t.userId)}::uuid[], ${col((t) => t.available.toString())}::bigint[], ${col((t) => t.method.kind)}::text[],
+                    ${col((t) => t.method.stripe_account_id)}::text[], ${col((t) => t.method.account_holder)}::text[], ${col((t) => t.method.iban_sealed)}::text[],
+                    ${col((t) => t.method.iban_masked)}::text[], ${col((_, i) => entries[i]!.entryId)}::uuid[])
+          as u(user_id, amount, method, stripe_account_id, account_holder, iban_sealed, iban_masked, entry_id)`.execute(tx);
+    }
     const amount = taken.reduce((sum, t) => sum + t.available, 0n);
     return { lastUserId, reserved: taken.length, amount: amount.toString(), done: userIds.length < input.limit };
   });
+}
+
+/**
+ * lockAccountRows for a batch's creators (their available and reserved accounts), with arrays:
+ * one bind parameter per column instead of eight per account, about 4× faster at 1,000
+ * accounts. Creates the missing ones as ensureAccounts does, then locks all in code order.
+ */
+async function lockReservationAccounts(tx: Tx, userIds: readonly string[], currency: string): Promise<Map<string, { id: string; balance: bigint }>> {
+  const refs = userIds.flatMap((id) => [userAccount('earnings_available', id, currency), userAccount('earnings_reserved', id, currency)]);
+  const column = <T>(of: (ref: (typeof refs)[number]) => T) => refs.map(of);
+  await sql`
+    insert into ledger_accounts (code, kind, owner_id, currency, normal_side, debits_must_not_exceed_credits, credits_must_not_exceed_debits, sharded)
+    select * from unnest(
+      ${column(accountCode)}::text[], ${column((r) => r.kind)}::text[], ${column((r) => r.owner)}::uuid[], ${column((r) => r.currency)}::text[],
+      ${column((r) => kindRule(r.kind).normalSide)}::text[], ${column((r) => kindRule(r.kind).limit === 'debits_must_not_exceed_credits')}::boolean[],
+      ${column((r) => kindRule(r.kind).limit === 'credits_must_not_exceed_debits')}::boolean[], ${column(() => false)}::boolean[])
+    on conflict (code) do nothing`.execute(tx);
+  const { rows } = await sql<{ id: string; code: string; normal_side: string; debits: string; credits: string }>`
+    select id, code, normal_side, debits_posted::text as debits, credits_posted::text as credits
+    from ledger_accounts where code = any(${column(accountCode)}::text[]) order by code for update`.execute(tx);
+  return new Map(rows.map((r) => [r.code, { id: r.id, balance: normalBalance(r.normal_side as Side, BigInt(r.debits), BigInt(r.credits)) }]));
 }
 
 export interface PayoutItem {
@@ -245,25 +263,33 @@ async function lockItem(tx: Tx, itemId: string): Promise<PayoutItem | undefined>
   return row && toItem(row);
 }
 
-/** Releases reserved items (exclusion, expiry, cancel): back to available, once each. Returns how many. */
+/**
+ * Releases reserved items (exclusion, expiry, cancel): back to available, once each, in one
+ * transaction with one set-based ledger write for all of them. Returns how many.
+ */
 export async function releaseItems(db: Db, itemIds: readonly string[]): Promise<number> {
   if (!itemIds.length) return 0;
   return db.transaction().execute(async (tx) => {
-    let released = 0;
-    for (const itemId of [...itemIds].sort()) {
-      const item = await lockItem(tx, itemId);
-      if (item?.status !== 'reserved') continue;
-      await postEntry(tx, {
+    // Locked in id order, as lockItem's callers take them one by one: no deadlock with a settlement.
+    const rows = await selectItems(tx).where('id', 'in', [...itemIds]).orderBy('id').forUpdate().execute();
+    const items = rows.map(toItem).filter((item) => item.status === 'reserved');
+    if (!items.length) return 0;
+    await postEntries(
+      tx,
+      items.map((item) => ({
         idempotencyKey: payoutKeys.release(item.runId, item.userId),
         kind: 'payout.released',
         description: `Reservation of payout run ${item.runId} released`,
         refs: { runId: item.runId, creatorId: item.userId, payoutId: item.id },
         lines: releaseLines(item.userId, item.amount, item.currency),
-      });
-      await tx.updateTable('payout_items').set({ status: 'released', settled_at: sql<Date>`now()` }).where('id', '=', item.id).execute();
-      released++;
-    }
-    return released;
+      })),
+    );
+    await tx
+      .updateTable('payout_items')
+      .set({ status: 'released', settled_at: sql<Date>`now()` })
+      .where('id', 'in', items.map((item) => item.id))
+      .execute();
+    return items.length;
   });
 }
 
@@ -323,14 +349,54 @@ export async function settleItem(
     .set({ status: input.outcome, failure_reason: reason, settle_entry_id: entry.entryId, settled_by: input.settledBy.slice(0, 200), settled_at: sql<Date>`now()` })
     .where('id', '=', item.id)
     .execute();
+  const notification = await payoutNotification(tx, item, `payout_processed:${item.id}`, { status: input.outcome, amount: item.amount.toString(), currency: item.currency, reason });
+  return { result: 'settled', item: { ...item, status: input.outcome, failureReason: reason }, notification };
+}
+
+/** The creator's `payout_processed` notification, once per event id, unless they turned that type off in-app. */
+async function payoutNotification(tx: Tx, item: PayoutItem, eventId: string, payload: Record<string, unknown>): Promise<StoredNotification | undefined> {
   const { rows } = await sql<StoredNotification>`
     insert into notifications (event_id, recipient_id, type, entity_type, entity_id, payload)
-    select ${`payout_processed:${item.id}`}, ${item.userId}, 'payout_processed', 'payout', ${item.id},
-      ${JSON.stringify({ status: input.outcome, amount: item.amount.toString(), currency: item.currency, reason })}::jsonb
+    select ${eventId}, ${item.userId}, 'payout_processed', 'payout', ${item.id}, ${JSON.stringify(payload)}::jsonb
     where not exists (select 1 from notification_settings s where s.user_id = ${item.userId} and s.type = 'payout_processed' and not s.in_app)
     on conflict (event_id, recipient_id) do nothing
     returning id, recipient_id, type, actor_id, entity_type, entity_id, payload, read_at, created_at`.execute(tx);
-  return { result: 'settled', item: { ...item, status: input.outcome, failureReason: reason }, notification: rows[0] };
+  return rows[0];
+}
+
+export type ReturnResult = 'returned' | 'already_returned' | 'not_returnable';
+
+/**
+ * A paid payout the bank sent back (a return after its acceptance): one compensating ledger
+ * entry, platform cash → the creator's available balance (`payout/<runId>/<creatorId>/bank-returned`,
+ * reversing the paid entry), the item `returned` with the reason, and the creator notified, in
+ * the caller's transaction. Once per payout: a second report changes nothing. Only a paid item
+ * can be returned; the caller pushes the returned notification after its commit.
+ */
+export async function returnPaidItem(
+  tx: Tx,
+  input: { itemId: string; reason?: string | null; returnedBy: string },
+): Promise<{ result: ReturnResult; item?: PayoutItem; notification?: StoredNotification }> {
+  const item = await lockItem(tx, input.itemId);
+  if (!item) return { result: 'not_returnable' };
+  if (item.status === 'returned') return { result: 'already_returned', item };
+  if (item.status !== 'paid') return { result: 'not_returnable', item };
+  const reason = (input.reason ?? 'The bank returned the payment').slice(0, 500);
+  const entry = await postEntry(tx, {
+    idempotencyKey: payoutKeys.bankReturned(item.runId, item.userId),
+    kind: 'payout.bank_returned',
+    description: `Payout ${item.id} returned by the bank: ${reason}`,
+    refs: { runId: item.runId, creatorId: item.userId, payoutId: item.id },
+    lines: bankReturnLines(item.userId, item.amount, item.currency),
+    reverses: item.settleEntryId ?? undefined,
+  });
+  await tx
+    .updateTable('payout_items')
+    .set({ status: 'returned', failure_reason: reason, return_entry_id: entry.entryId, returned_at: sql<Date>`now()`, settled_by: input.returnedBy.slice(0, 200) })
+    .where('id', '=', item.id)
+    .execute();
+  const notification = await payoutNotification(tx, item, `payout_returned:${item.id}`, { status: 'returned', amount: item.amount.toString(), currency: item.currency, reason });
+  return { result: 'returned', item: { ...item, status: 'returned', failureReason: reason }, notification };
 }
 
 /** Marks a submitted Stripe item whose payout failed: its transfer is taken back before the money returns. */
@@ -340,6 +406,24 @@ export async function markReversing(tx: Tx, itemId: string, reason: string): Pro
     .set({ status: 'reversing', failure_reason: reason.slice(0, 500) })
     .where('id', '=', itemId)
     .where('status', '=', 'submitted')
+    .executeTakeFirst();
+  return res.numUpdatedRows > 0n;
+}
+
+/**
+ * Stripe reports a payout failed after it reported it paid (its bank sent it back): the money is
+ * in the creator's Stripe balance again, not the platform's, so nothing is booked. The item is
+ * flagged with the reason for finance, who takes the money back and then records the return
+ * (returnPaidItem). True when it was newly flagged.
+ */
+export async function flagReturnedStripePayout(tx: Tx, itemId: string, reason: string): Promise<boolean> {
+  const res = await tx
+    .updateTable('payout_items')
+    .set({ flagged_at: sql<Date>`now()`, failure_reason: `Stripe reported the payout failed after it was paid: ${reason}`.slice(0, 500) })
+    .where('id', '=', itemId)
+    .where('status', '=', 'paid')
+    .where('method', '=', 'stripe')
+    .where('flagged_at', 'is', null)
     .executeTakeFirst();
   return res.numUpdatedRows > 0n;
 }

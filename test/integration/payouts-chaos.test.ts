@@ -97,8 +97,8 @@ describe('payout runs under failure', () => {
     await withWorkers(
       t.ctx,
       async () => {
-        // 15 batches of 3 to reserve and 15 pages to pay, in runs of at most ~40 events.
-        const { runId } = startRun({ batchSize: 3, maxHistoryEvents: 40, settlementPollMs: 60_000 });
+        // 15 batches of 3 to reserve (one per activity) and 15 pages to pay, in runs of at most ~40 events.
+        const { runId } = startRun({ batchSize: 3, batchesPerActivity: 1, maxHistoryEvents: 40, settlementPollMs: 60_000 });
         const handle = t.ctx.temporal.client.workflow.getHandle(workflowIds.payoutRun(runId));
         const awaiting = await untilPhase(t.ctx.temporal, runId, ['awaiting_approval'], 120_000);
         expect(awaiting.reserved).toEqual({ count: 45, amount: String(share * 45n) });

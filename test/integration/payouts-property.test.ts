@@ -175,12 +175,26 @@ async function play(tips: bigint[], methods: boolean[], steps: Step[]): Promise<
     const rows = await db
       .selectFrom('payout_items as i')
       .leftJoin('ledger_entries as s', 's.id', 'i.settle_entry_id')
-      .select(['i.id', 'i.run_id', 'i.user_id', 'i.method', 'i.status', 'i.flagged_at', 's.idempotency_key as settle_key'])
+      .select(['i.id', 'i.run_id', 'i.user_id', 'i.method', 'i.status', 'i.flagged_at', 'i.stripe_payout_id', 'i.stripe_account_id', 's.idempotency_key as settle_key'])
       .select(sql<string>`i.amount::text`.as('amount'))
       .where('i.run_id', 'in', runIds)
       .orderBy('i.id')
       .execute();
-    return rows.map((r) => ({ id: r.id, runId: r.run_id, userId: r.user_id, method: r.method, status: r.status, flaggedAt: r.flagged_at, amount: BigInt(r.amount), settleKey: r.settle_key }) as PayoutItem & { settleKey: string | null });
+    return rows.map(
+      (r) =>
+        ({
+          id: r.id,
+          runId: r.run_id,
+          userId: r.user_id,
+          method: r.method,
+          status: r.status,
+          flaggedAt: r.flagged_at,
+          stripePayoutId: r.stripe_payout_id,
+          stripeAccountId: r.stripe_account_id,
+          amount: BigInt(r.amount),
+          settleKey: r.settle_key,
+        }) as PayoutItem & { settleKey: string | null },
+    );
   };
 
   const checkInvariants = async (final: boolean) => {
@@ -233,9 +247,10 @@ async function play(tips: bigint[], methods: boolean[], steps: Step[]): Promise<
       livemode: false,
       createdAt: new Date(),
       receivedAt: new Date(),
-      object: { id: 'po_x', object: 'payout', ...extra },
+      // The payout and connected account the run stored for the item, as Stripe would send them.
+      object: { id: item.stripePayoutId, object: 'payout', ...extra },
       metadata: { payoutId: item.id, runId: item.runId },
-      payload: {},
+      payload: { account: item.stripeAccountId },
     } as unknown as PaymentEvent;
     await db.transaction().execute((trx) => handler({ trx, nats, afterCommit: () => {}, applyWaiting: async () => {} }, event));
   };

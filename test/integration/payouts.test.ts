@@ -7,9 +7,10 @@ import { useTestApp } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
 import { until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
-import { earningsOf, giveAvailableEarnings, setBankMethod, setStripeMethod, TEST_IBANS, untilPhase } from '../support/payouts.ts';
+import { earningsOf, giveAvailableEarnings, payoutEntryKeys, setBankMethod, setStripeMethod, TEST_IBANS, untilPhase } from '../support/payouts.ts';
 import { sendStripeEvent } from '../support/stripe.ts';
 import { withWorkers } from '../support/workers.ts';
+import { workflowIds } from '../../workflows/ids.ts';
 
 const t = useTestApp();
 
@@ -43,7 +44,8 @@ describe('payout methods', () => {
 describe('a payout run end to end', () => {
   it('reserves, refuses self-approval, pays by Stripe and bank file, settles from webhooks and the bank report, and the books balance', async () => {
     await withWorkers(t.ctx, () => endToEnd(), { media: false });
-  });
+    // Some twenty webhook deliveries, each applied by its own workflow, and the run's own phases.
+  }, 240_000);
 });
 
 async function endToEnd() {
@@ -144,10 +146,53 @@ async function endToEnd() {
         const stripeItems = items.filter((i) => i.method === 'stripe');
         expect(stripeItems.every((i) => i.status === 'submitted' && i.stripePayoutId)).toBe(true);
         const [paidStripe, failedStripe] = stripeItems;
-        await sendStripeEvent(t.app, t.ctx.config, { type: 'payout.paid', object: { id: 'po_x', object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } } });
+        // The ids the run stored when it paid them: an event must name the same payout and connected account.
+        const storedRefs = new Map(
+          (await db.selectFrom('payout_items').select(['id', 'stripe_payout_id', 'stripe_account_id']).where('run_id', '=', runId).where('method', '=', 'stripe').execute()).map((i) => [
+            i.id,
+            { payoutId: i.stripe_payout_id!, accountId: i.stripe_account_id! },
+          ]),
+        );
+        const paidRefs = storedRefs.get(paidStripe!.id)!;
+        const failedRefs = storedRefs.get(failedStripe!.id)!;
+        expect(paidRefs.payoutId).toMatch(/^po_/);
+        expect(paidRefs.accountId).toMatch(/^acct_/);
+
+        // Signed events that name a sent item but another payout, another connected account, or
+        // none, change nothing: each is kept for finance and not applied.
+        const applied = async (type: string, object: Record<string, unknown>, account?: string) => {
+          const { event, res } = await sendStripeEvent(t.app, t.ctx.config, { type, object, account });
+          expect(res.status, res.text).toBe(200);
+          expect(await t.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', event.id)).result()).toEqual({ outcome: 'applied', type });
+          return event.id;
+        };
+        const ledgerBefore = await payoutEntryKeys(db);
+        const forged = [
+          await applied('payout.paid', { id: 'po_forged', object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } }, paidRefs.accountId),
+          await applied('payout.paid', { id: paidRefs.payoutId, object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } }, 'acct_someoneelse'),
+          await applied('payout.failed', { id: failedRefs.payoutId, object: 'payout', status: 'failed', failure_code: 'account_closed', metadata: { payoutId: failedStripe!.id, runId } }),
+        ];
+        expect(await payoutEntryKeys(db)).toEqual(ledgerBefore);
+        const untouched = await db.selectFrom('payout_items').select(['id', 'status', 'failure_reason', 'settled_by']).where('id', 'in', [paidStripe!.id, failedStripe!.id]).orderBy('id').execute();
+        expect(untouched.map((i) => [i.status, i.failure_reason, i.settled_by])).toEqual([
+          ['submitted', null, null],
+          ['submitted', null, null],
+        ]);
+        const mismatches = await db.selectFrom('payout_event_mismatches').selectAll().where('run_id', '=', runId).execute();
+        expect(mismatches.map((m) => m.event_id).sort()).toEqual([...forged].sort());
+        expect(mismatches.find((m) => m.event_id === forged[0])).toMatchObject({ item_id: paidStripe!.id, event_payout_id: 'po_forged', stored_payout_id: paidRefs.payoutId });
+        expect(mismatches.find((m) => m.event_id === forged[1])).toMatchObject({ event_account_id: 'acct_someoneelse', stored_account_id: paidRefs.accountId });
+        expect(mismatches.find((m) => m.event_id === forged[2])).toMatchObject({ event_account_id: null, stored_account_id: failedRefs.accountId });
+
+        await sendStripeEvent(t.app, t.ctx.config, {
+          type: 'payout.paid',
+          account: paidRefs.accountId,
+          object: { id: paidRefs.payoutId, object: 'payout', status: 'paid', metadata: { payoutId: paidStripe!.id, runId } },
+        });
         await sendStripeEvent(t.app, t.ctx.config, {
           type: 'payout.failed',
-          object: { id: 'po_y', object: 'payout', status: 'failed', failure_code: 'account_closed', failure_message: 'The bank account has been closed', metadata: { payoutId: failedStripe!.id, runId } },
+          account: failedRefs.accountId,
+          object: { id: failedRefs.payoutId, object: 'payout', status: 'failed', failure_code: 'account_closed', failure_message: 'The bank account has been closed', metadata: { payoutId: failedStripe!.id, runId } },
         });
 
         // The bank's report: two paid, one rejected; a line for something else is reported, not guessed.
@@ -170,7 +215,8 @@ async function endToEnd() {
         const manual = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b4!.id}/settle`, { headers: starter.auth, body: { outcome: 'paid' } });
         expect(manual.status).toBe(200);
         expect(manual.json.data.item.status).toBe('paid');
-        const contradict = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b4!.id}/settle`, { headers: starter.auth, body: { outcome: 'failed', reason: 'no' } });
+        // A rejected item cannot be paid after all (failed on a paid one is a return: below).
+        const contradict = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b3!.id}/settle`, { headers: starter.auth, body: { outcome: 'paid' } });
         expect(contradict.status).toBe(409);
         expect((await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b5!.id}/settle`, { headers: starter.auth, body: { outcome: 'paid' } })).status).toBe(200);
 
@@ -217,6 +263,45 @@ async function endToEnd() {
           expect(push).toMatchObject({ type: 'payout_processed', storedWhenPushed: true });
           expect(push.subject).toBe(t.ctx.nats.subject(`user.${push.recipientId}.notifications`));
         }
+
+        // A bank return after payment (b1 was paid): one compensating entry gives the creator the
+        // money back, once however often it is reported, and tells them why.
+        const returnReport = ['end_to_end_id,status,reason', `${compactId(b1!.id)},RETURNED,AC04 account closed after booking`].join('\n');
+        const returnedUpload = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/bank-status`, { headers: approver.auth, body: { content: returnReport } });
+        expect(returnedUpload.json.data).toMatchObject({ settled: 0, returned: 1, alreadySettled: 0, conflicts: [] });
+        const returnedAgain = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/bank-status`, { headers: approver.auth, body: { content: returnReport } });
+        expect(returnedAgain.json.data).toMatchObject({ settled: 0, returned: 0, alreadySettled: 1 });
+        const returnedByHand = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b1!.id}/settle`, { headers: starter.auth, body: { outcome: 'failed', reason: 'returned' } });
+        expect(returnedByHand.json.data).toMatchObject({ result: 'already_settled', item: { status: 'returned', failureReason: 'AC04 account closed after booking' } });
+        expect((await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${b1!.id}/settle`, { headers: starter.auth, body: { outcome: 'paid' } })).status).toBe(409);
+        expect(await earningsOf(db, b1!.creatorId)).toEqual({ available: shares.get(b1!.creatorId), reserved: 0n });
+        const returnKeys = (await payoutEntryKeys(db)).filter((k) => k.startsWith(`payout/${runId}/${b1!.creatorId}`));
+        expect(returnKeys.sort()).toEqual([`payout/${runId}/${b1!.creatorId}`, `payout/${runId}/${b1!.creatorId}/bank-returned`, `payout/${runId}/${b1!.creatorId}/paid`]);
+        const returnedCreator = bank.find((c) => c.id === b1!.creatorId)!;
+        expect((await call(t.app, 'GET', '/api/v1/creators/me/payouts', { headers: returnedCreator.auth })).json.data[0]).toMatchObject({ status: 'returned', failureReason: 'AC04 account closed after booking' });
+        const returnNotes = await db.selectFrom('notifications').select('payload').where('recipient_id', '=', b1!.creatorId).where('type', '=', 'payout_processed').orderBy('created_at').execute();
+        expect(returnNotes.map((n) => (n.payload as { status: string }).status)).toEqual(['paid', 'returned']);
+
+        // Stripe says a paid payout failed after all: the money is in the creator's Stripe balance,
+        // so nothing is booked; the item is flagged, and only then may finance record the return.
+        const lateFailure = await sendStripeEvent(t.app, t.ctx.config, {
+          type: 'payout.failed',
+          account: paidRefs.accountId,
+          object: { id: paidRefs.payoutId, object: 'payout', status: 'failed', failure_code: 'account_closed', metadata: { payoutId: paidStripe!.id, runId } },
+        });
+        expect(await t.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', lateFailure.event.id)).result()).toEqual({ outcome: 'applied', type: 'payout.failed' });
+        const flaggedPaid = await db.selectFrom('payout_items').select(['status', 'flagged_at', 'failure_reason']).where('id', '=', paidStripe!.id).executeTakeFirstOrThrow();
+        expect(flaggedPaid).toMatchObject({ status: 'paid', failure_reason: 'Stripe reported the payout failed after it was paid: account_closed' });
+        expect(flaggedPaid.flagged_at).not.toBeNull();
+        expect(await earningsOf(db, paidStripe!.creatorId)).toEqual({ available: 0n, reserved: 0n });
+        const recovered = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${paidStripe!.id}/settle`, { headers: starter.auth, body: { outcome: 'failed', reason: 'transfer reversed by finance' } });
+        expect(recovered.json.data).toMatchObject({ result: 'returned', item: { status: 'returned' } });
+        expect(await earningsOf(db, paidStripe!.creatorId)).toEqual({ available: shares.get(paidStripe!.creatorId), reserved: 0n });
+        // The platform's cash got both back; the books stay whole.
+        const cashAfter = await balancesOf(db, [platformAccount('platform_cash', 'USD')]);
+        expect(cashAfter.get(accountCode(platformAccount('platform_cash', 'USD')))).toBe(-[b2!, b4!, b5!].reduce((s, i) => s + shares.get(i.creatorId)!, 0n));
+        for (const line of await trialBalance(db)) expect(line.difference).toBe(0n);
+        expect(await auditAccounts(db)).toEqual([]);
       }
     }
 }

@@ -15,12 +15,12 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** A Stripe event and its delivery, signed as Stripe signs (with the file's webhook secret unless told). */
 export function stripeDelivery(
   config: Config,
-  input: { type: string; object?: Record<string, unknown>; id?: string; secret?: string; signedAt?: number },
+  input: { type: string; object?: Record<string, unknown>; id?: string; account?: string; secret?: string; signedAt?: number },
 ): StripeDelivery {
   const secret = input.secret ?? config.payments.stripe?.webhookSecret;
   if (!secret) throw new Error('no STRIPE_WEBHOOK_SECRET in the test environment');
   const signedAt = input.signedAt ?? nowSeconds();
-  const event = buildStripeEvent({ type: input.type, object: input.object, id: input.id, createdSeconds: signedAt });
+  const event = buildStripeEvent({ type: input.type, object: input.object, id: input.id, account: input.account, createdSeconds: signedAt });
   return { event, ...signedStripeDelivery(event, secret, signedAt) };
 }
 
@@ -33,7 +33,7 @@ export function postStripeDelivery(app: App, delivery: { body: string; signature
 }
 
 /** Builds, signs and sends one event; returns the event and the webhook's answer. */
-export async function sendStripeEvent(app: App, config: Config, input: { type: string; object?: Record<string, unknown>; id?: string }) {
+export async function sendStripeEvent(app: App, config: Config, input: { type: string; object?: Record<string, unknown>; id?: string; account?: string }) {
   const delivery = stripeDelivery(config, input);
   return { event: delivery.event, res: await postStripeDelivery(app, delivery) };
 }
