@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { webLinks } from '../../lib/web-urls.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { refuseWatched } from '../../lib/moderation/watched-store.ts';
@@ -46,6 +47,7 @@ const streamSchema = z
     vodVideoId: z.uuid().nullable(),
     streamKeyPrefix: z.string().optional().openapi({ description: 'Owner only: the first characters of the current key' }),
     createdAt: z.string(),
+    webUrl: z.string().openapi({ description: 'The watch page in the web app' }),
   })
   .openapi('Stream');
 
@@ -56,6 +58,7 @@ const cursorSchema = timeKeyCursorSchema.extend({ live: z.boolean() });
 export function streamRoutes(deps: StreamRouteDeps) {
   const { config, db, temporal } = deps;
   const router = createRouter();
+  const web = webLinks(config.publicUrls.web);
 
   const view = (s: Stream, ownerView: boolean) => ({
     id: s.id,
@@ -79,6 +82,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     vodVideoId: s.vod_video_id,
     ...(ownerView ? { streamKeyPrefix: s.stream_key_prefix } : {}),
     createdAt: s.created_at.toISOString(),
+    webUrl: web.stream(s.id),
   });
 
   const requireActiveCategory = async (categoryId: string | null | undefined) => {

@@ -5,6 +5,7 @@ import type { Temporal } from '../../lib/temporal.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
+import type { WebLinks } from '../../lib/web-urls.ts';
 import { ownProfileSchema, publicProfileSchema, toOwnProfile, toPublicProfile } from './profile.ts';
 import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
 
@@ -13,7 +14,7 @@ const idOrUsername = z.object({
 });
 const followStateSchema = z.object({ following: z.boolean(), notify: z.boolean().optional() });
 
-export function userRoutes(deps: { db: Db; temporal: Temporal }) {
+export function userRoutes(deps: { db: Db; temporal: Temporal; web: WebLinks }) {
   const router = createRouter();
 
   router.openapi(
@@ -25,7 +26,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
       ...signedIn,
       responses: { 200: { description: 'Profile', content: { 'application/json': { schema: envelope(ownProfileSchema) } } }, ...errorResponses({ 401: 'Not signed in' }) },
     }),
-    async (c) => c.json(ok(toOwnProfile(await findOwnProfile(deps.db, currentUser(c).userId))), 200),
+    async (c) => c.json(ok(toOwnProfile(await findOwnProfile(deps.db, currentUser(c).userId), deps.web)), 200),
   );
 
   router.openapi(
@@ -51,7 +52,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
         ...errorResponses({ 400: 'Invalid or unknown fields', 401: 'Not signed in' }),
       },
     }),
-    async (c) => c.json(ok(toOwnProfile(await updateOwnProfile(deps.db, currentUser(c).userId, c.req.valid('json')))), 200),
+    async (c) => c.json(ok(toOwnProfile(await updateOwnProfile(deps.db, currentUser(c).userId, c.req.valid('json')), deps.web)), 200),
   );
 
   router.openapi(
@@ -66,7 +67,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
         ...errorResponses({ 404: 'No such user' }),
       },
     }),
-    async (c) => c.json(ok(toPublicProfile(await findProfile(deps.db, c.req.valid('param').id))), 200),
+    async (c) => c.json(ok(toPublicProfile(await findProfile(deps.db, c.req.valid('param').id), deps.web)), 200),
   );
 
   router.openapi(
@@ -140,7 +141,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
         const { limit, cursor } = c.req.valid('query');
         const user = await findProfile(deps.db, c.req.valid('param').id);
         const rows = await listFollowPage(deps.db, user.id, direction, limit, decodeCursor(cursor, timeKeyCursorSchema));
-        return c.json(page(rows, limit, toPublicProfile, (r) => ({ at: r.followed_at, id: r.id })), 200);
+        return c.json(page(rows, limit, (r) => toPublicProfile(r, deps.web), (r) => ({ at: r.followed_at, id: r.id })), 200);
       },
     );
   }
