@@ -7,6 +7,7 @@ import { benchPayouts } from './payouts.ts';
 import { benchPing } from './ping.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchTranscode } from './transcode.ts';
+import { benchWeb } from './web.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
 // measured in the same run; none of them asserts a timing.
@@ -20,6 +21,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   ping: benchPing,
   realtime: benchRealtime,
   transcode: benchTranscode,
+  web: benchWeb,
 };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
