@@ -20,7 +20,7 @@ describe('accessibility', () => {
       ] as const) {
         await page.goto(app.url(path));
         await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-        await page.getByRole('status').waitFor({ state: 'detached' }).catch(() => {});
+        await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
         expect(await seriousViolations(page), `${path} at ${viewport?.width ?? 1280} px`).toEqual([]);
         expect(await horizontalOverflow(page), `${path} at ${viewport?.width ?? 1280} px`).toBe(0);
       }

@@ -17,7 +17,7 @@ describe('account', () => {
 
     await signOutThroughPage(page, person.username);
     expect(await accountMenu(page, person.username).count()).toBe(0);
-    // Signed out for the server too: the old session's refresh token no longer works.
+    // The tokens are gone from the browser.
     const stored = await page.evaluate(() => localStorage.getItem('streamhub.session'));
     expect(stored).toBeNull();
 

@@ -23,12 +23,12 @@ describe('upload and watch', () => {
       }),
     );
     await registerThroughPage(app, page);
-    await page.getByRole('link', { name: 'Upload' }).click();
+    await page.getByRole('link', { name: 'Upload', exact: true }).click();
     await page.getByLabel('Video file').setInputFiles(clip);
     await page.getByLabel('Title').fill('Test pattern');
     const uploadPercents = await recordTexts(page, 'upload-percent');
     const transcodePercents = await recordTexts(page, 'transcode-percent');
-    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
 
     // The watch page of the new video: transcoding, then the player.
     await page.waitForURL(/\/videos\/[0-9a-f-]{36}$/);
@@ -60,7 +60,7 @@ describe('upload and watch', () => {
     expect(await horizontalOverflow(page)).toBe(0);
 
     // It is listed on the person's upload page as ready.
-    await page.getByRole('link', { name: 'Upload' }).click();
+    await page.getByRole('link', { name: 'Upload', exact: true }).click();
     await page.getByRole('row', { name: /Test pattern.*ready/ }).waitFor();
-  });
+  }, 240_000);
 });

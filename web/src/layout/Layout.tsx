@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useSession } from '../api/session.ts';
+import { realtime } from '../realtime/socket.ts';
 import { signOut } from '../auth/api.ts';
 import { urls } from '../urls.ts';
 
@@ -48,6 +49,10 @@ function UserMenu() {
 
 export function Layout() {
   const main = useRef<HTMLElement>(null);
+  // Signed in, the socket is open on every page: the owner's transcode progress (and
+  // notifications) arrive wherever the person is.
+  const signedIn = useSession() !== null;
+  useEffect(() => (signedIn ? realtime.subscribe(() => {}) : undefined), [signedIn]);
   const { pathname } = useLocation();
   // A page change moves focus to the new content, as a full page load would for screen readers.
   const first = useRef(true);
