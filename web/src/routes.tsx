@@ -23,6 +23,7 @@ const Account = page(() => import('./pages/Account.tsx'));
 const Upload = page(() => import('./pages/Upload.tsx'));
 const Channel = page(() => import('./pages/Channel.tsx'));
 const WatchVideo = page(() => import('./pages/WatchVideo.tsx'));
+const WatchStream = page(() => import('./pages/WatchStream.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -41,6 +42,7 @@ export const router = createBrowserRouter([
       { path: '/upload', element: <Upload /> },
       { path: '/users/:username', element: <Channel /> },
       { path: '/videos/:id', element: <WatchVideo /> },
+      { path: '/streams/:id', element: <WatchStream /> },
       { path: '*', element: <ChannelOrNotFound /> },
     ],
   },

@@ -12,3 +12,9 @@ export const liveStreamsQuery = () =>
   });
 
 export const useLiveStreams = () => useQuery(liveStreamsQuery());
+
+export const streamQuery = (id: string) =>
+  queryOptions({
+    queryKey: ['streams', id],
+    queryFn: () => unwrap(api.GET('/api/v1/streams/{id}', { params: { path: { id } } })),
+  });
