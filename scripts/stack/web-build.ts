@@ -1,5 +1,5 @@
 // Builds the web app (web/ → dist/web) when its sources changed since the last build: a
-// SHA-256 over web/'s files and the lockfile, kept beside the build. `npm start` and the
+// SHA-256 over web/'s files, the lockfile and this file, kept beside the build. `npm start` and the
 // browser tests call it; a build takes ~10 s, a check a few milliseconds.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,7 +16,7 @@ export function webSourceHash(): string {
   const files = readdirSync(webSourceDir, { recursive: true, encoding: 'utf8' })
     .filter((f) => !f.split(path.sep).includes('node_modules'))
     .sort();
-  for (const file of [...files.map((f) => path.join('web', f)), 'package-lock.json']) {
+  for (const file of [...files.map((f) => path.join('web', f)), 'package-lock.json', 'scripts/stack/web-build.ts']) {
     const full = path.join(repoRoot, file);
     let body: Buffer;
     try {
@@ -43,7 +43,12 @@ export async function ensureWebBuild(say: (line: string) => void = () => {}): Pr
   if (builtHash() === hash) return false;
   say('  building the web app (web/ changed since the last build)');
   const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
-  const child = spawn(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: repoRoot,
+    // Vitest sets NODE_ENV=test, with which React would be bundled in its development build.
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', resolve);
