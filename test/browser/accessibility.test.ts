@@ -25,7 +25,7 @@ describe('accessibility', () => {
         expect(await horizontalOverflow(page), `${path} at ${viewport?.width ?? 1280} px`).toBe(0);
       }
     }
-  });
+  }, 180_000); // six pages, each loaded and analysed by axe
 
   it('has no serious violations on the upload page, at desktop and phone width', async () => {
     const page = await app.newPage();
@@ -37,7 +37,7 @@ describe('accessibility', () => {
       expect(await seriousViolations(page)).toEqual([]);
       expect(await horizontalOverflow(page)).toBe(0);
     }
-  });
+  }, 120_000);
 
   it('can be used from the keyboard: a skip link first, then the navigation', async () => {
     const page = await app.newPage();

@@ -62,6 +62,9 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
       PUBLIC_API_URL: app.origin,
       PUBLIC_REALTIME_URL: `ws://127.0.0.1:${gatewayPort}/ws`,
       CORS_ORIGINS: app.origin,
+      // /health (which the spawn waits for) checks five services; on a loaded machine their
+      // pings take longer than the 2 s production bound.
+      HEALTH_TIMEOUT_MS: '15000',
       // Tests register many accounts from one address.
       RATE_LIMIT_REGISTER_PER_HOUR: '1000',
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
