@@ -54,8 +54,9 @@ export function refreshSession(staleAccessToken: string): Promise<Session | null
         session.set(null);
         return null;
       }
-      const fresh = ((await res.json()) as { data: Session }).data;
-      session.set({ accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, user: fresh.user });
+      // A refresh answers the new pair only; the user stays who they were.
+      const fresh = ((await res.json()) as { data: Pick<Session, 'accessToken' | 'refreshToken'> }).data;
+      session.set({ accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, user: current.user });
       return session.get();
     };
     return navigator.locks ? navigator.locks.request('streamhub-refresh', run) : run();
