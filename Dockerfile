@@ -6,7 +6,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The web app is built into dist/web (its libraries are devDependencies: only the bundle ships).
 RUN npm run build \
+ && npm run web:build \
  && node dist/scripts/render-nginx-config.js > dist/nginx.conf.template \
  && npm prune --omit=dev
 

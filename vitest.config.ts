@@ -24,6 +24,8 @@ export default defineConfig({
       { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       // Real services, started (or reused) once per run by the global setup.
       { test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/global-setup.ts'] } },
+      // The web app in Debian's Chromium (playwright-core) against real api/gateway processes.
+      { test: { ...shared, name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/global-setup.ts', 'test/browser/global-setup.ts'] } },
     ],
   },
 });

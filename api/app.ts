@@ -6,6 +6,7 @@ import { pingNats } from '../lib/nats.ts';
 import { createPasswordHasher } from '../lib/passwords.ts';
 import { pingStorage } from '../lib/s3.ts';
 import { pingTemporal } from '../lib/temporal.ts';
+import { webLinks } from '../lib/web-urls.ts';
 import { moneyRules } from '../lib/money/config.ts';
 import { createStripeGateway } from '../lib/stripe.ts';
 import { createTokenSigner } from '../lib/tokens.ts';
@@ -36,12 +37,25 @@ import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
+import { webAppRoutes } from './system/web-app.ts';
 import { chatRoutes } from './streams/chat.ts';
 import { streamRoutes } from './streams/routes.ts';
 import { channelModerationRoutes } from './users/channel-moderation.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoRoutes } from './videos/routes.ts';
 import { walletRoutes } from './wallet/routes.ts';
+
+/** The document's header; its paths come from the route schemas. */
+export const openApiHeader = (config: ApiDeps['config']) => ({
+  openapi: '3.1.0',
+  info: {
+    title: 'StreamHub API',
+    version: '1',
+    description:
+      'Live streaming and video on demand. Every response uses the `{success, data | error}` envelope; lists are keyset-paginated with `cursor` and `limit` (≤ 100).',
+  },
+  servers: [{ url: config.publicUrls.api }],
+});
 
 /** Composes the whole HTTP API. The only place that knows every route module. */
 export function createApp(deps: ApiDeps) {
@@ -103,9 +117,10 @@ export function createApp(deps: ApiDeps) {
   ]) {
     app.use(path, authenticate(db, tokens));
   }
-  const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits };
+  const web = webLinks(config.publicUrls.web);
+  const auth = { db, passwords, tokens, nats: deps.nats, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits, web };
   app.route('/api/v1/auth', authRoutes(auth));
-  app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal }));
+  app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal, web }));
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));
   app.route('/api/v1/finance', financeRoutes({ db }));
@@ -146,17 +161,18 @@ export function createApp(deps: ApiDeps) {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'internalSecret', { type: 'apiKey', in: 'header', name: 'x-internal-secret' });
-  app.doc31('/api/v1/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'StreamHub API',
-      version: '1',
-      description:
-        'Live streaming and video on demand. Every response uses the `{success, data | error}` envelope; lists are keyset-paginated with `cursor` and `limit` (≤ 100).',
-    },
-    servers: [{ url: config.publicUrls.api }],
-  });
+  app.doc31('/api/v1/openapi.json', openApiHeader(config));
   app.route('/', docsRoutes({ openApiPath: '/api/v1/openapi.json', pageTitle: 'StreamHub API' }));
+  // Last: every other GET is a page of the web app (or one of its files).
+  const origin = (url: string) => new URL(url).origin;
+  app.route(
+    '/',
+    webAppRoutes({
+      dir: config.webAppDir,
+      realtimeUrl: config.publicUrls.realtime,
+      origins: { realtime: origin(config.publicUrls.realtime), s3: origin(config.s3.publicEndpoint), hls: origin(config.publicUrls.hls) },
+    }),
+  );
 
   return app;
 }

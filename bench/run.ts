@@ -9,6 +9,7 @@ import { benchPing } from './ping.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchReports } from './reports.ts';
 import { benchTranscode } from './transcode.ts';
+import { benchWeb } from './web.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
 // measured in the same run; none of them asserts a timing.
@@ -24,6 +25,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   realtime: benchRealtime,
   reports: benchReports,
   transcode: benchTranscode,
+  web: benchWeb,
 };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

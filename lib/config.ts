@@ -33,6 +33,11 @@ const envSchema = z.object({
   PUBLIC_REALTIME_URL: url.default('ws://localhost:3001/ws'),
   PUBLIC_RTMP_URL: z.string().regex(/^rtmps?:\/\//, 'must start with rtmp:// or rtmps://').default('rtmp://localhost:1935/live'),
   PUBLIC_HLS_URL: url.default('http://localhost:8080/hls'),
+  // Where people open the web app; `webUrl` fields point into it. Defaults to PUBLIC_API_URL,
+  // which serves the app itself.
+  PUBLIC_WEB_URL: url.optional(),
+  // The built web app (`npm run web:build`) the API serves at `/`, relative to the working directory.
+  WEB_APP_DIR: z.string().min(1).default('dist/web'),
   // nginx-rtmp's rtmp_control endpoint, reachable from the workers only.
   RTMP_CONTROL_URL: url.default('http://127.0.0.1:8081/control'),
   // Where nginx-rtmp relays an accepted publish to, as seen from nginx itself.
@@ -205,7 +210,9 @@ export interface Config {
     /** How often a gateway re-checks the sessions of its signed-in sockets. */
     sessionCheckSeconds: number;
   };
-  publicUrls: { api: string; realtime: string; rtmp: string; hls: string };
+  publicUrls: { api: string; realtime: string; rtmp: string; hls: string; web: string };
+  /** The built web app's directory (absolute). */
+  webAppDir: string;
   /** Browser origins allowed by CORS and on WebSocket upgrades (`*` = any). */
   corsOrigins: string[];
   rtmpControlUrl: string;
@@ -328,7 +335,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       framesPer10Seconds: e.REALTIME_FRAMES_PER_10_SECONDS,
       sessionCheckSeconds: e.REALTIME_SESSION_CHECK_SECONDS,
     },
-    publicUrls: { api: e.PUBLIC_API_URL, realtime: e.PUBLIC_REALTIME_URL, rtmp: e.PUBLIC_RTMP_URL, hls: e.PUBLIC_HLS_URL },
+    publicUrls: { api: e.PUBLIC_API_URL, realtime: e.PUBLIC_REALTIME_URL, rtmp: e.PUBLIC_RTMP_URL, hls: e.PUBLIC_HLS_URL, web: (e.PUBLIC_WEB_URL ?? e.PUBLIC_API_URL).replace(/\/+$/, '') },
+    webAppDir: path.resolve(e.WEB_APP_DIR),
     corsOrigins: e.CORS_ORIGINS ?? [new URL(e.PUBLIC_API_URL).origin],
     rtmpControlUrl: e.RTMP_CONTROL_URL,
     rtmpRelayUrl: e.RTMP_RELAY_URL,

@@ -65,6 +65,9 @@ if ! port_answers "${PGPORT:-5432}" && ! ls /usr/lib/postgresql/*/bin/postgres >
   missing+=(postgresql)
 fi
 if ! port_answers 4222 && ! command -v nats-server >/dev/null; then missing+=(nats-server); fi
+# Chromium drives the browser tests (test/browser/, via playwright-core) and nothing else:
+# only `npm test` (--browser) installs it; `npm start` does not need a ~300 MB browser.
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

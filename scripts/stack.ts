@@ -14,6 +14,7 @@ import { lockFile, logsDir, repoRoot, runDir, stackDir } from './stack/paths.ts'
 import { provisionPlatform } from './stack/provision.ts';
 import { secretsFile } from './stack/secrets.ts';
 import { DEMO_PASSWORD, seedDemoData } from './stack/seed.ts';
+import { ensureWebBuild } from './stack/web-build.ts';
 import { ensureServices, serviceSpecs, ServiceError, stopServices, terminateGroup, type StartedService } from './stack/services.ts';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -134,6 +135,7 @@ function printUrls(stack: StackEnvironment, withApps: boolean) {
   const rows: [string, string][] = [
     ...(withApps
       ? ([
+          ['Web app', `${config.publicUrls.web}/`],
           ['API', `${config.publicUrls.api}/api/v1`],
           ['API reference', `${config.publicUrls.api}/docs`],
           ['Health', `${config.publicUrls.api}/health  (components with the internal secret: -H "x-internal-secret: …", in ${secretsFile})`],
@@ -218,6 +220,7 @@ async function main() {
     const demoUsers = await seedDemoData(stack.config);
 
     if (mode === 'start') {
+      await ensureWebBuild(say);
       say(bold('Starting StreamHub'));
       apps = [
         startApp('api', 'api/server.ts', [], stack.env),

@@ -10,6 +10,17 @@ import { testEnvOverrides, testResources } from './support/test-environment.ts';
  * the search attributes, and a bucket.
  */
 export default async function setup() {
+  // Several projects (integration, browser) name this setup; one run of it serves them all.
+  const shared = globalThis as { streamhubTestSetup?: Promise<() => Promise<void>> };
+  if (shared.streamhubTestSetup) {
+    await shared.streamhubTestSetup;
+    return undefined;
+  }
+  shared.streamhubTestSetup = setupOnce();
+  return shared.streamhubTestSetup;
+}
+
+async function setupOnce() {
   const base = stackEnvironment();
   const stack = stackEnvironment(testEnvOverrides(base.config.postgres.url));
   // Test forks inherit this environment; test/support/context.ts narrows it per file.

@@ -6,6 +6,7 @@ import { rateLimit } from '../middleware/rate-limit.ts';
 import { envelope, errorResponses, ok } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { ownProfileSchema, restrictionSchema, toOwnProfile } from '../users/profile.ts';
+import type { WebLinks } from '../../lib/web-urls.ts';
 import { findAccountId, login, logout, refresh, register, type AuthDeps } from './service.ts';
 
 const emailSchema = z.string().trim().toLowerCase().max(254).email();
@@ -29,7 +30,7 @@ const sessionSchema = tokensSchema.extend({ user: ownProfileSchema }).openapi('S
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
 
-export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLimits'] }) {
+export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLimits']; web: WebLinks }) {
   const router = createRouter();
   const meta = (c: { get(k: 'clientIp'): string; req: { header(n: string): string | undefined } }) => ({
     ip: c.get('clientIp'),
@@ -58,7 +59,7 @@ export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLi
     async (c) => {
       const { user, tokens } = await register(deps, c.req.valid('json'), meta(c));
       c.get('log').info({ userId: user.id }, 'user registered');
-      return c.json(ok({ user: toOwnProfile(user), ...tokens }), 201);
+      return c.json(ok({ user: toOwnProfile(user, deps.web), ...tokens }), 201);
     },
   );
 
@@ -91,7 +92,7 @@ export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLi
     }),
     async (c) => {
       const { user, tokens } = await login(deps, c.req.valid('json'), meta(c));
-      return c.json(ok({ user: toOwnProfile(user), ...tokens }), 200);
+      return c.json(ok({ user: toOwnProfile(user, deps.web), ...tokens }), 200);
     },
   );
 

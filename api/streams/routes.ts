@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { webLinks } from '../../lib/web-urls.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { fileWatchedSignals } from '../../lib/moderation/signals.ts';
@@ -50,6 +51,7 @@ const streamSchema = z
     vodVideoId: z.uuid().nullable(),
     streamKeyPrefix: z.string().optional().openapi({ description: 'Owner only: the first characters of the current key' }),
     createdAt: z.string(),
+    webUrl: z.string().openapi({ description: 'The watch page in the web app' }),
   })
   .openapi('Stream');
 
@@ -60,6 +62,7 @@ const cursorSchema = timeKeyCursorSchema.extend({ live: z.boolean() });
 export function streamRoutes(deps: StreamRouteDeps) {
   const { config, db, temporal } = deps;
   const router = createRouter();
+  const web = webLinks(config.publicUrls.web);
 
   /** A live stream under an age restriction plays only for signed-in viewers. */
   const playbackUrl = (s: Stream, signedIn: boolean) => (LIVE_STATUSES.includes(s.status) && (signedIn || !s.age_restricted_at) ? `${config.publicUrls.hls}/${s.id}.m3u8` : null);
@@ -86,6 +89,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     vodVideoId: s.vod_video_id,
     ...(ownerView ? { streamKeyPrefix: s.stream_key_prefix } : {}),
     createdAt: s.created_at.toISOString(),
+    webUrl: web.stream(s.id),
   });
 
   const requireActiveCategory = async (categoryId: string | null | undefined) => {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { User } from '../../lib/schema.ts';
+import type { WebLinks } from '../../lib/web-urls.ts';
 
 // What anyone may see of a user. Never email, hashes or moderation state.
 export const publicProfileSchema = z
@@ -13,6 +14,7 @@ export const publicProfileSchema = z
     followerCount: z.number().int(),
     followingCount: z.number().int(),
     createdAt: z.string(),
+    webUrl: z.string().openapi({ description: 'The channel page in the web app' }),
   })
   .openapi('PublicProfile');
 
@@ -45,7 +47,7 @@ export const profileColumns = [
   'users.created_at',
 ] as const;
 
-export function toPublicProfile(row: ProfileRow): z.infer<typeof publicProfileSchema> {
+export function toPublicProfile(row: ProfileRow, web: WebLinks): z.infer<typeof publicProfileSchema> {
   return {
     id: row.id,
     username: row.username,
@@ -56,9 +58,10 @@ export function toPublicProfile(row: ProfileRow): z.infer<typeof publicProfileSc
     followerCount: row.follower_count,
     followingCount: row.following_count,
     createdAt: row.created_at.toISOString(),
+    webUrl: web.channel(row.username),
   };
 }
 
-export function toOwnProfile(row: ProfileRow & Pick<User, 'email' | 'status'>): z.infer<typeof ownProfileSchema> {
-  return { ...toPublicProfile(row), email: row.email, status: row.status };
+export function toOwnProfile(row: ProfileRow & Pick<User, 'email' | 'status'>, web: WebLinks): z.infer<typeof ownProfileSchema> {
+  return { ...toPublicProfile(row, web), email: row.email, status: row.status };
 }

@@ -6,6 +6,7 @@ import { currentUser, signedIn } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { accountRestriction } from '../../lib/moderation/store.ts';
+import type { WebLinks } from '../../lib/web-urls.ts';
 import { ownProfileSchema, publicProfileSchema, restrictionSchema, toOwnProfile, toPublicProfile } from './profile.ts';
 import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
 
@@ -14,7 +15,7 @@ const idOrUsername = z.object({
 });
 const followStateSchema = z.object({ following: z.boolean(), notify: z.boolean().optional() });
 
-export function userRoutes(deps: { db: Db; temporal: Temporal }) {
+export function userRoutes(deps: { db: Db; temporal: Temporal; web: WebLinks }) {
   const router = createRouter();
 
   router.openapi(
@@ -31,7 +32,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
     }),
     async (c) => {
       const profile = await findOwnProfile(deps.db, currentUser(c).userId);
-      return c.json(ok({ ...toOwnProfile(profile), restriction: await accountRestriction(deps.db, profile) }), 200);
+      return c.json(ok({ ...toOwnProfile(profile, deps.web), restriction: await accountRestriction(deps.db, profile) }), 200);
     },
   );
 
@@ -58,7 +59,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
         ...errorResponses({ 400: 'Invalid or unknown fields', 401: 'Not signed in' }),
       },
     }),
-    async (c) => c.json(ok(toOwnProfile(await updateOwnProfile(deps.db, currentUser(c).userId, c.req.valid('json')))), 200),
+    async (c) => c.json(ok(toOwnProfile(await updateOwnProfile(deps.db, currentUser(c).userId, c.req.valid('json')), deps.web)), 200),
   );
 
   router.openapi(
@@ -73,7 +74,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
         ...errorResponses({ 404: 'No such user' }),
       },
     }),
-    async (c) => c.json(ok(toPublicProfile(await findProfile(deps.db, c.req.valid('param').id))), 200),
+    async (c) => c.json(ok(toPublicProfile(await findProfile(deps.db, c.req.valid('param').id), deps.web)), 200),
   );
 
   router.openapi(
@@ -147,7 +148,7 @@ export function userRoutes(deps: { db: Db; temporal: Temporal }) {
         const { limit, cursor } = c.req.valid('query');
         const user = await findProfile(deps.db, c.req.valid('param').id);
         const rows = await listFollowPage(deps.db, user.id, direction, limit, decodeCursor(cursor, timeKeyCursorSchema));
-        return c.json(page(rows, limit, toPublicProfile, (r) => ({ at: r.followed_at, id: r.id })), 200);
+        return c.json(page(rows, limit, (r) => toPublicProfile(r, deps.web), (r) => ({ at: r.followed_at, id: r.id })), 200);
       },
     );
   }

@@ -14,10 +14,10 @@ import { videoPaths } from '../../lib/videos.ts';
 import type { AppEnv } from '../context.ts';
 import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { enveloped, errorResponses, jsonBody, ok, uuidParam } from '../responses.ts';
+import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createPlaybackSigner } from './playback.ts';
-import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, markDeleted, startRemoval, startTranscode } from './service.ts';
+import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, listVideos, markDeleted, startRemoval, startTranscode } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 export interface VideoRouteDeps {
@@ -154,6 +154,27 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const current = processing ?? (await findManagedVideo(db, video.id, c.get('auth')));
       if (current.status === 'processing') await startOrUnavailable(c, current, 'first');
       return c.json(ok(await links.view(current, true)), 202);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['videos'],
+      summary: 'Videos, newest first: public ready ones, or all of your own',
+      description:
+        'Without `ownerId`: every public ready video. With `ownerId`: that owner’s public ready videos; the owner themself (or an admin) gets all of them, whatever their status or visibility.',
+      request: { query: pageQuerySchema.extend({ ownerId: z.uuid().optional() }) },
+      responses: { 200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(videoSchema) } } }, ...errorResponses({ 400: 'Invalid filter or cursor' }) },
+    }),
+    async (c) => {
+      const { limit, cursor, ownerId } = c.req.valid('query');
+      const auth = c.get('auth');
+      const all = ownerId !== undefined && (auth?.userId === ownerId || auth?.role === 'admin');
+      const rows = await listVideos(db, { ownerId, all }, limit, decodeCursor(cursor, timeKeyCursorSchema));
+      const shown = page(rows, limit, (r) => r, (r) => ({ at: r.created_key, id: r.id }));
+      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined))) }, 200);
     },
   );
 

@@ -152,3 +152,24 @@ export async function startRemoval(temporal: Temporal, video: Pick<Video, 'id' |
 export async function markDeleted(db: Db, id: string): Promise<void> {
   await db.updateTable('videos').set({ deleted_at: new Date() }).where('id', '=', id).where('deleted_at', 'is', null).execute();
 }
+
+export interface VideoListCursor {
+  at: string;
+  id: string;
+}
+
+/**
+ * Newest first: the public ready videos everyone may see (of one owner, or of everyone), or
+ * with `all`, every video of that owner (their own list: uploads in progress, failed, private).
+ */
+export async function listVideos(db: Db, filter: { ownerId?: string; all: boolean }, limit: number, after?: VideoListCursor) {
+  let query = db
+    .selectFrom('videos')
+    .selectAll()
+    .select(sql<string>`created_at::text`.as('created_key'))
+    .where('deleted_at', 'is', null);
+  if (filter.ownerId) query = query.where('owner_id', '=', filter.ownerId);
+  if (!filter.all) query = query.where('status', '=', 'ready').where('visibility', '=', 'public').where('moderation_hidden_at', 'is', null);
+  if (after) query = query.where(sql<boolean>`(created_at, id) < (${after.at}::timestamptz, ${after.id}::uuid)`);
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+}

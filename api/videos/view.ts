@@ -3,6 +3,7 @@ import type { Config } from '../../lib/config.ts';
 import { presignGet, type Storage } from '../../lib/s3.ts';
 import type { Video } from '../../lib/schema.ts';
 import type { PlaybackSigner } from './playback.ts';
+import { webLinks } from '../../lib/web-urls.ts';
 
 const renditionSchema = z.object({
   name: z.string().openapi({ example: '720p' }),
@@ -34,6 +35,7 @@ export const videoSchema = z
     storyboardUrl: z.string().nullable().openapi({ description: 'WebVTT thumbnail track for scrubbing previews' }),
     createdAt: z.string(),
     readyAt: z.string().nullable(),
+    webUrl: z.string().openapi({ description: 'The watch page in the web app' }),
   })
   .openapi('Video');
 
@@ -42,6 +44,7 @@ type VideoView = z.infer<typeof videoSchema>;
 /** Builds the URLs clients use to play a video; playlists go through the API, media straight to S3. */
 export function createVideoLinks(config: Config, storage: Storage, playback: PlaybackSigner) {
   const ttl = config.videos.playbackUrlTtlSeconds;
+  const web = webLinks(config.publicUrls.web);
   const base = (video: Video) => `${config.publicUrls.api}/api/v1/videos/${video.id}`;
   /** `?token=…` for videos that are not public or are age-restricted (the token is what lets a signed-in viewer's player in), empty otherwise. */
   const query = (video: Video) => (video.visibility === 'public' && !video.age_restricted_at ? '' : `?token=${playback.sign(video.id, new Date(Date.now() + ttl * 1000))}`);
@@ -76,6 +79,7 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
         storyboardUrl: playable && video.storyboard_key ? `${base(video)}/storyboard.vtt${token}` : null,
         createdAt: video.created_at.toISOString(),
         readyAt: video.ready_at?.toISOString() ?? null,
+        webUrl: web.video(video.id),
       };
     },
   };

@@ -86,6 +86,8 @@ describe('API conventions', () => {
       'GET /docs': 'the interactive reference (HTML) rendered from the document',
       'GET /docs/assets/api-reference.js': "the reference's script, served by the API so /docs works offline",
       'GET /metrics': 'Prometheus text exposition for the scraper, not part of the JSON API',
+      'GET /*': 'the web app (HTML, its scripts and styles), not part of the JSON API',
+      'HEAD /*': 'the web app, as GET',
       'POST /internal/rtmp/publish': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',
       'POST /internal/rtmp/publish-done': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',
       'POST /internal/rtmp/record-done': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',

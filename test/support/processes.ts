@@ -65,16 +65,16 @@ async function spawnService(entry: string, env: NodeJS.ProcessEnv, port: number,
 }
 
 /**
- * `api/server.ts` in its own process. Overrides replace (or, as undefined, remove) variables of
+ * `api/server.ts` in its own process (on `port`, or a free one). Overrides replace (or, as undefined, remove) variables of
  * the test environment: without RATE_LIMIT_* the process runs on the defaults the README states.
  */
-export async function spawnApiProcess(ctx: TestContext, overrides: Record<string, string | undefined> = {}): Promise<ServiceProcess> {
-  const port = await freePort();
+export async function spawnApiProcess(ctx: TestContext, overrides: Record<string, string | undefined> = {}, port?: number): Promise<ServiceProcess> {
+  port ??= await freePort();
   return spawnService('api/server.ts', serviceEnv(ctx, { API_PORT: String(port), ...overrides }), port, 'api/server.ts');
 }
 
 /** `realtime/server.ts` (a gateway, with its chat archiver) in its own process. */
-export async function spawnGatewayProcess(ctx: TestContext, overrides: Record<string, string | undefined> = {}): Promise<ServiceProcess> {
-  const port = await freePort();
+export async function spawnGatewayProcess(ctx: TestContext, overrides: Record<string, string | undefined> = {}, port?: number): Promise<ServiceProcess> {
+  port ??= await freePort();
   return spawnService('realtime/server.ts', serviceEnv(ctx, { REALTIME_PORT: String(port), ...overrides }), port, 'realtime/server.ts');
 }

@@ -44,9 +44,9 @@ describe('Node runtime', () => {
   });
 
   it('type-checks and lints before the suite, under that Node, after the bootstrap', () => {
-    expect(pkg.scripts.test).toBe('bash scripts/bootstrap.sh && scripts/with-node npm run -s test:run');
+    expect(pkg.scripts.test).toBe('bash scripts/bootstrap.sh --browser && scripts/with-node npm run -s test:run');
     expect(pkg.scripts['test:run']!.split(' && ')).toEqual(['npm run -s lint', 'vitest run']);
-    expect(pkg.scripts.lint!.split(' && ')).toEqual(['tsc --noEmit', 'tsx scripts/lint.ts']);
+    expect(pkg.scripts.lint!.split(' && ')).toEqual(['tsc --noEmit', 'tsc -p web', 'tsx scripts/lint.ts']);
     expect(pkg.scripts.start).toBe('bash scripts/bootstrap.sh && scripts/with-node tsx scripts/stack.ts start');
   });
 });

@@ -1,0 +1,17 @@
+// The web app's page URLs (web/src/urls.ts has the same shapes): what `webUrl` fields in the
+// API point at, so share buttons and notifications link to the page that shows the thing.
+
+export interface WebLinks {
+  video(id: string): string;
+  stream(id: string): string;
+  channel(username: string): string;
+}
+
+/** `base` is PUBLIC_WEB_URL without a trailing slash. */
+export function webLinks(base: string): WebLinks {
+  return {
+    video: (id) => `${base}/videos/${id}`,
+    stream: (id) => `${base}/streams/${id}`,
+    channel: (username) => `${base}/@${username}`,
+  };
+}

@@ -1,0 +1,80 @@
+// Steps several tests share, written the way a person does them: by labels and roles.
+import type { Page } from 'playwright-core';
+import { newPerson, type BrowserApp } from './harness.ts';
+
+/** The header's account menu, present exactly while someone is signed in. */
+export const accountMenu = (page: Page, username: string) => page.getByLabel(`Account menu for ${username}`);
+
+export async function registerThroughPage(app: BrowserApp, page: Page, person = newPerson()) {
+  await page.goto(app.url('/register'));
+  await page.getByLabel('Email').fill(person.email);
+  await page.getByLabel('Username').fill(person.username);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await accountMenu(page, person.username).waitFor();
+  return person;
+}
+
+export async function signInThroughPage(app: BrowserApp, page: Page, person: { username: string; password: string }) {
+  await page.goto(app.url('/sign-in'));
+  await page.getByLabel('Email or username').fill(person.username);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await accountMenu(page, person.username).waitFor();
+}
+
+export async function signOutThroughPage(page: Page, username: string) {
+  await accountMenu(page, username).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+}
+
+/** What tests read of a <video> (this project's type check has no DOM library). */
+export interface VideoElement {
+  currentTime: number;
+  videoHeight: number;
+  muted: boolean;
+  play(): Promise<void>;
+}
+
+// The page's globals, as far as recordTexts uses them.
+interface PageGlobals {
+  document: { body: unknown; querySelector(selector: string): { textContent: string | null } | null };
+  MutationObserver: new (callback: () => void) => { observe(node: unknown, options: object): void };
+  [recorded: string]: unknown;
+}
+
+/**
+ * Records every text an element with this test id shows, in the page, as it changes (across
+ * in-app navigations): values that last a moment are still seen. Returns a reader.
+ */
+export async function recordTexts(page: Page, testId: string): Promise<() => Promise<string[]>> {
+  await page.evaluate((id) => {
+    const g = globalThis as unknown as PageGlobals;
+    const seen: string[] = [];
+    g[`seen-${id}`] = seen;
+    const record = () => {
+      const text = g.document.querySelector(`[data-testid="${id}"]`)?.textContent;
+      if (text && seen.at(-1) !== text) seen.push(text);
+    };
+    new g.MutationObserver(record).observe(g.document.body, { subtree: true, childList: true, characterData: true });
+  }, testId);
+  return () => page.evaluate((id) => (globalThis as unknown as PageGlobals)[`seen-${id}`] as string[], testId);
+}
+
+/** Accessibility violations axe rates serious or critical, as readable lines. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** How many CSS pixels the page is wider than its viewport (0: nothing overflows sideways). */
+export function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+  });
+}

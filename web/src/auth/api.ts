@@ -1,0 +1,23 @@
+// Signing in and out. The session (api/session.ts) holds what these return.
+import { api, unwrap } from '../api/client.ts';
+import { session } from '../api/session.ts';
+
+const keep = (s: { accessToken: string; refreshToken: string; user: NonNullable<ReturnType<typeof session.get>>['user'] }) =>
+  session.set({ accessToken: s.accessToken, refreshToken: s.refreshToken, user: s.user });
+
+export async function register(body: { email: string; username: string; password: string }) {
+  keep(await unwrap(api.POST('/api/v1/auth/register', { body })));
+}
+
+export async function signIn(body: { login: string; password: string }) {
+  keep(await unwrap(api.POST('/api/v1/auth/login', { body })));
+}
+
+/** Revokes the session on the server; the page is signed out whatever the answer. */
+export async function signOut() {
+  try {
+    await api.POST('/api/v1/auth/logout', {});
+  } finally {
+    session.set(null);
+  }
+}

@@ -1,0 +1,34 @@
+import { Link } from 'react-router';
+import type { Video } from '../features/videos/api.ts';
+import { urls } from '../urls.ts';
+
+export const formatDuration = (seconds: number | null) => {
+  if (seconds === null) return '';
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+export function VideoCard({ video }: { video: Video }) {
+  return (
+    <li className="card">
+      <Link to={urls.video(video.id)}>
+        {video.thumbnailUrl ? <img src={video.thumbnailUrl} alt="" width={320} height={180} loading="lazy" /> : <div className="thumb-placeholder" aria-hidden="true" />}
+        <span className="card-title">{video.title}</span>
+      </Link>
+      <span className="muted">
+        {video.status === 'ready' ? formatDuration(video.durationSeconds) : video.status}
+      </span>
+    </li>
+  );
+}
+
+export function VideoGrid({ videos, empty }: { videos: Video[]; empty: string }) {
+  if (videos.length === 0) return <p className="muted">{empty}</p>;
+  return (
+    <ul className="grid">
+      {videos.map((v) => (
+        <VideoCard key={v.id} video={v} />
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,41 @@
+import { Link, useParams } from 'react-router';
+import { ApiError } from '../api/client.ts';
+import { useProfile } from '../features/users/api.ts';
+import { useQuery } from '@tanstack/react-query';
+import { videoQuery } from '../features/videos/api.ts';
+import { TranscodeStatus } from '../features/videos/TranscodeStatus.tsx';
+import { ErrorMessage, Loading } from '../layout/Status.tsx';
+import { HlsPlayer } from '../player/HlsPlayer.tsx';
+import { urls } from '../urls.ts';
+import NotFound from './NotFound.tsx';
+
+function Owner({ id }: { id: string }) {
+  const owner = useProfile(id);
+  if (!owner.data) return null;
+  return (
+    <p>
+      by <Link to={urls.channel(owner.data.username)}>{owner.data.displayName || owner.data.username}</Link>
+    </p>
+  );
+}
+
+export default function WatchVideo() {
+  const id = useParams().id!;
+  // While it transcodes, the socket pushes the percentage to its owner; the status is polled.
+  const video = useQuery({ ...videoQuery(id), refetchInterval: (q) => (q.state.data && q.state.data.status !== 'ready' && q.state.data.status !== 'failed' ? 3000 : false) });
+  if (video.isPending) return <Loading />;
+  if (video.isError) return video.error instanceof ApiError && video.error.status === 404 ? <NotFound /> : <ErrorMessage error={video.error} />;
+  const v = video.data;
+  return (
+    <article className="watch">
+      {v.status === 'ready' && v.playbackUrl ? (
+        <HlsPlayer src={v.playbackUrl} poster={v.thumbnailUrl} storyboardUrl={v.storyboardUrl} title={v.title} />
+      ) : (
+        <TranscodeStatus video={v} />
+      )}
+      <h1>{v.title}</h1>
+      <Owner id={v.ownerId} />
+      {v.description && <p className="description">{v.description}</p>}
+    </article>
+  );
+}

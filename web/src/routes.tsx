@@ -1,0 +1,49 @@
+// Every page and its URL. Pages load on demand (one chunk each), so a first-time viewer of a
+// watch page downloads that page and the player, not the upload or account pages.
+import { lazy, Suspense, type ComponentType } from 'react';
+import { createBrowserRouter, useLocation } from 'react-router';
+import { Layout } from './layout/Layout.tsx';
+
+/** A page loaded on demand. */
+function page(load: () => Promise<{ default: ComponentType }>): ComponentType {
+  const Page = lazy(load);
+  return function LazyPage() {
+    return (
+      <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
+        <Page />
+      </Suspense>
+    );
+  };
+}
+
+const Home = page(() => import('./pages/Home.tsx'));
+const SignIn = page(() => import('./pages/SignIn.tsx'));
+const Register = page(() => import('./pages/Register.tsx'));
+const Account = page(() => import('./pages/Account.tsx'));
+const Upload = page(() => import('./pages/Upload.tsx'));
+const Channel = page(() => import('./pages/Channel.tsx'));
+const WatchVideo = page(() => import('./pages/WatchVideo.tsx'));
+const WatchStream = page(() => import('./pages/WatchStream.tsx'));
+const NotFound = page(() => import('./pages/NotFound.tsx'));
+
+/** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
+function ChannelOrNotFound() {
+  return /^\/@[A-Za-z0-9_]{3,30}\/?$/.test(useLocation().pathname) ? <Channel /> : <NotFound />;
+}
+
+export const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    children: [
+      { path: '/', element: <Home /> },
+      { path: '/sign-in', element: <SignIn /> },
+      { path: '/register', element: <Register /> },
+      { path: '/account', element: <Account /> },
+      { path: '/upload', element: <Upload /> },
+      { path: '/users/:username', element: <Channel /> },
+      { path: '/videos/:id', element: <WatchVideo /> },
+      { path: '/streams/:id', element: <WatchStream /> },
+      { path: '*', element: <ChannelOrNotFound /> },
+    ],
+  },
+]);
