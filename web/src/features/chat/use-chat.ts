@@ -1,0 +1,107 @@
+// A stream's chat as one viewer sees it: the history from `joined`, new messages, deletions,
+// and the viewer's own messages from "sending" to stored or refused. Messages are kept by id,
+// so a resumed join (`since`, README "Chat") adds exactly the missed ones and a replayed one
+// is never shown twice. A message sent while the socket is down is queued by the socket; one
+// sent just before it dropped is sent again after the rejoin with the same nonce (stored once).
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ChatFrame } from '../../realtime/frames.ts';
+import { realtime } from '../../realtime/socket.ts';
+import { useRealtimeFrames } from '../../realtime/use-realtime.ts';
+import type { ChatRefusal } from './rules.ts';
+
+export interface PendingMessage {
+  nonce: string;
+  text: string;
+  refusal?: ChatRefusal;
+}
+
+export interface ChatState {
+  messages: ChatFrame[];
+  pending: PendingMessage[];
+  /** A refusal that belongs to no message of ours (a join that failed). */
+  notice?: ChatRefusal;
+  joined: boolean;
+  send(text: string): void;
+  dismiss(nonce: string): void;
+}
+
+const byId = (a: ChatFrame, b: ChatFrame) => Number(a.id) - Number(b.id);
+const KEEP = 300;
+
+function newNonce(): string {
+  return crypto.randomUUID();
+}
+
+export function useChat(streamId: string): ChatState {
+  const [messages, setMessages] = useState<Map<string, ChatFrame>>(() => new Map());
+  const [pending, setPending] = useState<PendingMessage[]>([]);
+  const [notice, setNotice] = useState<ChatRefusal>();
+  const [joined, setJoined] = useState(false);
+  const pendingRef = useRef(pending);
+  pendingRef.current = pending;
+
+  useEffect(() => {
+    setMessages(new Map());
+    setJoined(false);
+    const leave = realtime.join(streamId);
+    const off = realtime.onState((state) => state !== 'open' && setJoined(false));
+    return () => {
+      off();
+      leave();
+    };
+  }, [streamId]);
+
+  const settle = useCallback((nonces: Set<string>) => {
+    if (nonces.size) setPending((list) => list.filter((p) => !nonces.has(p.nonce)));
+  }, []);
+
+  useRealtimeFrames((frame) => {
+    if (frame.type === 'joined' && frame.streamId === streamId) {
+      setJoined(true);
+      setNotice(undefined);
+      setMessages((current) => {
+        const next = frame.resumed ? new Map(current) : new Map<string, ChatFrame>();
+        for (const m of frame.history) next.set(m.id, m);
+        return trim(next);
+      });
+      settle(new Set(frame.history.flatMap((m) => (m.nonce ? [m.nonce] : []))));
+      // Ours that neither arrived nor were refused may have died with the old socket: again, same nonce.
+      const stored = new Set(frame.history.map((m) => m.nonce));
+      for (const p of pendingRef.current) if (!p.refusal && !stored.has(p.nonce)) realtime.send({ type: 'chat', streamId, text: p.text, nonce: p.nonce });
+    } else if (frame.type === 'chat' && frame.streamId === streamId) {
+      setMessages((current) => (current.has(frame.id) ? current : trim(new Map(current).set(frame.id, frame))));
+      if (frame.nonce) settle(new Set([frame.nonce]));
+    } else if (frame.type === 'chat_deleted' && frame.streamId === streamId) {
+      setMessages((current) => {
+        if (!current.has(frame.id)) return current;
+        const next = new Map(current);
+        next.delete(frame.id);
+        return next;
+      });
+    } else if (frame.type === 'error') {
+      const refusal = { code: frame.code, message: frame.message, retryAfterSeconds: frame.retryAfterSeconds };
+      if (frame.nonce) {
+        if (pendingRef.current.some((p) => p.nonce === frame.nonce)) setPending((list) => list.map((p) => (p.nonce === frame.nonce ? { ...p, refusal } : p)));
+      } else if (['too_many_rooms', 'unavailable', 'not_found'].includes(frame.code)) setNotice(refusal);
+    }
+  });
+
+  const send = useCallback(
+    (text: string) => {
+      const nonce = newNonce();
+      setPending((list) => [...list, { nonce, text }]);
+      realtime.send({ type: 'chat', streamId, text, nonce });
+    },
+    [streamId],
+  );
+
+  const dismiss = useCallback((nonce: string) => setPending((list) => list.filter((p) => p.nonce !== nonce)), []);
+
+  return { messages: [...messages.values()].sort(byId), pending, notice, joined, send, dismiss };
+}
+
+function trim(map: Map<string, ChatFrame>): Map<string, ChatFrame> {
+  if (map.size <= KEEP) return map;
+  const keep = [...map.values()].sort(byId).slice(-KEEP);
+  return new Map(keep.map((m) => [m.id, m]));
+}
