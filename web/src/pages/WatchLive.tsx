@@ -1,7 +1,7 @@
 // /streams/:id — a live stream: the player, its status as `stream_status` frames report it,
 // the viewer count from `viewers` frames, a follow button and the chat. Once ended, a link
 // to the recording when its video exists.
-import { useEffect, useState } from 'react';
+import { useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
@@ -10,7 +10,6 @@ import { useDeleteChatMessage, useStream } from '../features/live/api.ts';
 import { LivePlayer } from '../features/live/LivePlayer.tsx';
 import { useFollow, useProfile } from '../features/users/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
-import { realtime } from '../realtime/socket.ts';
 import { useRealtimeFrames } from '../realtime/use-realtime.ts';
 import { urls } from '../urls.ts';
 import NotFound from './NotFound.tsx';
@@ -53,14 +52,14 @@ export default function WatchLive() {
   const [epoch, setEpoch] = useState(0);
   const remove = useDeleteChatMessage(id);
 
-  // The room carries status and viewer frames even for a page without chat.
-  useEffect(() => realtime.join(id), [id]);
+  const lastStatus = useRef<string>(undefined);
+  // The chat panel joins the stream's room; its status and viewer frames come with it.
   useRealtimeFrames((frame) => {
     if (frame.type === 'stream_status' && frame.streamId === id) {
-      setStatus((previous) => {
-        if (frame.status === 'live' && previous !== 'live') setEpoch((e) => e + 1);
-        return frame.status;
-      });
+      // Back on air (or on air for the first time): a fresh player at the new live edge.
+      if (frame.status === 'live' && lastStatus.current !== 'live') setEpoch((e) => e + 1);
+      lastStatus.current = frame.status;
+      setStatus(frame.status);
       void stream.refetch();
     } else if (frame.type === 'viewers' && frame.streamId === id) setViewers(frame.count);
   });
