@@ -40,19 +40,22 @@ export async function createStreamInDashboard(app: BrowserApp, page: Page, title
 }
 
 /**
- * Waits until the live player has played `seconds` on: its position grew that much since the
- * call, measured from the lowest position seen (a fresh player after a reconnect starts anew).
+ * Waits until the live player has played `seconds` continuously: its position grew that much
+ * in steps of real playback (a seek or a fresh player after a reconnect starts the count anew).
  */
 export async function waitForPlayback(page: Page, seconds = 1, timeout = 60_000) {
   const token = Math.random().toString(36).slice(2);
   await page.waitForFunction(
     ({ token, seconds }) => {
-      const g = globalThis as unknown as Record<string, { low: number } | undefined> & { document: { querySelector(s: string): { currentTime: number } | null } };
+      const g = globalThis as unknown as Record<string, { start: number; prev: number } | undefined> & { document: { querySelector(s: string): { currentTime: number } | null } };
       const video = g.document.querySelector('[data-testid="live-player"]');
       if (!video) return false;
-      const seen = (g[`playback-${token}`] ??= { low: video.currentTime });
-      seen.low = Math.min(seen.low, video.currentTime);
-      return video.currentTime > seen.low + seconds;
+      const now = video.currentTime;
+      const seen = (g[`playback-${token}`] ??= { start: now, prev: now });
+      // Polled every 100 ms: a step back or of more than a second is a jump, not playback.
+      if (now < seen.prev || now - seen.prev > 1) seen.start = now;
+      seen.prev = now;
+      return now - seen.start >= seconds;
     },
     { token, seconds },
     { timeout, polling: 100 },
