@@ -47,14 +47,19 @@ export async function waitForPlayback(page: Page, seconds = 1, timeout = 60_000)
   const token = Math.random().toString(36).slice(2);
   await page.waitForFunction(
     ({ token, seconds }) => {
-      const g = globalThis as unknown as Record<string, { start: number; prev: number } | undefined> & { document: { querySelector(s: string): { currentTime: number } | null } };
+      const g = globalThis as unknown as Record<string, { start: number; prev: number; at: number } | undefined> & {
+        document: { querySelector(s: string): { currentTime: number } | null };
+        performance: { now(): number };
+      };
       const video = g.document.querySelector('[data-testid="live-player"]');
       if (!video) return false;
       const now = video.currentTime;
-      const seen = (g[`playback-${token}`] ??= { start: now, prev: now });
-      // Polled every 100 ms: a step back or of more than a second is a jump, not playback.
-      if (now < seen.prev || now - seen.prev > 1) seen.start = now;
+      const at = g.performance.now();
+      const seen = (g[`playback-${token}`] ??= { start: now, prev: now, at });
+      // A step back, or further than the wall clock moved, is a jump (a seek, a new player), not playback.
+      if (now < seen.prev || now - seen.prev > (at - seen.at) / 1000 + 0.5) seen.start = now;
       seen.prev = now;
+      seen.at = at;
       return now - seen.start >= seconds;
     },
     { token, seconds },
