@@ -1,7 +1,7 @@
 // /streams/:id — a live stream: the player, its status as `stream_status` frames report it,
 // the viewer count from `viewers` frames, a follow button and the chat. Once ended, a link
 // to the recording when its video exists.
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
@@ -10,6 +10,7 @@ import { useDeleteChatMessage, useStream } from '../features/live/api.ts';
 import { LivePlayer } from '../features/live/LivePlayer.tsx';
 import { useFollow, useProfile } from '../features/users/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
+import { realtime } from '../realtime/socket.ts';
 import { useRealtimeFrames } from '../realtime/use-realtime.ts';
 import { urls } from '../urls.ts';
 import NotFound from './NotFound.tsx';
@@ -53,6 +54,17 @@ export default function WatchLive() {
   const remove = useDeleteChatMessage(id);
 
   const lastStatus = useRef<string>(undefined);
+  // Status frames are sent on changes only: after the socket was away, ask the API.
+  const { refetch } = stream;
+  useEffect(
+    () =>
+      realtime.onState((state) => {
+        if (state !== 'open') return;
+        setStatus(undefined);
+        void refetch();
+      }),
+    [refetch],
+  );
   // The chat panel joins the stream's room; its status and viewer frames come with it.
   useRealtimeFrames((frame) => {
     if (frame.type === 'stream_status' && frame.streamId === id) {
