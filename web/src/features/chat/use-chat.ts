@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChatFrame } from '../../realtime/frames.ts';
 import { realtime } from '../../realtime/socket.ts';
 import { useRealtimeFrames } from '../../realtime/use-realtime.ts';
+import { applyChat, applyDeleted, applyJoined, inOrder, toResend, type ChatLog } from './log.ts';
 import type { ChatRefusal } from './rules.ts';
 
 export interface PendingMessage {
@@ -25,15 +26,12 @@ export interface ChatState {
   dismiss(nonce: string): void;
 }
 
-const byId = (a: ChatFrame, b: ChatFrame) => Number(a.id) - Number(b.id);
-const KEEP = 300;
-
 function newNonce(): string {
   return crypto.randomUUID();
 }
 
 export function useChat(streamId: string): ChatState {
-  const [messages, setMessages] = useState<Map<string, ChatFrame>>(() => new Map());
+  const [messages, setMessages] = useState<ChatLog>(() => new Map());
   const [pending, setPending] = useState<PendingMessage[]>([]);
   const [notice, setNotice] = useState<ChatRefusal>();
   const [joined, setJoined] = useState(false);
@@ -59,25 +57,15 @@ export function useChat(streamId: string): ChatState {
     if (frame.type === 'joined' && frame.streamId === streamId) {
       setJoined(true);
       setNotice(undefined);
-      setMessages((current) => {
-        const next = frame.resumed ? new Map(current) : new Map<string, ChatFrame>();
-        for (const m of frame.history) next.set(m.id, m);
-        return trim(next);
-      });
+      setMessages((current) => applyJoined(current, frame.history, frame.resumed));
       settle(new Set(frame.history.flatMap((m) => (m.nonce ? [m.nonce] : []))));
       // Ours that neither arrived nor were refused may have died with the old socket: again, same nonce.
-      const stored = new Set(frame.history.map((m) => m.nonce));
-      for (const p of pendingRef.current) if (!p.refusal && !stored.has(p.nonce)) realtime.send({ type: 'chat', streamId, text: p.text, nonce: p.nonce });
+      for (const p of toResend(pendingRef.current, frame.history)) realtime.send({ type: 'chat', streamId, text: p.text, nonce: p.nonce });
     } else if (frame.type === 'chat' && frame.streamId === streamId) {
-      setMessages((current) => (current.has(frame.id) ? current : trim(new Map(current).set(frame.id, frame))));
+      setMessages((current) => applyChat(current, frame));
       if (frame.nonce) settle(new Set([frame.nonce]));
     } else if (frame.type === 'chat_deleted' && frame.streamId === streamId) {
-      setMessages((current) => {
-        if (!current.has(frame.id)) return current;
-        const next = new Map(current);
-        next.delete(frame.id);
-        return next;
-      });
+      setMessages((current) => applyDeleted(current, frame.id));
     } else if (frame.type === 'error') {
       const refusal = { code: frame.code, message: frame.message, retryAfterSeconds: frame.retryAfterSeconds };
       if (frame.nonce) {
@@ -97,11 +85,5 @@ export function useChat(streamId: string): ChatState {
 
   const dismiss = useCallback((nonce: string) => setPending((list) => list.filter((p) => p.nonce !== nonce)), []);
 
-  return { messages: [...messages.values()].sort(byId), pending, notice, joined, send, dismiss };
-}
-
-function trim(map: Map<string, ChatFrame>): Map<string, ChatFrame> {
-  if (map.size <= KEEP) return map;
-  const keep = [...map.values()].sort(byId).slice(-KEEP);
-  return new Map(keep.map((m) => [m.id, m]));
+  return { messages: inOrder(messages), pending, notice, joined, send, dismiss };
 }
