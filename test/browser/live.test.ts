@@ -42,7 +42,8 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     await fanPage.goto(shown.watchUrl);
     await fanPage.getByRole('button', { name: 'Follow' }).click();
     await fanPage.getByRole('button', { name: 'Following' }).waitFor();
-    const otherPage = await app.newPage();
+    // The second viewer is on a phone: the chat goes below the player.
+    const otherPage = await app.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const other = await registerThroughPage(app, otherPage);
     await otherPage.goto(shown.watchUrl);
     expect(await fanPage.getByTestId('stream-status').textContent()).toBe('Not live yet');
@@ -70,6 +71,13 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     for (const page of [fanPage, otherPage]) await page.getByTestId('viewer-count').getByText('2 watching').waitFor({ timeout: 30_000 });
 
     expect(await seriousViolations(otherPage)).toEqual([]);
+    const player = await otherPage.getByTestId('live-player').boundingBox();
+    const chat = await otherPage.getByRole('region', { name: 'Chat' }).boundingBox();
+    expect(chat!.y).toBeGreaterThanOrEqual(player!.y + player!.height);
+    expect(await otherPage.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    })).toBe(0);
 
     // The notification page lists it, and marking it read puts the bell out.
     await fanPage.getByRole('link', { name: 'Notifications, 1 unread' }).click();
