@@ -79,6 +79,14 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
       return root.scrollWidth - root.clientWidth;
     })).toBe(0);
 
+    // The creator moderates from the dashboard: a deleted message leaves every viewer's chat.
+    await creatorPage.goto(app.url('/dashboard'));
+    await creatorPage.getByRole('button', { name: 'Moderate chat' }).click();
+    await creatorPage.getByRole('button', { name: `Delete message from ${fan.username}: hello from the fan` }).click();
+    for (const page of [fanPage, otherPage]) await page.getByText('hello from the fan').waitFor({ state: 'detached' });
+    expect(await chatLines(otherPage)).toEqual([`${other.username}: hi back`]);
+    expect(await seriousViolations(creatorPage)).toEqual([]);
+
     // The notification page lists it, and marking it read puts the bell out.
     await fanPage.getByRole('link', { name: 'Notifications, 1 unread' }).click();
     await fanPage.getByRole('link', { name: 'Live now: Browser live test' }).waitFor();
