@@ -33,10 +33,10 @@ export async function createStreamInDashboard(app: BrowserApp, page: Page, title
   await page.goto(app.url('/dashboard'));
   await page.getByLabel('Title').fill(title);
   await page.getByRole('button', { name: 'Create stream' }).click();
-  const ingestUrl = await page.getByLabel('Ingest URL').inputValue();
-  const streamKey = await page.getByLabel('Stream key').inputValue();
+  const ingestUrl = await page.getByRole('textbox', { name: 'Ingest URL', exact: true }).inputValue();
+  const streamKey = await page.getByRole('textbox', { name: 'Stream key', exact: true }).inputValue();
   const watchUrl = (await page.getByRole('link', { name: /\/streams\// }).getAttribute('href')) ?? '';
-  return { ingestUrl, streamKey, watchUrl, obs: await page.getByLabel('OBS settings').inputValue() };
+  return { ingestUrl, streamKey, watchUrl, obs: await page.getByRole('textbox', { name: 'OBS settings', exact: true }).inputValue() };
 }
 
 /**
@@ -68,7 +68,7 @@ export async function waitForPlayback(page: Page, seconds = 1, timeout = 60_000)
 }
 
 export async function sendChat(page: Page, text: string) {
-  await page.getByLabel('Chat message').fill(text);
+  await page.getByRole('textbox', { name: 'Chat message', exact: true }).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
 }
 
