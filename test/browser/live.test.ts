@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dropEncoder } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
 import { useBrowserApp } from './support/harness.ts';
-import { chatLines, createStreamInDashboard, liveIngest, seriousViolations, sendChat, waitForPlayback } from './support/live-pages.ts';
+import { chatLines, chatMessage, createStreamInDashboard, liveIngest, seriousViolations, sendChat, waitForPlayback } from './support/live-pages.ts';
 import { registerThroughPage } from './support/pages.ts';
 
 // The live side of the web app against the real stack: the dashboard creates a stream, FFmpeg
@@ -60,9 +60,9 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
 
     // The two chat with each other.
     await sendChat(fanPage, 'hello from the fan');
-    await otherPage.getByText('hello from the fan').waitFor();
+    await chatMessage(otherPage, 'hello from the fan').waitFor();
     await sendChat(otherPage, 'hi back');
-    await fanPage.getByText('hi back').waitFor();
+    await chatMessage(fanPage, 'hi back').waitFor();
     expect(await fanPage.locator('.chat-pending').count()).toBe(0);
     expect(await chatLines(fanPage)).toEqual([`${fan.username}: hello from the fan`, `${other.username}: hi back`]);
     expect(await chatLines(otherPage)).toEqual(await chatLines(fanPage));
@@ -83,7 +83,7 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     await creatorPage.goto(app.url('/dashboard'));
     await creatorPage.getByRole('button', { name: 'Moderate chat' }).click();
     await creatorPage.getByRole('button', { name: `Delete message from ${fan.username}: hello from the fan` }).click();
-    for (const page of [fanPage, otherPage]) await page.getByText('hello from the fan').waitFor({ state: 'detached' });
+    for (const page of [fanPage, otherPage]) await chatMessage(page, 'hello from the fan').waitFor({ state: 'detached' });
     expect(await chatLines(otherPage)).toEqual([`${other.username}: hi back`]);
     expect(await seriousViolations(creatorPage)).toEqual([]);
 
@@ -115,13 +115,13 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
 
     // Chat does not depend on the encoder: a message sent while it is away reaches the other viewer.
     await sendChat(otherPage, 'still here?');
-    await viewerPage.getByText('still here?').waitFor();
+    await chatMessage(viewerPage, 'still here?').waitFor();
 
     publish(shown.ingestUrl, shown.streamKey);
     await viewerPage.getByTestId('stream-status').getByText('LIVE').waitFor({ timeout: 60_000 });
     await waitForPlayback(viewerPage, 1);
     await sendChat(viewerPage, 'welcome back');
-    await otherPage.getByText('welcome back').waitFor();
+    await chatMessage(otherPage, 'welcome back').waitFor();
     expect(await chatLines(viewerPage)).toEqual([`${other.username}: still here?`, `${viewer.username}: welcome back`]);
   });
 
@@ -146,7 +146,7 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     await viewerPage.getByRole('button', { name: 'Dismiss' }).click();
 
     await sendChat(viewerPage, 'first');
-    await viewerPage.locator('li[data-message-id]').getByText('first').waitFor();
+    await chatMessage(viewerPage, 'first').waitFor();
     await sendChat(viewerPage, 'second');
     const slow = viewerPage.getByRole('alert').filter({ hasText: 'Not sent' });
     await slow.waitFor();

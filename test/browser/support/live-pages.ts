@@ -72,6 +72,9 @@ export async function sendChat(page: Page, text: string) {
   await page.getByRole('button', { name: 'Send' }).click();
 }
 
+/** A stored message in the chat list (not the live region that reads it out). */
+export const chatMessage = (page: Page, text: string) => page.getByRole('list', { name: 'Chat messages' }).locator('li[data-message-id]').filter({ hasText: text });
+
 /** The chat's stored messages as "user: text" lines. */
 export const chatLines = (page: Page) =>
   page
