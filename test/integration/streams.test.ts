@@ -380,7 +380,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       expect((await byOwner()).map((s) => s.id)).toEqual([dropped.id, live.id, idle.id, over.id]);
       expect((await byOwner(creator.auth)).map((s) => s.id)).toEqual([dropped.id, live.id, idle.id, over.id]);
       const own = await byOwner(lister.auth);
-      expect(own.map((s) => s.id)).toEqual([dropped.id, unlisted.id, live.id, idle.id, over.id]);
+      expect(own.map((s) => s.id)).toEqual([unlisted.id, dropped.id, live.id, idle.id, over.id]);
       expect(own.every((s) => typeof s.streamKeyPrefix === 'string')).toBe(true);
     } finally {
       // Their encoders were never real: end the runs here rather than leave them waiting.
