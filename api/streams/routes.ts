@@ -159,14 +159,17 @@ export function streamRoutes(deps: StreamRouteDeps) {
       path: '/',
       tags: ['streams'],
       summary: 'Public streams, live ones first',
-      request: { query: pageQuerySchema.extend({ status: z.enum(statuses).optional(), categoryId: z.uuid().optional() }) },
+      description:
+        'Without `ownerId`: every public stream. With `ownerId`: that owner’s public streams; the owner themself (or an admin) gets all of them, unlisted ones included, with `streamKeyPrefix`.',
+      request: { query: pageQuerySchema.extend({ status: z.enum(statuses).optional(), categoryId: z.uuid().optional(), ownerId: z.uuid().optional() }) },
       responses: { 200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(streamSchema) } } }, ...errorResponses({ 400: 'Invalid filter or cursor' }) },
     }),
     async (c) => {
-      const { limit, cursor, status, categoryId } = c.req.valid('query');
-      const rows = await listStreams(db, { status, categoryId }, limit, decodeCursor(cursor, cursorSchema));
+      const { limit, cursor, status, categoryId, ownerId } = c.req.valid('query');
+      const all = ownerId !== undefined && ownerOrAdmin(c.get('auth'), ownerId);
+      const rows = await listStreams(db, { status, categoryId, ownerId, all }, limit, decodeCursor(cursor, cursorSchema));
       const signedIn = c.get('auth') !== undefined;
-      return c.json(page(rows, limit, (r) => view(r, false, signedIn), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
+      return c.json(page(rows, limit, (r) => view(r, all, signedIn), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
     },
   );
 

@@ -169,13 +169,15 @@ interface StreamListCursor {
 }
 
 /** Live streams first, then the newest; keyset pagination on (live, created_at, id). */
-export async function listStreams(db: Db, filter: { status?: StreamStatus; categoryId?: string }, limit: number, after?: StreamListCursor) {
+/** `all`: the owner's unlisted streams too (for the owner themself or an admin). */
+export async function listStreams(db: Db, filter: { status?: StreamStatus; categoryId?: string; ownerId?: string; all?: boolean }, limit: number, after?: StreamListCursor) {
   const live = sql<boolean>`(status in (${sql.join(LIVE_STATUSES)}))`;
   let query = db
     .selectFrom('streams')
     .selectAll()
-    .select([live.as('is_live'), sql<string>`created_at::text`.as('created_key')])
-    .where('visibility', '=', 'public');
+    .select([live.as('is_live'), sql<string>`created_at::text`.as('created_key')]);
+  if (filter.ownerId) query = query.where('owner_id', '=', filter.ownerId);
+  if (!(filter.ownerId && filter.all)) query = query.where('visibility', '=', 'public');
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.categoryId) query = query.where('category_id', '=', filter.categoryId);
   if (after) query = query.where(sql<boolean>`(${live}, created_at, id) < (${after.live}, ${after.at}::timestamptz, ${after.id}::uuid)`);

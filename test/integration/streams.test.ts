@@ -371,6 +371,17 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       const first = (await call(app, 'GET', `/api/v1/streams?limit=100`)).json.data.find((s: { id: string }) => s.id === live.id);
       expect(first.playbackUrl).toBe(`${nginx.hlsUrl}/${live.id}.m3u8`);
       expect(first.streamKeyPrefix).toBeUndefined();
+      // `ownerId`: anyone sees that owner's public streams; the owner sees all, unlisted ones too, with the key prefix.
+      const byOwner = async (headers?: Record<string, string>) => {
+        const res = await call(app, 'GET', `/api/v1/streams?limit=100&ownerId=${lister.id}`, { headers });
+        expect(res.status).toBe(200);
+        return res.json.data as { id: string; streamKeyPrefix?: string }[];
+      };
+      expect((await byOwner()).map((s) => s.id)).toEqual([dropped.id, live.id, idle.id, over.id]);
+      expect((await byOwner(creator.auth)).map((s) => s.id)).toEqual([dropped.id, live.id, idle.id, over.id]);
+      const own = await byOwner(lister.auth);
+      expect(own.map((s) => s.id)).toEqual([unlisted.id, dropped.id, live.id, idle.id, over.id]);
+      expect(own.every((s) => typeof s.streamKeyPrefix === 'string')).toBe(true);
     } finally {
       // Their encoders were never real: end the runs here rather than leave them waiting.
       await Promise.all([...ours].map((id) => streamHandle(id).terminate('test over').catch(() => {})));

@@ -23,7 +23,10 @@ const Account = page(() => import('./pages/Account.tsx'));
 const Upload = page(() => import('./pages/Upload.tsx'));
 const Channel = page(() => import('./pages/Channel.tsx'));
 const WatchVideo = page(() => import('./pages/WatchVideo.tsx'));
-const WatchStream = page(() => import('./pages/WatchStream.tsx'));
+const WatchLive = page(() => import('./pages/WatchLive.tsx'));
+const Dashboard = page(() => import('./pages/Dashboard.tsx'));
+const Notifications = page(() => import('./pages/Notifications.tsx'));
+const AdminCategories = page(() => import('./pages/AdminCategories.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -42,7 +45,10 @@ export const router = createBrowserRouter([
       { path: '/upload', element: <Upload /> },
       { path: '/users/:username', element: <Channel /> },
       { path: '/videos/:id', element: <WatchVideo /> },
-      { path: '/streams/:id', element: <WatchStream /> },
+      { path: '/streams/:id', element: <WatchLive /> },
+      { path: '/dashboard', element: <Dashboard /> },
+      { path: '/notifications', element: <Notifications /> },
+      { path: '/admin/categories', element: <AdminCategories /> },
       { path: '*', element: <ChannelOrNotFound /> },
     ],
   },

@@ -30,6 +30,11 @@ export interface BrowserAppOptions {
   api?: Record<string, string>;
   /** Real platform + media workers in this process, for uploads and transcodes. */
   workers?: boolean;
+  /**
+   * Runs once the app's origin is known and before its processes and workers start (e.g. an
+   * nginx-rtmp whose hooks call the API); what it returns is added to their environment.
+   */
+  prepare?: (ctx: TestContext, origin: string) => Promise<Record<string, string> | void>;
 }
 
 export interface BrowserApp {
@@ -69,7 +74,9 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
       RATE_LIMIT_REGISTER_PER_HOUR: '1000',
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
     };
-    [app.api, app.gateway] = await Promise.all([spawnApiProcess(t.ctx, { ...shared, ...options.api }, apiPort), spawnGatewayProcess(t.ctx, { ...shared, ...options.api }, gatewayPort)]);
+    const prepared = (await options.prepare?.(t.ctx, app.origin)) ?? {};
+    const env = { ...shared, ...options.api, ...prepared };
+    [app.api, app.gateway] = await Promise.all([spawnApiProcess(t.ctx, env, apiPort), spawnGatewayProcess(t.ctx, env, gatewayPort)]);
     if (options.workers) {
       const stop = new Promise<void>((resolve) => (stopWorkers = resolve));
       workersDone = withWorkers(t.ctx, () => stop);

@@ -4162,7 +4162,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public streams, live ones first */
+        /**
+         * Public streams, live ones first
+         * @description Without `ownerId`: every public stream. With `ownerId`: that owner’s public streams; the owner themself (or an admin) gets all of them, unlisted ones included, with `streamKeyPrefix`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -4172,6 +4175,7 @@ export interface paths {
                     cursor?: string;
                     status?: "idle" | "scheduled" | "live" | "reconnecting" | "ended" | "cancelled";
                     categoryId?: string;
+                    ownerId?: string;
                 };
                 header?: never;
                 path?: never;

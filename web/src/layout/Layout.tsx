@@ -4,6 +4,7 @@ import { useSession } from '../api/session.ts';
 import { realtime } from '../realtime/socket.ts';
 import { signOut } from '../auth/api.ts';
 import { urls } from '../urls.ts';
+import { NotificationBell } from '../features/notifications/Bell.tsx';
 
 function UserMenu() {
   const current = useSession();
@@ -25,25 +26,39 @@ function UserMenu() {
   }
   const { user } = current;
   return (
-    <details className="user-menu" ref={menu}>
-      <summary aria-label={`Account menu for ${user.username}`}>{user.displayName || user.username}</summary>
-      <ul>
-        <li>
-          <Link to={urls.channel(user.username)}>Your channel</Link>
-        </li>
-        <li>
-          <Link to={urls.upload()}>Upload a video</Link>
-        </li>
-        <li>
-          <Link to={urls.account()}>Account</Link>
-        </li>
-        <li>
-          <button type="button" onClick={() => void signOut().then(() => navigate(urls.home()))}>
-            Sign out
-          </button>
-        </li>
-      </ul>
-    </details>
+    <div className="header-actions">
+      <NotificationBell />
+      <details className="user-menu" ref={menu}>
+        <summary aria-label={`Account menu for ${user.username}`}>{user.displayName || user.username}</summary>
+        <ul>
+          <li>
+            <Link to={urls.channel(user.username)}>Your channel</Link>
+          </li>
+          <li>
+            <Link to={urls.upload()}>Upload a video</Link>
+          </li>
+          <li>
+            <Link to="/dashboard">Creator dashboard</Link>
+          </li>
+          <li>
+            <Link to="/notifications">Notifications</Link>
+          </li>
+          {user.role === 'admin' && (
+            <li>
+              <Link to="/admin/categories">Categories</Link>
+            </li>
+          )}
+          <li>
+            <Link to={urls.account()}>Account</Link>
+          </li>
+          <li>
+            <button type="button" onClick={() => void signOut().then(() => navigate(urls.home()))}>
+              Sign out
+            </button>
+          </li>
+        </ul>
+      </details>
+    </div>
   );
 }
 
@@ -77,6 +92,7 @@ export function Layout() {
             Home
           </NavLink>
           <NavLink to={urls.upload()}>Upload</NavLink>
+          <NavLink to="/dashboard">Dashboard</NavLink>
         </nav>
         <UserMenu />
       </header>
