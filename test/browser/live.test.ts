@@ -3,7 +3,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dropEncoder } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
 import { useBrowserApp } from './support/harness.ts';
-import { chatLines, chatMessage, createStreamInDashboard, liveIngest, seriousViolations, sendChat, waitForPlayback } from './support/live-pages.ts';
+import { chatLines, chatMessage, createStreamInDashboard, liveIngest, sendChat, waitForPlayback } from './support/live-pages.ts';
+import { seriousViolations } from './support/pages.ts';
 import { registerThroughPage } from './support/pages.ts';
 
 // The live side of the web app against the real stack: the dashboard creates a stream, FFmpeg

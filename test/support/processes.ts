@@ -57,10 +57,11 @@ async function spawnService(entry: string, env: NodeJS.ProcessEnv, port: number,
     child.kill(signal);
     await gone;
   };
+  // The deadline is only for a start that is broken: a loaded machine can take over a minute.
   await until(async () => {
     if (exited(child)) throw new Error(`${what} exited while starting (${child.exitCode ?? child.signalCode})`);
     return fetch(`http://${host}/health`).then((res) => res.ok, () => false);
-  }, `${what} to answer /health`, 60_000);
+  }, `${what} to answer /health`, 180_000);
   return { child, host, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
 }
 

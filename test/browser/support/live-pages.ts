@@ -82,11 +82,3 @@ export const chatLines = (page: Page) =>
     .locator('li[data-message-id]')
     .evaluateAll((items) => items.map((li) => `${li.querySelector('.chat-author')?.textContent}: ${li.querySelector('.chat-text')?.textContent}`));
 
-/** Accessibility violations axe rates serious or critical, as readable lines. */
-export async function seriousViolations(page: Page): Promise<string[]> {
-  const { default: AxeBuilder } = await import('@axe-core/playwright');
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
