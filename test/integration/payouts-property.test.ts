@@ -398,7 +398,8 @@ async function play(tips: bigint[], methods: boolean[], steps: Step[]): Promise<
     count(`runs: ${runIds.length > 1 ? 'several' : runIds.length}`);
   } finally {
     // Paid back or not, these creators stay out of the next history's runs.
-    await db.insertInto('payout_holds').values(creators.map((id) => ({ user_id: id, reason: 'property history done' }))).execute();
+    // (A creator the history held already keeps that hold: one active hold per creator and source.)
+    await db.insertInto('payout_holds').values(creators.map((id) => ({ user_id: id, reason: 'property history done' }))).onConflict((oc) => oc.doNothing()).execute();
     if (open) await db.updateTable('payout_runs').set({ status: 'cancelled' }).where('id', '=', open.id).execute();
   }
 }
