@@ -226,7 +226,8 @@ describe('interim measures on a live stream', { timeout: 300_000 }, () => {
       // One reporter, even twice, is not enough.
       await report(reporters[0]!);
       await report(reporters[1]!);
-      await waitUntil(async () => (await caseState(caseId)).reports === 3, 'three report signals');
+      // A repeat by the same reporter counts once: two reporters so far.
+      await waitUntil(async () => (await caseState(caseId)).reports === 2, 'two reporters counted');
       expect((await stream()).ageRestricted).toBe(false);
       await report(reporters[2]!);
       await waitUntil(async () => (await stream()).ageRestricted === true, 'the interim age restriction');
