@@ -85,7 +85,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
       return db.transaction().execute(async (tx) => {
         const stream = await tx
           .selectFrom('streams')
-          .select(['owner_id', 'vod_video_id', 'visibility', 'moderation_ended_at'])
+          .select(['owner_id', 'vod_video_id', 'visibility', 'moderation_ended_at', 'age_restricted_at'])
           .where('id', '=', input.streamId)
           .executeTakeFirstOrThrow();
         const hidden = stream.moderation_ended_at !== null;
@@ -103,6 +103,8 @@ export function createStreamActivities(deps: StreamActivityDeps) {
             transcode_attempts: 1,
             idempotency_key: `stream:${input.streamId}`,
             moderation_hidden_at: stream.moderation_ended_at,
+            // The recording of an age-restricted broadcast is age-restricted too.
+            age_restricted_at: stream.age_restricted_at,
           })
           .returning('id')
           .executeTakeFirstOrThrow();

@@ -374,6 +374,8 @@ export interface PayoutItemsTable {
   settle_entry_id: string | null;
   settled_by: string | null;
   flagged_at: Date | null;
+  /** Stripe reported the payout failed after it had reported it paid (only then may finance book a return). */
+  stripe_failed_after_paid_at: Date | null;
   created_at: Generated<Date>;
   submitted_at: Date | null;
   settled_at: Date | null;

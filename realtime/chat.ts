@@ -118,12 +118,16 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       const { code, ...why } = restrictionRefusal(standing.restriction);
       return { refused: code, ...why };
     }
-    const moderator = moderatesChat({ userId: request.userId, role: sender.role }, room.ownerId) || standing.moderator;
+    const ownerOrStaff = moderatesChat({ userId: request.userId, role: sender.role }, room.ownerId);
+    const moderator = ownerOrStaff || standing.moderator;
     let held: WatchHit | undefined;
-    if (!moderator) {
+    // Watched words bind channel moderators too: an owner cannot appoint an account past the platform's list.
+    if (!ownerOrStaff) {
       const hit = findWatched(checked.text, [...(await channelTerms(room.ownerId)), ...(await platformTerms())]);
       if (hit?.level === 'block') return { refused: 'message_blocked' };
       held = hit;
+    }
+    if (!moderator) {
       if (room.mode === 'followers' && !(await isFollower(request.userId, room.ownerId))) return { refused: 'followers_only' };
       if (room.slowModeSeconds > 0) {
         const slow = await passCooldown(db, `chat-slow:${request.streamId}:${request.userId}`, room.slowModeSeconds);

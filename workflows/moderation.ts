@@ -196,8 +196,9 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
       state.signals = (state.signals ?? 0) + 1;
       state.signalScores = withSignal(state.signalScores ?? {}, { reason, score: score ?? 1 });
     } else {
-      // Reports without a count (histories from before it) count one each.
-      state.reports = reportCount === undefined ? state.reports + 1 : Math.max(state.reports, reportCount);
+      // Reports without a count, and cases begun before counts (whose replay must schedule what
+      // it did then), count one each.
+      state.reports = reportCount === undefined || !interimMeasures ? state.reports + 1 : Math.max(state.reports, reportCount);
       if (!state.reasons.includes(reason)) state.reasons.push(reason);
       const severe = (state.severeReports ??= []);
       if (INTERIM_REASONS.includes(reason) && severe.length < INTERIM_REPORTERS && !severe.some((r) => r.reportId === reportId)) severe.push({ reportId, reason });

@@ -448,17 +448,17 @@ export function payoutRunRoutes(deps: { db: Db; temporal: Temporal; storage: Sto
       const auth = currentUser(c);
       const notifications: StoredNotification[] = [];
       const result = await db.transaction().execute(async (tx) => {
-        const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status', 'flagged_at']).where('id', '=', itemId).forUpdate().executeTakeFirst();
+        const item = await tx.selectFrom('payout_items').select(['run_id', 'method', 'status', 'flagged_at', 'stripe_failed_after_paid_at']).where('id', '=', itemId).forUpdate().executeTakeFirst();
         if (!item || item.run_id !== id) throw new AppError('not_found', 'No such item in this run');
         // A Stripe payout that failed: the workflow takes the transfer back before the money returns.
         if (outcome === 'failed' && item.method === 'stripe' && item.status === 'submitted') {
           await markReversing(tx, itemId, reason ?? 'Marked failed by finance');
           return 'reversing' as const;
         }
-        // Failed after it was paid: a return. A Stripe payout only once Stripe said so (the item is
-        // flagged): until then the money is in the creator's Stripe balance, not back with us.
+        // Failed after it was paid: a return. A Stripe payout only once Stripe said so: until then
+        // the money is in the creator's Stripe balance, not back with us.
         if (outcome === 'failed' && (item.status === 'paid' || item.status === 'returned')) {
-          if (item.method === 'stripe' && !item.flagged_at && item.status === 'paid') throw new AppError('conflict', 'This Stripe payout was paid and Stripe has not reported it failed');
+          if (item.method === 'stripe' && !item.stripe_failed_after_paid_at && item.status === 'paid') throw new AppError('conflict', 'This Stripe payout was paid and Stripe has not reported it failed');
           const returned = await returnPaidItem(tx, { itemId, reason: reason ?? 'Returned, as finance recorded', returnedBy: `finance:${auth.userId}` });
           if (returned.notification) notifications.push(returned.notification);
           return returned.result === 'returned' ? ('returned' as const) : ('already_settled' as const);

@@ -419,11 +419,15 @@ export async function markReversing(tx: Tx, itemId: string, reason: string): Pro
 export async function flagReturnedStripePayout(tx: Tx, itemId: string, reason: string): Promise<boolean> {
   const res = await tx
     .updateTable('payout_items')
-    .set({ flagged_at: sql<Date>`now()`, failure_reason: `Stripe reported the payout failed after it was paid: ${reason}`.slice(0, 500) })
+    .set({
+      flagged_at: sql<Date>`coalesce(flagged_at, now())`,
+      stripe_failed_after_paid_at: sql<Date>`now()`,
+      failure_reason: `Stripe reported the payout failed after it was paid: ${reason}`.slice(0, 500),
+    })
     .where('id', '=', itemId)
     .where('status', '=', 'paid')
     .where('method', '=', 'stripe')
-    .where('flagged_at', 'is', null)
+    .where('stripe_failed_after_paid_at', 'is', null)
     .executeTakeFirst();
   return res.numUpdatedRows > 0n;
 }

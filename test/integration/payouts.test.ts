@@ -290,9 +290,11 @@ async function endToEnd() {
           object: { id: paidRefs.payoutId, object: 'payout', status: 'failed', failure_code: 'account_closed', metadata: { payoutId: paidStripe!.id, runId } },
         });
         expect(await t.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', lateFailure.event.id)).result()).toEqual({ outcome: 'applied', type: 'payout.failed' });
-        const flaggedPaid = await db.selectFrom('payout_items').select(['status', 'flagged_at', 'failure_reason']).where('id', '=', paidStripe!.id).executeTakeFirstOrThrow();
+        const flaggedPaid = await db.selectFrom('payout_items').select(['status', 'flagged_at', 'stripe_failed_after_paid_at', 'failure_reason']).where('id', '=', paidStripe!.id).executeTakeFirstOrThrow();
         expect(flaggedPaid).toMatchObject({ status: 'paid', failure_reason: 'Stripe reported the payout failed after it was paid: account_closed' });
         expect(flaggedPaid.flagged_at).not.toBeNull();
+        // Only Stripe's own word that it failed lets finance book a return (a late or unreversed flag does not).
+        expect(flaggedPaid.stripe_failed_after_paid_at).not.toBeNull();
         expect(await earningsOf(db, paidStripe!.creatorId)).toEqual({ available: 0n, reserved: 0n });
         const recovered = await call(t.app, 'POST', `/api/v1/finance/payout-runs/${runId}/items/${paidStripe!.id}/settle`, { headers: starter.auth, body: { outcome: 'failed', reason: 'transfer reversed by finance' } });
         expect(recovered.json.data).toMatchObject({ result: 'returned', item: { status: 'returned' } });
