@@ -1,14 +1,16 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useSession } from '../api/session.ts';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
-import { useDeleteVideo, useVideos } from '../features/videos/api.ts';
+import { useDeleteVideo, videosQuery } from '../features/videos/api.ts';
 import { uploadVideo, type UploadProgress } from '../features/videos/upload.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { urls } from '../urls.ts';
 
 function UploadForm() {
   const navigate = useNavigate();
+  const queries = useQueryClient();
   const [progress, setProgress] = useState<UploadProgress>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -38,6 +40,7 @@ function UploadForm() {
         abort.current.signal,
       );
       key.current = crypto.randomUUID();
+      void queries.invalidateQueries({ queryKey: ['videos', 'list'] });
       await navigate(urls.video(video.id));
     } catch (err) {
       setError(err);
@@ -92,7 +95,8 @@ function UploadForm() {
 }
 
 function MyVideos({ ownerId }: { ownerId: string }) {
-  const videos = useVideos({ ownerId, limit: 50 });
+  // Statuses change behind the cache (a transcode finishes): the owner's list is read afresh on every visit.
+  const videos = useQuery({ ...videosQuery({ ownerId, limit: 50 }), refetchOnMount: 'always' });
   const remove = useDeleteVideo();
   if (videos.isPending) return <Loading />;
   if (videos.isError) return <ErrorMessage error={videos.error} />;
