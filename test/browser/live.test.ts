@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type { Page } from 'playwright-core';
+import { sleep } from '../../lib/async.ts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dropEncoder } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
@@ -25,6 +28,21 @@ const publish = (ingestUrl: string, key: string) => {
   encoders.push(encoder);
   return encoder;
 };
+
+/**
+ * Publishes until the page shows the stream live, starting the encoder again whenever it is
+ * refused, as OBS does: on a loaded machine nginx-rtmp may give up on a slow publish hook.
+ */
+async function publishUntilLive(page: Page, ingestUrl: string, key: string): Promise<void> {
+  // Rejects (failing the test) if the page never shows it live.
+  const shownLive = page.getByTestId('stream-status').getByText('LIVE').waitFor({ timeout: 180_000 }).then(() => 'live' as const);
+  for (;;) {
+    const encoder = publish(ingestUrl, key);
+    const refused = once(encoder, 'exit').then(() => 'refused' as const);
+    if ((await Promise.race([shownLive, refused])) === 'live') return;
+    await sleep(1000);
+  }
+}
 
 describe('live streams in the browser', { timeout: 240_000 }, () => {
   it('goes live from the dashboard: viewers watch and chat, are counted, and a follower’s bell lights up', async () => {
@@ -118,8 +136,7 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     await sendChat(otherPage, 'still here?');
     await chatMessage(viewerPage, 'still here?').waitFor();
 
-    publish(shown.ingestUrl, shown.streamKey);
-    await viewerPage.getByTestId('stream-status').getByText('LIVE').waitFor({ timeout: 60_000 });
+    await publishUntilLive(viewerPage, shown.ingestUrl, shown.streamKey);
     await waitForPlayback(viewerPage, 1);
     await sendChat(viewerPage, 'welcome back');
     await chatMessage(otherPage, 'welcome back').waitFor();

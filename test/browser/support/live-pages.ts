@@ -43,7 +43,7 @@ export async function createStreamInDashboard(app: BrowserApp, page: Page, title
  * Waits until the live player has played `seconds` continuously: its position grew that much
  * in steps of real playback (a seek or a fresh player after a reconnect starts the count anew).
  */
-export async function waitForPlayback(page: Page, seconds = 1, timeout = 60_000) {
+export async function waitForPlayback(page: Page, seconds = 1, timeout = 120_000) {
   const token = Math.random().toString(36).slice(2);
   await page.waitForFunction(
     ({ token, seconds }) => {
