@@ -26,27 +26,48 @@ const config = loadConfig();
 const logger = createLogger(`worker-${role}`, config.logLevel);
 installRuntime(logger, { metricsHost: '0.0.0.0', metricsPort: config.temporal.workerMetricsPort });
 
+// Signals are ours from the start: a SIGTERM that lands while the workers are still being
+// created must stop the process (the SDK's own handler would tell only workers that exist).
+let workers: Worker[] = [];
+let running: Promise<unknown> = Promise.resolve();
+const closers: (() => Promise<unknown> | void)[] = [];
+handleShutdown(
+  logger,
+  async () => {
+    // shutdown() stops polling and lets running activities finish within the SDK's grace time.
+    for (const worker of workers) worker.shutdown();
+    await running;
+    for (const close of closers.reverse()) await close();
+  },
+  60_000,
+);
+
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const db = createDb({ ...config.postgres, applicationName: `streamhub-worker` });
+closers.push(() => connection.close());
 const nats = await connectNats({ url: config.nats.url, subjectPrefix: config.nats.subjectPrefix, name: `streamhub-worker-${role}` });
+closers.push(() => nats.connection.drain());
+const db = createDb({ ...config.postgres, applicationName: `streamhub-worker` });
+closers.push(() => db.destroy());
 const storage = createStorage(config.s3);
+closers.push(() => closeStorage(storage));
 // Only platform activities read Mongo; a media worker would hold a client it never uses.
 const mongo = role !== 'media' ? createMongo({ url: config.mongo.url, database: config.mongo.database, appName: `streamhub-worker-${role}` }) : undefined;
+if (mongo) closers.push(() => mongo.close());
 const namespace = config.temporal.namespace;
 
-const workers: Worker[] = [];
+const created: Worker[] = [];
 if (mongo) {
   registerPaymentEventHandlers({
     rules: moneyRules(config),
     disputeFee: BigInt(config.payments.disputeFeeMinor),
     logger,
   });
-  workers.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, payouts: createPayoutServices(config) })));
+  created.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, payouts: createPayoutServices(config) })));
 }
 if (role !== 'platform') {
   const swept = await sweepStaleScratch();
   if (swept) logger.info({ swept }, 'removed scratch directories left by killed encodes');
-  workers.push(
+  created.push(
     await createMediaWorker(
       { connection, namespace, taskQueue: config.temporal.mediaTaskQueue },
       createMediaActivities({ db, nats, storage, recordingsDir: config.rtmpRecordingsDir, limits: config.media }),
@@ -56,21 +77,6 @@ if (role !== 'platform') {
 }
 
 logger.info({ role, namespace, metricsPort: config.temporal.workerMetricsPort }, 'workers polling');
-const running = Promise.all(workers.map((worker) => worker.run()));
-
-handleShutdown(
-  logger,
-  async () => {
-    // shutdown() stops polling and lets running activities finish within the SDK's grace time.
-    for (const worker of workers) worker.shutdown();
-    await running;
-    await db.destroy();
-    closeStorage(storage);
-    await mongo?.close();
-    await nats.connection.drain();
-    await connection.close();
-  },
-  60_000,
-);
-
+workers = created;
+running = Promise.all(workers.map((worker) => worker.run()));
 await running;

@@ -27,6 +27,9 @@ export function installRuntime(logger: Logger, options: { metricsHost: string; m
   installed = true;
   Runtime.install({
     logger: new PinoTemporalLogger(logger),
+    // The process's own handler (lib/process.ts) shuts the workers down: the SDK's would
+    // take a signal that arrives before the workers exist and leave them running.
+    shutdownSignals: [],
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
       ...(options.metricsPort

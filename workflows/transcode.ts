@@ -4,8 +4,10 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -120,10 +122,12 @@ export async function transcodeWorkflow(input: TranscodeInput): Promise<Transcod
     enter('ready');
     return { videoId, renditions: renditions.map((r) => r.name), durationSeconds: info.durationSeconds };
   } catch (err) {
-    if (isCancellation(err)) {
+    // A cancel that reaches an encode whose worker died ends that encode as timed out, not
+    // cancelled: the run is still being cancelled, and still cleans up.
+    if (isCancellation(err) || (CancellationScope.current().consideredCancelled && patched('transcode-settles-every-cancel'))) {
       await CancellationScope.nonCancellable(() => platform.settleCancelledTranscode({ videoId }));
       enter('cancelled');
-      throw err;
+      throw isCancellation(err) ? err : new CancelledFailure('Transcode cancelled while its encode was out of reach', [], err instanceof Error ? err : undefined);
     }
     if (err instanceof ApplicationFailure && err.type === 'VideoDeleted') throw err;
     const reason = failureReason(err);

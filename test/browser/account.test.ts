@@ -22,7 +22,9 @@ describe('account', () => {
     expect(stored).toBeNull();
 
     await signInThroughPage(app, page, person);
-    expect(await page.getByRole('heading', { name: 'StreamHub', level: 1 }).isVisible()).toBe(true);
+    // Signing in lands on the home page; its chunk may still be loading when the menu appears.
+    await page.getByRole('heading', { name: 'StreamHub', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
   });
 
   it('says why a sign-in is refused', async () => {

@@ -14,6 +14,7 @@ import { workflowIds } from '../../workflows/ids.ts';
 import { publishEndedSignal, publishStartedSignal, recordingReadySignal, streamStateQuery, type streamWorkflow } from '../../workflows/stream.ts';
 import type { transcodeWorkflow } from '../../workflows/transcode.ts';
 import { useTestContext } from '../support/context.ts';
+import { activityAttemptsOf } from '../support/history.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
 import { insertStream, until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
@@ -145,9 +146,9 @@ describe('media workers killed mid-work', { timeout: 240_000 }, () => {
         await until(() => ffmpegFor(id).some((p) => p.ppid === doomed.pid), 'the encode’s FFmpeg', 120_000);
         expect((await call(app, 'DELETE', `/api/v1/videos/${id}`, { headers: owner.auth })).status).toBe(202);
         await kill(doomed);
-        // The transcode waits for its encode to be cancelled; when the dead worker's attempt times
-        // out before the cancel reaches it, Temporal hands a retry to the media queue, so, as in
-        // production, a media worker is running again (with scratch of its own, swept below apart).
+        // The transcode waits for its encode to be cancelled; with its worker dead, the attempt
+        // times out (an activity being cancelled is not retried). As in production, a media worker
+        // is running again meanwhile (with scratch of its own, swept below apart).
         const replacement = await mediaWorker({ TMPDIR: scratchRoot().tmpdir });
         try {
           await t.ctx.temporal.client.workflow.getHandle(workflowIds.videoRemoval(id)).result();
@@ -160,6 +161,8 @@ describe('media workers killed mid-work', { timeout: 240_000 }, () => {
       { media: false },
     );
     expect((await handle.describe()).status.name).toBe('CANCELLED');
+    // Whether the cancel reached the encode before its worker died or the encode timed out, the run cleaned up.
+    expect(await activityAttemptsOf(handle, 'settleCancelledTranscode')).toEqual([1]);
     const row = await t.ctx.db.selectFrom('videos').select('deleted_at').where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.deleted_at).toBeInstanceOf(Date);
     for (const key of [videoPaths(id).root, uploadSourcePath(id), pinnedSourcePath(id)]) expect(await listObjects(t.ctx.storage, key)).toEqual([]);
