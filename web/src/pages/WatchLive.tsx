@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
+import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { ChatPanel } from '../features/chat/ChatPanel.tsx';
 import { useDeleteChatMessage, useStream } from '../features/live/api.ts';
 import { LivePlayer } from '../features/live/LivePlayer.tsx';
@@ -114,7 +115,12 @@ export default function WatchLive() {
             </span>
           )}
         </p>
-        {me && !mine && <FollowOwner ownerId={s.ownerId} />}
+        {me && !mine && (
+          <div className="row">
+            <FollowOwner ownerId={s.ownerId} />
+            <ReportButton targetType="stream" targetId={s.id} what={`stream ${s.title}`} />
+          </div>
+        )}
         {s.description && <p className="description">{s.description}</p>}
         {mine && (
           <p>
