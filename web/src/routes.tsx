@@ -27,6 +27,9 @@ const WatchLive = page(() => import('./pages/WatchLive.tsx'));
 const Dashboard = page(() => import('./pages/Dashboard.tsx'));
 const Notifications = page(() => import('./pages/Notifications.tsx'));
 const AdminCategories = page(() => import('./pages/AdminCategories.tsx'));
+const ModerationQueue = page(() => import('./pages/ModerationQueue.tsx'));
+const ModerationCase = page(() => import('./pages/ModerationCase.tsx'));
+const Appeal = page(() => import('./pages/Appeal.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -49,6 +52,9 @@ export const router = createBrowserRouter([
       { path: '/dashboard', element: <Dashboard /> },
       { path: '/notifications', element: <Notifications /> },
       { path: '/admin/categories', element: <AdminCategories /> },
+      { path: '/moderation', element: <ModerationQueue /> },
+      { path: '/moderation/cases/:id', element: <ModerationCase /> },
+      { path: '/appeal', element: <Appeal /> },
       { path: '*', element: <ChannelOrNotFound /> },
     ],
   },

@@ -8,4 +8,7 @@ export const urls = {
   channel: (username: string) => `/@${username}`,
   video: (id: string) => `/videos/${id}`,
   stream: (id: string) => `/streams/${id}`,
+  moderation: () => '/moderation',
+  moderationCase: (id: string) => `/moderation/cases/${encodeURIComponent(id)}`,
+  appeal: () => '/appeal',
 };
