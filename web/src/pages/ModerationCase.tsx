@@ -163,15 +163,16 @@ function CaseView({ id }: { id: string }) {
       )}
 
       <h2>Review</h2>
-      {c.status === 'open' || (c.status === 'claimed' && !claimedByMe) ? (
+      {claimedByMe || claim.isSuccess ? (
+        // Kept after the decision too: its answer is said there.
+        <DecisionForm caseId={id} />
+      ) : c.status === 'open' || c.status === 'claimed' ? (
         <>
           <button type="button" disabled={claim.isPending} onClick={() => claim.mutate(undefined)}>
             Claim
           </button>
           {claim.isError && <ErrorMessage error={claim.error} />}
         </>
-      ) : claimedByMe ? (
-        <DecisionForm caseId={id} />
       ) : (
         <p className="muted">This case is {c.status}.</p>
       )}
