@@ -151,7 +151,7 @@ describe('moderation in the browser', { timeout: 300_000 }, () => {
     await ownerPage.getByRole('list', { name: 'Appeal messages' }).getByText('Thanks, we are checking the film.').waitFor();
   });
 
-  it('a creator appoints a channel moderator, bans someone from the chat and lifts it from the dashboard; the log lists each step', async () => {
+  it('a creator appoints a channel moderator, bans someone from the chat and lifts it from the dashboard; the log lists each step; the channel is reported from its page', async () => {
     const [helper, troll] = [await registerByApi(), await registerByApi()];
     const page = await app.newPage();
     const creator = await registerThroughPage(app, page);
@@ -180,6 +180,17 @@ describe('moderation in the browser', { timeout: 300_000 }, () => {
     const creatorId = await idOf(creator.username);
     const actions = await app.ctx.db.selectFrom('channel_moderation_log').select('action').where('owner_id', '=', creatorId).orderBy('id').execute();
     expect(actions.map((a) => a.action)).toEqual(['moderator_added', 'ban', 'lift', 'moderator_removed']);
+
+    // Someone reports the channel from its page.
+    const reporterPage = await app.newPage();
+    await signInThroughPage(app, reporterPage, troll);
+    await reporterPage.goto(app.url(`/@${creator.username}`));
+    await reporterPage.getByRole('button', { name: 'Report', exact: true }).click();
+    const dialog = reporterPage.getByRole('dialog', { name: `Report channel ${creator.username}` });
+    await dialog.getByRole('combobox', { name: /^Reason\b/ }).selectOption('spam');
+    await dialog.getByRole('button', { name: 'Send report' }).click();
+    await dialog.getByText('Thank you. Your report was sent to the moderators.').waitFor();
+    expect(await app.ctx.db.selectFrom('reports').select(['case_id', 'reason']).where('reporter_id', '=', troll.id).execute()).toEqual([{ case_id: `user-${creatorId}-1`, reason: 'spam' }]);
   });
 });
 
