@@ -8,4 +8,9 @@ export const urls = {
   channel: (username: string) => `/@${username}`,
   video: (id: string) => `/videos/${id}`,
   stream: (id: string) => `/streams/${id}`,
+  financePayoutRuns: () => '/finance/payout-runs',
+  financePayoutRun: (id: string) => `/finance/payout-runs/${id}`,
+  financeLedger: () => '/finance/ledger',
+  financeAccount: (id: string) => `/finance/ledger/accounts/${id}`,
+  financeHolds: () => '/finance/payout-holds',
 };

@@ -66,7 +66,9 @@ export function Layout() {
   const main = useRef<HTMLElement>(null);
   // Signed in, the socket is open on every page: the owner's transcode progress (and
   // notifications) arrive wherever the person is.
-  const signedIn = useSession() !== null;
+  const current = useSession();
+  const signedIn = current !== null;
+  const role = current?.user.role;
   useEffect(() => (signedIn ? realtime.subscribe(() => {}) : undefined), [signedIn]);
   const { pathname } = useLocation();
   // A page change moves focus to the new content, as a full page load would for screen readers.
@@ -93,6 +95,7 @@ export function Layout() {
           </NavLink>
           <NavLink to={urls.upload()}>Upload</NavLink>
           <NavLink to="/dashboard">Dashboard</NavLink>
+          {(role === 'finance' || role === 'admin') && <NavLink to="/finance">Finance</NavLink>}
         </nav>
         <UserMenu />
       </header>
