@@ -155,7 +155,7 @@ describe('finance pages', () => {
     // The rejected creator's available earnings account: its postings, with their money back.
     await pageA.getByLabel('Currency').fill('USD');
     await pageA.getByRole('button', { name: 'Show accounts' }).click();
-    await pageA.getByRole('link', { name: `${rejected.id}:earnings_available:USD` }).click();
+    await pageA.getByRole('region', { name: 'Accounts' }).getByRole('link', { name: `${rejected.id}:earnings_available:USD` }).click();
     await pageA.getByRole('heading', { name: 'Ledger account', level: 1 }).waitFor();
     expect(await pageA.getByTestId('account-balance').textContent()).toContain(`$${(Number(rejected.share) / 100).toFixed(2)}`);
     await expect.poll(() => pageA.getByTestId('posting').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3); // matured, reserved, returned
