@@ -51,7 +51,7 @@ async function expectAccessible(page: Page, what: string) {
 }
 
 describe('finance pages', () => {
-  it('two finance users run a payout: self-approval refused with its reason, the other approves, the bank file and report settle it, the books balance', async () => {
+  it('two finance users run a payout: self-approval refused with its reason, the other approves, the bank file, the bank report and a hand settle it, the books balance', async () => {
     const { db } = app.ctx;
     const [paid, rejected] = [await creatorWithEarnings(TEST_IBANS[0]!), await creatorWithEarnings(TEST_IBANS[1]!)];
 
@@ -114,13 +114,14 @@ describe('finance pages', () => {
     expect(xml).toContain(TEST_IBANS[0]);
     expect(xml).toContain(TEST_IBANS[1]);
 
-    // The bank's report: one paid, one rejected with its reason.
+    // The bank's report rejects one transfer with its reason; finance marks the other paid by hand.
     const itemIds = new Map(
       (await db.selectFrom('payout_items').select(['id', 'user_id']).where('run_id', '=', runId).execute()).map((i) => [i.user_id, compactId(i.id)]),
     );
-    await pageA.getByLabel('Bank status report').fill(['end_to_end_id,status,reason', `${itemIds.get(paid.id)},ACSC,`, `${itemIds.get(rejected.id)},RJCT,AC04 account closed`].join('\n'));
+    await pageA.getByLabel('Bank status report').fill(['end_to_end_id,status,reason', `${itemIds.get(rejected.id)},RJCT,AC04 account closed`].join('\n'));
     await pageA.getByRole('button', { name: 'Upload bank status' }).click();
-    await pageA.getByText('Settled 2, returned 0, already settled 0.').waitFor();
+    await pageA.getByText('Settled 1, returned 0, already settled 0.').waitFor();
+    await pageA.getByRole('button', { name: `Mark ${paid.username}'s payout paid` }).click();
 
     // The run ends; the page shows each item's outcome and the failure's reason.
     await expect.poll(() => phase.textContent(), { timeout: 90_000 }).toBe('completed');

@@ -23,8 +23,13 @@ import { profileQuery } from '../features/users/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { urls } from '../urls.ts';
 
+/** A user's username once known (their id's start until then). */
+function useUserProfile(id: string | null) {
+  return useQuery({ ...profileQuery(id ?? ''), enabled: Boolean(id), staleTime: 5 * 60_000 });
+}
+
 function UserName({ id }: { id: string | null }) {
-  const profile = useQuery({ ...profileQuery(id ?? ''), enabled: Boolean(id), staleTime: 5 * 60_000 });
+  const profile = useUserProfile(id);
   if (!id) return <>—</>;
   if (!profile.data) return <span className="mono">{id.slice(0, 8)}</span>;
   return <Link to={urls.channel(profile.data.username)}>{profile.data.username}</Link>;
@@ -145,16 +150,16 @@ function BankFile({ run }: { run: PayoutRun }) {
 function SettleActions({ runId, item }: { runId: string; item: PayoutItem }) {
   const settle = useSettleItem(runId);
   const [reason, setReason] = useState('');
+  const who = useUserProfile(item.creatorId).data?.username ?? item.creatorId.slice(0, 8);
   const settleable = item.status === 'submitted' || (item.status === 'reversing' && item.flagged);
   if (!settleable) return null;
-  const who = item.endToEndId ?? item.id.slice(0, 8);
   return (
     <div className="inline-form">
-      <button type="button" className="small" onClick={() => settle.mutate({ itemId: item.id, outcome: 'paid' })} disabled={settle.isPending} aria-label={`Mark ${who} paid`}>
+      <button type="button" className="small" onClick={() => settle.mutate({ itemId: item.id, outcome: 'paid' })} disabled={settle.isPending} aria-label={`Mark ${who}'s payout paid`}>
         Mark paid
       </button>
-      <input value={reason} onChange={(e) => setReason(e.target.value)} aria-label={`Failure reason for ${who}`} placeholder="Failure reason" maxLength={500} />
-      <button type="button" className="small danger" onClick={() => settle.mutate({ itemId: item.id, outcome: 'failed', reason: reason.trim() || undefined })} disabled={settle.isPending} aria-label={`Mark ${who} failed`}>
+      <input value={reason} onChange={(e) => setReason(e.target.value)} aria-label={`Failure reason for ${who}'s payout`} placeholder="Failure reason" maxLength={500} />
+      <button type="button" className="small danger" onClick={() => settle.mutate({ itemId: item.id, outcome: 'failed', reason: reason.trim() || undefined })} disabled={settle.isPending} aria-label={`Mark ${who}'s payout failed`}>
         Mark failed
       </button>
       {settle.isError && <ErrorMessage error={settle.error} />}
