@@ -163,7 +163,7 @@ describe('finance pages', () => {
     await expectAccessible(pageA, '/finance/ledger/accounts/:id');
   }, 300_000);
 
-  it('an administrator places and lifts a payout hold; finance sees it', async () => {
+  it('an administrator places and lifts a payout hold (finance sees it), then cancels a run before approval', async () => {
     const creator = await creatorWithEarnings(TEST_IBANS[2]!);
     const page = await app.newPage();
     await staffPerson(page, 'admin');
@@ -188,5 +188,17 @@ describe('finance pages', () => {
     await held.getByRole('button', { name: `Lift the hold on ${creator.username}` }).click();
     await page.getByText('No creator is on payout hold.').waitFor();
     expect(await app.ctx.db.selectFrom('payout_holds').select('id').where('user_id', '=', creator.id).where('lifted_at', 'is', null).execute()).toEqual([]);
-  }, 120_000);
+
+    // Lifted, the creator is in the next run; cancelled before approval, their earnings are released.
+    await page.getByRole('navigation', { name: 'Finance' }).getByRole('link', { name: 'Payout runs' }).click();
+    await page.getByRole('button', { name: 'Start payout run' }).click();
+    await page.waitForURL(/\/finance\/payout-runs\/[0-9a-f-]{36}$/);
+    const phase = page.getByTestId('run-phase');
+    await expect.poll(() => phase.textContent(), { timeout: 60_000 }).toBe('awaiting approval');
+    await page.getByTestId('payout-item').filter({ hasText: creator.username }).waitFor();
+    expect(await earningsOf(app.ctx.db, creator.id)).toEqual({ available: 0n, reserved: creator.share });
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await expect.poll(() => phase.textContent(), { timeout: 60_000 }).toBe('cancelled');
+    expect(await earningsOf(app.ctx.db, creator.id)).toEqual({ available: creator.share, reserved: 0n });
+  }, 180_000);
 });
