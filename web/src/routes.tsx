@@ -1,7 +1,7 @@
 // Every page and its URL. Pages load on demand (one chunk each), so a first-time viewer of a
 // watch page downloads that page and the player, not the upload or account pages.
 import { lazy, Suspense, type ComponentType } from 'react';
-import { createBrowserRouter, useLocation } from 'react-router';
+import { createBrowserRouter, Navigate, useLocation } from 'react-router';
 import { Layout } from './layout/Layout.tsx';
 
 /** A page loaded on demand. */
@@ -30,6 +30,11 @@ const AdminCategories = page(() => import('./pages/AdminCategories.tsx'));
 const ModerationQueue = page(() => import('./pages/ModerationQueue.tsx'));
 const ModerationCase = page(() => import('./pages/ModerationCase.tsx'));
 const Appeal = page(() => import('./pages/Appeal.tsx'));
+const FinancePayoutRuns = page(() => import('./pages/FinancePayoutRuns.tsx'));
+const FinancePayoutRun = page(() => import('./pages/FinancePayoutRun.tsx'));
+const FinanceLedger = page(() => import('./pages/FinanceLedger.tsx'));
+const FinanceAccount = page(() => import('./pages/FinanceAccount.tsx'));
+const FinancePayoutHolds = page(() => import('./pages/FinancePayoutHolds.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -55,6 +60,12 @@ export const router = createBrowserRouter([
       { path: '/moderation', element: <ModerationQueue /> },
       { path: '/moderation/cases/:id', element: <ModerationCase /> },
       { path: '/appeal', element: <Appeal /> },
+      { path: '/finance', element: <Navigate to="/finance/payout-runs" replace /> },
+      { path: '/finance/payout-runs', element: <FinancePayoutRuns /> },
+      { path: '/finance/payout-runs/:id', element: <FinancePayoutRun /> },
+      { path: '/finance/ledger', element: <FinanceLedger /> },
+      { path: '/finance/ledger/accounts/:id', element: <FinanceAccount /> },
+      { path: '/finance/payout-holds', element: <FinancePayoutHolds /> },
       { path: '*', element: <ChannelOrNotFound /> },
     ],
   },

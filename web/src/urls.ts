@@ -11,4 +11,9 @@ export const urls = {
   moderation: () => '/moderation',
   moderationCase: (id: string) => `/moderation/cases/${encodeURIComponent(id)}`,
   appeal: () => '/appeal',
+  financePayoutRuns: () => '/finance/payout-runs',
+  financePayoutRun: (id: string) => `/finance/payout-runs/${id}`,
+  financeLedger: () => '/finance/ledger',
+  financeAccount: (id: string) => `/finance/ledger/accounts/${id}`,
+  financeHolds: () => '/finance/payout-holds',
 };

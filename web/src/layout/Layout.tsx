@@ -100,6 +100,7 @@ export function Layout() {
   const current = useSession();
   const restricted = isRestricted(current);
   const signedIn = current !== null && !restricted;
+  const role = current?.user.role;
   useEffect(() => (signedIn ? realtime.subscribe(() => {}) : undefined), [signedIn]);
   const { pathname } = useLocation();
   // A page change moves focus to the new content, as a full page load would for screen readers.
@@ -130,7 +131,8 @@ export function Layout() {
               <NavLink to="/dashboard">Dashboard</NavLink>
             </>
           )}
-          {!restricted && isStaff(current?.user.role) && <NavLink to={urls.moderation()}>Moderation</NavLink>}
+          {!restricted && isStaff(role) && <NavLink to={urls.moderation()}>Moderation</NavLink>}
+          {!restricted && (role === 'finance' || role === 'admin') && <NavLink to={urls.financePayoutRuns()}>Finance</NavLink>}
         </nav>
         <UserMenu />
       </header>
