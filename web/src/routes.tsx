@@ -27,6 +27,8 @@ const WatchLive = page(() => import('./pages/WatchLive.tsx'));
 const Dashboard = page(() => import('./pages/Dashboard.tsx'));
 const Notifications = page(() => import('./pages/Notifications.tsx'));
 const AdminCategories = page(() => import('./pages/AdminCategories.tsx'));
+const Wallet = page(() => import('./pages/Wallet.tsx'));
+const Earnings = page(() => import('./pages/Earnings.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -47,6 +49,8 @@ export const router = createBrowserRouter([
       { path: '/videos/:id', element: <WatchVideo /> },
       { path: '/streams/:id', element: <WatchLive /> },
       { path: '/dashboard', element: <Dashboard /> },
+      { path: '/dashboard/earnings', element: <Earnings /> },
+      { path: '/wallet', element: <Wallet /> },
       { path: '/notifications', element: <Notifications /> },
       { path: '/admin/categories', element: <AdminCategories /> },
       { path: '*', element: <ChannelOrNotFound /> },

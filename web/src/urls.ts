@@ -8,4 +8,6 @@ export const urls = {
   channel: (username: string) => `/@${username}`,
   video: (id: string) => `/videos/${id}`,
   stream: (id: string) => `/streams/${id}`,
+  wallet: () => '/wallet',
+  earnings: () => '/dashboard/earnings',
 };
