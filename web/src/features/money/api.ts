@@ -31,16 +31,22 @@ export const newIdempotencyKey = () => crypto.randomUUID();
 /** What a history entry's `kind` means to a person. */
 export const entryKinds: Record<string, string> = {
   coin_purchase: 'Coins bought',
+  'coin_purchase.refund': 'Coin purchase refunded',
+  'coin_purchase.dispute': 'Coin purchase disputed',
+  'coin_purchase.dispute_won': 'Dispute won',
   gift: 'Gift',
   tip: 'Tip',
-  earnings_maturation: 'Hold ended: now available',
-  refund: 'Refund',
-  dispute: 'Dispute',
-  payout_reserve: 'Set aside for a payout',
-  payout_release: 'Payout released',
-  payout_paid: 'Paid out',
+  'tip.refund': 'Tip refunded',
+  'tip.dispute': 'Tip disputed',
+  'tip.dispute_won': 'Dispute won',
+  'earnings.matured': 'Hold ended: now available',
+  'payout.reserved': 'Set aside for a payout',
+  'payout.released': 'Payout released',
+  'payout.paid': 'Paid out',
+  'payout.returned': 'Payout returned',
+  'payout.bank_returned': 'Payout returned by the bank',
 };
-export const entryKind = (kind: string) => entryKinds[kind] ?? kind.replaceAll('_', ' ');
+export const entryKind = (kind: string) => entryKinds[kind] ?? kind.replaceAll(/[._]/g, ' ');
 
 export const paymentStatusText: Record<Payment['status'], string> = {
   requires_payment: 'Waiting for the payment to be confirmed',
