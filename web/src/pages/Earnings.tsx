@@ -133,7 +133,7 @@ function PayoutMethodForm() {
           <>
             <label>
               Account holder
-              <input name="accountHolder" required maxLength={200} autoComplete="name" />
+              <input name="accountHolder" required minLength={2} maxLength={70} autoComplete="name" />
             </label>
             <label>
               IBAN
