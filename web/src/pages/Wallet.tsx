@@ -61,28 +61,30 @@ function Balance() {
         {w.history.length === 0 ? (
           <p className="muted">Nothing yet.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">Coins</th>
-                <th scope="col">Balance after</th>
-              </tr>
-            </thead>
-            <tbody>
-              {w.history.map((h) => (
-                <tr key={h.id}>
-                  <td>
-                    <time dateTime={h.createdAt}>{new Date(h.createdAt).toLocaleString()}</time>
-                  </td>
-                  <td>{entryKind(h.kind)}</td>
-                  <td>{h.amount > 0 ? `+${h.amount}` : h.amount}</td>
-                  <td>{h.balanceAfter ?? ''}</td>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Coins</th>
+                  <th scope="col">Balance after</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {w.history.map((h) => (
+                  <tr key={h.id}>
+                    <td>
+                      <time dateTime={h.createdAt}>{new Date(h.createdAt).toLocaleString()}</time>
+                    </td>
+                    <td>{entryKind(h.kind)}</td>
+                    <td>{h.amount > 0 ? `+${h.amount}` : h.amount}</td>
+                    <td>{h.balanceAfter ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </>
