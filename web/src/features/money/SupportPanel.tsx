@@ -11,19 +11,11 @@ import { ErrorMessage } from '../../layout/Status.tsx';
 import type { DonationFrame, GiftFrame } from '../../realtime/frames.ts';
 import { useRealtimeFrames } from '../../realtime/use-realtime.ts';
 import { urls } from '../../urls.ts';
-import { formatCoins, formatMoney, useCoinPacks, useGiftCatalog, useLeaderboard, useSendGift, useTip, useWallet } from './api.ts';
+import { formatCoins, formatMoney, parseMinor, useCoinPacks, useGiftCatalog, useLeaderboard, useSendGift, useTip, useWallet } from './api.ts';
 import { PaymentStatus } from './PaymentStatus.tsx';
 import '../../money.css';
 
 const MAX_TIP_MESSAGE = 200;
-
-/** "5", "5.5" or "5,50" in `currency` → integer minor units; null when it is not an amount. */
-export function parseMinor(text: string, currency: string): number | null {
-  const digits = new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  const match = new RegExp(`^(\\d{1,9})(?:[.,](\\d{0,${digits}}))?$`).exec(text.trim());
-  if (!match) return null;
-  return Number(match[1]) * 10 ** digits + Number((match[2] ?? '').padEnd(digits, '0') || 0);
-}
 
 /** A refused gift, in the viewer's words; the API's own message otherwise. */
 function GiftRefusal({ error }: { error: unknown }) {

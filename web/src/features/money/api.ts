@@ -15,15 +15,7 @@ export type PayoutMethod = components['schemas']['PayoutMethod'];
 export type Payout = components['schemas']['Payout'];
 export type Leaderboard = components['schemas']['Leaderboard'];
 
-/** Integer minor units of `currency` as money in the reader's locale (1400, USD → "$14.00"). */
-export function formatMoney(minor: number, currency: string): string {
-  const format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minor / 10 ** digits);
-}
-
-/** Whole coins, with the reader's grouping ("1,000 coins"). */
-export const formatCoins = (coins: number) => `${new Intl.NumberFormat().format(coins)} ${Math.abs(coins) === 1 ? 'coin' : 'coins'}`;
+export { formatCoins, formatMoney, parseMinor } from './format.ts';
 
 /** A fresh Idempotency-Key: one per thing the person means to do (one click of Buy, Send, Tip). */
 export const newIdempotencyKey = () => crypto.randomUUID();
