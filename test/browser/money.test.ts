@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerPaymentEventHandlers } from '../../activities/payment-handlers.ts';
 import { STRIPE_WEBHOOK_PATH } from '../../api/payments/webhooks.ts';
 import { maskIban } from '../../lib/payouts/iban.ts';
+import { moneyRules } from '../../lib/money/config.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { setRole } from '../support/fixtures.ts';
 import { insertStream } from '../support/gateway.ts';
@@ -18,6 +20,8 @@ import { horizontalOverflow, registerThroughPage, seriousViolations } from './su
 // workers apply it (its workflow), and the page must show the outcome on its own.
 
 const app = useBrowserApp({ workers: true });
+// The money handlers in the workers' registry, as the worker entrypoint puts them (workers/main.ts).
+beforeAll(() => registerPaymentEventHandlers({ rules: moneyRules(app.ctx.config), disputeFee: BigInt(app.ctx.config.payments.disputeFeeMinor), logger: app.ctx.logger }));
 const usd = (minor: number | bigint) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(Number(minor) / 100);
 
 const userIdOf = async (username: string) => (await app.ctx.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow()).id;

@@ -61,20 +61,21 @@ function GiftForm({ streamId }: { streamId: string }) {
         Your wallet: {wallet.data ? formatCoins(wallet.data.balance) : '…'} <Link to={urls.wallet()}>Buy coins</Link>
       </p>
       <div className="row">
-        <label>
-          Gift
-          <select name="gift" required>
+        {/* Labelled by `for`, not by wrapping: a wrapping label would add the chosen value to the name. */}
+        <div className="field">
+          <label htmlFor={`${id}-gift-select`}>Gift</label>
+          <select id={`${id}-gift-select`} name="gift" required>
             {gifts.map((g) => (
               <option key={g.id} value={g.id}>
                 {g.name} ({formatCoins(g.coins)})
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          How many
-          <input name="quantity" type="number" min={1} max={100} defaultValue={1} required inputMode="numeric" size={4} />
-        </label>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-quantity`}>How many</label>
+          <input id={`${id}-quantity`} name="quantity" type="number" min={1} max={100} defaultValue={1} required inputMode="numeric" />
+        </div>
       </div>
       {send.isError && <GiftRefusal error={send.error} />}
       {sent && (
