@@ -120,6 +120,8 @@ describe('money in the browser', { timeout: 180_000 }, () => {
     // The donation frame names the donor by display name (the username when they have none).
     await viewerPage.getByTestId('room-events').getByText(`tipped ${usd(500)}: great show`).waitFor();
     await expectAccessible(viewerPage);
+    await viewerPage.setViewportSize({ width: 390, height: 844 });
+    expect(await horizontalOverflow(viewerPage)).toBe(0);
 
     // The creator's earnings: the gift's value and the tip's share, on hold.
     const { pending } = await moneyOf(app.ctx.db, { creatorId });
