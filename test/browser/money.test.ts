@@ -136,7 +136,7 @@ describe('money in the browser', { timeout: 180_000 }, () => {
     await expectAccessible(creatorPage);
   });
 
-  it('saves a bank payout method and shows it masked; an invalid IBAN is refused with its reason', async () => {
+  it('saves a bank payout method and shows it masked; an invalid IBAN is refused with its reason; Stripe Connect links to onboarding', async () => {
     const page = await app.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const person = await registerThroughPage(app, page);
     await page.goto(app.url('/dashboard/earnings'));
@@ -167,5 +167,13 @@ describe('money in the browser', { timeout: 180_000 }, () => {
     expect(stored).toMatchObject({ kind: 'bank_transfer', status: 'verified', account_holder: 'Ada Lovelace', iban_masked: masked });
     expect(stored.iban_sealed).not.toContain('0532013000');
     await expectAccessible(page);
+
+    // Stripe Connect instead: saved pending, with the link to finish onboarding on Stripe's pages.
+    await page.getByLabel('Stripe Connect').check();
+    await page.getByRole('button', { name: 'Save payout method' }).click();
+    const onboarding = page.getByRole('link', { name: 'Finish onboarding with Stripe' });
+    await onboarding.waitFor();
+    expect(await onboarding.getAttribute('href')).toMatch(/^https?:\/\//);
+    expect(await page.getByTestId('payout-method').textContent()).toMatch(/^Stripe Connect \(acct_\w+\) \(pending: finish onboarding with Stripe\)$/);
   });
 });
