@@ -35,6 +35,8 @@ const FinancePayoutRun = page(() => import('./pages/FinancePayoutRun.tsx'));
 const FinanceLedger = page(() => import('./pages/FinanceLedger.tsx'));
 const FinanceAccount = page(() => import('./pages/FinanceAccount.tsx'));
 const FinancePayoutHolds = page(() => import('./pages/FinancePayoutHolds.tsx'));
+const Wallet = page(() => import('./pages/Wallet.tsx'));
+const Earnings = page(() => import('./pages/Earnings.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -55,6 +57,8 @@ export const router = createBrowserRouter([
       { path: '/videos/:id', element: <WatchVideo /> },
       { path: '/streams/:id', element: <WatchLive /> },
       { path: '/dashboard', element: <Dashboard /> },
+      { path: '/dashboard/earnings', element: <Earnings /> },
+      { path: '/wallet', element: <Wallet /> },
       { path: '/notifications', element: <Notifications /> },
       { path: '/admin/categories', element: <AdminCategories /> },
       { path: '/moderation', element: <ModerationQueue /> },

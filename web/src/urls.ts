@@ -16,4 +16,6 @@ export const urls = {
   financeLedger: () => '/finance/ledger',
   financeAccount: (id: string) => `/finance/ledger/accounts/${id}`,
   financeHolds: () => '/finance/payout-holds',
+  wallet: () => '/wallet',
+  earnings: () => '/dashboard/earnings',
 };

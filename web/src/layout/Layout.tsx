@@ -66,6 +66,12 @@ function UserMenu() {
             <Link to="/dashboard">Creator dashboard</Link>
           </li>
           <li>
+            <Link to={urls.earnings()}>Earnings</Link>
+          </li>
+          <li>
+            <Link to={urls.wallet()}>Wallet</Link>
+          </li>
+          <li>
             <Link to="/notifications">Notifications</Link>
           </li>
           {user.role === 'admin' && (

@@ -294,6 +294,9 @@ function DashboardContent() {
   return (
     <>
       <h1>Creator dashboard</h1>
+      <p>
+        <Link to={urls.earnings()}>Earnings and payouts</Link>
+      </p>
       {created ? (
         <section aria-labelledby="created-heading">
           <h2 id="created-heading">Stream created: {created.stream.title}</h2>

@@ -1,7 +1,7 @@
 // /streams/:id — a live stream: the player, its status as `stream_status` frames report it,
 // the viewer count from `viewers` frames, a follow button and the chat. Once ended, a link
-// to the recording when its video exists.
-import { useEffect, useRef, useState } from 'react';
+// to the recording when its video exists. Below the player: gifts and tips (SupportPanel).
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
@@ -18,6 +18,9 @@ import NotFound from './NotFound.tsx';
 import '../live.css';
 
 const ON_AIR = ['live', 'reconnecting'];
+
+// Gifts and tips load after the player: a first-time viewer's download stays within budget.
+const SupportPanel = lazy(() => import('../features/money/SupportPanel.tsx').then((m) => ({ default: m.SupportPanel })));
 
 const statusText: Record<string, string> = {
   idle: 'Not live yet',
@@ -127,6 +130,9 @@ export default function WatchLive() {
             <Link to="/dashboard">Manage this stream in your dashboard</Link>
           </p>
         )}
+        <Suspense fallback={null}>
+          <SupportPanel streamId={id} ownerId={s.ownerId} onAir={onAir} open={current !== 'cancelled'} />
+        </Suspense>
       </div>
       <ChatPanel
         streamId={id}
