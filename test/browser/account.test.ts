@@ -22,7 +22,7 @@ describe('account', () => {
     expect(stored).toBeNull();
 
     await signInThroughPage(app, page, person);
-    // Signing in lands on the home page; its chunk may still be loading when the menu appears.
+    // The menu shows as soon as the session is kept; the home page (its own chunk) follows.
     await page.getByRole('heading', { name: 'StreamHub', level: 1 }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/');
   });

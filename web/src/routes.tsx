@@ -1,7 +1,7 @@
 // Every page and its URL. Pages load on demand (one chunk each), so a first-time viewer of a
 // watch page downloads that page and the player, not the upload or account pages.
 import { lazy, Suspense, type ComponentType } from 'react';
-import { createBrowserRouter, useLocation } from 'react-router';
+import { createBrowserRouter, Navigate, useLocation } from 'react-router';
 import { Layout } from './layout/Layout.tsx';
 
 /** A page loaded on demand. */
@@ -27,6 +27,16 @@ const WatchLive = page(() => import('./pages/WatchLive.tsx'));
 const Dashboard = page(() => import('./pages/Dashboard.tsx'));
 const Notifications = page(() => import('./pages/Notifications.tsx'));
 const AdminCategories = page(() => import('./pages/AdminCategories.tsx'));
+const ModerationQueue = page(() => import('./pages/ModerationQueue.tsx'));
+const ModerationCase = page(() => import('./pages/ModerationCase.tsx'));
+const Appeal = page(() => import('./pages/Appeal.tsx'));
+const FinancePayoutRuns = page(() => import('./pages/FinancePayoutRuns.tsx'));
+const FinancePayoutRun = page(() => import('./pages/FinancePayoutRun.tsx'));
+const FinanceLedger = page(() => import('./pages/FinanceLedger.tsx'));
+const FinanceAccount = page(() => import('./pages/FinanceAccount.tsx'));
+const FinancePayoutHolds = page(() => import('./pages/FinancePayoutHolds.tsx'));
+const Wallet = page(() => import('./pages/Wallet.tsx'));
+const Earnings = page(() => import('./pages/Earnings.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -47,8 +57,19 @@ export const router = createBrowserRouter([
       { path: '/videos/:id', element: <WatchVideo /> },
       { path: '/streams/:id', element: <WatchLive /> },
       { path: '/dashboard', element: <Dashboard /> },
+      { path: '/dashboard/earnings', element: <Earnings /> },
+      { path: '/wallet', element: <Wallet /> },
       { path: '/notifications', element: <Notifications /> },
       { path: '/admin/categories', element: <AdminCategories /> },
+      { path: '/moderation', element: <ModerationQueue /> },
+      { path: '/moderation/cases/:id', element: <ModerationCase /> },
+      { path: '/appeal', element: <Appeal /> },
+      { path: '/finance', element: <Navigate to="/finance/payout-runs" replace /> },
+      { path: '/finance/payout-runs', element: <FinancePayoutRuns /> },
+      { path: '/finance/payout-runs/:id', element: <FinancePayoutRun /> },
+      { path: '/finance/ledger', element: <FinanceLedger /> },
+      { path: '/finance/ledger/accounts/:id', element: <FinanceAccount /> },
+      { path: '/finance/payout-holds', element: <FinancePayoutHolds /> },
       { path: '*', element: <ChannelOrNotFound /> },
     ],
   },

@@ -69,7 +69,8 @@ export async function waitForPlayback(page: Page, seconds = 1, timeout = 120_000
 
 export async function sendChat(page: Page, text: string) {
   await page.getByRole('textbox', { name: 'Chat message', exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
+  // Exactly "Send": the page also has "Send gift" and "Send tip".
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
 }
 
 /** A stored message in the chat list (not the live region that reads it out). */

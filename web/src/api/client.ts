@@ -54,9 +54,11 @@ export function refreshSession(staleAccessToken: string): Promise<Session | null
         session.set(null);
         return null;
       }
-      // A refresh answers the new pair only; the user stays who they were.
-      const fresh = ((await res.json()) as { data: Pick<Session, 'accessToken' | 'refreshToken'> }).data;
-      session.set({ accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, user: current.user });
+      // A refresh answers the new pair and its scope; the user stays who they were. A
+      // sanctioned account's refresh is appeal-scoped (not refused), so the page does not
+      // loop: it shows the appeal page; a lifted sanction's refresh is full again.
+      const fresh = ((await res.json()) as { data: Pick<Session, 'accessToken' | 'refreshToken' | 'access' | 'restriction'> }).data;
+      session.set({ accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, user: current.user, access: fresh.access ?? 'full', restriction: fresh.restriction ?? null });
       return session.get();
     };
     return navigator.locks ? navigator.locks.request('streamhub-refresh', run) : run();
@@ -64,6 +66,24 @@ export function refreshSession(staleAccessToken: string): Promise<Session | null
     refreshing = null;
   });
   return refreshing;
+}
+
+const RESTRICTED_CODES = new Set(['account_restricted', 'account_suspended', 'account_banned']);
+
+/**
+ * A 403 saying the account is suspended or banned (a sanction that came while signed in, or
+ * an appeal-scoped token on another route): the session becomes appeal-only, so the app shows
+ * the appeal page instead of failing request after request. Never a refresh: that would only
+ * answer another appeal-scoped token.
+ */
+async function noteRestriction(response: Response): Promise<void> {
+  const current = session.get();
+  if (!current || current.access === 'appeal') return;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as ErrorEnvelope | undefined;
+  if (RESTRICTED_CODES.has(body?.error?.code ?? '')) session.update({ access: 'appeal' });
 }
 
 const retryCopies = new Map<string, Request>();
@@ -79,6 +99,7 @@ export const authMiddleware: Middleware = {
   async onResponse({ request, response, id }) {
     const copy = retryCopies.get(id);
     retryCopies.delete(id);
+    if (response.status === 403) await noteRestriction(response);
     if (response.status !== 401 || !copy) return response;
     const sent = request.headers.get('authorization')?.replace(/^Bearer /, '') ?? '';
     const fresh = await refreshSession(sent);

@@ -4,12 +4,23 @@ import { useSyncExternalStore } from 'react';
 import type { components } from './schema.ts';
 
 export type SessionUser = components['schemas']['OwnProfile'];
+export type Restriction = components['schemas']['AccountRestriction'];
 
 export interface Session {
   accessToken: string;
   refreshToken: string;
   user: SessionUser;
+  /**
+   * `appeal`: a suspended or banned account's token, which reaches only its notifications,
+   * profile and moderation cases (README "Appealing while suspended or banned"); the app then
+   * shows only the appeal page. Absent in sessions stored before it existed: full.
+   */
+  access?: 'full' | 'appeal';
+  restriction?: Restriction;
 }
+
+/** The session may only appeal (an appeal-scoped token, or a sanctioned account's older token). */
+export const isRestricted = (s: Session | null) => s?.access === 'appeal';
 
 const KEY = 'streamhub.session';
 const listeners = new Set<() => void>();

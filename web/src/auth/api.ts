@@ -1,9 +1,9 @@
 // Signing in and out. The session (api/session.ts) holds what these return.
 import { api, unwrap } from '../api/client.ts';
-import { session } from '../api/session.ts';
+import { session, type Session } from '../api/session.ts';
 
-const keep = (s: { accessToken: string; refreshToken: string; user: NonNullable<ReturnType<typeof session.get>>['user'] }) =>
-  session.set({ accessToken: s.accessToken, refreshToken: s.refreshToken, user: s.user });
+const keep = (s: Pick<Session, 'accessToken' | 'refreshToken' | 'user' | 'access' | 'restriction'>) =>
+  session.set({ accessToken: s.accessToken, refreshToken: s.refreshToken, user: s.user, access: s.access ?? 'full', restriction: s.restriction ?? null });
 
 export async function register(body: { email: string; username: string; password: string }) {
   keep(await unwrap(api.POST('/api/v1/auth/register', { body })));

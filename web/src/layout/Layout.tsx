@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
-import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
-import { useSession } from '../api/session.ts';
+import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { isRestricted, useSession } from '../api/session.ts';
+import { isStaff } from '../features/moderation/roles.ts';
 import { realtime } from '../realtime/socket.ts';
 import { signOut } from '../auth/api.ts';
 import { urls } from '../urls.ts';
@@ -25,6 +26,30 @@ function UserMenu() {
     );
   }
   const { user } = current;
+  if (isRestricted(current)) {
+    // An appeal-only session: its notifications, its appeal, signing out; no socket (the
+    // gateway refuses its token), so no bell.
+    return (
+      <div className="header-actions">
+        <details className="user-menu" ref={menu}>
+          <summary aria-label={`Account menu for ${user.username}`}>{user.displayName || user.username}</summary>
+          <ul>
+            <li>
+              <Link to={urls.appeal()}>Your appeal</Link>
+            </li>
+            <li>
+              <Link to="/notifications">Notifications</Link>
+            </li>
+            <li>
+              <button type="button" onClick={() => void signOut().then(() => navigate(urls.home()))}>
+                Sign out
+              </button>
+            </li>
+          </ul>
+        </details>
+      </div>
+    );
+  }
   return (
     <div className="header-actions">
       <NotificationBell />
@@ -41,6 +66,12 @@ function UserMenu() {
             <Link to="/dashboard">Creator dashboard</Link>
           </li>
           <li>
+            <Link to={urls.earnings()}>Earnings</Link>
+          </li>
+          <li>
+            <Link to={urls.wallet()}>Wallet</Link>
+          </li>
+          <li>
             <Link to="/notifications">Notifications</Link>
           </li>
           {user.role === 'admin' && (
@@ -48,6 +79,9 @@ function UserMenu() {
               <Link to="/admin/categories">Categories</Link>
             </li>
           )}
+          <li>
+            <Link to={urls.appeal()}>Moderation decisions</Link>
+          </li>
           <li>
             <Link to={urls.account()}>Account</Link>
           </li>
@@ -62,11 +96,17 @@ function UserMenu() {
   );
 }
 
+/** The pages an appeal-only session may see; every other page sends it to its appeal. */
+const APPEAL_PAGES = new Set(['/appeal', '/notifications', '/sign-in']);
+
 export function Layout() {
   const main = useRef<HTMLElement>(null);
   // Signed in, the socket is open on every page: the owner's transcode progress (and
   // notifications) arrive wherever the person is.
-  const signedIn = useSession() !== null;
+  const current = useSession();
+  const restricted = isRestricted(current);
+  const signedIn = current !== null && !restricted;
+  const role = current?.user.role;
   useEffect(() => (signedIn ? realtime.subscribe(() => {}) : undefined), [signedIn]);
   const { pathname } = useLocation();
   // A page change moves focus to the new content, as a full page load would for screen readers.
@@ -91,13 +131,19 @@ export function Layout() {
           <NavLink to={urls.home()} end>
             Home
           </NavLink>
-          <NavLink to={urls.upload()}>Upload</NavLink>
-          <NavLink to="/dashboard">Dashboard</NavLink>
+          {!restricted && (
+            <>
+              <NavLink to={urls.upload()}>Upload</NavLink>
+              <NavLink to="/dashboard">Dashboard</NavLink>
+            </>
+          )}
+          {!restricted && isStaff(role) && <NavLink to={urls.moderation()}>Moderation</NavLink>}
+          {!restricted && (role === 'finance' || role === 'admin') && <NavLink to={urls.financePayoutRuns()}>Finance</NavLink>}
         </nav>
         <UserMenu />
       </header>
       <main id="main" ref={main} tabIndex={-1}>
-        <Outlet />
+        {restricted && !APPEAL_PAGES.has(pathname) ? <Navigate to={urls.appeal()} replace /> : <Outlet />}
       </main>
     </>
   );

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useLocation, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
+import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { useFollow, useProfile } from '../features/users/api.ts';
 import { useVideos } from '../features/videos/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
@@ -47,7 +48,12 @@ export default function Channel() {
           @{user.username} · {user.followerCount} followers
         </p>
         {user.bio && <p>{user.bio}</p>}
-        {me && !mine && <FollowButton userId={user.id} />}
+        {me && !mine && (
+          <div className="row">
+            <FollowButton userId={user.id} />
+            <ReportButton targetType="user" targetId={user.id} what={`channel ${user.username}`} />
+          </div>
+        )}
       </section>
       <section aria-labelledby="channel-videos">
         <h2 id="channel-videos">{mine ? 'Your videos' : 'Videos'}</h2>

@@ -1,6 +1,7 @@
 // /dashboard — a creator's streams and videos: create a stream (its key shown once, with the
 // ingest URL and OBS settings), rotate the key (shown once again), live status, end a stream,
-// chat settings and moderation, and the creator's videos with their statuses.
+// chat settings and moderation, the creator's videos with their statuses, and channel
+// moderation (channel moderators, timeouts and bans, the log).
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useSession } from '../api/session.ts';
@@ -8,6 +9,7 @@ import { RequireSignIn } from '../auth/RequireSignIn.tsx';
 import { useCategories } from '../features/categories/api.ts';
 import { ChatPanel } from '../features/chat/ChatPanel.tsx';
 import { obsSettingsText, useChatSettings, useCreateStream, useDeleteChatMessage, useEndStream, useOwnStreams, useRotateKey, type LiveStream, type StreamKey } from '../features/live/api.ts';
+import { ChannelModeration } from '../features/moderation/ChannelModeration.tsx';
 import { useVideos } from '../features/videos/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { useRealtimeFrames } from '../realtime/use-realtime.ts';
@@ -292,6 +294,9 @@ function DashboardContent() {
   return (
     <>
       <h1>Creator dashboard</h1>
+      <p>
+        <Link to={urls.earnings()}>Earnings and payouts</Link>
+      </p>
       {created ? (
         <section aria-labelledby="created-heading">
           <h2 id="created-heading">Stream created: {created.stream.title}</h2>
@@ -310,6 +315,7 @@ function DashboardContent() {
         <Link to={urls.upload()}>Upload a video</Link>
       </p>
       <OwnVideos ownerId={me.id} />
+      <ChannelModeration channelId={me.id} />
     </>
   );
 }

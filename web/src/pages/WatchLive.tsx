@@ -1,10 +1,11 @@
 // /streams/:id — a live stream: the player, its status as `stream_status` frames report it,
 // the viewer count from `viewers` frames, a follow button and the chat. Once ended, a link
-// to the recording when its video exists.
-import { useEffect, useRef, useState } from 'react';
+// to the recording when its video exists. Below the player: gifts and tips (SupportPanel).
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
+import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { ChatPanel } from '../features/chat/ChatPanel.tsx';
 import { useDeleteChatMessage, useStream } from '../features/live/api.ts';
 import { LivePlayer } from '../features/live/LivePlayer.tsx';
@@ -17,6 +18,9 @@ import NotFound from './NotFound.tsx';
 import '../live.css';
 
 const ON_AIR = ['live', 'reconnecting'];
+
+// Gifts and tips load after the player: a first-time viewer's download stays within budget.
+const SupportPanel = lazy(() => import('../features/money/SupportPanel.tsx').then((m) => ({ default: m.SupportPanel })));
 
 const statusText: Record<string, string> = {
   idle: 'Not live yet',
@@ -114,13 +118,21 @@ export default function WatchLive() {
             </span>
           )}
         </p>
-        {me && !mine && <FollowOwner ownerId={s.ownerId} />}
+        {me && !mine && (
+          <div className="row">
+            <FollowOwner ownerId={s.ownerId} />
+            <ReportButton targetType="stream" targetId={s.id} what={`stream ${s.title}`} />
+          </div>
+        )}
         {s.description && <p className="description">{s.description}</p>}
         {mine && (
           <p>
             <Link to="/dashboard">Manage this stream in your dashboard</Link>
           </p>
         )}
+        <Suspense fallback={null}>
+          <SupportPanel streamId={id} ownerId={s.ownerId} onAir={onAir} open={current !== 'cancelled'} />
+        </Suspense>
       </div>
       <ChatPanel
         streamId={id}

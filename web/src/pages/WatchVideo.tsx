@@ -2,6 +2,8 @@ import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
 import { useQuery } from '@tanstack/react-query';
+import { useSession } from '../api/session.ts';
+import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
 import { TranscodeStatus } from '../features/videos/TranscodeStatus.tsx';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
@@ -22,6 +24,7 @@ function Owner({ id }: { id: string }) {
 export default function WatchVideo() {
   const id = useParams().id!;
   // While it transcodes, the socket pushes the percentage to its owner; the status is polled.
+  const me = useSession()?.user;
   const video = useQuery({ ...videoQuery(id), refetchInterval: (q) => (q.state.data && q.state.data.status !== 'ready' && q.state.data.status !== 'failed' ? 3000 : false) });
   if (video.isPending) return <Loading />;
   if (video.isError) return video.error instanceof ApiError && video.error.status === 404 ? <NotFound /> : <ErrorMessage error={video.error} />;
@@ -35,6 +38,9 @@ export default function WatchVideo() {
       )}
       <h1>{v.title}</h1>
       <Owner id={v.ownerId} />
+      {me && me.id !== v.ownerId && (
+        <ReportButton targetType="video" targetId={v.id} what={`video ${v.title}`} currentTime={() => document.querySelector<HTMLVideoElement>('.watch video')?.currentTime} />
+      )}
       {v.description && <p className="description">{v.description}</p>}
     </article>
   );

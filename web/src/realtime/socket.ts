@@ -137,6 +137,9 @@ export class RealtimeSocket {
       // The socket's token ran out before the page refreshed it; refresh and sign in again.
       const stale = this.signedInAs;
       if (stale) void refreshSession(stale);
+    } else if (frame.type === 'signed_out' && (frame.reason === 'account_banned' || frame.reason === 'account_suspended')) {
+      // Sanctioned while signed in: the session may only appeal now (the page shows the appeal page).
+      session.update({ access: 'appeal' });
     }
   }
 

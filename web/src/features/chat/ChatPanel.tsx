@@ -5,6 +5,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
 import { useSession } from '../../api/session.ts';
 import { urls } from '../../urls.ts';
+import { ReportButton } from '../moderation/ReportButton.tsx';
 import { MAX_CHAT_LENGTH, refusalText } from './rules.ts';
 import { useChat } from './use-chat.ts';
 
@@ -21,7 +22,8 @@ export interface ChatPanelProps {
 
 export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelete }: ChatPanelProps) {
   const chat = useChat(streamId);
-  const signedIn = Boolean(useSession());
+  const me = useSession()?.user;
+  const signedIn = Boolean(me);
   const { pathname } = useLocation();
   const [text, setText] = useState('');
   const list = useRef<HTMLOListElement>(null);
@@ -59,6 +61,7 @@ export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelet
         {chat.messages.map((m) => (
           <li key={m.id} data-message-id={m.id}>
             <span className="chat-author">{m.username}</span> <span className="chat-text">{m.text}</span>
+            {me && me.id !== m.userId && <ReportButton small targetType="chat_message" targetId={`${streamId}.${m.id}`} what={`message from ${m.username}: ${m.text.slice(0, 40)}`} />}
             {onDelete && (
               <button type="button" className="small danger" onClick={() => onDelete(m.id)} aria-label={`Delete message from ${m.username}: ${m.text.slice(0, 40)}`}>
                 Delete
