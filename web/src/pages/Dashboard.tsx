@@ -10,7 +10,7 @@ import { useCategories } from '../features/categories/api.ts';
 import { ChatPanel } from '../features/chat/ChatPanel.tsx';
 import { obsSettingsText, useChatSettings, useCreateStream, useDeleteChatMessage, useEndStream, useOwnStreams, useRotateKey, type LiveStream, type StreamKey } from '../features/live/api.ts';
 import { ChannelModeration } from '../features/moderation/ChannelModeration.tsx';
-import { useVideos } from '../features/videos/api.ts';
+import { useOwnVideos } from '../features/videos/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { useRealtimeFrames } from '../realtime/use-realtime.ts';
 import { urls } from '../urls.ts';
@@ -257,7 +257,7 @@ function OwnStreams({ ownerId }: { ownerId: string }) {
 }
 
 function OwnVideos({ ownerId }: { ownerId: string }) {
-  const videos = useVideos({ ownerId, limit: 50 });
+  const videos = useOwnVideos(ownerId);
   if (videos.isPending) return <Loading />;
   if (videos.isError) return <ErrorMessage error={videos.error} />;
   if (!videos.data.length) return <p className="muted">No videos yet.</p>;

@@ -1,9 +1,9 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useSession } from '../api/session.ts';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
-import { useDeleteVideo, videosQuery } from '../features/videos/api.ts';
+import { useDeleteVideo, useOwnVideos } from '../features/videos/api.ts';
 import { uploadVideo, type UploadProgress } from '../features/videos/upload.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { urls } from '../urls.ts';
@@ -95,8 +95,7 @@ function UploadForm() {
 }
 
 function MyVideos({ ownerId }: { ownerId: string }) {
-  // Statuses change behind the cache (a transcode finishes): the owner's list is read afresh on every visit.
-  const videos = useQuery({ ...videosQuery({ ownerId, limit: 50 }), refetchOnMount: 'always' });
+  const videos = useOwnVideos(ownerId);
   const remove = useDeleteVideo();
   if (videos.isPending) return <Loading />;
   if (videos.isError) return <ErrorMessage error={videos.error} />;

@@ -26,7 +26,8 @@ export const ownStreamsQuery = (ownerId: string) =>
     queryFn: () => unwrap(api.GET('/api/v1/streams', { params: { query: { ownerId, limit: 50 } } })),
   });
 
-export const useOwnStreams = (ownerId: string) => useQuery({ ...ownStreamsQuery(ownerId), refetchInterval: 10_000 });
+// Live status changes behind the cache (the encoder connects): read afresh on every visit, then every 10 s.
+export const useOwnStreams = (ownerId: string) => useQuery({ ...ownStreamsQuery(ownerId), refetchOnMount: 'always', refetchInterval: 10_000 });
 
 export function useCreateStream() {
   const client = useQueryClient();

@@ -10,7 +10,6 @@ export const videoQuery = (id: string) =>
     queryFn: () => unwrap(api.GET('/api/v1/videos/{id}', { params: { path: { id } } })),
   });
 
-
 /** Newest first: public ready videos, or with `ownerId` of yourself, all your own. */
 export const videosQuery = (filter: { ownerId?: string; limit?: number } = {}) =>
   queryOptions({
@@ -19,6 +18,9 @@ export const videosQuery = (filter: { ownerId?: string; limit?: number } = {}) =
   });
 
 export const useVideos = (filter: { ownerId?: string; limit?: number } = {}, enabled = true) => useQuery({ ...videosQuery(filter), enabled });
+
+/** Your own videos: their statuses change behind the cache (a transcode finishes), so they are read afresh on every visit. */
+export const useOwnVideos = (ownerId: string) => useQuery({ ...videosQuery({ ownerId, limit: 50 }), refetchOnMount: 'always' });
 
 export function useRetryVideo() {
   const client = useQueryClient();
