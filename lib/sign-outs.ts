@@ -1,14 +1,7 @@
+import type { SignOutReason } from './realtime-contract.ts';
 import type { Nats } from './nats.ts';
 
-/** Why a signed-in identity ended; sent to the sockets it had, as `signed_out` `{reason}`. */
-export type SignOutReason =
-  | 'logout'
-  | 'refresh_token_reused'
-  | 'session_ended'
-  | 'token_expired'
-  | 'account_banned'
-  | 'account_suspended'
-  | 'account_deleted';
+export type { SignOutReason } from './realtime-contract.ts';
 
 export const signOutMessages: Record<SignOutReason, string> = {
   logout: 'This session was logged out',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { RoomFrame } from '../lib/room-frames.ts';
-import type { SignOutReason } from '../lib/sign-outs.ts';
+import type { ServerFrame } from '../lib/realtime-contract.ts';
+
+export type { ChatFrame, ServerFrame } from '../lib/realtime-contract.ts';
 
 // Client → server frames of DESIGN.md §6. The gateway validates every frame against this
 // union; anything else gets an `error` frame, never a crash.
@@ -17,39 +18,9 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096) }),
 ]);
 
-export type ClientFrame = z.infer<typeof clientFrameSchema>;
+export type ParsedClientFrame = z.infer<typeof clientFrameSchema>;
 
-export interface ChatFrame {
-  type: 'chat';
-  streamId: string;
-  /** The message's JetStream sequence: its id and its offset for recovery. */
-  id: string;
-  userId: string;
-  username: string;
-  text: string;
-  sentAt: string;
-  /** Only on the sender's own sockets. */
-  nonce?: string;
-}
-
-export type ServerFrame =
-  | { type: 'pong' }
-  | { type: 'joined'; streamId: string; history: ChatFrame[]; resumed?: boolean }
-  | ChatFrame
-  | { type: 'chat_deleted'; streamId: string; id: string }
-  | { type: 'viewers'; streamId: string; count: number }
-  | { type: 'stream_status'; streamId: string; status: string }
-  /** `gift`, `leaderboard` and `donation`, raised by the platform (lib/room-frames.ts). */
-  | RoomFrame
-  | { type: 'notification'; notification: Record<string, unknown> }
-  | { type: 'progress'; videoId: string; percent: number }
-  | { type: 'authenticated'; userId: string; expiresAt: string }
-  /** The socket's identity ended; it stays open as an anonymous viewer. */
-  | { type: 'signed_out'; reason: SignOutReason; message: string }
-  /** `until` and `reason` come with `chat_timeout` and `chat_banned` (`streamId` when pushed as it happens). */
-  | { type: 'error'; code: string; message: string; nonce?: string; retryAfterSeconds?: number; streamId?: string; until?: string; reason?: string };
-
-export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ServerFrame };
+export type ParsedFrame = { ok: true; frame: ParsedClientFrame } | { ok: false; error: ServerFrame };
 
 export function parseClientFrame(raw: string): ParsedFrame {
   let json: unknown;
