@@ -76,6 +76,8 @@ const LEVELS_SHOWN = new Set(['warn', 'error', 'fatal']);
 
 /** Runs one of our own processes; its JSON log goes to a file, its warnings also to the console. */
 function startApp(name: string, entry: string, args: string[], env: StackEnvironment['env']): AppProcess {
+  // The services create it when they start; when every one of them was reused, nothing has.
+  mkdirSync(logsDir, { recursive: true });
   const logFile = path.join(logsDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
