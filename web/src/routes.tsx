@@ -27,6 +27,8 @@ const WatchLive = page(() => import('./pages/WatchLive.tsx'));
 const Dashboard = page(() => import('./pages/Dashboard.tsx'));
 const Notifications = page(() => import('./pages/Notifications.tsx'));
 const AdminCategories = page(() => import('./pages/AdminCategories.tsx'));
+const AdminWatchedWords = page(() => import('./pages/AdminWatchedWords.tsx'));
+const BlockedTerms = page(() => import('./pages/BlockedTerms.tsx'));
 const ModerationQueue = page(() => import('./pages/ModerationQueue.tsx'));
 const ModerationCase = page(() => import('./pages/ModerationCase.tsx'));
 const Appeal = page(() => import('./pages/Appeal.tsx'));
@@ -58,9 +60,11 @@ export const router = createBrowserRouter([
       { path: '/streams/:id', element: <WatchLive /> },
       { path: '/dashboard', element: <Dashboard /> },
       { path: '/dashboard/earnings', element: <Earnings /> },
+      { path: '/dashboard/blocked-terms', element: <BlockedTerms /> },
       { path: '/wallet', element: <Wallet /> },
       { path: '/notifications', element: <Notifications /> },
       { path: '/admin/categories', element: <AdminCategories /> },
+      { path: '/admin/watched-words', element: <AdminWatchedWords /> },
       { path: '/moderation', element: <ModerationQueue /> },
       { path: '/moderation/cases/:id', element: <ModerationCase /> },
       { path: '/appeal', element: <Appeal /> },

@@ -18,4 +18,7 @@ export const urls = {
   financeHolds: () => '/finance/payout-holds',
   wallet: () => '/wallet',
   earnings: () => '/dashboard/earnings',
+  blockedTerms: () => '/dashboard/blocked-terms',
+  adminCategories: () => '/admin/categories',
+  adminWatchedWords: () => '/admin/watched-words',
 };

@@ -76,7 +76,12 @@ function UserMenu() {
           </li>
           {user.role === 'admin' && (
             <li>
-              <Link to="/admin/categories">Categories</Link>
+              <Link to={urls.adminCategories()}>Categories</Link>
+            </li>
+          )}
+          {isStaff(user.role) && (
+            <li>
+              <Link to={urls.adminWatchedWords()}>Watched words</Link>
             </li>
           )}
           <li>

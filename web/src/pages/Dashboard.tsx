@@ -295,7 +295,7 @@ function DashboardContent() {
     <>
       <h1>Creator dashboard</h1>
       <p>
-        <Link to={urls.earnings()}>Earnings and payouts</Link>
+        <Link to={urls.earnings()}>Earnings and payouts</Link> · <Link to={urls.blockedTerms()}>Blocked terms</Link>
       </p>
       {created ? (
         <section aria-labelledby="created-heading">

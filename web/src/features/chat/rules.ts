@@ -28,6 +28,10 @@ export function refusalText(refusal: ChatRefusal): string {
       return 'Your account is suspended: you cannot chat for now.';
     case 'account_banned':
       return 'Your account is banned.';
+    case 'message_blocked':
+      return 'It contains a term this channel or the platform does not allow.';
+    case 'message_held':
+      return 'Held for review: it contains a term the moderators look at first. Nobody else saw it.';
     case 'not_joined':
       return 'Not connected to this chat yet; try again.';
     default:
