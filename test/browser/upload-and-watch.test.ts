@@ -123,6 +123,7 @@ describe('upload and watch', () => {
 
     await page.goto(app.url(`/streams/${stream.id}`));
     await likeAndReload('stream', stream.id);
+    expect(await seriousViolations(page)).toEqual([]);
     await checkUnlike(page);
     expect(await app.ctx.db.selectFrom('stream_likes').select('user_id').where('stream_id', '=', stream.id).execute()).toEqual([]);
   }, 120_000);
