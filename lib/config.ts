@@ -96,6 +96,7 @@ const envSchema = z.object({
   RATE_LIMIT_GENERAL_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_REGISTER_PER_HOUR: z.coerce.number().int().min(1).default(3),
+  RATE_LIMIT_LIKES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
 
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3, 'must be at most 5 GiB (one S3 PUT)').default(5 * 1024 ** 3),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
@@ -245,7 +246,14 @@ export interface Config {
     refreshTokenTtlDays: number;
     passwordHashMemoryKib: number;
   };
-  rateLimits: { trustProxy: boolean; generalPerMinute: number; loginPerMinute: number; registerPerHour: number };
+  rateLimits: {
+    trustProxy: boolean;
+    generalPerMinute: number;
+    loginPerMinute: number;
+    registerPerHour: number;
+    /** Likes and unlikes (videos and streams together) one user may send per minute, counted in Postgres. */
+    likesPerMinute: number;
+  };
   retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
   videos: { maxUploadBytes: number; uploadUrlTtlSeconds: number; playbackUrlTtlSeconds: number; uploadsPerHour: number };
@@ -373,6 +381,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       generalPerMinute: e.RATE_LIMIT_GENERAL_PER_MINUTE,
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
+      likesPerMinute: e.RATE_LIMIT_LIKES_PER_MINUTE,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
     streams: {

@@ -61,6 +61,20 @@ export interface FollowsTable {
   created_at: Generated<Date>;
 }
 
+/** One user's like of one video; the video's `like_count` counts these rows. */
+export interface VideoLikesTable {
+  video_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+}
+
+/** One user's like of one stream; the stream's `like_count` counts these rows. */
+export interface StreamLikesTable {
+  stream_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface CategoriesTable {
   id: Generated<string>;
   name: string;
@@ -162,6 +176,8 @@ export interface VideosTable {
   moderation_hidden_at: Date | null;
   /** Age-restricted by moderation (decision or interim measure): no playback for anonymous viewers. */
   age_restricted_at: Generated<Date | null>;
+  /** Rows in video_likes for this video, kept in the transaction that adds or removes one. */
+  like_count: Generated<number>;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
@@ -191,6 +207,8 @@ export interface StreamsTable {
   moderation_ended_at: Date | null;
   /** Age-restricted by moderation (decision or interim measure): no playback URL for anonymous viewers. */
   age_restricted_at: Generated<Date | null>;
+  /** Rows in stream_likes for this stream, kept in the transaction that adds or removes one. */
+  like_count: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -623,6 +641,8 @@ export interface Database {
   streams: StreamsTable;
   stream_sessions: StreamSessionsTable;
   stream_viewers: StreamViewersTable;
+  video_likes: VideoLikesTable;
+  stream_likes: StreamLikesTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_account_shards: LedgerAccountShardsTable;
   ledger_entries: LedgerEntriesTable;

@@ -16,6 +16,7 @@ import { currentUser, ownerOrAdmin, requireAuth, signedIn } from '../middleware/
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
+import { likedByUser } from '../likes/service.ts';
 import { createStream, findStream, listStreams, rotateStreamKey } from './service.ts';
 
 export interface StreamRouteDeps {
@@ -49,6 +50,8 @@ const streamSchema = z
     uniqueViewers: z.number().int().openapi({ description: 'Distinct viewers (users, or devices when anonymous) seen while on air' }),
     playbackUrl: z.string().nullable().openapi({ description: 'Live HLS while the stream is on air' }),
     vodVideoId: z.uuid().nullable(),
+    likeCount: z.number().int().min(0),
+    likedByMe: z.boolean().nullable().openapi({ description: 'Whether the signed-in viewer likes it; null for anonymous viewers' }),
     streamKeyPrefix: z.string().optional().openapi({ description: 'Owner only: the first characters of the current key' }),
     createdAt: z.string(),
     webUrl: z.string().openapi({ description: 'The watch page in the web app' }),
@@ -66,7 +69,8 @@ export function streamRoutes(deps: StreamRouteDeps) {
 
   /** A live stream under an age restriction plays only for signed-in viewers. */
   const playbackUrl = (s: Stream, signedIn: boolean) => (LIVE_STATUSES.includes(s.status) && (signedIn || !s.age_restricted_at) ? `${config.publicUrls.hls}/${s.id}.m3u8` : null);
-  const view = (s: Stream, ownerView: boolean, signedIn: boolean) => ({
+  /** `likedByMe`: null for anonymous viewers (and the owner's own create/update/end answers). */
+  const view = (s: Stream, ownerView: boolean, signedIn: boolean, likedByMe: boolean | null = null) => ({
     id: s.id,
     ownerId: s.owner_id,
     title: s.title,
@@ -87,6 +91,8 @@ export function streamRoutes(deps: StreamRouteDeps) {
     uniqueViewers: s.unique_viewers,
     playbackUrl: playbackUrl(s, signedIn),
     vodVideoId: s.vod_video_id,
+    likeCount: s.like_count,
+    likedByMe,
     ...(ownerView ? { streamKeyPrefix: s.stream_key_prefix } : {}),
     createdAt: s.created_at.toISOString(),
     webUrl: web.stream(s.id),
@@ -168,8 +174,9 @@ export function streamRoutes(deps: StreamRouteDeps) {
       const { limit, cursor, status, categoryId, ownerId } = c.req.valid('query');
       const all = ownerId !== undefined && ownerOrAdmin(c.get('auth'), ownerId);
       const rows = await listStreams(db, { status, categoryId, ownerId, all }, limit, decodeCursor(cursor, cursorSchema));
-      const signedIn = c.get('auth') !== undefined;
-      return c.json(page(rows, limit, (r) => view(r, all, signedIn), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
+      const auth = c.get('auth');
+      const liked = await likedByUser(db, 'stream', rows.slice(0, limit).map((r) => r.id), auth?.userId);
+      return c.json(page(rows, limit, (r) => view(r, all, auth !== undefined, auth ? liked.has(r.id) : null), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
     },
   );
 
@@ -184,7 +191,9 @@ export function streamRoutes(deps: StreamRouteDeps) {
     }),
     async (c) => {
       const stream = await findStream(db, c.req.valid('param').id);
-      return c.json(ok(view(stream, ownerOrAdmin(c.get('auth'), stream.owner_id), c.get('auth') !== undefined)), 200);
+      const auth = c.get('auth');
+      const likedByMe = auth ? (await likedByUser(db, 'stream', [stream.id], auth.userId)).has(stream.id) : null;
+      return c.json(ok(view(stream, ownerOrAdmin(auth, stream.owner_id), auth !== undefined, likedByMe)), 200);
     },
   );
 

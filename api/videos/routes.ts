@@ -16,6 +16,7 @@ import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
+import { likedByUser } from '../likes/service.ts';
 import { createPlaybackSigner } from './playback.ts';
 import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, listVideos, markDeleted, startRemoval, startTranscode } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
@@ -174,7 +175,9 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const all = ownerId !== undefined && (auth?.userId === ownerId || auth?.role === 'admin');
       const rows = await listVideos(db, { ownerId, all }, limit, decodeCursor(cursor, timeKeyCursorSchema));
       const shown = page(rows, limit, (r) => r, (r) => ({ at: r.created_key, id: r.id }));
-      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined))) }, 200);
+      const liked = await likedByUser(db, 'video', shown.data.map((r) => r.id), auth?.userId);
+      const likedByMe = (id: string) => (auth ? liked.has(id) : null);
+      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, likedByMe(r.id)))) }, 200);
     },
   );
 
@@ -183,11 +186,16 @@ export function videoRoutes(deps: VideoRouteDeps) {
       method: 'get',
       path: '/{id}',
       tags: ['videos'],
-      summary: 'A video: status, progress, renditions and playback URLs',
+      summary: 'A video: status, progress, renditions, playback URLs and likes',
       request: { params: uuidParam },
       responses: { 200: enveloped(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
     }),
-    async (c) => c.json(ok(await links.view(await findVisibleVideo(db, c.req.valid('param').id, c.get('auth')), c.get('auth') !== undefined)), 200),
+    async (c) => {
+      const auth = c.get('auth');
+      const video = await findVisibleVideo(db, c.req.valid('param').id, auth);
+      const likedByMe = auth ? (await likedByUser(db, 'video', [video.id], auth.userId)).has(video.id) : null;
+      return c.json(ok(await links.view(video, auth !== undefined, likedByMe)), 200);
+    },
   );
 
   router.openapi(

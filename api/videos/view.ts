@@ -33,6 +33,8 @@ export const videoSchema = z
     playbackUrl: z.string().nullable().openapi({ description: 'HLS master playlist; signed and expiring unless the video is public (and not age-restricted)' }),
     thumbnailUrl: z.string().nullable().openapi({ description: 'Poster image (short-lived URL)' }),
     storyboardUrl: z.string().nullable().openapi({ description: 'WebVTT thumbnail track for scrubbing previews' }),
+    likeCount: z.number().int().min(0),
+    likedByMe: z.boolean().nullable().openapi({ description: 'Whether the signed-in viewer likes it; null for anonymous viewers' }),
     createdAt: z.string(),
     readyAt: z.string().nullable(),
     webUrl: z.string().openapi({ description: 'The watch page in the web app' }),
@@ -53,8 +55,12 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
     /** Segments must stay readable for a whole viewing, so they outlive the playlist link by the video's length. */
     segmentUrlTtlSeconds: (video: Video) => Math.min(7 * 86_400, ttl + Math.ceil(video.duration_seconds ?? 0)),
 
-    /** `signedIn`: an age-restricted video's playback URLs go only to signed-in viewers. */
-    async view(video: Video, signedIn: boolean): Promise<VideoView> {
+    /**
+     * `signedIn`: an age-restricted video's playback URLs go only to signed-in viewers.
+     * `likedByMe`: whether the signed-in viewer likes it (null for anonymous viewers, and
+     * where it is not looked up: the owner's own upload answers).
+     */
+    async view(video: Video, signedIn: boolean, likedByMe: boolean | null = null): Promise<VideoView> {
       const ready = video.status === 'ready';
       const playable = ready && (signedIn || !video.age_restricted_at);
       const token = playable ? query(video) : '';
@@ -77,6 +83,8 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
         playbackUrl: playable ? `${base(video)}/hls/master.m3u8${token}` : null,
         thumbnailUrl: ready && video.poster_key ? await presignGet(storage, video.poster_key, ttl, 'public') : null,
         storyboardUrl: playable && video.storyboard_key ? `${base(video)}/storyboard.vtt${token}` : null,
+        likeCount: video.like_count,
+        likedByMe,
         createdAt: video.created_at.toISOString(),
         readyAt: video.ready_at?.toISOString() ?? null,
         webUrl: web.video(video.id),

@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { h264, mediaDir, testPattern, tone } from '../support/media.ts';
-import { useBrowserApp } from './support/harness.ts';
-import { horizontalOverflow, recordTexts, registerThroughPage, seriousViolations, type VideoElement } from './support/pages.ts';
+import { newPerson, useBrowserApp } from './support/harness.ts';
+import { accountMenu, horizontalOverflow, recordTexts, registerThroughPage, seriousViolations, type VideoElement } from './support/pages.ts';
 
 // The upload journey in Chromium against real api, gateway, workers, MinIO and FFmpeg: pick a
 // file, watch it upload (presigned PUT) and transcode (percent pushed over the socket), then
-// play it with hls.js.
+// play it with hls.js. Then liking from the watch pages (video and stream).
 
 const app = useBrowserApp({ workers: true });
 const media = mediaDir('browser-upload');
@@ -63,4 +65,77 @@ describe('upload and watch', () => {
     await page.getByRole('link', { name: 'Upload', exact: true }).click();
     await page.getByRole('row', { name: /Test pattern.*ready/ }).waitFor();
   }, 240_000);
+
+  it('likes a video and a stream from their watch pages: signed out goes to sign-in, the count and the row survive a reload', async () => {
+    const owner = newPerson();
+    const res = await fetch(app.url('/api/v1/auth/register'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(owner) });
+    expect(res.status).toBe(201);
+    const ownerId = ((await res.json()) as { data: { user: { id: string } } }).data.user.id;
+    // Rows made directly: the likes are about the pages, not the media.
+    const video = await app.ctx.db
+      .insertInto('videos')
+      .values({ owner_id: ownerId, title: 'Likeable', source: 'upload', source_key: `uploads/${randomUUID()}`, status: 'ready', visibility: 'public', source_size_bytes: null, failure_reason: null, duration_seconds: 5, width: 320, height: 240, master_playlist_key: 'v/master.m3u8', poster_key: null, storyboard_key: null, idempotency_key: null, ready_at: new Date(), deleted_at: null, moderation_hidden_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const stream = await app.ctx.db
+      .insertInto('streams')
+      .values({ owner_id: ownerId, title: 'Likeable broadcast', status: 'ended', stream_key_hash: randomUUID(), stream_key_prefix: 'live_test' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const page = await app.newPage();
+    const likeButton = page.getByRole('button', { name: 'Like', exact: true });
+    const count = page.getByTestId('like-count');
+    const viewer = newPerson();
+    await registerThroughPage(app, page, viewer);
+    await accountMenu(page, viewer.username).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+
+    // Signed out: the count shows, and Like leads to sign-in and back.
+    await page.goto(app.url(`/videos/${video.id}`));
+    await expect.poll(() => count.textContent()).toBe('0 likes');
+    await likeButton.click();
+    await page.waitForURL(/\/sign-in\?next=/);
+    await page.getByLabel('Email or username').fill(viewer.username);
+    await page.getByLabel('Password').fill(viewer.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(new RegExp(`/videos/${video.id}$`));
+
+    const likeAndReload = async (target: 'video' | 'stream', id: string) => {
+      await expect.poll(() => likeButton.getAttribute('aria-pressed')).toBe('false');
+      await likeButton.click();
+      await expect.poll(() => likeButton.getAttribute('aria-pressed')).toBe('true');
+      expect(await count.textContent()).toBe('1 like');
+      await page.reload();
+      await expect.poll(() => likeButton.getAttribute('aria-pressed')).toBe('true');
+      expect(await count.textContent()).toBe('1 like');
+      const rows =
+        target === 'video'
+          ? await app.ctx.db.selectFrom('video_likes').select('user_id').where('video_id', '=', id).execute()
+          : await app.ctx.db.selectFrom('stream_likes').select('user_id').where('stream_id', '=', id).execute();
+      expect(rows).toHaveLength(1);
+      const counter = await app.ctx.db.selectFrom(`${target}s`).select('like_count').where('id', '=', id).executeTakeFirstOrThrow();
+      expect(counter.like_count).toBe(1);
+    };
+    await likeAndReload('video', video.id);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.goto(app.url(`/streams/${stream.id}`));
+    await likeAndReload('stream', stream.id);
+    expect(await seriousViolations(page)).toEqual([]);
+    await checkUnlike(page);
+    expect(await app.ctx.db.selectFrom('stream_likes').select('user_id').where('stream_id', '=', stream.id).execute()).toEqual([]);
+  }, 120_000);
 });
+
+/** Unliking: the toggle and the count go back, and stay back after a reload. */
+async function checkUnlike(page: Page) {
+  const likeButton = page.getByRole('button', { name: 'Like', exact: true });
+  await likeButton.click();
+  await expect.poll(() => likeButton.getAttribute('aria-pressed')).toBe('false');
+  expect(await page.getByTestId('like-count').textContent()).toBe('0 likes');
+  await page.reload();
+  await expect.poll(() => page.getByTestId('like-count').textContent()).toBe('0 likes');
+  expect(await likeButton.getAttribute('aria-pressed')).toBe('false');
+}

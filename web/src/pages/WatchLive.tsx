@@ -5,6 +5,7 @@ import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
+import { LikeButton } from '../features/likes/LikeButton.tsx';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { ChatPanel } from '../features/chat/ChatPanel.tsx';
 import { useDeleteChatMessage, useStream } from '../features/live/api.ts';
@@ -118,12 +119,15 @@ export default function WatchLive() {
             </span>
           )}
         </p>
-        {me && !mine && (
-          <div className="row">
-            <FollowOwner ownerId={s.ownerId} />
-            <ReportButton targetType="stream" targetId={s.id} what={`stream ${s.title}`} />
-          </div>
-        )}
+        <div className="row">
+          <LikeButton target="stream" id={s.id} likeCount={s.likeCount} likedByMe={s.likedByMe} />
+          {me && !mine && (
+            <>
+              <FollowOwner ownerId={s.ownerId} />
+              <ReportButton targetType="stream" targetId={s.id} what={`stream ${s.title}`} />
+            </>
+          )}
+        </div>
         {s.description && <p className="description">{s.description}</p>}
         {mine && (
           <p>

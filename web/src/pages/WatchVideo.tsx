@@ -3,6 +3,7 @@ import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
 import { useQuery } from '@tanstack/react-query';
 import { useSession } from '../api/session.ts';
+import { LikeButton } from '../features/likes/LikeButton.tsx';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
 import { TranscodeStatus } from '../features/videos/TranscodeStatus.tsx';
@@ -38,9 +39,12 @@ export default function WatchVideo() {
       )}
       <h1>{v.title}</h1>
       <Owner id={v.ownerId} />
-      {me && me.id !== v.ownerId && (
-        <ReportButton targetType="video" targetId={v.id} what={`video ${v.title}`} currentTime={() => document.querySelector<HTMLVideoElement>('.watch video')?.currentTime} />
-      )}
+      <div className="row">
+        {v.status === 'ready' && <LikeButton target="video" id={v.id} likeCount={v.likeCount} likedByMe={v.likedByMe} />}
+        {me && me.id !== v.ownerId && (
+          <ReportButton targetType="video" targetId={v.id} what={`video ${v.title}`} currentTime={() => document.querySelector<HTMLVideoElement>('.watch video')?.currentTime} />
+        )}
+      </div>
       {v.description && <p className="description">{v.description}</p>}
     </article>
   );
