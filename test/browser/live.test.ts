@@ -20,7 +20,9 @@ const app = useBrowserApp({ workers: true, prepare: ingest.prepare });
 afterAll(() => ingest.stop());
 
 const encoders: ChildProcess[] = [];
+const stopRepublishing: (() => void)[] = [];
 afterEach(async () => {
+  for (const stop of stopRepublishing.splice(0)) stop();
   await Promise.all(encoders.splice(0).map((e) => dropEncoder(e)));
 });
 const publish = (ingestUrl: string, key: string) => {
@@ -28,6 +30,25 @@ const publish = (ingestUrl: string, key: string) => {
   encoders.push(encoder);
   return encoder;
 };
+
+/**
+ * Publishes until the test ends, starting the encoder again a second after nginx drops or
+ * refuses it, as OBS's automatic reconnect does (on by default): on a loaded machine nginx-rtmp
+ * may give up on a slow publish hook after the page already showed the stream live.
+ */
+function keepPublishing(ingestUrl: string, key: string): void {
+  let stopped = false;
+  stopRepublishing.push(() => {
+    stopped = true;
+  });
+  const start = () => {
+    if (stopped) return;
+    publish(ingestUrl, key).once('exit', () => {
+      if (!stopped) setTimeout(start, 1000);
+    });
+  };
+  start();
+}
 
 /**
  * Publishes until the page shows the stream live, starting the encoder again whenever it is
@@ -67,7 +88,7 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     await otherPage.goto(shown.watchUrl);
     expect(await fanPage.getByTestId('stream-status').textContent()).toBe('Not live yet');
 
-    publish(shown.ingestUrl, shown.streamKey);
+    keepPublishing(shown.ingestUrl, shown.streamKey);
 
     // Both pages switch to the live player on the `stream_status` frame and play.
     for (const page of [fanPage, otherPage]) {

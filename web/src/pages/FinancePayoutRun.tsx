@@ -43,7 +43,8 @@ function Approval({ run }: { run: PayoutRun }) {
   const me = useSession()?.user.id;
   const approvable = run.status === 'awaiting_approval';
   const cancellable = run.status === 'selecting' || run.status === 'awaiting_approval';
-  if (!approvable && !cancellable) return null;
+  // The run moves on within a second of an approval: the section stays to say what was done.
+  if (!approvable && !cancellable && !approve.isSuccess && !cancel.isSuccess) return null;
   return (
     <section aria-labelledby="approval-heading">
       <h2 id="approval-heading">Approval</h2>
@@ -57,9 +58,11 @@ function Approval({ run }: { run: PayoutRun }) {
             Approve run
           </button>
         )}
-        <button type="button" className="danger" onClick={() => cancel.mutate(undefined)} disabled={cancel.isPending}>
-          Cancel run
-        </button>
+        {cancellable && (
+          <button type="button" className="danger" onClick={() => cancel.mutate(undefined)} disabled={cancel.isPending}>
+            Cancel run
+          </button>
+        )}
       </div>
       {approve.isError && <ErrorMessage error={approve.error} />}
       {approve.isSuccess && (

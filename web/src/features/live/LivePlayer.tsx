@@ -7,6 +7,8 @@ import { useEffect, useRef, useState } from 'react';
 import type Hls from 'hls.js/light';
 
 const RETRY_MS = 2000;
+/** A second media error within this window is not recovered in place: the player starts afresh. */
+const MEDIA_RECOVERY_WINDOW_MS = 10_000;
 
 export function LivePlayer({ src, title, epoch }: { src: string; title: string; epoch: number }) {
   const video = useRef<HTMLVideoElement>(null);
@@ -28,25 +30,38 @@ export function LivePlayer({ src, title, epoch }: { src: string; title: string; 
         } else setFailure('This browser cannot play HLS video.');
         return;
       }
-      hls = new HlsClass({ liveSyncDurationCount: 3, manifestLoadingMaxRetry: 6, levelLoadingMaxRetry: 6 });
-      let mediaRecovered = false;
-      hls.on(HlsClass.Events.MANIFEST_PARSED, () => void element.play().catch(() => {}));
-      hls.on(HlsClass.Events.ERROR, (_e, data) => {
-        if (!data.fatal || !hls) return;
-        if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR && !mediaRecovered) {
-          mediaRecovered = true;
-          hls.recoverMediaError();
-        } else if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) {
-          // The playlist is written a moment after the stream goes live, and gone while it reconnects.
+      let lastMediaRecovery = -Infinity;
+      const start = () => {
+        if (disposed) return;
+        const player = new HlsClass({ liveSyncDurationCount: 3, manifestLoadingMaxRetry: 6, levelLoadingMaxRetry: 6 });
+        hls = player;
+        player.on(HlsClass.Events.MANIFEST_PARSED, () => {
+          setFailure(undefined);
+          void element.play().catch(() => {});
+        });
+        player.on(HlsClass.Events.ERROR, (_e, data) => {
+          if (!data.fatal || hls !== player) return;
           clearTimeout(retry);
-          retry = setTimeout(() => hls?.loadSource(src), RETRY_MS);
-        } else {
-          setFailure(`Playback failed (${data.details}).`);
-          hls.destroy();
-        }
-      });
-      hls.loadSource(src);
-      hls.attachMedia(element);
+          if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) {
+            // The playlist is written a moment after the stream goes live, and gone while it reconnects.
+            retry = setTimeout(() => player.loadSource(src), RETRY_MS);
+          } else if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR && performance.now() - lastMediaRecovery > MEDIA_RECOVERY_WINDOW_MS) {
+            lastMediaRecovery = performance.now();
+            player.recoverMediaError();
+          } else {
+            // Media that cannot be appended twice in a row (an encoder that restarted with other
+            // settings) or any other fatal error: a fresh player at the live edge, never giving up
+            // while the stream is on air; the person sees why meanwhile.
+            setFailure(`Playback interrupted (${data.details}); trying again…`);
+            player.destroy();
+            hls = null;
+            retry = setTimeout(start, RETRY_MS);
+          }
+        });
+        player.loadSource(src);
+        player.attachMedia(element);
+      };
+      start();
     });
     return () => {
       disposed = true;
