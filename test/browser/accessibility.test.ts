@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { useBrowserApp } from './support/harness.ts';
-import { horizontalOverflow, registerThroughPage, seriousViolations } from './support/pages.ts';
+import { horizontalOverflow, PHONE, registerThroughPage, seriousViolations } from './support/pages.ts';
 
 // axe-core on the main pages (no serious or critical violations), keyboard reachability, and
 // a phone-width screen (390 px) where nothing scrolls sideways. The watch page is checked in
 // upload-and-watch.test.ts, once it has a video to show.
 
 const app = useBrowserApp();
-const PHONE = { width: 390, height: 844 };
 
 describe('accessibility', () => {
   it('has no serious violations on home, sign-in and register, and nothing overflows at 390 px', async () => {

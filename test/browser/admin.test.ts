@@ -1,9 +1,8 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { setRole } from '../support/fixtures.ts';
-import { newPerson, useBrowserApp } from './support/harness.ts';
+import { useBrowserApp } from './support/harness.ts';
 import { chatLines, chatMessage, createStreamInDashboard, sendChat } from './support/live-pages.ts';
-import { accountMenu, horizontalOverflow, registerThroughPage, seriousViolations, signInThroughPage } from './support/pages.ts';
+import { accountMenu, horizontalOverflow, PHONE, registerByApi, registerThroughPage, seriousViolations, signInThroughPage } from './support/pages.ts';
 
 // The admin pages (categories, the platform's watched words) and a creator's channel blocked
 // terms, against the real API, gateway and workers (a stream is a Temporal workflow): what the
@@ -11,17 +10,7 @@ import { accountMenu, horizontalOverflow, registerThroughPage, seriousViolations
 // in the watch page with its rule; the creator ends the stream from the dashboard.
 
 const app = useBrowserApp({ workers: true });
-const PHONE = { width: 390, height: 844 };
 
-/** An account made through the API (the person does not need a browser yet). */
-async function registerByApi(role?: 'admin') {
-  const person = newPerson();
-  const res = await fetch(app.url('/api/v1/auth/register'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
-  expect(res.status).toBe(201);
-  const id = ((await res.json()) as { data: { user: { id: string } } }).data.user.id;
-  if (role) await setRole(app.ctx.db, id, role);
-  return { ...person, id };
-}
 
 async function expectAccessible(page: Page) {
   await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
@@ -39,7 +28,7 @@ const watchedWords = () => app.ctx.db.selectFrom('watched_words').select(['term'
 
 describe('admin and channel pages in the browser', { timeout: 300_000 }, () => {
   it('an admin lists, creates and edits categories and keeps the watched words; a plain user is refused', async () => {
-    const admin = await registerByApi('admin');
+    const admin = await registerByApi(app, 'admin');
     const page = await app.newPage();
     await signInThroughPage(app, page, admin);
 
@@ -110,8 +99,8 @@ describe('admin and channel pages in the browser', { timeout: 300_000 }, () => {
   });
 
   it('a creator’s blocked term and a held watched word refuse a viewer’s chat message with their rule; the creator ends the stream from the dashboard', async () => {
-    const creator = await registerByApi();
-    const viewer = await registerByApi();
+    const creator = await registerByApi(app);
+    const viewer = await registerByApi(app);
     // The platform's list, as an admin keeps it (the page is proved above).
     await app.ctx.db.insertInto('watched_words').values({ term: 'heldword', level: 'hold', reason: 'harassment', score: 60, created_by: null }).execute();
 

@@ -5,7 +5,7 @@ import { compactId } from '../../lib/payouts/pain001.ts';
 import { setRole } from '../support/fixtures.ts';
 import { earningsOf, giveAvailableEarnings, TEST_IBANS } from '../support/payouts.ts';
 import { newPerson, useBrowserApp } from './support/harness.ts';
-import { horizontalOverflow, recordTexts, registerThroughPage, seriousViolations, signInThroughPage, signOutThroughPage } from './support/pages.ts';
+import { horizontalOverflow, PHONE, recordTexts, registerThroughPage, seriousViolations, signInThroughPage, signOutThroughPage } from './support/pages.ts';
 
 // Finance's pages against the real stack: two finance users run a payout run through the
 // pages (the payout-run workflow on real workers), the second-person approval rule refused
@@ -13,7 +13,6 @@ import { horizontalOverflow, recordTexts, registerThroughPage, seriousViolations
 // trial balance; and an administrator's payout hold.
 
 const app = useBrowserApp({ workers: true });
-const PHONE = { width: 390, height: 844 };
 
 async function apiCall(method: string, path: string, token?: string, body?: unknown) {
   const res = await fetch(app.url(path), {

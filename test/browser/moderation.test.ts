@@ -1,8 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { setRole } from '../support/fixtures.ts';
-import { newPerson, useBrowserApp } from './support/harness.ts';
-import { horizontalOverflow, registerThroughPage, seriousViolations, signInThroughPage } from './support/pages.ts';
+import { useBrowserApp } from './support/harness.ts';
+import { horizontalOverflow, PHONE, registerByApi, registerThroughPage, seriousViolations, signInThroughPage } from './support/pages.ts';
 
 // Moderation in the browser against the real API, workers (each case is a Temporal workflow)
 // and Postgres: a viewer reports a video from its watch page, a moderator finds the case in
@@ -10,17 +9,7 @@ import { horizontalOverflow, registerThroughPage, seriousViolations, signInThrou
 // sees the restriction page, appeals and writes in the thread, which another moderator reads.
 
 const app = useBrowserApp({ workers: true });
-const PHONE = { width: 390, height: 844 };
 
-/** An account made through the API (the person does not need a browser yet). */
-async function registerByApi(role?: 'moderator') {
-  const person = newPerson();
-  const res = await fetch(app.url('/api/v1/auth/register'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
-  expect(res.status).toBe(201);
-  const id = ((await res.json()) as { data: { user: { id: string } } }).data.user.id;
-  if (role) await setRole(app.ctx.db, id, role);
-  return { ...person, id };
-}
 
 /** A ready public video row (its media is not needed: the report is about the page). */
 const insertVideo = async (ownerId: string, title: string) =>
@@ -46,8 +35,8 @@ async function expectFitsPhone(page: Page) {
 
 describe('moderation in the browser', { timeout: 300_000 }, () => {
   it('a report becomes a case a moderator decides; the banned owner appeals from the restriction page and a second moderator reads the thread', async () => {
-    const owner = await registerByApi();
-    const [deciding, reviewing] = [await registerByApi('moderator'), await registerByApi('moderator')];
+    const owner = await registerByApi(app);
+    const [deciding, reviewing] = [await registerByApi(app, 'moderator'), await registerByApi(app, 'moderator')];
     const videoId = await insertVideo(owner.id, 'Clip to report');
 
     // The viewer reports the video from its watch page.
@@ -152,7 +141,7 @@ describe('moderation in the browser', { timeout: 300_000 }, () => {
   });
 
   it('a creator appoints a channel moderator, bans someone from the chat and lifts it from the dashboard; the log lists each step; the channel is reported from its page', async () => {
-    const [helper, troll] = [await registerByApi(), await registerByApi()];
+    const [helper, troll] = [await registerByApi(app), await registerByApi(app)];
     const page = await app.newPage();
     const creator = await registerThroughPage(app, page);
     await page.goto(app.url('/dashboard'));

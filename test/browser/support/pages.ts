@@ -1,6 +1,21 @@
 // Steps several tests share, written the way a person does them: by labels and roles.
 import type { Page } from 'playwright-core';
+import type { UserRole } from '../../../lib/schema.ts';
+import { setRole } from '../../support/fixtures.ts';
 import { newPerson, type BrowserApp } from './harness.ts';
+
+/** A phone's viewport, for the no-sideways-scrolling checks. */
+export const PHONE = { width: 390, height: 844 };
+
+/** An account made through the API (the person does not need a browser yet), with a role if given. */
+export async function registerByApi(app: BrowserApp, role?: UserRole) {
+  const person = newPerson();
+  const res = await fetch(app.url('/api/v1/auth/register'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
+  if (res.status !== 201) throw new Error(`registering ${person.username} answered ${res.status}: ${await res.text()}`);
+  const id = ((await res.json()) as { data: { user: { id: string } } }).data.user.id;
+  if (role) await setRole(app.ctx.db, id, role);
+  return { ...person, id };
+}
 
 /** The header's account menu, present exactly while someone is signed in. */
 export const accountMenu = (page: Page, username: string) => page.getByLabel(`Account menu for ${username}`);
