@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useBrowserApp } from './support/harness.ts';
 import { chatLines, chatMessage, createStreamInDashboard, sendChat } from './support/live-pages.ts';
-import { accountMenu, horizontalOverflow, PHONE, registerByApi, registerThroughPage, seriousViolations, signInThroughPage } from './support/pages.ts';
+import { accountMenu, expectAccessible, expectFitsPhone, registerByApi, registerThroughPage, signInThroughPage } from './support/pages.ts';
 
 // The admin pages (categories, the platform's watched words) and a creator's channel blocked
 // terms, against the real API, gateway and workers (a stream is a Temporal workflow): what the
@@ -10,19 +10,6 @@ import { accountMenu, horizontalOverflow, PHONE, registerByApi, registerThroughP
 // in the watch page with its rule; the creator ends the stream from the dashboard.
 
 const app = useBrowserApp({ workers: true });
-
-
-async function expectAccessible(page: Page) {
-  await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
-  expect(await seriousViolations(page)).toEqual([]);
-}
-
-async function expectFitsPhone(page: Page) {
-  const size = page.viewportSize();
-  await page.setViewportSize(PHONE);
-  expect(await horizontalOverflow(page)).toBe(0);
-  if (size) await page.setViewportSize(size);
-}
 
 const watchedWords = () => app.ctx.db.selectFrom('watched_words').select(['term', 'level', 'reason', 'score']).orderBy('term').execute();
 

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useBrowserApp } from './support/harness.ts';
-import { horizontalOverflow, PHONE, registerByApi, registerThroughPage, seriousViolations, signInThroughPage } from './support/pages.ts';
+import { expectAccessible, expectFitsPhone, registerByApi, registerThroughPage, signInThroughPage } from './support/pages.ts';
 
 // Moderation in the browser against the real API, workers (each case is a Temporal workflow)
 // and Postgres: a viewer reports a video from its watch page, a moderator finds the case in
@@ -9,7 +9,6 @@ import { horizontalOverflow, PHONE, registerByApi, registerThroughPage, seriousV
 // sees the restriction page, appeals and writes in the thread, which another moderator reads.
 
 const app = useBrowserApp({ workers: true });
-
 
 /** A ready public video row (its media is not needed: the report is about the page). */
 const insertVideo = async (ownerId: string, title: string) =>
@@ -20,18 +19,6 @@ const insertVideo = async (ownerId: string, title: string) =>
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
-
-async function expectAccessible(page: Page) {
-  await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
-  expect(await seriousViolations(page)).toEqual([]);
-}
-
-async function expectFitsPhone(page: Page) {
-  const size = page.viewportSize();
-  await page.setViewportSize(PHONE);
-  expect(await horizontalOverflow(page)).toBe(0);
-  if (size) await page.setViewportSize(size);
-}
 
 describe('moderation in the browser', { timeout: 300_000 }, () => {
   it('a report becomes a case a moderator decides; the banned owner appeals from the restriction page and a second moderator reads the thread', async () => {

@@ -1,5 +1,6 @@
 // Steps several tests share, written the way a person does them: by labels and roles.
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { UserRole } from '../../../lib/schema.ts';
 import { setRole } from '../../support/fixtures.ts';
 import { newPerson, type BrowserApp } from './harness.ts';
@@ -92,4 +93,18 @@ export function horizontalOverflow(page: Page): Promise<number> {
     const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
     return root.scrollWidth - root.clientWidth;
   });
+}
+
+/** Once the page has loaded what it shows: no serious axe violations. */
+export async function expectAccessible(page: Page) {
+  await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
+  expect(await seriousViolations(page)).toEqual([]);
+}
+
+/** At a phone's width nothing scrolls sideways; the page's own size is put back afterwards. */
+export async function expectFitsPhone(page: Page) {
+  const size = page.viewportSize();
+  await page.setViewportSize(PHONE);
+  expect(await horizontalOverflow(page)).toBe(0);
+  if (size) await page.setViewportSize(size);
 }
