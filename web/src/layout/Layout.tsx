@@ -26,70 +26,61 @@ function UserMenu() {
     );
   }
   const { user } = current;
-  if (isRestricted(current)) {
-    // An appeal-only session: its notifications, its appeal, signing out; no socket (the
-    // gateway refuses its token), so no bell.
-    return (
-      <div className="header-actions">
-        <details className="user-menu" ref={menu}>
-          <summary aria-label={`Account menu for ${user.username}`}>{user.displayName || user.username}</summary>
-          <ul>
-            <li>
-              <Link to={urls.appeal()}>Your appeal</Link>
-            </li>
-            <li>
-              <Link to="/notifications">Notifications</Link>
-            </li>
-            <li>
-              <button type="button" onClick={() => void signOut().then(() => navigate(urls.home()))}>
-                Sign out
-              </button>
-            </li>
-          </ul>
-        </details>
-      </div>
-    );
-  }
+  // An appeal-only session sees its notifications, its appeal and signing out; it has no
+  // socket (the gateway refuses its token), so no bell.
+  const restricted = isRestricted(current);
   return (
     <div className="header-actions">
-      <NotificationBell />
+      {!restricted && <NotificationBell />}
       <details className="user-menu" ref={menu}>
         <summary aria-label={`Account menu for ${user.username}`}>{user.displayName || user.username}</summary>
         <ul>
-          <li>
-            <Link to={urls.channel(user.username)}>Your channel</Link>
-          </li>
-          <li>
-            <Link to={urls.upload()}>Upload a video</Link>
-          </li>
-          <li>
-            <Link to="/dashboard">Creator dashboard</Link>
-          </li>
-          <li>
-            <Link to={urls.earnings()}>Earnings</Link>
-          </li>
-          <li>
-            <Link to={urls.wallet()}>Wallet</Link>
-          </li>
+          {restricted ? (
+            <li>
+              <Link to={urls.appeal()}>Your appeal</Link>
+            </li>
+          ) : (
+            <>
+              <li>
+                <Link to={urls.channel(user.username)}>Your channel</Link>
+              </li>
+              <li>
+                <Link to={urls.upload()}>Upload a video</Link>
+              </li>
+              <li>
+                <Link to="/dashboard">Creator dashboard</Link>
+              </li>
+              <li>
+                <Link to={urls.earnings()}>Earnings</Link>
+              </li>
+              <li>
+                <Link to={urls.wallet()}>Wallet</Link>
+              </li>
+            </>
+          )}
           <li>
             <Link to="/notifications">Notifications</Link>
           </li>
-          {user.role === 'admin' && (
-            <li>
-              <Link to={urls.adminCategories()}>Categories</Link>
-            </li>
+          {!restricted && (
+            <>
+              {user.role === 'admin' && (
+                <li>
+                  <Link to={urls.adminCategories()}>Categories</Link>
+                </li>
+              )}
+              {isStaff(user.role) && (
+                <li>
+                  <Link to={urls.adminWatchedWords()}>Watched words</Link>
+                </li>
+              )}
+              <li>
+                <Link to={urls.appeal()}>Moderation decisions</Link>
+              </li>
+              <li>
+                <Link to={urls.account()}>Account</Link>
+              </li>
+            </>
           )}
-          {isStaff(user.role) && (
-            <li>
-              <Link to={urls.adminWatchedWords()}>Watched words</Link>
-            </li>
-          )}
-          <li>
-            <Link to={urls.appeal()}>Moderation decisions</Link>
-          </li>
-          <li>
-            <Link to={urls.account()}>Account</Link>
-          </li>
           <li>
             <button type="button" onClick={() => void signOut().then(() => navigate(urls.home()))}>
               Sign out
