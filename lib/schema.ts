@@ -178,6 +178,11 @@ export interface VideosTable {
   age_restricted_at: Generated<Date | null>;
   /** Rows in video_likes for this video, kept in the transaction that adds or removes one. */
   like_count: Generated<number>;
+  /** Free tags, at most 20 (the table refuses more); PATCH /videos/{id} normalizes them. */
+  tags: Generated<string[]>;
+  category_id: string | null;
+  /** Counted views (one per viewer per video per window). */
+  view_count: Generated<number>;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
