@@ -9,7 +9,7 @@ import { horizontalOverflow, PHONE, recordTexts, registerThroughPage, seriousVio
 
 // Finance's pages against the real stack: two finance users run a payout run through the
 // pages (the payout-run workflow on real workers), the second-person approval rule refused
-// in the API's words, the pain.001 file and the bank's status report, then the ledger's
+// in the API's words, a creator excluded at approval, the pain.001 file and the bank's status report, then the ledger's
 // trial balance; and an administrator's payout hold.
 
 const app = useBrowserApp({ workers: true });
@@ -50,9 +50,9 @@ async function expectAccessible(page: Page, what: string) {
 }
 
 describe('finance pages', () => {
-  it('two finance users run a payout: self-approval refused with its reason, the other approves, the bank file, the bank report and a hand settle it, the books balance', async () => {
+  it('two finance users run a payout: self-approval refused with its reason, the other approves excluding one creator, the bank file, the bank report and a hand settle it, the books balance', async () => {
     const { db } = app.ctx;
-    const [paid, rejected] = [await creatorWithEarnings(TEST_IBANS[0]!), await creatorWithEarnings(TEST_IBANS[1]!)];
+    const [paid, rejected, left] = [await creatorWithEarnings(TEST_IBANS[0]!), await creatorWithEarnings(TEST_IBANS[1]!), await creatorWithEarnings(TEST_IBANS[3]!)];
 
     // A plain user has no Finance link, and the page refuses them clearly.
     const pageA = await app.newPage();
@@ -78,8 +78,8 @@ describe('finance pages', () => {
     const phase = pageA.getByTestId('run-phase');
     await expect.poll(() => phase.textContent(), { timeout: 60_000 }).toBe('awaiting approval');
     const items = pageA.getByTestId('payout-item');
-    await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(2);
-    for (const creator of [paid, rejected]) {
+    await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(3);
+    for (const creator of [paid, rejected, left]) {
       const row = items.filter({ hasText: creator.username });
       expect(await row.textContent()).toContain(`$${(Number(creator.share) / 100).toFixed(2)}`);
       expect(await row.textContent()).toContain('reserved');
@@ -101,8 +101,9 @@ describe('finance pages', () => {
     await pageB.goto(app.url('/finance/payout-runs'));
     await pageB.getByRole('region', { name: 'Payout runs' }).getByRole('link').first().click();
     await pageB.waitForURL(app.url(`/finance/payout-runs/${runId}`));
-    await pageB.getByRole('button', { name: 'Approve run' }).click();
-    await pageB.getByText('Approved.').waitFor();
+    await pageB.getByRole('checkbox', { name: `Exclude ${left.username} from this run` }).check();
+    await pageB.getByRole('button', { name: 'Approve run, excluding 1 creator' }).click();
+    await pageB.getByText('Approved, 1 excluded.').waitFor();
 
     // The workflow pays by bank transfer: A's page follows it to settling, with the file ready.
     await expect.poll(() => phase.textContent(), { timeout: 90_000 }).toBe('settling');
@@ -112,6 +113,7 @@ describe('finance pages', () => {
     expect(xml).toContain('<NbOfTxs>2</NbOfTxs>');
     expect(xml).toContain(TEST_IBANS[0]);
     expect(xml).toContain(TEST_IBANS[1]);
+    expect(xml).not.toContain(TEST_IBANS[3]);
 
     // The bank's report rejects one transfer with its reason; finance marks the other paid by hand.
     const itemIds = new Map(
@@ -131,6 +133,8 @@ describe('finance pages', () => {
     expect(await db.selectFrom('payout_runs').select(['status', 'approved_by']).where('id', '=', runId).executeTakeFirstOrThrow()).toEqual({ status: 'completed', approved_by: b.id });
     expect(await earningsOf(db, paid.id)).toEqual({ available: 0n, reserved: 0n });
     expect(await earningsOf(db, rejected.id)).toEqual({ available: rejected.share, reserved: 0n });
+    expect(await earningsOf(db, left.id)).toEqual({ available: left.share, reserved: 0n });
+    expect(await items.filter({ hasText: left.username }).getByText('released', { exact: true }).count()).toBe(1);
     await expectAccessible(pageA, '/finance/payout-runs/:id completed');
     await pageA.setViewportSize(PHONE);
     expect(await horizontalOverflow(pageA)).toBe(0);

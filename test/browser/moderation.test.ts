@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { insertVideoRow } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { expectAccessible, expectFitsPhone, registerByApi, registerThroughPage, signInThroughPage } from './support/pages.ts';
 
@@ -11,14 +12,7 @@ import { expectAccessible, expectFitsPhone, registerByApi, registerThroughPage, 
 const app = useBrowserApp({ workers: true });
 
 /** A ready public video row (its media is not needed: the report is about the page). */
-const insertVideo = async (ownerId: string, title: string) =>
-  (
-    await app.ctx.db
-      .insertInto('videos')
-      .values({ owner_id: ownerId, title, source: 'upload', source_key: 'uploads/x', status: 'ready', visibility: 'public', moderation_hidden_at: null, source_size_bytes: null, failure_reason: null, duration_seconds: 5, width: 320, height: 240, master_playlist_key: 'v/master.m3u8', poster_key: null, storyboard_key: null, idempotency_key: null, ready_at: new Date(), deleted_at: null })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-  ).id;
+const insertVideo = (ownerId: string, title: string) => insertVideoRow(app.ctx.db, ownerId, { title });
 
 describe('moderation in the browser', { timeout: 300_000 }, () => {
   it('a report becomes a case a moderator decides; the banned owner appeals from the restriction page and a second moderator reads the thread', async () => {

@@ -10,11 +10,12 @@ import { insertStream } from '../support/gateway.ts';
 import { fundWallet } from '../support/money.ts';
 import { moneyOf, stripeObjects } from '../support/payments.ts';
 import { stripeDelivery } from '../support/stripe.ts';
+import { insertVideoRow } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { horizontalOverflow, registerThroughPage, seriousViolations } from './support/pages.ts';
 
 // Money in the browser: coin packs bought on the wallet page, gifts and tips on the watch
-// page, a creator's earnings and payout method. stripe-mock cannot run Stripe.js in a page,
+// page, a tip on a video's page, a creator's earnings and payout method. stripe-mock cannot run Stripe.js in a page,
 // so a page starts the payment through the API and shows it waiting; the test then delivers
 // Stripe's signed `payment_intent.succeeded` to the webhook as the integration tests do, real
 // workers apply it (its workflow), and the page must show the outcome on its own.
@@ -134,6 +135,44 @@ describe('money in the browser', { timeout: 180_000 }, () => {
     expect(await creatorPage.getByRole('row').filter({ hasText: 'Gift' }).filter({ hasText: usd(10) }).count()).toBe(1);
     expect(await creatorPage.getByRole('row').filter({ hasText: 'Tip' }).count()).toBeGreaterThan(0);
     await expectAccessible(creatorPage);
+  });
+
+  it('tips a creator on a video’s page: the tip names the video, the creator sees their own page without the form', async () => {
+    const creatorPage = await app.newPage();
+    const creator = await registerThroughPage(app, creatorPage);
+    const creatorId = await userIdOf(creator.username);
+    const videoId = await insertVideoRow(app.ctx.db, creatorId, { title: 'Worth a tip' });
+
+    // Signed out: a way to sign in instead of the form.
+    const viewerPage = await app.newPage();
+    await viewerPage.goto(app.url(`/videos/${videoId}`));
+    await viewerPage.getByRole('heading', { name: 'Worth a tip' }).waitFor();
+    const support = viewerPage.getByRole('region', { name: 'Support the creator' });
+    await support.getByText('to send tips.').waitFor();
+    expect(await support.getByRole('button', { name: 'Send tip' }).count()).toBe(0);
+
+    const viewerId = await userIdOf((await registerThroughPage(app, viewerPage)).username);
+    await viewerPage.goto(app.url(`/videos/${videoId}`));
+    await support.getByLabel('Tip amount (USD)').fill('five');
+    await support.getByRole('button', { name: 'Send tip' }).click();
+    await support.getByText(`Enter an amount such as ${usd(500)}.`).waitFor();
+    expect(await paymentsOf(viewerId)).toEqual([]);
+
+    await support.getByLabel('Tip amount (USD)').fill('3');
+    await support.getByRole('button', { name: 'Send tip' }).click();
+    await support.getByTestId('payment-status').getByText(`Your tip (${usd(300)}): Waiting for the payment to be confirmed…`).waitFor();
+    expect(await app.ctx.db.selectFrom('payments').select(['kind', 'amount', 'video_id', 'stream_id', 'creator_id']).where('payer_id', '=', viewerId).execute()).toEqual([
+      { kind: 'tip', amount: 300, video_id: videoId, stream_id: null, creator_id: creatorId },
+    ]);
+    await stripeReportsPaid(viewerId);
+    await support.getByTestId('payment-status').getByText(`Your tip (${usd(300)}): Paid.`).waitFor();
+    await expectAccessible(viewerPage);
+
+    // The creator's own video page has no tip form, only where their earnings are.
+    await creatorPage.goto(app.url(`/videos/${videoId}`));
+    const own = creatorPage.getByRole('region', { name: 'Support the creator' });
+    await own.getByRole('link', { name: 'your earnings page' }).waitFor();
+    expect(await own.getByRole('button', { name: 'Send tip' }).count()).toBe(0);
   });
 
   it('saves a bank payout method and shows it masked; an invalid IBAN is refused with its reason; Stripe Connect links to onboarding', async () => {

@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Insertable } from 'kysely';
 import type { App } from '../../api/app.ts';
+import type { Db } from '../../lib/db.ts';
+import type { VideosTable } from '../../lib/schema.ts';
 import { sleep } from '../../lib/async.ts';
 import type { TestUser } from './fixtures.ts';
 import { call } from './http.ts';
@@ -40,4 +44,37 @@ export async function settledVideo(app: App, user: TestUser, id: string, timeout
     await sleep(150);
   }
   throw new Error(`video ${id} did not settle within ${timeoutMs} ms (seen ${seen.join(' → ')})`);
+}
+
+/**
+ * A video row without media, for tests about a page or a rule rather than playback: ready and
+ * public unless `fields` say otherwise.
+ */
+export async function insertVideoRow(db: Db, ownerId: string, fields: Partial<Insertable<VideosTable>> = {}): Promise<string> {
+  const row = await db
+    .insertInto('videos')
+    .values({
+      owner_id: ownerId,
+      title: 'A video',
+      source: 'upload',
+      source_key: `uploads/${randomUUID()}`,
+      status: 'ready',
+      visibility: 'public',
+      source_size_bytes: null,
+      failure_reason: null,
+      duration_seconds: 5,
+      width: 320,
+      height: 240,
+      master_playlist_key: 'v/master.m3u8',
+      poster_key: null,
+      storyboard_key: null,
+      idempotency_key: null,
+      ready_at: new Date(),
+      moderation_hidden_at: null,
+      deleted_at: null,
+      ...fields,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }

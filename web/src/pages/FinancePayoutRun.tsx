@@ -1,7 +1,8 @@
 // /finance/payout-runs/:id — one payout run, followed live while it is open: its phase and
 // totals, its items, and what finance does with it: approve (a different person than its
-// starter: the API's refusal is shown in its words), cancel, fetch the pain.001 bank file,
-// upload the bank's status report, and settle a sent item by hand.
+// starter: the API's refusal is shown in its words), optionally excluding creators ticked in
+// the items table, cancel, fetch the pain.001 bank file, upload the bank's status report, and
+// settle a sent item by hand.
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { useSession } from '../api/session.ts';
@@ -37,7 +38,7 @@ function UserName({ id }: { id: string | null }) {
 
 const when = (iso: string | null) => (iso ? <time dateTime={iso}>{new Date(iso).toLocaleString()}</time> : '—');
 
-function Approval({ run }: { run: PayoutRun }) {
+function Approval({ run, excluded }: { run: PayoutRun; excluded: ReadonlySet<string> }) {
   const approve = useApproveRun(run.id);
   const cancel = useCancelRun(run.id);
   const me = useSession()?.user.id;
@@ -54,8 +55,8 @@ function Approval({ run }: { run: PayoutRun }) {
       </p>
       <div className="row">
         {approvable && (
-          <button type="button" onClick={() => approve.mutate([])} disabled={approve.isPending}>
-            Approve run
+          <button type="button" onClick={() => approve.mutate([...excluded])} disabled={approve.isPending}>
+            {excluded.size ? `Approve run, excluding ${excluded.size} ${excluded.size === 1 ? 'creator' : 'creators'}` : 'Approve run'}
           </button>
         )}
         {cancellable && (
@@ -170,13 +171,21 @@ function SettleActions({ runId, item }: { runId: string; item: PayoutItem }) {
   );
 }
 
-function Items({ run, items }: { run: PayoutRun; items: PayoutItem[] }) {
+/** While a run awaits approval, each item can be ticked to leave its creator out (released back to available). */
+function ExcludeToggle({ item, excluded, onToggle }: { item: PayoutItem; excluded: boolean; onToggle: (creatorId: string) => void }) {
+  const who = useUserProfile(item.creatorId).data?.username ?? item.creatorId.slice(0, 8);
+  return <input type="checkbox" checked={excluded} onChange={() => onToggle(item.creatorId)} aria-label={`Exclude ${who} from this run`} />;
+}
+
+function Items({ run, items, excluded, onToggleExcluded }: { run: PayoutRun; items: PayoutItem[]; excluded: ReadonlySet<string>; onToggleExcluded: (creatorId: string) => void }) {
   if (items.length === 0) return <p className="muted">{run.status === 'selecting' ? 'Selecting creators…' : 'No creators in this run.'}</p>;
+  const excluding = run.status === 'awaiting_approval';
   return (
     <TableScroll label="Payout items">
       <table>
         <thead>
           <tr>
+            {excluding && <th scope="col">Exclude</th>}
             <th scope="col">Creator</th>
             <th scope="col">Amount</th>
             <th scope="col">Method</th>
@@ -191,6 +200,11 @@ function Items({ run, items }: { run: PayoutRun; items: PayoutItem[] }) {
         <tbody>
           {items.map((item) => (
             <tr key={item.id} data-testid="payout-item">
+              {excluding && (
+                <td>
+                  <ExcludeToggle item={item} excluded={excluded.has(item.creatorId)} onToggle={onToggleExcluded} />
+                </td>
+              )}
               <td>
                 <UserName id={item.creatorId} />
               </td>
@@ -218,6 +232,13 @@ function Items({ run, items }: { run: PayoutRun; items: PayoutItem[] }) {
 
 function Run({ id }: { id: string }) {
   const query = usePayoutRun(id);
+  const [excluded, setExcluded] = useState<ReadonlySet<string>>(new Set());
+  const toggleExcluded = (creatorId: string) =>
+    setExcluded((current) => {
+      const next = new Set(current);
+      if (!next.delete(creatorId)) next.add(creatorId);
+      return next;
+    });
   if (query.isPending) return <Loading />;
   if (query.isError) return <ErrorMessage error={query.error} />;
   const { run, totals, items } = query.data;
@@ -279,10 +300,10 @@ function Run({ id }: { id: string }) {
           </ul>
         </div>
       )}
-      <Approval run={run} />
+      <Approval run={run} excluded={excluded} />
       <BankFile run={run} />
       <h2>Items</h2>
-      <Items run={run} items={items} />
+      <Items run={run} items={items} excluded={excluded} onToggleExcluded={toggleExcluded} />
     </>
   );
 }

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
@@ -11,6 +12,9 @@ import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { HlsPlayer } from '../player/HlsPlayer.tsx';
 import { urls } from '../urls.ts';
 import NotFound from './NotFound.tsx';
+
+// Money code loads only when a ready video shows its tip form.
+const VideoSupportPanel = lazy(() => import('../features/money/SupportPanel.tsx').then((m) => ({ default: m.VideoSupportPanel })));
 
 function Owner({ id }: { id: string }) {
   const owner = useProfile(id);
@@ -46,6 +50,11 @@ export default function WatchVideo() {
         )}
       </div>
       {v.description && <p className="description">{v.description}</p>}
+      {v.status === 'ready' && (
+        <Suspense fallback={null}>
+          <VideoSupportPanel videoId={v.id} ownerId={v.ownerId} />
+        </Suspense>
+      )}
     </article>
   );
 }

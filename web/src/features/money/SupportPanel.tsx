@@ -1,9 +1,10 @@
 // The watch page's support panel: send a gift paid with coins (the catalogue, the wallet's
 // balance, refusals with their reason), tip the creator (amount in the settlement currency,
 // a message, optionally anonymous; followed until Stripe's webhook settles it), the room's
-// gifts and tips as `gift` and `donation` frames announce them, and the top gifters.
+// gifts and tips as `gift` and `donation` frames announce them, and the top gifters. A video's
+// page has the tip form only (VideoSupportPanel): gifts belong to a live room.
 import { useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 import { ApiError } from '../../api/client.ts';
 import { useSession } from '../../api/session.ts';
@@ -11,7 +12,7 @@ import { ErrorMessage } from '../../layout/Status.tsx';
 import type { DonationFrame, GiftFrame } from '../../realtime/frames.ts';
 import { useRealtimeFrames } from '../../realtime/use-realtime.ts';
 import { urls } from '../../urls.ts';
-import { formatCoins, formatMoney, parseMinor, useCoinPacks, useGiftCatalog, useLeaderboard, useSendGift, useTip, useWallet } from './api.ts';
+import { formatCoins, formatMoney, parseMinor, useCoinPacks, useGiftCatalog, useLeaderboard, useSendGift, useTip, useWallet, type TipTarget } from './api.ts';
 import { PaymentStatus } from './PaymentStatus.tsx';
 import '../../money.css';
 
@@ -90,7 +91,7 @@ function GiftForm({ streamId }: { streamId: string }) {
   );
 }
 
-function TipForm({ streamId }: { streamId: string }) {
+function TipForm({ target }: { target: TipTarget }) {
   const packs = useCoinPacks();
   const tip = useTip();
   const client = useQueryClient();
@@ -108,7 +109,7 @@ function TipForm({ streamId }: { streamId: string }) {
     setInvalid(undefined);
     setStarted(undefined);
     tip.mutate(
-      { streamId, amount, currency, message: message.trim() || undefined, anonymous: form.get('anonymous') === 'on' },
+      { ...target, amount, currency, message: message.trim() || undefined, anonymous: form.get('anonymous') === 'on' },
       { onSuccess: (data) => setStarted(data.payment.id) },
     );
   };
@@ -130,7 +131,9 @@ function TipForm({ streamId }: { streamId: string }) {
         <input type="checkbox" name="anonymous" /> Tip anonymously
       </label>
       {tip.isError && <ErrorMessage error={tip.error} />}
-      {started && <PaymentStatus key={started} id={started} what="Your tip" onSettled={() => void client.invalidateQueries({ queryKey: ['leaderboard', streamId] })} />}
+      {started && (
+        <PaymentStatus key={started} id={started} what="Your tip" onSettled={() => 'streamId' in target && void client.invalidateQueries({ queryKey: ['leaderboard', target.streamId] })} />
+      )}
       <button type="submit" disabled={tip.isPending}>
         Send tip
       </button>
@@ -183,7 +186,8 @@ function RoomEvents({ streamId }: { streamId: string }) {
   );
 }
 
-export function SupportPanel({ streamId, ownerId, onAir, open }: { streamId: string; ownerId: string; onAir: boolean; open: boolean }) {
+/** The panel's frame: signed out, a sign-in link; the creator, where their earnings are; a viewer, the forms. */
+function SupportFrame({ ownerId, what, children, after }: { ownerId: string; what: string; children: ReactNode; after?: ReactNode }) {
   const me = useSession()?.user;
   const { pathname } = useLocation();
   const id = useId();
@@ -192,17 +196,33 @@ export function SupportPanel({ streamId, ownerId, onAir, open }: { streamId: str
       <h2 id={`${id}-heading`}>Support the creator</h2>
       {!me ? (
         <p>
-          <Link to={urls.signIn(pathname)}>Sign in</Link> to send gifts and tips.
+          <Link to={urls.signIn(pathname)}>Sign in</Link> to send {what}.
         </p>
       ) : me.id === ownerId ? (
-        <p className="muted">Viewers’ gifts and tips to you show here; your earnings are on <Link to={urls.earnings()}>your earnings page</Link>.</p>
+        <p className="muted">
+          What viewers send you ({what}) is on <Link to={urls.earnings()}>your earnings page</Link>.
+        </p>
       ) : (
-        <>
-          {onAir ? <GiftForm streamId={streamId} /> : <p className="muted">Gifts can be sent while the stream is live.</p>}
-          {open && <TipForm streamId={streamId} />}
-        </>
+        children
       )}
-      <RoomEvents streamId={streamId} />
+      {after}
     </section>
+  );
+}
+
+export function SupportPanel({ streamId, ownerId, onAir, open }: { streamId: string; ownerId: string; onAir: boolean; open: boolean }) {
+  return (
+    <SupportFrame ownerId={ownerId} what="gifts and tips" after={<RoomEvents streamId={streamId} />}>
+      {onAir ? <GiftForm streamId={streamId} /> : <p className="muted">Gifts can be sent while the stream is live.</p>}
+      {open && <TipForm target={{ streamId }} />}
+    </SupportFrame>
+  );
+}
+
+export function VideoSupportPanel({ videoId, ownerId }: { videoId: string; ownerId: string }) {
+  return (
+    <SupportFrame ownerId={ownerId} what="tips">
+      <TipForm target={{ videoId }} />
+    </SupportFrame>
   );
 }

@@ -72,9 +72,12 @@ export const usePayment = (id: string | undefined) =>
     refetchInterval: (query) => (!query.state.data || query.state.data.status === 'requires_payment' ? 2000 : false),
   });
 
+/** What a tip is given on: a live room (announced there) or a video (its creator). */
+export type TipTarget = { streamId: string } | { videoId: string };
+
 export function useTip() {
   return useMutation({
-    mutationFn: (body: { streamId: string; amount: number; currency: string; message?: string; anonymous?: boolean }) =>
+    mutationFn: (body: TipTarget & { amount: number; currency: string; message?: string; anonymous?: boolean }) =>
       unwrap(api.POST('/api/v1/tips', { params: { header: { 'idempotency-key': newIdempotencyKey() } }, body })),
   });
 }
