@@ -119,6 +119,47 @@ describe('watched words as automatic signals', { timeout: 300_000 }, () => {
     }
   });
 
+  it('answers a held message retried with the same nonce as held again, without a second held message or case, even when retried at once on two sockets', async () => {
+    const admin = await staff('admin');
+    const creator = await newUser(app);
+    const sender = await newUser(app);
+    await watch(admin, { term: 'dolt', level: 'hold', reason: 'harassment', score: 60 });
+    const streamId = await insertStream(t.ctx, creator.id, 'live');
+    const { gateways, urls } = await startGateways(t.ctx, 1);
+    const casesOfSender = () =>
+      t.ctx.db.selectFrom('moderation_cases').select(['id', 'target_id', 'signal_count']).where('target_type', '=', 'chat_message').where('target_owner_id', '=', sender.id).orderBy('target_id').execute();
+    try {
+      const [one, two] = [await connectSocket(urls[0]!, `?token=${sender.accessToken}`), await connectSocket(urls[0]!, `?token=${sender.accessToken}`)];
+      await joinRoom(one, streamId);
+      await joinRoom(two, streamId);
+      expect(await sendChat(one, streamId, 'you dolt', 'nonce-1')).toMatchObject({ type: 'error', code: 'message_held', nonce: 'nonce-1' });
+      const first = await casesOfSender();
+      expect(first).toHaveLength(1);
+
+      // The same nonce again; then a fresh nonce twice at once on two sockets: neither finds it
+      // remembered in the gateway's bucket, and the database claim lets only one file a case.
+      expect(await sendChat(one, streamId, 'you dolt', 'nonce-1')).toMatchObject({ type: 'error', code: 'message_held', nonce: 'nonce-1' });
+      const raced = await Promise.all([sendChat(one, streamId, 'you dolt!', 'nonce-2'), sendChat(two, streamId, 'you dolt!', 'nonce-2')]);
+      expect(raced.map((f) => f.code)).toEqual(['message_held', 'message_held']);
+      // A new nonce is a new message: its own held message and case.
+      expect(await sendChat(two, streamId, 'you dolt', 'nonce-3')).toMatchObject({ code: 'message_held' });
+
+      const cases = await casesOfSender();
+      expect(cases).toHaveLength(3);
+      expect(cases.map((c) => c.signal_count)).toEqual([1, 1, 1]);
+      expect(cases.find((c) => c.id === first[0]!.id)).toEqual(first[0]);
+      const signals = await t.ctx.db.selectFrom('moderation_signals').select('case_id').where('case_id', 'in', cases.map((c) => c.id)).execute();
+      expect(signals).toHaveLength(3);
+      const nonces = await t.ctx.db.selectFrom('held_chat_nonces').select('held_id').where('user_id', '=', sender.id).orderBy('held_id').execute();
+      expect(nonces.map((n) => `${streamId}.h${n.held_id}`).sort()).toEqual(cases.map((c) => c.target_id).sort());
+      for (const c of cases) await handleOf(c.id).terminate('test over').catch(() => undefined);
+      one.socket.close();
+      two.socket.close();
+    } finally {
+      for (const g of gateways) await g.close();
+    }
+  });
+
   it('accepts a title or description with a hold word and opens a case about the video or stream; a block word is still refused', async () => {
     const admin = await staff('admin');
     const mod = await staff();
