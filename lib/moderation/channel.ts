@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import type { Nats } from '../nats.ts';
 import type { ChannelModerationAction, UserRole } from '../schema.ts';
 
@@ -104,6 +105,16 @@ export function restrictionRefusal(restriction: ChannelRestriction): { code: 'ch
   if (restriction.type === 'ban') return { code: 'chat_banned', message: `You are banned from this channel's chat${why}`, reason: restriction.reason };
   const until = restriction.until!.toISOString();
   return { code: 'chat_timeout', message: `You are timed out in this channel's chat until ${until}${why}`, until, reason: restriction.reason };
+}
+
+/**
+ * Gifts and tips to a stream reach its room (`gift` and `donation` frames, with the sender's
+ * name and a message), so a user timed out or banned from the channel's chat sends neither
+ * into its streams: 403 `forbidden` with the chat's code as `details.reason`.
+ */
+export function restrictedFromRoom(restriction: ChannelRestriction, what: 'gifts' | 'tips'): AppError {
+  const { code, message, until } = restrictionRefusal(restriction);
+  return new AppError('forbidden', `${message}. That also keeps your ${what} out of its streams`, { reason: code, ...(until ? { until } : {}) });
 }
 
 /**
