@@ -225,8 +225,14 @@ describe('timeouts and bans', () => {
 
     const lifted = await liftUser(owner, owner, viewer, 'second chance');
     expect(lifted.json.data).toEqual({ userId: viewer.id, lifted: 'ban' });
+    // The viewer's open socket hears the lift (a page re-enables its input without a reload) …
+    await until(() => viewerSocket.frames.some((f) => f.type === 'chat_restriction_lifted'), 'the lift notice');
+    expect(viewerSocket.frames.filter((f) => f.type === 'chat_restriction_lifted')).toEqual([{ type: 'chat_restriction_lifted', streamId }]);
     expect((await liftUser(owner, owner, viewer)).json.data).toEqual({ userId: viewer.id, lifted: null });
     expect(await sendUntil(viewerSocket, streamId, 'thank you', (answer) => answer.type === 'chat')).toMatchObject({ type: 'chat' });
+    // … once: lifting nothing tells nobody anything.
+    await drained(viewerSocket);
+    expect(viewerSocket.frames.filter((f) => f.type === 'chat_restriction_lifted')).toHaveLength(1);
 
     const log = await call(t.app, 'GET', `${channel(owner)}/log?limit=2`, { headers: owner.auth });
     expect(log.json.data.map((e: any) => [e.action, e.reason])).toEqual([['lift', 'second chance'], ['ban', 'spam']]);
@@ -310,5 +316,10 @@ describe('across gateway processes', () => {
     expect(await sendChat(viewerSocket, streamId, 'refused')).toMatchObject({ type: 'error', code: 'chat_timeout', until: res.json.data.until, reason: 'cool off' });
     await drained(local);
     expect(chats(local, streamId).map((m) => m.text)).toEqual(['allowed']);
+
+    // Lifting it reaches that process's socket the same way, after the cache was forgotten.
+    expect((await liftUser(owner, mod, viewer)).json.data).toEqual({ userId: viewer.id, lifted: 'timeout' });
+    await until(() => viewerSocket.frames.some((f) => f.type === 'chat_restriction_lifted' && f.streamId === streamId), 'the lift notice on the other process');
+    expect(await sendChat(viewerSocket, streamId, 'back')).toMatchObject({ type: 'chat', text: 'back' });
   });
 });
