@@ -184,7 +184,7 @@ async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<
   ctx.afterCommit(() => pushNotifications(ctx.nats, notified));
   // A payer timed out or banned from the channel's chat since starting the tip is not announced
   // in its room (the money is booked and the creator told all the same).
-  const restricted = payment.streamId ? await restrictionOf(ctx.trx, payment.creatorId, payment.payerId) : undefined;
+  const restricted = payment.streamId && payment.creatorId ? await restrictionOf(ctx.trx, payment.creatorId, payment.payerId) : undefined;
   if (payment.streamId && !restricted && payer.stream_status && (LIVE_STATUSES as string[]).includes(payer.stream_status)) {
     const frame: DonationFrame = {
       type: 'donation',
