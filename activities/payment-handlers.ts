@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import type { Tx } from '../lib/db.ts';
 import { toJsonAmount } from '../lib/ledger/rules.ts';
+import { restrictionOf } from '../lib/moderation/channel-store.ts';
 import { bookDisputeClosed, bookDisputeOpened, bookRefund, bookSucceeded, markFailed, type BookingDeps, type Received } from '../lib/money/payment-bookings.ts';
 import { lockPaymentForEvent, lockProviderIds, type Payment } from '../lib/money/payments.ts';
 import type { NotificationEvent } from '../lib/notifications.ts';
@@ -157,8 +158,8 @@ export function registerPaymentEventHandlers(deps: PaymentEventHandlerDeps): voi
 
 /**
  * A tip just booked: its creator is notified in the same transaction (once, whatever the
- * retries), and after the commit the notification is pushed and, on a live stream, the room
- * gets a `donation` frame (at most once: both can be read again over HTTP).
+ * retries), and after the commit the notification is pushed and, on a live stream whose chat
+ * has not timed out or banned the payer, the room gets a `donation` frame (at most once: both can be read again over HTTP).
  */
 async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<void> {
   const { rows } = await sql<{ username: string; display_name: string; stream_status: string | null }>`
@@ -181,7 +182,10 @@ async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<
     videoId: payment.videoId,
   });
   ctx.afterCommit(() => pushNotifications(ctx.nats, notified));
-  if (payment.streamId && payer.stream_status && (LIVE_STATUSES as string[]).includes(payer.stream_status)) {
+  // A payer timed out or banned from the channel's chat since starting the tip is not announced
+  // in its room (the money is booked and the creator told all the same).
+  const restricted = payment.streamId && payment.creatorId ? await restrictionOf(ctx.trx, payment.creatorId, payment.payerId) : undefined;
+  if (payment.streamId && !restricted && payer.stream_status && (LIVE_STATUSES as string[]).includes(payer.stream_status)) {
     const frame: DonationFrame = {
       type: 'donation',
       streamId: payment.streamId,

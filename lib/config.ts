@@ -122,6 +122,7 @@ const envSchema = z.object({
   MODERATION_APPEAL_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   MODERATION_STRIKE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   RATE_LIMIT_REPORTS_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  MODERATION_INTERIM_REPORTER_MIN_AGE_HOURS: z.coerce.number().int().min(0).max(8760).default(72),
 
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -294,6 +295,8 @@ export interface ModerationConfig {
   appealWindowSeconds: number;
   strikeSeconds: number;
   reportsPerHour: number;
+  /** A `minor_safety` report alone triggers the interim measure only from an account at least this old (and in good standing). */
+  interimReporterMinAgeHours: number;
 }
 
 export interface PayoutConfig {
@@ -437,6 +440,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       appealWindowSeconds: e.MODERATION_APPEAL_WINDOW_DAYS * 86_400,
       strikeSeconds: e.MODERATION_STRIKE_DAYS * 86_400,
       reportsPerHour: e.RATE_LIMIT_REPORTS_PER_HOUR,
+      interimReporterMinAgeHours: e.MODERATION_INTERIM_REPORTER_MIN_AGE_HOURS,
     },
   };
 }

@@ -80,6 +80,8 @@ export type ServerFrame =
   | { type: 'joined'; streamId: string; history: ChatFrame[]; resumed?: boolean }
   | ChatFrame
   | { type: 'chat_deleted'; streamId: string; id: string }
+  /** The channel lifted this socket's user's timeout or ban: they may chat in `streamId` again. */
+  | { type: 'chat_restriction_lifted'; streamId: string }
   | { type: 'viewers'; streamId: string; count: number }
   | { type: 'stream_status'; streamId: string; status: string }
   /** `gift`, `leaderboard` and `donation`, raised by the platform (lib/room-frames.ts). */

@@ -536,6 +536,15 @@ export interface ModerationSignalsTable {
   delivered_at: Date | null;
 }
 
+/** A held chat message's nonce (hashed), so a retry finds the held message and case it already made. */
+export interface HeldChatNoncesTable {
+  stream_id: string;
+  user_id: string;
+  nonce_hash: string;
+  held_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface ReportsTable {
   id: Generated<string>;
   case_id: string;
@@ -667,6 +676,7 @@ export interface Database {
   moderation_cases: ModerationCasesTable;
   reports: ReportsTable;
   moderation_signals: ModerationSignalsTable;
+  held_chat_nonces: HeldChatNoncesTable;
   moderation_audit: ModerationAuditTable;
   strikes: StrikesTable;
   appeals: AppealsTable;

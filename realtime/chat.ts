@@ -170,26 +170,41 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
         bucket = undefined;
         throw err;
       }));
-  const nonceKey = (request: ChatRequest) =>
-    `${request.streamId}.${request.userId}.${createHash('sha256').update(request.nonce!).digest('hex').slice(0, 32)}`;
+  const nonceHash = (nonce: string) => createHash('sha256').update(nonce).digest('hex').slice(0, 32);
+  const nonceKey = (request: ChatRequest) => `${request.streamId}.${request.userId}.${nonceHash(request.nonce!)}`;
+  const rememberNonce = (request: ChatRequest, value: string) =>
+    nonceBucket()
+      .then((kv) => kv.put(nonceKey(request), value))
+      .catch((err: unknown) => deps.logger.warn({ err }, 'could not remember a chat nonce'));
 
+  /** The answer a retry gets: the stored message again, or `message_held` again for a held one (`h<n>` in the bucket). */
   async function storedCopy(request: ChatRequest): Promise<ServerFrame | undefined> {
     if (!request.userId || !request.nonce || !request.joined) return undefined;
     const entry = await (await nonceBucket()).get(nonceKey(request));
     if (entry?.operation !== 'PUT') return undefined;
+    if (entry.string().startsWith('h')) return refusal('message_held', request);
     const original = await readChatEvent(nats, request.streamId, Number(entry.string()));
     return original?.kind === 'message' && original.userId === request.userId ? chatFrame(original, true) : undefined;
   }
 
   /**
    * A message with a `hold` watched word is not published: it becomes the evidence of a case
-   * about it (`chat_message` `<streamId>.h<n>`), filed as an automatic signal.
+   * about it (`chat_message` `<streamId>.h<n>`), filed as an automatic signal. With a nonce,
+   * the message first claims it in `held_chat_nonces` in the same transaction: a retry (even
+   * a concurrent one, or one after the bucket lost the nonce) files nothing more.
    */
   async function hold(request: ChatRequest, decision: { held: WatchHit; sender: Sender; text: string; live: boolean }): Promise<void> {
     const room = await loadRoom(request.streamId);
-    await db.transaction().execute(async (tx) => {
-      const { rows } = await sql<{ id: string }>`select nextval('held_chat_messages_seq')::text as id`.execute(tx);
-      const heldId = rows[0]!.id;
+    const heldId = await db.transaction().execute(async (tx) => {
+      const { rows } = request.nonce
+        ? await sql<{ id: string }>`
+            insert into held_chat_nonces (stream_id, user_id, nonce_hash, held_id)
+            values (${request.streamId}, ${request.userId}, ${nonceHash(request.nonce)}, nextval('held_chat_messages_seq'))
+            on conflict do nothing
+            returning held_id::text as id`.execute(tx)
+        : await sql<{ id: string }>`select nextval('held_chat_messages_seq')::text as id`.execute(tx);
+      const heldId = rows[0]?.id;
+      if (heldId === undefined) return undefined;
       await fileSignal(tx, {
         targetType: 'chat_message',
         targetId: heldChatTargetId(request.streamId, heldId),
@@ -201,8 +216,11 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
         detail: { term: decision.held.term },
         snapshot: { streamId: request.streamId, channelOwnerId: room?.ownerId ?? null, heldId, userId: request.userId, username: decision.sender.username, text: decision.text, sentAt: new Date().toISOString(), held: true, term: decision.held.term },
       });
+      return heldId;
     });
+    if (heldId === undefined) return;
     nudgeSignalRelay(nats);
+    if (request.nonce) await rememberNonce(request, `h${heldId}`);
   }
 
   /**
@@ -250,7 +268,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       const stored = await publishChatEvent(nats, event, request.nonce ? `${request.streamId}:${request.userId}:${request.nonce}` : undefined);
       deps.metrics.chatMessages.inc({ outcome: stored.duplicate ? 'duplicate' : 'stored' });
       if (!stored.duplicate) {
-        if (request.nonce) await nonceBucket().then((kv) => kv.put(nonceKey(request), String(stored.seq))).catch((err: unknown) => deps.logger.warn({ err }, 'could not remember a chat nonce'));
+        if (request.nonce) await rememberNonce(request, String(stored.seq));
         return undefined;
       }
       const original = await readChatEvent(nats, request.streamId, stored.seq);

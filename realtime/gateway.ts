@@ -139,15 +139,23 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     json(404, errorBody('not_found', 'Not found; connect a WebSocket to /ws'));
   }
 
-  /** A user just timed out or banned in a channel hears it in each of its rooms they are in here, with why and until when. */
+  /**
+   * A user just timed out or banned in a channel hears it in each of its rooms they are in here,
+   * with why and until when; once it is lifted, they hear that too, so a client re-enables its
+   * chat input without reloading.
+   */
   async function tellRestricted(event: ChannelModerationEvent): Promise<void> {
-    if (event.change !== 'restriction' || !event.restriction) return;
-    const { type, reason, until } = event.restriction;
-    const { code, ...why } = restrictionRefusal({ type, reason, until: until ? new Date(until) : null });
+    if (event.change !== 'restriction' || event.restriction === undefined) return;
+    const frameFor = (streamId: string): ServerFrame => {
+      if (!event.restriction) return { type: 'chat_restriction_lifted', streamId };
+      const { type, reason, until } = event.restriction;
+      const { code, ...why } = restrictionRefusal({ type, reason, until: until ? new Date(until) : null });
+      return { type: 'error', code, streamId, ...why };
+    };
     for (const client of [...hub.clientsOf(event.userId)]) {
       for (const streamId of [...client.rooms]) {
         try {
-          if ((await chat.ownerOf(streamId)) === event.ownerId) hub.send(client, { type: 'error', code, streamId, ...why });
+          if ((await chat.ownerOf(streamId)) === event.ownerId) hub.send(client, frameFor(streamId));
         } catch (err) {
           deps.logger.warn({ err, streamId }, 'could not tell a socket about its chat restriction');
         }

@@ -101,7 +101,7 @@ export interface ModerationCaseState {
   signals?: number;
   signalScores?: SignalScores;
   /** Up to INTERIM_REPORTERS distinct reports of an interim reason. */
-  severeReports?: { reportId: string; reason: ReportReason }[];
+  severeReports?: { reportId: string; reason: ReportReason; trusted?: boolean }[];
   /** The interim measure applied pending review, and how many of its effects are lifted. */
   interim?: Effect[] | null;
   interimLifted?: number;
@@ -116,6 +116,11 @@ export interface ReportSignal {
   source?: string;
   /** 1–100. */
   score?: number;
+  /**
+   * False when the reporter alone may not trigger an interim measure: their account is younger
+   * than `MODERATION_INTERIM_REPORTER_MIN_AGE_HOURS` or not in good standing (see interimDue).
+   */
+  trusted?: boolean;
 }
 export interface ReviewerInput {
   moderatorId: string;
@@ -191,7 +196,7 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
   };
 
   setHandler(caseStateQuery, () => state);
-  setHandler(reportSignal, ({ reportId, reason, reportCount, source, score }) => {
+  setHandler(reportSignal, ({ reportId, reason, reportCount, source, score, trusted }) => {
     if (source !== undefined) {
       state.signals = (state.signals ?? 0) + 1;
       state.signalScores = withSignal(state.signalScores ?? {}, { reason, score: score ?? 1 });
@@ -201,7 +206,7 @@ export async function moderationCaseWorkflow(input: ModerationCaseInput): Promis
       state.reports = reportCount === undefined || !interimMeasures ? state.reports + 1 : Math.max(state.reports, reportCount);
       if (!state.reasons.includes(reason)) state.reasons.push(reason);
       const severe = (state.severeReports ??= []);
-      if (INTERIM_REASONS.includes(reason) && severe.length < INTERIM_REPORTERS && !severe.some((r) => r.reportId === reportId)) severe.push({ reportId, reason });
+      if (INTERIM_REASONS.includes(reason) && severe.length < INTERIM_REPORTERS && !severe.some((r) => r.reportId === reportId)) severe.push({ reportId, reason, ...(trusted === undefined ? {} : { trusted }) });
     }
     if (state.phase !== 'open' && state.phase !== 'claimed') return;
     const next = casePriority({ liveTarget: input.liveTarget, reasons: state.reasons, reportCount: state.reports, signalScores: state.signalScores, signalCount: state.signals, current: state.priority });

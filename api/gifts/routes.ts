@@ -218,7 +218,7 @@ export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats }) {
         ...errorResponses({
           400: 'Invalid fields, no Idempotency-Key, or no such gift',
           401: 'Not signed in',
-          403: '`own_stream`: your own stream; or the account may not act',
+          403: "`own_stream`: your own stream; `forbidden` with `details.reason` `chat_banned` or `chat_timeout` (and `until`): you are restricted in the channel's chat; or the account may not act",
           404: 'No such stream',
           409: '`insufficient_funds` (nothing spent), `stream_not_live`, or `idempotency_key_reused`',
           429: 'Too many gifts',

@@ -8,6 +8,8 @@ import type { Logger } from '../../lib/logger.ts';
 import { giftLines, type MoneyRules } from '../../lib/money/rules.ts';
 import type { Nats } from '../../lib/nats.ts';
 import { publishRoomFrame, type LeaderboardEntry } from '../../lib/room-frames.ts';
+import { restrictedFromRoom } from '../../lib/moderation/channel.ts';
+import { restrictionOf } from '../../lib/moderation/channel-store.ts';
 import { LIVE_STATUSES } from '../../lib/streams.ts';
 import type { StreamStatus } from '../../lib/schema.ts';
 
@@ -66,7 +68,7 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
     left join gifts g on g.id = ${request.giftId}
     left join users u on u.id = ${request.senderId}`).execute(db);
   const context = rows[0]!;
-  const refusal = refusalOf(context, request);
+  const refusal = refusalOf(context, request) ?? (await roomRefusal(db, context.owner_id!, request.senderId));
   if (refusal) {
     // A retry of a send that was accepted while the stream was live still gets its answer.
     const earlier = await findSend(db, request, fingerprint);
@@ -149,6 +151,11 @@ function refusalOf(context: SendContext, request: GiftSendRequest): AppError | u
   if (context.owner_id === request.senderId) return new AppError('own_stream', 'You cannot send gifts to your own stream');
   if (!LIVE_STATUSES.includes(context.status)) return new AppError('stream_not_live', `Gifts are for live streams; this one is ${context.status}`);
   return undefined;
+}
+
+async function roomRefusal(db: Db, ownerId: string, senderId: string): Promise<AppError | undefined> {
+  const restriction = await restrictionOf(db, ownerId, senderId);
+  return restriction && restrictedFromRoom(restriction, 'gifts');
 }
 
 /** The send made earlier under this sender's key, answered as it was then; another request under the key is refused. */

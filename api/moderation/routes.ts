@@ -5,7 +5,7 @@ import type { ModerationConfig } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { casePhases, casePriority, decisionActions, policyRules, priorities, reportReasons, targetIdPatterns, targetTypes, type TargetType } from '../../workflows/plans/moderation.ts';
-import { fileReport } from '../../lib/moderation/store.ts';
+import { fileReport, trustedReporter } from '../../lib/moderation/store.ts';
 import type { Mongo } from '../../lib/mongo.ts';
 import type { Nats } from '../../lib/nats.ts';
 import type { Temporal } from '../../lib/temporal.ts';
@@ -138,6 +138,7 @@ export function reportRoutes(deps: ModerationRouteDeps) {
       const target = await resolveTarget(deps, body.targetType, body.targetId);
       if (target.ownerId === reporter.userId) throw new AppError('forbidden', 'You cannot report yourself or your own content', { reason: 'self_report' });
       const priority = casePriority({ liveTarget: target.live, reasons: [body.reason], reportCount: 1 });
+      const trusted = body.reason === 'minor_safety' ? await trustedReporter(db, reporter.userId, config.interimReporterMinAgeHours) : undefined;
       const filed = await fileReport(db, {
         reporterId: reporter.userId,
         targetType: body.targetType,
@@ -164,7 +165,7 @@ export function reportRoutes(deps: ModerationRouteDeps) {
           taskQueue: temporal.taskQueue,
           args: [input],
           signal: reportSignal,
-          signalArgs: [{ reportId: filed.reportId, reason: body.reason, reportCount: filed.reportCount }],
+          signalArgs: [{ reportId: filed.reportId, reason: body.reason, reportCount: filed.reportCount, ...(trusted === undefined ? {} : { trusted }) }],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           typedSearchAttributes: [
             { key: searchAttributes.Phase, value: 'open' },

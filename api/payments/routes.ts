@@ -126,7 +126,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
         ...errorResponses({
           400: 'Invalid fields (amount out of bounds, another currency, not exactly one target), or no Idempotency-Key',
           401: 'Not signed in',
-          403: 'Your own stream or video',
+          403: "Your own stream or video; or (`forbidden`, `details.reason` `chat_banned`|`chat_timeout`) a tip to a stream of a channel whose chat you are restricted in",
           404: 'No such stream or video (or not yours to see)',
           409: '`idempotency_key_reused`, the creator cannot receive tips, or `payment_expired` (no PaymentIntent within 23 h of the first request: start a new payment)',
           429: 'Too many payments',

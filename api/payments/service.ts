@@ -7,6 +7,8 @@ import { findPayment, findPaymentByKey, type Payment } from '../../lib/money/pay
 import type { MoneyRules } from '../../lib/money/rules.ts';
 import type { PaymentKind, PaymentsTable } from '../../lib/schema.ts';
 import { PaymentProviderError, paymentErrorToAppError, stripeIdempotencyKey, type PaymentGateway } from '../../lib/stripe.ts';
+import { restrictedFromRoom } from '../../lib/moderation/channel.ts';
+import { restrictionOf } from '../../lib/moderation/channel-store.ts';
 import type { AuthContext } from '../context.ts';
 import { canView, findVideo } from '../videos/service.ts';
 
@@ -66,6 +68,9 @@ async function tippedCreator(db: Db, payer: AuthContext, target: TipTarget): Pro
     const stream = await db.selectFrom('streams').select(['owner_id', 'status']).where('id', '=', target.streamId).executeTakeFirst();
     if (!stream || stream.status === 'cancelled') throw new AppError('not_found', 'No such stream', [{ field: 'streamId', message: 'unknown or cancelled stream' }]);
     ownerId = stream.owner_id;
+    // A tip to a video reaches no room, so a chat restriction does not stand in its way.
+    const restriction = await restrictionOf(db, ownerId, payer.userId);
+    if (restriction) throw restrictedFromRoom(restriction, 'tips');
   } else {
     const video = await findVideo(db, target.videoId);
     if (!video || !canView(payer, video)) throw new AppError('not_found', 'No such video', [{ field: 'videoId', message: 'unknown video, or not yours to see' }]);

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts';
 import { CHAT_MAX_SLOW_MODE_SECONDS, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
-import { runsChannelChat } from '../../lib/moderation/channel.ts';
+import { deleteRefusal, deleteRefusalMessages, runsChannelChat } from '../../lib/moderation/channel.ts';
 import { standingIn } from '../../lib/moderation/channel-store.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -49,10 +49,9 @@ export function chatRoutes(deps: ChatRouteDeps) {
 
   const moderatedStream = async (id: string, auth: AuthContext) => {
     const stream = await findStream(db, id);
-    if (!runsChannelChat(await standingIn(db, stream.owner_id, { id: auth.userId, role: auth.role }))) {
-      throw new AppError('forbidden', "Only the stream's owner, its channel moderators or a platform moderator can do this");
-    }
-    return stream;
+    const standing = await standingIn(db, stream.owner_id, { id: auth.userId, role: auth.role });
+    if (!runsChannelChat(standing)) throw new AppError('forbidden', "Only the stream's owner, its channel moderators or a platform moderator can do this", { reason: 'not_a_moderator' });
+    return { stream, standing };
   };
 
   router.openapi(
@@ -104,16 +103,25 @@ export function chatRoutes(deps: ChatRouteDeps) {
       request: { params: messageParams },
       responses: {
         200: enveloped(z.object({ id: z.string(), streamId: z.uuid() }), 'Deleted (also when it already was)'),
-        ...errorResponses({ 403: 'Not the owner or a moderator of the channel', 404: 'No such stream or message' }),
+        ...errorResponses({ 403: "Not the owner or a moderator of the channel, or a channel moderator deleting the owner's, staff's or another channel moderator's message (`details.reason`)", 404: 'No such stream or message' }),
       },
     }),
     async (c) => {
       const { id, messageId } = c.req.valid('param');
       const auth = currentUser(c);
-      await moderatedStream(id, auth);
+      const { stream, standing } = await moderatedStream(id, auth);
       const live = await readChatEvent(nats, id, Number(messageId));
-      const exists = live ? live.kind === 'message' : Boolean((await findArchivedMessage(mongo, id, Number(messageId)))?.text);
-      if (!exists) throw new AppError('not_found', 'No such chat message in this stream');
+      const archived = live ? undefined : await findArchivedMessage(mongo, id, Number(messageId));
+      const senderId = live ? (live.kind === 'message' ? live.userId : undefined) : archived?.text ? archived.userId : undefined;
+      if (!senderId) throw new AppError('not_found', 'No such chat message in this stream');
+      const sender = await db.selectFrom('users').select(['id', 'role']).where('id', '=', senderId).executeTakeFirst();
+      if (sender) {
+        const refusal = deleteRefusal(
+          { id: auth.userId, standing },
+          { id: sender.id, standing: await standingIn(db, stream.owner_id, sender) },
+        );
+        if (refusal) throw new AppError('forbidden', deleteRefusalMessages[refusal], { reason: refusal });
+      }
       // The marker goes through the chat log like a message: every gateway and the archive see it.
       await publishChatEvent(
         nats,

@@ -52,6 +52,11 @@ async function latestRestrictionFact(db: Queryable, ownerId: string, userId: str
     .executeTakeFirst();
 }
 
+/** The timeout or ban of `userId` in `ownerId`'s channel in force now, if any. */
+export async function restrictionOf(db: Queryable, ownerId: string, userId: string): Promise<ChannelRestriction | undefined> {
+  return restrictionInForce(await latestRestrictionFact(db, ownerId, userId));
+}
+
 /**
  * What the gateway needs to decide a chat message of `userId` in `ownerId`'s channel: whether
  * they moderate it (the moderator rate, no slow mode) and the restriction in force. One query.

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import type { Nats } from '../nats.ts';
 import type { ChannelModerationAction, UserRole } from '../schema.ts';
 
@@ -76,12 +77,44 @@ export function restrictRefusal(actor: { id: string; standing: ChannelStanding }
   return undefined;
 }
 
+/** Why deleting a chat message of `sender` by `actor` (who runs the channel's chat) is refused, or undefined when it may go ahead. */
+export type DeleteRefusal = 'channel_owner' | 'platform_staff' | 'channel_moderator';
+
+export const deleteRefusalMessages: Record<DeleteRefusal, string> = {
+  channel_owner: "A channel moderator cannot delete the channel owner's messages",
+  platform_staff: "A channel moderator cannot delete a platform moderator's or admin's messages",
+  channel_moderator: "A channel moderator cannot delete another channel moderator's messages; the owner can",
+};
+
+/**
+ * The owner and platform staff delete any message in the channel; a channel moderator deletes
+ * viewers' messages and their own, never those of the people they answer to or of a peer
+ * (the same line as for timeouts and bans).
+ */
+export function deleteRefusal(actor: { id: string; standing: ChannelStanding }, sender: { id: string; standing: ChannelStanding }): DeleteRefusal | undefined {
+  if (actor.standing !== 'channel_moderator' || actor.id === sender.id) return undefined;
+  if (sender.standing === 'owner') return 'channel_owner';
+  if (sender.standing === 'staff') return 'platform_staff';
+  if (sender.standing === 'channel_moderator') return 'channel_moderator';
+  return undefined;
+}
+
 /** The chat refusal a restriction gives its user in the gateway. */
 export function restrictionRefusal(restriction: ChannelRestriction): { code: 'chat_timeout' | 'chat_banned'; message: string; until?: string; reason: string } {
   const why = restriction.reason ? `: ${restriction.reason}` : '';
   if (restriction.type === 'ban') return { code: 'chat_banned', message: `You are banned from this channel's chat${why}`, reason: restriction.reason };
   const until = restriction.until!.toISOString();
   return { code: 'chat_timeout', message: `You are timed out in this channel's chat until ${until}${why}`, until, reason: restriction.reason };
+}
+
+/**
+ * Gifts and tips to a stream reach its room (`gift` and `donation` frames, with the sender's
+ * name and a message), so a user timed out or banned from the channel's chat sends neither
+ * into its streams: 403 `forbidden` with the chat's code as `details.reason`.
+ */
+export function restrictedFromRoom(restriction: ChannelRestriction, what: 'gifts' | 'tips'): AppError {
+  const { code, message, until } = restrictionRefusal(restriction);
+  return new AppError('forbidden', `${message}. That also keeps your ${what} out of its streams`, { reason: code, ...(until ? { until } : {}) });
 }
 
 /**

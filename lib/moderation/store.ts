@@ -151,6 +151,20 @@ export async function openOrJoinCase(tx: Executor, target: CaseTarget): Promise<
 }
 
 /**
+ * Whether a reporter alone may trigger a `minor_safety` interim measure: an account at least
+ * `minAgeHours` old, active, and without an active strike. Anyone may still report; the others'
+ * reports count toward the distinct reporters that trigger it anyway.
+ */
+export async function trustedReporter(db: Db, userId: string, minAgeHours: number): Promise<boolean> {
+  const { rows } = await sql<{ trusted: boolean }>`
+    select u.status = 'active'
+      and u.created_at <= now() - make_interval(hours => ${minAgeHours})
+      and not exists (select 1 from strikes s where s.user_id = u.id and s.expired_at is null and s.removed_at is null and s.expires_at > now()) as trusted
+    from users u where u.id = ${userId}`.execute(db);
+  return rows[0]?.trusted ?? false;
+}
+
+/**
  * Files a report into the target's open case (`openOrJoinCase`). A reporter's second report on
  * one case is the same report and counts once: `reportCount` is the case's count of distinct
  * reporters after this report.

@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { insertVideoRow } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
+import { insertStream } from '../support/gateway.ts';
 import { expectAccessible, expectFitsPhone, registerByApi, registerThroughPage, signInThroughPage } from './support/pages.ts';
 
 // Moderation in the browser against the real API, workers (each case is a Temporal workflow)
@@ -121,7 +122,7 @@ describe('moderation in the browser', { timeout: 300_000 }, () => {
     await ownerPage.getByRole('list', { name: 'Appeal messages' }).getByText('Thanks, we are checking the film.').waitFor();
   });
 
-  it('a creator appoints a channel moderator, bans someone from the chat and lifts it from the dashboard; the log lists each step; the channel is reported from its page', async () => {
+  it('a creator appoints a channel moderator, bans someone from the chat and lifts it from the dashboard (their open chat turns off and back on); the log lists each step; the channel is reported from its page', async () => {
     const [helper, troll] = [await registerByApi(app), await registerByApi(app)];
     const page = await app.newPage();
     const creator = await registerThroughPage(app, page);
@@ -132,6 +133,16 @@ describe('moderation in the browser', { timeout: 300_000 }, () => {
     await section.getByRole('button', { name: 'Add moderator' }).click();
     await section.getByRole('list', { name: 'Channel moderators' }).getByText(`@${helper.username}`).waitFor();
 
+    // The troll watches the creator's live stream, chat open.
+    const creatorId = await idOf(creator.username);
+    const streamId = await insertStream(app.ctx, creatorId, 'live');
+    const trollPage = await app.newPage();
+    await signInThroughPage(app, trollPage, troll);
+    await trollPage.goto(app.url(`/streams/${streamId}`));
+    const chatInput = trollPage.getByRole('textbox', { name: 'Chat message', exact: true });
+    await chatInput.waitFor();
+    await trollPage.getByText('Connecting to chat…').waitFor({ state: 'detached' });
+
     await section.getByLabel('Username to restrict').fill(troll.username);
     await section.getByRole('combobox', { name: /^Restriction\b/ }).selectOption('ban');
     await section.getByLabel('Reason shown to them (optional)').fill('spam links');
@@ -139,21 +150,24 @@ describe('moderation in the browser', { timeout: 300_000 }, () => {
     await section.getByRole('row', { name: new RegExp(`@${troll.username}.*Banned.*spam links`) }).waitFor();
     await expectAccessible(page);
     await expectFitsPhone(page);
+    // Their chat says so at once and takes no input; the lift turns it back on, without a reload.
+    await trollPage.getByRole('alert').filter({ hasText: "You are banned from this channel's chat: spam links" }).waitFor();
+    await expect.poll(() => chatInput.isDisabled()).toBe(true);
     await section.getByRole('button', { name: `Lift ban of ${troll.username}` }).click();
     await section.getByText('Nobody is timed out or banned.').waitFor();
+    await expect.poll(() => chatInput.isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await trollPage.getByRole('alert').filter({ hasText: 'banned' }).count()).toBe(0);
     await section.getByRole('button', { name: `Remove moderator ${helper.username}` }).click();
     await section.getByText('No channel moderators.').waitFor();
 
     const log = section.getByRole('list', { name: 'Moderation log' });
     await log.getByText(`@${creator.username} removed as moderator @${helper.username}`).waitFor();
     await log.getByText(`@${creator.username} banned @${troll.username}: spam links`).waitFor();
-    const creatorId = await idOf(creator.username);
     const actions = await app.ctx.db.selectFrom('channel_moderation_log').select('action').where('owner_id', '=', creatorId).orderBy('id').execute();
     expect(actions.map((a) => a.action)).toEqual(['moderator_added', 'ban', 'lift', 'moderator_removed']);
 
     // Someone reports the channel from its page.
-    const reporterPage = await app.newPage();
-    await signInThroughPage(app, reporterPage, troll);
+    const reporterPage = trollPage;
     await reporterPage.goto(app.url(`/@${creator.username}`));
     await reporterPage.getByRole('button', { name: 'Report', exact: true }).click();
     const dialog = reporterPage.getByRole('dialog', { name: `Report channel ${creator.username}` });

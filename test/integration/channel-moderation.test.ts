@@ -129,6 +129,39 @@ describe('channel moderators', () => {
     await joinRoom(modSocket, streamId);
     await sendUntil(modSocket, streamId, 'still a mod?', (answer) => answer.code === 'followers_only');
   });
+
+  it('a channel moderator deletes viewers’ messages and their own, never the owner’s, staff’s or another moderator’s; the owner and staff delete any', async () => {
+    const { owner, mod, viewer, streamId, viewerSocket } = await channelWithRoom();
+    const otherMod = await newUser(t.app);
+    expect((await appoint(owner, owner, otherMod)).status).toBe(200);
+    const staff = await newUser(t.app);
+    await setRole(t.ctx.db, staff.id, 'admin');
+    const said: Record<string, string> = {};
+    for (const [name, user] of [['owner', owner], ['staff', staff], ['otherMod', otherMod], ['mod', mod]] as const) {
+      const socket = await connect(0, user);
+      await joinRoom(socket, streamId);
+      said[name] = (await sendChat(socket, streamId, `${name} says hi`)).id;
+    }
+    said.viewer = (await sendChat(viewerSocket, streamId, 'viewer says hi')).id;
+    const remove = (by: TestUser, id: string) => call(t.app, 'DELETE', `/api/v1/streams/${streamId}/chat/${id}`, { headers: by.auth });
+
+    for (const [whose, reason] of [['owner', 'channel_owner'], ['staff', 'platform_staff'], ['otherMod', 'channel_moderator']] as const) {
+      const res = await remove(mod, said[whose]!);
+      expect(res.status, whose).toBe(403);
+      expect(res.json.error).toMatchObject({ code: 'forbidden', details: { reason } });
+    }
+    expect((await remove(viewer, said.viewer!)).json.error).toMatchObject({ code: 'forbidden', details: { reason: 'not_a_moderator' } });
+    expect((await remove(mod, said.viewer!)).status).toBe(200);
+    expect((await remove(mod, said.mod!)).status).toBe(200);
+    expect((await remove(owner, said.otherMod!)).status).toBe(200);
+    expect((await remove(staff, said.owner!)).status).toBe(200);
+
+    // Only what was allowed is gone: viewers saw exactly those deletions.
+    const deleted = [said.viewer, said.mod, said.otherMod, said.owner].sort();
+    await until(() => viewerSocket.frames.filter((f) => f.type === 'chat_deleted').length === 4, 'the four deletions');
+    await drained(viewerSocket);
+    expect(viewerSocket.frames.filter((f) => f.type === 'chat_deleted').map((f) => f.id).sort()).toEqual(deleted);
+  });
 });
 
 describe('timeouts and bans', () => {
@@ -192,8 +225,14 @@ describe('timeouts and bans', () => {
 
     const lifted = await liftUser(owner, owner, viewer, 'second chance');
     expect(lifted.json.data).toEqual({ userId: viewer.id, lifted: 'ban' });
+    // The viewer's open socket hears the lift (a page re-enables its input without a reload) …
+    await until(() => viewerSocket.frames.some((f) => f.type === 'chat_restriction_lifted'), 'the lift notice');
+    expect(viewerSocket.frames.filter((f) => f.type === 'chat_restriction_lifted')).toEqual([{ type: 'chat_restriction_lifted', streamId }]);
     expect((await liftUser(owner, owner, viewer)).json.data).toEqual({ userId: viewer.id, lifted: null });
     expect(await sendUntil(viewerSocket, streamId, 'thank you', (answer) => answer.type === 'chat')).toMatchObject({ type: 'chat' });
+    // … once: lifting nothing tells nobody anything.
+    await drained(viewerSocket);
+    expect(viewerSocket.frames.filter((f) => f.type === 'chat_restriction_lifted')).toHaveLength(1);
 
     const log = await call(t.app, 'GET', `${channel(owner)}/log?limit=2`, { headers: owner.auth });
     expect(log.json.data.map((e: any) => [e.action, e.reason])).toEqual([['lift', 'second chance'], ['ban', 'spam']]);
@@ -277,5 +316,10 @@ describe('across gateway processes', () => {
     expect(await sendChat(viewerSocket, streamId, 'refused')).toMatchObject({ type: 'error', code: 'chat_timeout', until: res.json.data.until, reason: 'cool off' });
     await drained(local);
     expect(chats(local, streamId).map((m) => m.text)).toEqual(['allowed']);
+
+    // Lifting it reaches that process's socket the same way, after the cache was forgotten.
+    expect((await liftUser(owner, mod, viewer)).json.data).toEqual({ userId: viewer.id, lifted: 'timeout' });
+    await until(() => viewerSocket.frames.some((f) => f.type === 'chat_restriction_lifted' && f.streamId === streamId), 'the lift notice on the other process');
+    expect(await sendChat(viewerSocket, streamId, 'back')).toMatchObject({ type: 'chat', text: 'back' });
   });
 });

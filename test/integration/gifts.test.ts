@@ -242,6 +242,54 @@ describe('sending gifts', () => {
   });
 });
 
+describe('channel restrictions', () => {
+  const restrict = (viewer: TestUser, body: Record<string, unknown>) =>
+    call(t.app, 'PUT', `/api/v1/users/${creator.id}/channel/restrictions/${viewer.id}`, { headers: creator.auth, body });
+  const tip = (user: TestUser, target: Record<string, string>) =>
+    call(t.app, 'POST', '/api/v1/tips', { headers: { ...user.auth, 'idempotency-key': randomUUID() }, body: { currency: 'USD', amount: 500, ...target } });
+
+  it('keep a user timed out or banned from the channel’s chat from sending gifts or tips into its streams; a tip to a video still goes', async () => {
+    const sender = await funded(100);
+    const streamId = await liveStream();
+    const key = randomUUID();
+    expect((await gift(sender, streamId, { giftId: rose.id }, key)).status).toBe(201);
+
+    expect((await restrict(sender, { type: 'ban', reason: 'spam' })).status).toBe(200);
+    const banned = await gift(sender, streamId, { giftId: rose.id });
+    expect(banned.status).toBe(403);
+    expect(banned.json.error).toMatchObject({ code: 'forbidden', details: { reason: 'chat_banned' } });
+    // A retry of the send accepted before the ban still gets its answer, and spends nothing more.
+    const replay = await gift(sender, streamId, { giftId: rose.id }, key);
+    expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(await walletOf(sender.id)).toBe(90n);
+    const streamTip = await tip(sender, { streamId });
+    expect(streamTip.status).toBe(403);
+    expect(streamTip.json.error).toMatchObject({ code: 'forbidden', details: { reason: 'chat_banned' } });
+    expect(await t.ctx.db.selectFrom('payments').select('id').where('payer_id', '=', sender.id).execute()).toEqual([]);
+    // Outside a room a tip reaches only the creator: the chat restriction does not stand in its way.
+    const video = await t.ctx.db
+      .insertInto('videos')
+      .values({ owner_id: creator.id, title: 'VOD', source: 'upload', source_key: 'sources/gift-test', status: 'ready' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect((await tip(sender, { videoId: video.id })).status).toBe(201);
+
+    const timeout = await restrict(sender, { type: 'timeout', durationSeconds: 600 });
+    const timedOut = await gift(sender, streamId, { giftId: rose.id });
+    expect(timedOut.json.error).toMatchObject({ code: 'forbidden', details: { reason: 'chat_timeout', until: timeout.json.data.until } });
+    expect((await tip(sender, { streamId })).json.error.details.reason).toBe('chat_timeout');
+    // Another creator's stream is another channel.
+    const elsewhere = await liveStream('live', (await newUser(t.app)).id);
+    expect((await gift(sender, elsewhere, { giftId: rose.id })).status).toBe(201);
+
+    expect((await call(t.app, 'DELETE', `/api/v1/users/${creator.id}/channel/restrictions/${sender.id}`, { headers: creator.auth })).json.data.lifted).toBe('timeout');
+    expect((await gift(sender, streamId, { giftId: rose.id })).status).toBe(201);
+    expect((await tip(sender, { streamId })).status).toBe(201);
+    expect(await walletOf(sender.id)).toBe(70n);
+    await expectWholeLedger();
+  });
+});
+
 describe('concurrent spending', () => {
   it('50 gifts at once from a wallet holding 20 gifts’ worth: exactly 20 sent, 30 insufficient_funds, wallet 0', async () => {
     const sender = await funded(20 * rose.coins);

@@ -26,6 +26,7 @@ const MODERATION: ModerationConfig = {
   appealWindowSeconds: 180 * 86_400,
   strikeSeconds: 90 * 86_400,
   reportsPerHour: 1000,
+  interimReporterMinAgeHours: 72,
 };
 
 beforeAll(() => {

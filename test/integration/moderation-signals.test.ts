@@ -22,6 +22,7 @@ const LONG: ModerationConfig = {
   appealWindowSeconds: 180 * 86_400,
   strikeSeconds: 90 * 86_400,
   reportsPerHour: 1000,
+  interimReporterMinAgeHours: 72,
 };
 let app: App;
 let stopRelay: () => Promise<void>;
@@ -60,6 +61,9 @@ const claimAndDecide = async (mod: TestUser, caseId: string, body: Record<string
 /** The statement of reasons goes out once a decision is carried out (any interim measure ended): then it may be appealed. */
 const carriedOut = (owner: TestUser, caseId: string) =>
   waitUntil(() => t.ctx.db.selectFrom('notifications').select('id').where('recipient_id', '=', owner.id).where('type', '=', 'moderation_decision').where('entity_id', '=', caseId).executeTakeFirst(), 'the decision carried out');
+/** Makes an account `hours` old (MODERATION_INTERIM_REPORTER_MIN_AGE_HOURS is 72 here). */
+const ageAccount = (user: TestUser, hours: number) =>
+  t.ctx.db.updateTable('users').set({ created_at: new Date(Date.now() - hours * 3_600_000) }).where('id', '=', user.id).execute();
 const auditActions = async (caseId: string) => (await t.ctx.db.selectFrom('moderation_audit').select('action').where('case_id', '=', caseId).orderBy('id').execute()).map((r) => r.action);
 const newVideo = async (ownerId: string) =>
   (
@@ -114,6 +118,47 @@ describe('watched words as automatic signals', { timeout: 300_000 }, () => {
         socket.socket.close();
         witness.socket.close();
       });
+    } finally {
+      for (const g of gateways) await g.close();
+    }
+  });
+
+  it('answers a held message retried with the same nonce as held again, without a second held message or case, even when retried at once on two sockets', async () => {
+    const admin = await staff('admin');
+    const creator = await newUser(app);
+    const sender = await newUser(app);
+    await watch(admin, { term: 'dolt', level: 'hold', reason: 'harassment', score: 60 });
+    const streamId = await insertStream(t.ctx, creator.id, 'live');
+    const { gateways, urls } = await startGateways(t.ctx, 1);
+    const casesOfSender = () =>
+      t.ctx.db.selectFrom('moderation_cases').select(['id', 'target_id', 'signal_count']).where('target_type', '=', 'chat_message').where('target_owner_id', '=', sender.id).orderBy('target_id').execute();
+    try {
+      const [one, two] = [await connectSocket(urls[0]!, `?token=${sender.accessToken}`), await connectSocket(urls[0]!, `?token=${sender.accessToken}`)];
+      await joinRoom(one, streamId);
+      await joinRoom(two, streamId);
+      expect(await sendChat(one, streamId, 'you dolt', 'nonce-1')).toMatchObject({ type: 'error', code: 'message_held', nonce: 'nonce-1' });
+      const first = await casesOfSender();
+      expect(first).toHaveLength(1);
+
+      // The same nonce again; then a fresh nonce twice at once on two sockets: neither finds it
+      // remembered in the gateway's bucket, and the database claim lets only one file a case.
+      expect(await sendChat(one, streamId, 'you dolt', 'nonce-1')).toMatchObject({ type: 'error', code: 'message_held', nonce: 'nonce-1' });
+      const raced = await Promise.all([sendChat(one, streamId, 'you dolt!', 'nonce-2'), sendChat(two, streamId, 'you dolt!', 'nonce-2')]);
+      expect(raced.map((f) => f.code)).toEqual(['message_held', 'message_held']);
+      // A new nonce is a new message: its own held message and case.
+      expect(await sendChat(two, streamId, 'you dolt', 'nonce-3')).toMatchObject({ code: 'message_held' });
+
+      const cases = await casesOfSender();
+      expect(cases).toHaveLength(3);
+      expect(cases.map((c) => c.signal_count)).toEqual([1, 1, 1]);
+      expect(cases.find((c) => c.id === first[0]!.id)).toEqual(first[0]);
+      const signals = await t.ctx.db.selectFrom('moderation_signals').select('case_id').where('case_id', 'in', cases.map((c) => c.id)).execute();
+      expect(signals).toHaveLength(3);
+      const nonces = await t.ctx.db.selectFrom('held_chat_nonces').select('held_id').where('user_id', '=', sender.id).orderBy('held_id').execute();
+      expect(nonces.map((n) => `${streamId}.h${n.held_id}`).sort()).toEqual(cases.map((c) => c.target_id).sort());
+      for (const c of cases) await handleOf(c.id).terminate('test over').catch(() => undefined);
+      one.socket.close();
+      two.socket.close();
     } finally {
       for (const g of gateways) await g.close();
     }
@@ -180,6 +225,7 @@ describe('interim measures', { timeout: 300_000 }, () => {
     const [first, second] = [await staff(), await staff()];
     const owner = await newUser(app);
     const reporter = await newUser(app);
+    await ageAccount(reporter, 73);
     const dismissedVideo = await newVideo(owner.id);
     const removedVideo = await newVideo(owner.id);
     const visible = async (id: string) => (await call(app, 'GET', `/api/v1/videos/${id}`)).status === 200;
@@ -209,6 +255,50 @@ describe('interim measures', { timeout: 300_000 }, () => {
       await handleOf(removed).result();
       expect(await visible(removedVideo)).toBe(true);
       expect(await auditActions(removed)).toEqual(['interim:hide_video', 'claimed', 'decided', 'effect:hide_video', 'interim_superseded:hide_video', 'appealed', 'appeal_upheld', 'reversed:hide_video', 'closed']);
+    });
+  });
+});
+
+describe('who may trigger an interim measure alone', { timeout: 300_000 }, () => {
+  it('takes one child-safety report from an account 72 h old in good standing, not from a younger one or one with an active strike', async () => {
+    const owner = await newUser(app);
+    const [fresh, young, struck, trusted] = [await newUser(app), await newUser(app), await newUser(app), await newUser(app)];
+    await ageAccount(young, 71);
+    await ageAccount(struck, 24 * 365);
+    await ageAccount(trusted, 73);
+    // An active strike (its case opened by someone's report about the account).
+    const strikeCase = await call(app, 'POST', '/api/v1/reports', { headers: fresh.auth, body: { targetType: 'user', targetId: struck.id, reason: 'spam' } });
+    expect(strikeCase.status, strikeCase.text).toBe(201);
+    await t.ctx.db.insertInto('strikes').values({ user_id: struck.id, case_id: strikeCase.json.data.caseId, rule: 'spam', expires_at: new Date(Date.now() + 86_400_000) }).execute();
+    const [videoA, videoB] = [await newVideo(owner.id), await newVideo(owner.id)];
+    const visible = async (id: string) => (await call(app, 'GET', `/api/v1/videos/${id}`)).status === 200;
+    const report = async (who: TestUser, videoId: string) => {
+      const res = await call(app, 'POST', '/api/v1/reports', { headers: who.auth, body: { targetType: 'video', targetId: videoId, reason: 'minor_safety' } });
+      expect(res.status, res.text).toBe(201);
+      return res.json.data.caseId as string;
+    };
+    const settled = (caseId: string, reports: number) =>
+      waitUntil(async () => {
+        const s = await caseState(caseId).catch(() => undefined);
+        return s?.reports === reports && s;
+      }, `${reports} reports in the workflow`);
+
+    await withWorkers(t.ctx, async () => {
+      // Two untrusted reporters: urgent, but the video stays up for a moderator to judge.
+      const caseA = await report(fresh, videoA);
+      await report(young, videoA);
+      const stateA = await settled(caseA, 2);
+      expect([stateA.priority, stateA.interim ?? null]).toEqual(['urgent', null]);
+      const caseB = await report(struck, videoB);
+      const stateB = await settled(caseB, 1);
+      expect([stateB.priority, stateB.interim ?? null]).toEqual(['urgent', null]);
+      expect([await visible(videoA), await visible(videoB)]).toEqual([true, true]);
+      // A trusted reporter's one report hides it pending review (two reporters are not three).
+      await report(trusted, videoB);
+      await waitUntil(async () => !(await visible(videoB)), 'the interim hide');
+      expect((await caseState(caseB)).interim).toEqual([{ kind: 'hide_video', videoId: videoB }]);
+      expect(await visible(videoA)).toBe(true);
+      for (const id of [caseA, caseB, strikeCase.json.data.caseId]) await handleOf(id).terminate('test over');
     });
   });
 });

@@ -165,6 +165,30 @@ describe('tips', { timeout: 120_000 }, () => {
     await expectWholeBooks(t.ctx.db);
   });
 
+  it('books a tip started before its payer was banned from the channel’s chat, but keeps it out of the room', async () => {
+    const [viewer, creator] = [await newUser(app), await newUser(app)];
+    const streamId = await insertStream(t.ctx, creator.id, 'live');
+    const room = await connectSocket(urls[0]!, '', sockets);
+    room.send({ type: 'join', streamId });
+    await until(() => room.frames.some((f) => f.type === 'joined'), 'joined');
+    const before = await startTip(t.ctx.db, app, viewer, { streamId, amount: 300 });
+    const ban = await call(app, 'PUT', `/api/v1/users/${creator.id}/channel/restrictions/${viewer.id}`, { headers: creator.auth, body: { type: 'ban', reason: 'spam' } });
+    expect(ban.status, ban.text).toBe(200);
+    // A friend's tip, booked after it, is the witness that the room was listening.
+    const friend = await newUser(app);
+    const witness = await startTip(t.ctx.db, app, friend, { streamId, amount: 200 });
+    await withPaymentWorkers(async () => {
+      await send('payment_intent.succeeded', stripeObjects.succeeded(before));
+      await send('payment_intent.succeeded', stripeObjects.succeeded(witness));
+    });
+    expect(await getPayment(viewer, before.id)).toMatchObject({ status: 'succeeded' });
+    await until(() => room.frames.some((f) => f.type === 'donation'), 'the witness’s donation frame');
+    expect(room.frames.filter((f) => f.type === 'donation').map((f) => f.id)).toEqual([witness.id]);
+    const notes = (await call(app, 'GET', '/api/v1/notifications', { headers: creator.auth })).json.data;
+    expect(notes.map((n: { payload: { paymentId: string } }) => n.payload.paymentId).sort()).toEqual([before.id, witness.id].sort());
+    await expectWholeBooks(t.ctx.db);
+  });
+
   it('validates the request: one target, bounds, the settlement currency, a key, and never yourself', async () => {
     const [viewer, creator] = [await newUser(app), await newUser(app)];
     const streamId = await insertStream(t.ctx, creator.id, 'live');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   channelStanding,
+  deleteRefusal,
   parseChannelModerationEvent,
   restrictionInForce,
   restrictionRefusal,
@@ -74,6 +75,28 @@ describe('who may time out or ban whom', () => {
   it('never lets anyone restrict themselves', () => {
     expect(restrictRefusal({ id: 'x', standing: 'channel_moderator' }, { id: 'x', standing: 'channel_moderator' })).toBe('self');
     expect(restrictRefusal({ id: 'x', standing: 'staff' }, { id: 'x', standing: 'staff' })).toBe('self');
+  });
+});
+
+describe('whose chat messages may be deleted by whom', () => {
+  const cases: Array<[ChannelStanding, ChannelStanding, ReturnType<typeof deleteRefusal>]> = [
+    ['channel_moderator', 'viewer', undefined],
+    ['channel_moderator', 'owner', 'channel_owner'],
+    ['channel_moderator', 'staff', 'platform_staff'],
+    ['channel_moderator', 'channel_moderator', 'channel_moderator'],
+    ['owner', 'channel_moderator', undefined],
+    ['owner', 'staff', undefined],
+    ['staff', 'owner', undefined],
+    ['staff', 'staff', undefined],
+  ];
+  for (const [actor, sender, expected] of cases) {
+    it(`${actor} deleting a message of ${sender}: ${expected ?? 'allowed'}`, () => {
+      expect(deleteRefusal({ id: 'actor', standing: actor }, { id: 'sender', standing: sender })).toBe(expected);
+    });
+  }
+
+  it('lets a channel moderator delete their own', () => {
+    expect(deleteRefusal({ id: 'x', standing: 'channel_moderator' }, { id: 'x', standing: 'channel_moderator' })).toBeUndefined();
   });
 });
 

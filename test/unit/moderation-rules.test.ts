@@ -107,6 +107,15 @@ describe('interim measures', () => {
     expect(interimDue({ severeReports: [], signalScores: { hate: 100 } })).toBe(false);
   });
 
+  it('take one child-safety report only from a trusted reporter; untrusted ones count toward three reporters', () => {
+    const untrusted = { reason: 'minor_safety' as const, trusted: false };
+    expect(interimDue({ severeReports: [{ reason: 'minor_safety', trusted: true }] })).toBe(true);
+    expect(interimDue({ severeReports: [untrusted] })).toBe(false);
+    expect(interimDue({ severeReports: [untrusted, untrusted] })).toBe(false);
+    expect(interimDue({ severeReports: [untrusted, untrusted, untrusted] })).toBe(true);
+    expect(interimDue({ severeReports: [untrusted, { reason: 'violence' }, { reason: 'illegal' }] })).toBe(true);
+  });
+
   it('hide a video, age-restrict a stream (never end it), and leave chat and accounts alone', () => {
     expect(interimEffects('video', video)).toEqual([{ kind: 'hide_video', videoId: video }]);
     expect(interimEffects('stream', video)).toEqual([{ kind: 'age_restrict', targetType: 'stream', targetId: video }]);

@@ -63,19 +63,20 @@ export function casePriority(input: { liveTarget: boolean; reasons: Iterable<Rep
 export const INTERIM_REASONS: readonly ReportReason[] = ['minor_safety', 'illegal', 'violence'];
 /** An automatic signal of an interim reason triggers the measure from this score. */
 export const INTERIM_SIGNAL_SCORE = 90;
-/** Distinct reporters of `illegal` or `violence` that trigger it (one is enough for `minor_safety`). */
+/** Distinct reporters of an interim reason that trigger it (one trusted reporter is enough for `minor_safety`). */
 export const INTERIM_REPORTERS = 3;
 
 /**
- * Whether a case's evidence calls for an interim measure pending review: one report of
- * `minor_safety` (child safety is never left up for the SLA's minutes), `INTERIM_REPORTERS`
- * distinct reporters of `illegal`/`violence` (one user alone cannot take content down), or an
- * automatic signal of an interim reason scoring `INTERIM_SIGNAL_SCORE`+ (an admin marked that
- * word as that grave).
+ * Whether a case's evidence calls for an interim measure pending review: one `minor_safety`
+ * report from a trusted reporter (child safety is never left up for the SLA's minutes, but a
+ * fresh or sanctioned account alone must not take anything down: `trusted: false`),
+ * `INTERIM_REPORTERS` distinct reporters of any interim reason, or an automatic signal of an
+ * interim reason scoring `INTERIM_SIGNAL_SCORE`+ (an admin marked that word as that grave).
+ * A report without `trusted` (filed before the rule) counts as trusted.
  */
-export function interimDue(input: { severeReports: Iterable<{ reason: ReportReason }>; signalScores?: SignalScores }): boolean {
+export function interimDue(input: { severeReports: Iterable<{ reason: ReportReason; trusted?: boolean }>; signalScores?: SignalScores }): boolean {
   const reports = [...input.severeReports].filter((r) => INTERIM_REASONS.includes(r.reason));
-  if (reports.some((r) => r.reason === 'minor_safety') || reports.length >= INTERIM_REPORTERS) return true;
+  if (reports.some((r) => r.reason === 'minor_safety' && r.trusted !== false) || reports.length >= INTERIM_REPORTERS) return true;
   return INTERIM_REASONS.some((reason) => (input.signalScores?.[reason] ?? 0) >= INTERIM_SIGNAL_SCORE);
 }
 

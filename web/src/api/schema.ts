@@ -4831,7 +4831,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Not the owner or a moderator of the channel */
+                /** @description Not the owner or a moderator of the channel, or a channel moderator deleting the owner's, staff's or another channel moderator's message (`details.reason`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5085,7 +5085,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `own_stream`: your own stream; or the account may not act */
+                /** @description `own_stream`: your own stream; `forbidden` with `details.reason` `chat_banned` or `chat_timeout` (and `until`): you are restricted in the channel's chat; or the account may not act */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9234,7 +9234,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Your own stream or video */
+                /** @description Your own stream or video; or (`forbidden`, `details.reason` `chat_banned`|`chat_timeout`) a tip to a stream of a channel whose chat you are restricted in */
                 403: {
                     headers: {
                         [name: string]: unknown;

@@ -57,6 +57,11 @@ export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelet
           {refusalText(chat.notice)}
         </p>
       )}
+      {chat.restriction && (
+        <p className="error" role="alert">
+          {refusalText(chat.restriction)}
+        </p>
+      )}
       <ol className="chat-messages" ref={list} aria-label="Chat messages" tabIndex={0}>
         {chat.messages.map((m) => (
           <li key={m.id} data-message-id={m.id}>
@@ -96,8 +101,10 @@ export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelet
         <form className="chat-form" onSubmit={submit}>
           <label htmlFor={inputId}>Chat message</label>
           <div className="row">
-            <input id={inputId} value={text} onChange={(e) => setText(e.target.value)} aria-describedby={`${inputId}-count ${rulesId}`} autoComplete="off" />
-            <button type="submit">Send</button>
+            <input id={inputId} value={text} onChange={(e) => setText(e.target.value)} aria-describedby={`${inputId}-count ${rulesId}`} autoComplete="off" disabled={Boolean(chat.restriction)} />
+            <button type="submit" disabled={Boolean(chat.restriction)}>
+              Send
+            </button>
           </div>
           <span id={`${inputId}-count`} className={text.length > MAX_CHAT_LENGTH ? 'error' : 'hint'}>
             {text.length}/{MAX_CHAT_LENGTH}

@@ -21,6 +21,8 @@ export interface ChatState {
   pending: PendingMessage[];
   /** A refusal that belongs to no message of ours (a join that failed). */
   notice?: ChatRefusal;
+  /** The channel's timeout or ban of this viewer, while it holds: the input is off until it is lifted or runs out. */
+  restriction?: ChatRefusal;
   joined: boolean;
   send(text: string): void;
   dismiss(nonce: string): void;
@@ -35,12 +37,14 @@ export function useChat(streamId: string): ChatState {
   const [pending, setPending] = useState<PendingMessage[]>([]);
   const [notice, setNotice] = useState<ChatRefusal>();
   const [joined, setJoined] = useState(false);
+  const [restriction, setRestriction] = useState<ChatRefusal & { until?: string }>();
   const pendingRef = useRef(pending);
   pendingRef.current = pending;
 
   useEffect(() => {
     setMessages(new Map());
     setJoined(false);
+    setRestriction(undefined);
     const leave = realtime.join(streamId);
     const off = realtime.onState((state) => state !== 'open' && setJoined(false));
     return () => {
@@ -48,6 +52,13 @@ export function useChat(streamId: string): ChatState {
       leave();
     };
   }, [streamId]);
+
+  // A timeout ends by itself: nothing is pushed when `until` passes.
+  useEffect(() => {
+    if (!restriction?.until) return;
+    const timer = setTimeout(() => setRestriction(undefined), Math.max(0, Date.parse(restriction.until) - Date.now()));
+    return () => clearTimeout(timer);
+  }, [restriction]);
 
   const settle = useCallback((nonces: Set<string>) => {
     if (nonces.size) setPending((list) => list.filter((p) => !nonces.has(p.nonce)));
@@ -66,8 +77,12 @@ export function useChat(streamId: string): ChatState {
       if (frame.nonce) settle(new Set([frame.nonce]));
     } else if (frame.type === 'chat_deleted' && frame.streamId === streamId) {
       setMessages((current) => applyDeleted(current, frame.id));
+    } else if (frame.type === 'chat_restriction_lifted' && frame.streamId === streamId) {
+      setRestriction(undefined);
     } else if (frame.type === 'error') {
       const refusal = { code: frame.code, message: frame.message, retryAfterSeconds: frame.retryAfterSeconds };
+      const ours = frame.nonce ? pendingRef.current.some((p) => p.nonce === frame.nonce) : frame.streamId === streamId;
+      if (ours && (frame.code === 'chat_banned' || frame.code === 'chat_timeout')) setRestriction({ code: frame.code, message: frame.message, until: frame.until });
       if (frame.nonce) {
         if (pendingRef.current.some((p) => p.nonce === frame.nonce)) setPending((list) => list.map((p) => (p.nonce === frame.nonce ? { ...p, refusal } : p)));
       } else if (['too_many_rooms', 'unavailable', 'not_found'].includes(frame.code)) setNotice(refusal);
@@ -85,5 +100,5 @@ export function useChat(streamId: string): ChatState {
 
   const dismiss = useCallback((nonce: string) => setPending((list) => list.filter((p) => p.nonce !== nonce)), []);
 
-  return { messages: inOrder(messages), pending, notice, joined, send, dismiss };
+  return { messages: inOrder(messages), pending, notice, restriction, joined, send, dismiss };
 }
