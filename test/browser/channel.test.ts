@@ -69,8 +69,8 @@ describe('channel page and video edit', () => {
     await form.getByRole('img', { name: 'The new thumbnail' }).waitFor({ timeout: 120_000 });
     await page.getByRole('heading', { name: 'Edited title', level: 1 }).waitFor();
     expect(await page.getByRole('list', { name: 'Category and tags' }).getByRole('listitem').allTextContents()).toEqual(['Puzzles', '#jigsaw', '#live set']);
-    await page.getByText('Now with a description').waitFor();
     await form.getByRole('button', { name: 'Close' }).click();
+    await page.getByText('Now with a description').waitFor();
     await expect.poll(() => page.getByTestId('player').getAttribute('poster')).not.toBe(posterBefore);
     expect(await page.getByTestId('player').getAttribute('poster')).toContain('poster-3000ms.jpg');
     // What the API stores is the normalized form.
