@@ -71,7 +71,7 @@ describe('channel page and video edit', () => {
     expect(await page.getByRole('list', { name: 'Category and tags' }).getByRole('listitem').allTextContents()).toEqual(['Puzzles', '#jigsaw', '#live set']);
     await form.getByRole('button', { name: 'Close' }).click();
     await page.getByText('Now with a description').waitFor();
-    await expect.poll(() => page.getByTestId('player').getAttribute('poster')).not.toBe(posterBefore);
+    await expect.poll(() => page.getByTestId('player').getAttribute('poster'), { timeout: 30_000 }).not.toBe(posterBefore);
     expect(await page.getByTestId('player').getAttribute('poster')).toContain('poster-3000ms.jpg');
     // What the API stores is the normalized form.
     expect(await apiCall('GET', `/api/v1/videos/${id}`, undefined)).toMatchObject({ title: 'Edited title', tags: ['jigsaw', 'live set'], category: { id: category.id }, thumbnailAtSeconds: 3 });
@@ -89,9 +89,10 @@ describe('channel page and video edit', () => {
     await page.goto(app.url(`/@${owner.username}`));
     const videos = page.getByRole('region', { name: 'Videos', exact: true });
     const titles = () => videos.locator('.card-title').allTextContents();
-    await expect.poll(titles).toEqual(['Edited title', 'Popular clip']);
+    await videos.getByText('Popular clip').waitFor();
+    expect(await titles()).toEqual(['Edited title', 'Popular clip']);
     await page.getByRole('button', { name: 'Most viewed' }).click();
-    await expect.poll(titles).toEqual(['Popular clip', 'Edited title']);
+    await expect.poll(titles, { timeout: 30_000 }).toEqual(['Popular clip', 'Edited title']);
     expect(await page.getByText('Secret draft').count()).toBe(0);
     await page.getByRole('region', { name: 'Past broadcasts' }).getByText('Last night live').waitFor();
     await expectAccessible(page);
