@@ -3,15 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
-import { concatCommand, hlsEncodeCommand, progressPercent, segmentsPercent } from '../lib/ffmpeg-commands.ts';
+import { concatCommand, hlsEncodeCommand, posterCommand, progressPercent, segmentsPercent } from '../lib/ffmpeg-commands.ts';
 import { detectContainer, probeMedia, readMediaToolchain, runFfmpeg, type MediaToolchain } from '../lib/ffmpeg.ts';
 import { parseMasterPlaylist } from '../lib/hls.ts';
 import { MediaRefusedError, mediaLimitViolation, type MediaLimits } from '../lib/media-rules.ts';
 import type { Nats } from '../lib/nats.ts';
-import { downloadFile, headObject, uploadDirectory, uploadLargeFile, type Storage } from '../lib/s3.ts';
+import { downloadFile, headObject, uploadDirectory, uploadFile, uploadLargeFile, type Storage } from '../lib/s3.ts';
 import type { VideoRenditionRecord } from '../lib/schema.ts';
 import { isRecordingOf, recordingPath } from '../lib/streams.ts';
-import { planPoster, planStoryboard, storyboardVtt } from '../lib/thumbnails.ts';
+import { planPoster, planPosterAt, planStoryboard, storyboardVtt } from '../lib/thumbnails.ts';
 import { UnplayableMediaError, type LadderPlan } from '../workflows/plans/ladder.ts';
 import type { MediaInfo } from '../workflows/plans/media-info.ts';
 import { videoPaths } from '../lib/videos.ts';
@@ -39,6 +39,14 @@ export interface EncodeInput {
 interface ThumbnailKeys {
   posterKey: string;
   storyboardKey: string;
+}
+
+export interface PosterInput {
+  videoId: string;
+  sourceKey: string;
+  atSeconds: number;
+  /** Size as viewers see it (the video row's width and height). */
+  display: { width: number; height: number };
 }
 
 export interface EncodeResult {
@@ -258,6 +266,33 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           throw asMediaFailure(err);
         })
         .finally(liveness.stop);
+    },
+
+    /**
+     * The poster taken again at the owner's chosen time (PATCH /videos/{id}), from the pinned
+     * source, to its own key per time. Idempotent: a retry, or a second run for the same time,
+     * finds the object written and returns its key.
+     */
+    async extractPoster(input: PosterInput): Promise<{ posterKey: string }> {
+      const posterKey = videoPaths(input.videoId).posterAt(input.atSeconds);
+      if (await headObject(storage, posterKey)) return { posterKey };
+      const liveness = keepAlive(Context.current(), STALL_MS);
+      try {
+        return await withScratchDir(input.videoId, async (dir) => {
+          const sourceFile = path.join(dir, 'source');
+          await downloadSource(input.sourceKey, sourceFile, liveness);
+          const format = await detectContainer(sourceFile);
+          const posterFile = path.join(dir, 'poster.jpg');
+          liveness.progressed({ step: 'extracting' });
+          await runFfmpeg(posterCommand({ file: sourceFile, format }, planPosterAt(input.atSeconds, input.display), posterFile), { signal: liveness.signal });
+          await uploadFile(storage, posterKey, posterFile, liveness.signal);
+          return { posterKey };
+        });
+      } catch (err) {
+        throw asMediaFailure(err);
+      } finally {
+        liveness.stop();
+      }
     },
   };
 }

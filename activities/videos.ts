@@ -130,6 +130,24 @@ export function createVideoActivities(deps: { db: Db; nats: Nats; storage: Stora
       return { published: false };
     },
 
+    /**
+     * Points the video at a poster taken at `atSeconds`, only while that is still the time its
+     * owner chose (a later PATCH may have chosen another). A video deleted meanwhile loses
+     * every object, this poster included: its removal may have run before the poster was written.
+     */
+    async publishPoster(input: { videoId: string; atSeconds: number; posterKey: string }): Promise<{ published: boolean }> {
+      const row = await db
+        .updateTable('videos')
+        .set({ poster_key: input.posterKey, updated_at: new Date() })
+        .where('id', '=', input.videoId)
+        .where('poster_at_seconds', '=', input.atSeconds)
+        .where('deleted_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) await discardIfDeleted(input.videoId);
+      return { published: row !== undefined };
+    },
+
     async markVideoFailed(input: { videoId: string; reason: string }): Promise<void> {
       await markFailed(input.videoId, input.reason);
     },

@@ -43,6 +43,7 @@ import { chatRoutes } from './streams/chat.ts';
 import { streamRoutes } from './streams/routes.ts';
 import { channelModerationRoutes } from './users/channel-moderation.ts';
 import { userRoutes } from './users/routes.ts';
+import { channelVideoRoutes } from './videos/channel.ts';
 import { videoRoutes } from './videos/routes.ts';
 import { walletRoutes } from './wallet/routes.ts';
 
@@ -137,6 +138,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
   app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
+  app.route('/api/v1/users', channelVideoRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', likeRoutes({ config, db }));
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));

@@ -102,6 +102,7 @@ const envSchema = z.object({
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
   PLAYBACK_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(4 * 3600),
   RATE_LIMIT_UPLOADS_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_VIDEO_EDITS_PER_HOUR: z.coerce.number().int().min(1).default(60),
   // What one source may cost to decode; over any of them it is refused before encoding.
   MEDIA_MAX_DURATION_SECONDS: z.coerce.number().int().min(1).default(12 * 3600),
   MEDIA_MAX_WIDTH: z.coerce.number().int().min(16).default(7680),
@@ -257,7 +258,14 @@ export interface Config {
   };
   retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
-  videos: { maxUploadBytes: number; uploadUrlTtlSeconds: number; playbackUrlTtlSeconds: number; uploadsPerHour: number };
+  videos: {
+    maxUploadBytes: number;
+    uploadUrlTtlSeconds: number;
+    playbackUrlTtlSeconds: number;
+    uploadsPerHour: number;
+    /** PATCH /videos/{id} per user, counted in Postgres: a poster change costs an FFmpeg run. */
+    editsPerHour: number;
+  };
   /** Cost limits the media workers hold every source to. */
   media: MediaLimits;
   internalSecret: string;
@@ -398,6 +406,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
       playbackUrlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,
       uploadsPerHour: e.RATE_LIMIT_UPLOADS_PER_HOUR,
+      editsPerHour: e.RATE_LIMIT_VIDEO_EDITS_PER_HOUR,
     },
     media: {
       maxDurationSeconds: e.MEDIA_MAX_DURATION_SECONDS,

@@ -135,6 +135,21 @@ export function hlsEncodeCommand(source: LocalSource, targets: EncodeTargets, pl
 }
 
 /**
+ * One poster frame from a local source: `-ss` before the input seeks to the keyframe before
+ * the time and decodes up to it, so the frame is exact without decoding the whole start.
+ */
+export function posterCommand(source: LocalSource, poster: PosterPlan, outFile: string): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-y',
+    '-ss', poster.atSeconds.toFixed(3),
+    ...localInputArgs(source),
+    '-map', '0:v:0', '-frames:v', '1',
+    '-vf', `scale=${poster.width}:${poster.height}`,
+    '-q:v', '3', outFile,
+  ];
+}
+
+/**
  * Percent done of an hlsEncodeCommand() run, from one line of its `-progress` output; pure.
  * Video encodes count frames of the first rendition: FFmpeg's `out_time` is the furthest
  * of all outputs, and the storyboard's tiles carry timestamps past the end of the video.

@@ -183,6 +183,8 @@ export interface VideosTable {
   category_id: string | null;
   /** Counted views (one per viewer per video per window). */
   view_count: Generated<number>;
+  /** The poster's time chosen by the owner (PATCH thumbnailAtSeconds); null: the transcode's pick. */
+  poster_at_seconds: Generated<number | null>;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';

@@ -36,7 +36,12 @@ export interface PosterPlan {
  * seek stays short), at most 1280 px on the long side, never upscaled.
  */
 export function planPoster(durationSeconds: number, display: { width: number; height: number }): PosterPlan {
-  return { atSeconds: Math.min(durationSeconds * 0.25, 60), ...fitLongSide(display, POSTER_LONG_SIDE, { upscale: false }) };
+  return planPosterAt(Math.min(durationSeconds * 0.25, 60), display);
+}
+
+/** The frame at `atSeconds` (the owner's choice, PATCH /videos/{id}), sized like planPoster's. */
+export function planPosterAt(atSeconds: number, display: { width: number; height: number }): PosterPlan {
+  return { atSeconds, ...fitLongSide(display, POSTER_LONG_SIDE, { upscale: false }) };
 }
 
 /** At most 100 tiles, at least one second apart, sized 160 px on the long side. */

@@ -23,6 +23,8 @@ export function videoPaths(videoId: string) {
     master: `${root}hls/master.m3u8`,
     thumbnails: `${root}thumbnails`,
     poster: `${root}thumbnails/poster.jpg`,
+    /** A poster the owner chose the time of: a new key per time, so caches never show the old one. */
+    posterAt: (seconds: number) => `${root}thumbnails/poster-${Math.round(seconds * 1000)}ms.jpg`,
     storyboardImage: `${root}thumbnails/storyboard.jpg`,
     storyboardVtt: `${root}thumbnails/storyboard.vtt`,
   };

@@ -8,6 +8,7 @@ export const workflowIds = {
   stream: (streamId: string) => `stream/${streamId}`,
   transcode: (videoId: string) => `video/${videoId}/transcode`,
   videoRemoval: (videoId: string) => `video/${videoId}/remove`,
+  videoPoster: (videoId: string) => `video/${videoId}/poster`,
   /** One per provider event, so a redelivered or replayed webhook starts nothing new. */
   payoutRun: (runId: string) => `payout-run/${runId}`,
   /** `caseId` is `<targetType>-<targetId>-<n>` (workflows/plans/moderation.ts caseIdOf). */

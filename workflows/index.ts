@@ -8,4 +8,5 @@ export * from './payout-run.ts';
 export * from './ping.ts';
 export * from './stream.ts';
 export * from './transcode.ts';
+export * from './video-poster.ts';
 export * from './video-removal.ts';

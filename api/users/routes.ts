@@ -8,11 +8,26 @@ import { createRouter } from '../router.ts';
 import { accountRestriction } from '../../lib/moderation/store.ts';
 import type { WebLinks } from '../../lib/web-urls.ts';
 import { ownProfileSchema, publicProfileSchema, restrictionSchema, toOwnProfile, toPublicProfile } from './profile.ts';
-import { findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
+import { findLiveStream, findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
 
-const idOrUsername = z.object({
+export const idOrUsername = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'User id or username' }),
 });
+const channelProfileSchema = publicProfileSchema
+  .extend({
+    liveStream: z
+      .object({
+        id: z.uuid(),
+        title: z.string(),
+        status: z.enum(['live', 'reconnecting']),
+        startedAt: z.string().nullable(),
+        currentViewers: z.number().int(),
+        webUrl: z.string().openapi({ description: 'The stream page in the web app' }),
+      })
+      .nullable()
+      .openapi({ description: 'The public stream this channel is on air with now (live, or reconnecting within its window); null when off air' }),
+  })
+  .openapi('ChannelProfile');
 const followStateSchema = z.object({ following: z.boolean(), notify: z.boolean().optional() });
 
 export function userRoutes(deps: { db: Db; temporal: Temporal; web: WebLinks }) {
@@ -67,14 +82,19 @@ export function userRoutes(deps: { db: Db; temporal: Temporal; web: WebLinks }) 
       method: 'get',
       path: '/{id}',
       tags: ['users'],
-      summary: 'A public profile by id or username',
+      summary: 'A public profile by id or username, with the public stream the channel is live on now',
       request: { params: idOrUsername },
       responses: {
-        200: { description: 'Profile', content: { 'application/json': { schema: envelope(publicProfileSchema) } } },
+        200: { description: 'Profile', content: { 'application/json': { schema: envelope(channelProfileSchema) } } },
         ...errorResponses({ 404: 'No such user' }),
       },
     }),
-    async (c) => c.json(ok(toPublicProfile(await findProfile(deps.db, c.req.valid('param').id), deps.web)), 200),
+    async (c) => {
+      const profile = await findProfile(deps.db, c.req.valid('param').id);
+      const live = await findLiveStream(deps.db, profile.id);
+      const liveStream = live ? { id: live.id, title: live.title, status: live.status, startedAt: live.started_at?.toISOString() ?? null, currentViewers: live.current_viewers, webUrl: deps.web.stream(live.id) } : null;
+      return c.json(ok({ ...toPublicProfile(profile, deps.web), liveStream }), 200);
+    },
   );
 
   router.openapi(

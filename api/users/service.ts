@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Tx } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { TimeKeyCursor } from '../responses.ts';
+import { LIVE_STATUSES } from '../../lib/streams.ts';
 import { profileColumns } from './profile.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,6 +17,23 @@ export async function findProfile(db: Db, idOrUsername: string) {
     .executeTakeFirst();
   if (!row) throw new AppError('not_found', `No user ${idOrUsername}`);
   return row;
+}
+
+/**
+ * The public stream a channel is on air with now, if any (the newest, should there be two).
+ * Unlisted streams are not announced: their link is for those it was given to.
+ */
+export function findLiveStream(db: Db, ownerId: string) {
+  return db
+    .selectFrom('streams')
+    .select(['id', 'title', 'status', 'started_at', 'current_viewers'])
+    .where('owner_id', '=', ownerId)
+    .where('status', 'in', LIVE_STATUSES)
+    .where('visibility', '=', 'public')
+    .where('moderation_ended_at', 'is', null)
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst() as Promise<{ id: string; title: string; status: 'live' | 'reconnecting'; started_at: Date | null; current_viewers: number } | undefined>;
 }
 
 export async function findOwnProfile(db: Db, userId: string) {

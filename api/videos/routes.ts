@@ -18,7 +18,8 @@ import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvel
 import { createRouter } from '../router.ts';
 import { likedByUser } from '../likes/service.ts';
 import { createPlaybackSigner } from './playback.ts';
-import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, listVideos, markDeleted, startRemoval, startTranscode } from './service.ts';
+import { checkPosterTime, normalizeTags, requireActiveCategory, startPosterRegeneration, updateVideo, videoChangesSchema } from './edit.ts';
+import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, listVideos, markDeleted, startRemoval, startTranscode, videoCategories } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 export interface VideoRouteDeps {
@@ -105,7 +106,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       if (created) await fileWatchedSignals(deps, { targetType: 'video', targetId: video.id, ownerId: video.owner_id, live: false, snapshot: { title: video.title, description: video.description, status: video.status, visibility: video.visibility } }, held);
       const ttl = config.videos.uploadUrlTtlSeconds;
       const upload = {
-        video: await links.view(video, true),
+        video: await links.view(video, true, null, await videoCategories(db, [video])),
         uploadUrl: await presignPut(storage, video.source_key, ttl),
         uploadExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
         maxUploadBytes: config.videos.maxUploadBytes,
@@ -140,7 +141,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
       if (video.status === 'processing') {
         await startOrUnavailable(c, video, 'first');
-        return c.json(ok(await links.view(video, true)), 202);
+        return c.json(ok(await links.view(video, true, null, await videoCategories(db, [video]))), 202);
       }
       if (video.status !== 'uploading') throw new AppError('conflict', `The video is already ${video.status}`);
       const head = await headObject(storage, video.source_key);
@@ -154,7 +155,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       // Lost a race with a concurrent `complete`, which started (or is starting) the transcode.
       const current = processing ?? (await findManagedVideo(db, video.id, c.get('auth')));
       if (current.status === 'processing') await startOrUnavailable(c, current, 'first');
-      return c.json(ok(await links.view(current, true)), 202);
+      return c.json(ok(await links.view(current, true, null, await videoCategories(db, [current]))), 202);
     },
   );
 
@@ -177,7 +178,8 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const shown = page(rows, limit, (r) => r, (r) => ({ at: r.created_key, id: r.id }));
       const liked = await likedByUser(db, 'video', shown.data.map((r) => r.id), auth?.userId);
       const likedByMe = (id: string) => (auth ? liked.has(id) : null);
-      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, likedByMe(r.id)))) }, 200);
+      const categories = await videoCategories(db, shown.data);
+      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, likedByMe(r.id), categories))) }, 200);
     },
   );
 
@@ -186,7 +188,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       method: 'get',
       path: '/{id}',
       tags: ['videos'],
-      summary: 'A video: status, progress, renditions, playback URLs and likes',
+      summary: 'A video: status, progress, renditions, playback URLs, tags, category, views and likes',
       request: { params: uuidParam },
       responses: { 200: enveloped(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
     }),
@@ -194,7 +196,59 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const auth = c.get('auth');
       const video = await findVisibleVideo(db, c.req.valid('param').id, auth);
       const likedByMe = auth ? (await likedByUser(db, 'video', [video.id], auth.userId)).has(video.id) : null;
-      return c.json(ok(await links.view(video, auth !== undefined, likedByMe)), 200);
+      return c.json(ok(await links.view(video, auth !== undefined, likedByMe, await videoCategories(db, [video]))), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags: ['videos'],
+      summary: 'Change title, description, visibility, category, tags or the poster time (owner or admin)',
+      description:
+        'Fields left out stay as they are. Tags are trimmed, lower-cased and deduplicated (at most 20, each 1–30 characters). `thumbnailAtSeconds` takes the poster again from that time in the `video/<id>/poster` workflow: `thumbnailUrl` changes once it has run. Counts against `RATE_LIMIT_VIDEO_EDITS_PER_HOUR` per user.',
+      ...signedIn,
+      middleware: [
+        requireAuth,
+        rateLimit(db, { name: 'video-edit', limit: config.videos.editsPerHour, windowSeconds: 3600, subjects: (c) => [currentUser(c).userId] }),
+      ],
+      request: { params: uuidParam, body: jsonBody(videoChangesSchema) },
+      responses: {
+        200: enveloped(videoSchema, 'The video as changed (a new poster follows when its workflow has run)'),
+        ...errorResponses({
+          400: 'Invalid or unknown fields',
+          401: 'Not signed in',
+          403: 'Not your video',
+          404: 'No such video',
+          422: 'A tag, the category or the poster time breaks a rule (details name the field)',
+          429: 'Too many edits',
+          503: 'The workflow service is unavailable; retry',
+        }),
+      },
+    }),
+    async (c) => {
+      const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
+      const body = c.req.valid('json');
+      const tags = body.tags === undefined ? undefined : normalizeTags(body.tags);
+      await requireActiveCategory(db, body.categoryId);
+      if (body.thumbnailAtSeconds !== undefined) checkPosterTime(video, body.thumbnailAtSeconds);
+      const held = await screenWatched(db, video.owner_id, { title: body.title, description: body.description, tags: tags?.join(' ') });
+      const updated = await updateVideo(db, video.id, { ...body, tags });
+      if (body.thumbnailAtSeconds !== undefined) {
+        // The time is stored: retrying this request starts the workflow again.
+        await startPosterRegeneration(temporal, updated, body.thumbnailAtSeconds).catch((err: unknown) => {
+          c.get('log').error({ err, videoId: video.id }, 'could not start the poster workflow');
+          throw new AppError('unavailable', 'Could not start taking the poster; send the request again');
+        });
+      }
+      await fileWatchedSignals(
+        deps,
+        { targetType: 'video', targetId: updated.id, ownerId: updated.owner_id, live: false, snapshot: { title: updated.title, description: updated.description, status: updated.status, visibility: updated.visibility } },
+        held,
+      );
+      const likedByMe = (await likedByUser(db, 'video', [updated.id], currentUser(c).userId)).has(updated.id);
+      return c.json(ok(await links.view(updated, true, likedByMe, await videoCategories(db, [updated]))), 200);
     },
   );
 
@@ -216,7 +270,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const processing = video.status === 'failed' ? await beginProcessing(db, video.id, 'failed') : undefined;
       if (!processing) throw new AppError('conflict', `Only failed videos can be retried; this one is ${video.status}`);
       await startOrUnavailable(c, processing, 'retry');
-      return c.json(ok(await links.view(processing, true)), 202);
+      return c.json(ok(await links.view(processing, true, null, await videoCategories(db, [processing]))), 202);
     },
   );
 

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { Video, VideoVisibility } from '../../lib/schema.ts';
+import type { Video, VideoSource, VideoVisibility } from '../../lib/schema.ts';
 import { searchAttributes, startIdempotently, type Temporal } from '../../lib/temporal.ts';
 import { uploadSourcePath } from '../../lib/videos.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { transcodeWorkflow } from '../../workflows/transcode.ts';
 import type { videoRemovalWorkflow } from '../../workflows/video-removal.ts';
 import type { AuthContext } from '../context.ts';
+import type { VideoCategory } from './view.ts';
 import { ownerOrAdmin } from '../middleware/auth.ts';
 import { promoteToCreator } from '../users/service.ts';
 
@@ -158,18 +159,51 @@ export interface VideoListCursor {
   id: string;
 }
 
-/**
- * Newest first: the public ready videos everyone may see (of one owner, or of everyone), or
- * with `all`, every video of that owner (their own list: uploads in progress, failed, private).
- */
-export async function listVideos(db: Db, filter: { ownerId?: string; all: boolean }, limit: number, after?: VideoListCursor) {
+export interface VideoViewsCursor {
+  views: number;
+  id: string;
+}
+
+export interface VideoListFilter {
+  ownerId?: string;
+  /** Every video of `ownerId` whatever its status or visibility (their own list). */
+  all: boolean;
+  source?: VideoSource;
+}
+
+function filteredVideos(db: Db, filter: VideoListFilter) {
   let query = db
     .selectFrom('videos')
     .selectAll()
     .select(sql<string>`created_at::text`.as('created_key'))
     .where('deleted_at', 'is', null);
   if (filter.ownerId) query = query.where('owner_id', '=', filter.ownerId);
+  if (filter.source) query = query.where('source', '=', filter.source);
   if (!filter.all) query = query.where('status', '=', 'ready').where('visibility', '=', 'public').where('moderation_hidden_at', 'is', null);
+  return query;
+}
+
+/**
+ * Newest first: the public ready videos everyone may see (of one owner, or of everyone), or
+ * with `all`, every video of that owner (their own list: uploads in progress, failed, private).
+ */
+export async function listVideos(db: Db, filter: VideoListFilter, limit: number, after?: VideoListCursor) {
+  let query = filteredVideos(db, filter);
   if (after) query = query.where(sql<boolean>`(created_at, id) < (${after.at}::timestamptz, ${after.id}::uuid)`);
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+}
+
+/** Most viewed first (ties: the larger id first), by the same reading rules as listVideos. */
+export async function listMostViewedVideos(db: Db, filter: VideoListFilter, limit: number, after?: VideoViewsCursor) {
+  let query = filteredVideos(db, filter);
+  if (after) query = query.where(sql<boolean>`(view_count, id) < (${after.views}, ${after.id}::uuid)`);
+  return query.orderBy('view_count', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+}
+
+/** The categories of these videos by id, in one query (inactive ones too: a video keeps its category). */
+export async function videoCategories(db: Db, videos: Pick<Video, 'category_id'>[]): Promise<Map<string, VideoCategory>> {
+  const ids = [...new Set(videos.flatMap((v) => (v.category_id ? [v.category_id] : [])))];
+  if (!ids.length) return new Map();
+  const rows = await db.selectFrom('categories').select(['id', 'name', 'slug']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r]));
 }

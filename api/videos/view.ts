@@ -13,6 +13,9 @@ const renditionSchema = z.object({
   bandwidthKbps: z.number().int(),
 });
 
+export const videoCategorySchema = z.object({ id: z.uuid(), name: z.string(), slug: z.string() }).openapi('VideoCategory');
+export type VideoCategory = z.infer<typeof videoCategorySchema>;
+
 export const videoSchema = z
   .object({
     id: z.uuid(),
@@ -33,6 +36,10 @@ export const videoSchema = z
     playbackUrl: z.string().nullable().openapi({ description: 'HLS master playlist; signed and expiring unless the video is public (and not age-restricted)' }),
     thumbnailUrl: z.string().nullable().openapi({ description: 'Poster image (short-lived URL)' }),
     storyboardUrl: z.string().nullable().openapi({ description: 'WebVTT thumbnail track for scrubbing previews' }),
+    tags: z.array(z.string()),
+    category: videoCategorySchema.nullable(),
+    viewCount: z.number().int().min(0),
+    thumbnailAtSeconds: z.number().nullable().openapi({ description: 'The poster time its owner chose; null: picked by the transcode' }),
     likeCount: z.number().int().min(0),
     likedByMe: z.boolean().nullable().openapi({ description: 'Whether the signed-in viewer likes it; null for anonymous viewers' }),
     createdAt: z.string(),
@@ -58,9 +65,10 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
     /**
      * `signedIn`: an age-restricted video's playback URLs go only to signed-in viewers.
      * `likedByMe`: whether the signed-in viewer likes it (null for anonymous viewers, and
-     * where it is not looked up: the owner's own upload answers).
+     * where it is not looked up: the owner's own upload answers). `categories`: the
+     * video's category by id (videoCategories), null when it has none.
      */
-    async view(video: Video, signedIn: boolean, likedByMe: boolean | null = null): Promise<VideoView> {
+    async view(video: Video, signedIn: boolean, likedByMe: boolean | null, categories: ReadonlyMap<string, VideoCategory>): Promise<VideoView> {
       const ready = video.status === 'ready';
       const playable = ready && (signedIn || !video.age_restricted_at);
       const token = playable ? query(video) : '';
@@ -83,6 +91,10 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
         playbackUrl: playable ? `${base(video)}/hls/master.m3u8${token}` : null,
         thumbnailUrl: ready && video.poster_key ? await presignGet(storage, video.poster_key, ttl, 'public') : null,
         storyboardUrl: playable && video.storyboard_key ? `${base(video)}/storyboard.vtt${token}` : null,
+        tags: video.tags,
+        category: (video.category_id && categories.get(video.category_id)) || null,
+        viewCount: video.view_count,
+        thumbnailAtSeconds: video.poster_at_seconds,
         likeCount: video.like_count,
         likedByMe,
         createdAt: video.created_at.toISOString(),

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { insertVideoRow } from '../support/videos.ts';
+import { insertVideo } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { insertStream } from '../support/gateway.ts';
 import { expectAccessible, expectFitsPhone, registerByApi, registerThroughPage, signInThroughPage } from './support/pages.ts';
@@ -12,14 +12,11 @@ import { expectAccessible, expectFitsPhone, registerByApi, registerThroughPage, 
 
 const app = useBrowserApp({ workers: true });
 
-/** A ready public video row (its media is not needed: the report is about the page). */
-const insertVideo = (ownerId: string, title: string) => insertVideoRow(app.ctx.db, ownerId, { title });
-
 describe('moderation in the browser', { timeout: 300_000 }, () => {
   it('a report becomes a case a moderator decides; the banned owner appeals from the restriction page and a second moderator reads the thread', async () => {
     const owner = await registerByApi(app);
     const [deciding, reviewing] = [await registerByApi(app, 'moderator'), await registerByApi(app, 'moderator')];
-    const videoId = await insertVideo(owner.id, 'Clip to report');
+    const videoId = await insertVideo(app.ctx.db, owner.id, { title: 'Clip to report' });
 
     // The viewer reports the video from its watch page.
     const viewerPage = await app.newPage();

@@ -10,7 +10,7 @@ import { insertStream } from '../support/gateway.ts';
 import { fundWallet } from '../support/money.ts';
 import { moneyOf, stripeObjects } from '../support/payments.ts';
 import { stripeDelivery } from '../support/stripe.ts';
-import { insertVideoRow } from '../support/videos.ts';
+import { insertVideo } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { horizontalOverflow, registerThroughPage, seriousViolations } from './support/pages.ts';
 
@@ -141,7 +141,7 @@ describe('money in the browser', { timeout: 180_000 }, () => {
     const creatorPage = await app.newPage();
     const creator = await registerThroughPage(app, creatorPage);
     const creatorId = await userIdOf(creator.username);
-    const videoId = await insertVideoRow(app.ctx.db, creatorId, { title: 'Worth a tip' });
+    const videoId = await insertVideo(app.ctx.db, creatorId, { title: 'Worth a tip' });
 
     // Signed out: a way to sign in instead of the form.
     const viewerPage = await app.newPage();

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Insertable } from 'kysely';
 import type { App } from '../../api/app.ts';
-import type { Db } from '../../lib/db.ts';
-import type { VideosTable } from '../../lib/schema.ts';
 import { sleep } from '../../lib/async.ts';
+import type { Db } from '../../lib/db.ts';
+import type { VideoSource, VideoStatus, VideoVisibility } from '../../lib/schema.ts';
 import type { TestUser } from './fixtures.ts';
 import { call } from './http.ts';
 
@@ -46,20 +45,28 @@ export async function settledVideo(app: App, user: TestUser, id: string, timeout
   throw new Error(`video ${id} did not settle within ${timeoutMs} ms (seen ${seen.join(' → ')})`);
 }
 
-/**
- * A video row without media, for tests about a page or a rule rather than playback: ready and
- * public unless `fields` say otherwise.
- */
-export async function insertVideoRow(db: Db, ownerId: string, fields: Partial<Insertable<VideosTable>> = {}): Promise<string> {
+export interface VideoRowFields {
+  title?: string;
+  visibility?: VideoVisibility;
+  status?: VideoStatus;
+  source?: VideoSource;
+  hidden?: boolean;
+  deleted?: boolean;
+  viewCount?: number;
+  createdAt?: Date;
+}
+
+/** A video row without media (ready by default, public, 5 s at 320×240): for tests about lists and rules, not playback. */
+export async function insertVideo(db: Db, ownerId: string, fields: VideoRowFields = {}): Promise<string> {
   const row = await db
     .insertInto('videos')
     .values({
       owner_id: ownerId,
-      title: 'A video',
-      source: 'upload',
+      title: fields.title ?? 'Inserted video',
+      source: fields.source ?? 'upload',
       source_key: `uploads/${randomUUID()}`,
-      status: 'ready',
-      visibility: 'public',
+      status: fields.status ?? 'ready',
+      visibility: fields.visibility ?? 'public',
       source_size_bytes: null,
       failure_reason: null,
       duration_seconds: 5,
@@ -70,9 +77,10 @@ export async function insertVideoRow(db: Db, ownerId: string, fields: Partial<In
       storyboard_key: null,
       idempotency_key: null,
       ready_at: new Date(),
-      moderation_hidden_at: null,
-      deleted_at: null,
-      ...fields,
+      moderation_hidden_at: fields.hidden ? new Date() : null,
+      deleted_at: fields.deleted ? new Date() : null,
+      ...(fields.viewCount !== undefined ? { view_count: fields.viewCount } : {}),
+      ...(fields.createdAt ? { created_at: fields.createdAt } : {}),
     })
     .returning('id')
     .executeTakeFirstOrThrow();

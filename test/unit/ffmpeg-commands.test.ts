@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, probeArgs, progressPercent, segmentsPercent } from '../../lib/ffmpeg-commands.ts';
+import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, posterCommand, probeArgs, progressPercent, segmentsPercent } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
@@ -132,5 +132,16 @@ describe('segmentsPercent', () => {
     expect(segmentsPercent(['index.m3u8', 'segment_00000.ts', 'segment_00001.ts', 'segment_00001.ts.tmp'], plan, 8)).toBe(50);
     expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts', 'segment_00002.ts', 'segment_00003.ts'], plan, 10)).toBe(100);
     expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts'], plan, 0)).toBeUndefined();
+  });
+});
+
+describe('posterCommand', () => {
+  it('seeks before the input, keeps FFmpeg inside the local file, and writes one scaled frame', () => {
+    expect(posterCommand({ file: '/in/source', format: 'mov' }, { atSeconds: 12.3456, width: 1280, height: 720 }, '/out/poster.jpg')).toEqual([
+      '-hide_banner', '-nostdin', '-y',
+      '-ss', '12.346',
+      '-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED, '-f', 'mov', '-enable_drefs', '0', '-i', '/in/source',
+      '-map', '0:v:0', '-frames:v', '1', '-vf', 'scale=1280:720', '-q:v', '3', '/out/poster.jpg',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planPoster, planStoryboard, storyboardVtt } from '../../lib/thumbnails.ts';
+import { planPoster, planPosterAt, planStoryboard, storyboardVtt } from '../../lib/thumbnails.ts';
 
 describe('planPoster', () => {
   it('takes a frame a quarter in, capped at one minute', () => {
@@ -48,5 +48,12 @@ describe('storyboardVtt', () => {
   it('formats hours', () => {
     const vtt = storyboardVtt({ intervalSeconds: 36, count: 100, columns: 10, rows: 10, tileWidth: 160, tileHeight: 90 }, 3600, 'sb.jpg');
     expect(vtt).toContain('00:59:24.000 --> 01:00:00.000\nsb.jpg#xywh=1440,810,160,90');
+  });
+});
+
+describe('planPosterAt', () => {
+  it('takes the chosen time as it is, sized like the transcode poster', () => {
+    expect(planPosterAt(3.5, { width: 1920, height: 1080 })).toEqual({ atSeconds: 3.5, width: 1280, height: 720 });
+    expect(planPosterAt(0, { width: 320, height: 240 })).toEqual({ atSeconds: 0, width: 320, height: 240 });
   });
 });

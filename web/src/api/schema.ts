@@ -596,7 +596,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A public profile by id or username */
+        /** A public profile by id or username, with the public stream the channel is live on now */
         get: {
             parameters: {
                 query?: never;
@@ -618,7 +618,7 @@ export interface paths {
                         "application/json": {
                             /** @enum {boolean} */
                             success: true;
-                            data: components["schemas"]["PublicProfile"];
+                            data: components["schemas"]["ChannelProfile"];
                         };
                     };
                 };
@@ -5635,7 +5635,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A video: status, progress, renditions, playback URLs and likes */
+        /** A video: status, progress, renditions, playback URLs, tags, category, views and likes */
         get: {
             parameters: {
                 query?: never;
@@ -5783,7 +5783,173 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change title, description, visibility, category, tags or the poster time (owner or admin)
+         * @description Fields left out stay as they are. Tags are trimmed, lower-cased and deduplicated (at most 20, each 1–30 characters). `thumbnailAtSeconds` takes the poster again from that time in the `video/<id>/poster` workflow: `thumbnailUrl` changes once it has run. Counts against `RATE_LIMIT_VIDEO_EDITS_PER_HOUR` per user.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title?: string;
+                        description?: string;
+                        /** @enum {string} */
+                        visibility?: "public" | "unlisted" | "private";
+                        /**
+                         * Format: uuid
+                         * @description An active category, or null for none
+                         */
+                        categoryId?: string | null;
+                        /** @description Trimmed, lower-cased and deduplicated; at most 20, each 1–30 characters */
+                        tags?: string[];
+                        /** @description Take the poster again from this time (0 ≤ t < duration); the new poster appears when the `video/<id>/poster` workflow has run */
+                        thumbnailAtSeconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The video as changed (a new poster follows when its workflow has run) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["Video"];
+                        };
+                    };
+                };
+                /** @description Invalid or unknown fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not your video */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No such video */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A tag, the category or the poster time breaks a rule (details name the field) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many edits */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The workflow service is unavailable; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/videos/{id}/retry": {
@@ -6113,6 +6279,100 @@ export interface paths {
                     };
                 };
                 /** @description No such video */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/videos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A channel's videos: public ready ones, or all of them for the owner (and admins)
+         * @description Keyset pages. A cursor belongs to its `sort` (and filters): a cursor of another sort is 400. Private, unlisted, unfinished and hidden videos are listed only to the owner or an admin.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, at most 100 */
+                    limit?: number;
+                    /** @description Opaque cursor from the previous page */
+                    cursor?: string;
+                    /** @description `newest` (created, then id) or `most_viewed` (views, then id) */
+                    sort?: "newest" | "most_viewed";
+                    /** @description `upload`: uploaded videos; `recording`: past broadcasts (recordings of ended streams); both when left out */
+                    source?: "upload" | "recording";
+                };
+                header?: never;
+                path: {
+                    /** @description User id or username */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["Video"][];
+                            meta: {
+                                limit: number;
+                                /** @description Pass as `cursor` for the next page; null on the last page */
+                                nextCursor: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid sort, filter or cursor */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No such user */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9774,6 +10034,20 @@ export interface components {
             /** @description The channel page in the web app */
             webUrl: string;
         };
+        ChannelProfile: components["schemas"]["PublicProfile"] & {
+            /** @description The public stream this channel is on air with now (live, or reconnecting within its window); null when off air */
+            liveStream: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+                /** @enum {string} */
+                status: "live" | "reconnecting";
+                startedAt: string | null;
+                currentViewers: number;
+                /** @description The stream page in the web app */
+                webUrl: string;
+            } | null;
+        };
         Notification: {
             /** Format: uuid */
             id: string;
@@ -10192,6 +10466,11 @@ export interface components {
             thumbnailUrl: string | null;
             /** @description WebVTT thumbnail track for scrubbing previews */
             storyboardUrl: string | null;
+            tags: string[];
+            category: components["schemas"]["VideoCategory"];
+            viewCount: number;
+            /** @description The poster time its owner chose; null: picked by the transcode */
+            thumbnailAtSeconds: number | null;
             likeCount: number;
             /** @description Whether the signed-in viewer likes it; null for anonymous viewers */
             likedByMe: boolean | null;
@@ -10200,6 +10479,12 @@ export interface components {
             /** @description The watch page in the web app */
             webUrl: string;
         };
+        VideoCategory: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            slug: string;
+        } | null;
         LikeState: {
             liked: boolean;
             likeCount: number;

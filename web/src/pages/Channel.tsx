@@ -1,12 +1,13 @@
 import { useState } from 'react';
-import { useLocation, useParams } from 'react-router';
+import { Link, useLocation, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { useFollow, useProfile } from '../features/users/api.ts';
-import { useVideos } from '../features/videos/api.ts';
+import { useChannelVideos, type ChannelSort } from '../features/videos/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { VideoGrid } from '../layout/VideoCard.tsx';
+import { urls } from '../urls.ts';
 import NotFound from './NotFound.tsx';
 
 function FollowButton({ userId }: { userId: string }) {
@@ -29,13 +30,38 @@ function FollowButton({ userId }: { userId: string }) {
   );
 }
 
+/** One of the channel's lists (uploads or past broadcasts), a keyset page at a time. */
+function ChannelVideos({ userId, source, sort, heading, empty }: { userId: string; source: 'upload' | 'recording'; sort: ChannelSort; heading: string; empty: string }) {
+  const videos = useChannelVideos(userId, source, sort);
+  const id = `channel-${source}s`;
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>{heading}</h2>
+      {videos.isPending ? (
+        <Loading />
+      ) : videos.isError ? (
+        <ErrorMessage error={videos.error} />
+      ) : (
+        <>
+          <VideoGrid videos={videos.data.pages.flatMap((p) => p.items)} empty={empty} />
+          {videos.hasNextPage && (
+            <button type="button" className="secondary" onClick={() => void videos.fetchNextPage()} disabled={videos.isFetchingNextPage}>
+              Load more
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
 export default function Channel() {
   const params = useParams();
   const { pathname } = useLocation();
   const username = params.username ?? pathname.replace(/^\/@/, '').replace(/\/$/, '');
   const profile = useProfile(username);
   const me = useSession()?.user;
-  const videos = useVideos({ ownerId: profile.data?.id }, profile.isSuccess);
+  const [sort, setSort] = useState<ChannelSort>('newest');
   if (profile.isPending) return <Loading />;
   if (profile.isError) return profile.error instanceof ApiError && profile.error.status === 404 ? <NotFound /> : <ErrorMessage error={profile.error} />;
   const user = profile.data;
@@ -48,6 +74,12 @@ export default function Channel() {
           @{user.username} · {user.followerCount} followers
         </p>
         {user.bio && <p>{user.bio}</p>}
+        {user.liveStream && (
+          <p className="live-banner">
+            <span className="badge live">Live</span> Live now:{' '}
+            <Link to={urls.stream(user.liveStream.id)}>{user.liveStream.title}</Link> <span className="muted">({user.liveStream.currentViewers} watching)</span>
+          </p>
+        )}
         {me && !mine && (
           <div className="row">
             <FollowButton userId={user.id} />
@@ -55,10 +87,20 @@ export default function Channel() {
           </div>
         )}
       </section>
-      <section aria-labelledby="channel-videos">
-        <h2 id="channel-videos">{mine ? 'Your videos' : 'Videos'}</h2>
-        {videos.isPending ? <Loading /> : videos.isError ? <ErrorMessage error={videos.error} /> : <VideoGrid videos={videos.data} empty="No videos yet." />}
-      </section>
+      <div className="row" role="group" aria-label="Sort videos">
+        {(
+          [
+            ['newest', 'Newest'],
+            ['most_viewed', 'Most viewed'],
+          ] as const
+        ).map(([value, label]) => (
+          <button key={value} type="button" className="secondary small" aria-pressed={sort === value} onClick={() => setSort(value)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <ChannelVideos userId={user.id} source="upload" sort={sort} heading={mine ? 'Your videos' : 'Videos'} empty="No videos yet." />
+      <ChannelVideos userId={user.id} source="recording" sort={sort} heading="Past broadcasts" empty="No past broadcasts yet." />
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
@@ -7,6 +7,7 @@ import { useSession } from '../api/session.ts';
 import { LikeButton } from '../features/likes/LikeButton.tsx';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
+import { EditVideoForm } from '../features/videos/EditVideoForm.tsx';
 import { TranscodeStatus } from '../features/videos/TranscodeStatus.tsx';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { HlsPlayer } from '../player/HlsPlayer.tsx';
@@ -30,10 +31,12 @@ export default function WatchVideo() {
   const id = useParams().id!;
   // While it transcodes, the socket pushes the percentage to its owner; the status is polled.
   const me = useSession()?.user;
+  const [editing, setEditing] = useState(false);
   const video = useQuery({ ...videoQuery(id), refetchInterval: (q) => (q.state.data && q.state.data.status !== 'ready' && q.state.data.status !== 'failed' ? 3000 : false) });
   if (video.isPending) return <Loading />;
   if (video.isError) return video.error instanceof ApiError && video.error.status === 404 ? <NotFound /> : <ErrorMessage error={video.error} />;
   const v = video.data;
+  const canEdit = me !== undefined && (me.id === v.ownerId || me.role === 'admin');
   return (
     <article className="watch">
       {v.status === 'ready' && v.playbackUrl ? (
@@ -48,13 +51,27 @@ export default function WatchVideo() {
         {me && me.id !== v.ownerId && (
           <ReportButton targetType="video" targetId={v.id} what={`video ${v.title}`} currentTime={() => document.querySelector<HTMLVideoElement>('.watch video')?.currentTime} />
         )}
+        {canEdit && !editing && (
+          <button type="button" className="secondary" onClick={() => setEditing(true)}>
+            Edit video
+          </button>
+        )}
       </div>
+      {(v.category || v.tags.length > 0) && (
+        <ul className="chips" aria-label="Category and tags">
+          {v.category && <li>{v.category.name}</li>}
+          {v.tags.map((tag) => (
+            <li key={tag}>#{tag}</li>
+          ))}
+        </ul>
+      )}
       {v.description && <p className="description">{v.description}</p>}
       {v.status === 'ready' && (
         <Suspense fallback={null}>
           <VideoSupportPanel videoId={v.id} ownerId={v.ownerId} />
         </Suspense>
       )}
+      {editing && <EditVideoForm video={v} onDone={() => setEditing(false)} />}
     </article>
   );
 }

@@ -1,8 +1,10 @@
-import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, unwrap } from '../../api/client.ts';
-import type { components } from '../../api/schema.ts';
+import { queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap, unwrapPage } from '../../api/client.ts';
+import type { components, paths } from '../../api/schema.ts';
 
 export type Video = components['schemas']['Video'];
+export type VideoChanges = NonNullable<paths['/api/v1/videos/{id}']['patch']['requestBody']>['content']['application/json'];
+export type ChannelSort = 'newest' | 'most_viewed';
 
 export const videoQuery = (id: string) =>
   queryOptions({
@@ -36,5 +38,24 @@ export function useDeleteVideo() {
   return useMutation({
     mutationFn: (id: string) => unwrap(api.DELETE('/api/v1/videos/{id}', { params: { path: { id } } })),
     onSettled: () => client.invalidateQueries({ queryKey: ['videos'] }),
+  });
+}
+
+/** A channel's uploads or past broadcasts, one keyset page at a time ("Load more"). */
+export const useChannelVideos = (userId: string, source: 'upload' | 'recording', sort: ChannelSort) =>
+  useInfiniteQuery({
+    queryKey: ['videos', 'list', 'channel', userId, source, sort],
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      unwrapPage(api.GET('/api/v1/users/{id}/videos', { params: { path: { id: userId }, query: { source, sort, limit: 12, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+
+export function useUpdateVideo(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: VideoChanges) => unwrap(api.PATCH('/api/v1/videos/{id}', { params: { path: { id } }, body })),
+    onSuccess: (video) => client.setQueryData(videoQuery(video.id).queryKey, video),
+    onSettled: () => client.invalidateQueries({ queryKey: ['videos', 'list'] }),
   });
 }

@@ -1,0 +1,57 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { decodeCursor, errorResponses, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
+import { createRouter } from '../router.ts';
+import { likedByUser } from '../likes/service.ts';
+import { ownerOrAdmin } from '../middleware/auth.ts';
+import { idOrUsername } from '../users/routes.ts';
+import { findProfile } from '../users/service.ts';
+import { createPlaybackSigner } from './playback.ts';
+import type { VideoRouteDeps } from './routes.ts';
+import { listMostViewedVideos, listVideos, videoCategories, type VideoListFilter } from './service.ts';
+import { createVideoLinks, videoSchema } from './view.ts';
+
+const viewsCursorSchema = z.object({ views: z.number().int().min(0), id: z.uuid() });
+
+const channelQuery = pageQuerySchema.extend({
+  sort: z.enum(['newest', 'most_viewed']).default('newest').openapi({ description: '`newest` (created, then id) or `most_viewed` (views, then id)' }),
+  source: z.enum(['upload', 'recording']).optional().openapi({ description: '`upload`: uploaded videos; `recording`: past broadcasts (recordings of ended streams); both when left out' }),
+});
+
+/** `GET /users/{id}/videos`: a channel's videos, by the reading rules of `GET /videos?ownerId=`. */
+export function channelVideoRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 'storage'>) {
+  const { db } = deps;
+  const links = createVideoLinks(deps.config, deps.storage, createPlaybackSigner(deps.config.auth.jwtSecret));
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/videos',
+      tags: ['videos', 'users'],
+      summary: "A channel's videos: public ready ones, or all of them for the owner (and admins)",
+      description:
+        'Keyset pages. A cursor belongs to its `sort` (and filters): a cursor of another sort is 400. Private, unlisted, unfinished and hidden videos are listed only to the owner or an admin.',
+      request: { params: idOrUsername, query: channelQuery },
+      responses: {
+        200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(videoSchema) } } },
+        ...errorResponses({ 400: 'Invalid sort, filter or cursor', 404: 'No such user' }),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor, sort, source } = c.req.valid('query');
+      const owner = await findProfile(db, c.req.valid('param').id);
+      const auth = c.get('auth');
+      const filter: VideoListFilter = { ownerId: owner.id, all: ownerOrAdmin(auth, owner.id), source };
+      const shown =
+        sort === 'newest'
+          ? page(await listVideos(db, filter, limit, decodeCursor(cursor, timeKeyCursorSchema)), limit, (r) => r, (r) => ({ at: r.created_key, id: r.id }))
+          : page(await listMostViewedVideos(db, filter, limit, decodeCursor(cursor, viewsCursorSchema)), limit, (r) => r, (r) => ({ views: r.view_count, id: r.id }));
+      const liked = await likedByUser(db, 'video', shown.data.map((r) => r.id), auth?.userId);
+      const categories = await videoCategories(db, shown.data);
+      const data = await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, auth ? liked.has(r.id) : null, categories)));
+      return c.json({ ...shown, data }, 200);
+    },
+  );
+
+  return router;
+}
