@@ -12,9 +12,9 @@ export const MAX_SEARCH_WORDS = 8;
 /** The last word is matched as a prefix (as-you-type) from this many characters on. */
 export const PREFIX_MIN_CHARS = 3;
 /** Results one query pages through at most: relevance has no stable key, so pages are offsets. */
-export const MAX_SEARCH_RESULTS = 500;
+export const MAX_SEARCH_RESULTS = 300;
 /** Exact matches of one kind ranked per query at most (see rankQuery). */
-export const CANDIDATES = 1000;
+export const CANDIDATES = 300;
 /** word_similarity a title or channel name needs to count as a typo match (pg_trgm's default, 0.6, misses "minecarft" → "minecraft", 0.5). */
 export const TYPO_THRESHOLD = 0.4;
 /** Weights of ts_rank for D, C, B, A: title (A) 1, tags (B) 0.4, description or bio (C) 0.2. */

@@ -6568,7 +6568,7 @@ export interface paths {
         };
         /**
          * Search public videos, live streams and channels
-         * @description Full-text over titles (weight A), tags (B) and descriptions (C), the last word also as a prefix, then typo-tolerant matches on titles and channel names ranked after every exact one. Sorts: `relevance`, `newest`, `views` (videos: views, streams: viewers now, channels: followers), within each tier. At most 500 results per query; `cursor` pages through them. Counts against `RATE_LIMIT_SEARCH_PER_MINUTE` per client address.
+         * @description Full-text over titles (weight A), tags (B) and descriptions (C), the last word also as a prefix, then typo-tolerant matches on titles and channel names ranked after every exact one. Sorts: `relevance`, `newest`, `views` (videos: views, streams: viewers now, channels: followers), within each tier. At most 300 results per query; `cursor` pages through them. Counts against `RATE_LIMIT_SEARCH_PER_MINUTE` per client address.
          */
         get: {
             parameters: {
