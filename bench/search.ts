@@ -63,7 +63,7 @@ export async function generateVideos(db: Db, count: number): Promise<string[]> {
     insert into videos (owner_id, title, description, tags, category_id, view_count, source, source_key, status, visibility,
                         duration_seconds, ready_at, moderation_hidden_at, created_at)
     select o[1 + s % cardinality(o)], initcap(${words('3 + s % 5')}), ${words('10 + s % 31')},
-           string_to_array(${words('2 + s % 4')}, ' '), c[1 + s % cardinality(c)], floor(power(random(), 4) * 1000000)::bigint,
+           string_to_array(${words('2 + s % 4')}, ' '), c[1 + (s / 7) % cardinality(c)], floor(power(random(), 4) * 1000000)::bigint,
            'upload', 'bench/' || s, case when s % 20 = 0 then 'processing' else 'ready' end,
            case when s % 20 = 1 then 'private' when s % 20 = 2 then 'unlisted' else 'public' end,
            60 + s % 3600, now(), case when s % 50 = 3 then now() end, now() - (s || ' minutes')::interval

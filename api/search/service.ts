@@ -15,6 +15,8 @@ export const PREFIX_MIN_CHARS = 3;
 export const MAX_SEARCH_RESULTS = 300;
 /** Exact matches of one kind ranked per query at most (see rankQuery). */
 export const CANDIDATES = 300;
+/** Queries shorter than this (letters and digits) get no typo tier: "mi" is "similar" to half the titles. */
+export const TYPO_MIN_CHARS = 4;
 /** word_similarity a title or channel name needs to count as a typo match (pg_trgm's default, 0.6, misses "minecarft" → "minecraft", 0.5). */
 export const TYPO_THRESHOLD = 0.4;
 /** Weights of ts_rank for D, C, B, A: title (A) 1, tags (B) 0.4, description or bio (C) 0.2. */
@@ -171,7 +173,7 @@ export async function searchPage(db: Db, terms: SearchTerms, filter: SearchFilte
     rows.push(...exact.slice(0, room));
     if (exact.length > room) next = { tier: 'exact', offset: from.offset + room, served: from.served + room };
   }
-  if (!next) {
+  if (!next && [...terms.text].length >= TYPO_MIN_CHARS) {
     const start = from.tier === 'typo' ? from.offset : 0;
     const want = room - rows.length;
     const typo = await rankQuery(db, 'typo', terms, filter, want + 1, start);
