@@ -64,33 +64,37 @@ describe('search', () => {
     expect(await exactIds({ q: 'zebrafish guide', type: 'video' })).toEqual([inTitle]);
   });
 
+  // "Minecraft" is in two tests: each keeps its videos in a category of its own and searches only that.
   it('finds a misspelled title as a typo match, ranked below every exact match', async () => {
     const owner = await newUser(t.app);
-    const minecraft = await insertVideoRow(t.ctx.db, owner.id, { title: 'Minecraft survival episode 12' });
-    const spelledSo = await insertVideoRow(t.ctx.db, owner.id, { title: 'Blocks and more', description: 'Sorry for writing minecarft all the time' });
+    const [category] = await insertCategories(t.ctx.db, 1);
+    const minecraft = await insertVideoRow(t.ctx.db, owner.id, { title: 'Minecraft survival episode 12', categoryId: category! });
+    const spelledSo = await insertVideoRow(t.ctx.db, owner.id, { title: 'Blocks and more', description: 'Sorry for writing minecarft all the time', categoryId: category! });
 
-    const { data } = await search({ q: 'minecarft', type: 'video' });
+    const { data } = await search({ q: 'minecarft', type: 'video', category: category! });
     expect(data.map((h) => [h.id, h.match])).toEqual([
       [spelledSo, 'exact'],
       [minecraft, 'typo'],
     ]);
     // A typo that shares too little with any title finds nothing.
-    expect(await ids({ q: 'mnkrft', type: 'video' })).toEqual([]);
+    expect(await ids({ q: 'mnkrft', type: 'video', category: category! })).toEqual([]);
   });
 
   it('matches the last word as a prefix from 3 characters on, and folds accents', async () => {
     const owner = await newUser(t.app);
-    const minecraft = await insertVideoRow(t.ctx.db, owner.id, { title: 'Quarrying in Minecraft' });
-    const cafe = await insertVideoRow(t.ctx.db, owner.id, { title: 'Café racer build' });
+    const [category] = await insertCategories(t.ctx.db, 1);
+    const minecraft = await insertVideoRow(t.ctx.db, owner.id, { title: 'Quarrying in Minecraft', categoryId: category! });
+    const cafe = await insertVideoRow(t.ctx.db, owner.id, { title: 'Café racer build', categoryId: category! });
+    const here = (q: string) => ({ q, type: 'video', category: category! });
 
-    for (const q of ['minec', 'Minecraf', 'quarrying minec', 'quarr']) expect(await ids({ q, type: 'video' }), q).toEqual([minecraft]);
-    expect((await search({ q: 'minec', type: 'video' })).data[0]!.match).toBe('exact');
+    for (const q of ['minec', 'Minecraf', 'quarrying minec', 'quarr']) expect(await ids(here(q)), q).toEqual([minecraft]);
+    expect((await search(here('minec'))).data[0]!.match).toBe('exact');
     // Two characters are not a prefix yet (they would match half the catalogue), nor long enough for typos.
-    expect(await ids({ q: 'qu', type: 'video' })).toEqual([]);
+    expect(await ids(here('qu'))).toEqual([]);
     // Only the last word is a prefix.
-    expect(await exactIds({ q: 'quarr minecraft', type: 'video' })).toEqual([]);
-    expect(await ids({ q: 'cafe racer', type: 'video' })).toEqual([cafe]);
-    expect(await ids({ q: 'CAFÉ', type: 'video' })).toEqual([cafe]);
+    expect(await exactIds(here('quarr minecraft'))).toEqual([]);
+    expect(await ids(here('cafe racer'))).toEqual([cafe]);
+    expect(await ids(here('CAFÉ'))).toEqual([cafe]);
   });
 
   it('never shows private, unlisted, unready, hidden or deleted videos, streams off air or unlisted, banned or deleted channels', async () => {
