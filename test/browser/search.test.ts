@@ -39,9 +39,13 @@ describe('search', () => {
     await box.press('Enter');
     await page.waitForURL(app.url(`/videos/${redstone}`));
 
-    // Enter with no suggestion chosen opens the results page; a typo finds the titles.
+    // A typo still suggests the titles; Escape closes the list and keeps the text; Enter with
+    // no suggestion chosen opens the results page.
     await box.fill('minecarft');
+    await expect.poll(() => options.allTextContents()).toEqual(['Video Minecraft survival island', 'Video Minecraft redstone basics', 'Live Minecraft speedrun live']);
     await box.press('Escape');
+    expect(await box.getAttribute('aria-expanded')).toBe('false');
+    expect(await box.inputValue()).toBe('minecarft');
     await box.press('Enter');
     await page.waitForURL(app.url('/search?q=minecarft'));
     await page.getByRole('heading', { name: 'Results for “minecarft”' }).waitFor();

@@ -52,7 +52,9 @@ export function SearchBox() {
       e.preventDefault();
       setOpen(true);
       if (hits.length) setActive((i) => (e.key === 'ArrowDown' ? (i + 1) % hits.length : (i <= 0 ? hits.length : i) - 1));
-    } else if (e.key === 'Escape') {
+    } else if (e.key === 'Escape' && expanded) {
+      // The first Escape closes the list; only the next one clears the field (the browser's own).
+      e.preventDefault();
       setOpen(false);
       setActive(-1);
     }
@@ -78,6 +80,7 @@ export function SearchBox() {
         onChange={(e) => {
           setText(e.target.value);
           setOpen(true);
+          setActive(-1);
         }}
         onKeyDown={onKeyDown}
         onFocus={() => setOpen(true)}
