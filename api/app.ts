@@ -36,6 +36,7 @@ import { likeRoutes } from './likes/routes.ts';
 import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
+import { searchRoutes } from './search/routes.ts';
 import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { webAppRoutes } from './system/web-app.ts';
@@ -140,6 +141,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/videos', videoRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1/users', channelVideoRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', likeRoutes({ config, db }));
+  app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));

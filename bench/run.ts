@@ -8,6 +8,7 @@ import { benchPayouts } from './payouts.ts';
 import { benchPing } from './ping.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchReports } from './reports.ts';
+import { benchSearch } from './search.ts';
 import { benchTranscode } from './transcode.ts';
 import { benchWeb } from './web.ts';
 
@@ -24,6 +25,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   ping: benchPing,
   realtime: benchRealtime,
   reports: benchReports,
+  search: benchSearch,
   transcode: benchTranscode,
   web: benchWeb,
 };

@@ -47,6 +47,9 @@ export async function settledVideo(app: App, user: TestUser, id: string, timeout
 
 export interface VideoRowFields {
   title?: string;
+  description?: string;
+  tags?: string[];
+  categoryId?: string | null;
   visibility?: VideoVisibility;
   status?: VideoStatus;
   source?: VideoSource;
@@ -62,7 +65,11 @@ export async function insertVideo(db: Db, ownerId: string, fields: VideoRowField
     .insertInto('videos')
     .values({
       owner_id: ownerId,
-      title: fields.title ?? 'Inserted video',
+      title: fields.title ?? 'A video',
+      description: fields.description ?? '',
+      tags: fields.tags ?? [],
+      category_id: fields.categoryId ?? null,
+      view_count: fields.viewCount ?? 0,
       source: fields.source ?? 'upload',
       source_key: `uploads/${randomUUID()}`,
       status: fields.status ?? 'ready',
@@ -79,7 +86,6 @@ export async function insertVideo(db: Db, ownerId: string, fields: VideoRowField
       ready_at: new Date(),
       moderation_hidden_at: fields.hidden ? new Date() : null,
       deleted_at: fields.deleted ? new Date() : null,
-      ...(fields.viewCount !== undefined ? { view_count: fields.viewCount } : {}),
       ...(fields.createdAt ? { created_at: fields.createdAt } : {}),
     })
     .returning('id')

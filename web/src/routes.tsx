@@ -39,6 +39,7 @@ const FinanceAccount = page(() => import('./pages/FinanceAccount.tsx'));
 const FinancePayoutHolds = page(() => import('./pages/FinancePayoutHolds.tsx'));
 const Wallet = page(() => import('./pages/Wallet.tsx'));
 const Earnings = page(() => import('./pages/Earnings.tsx'));
+const Search = page(() => import('./pages/Search.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
 /** `/@name` is a channel: a route segment cannot be a fixed `@` followed by a parameter. */
@@ -58,6 +59,7 @@ export const router = createBrowserRouter([
       { path: '/users/:username', element: <Channel /> },
       { path: '/videos/:id', element: <WatchVideo /> },
       { path: '/streams/:id', element: <WatchLive /> },
+      { path: '/search', element: <Search /> },
       { path: '/dashboard', element: <Dashboard /> },
       { path: '/dashboard/earnings', element: <Earnings /> },
       { path: '/dashboard/blocked-terms', element: <BlockedTerms /> },

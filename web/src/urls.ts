@@ -8,6 +8,7 @@ export const urls = {
   channel: (username: string) => `/@${username}`,
   video: (id: string) => `/videos/${id}`,
   stream: (id: string) => `/streams/${id}`,
+  search: (q: string, type?: string) => `/search?q=${encodeURIComponent(q)}${type && type !== 'all' ? `&type=${type}` : ''}`,
   moderation: () => '/moderation',
   moderationCase: (id: string) => `/moderation/cases/${encodeURIComponent(id)}`,
   appeal: () => '/appeal',

@@ -6819,6 +6819,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search public videos, live streams and channels
+         * @description Full-text over titles (weight A), tags (B) and descriptions (C), the last word also as a prefix, then typo-tolerant matches on titles and channel names ranked after every exact one. Sorts: `relevance`, `newest`, `views` (videos: views, streams: viewers now, channels: followers), within each tier. At most 300 results per query; `cursor` pages through them. Counts against `RATE_LIMIT_SEARCH_PER_MINUTE` per client address.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size, at most 100 */
+                    limit?: number;
+                    /** @description Opaque cursor from the previous page */
+                    cursor?: string;
+                    /** @description What to look for: 1–100 characters once trimmed */
+                    q: string;
+                    type?: "all" | "video" | "stream" | "channel";
+                    /** @description Only videos and streams of this category (channels have none) */
+                    category?: string;
+                    sort?: "relevance" | "newest" | "views";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page of hits, best first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["SearchHit"][];
+                            meta: {
+                                limit: number;
+                                /** @description Pass as `cursor` for the next page; null on the last page */
+                                nextCursor: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid query, filter or cursor */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many searches */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports": {
         parameters: {
             query?: never;
@@ -10488,6 +10581,79 @@ export interface components {
         LikeState: {
             liked: boolean;
             likeCount: number;
+        };
+        SearchHit: {
+            /** @enum {string} */
+            type: "video";
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `exact`: the words (the last one also as a prefix) were found; `typo`: only a similar title or name was
+             * @enum {string}
+             */
+            match: "exact" | "typo";
+            /** @description Relevance within its `match` tier (see README "Search") */
+            score: number;
+            webUrl: string;
+            title: string;
+            description: string;
+            tags: string[];
+            /** Format: uuid */
+            categoryId: string | null;
+            durationSeconds: number | null;
+            viewCount: number;
+            likeCount: number;
+            thumbnailUrl: string | null;
+            createdAt: string;
+            channel: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                displayName: string;
+            };
+        } | {
+            /** @enum {string} */
+            type: "stream";
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `exact`: the words (the last one also as a prefix) were found; `typo`: only a similar title or name was
+             * @enum {string}
+             */
+            match: "exact" | "typo";
+            /** @description Relevance within its `match` tier (see README "Search") */
+            score: number;
+            webUrl: string;
+            title: string;
+            /** Format: uuid */
+            categoryId: string | null;
+            /** @enum {string} */
+            status: "live" | "reconnecting";
+            currentViewers: number;
+            startedAt: string | null;
+            channel: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                displayName: string;
+            };
+        } | {
+            /** @enum {string} */
+            type: "channel";
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `exact`: the words (the last one also as a prefix) were found; `typo`: only a similar title or name was
+             * @enum {string}
+             */
+            match: "exact" | "typo";
+            /** @description Relevance within its `match` tier (see README "Search") */
+            score: number;
+            webUrl: string;
+            username: string;
+            displayName: string;
+            avatarUrl: string | null;
+            followerCount: number;
         };
         ModerationCase: {
             id: string;

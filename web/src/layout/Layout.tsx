@@ -6,6 +6,7 @@ import { realtime } from '../realtime/socket.ts';
 import { signOut } from '../auth/api.ts';
 import { urls } from '../urls.ts';
 import { NotificationBell } from '../features/notifications/Bell.tsx';
+import { SearchBox } from '../features/search/SearchBox.tsx';
 
 function UserMenu() {
   const current = useSession();
@@ -136,6 +137,7 @@ export function Layout() {
           {!restricted && isStaff(role) && <NavLink to={urls.moderation()}>Moderation</NavLink>}
           {!restricted && (role === 'finance' || role === 'admin') && <NavLink to={urls.financePayoutRuns()}>Finance</NavLink>}
         </nav>
+        {!restricted && <SearchBox />}
         <UserMenu />
       </header>
       <main id="main" ref={main} tabIndex={-1}>

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { insertVideo } from '../support/videos.ts';
+import { useBrowserApp } from './support/harness.ts';
+import { expectAccessible, expectFitsPhone, registerByApi } from './support/pages.ts';
+
+// The header's search box (suggestions as you type, a combobox) and the results page (type
+// tabs, typo matches), signed out, in Chromium against the real API.
+
+const app = useBrowserApp();
+
+describe('search', () => {
+  it('suggests as you type, opens a suggestion with the keyboard, and shows results by type with typo matches', async () => {
+    const owner = await registerByApi(app);
+    const db = app.ctx.db;
+    await insertVideo(db, owner.id, { title: 'Minecraft survival island', viewCount: 40 });
+    const redstone = await insertVideo(db, owner.id, { title: 'Minecraft redstone basics', viewCount: 10 });
+    await insertVideo(db, owner.id, { title: 'Minecraft secret base', visibility: 'private' });
+    const stream = await db
+      .insertInto('streams')
+      .values({ owner_id: owner.id, title: 'Minecraft speedrun live', status: 'live', started_at: new Date(), stream_key_hash: randomUUID(), stream_key_prefix: 'live_test' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const page = await app.newPage();
+    await page.goto(app.url('/'));
+    const box = page.getByRole('combobox', { name: 'Search videos, live streams and channels' });
+    await box.fill('minec');
+    const options = page.getByRole('listbox', { name: 'Suggestions' }).getByRole('option');
+    // Equal matches, most viewed first (the stream has nobody watching); the private video is never suggested.
+    await expect.poll(() => options.allTextContents()).toEqual(['Video Minecraft survival island', 'Video Minecraft redstone basics', 'Live Minecraft speedrun live']);
+    await expect.poll(() => box.getAttribute('aria-expanded')).toBe('true');
+    await expectAccessible(page);
+
+    await box.press('ArrowDown');
+    await box.press('ArrowDown');
+    expect(await box.getAttribute('aria-activedescendant')).toBe(await options.nth(1).getAttribute('id'));
+    expect(await options.nth(1).getAttribute('aria-selected')).toBe('true');
+    await box.press('Enter');
+    await page.waitForURL(app.url(`/videos/${redstone}`));
+
+    // A typo still suggests the titles; Escape closes the list and keeps the text; Enter with
+    // no suggestion chosen opens the results page.
+    await box.fill('minecarft');
+    await expect.poll(() => options.allTextContents()).toEqual(['Video Minecraft survival island', 'Video Minecraft redstone basics', 'Live Minecraft speedrun live']);
+    await box.press('Escape');
+    expect(await box.getAttribute('aria-expanded')).toBe('false');
+    expect(await box.inputValue()).toBe('minecarft');
+    await box.press('Enter');
+    await page.waitForURL(app.url('/search?q=minecarft'));
+    await page.getByRole('heading', { name: 'Results for “minecarft”' }).waitFor();
+    await page.getByText('No exact matches; showing similar titles and names.').waitFor();
+    const results = page.getByRole('list', { name: 'Results' }).getByRole('link');
+    await expect.poll(() => results.allTextContents()).toEqual(['Minecraft survival island', 'Minecraft redstone basics', 'Live Minecraft speedrun live']);
+    await expectAccessible(page);
+    await expectFitsPhone(page);
+
+    // Tabs narrow the kind; the current one is marked.
+    const tabs = page.getByRole('navigation', { name: 'Result types' });
+    await tabs.getByRole('link', { name: 'Videos' }).click();
+    await page.waitForURL(app.url('/search?q=minecarft&type=video'));
+    expect(await tabs.getByRole('link', { name: 'Videos' }).getAttribute('aria-current')).toBe('page');
+    await expect.poll(() => results.allTextContents()).toEqual(['Minecraft survival island', 'Minecraft redstone basics']);
+    await tabs.getByRole('link', { name: 'Live' }).click();
+    await page.waitForURL(app.url('/search?q=minecarft&type=stream'));
+    await expect.poll(() => results.allTextContents()).toEqual(['Live Minecraft speedrun live']);
+    await results.first().click();
+    await page.waitForURL(app.url(`/streams/${stream.id}`));
+  }, 120_000);
+});
