@@ -105,6 +105,8 @@ export const notificationTypes = [
   'moderation_escalation',
   'appeal_outcome',
   'appeal_message',
+  'comment_received',
+  'comment_reply',
 ] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 /** A statement of reasons, a report's outcome or an escalation is owed, not optional: no setting turns these off. */
@@ -183,6 +185,39 @@ export interface VideosTable {
   category_id: string | null;
   /** Counted views (one per viewer per video per window). */
   view_count: Generated<number>;
+  /** Live comments (every depth) on this video, kept in the transaction that adds or removes one. */
+  comment_count: Generated<number>;
+}
+
+/** A comment on a video: depth 0 (top level), 1 or 2 (api/comments; migration 023). */
+export interface CommentsTable {
+  id: Generated<string>;
+  video_id: string;
+  author_id: string;
+  parent_id: string | null;
+  /** The thread's top-level comment (null for a top-level comment). */
+  root_id: string | null;
+  depth: number;
+  /** Null once deleted. */
+  body: string | null;
+  like_count: Generated<number>;
+  /** Live replies anywhere below this comment. */
+  reply_count: Generated<number>;
+  pinned_at: Date | null;
+  idempotency_key: string | null;
+  request_fingerprint: string | null;
+  created_at: Generated<Date>;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  deleted_by: string | null;
+  moderation_hidden_at: Date | null;
+}
+
+/** One user's like of one comment; the comment's `like_count` counts these rows. */
+export interface CommentLikesTable {
+  comment_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
@@ -501,7 +536,7 @@ export interface PaymentDisputesTable {
 
 export interface ModerationCasesTable {
   id: string;
-  target_type: 'stream' | 'video' | 'chat_message' | 'user';
+  target_type: 'stream' | 'video' | 'chat_message' | 'user' | 'comment';
   target_id: string;
   sequence: number;
   target_owner_id: string | null;
@@ -648,6 +683,8 @@ export interface Database {
   stream_viewers: StreamViewersTable;
   video_likes: VideoLikesTable;
   stream_likes: StreamLikesTable;
+  comments: CommentsTable;
+  comment_likes: CommentLikesTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_account_shards: LedgerAccountShardsTable;
   ledger_entries: LedgerEntriesTable;
@@ -681,6 +718,7 @@ export type User = Selectable<UsersTable>;
 export type Category = Selectable<CategoriesTable>;
 export type Notification = Selectable<NotificationsTable>;
 export type Video = Selectable<VideosTable>;
+export type Comment = Selectable<CommentsTable>;
 export type Stream = Selectable<StreamsTable>;
 export type PaymentEventRow = Selectable<PaymentEventsTable>;
 export type Gift = Selectable<GiftsTable>;
