@@ -28,6 +28,20 @@ export async function unwrap<T>(call: Promise<{ data?: { data: T }; error?: unkn
   throw new ApiError(response.status, body.error?.code ?? 'http_error', body.error?.message ?? `Request failed (${response.status})`, body.error?.details);
 }
 
+interface Paged<T> {
+  data?: { data: T[]; meta: { nextCursor: string | null } };
+  error?: unknown;
+  response: Response;
+}
+
+/** A keyset page and its cursor, or the envelope's error. */
+export async function unwrapPage<T>(call: Promise<Paged<T>>): Promise<{ items: T[]; nextCursor: string | null }> {
+  const { data, error, response } = await call;
+  if (data && response.ok) return { items: data.data, nextCursor: data.meta.nextCursor };
+  const body = (error ?? {}) as ErrorEnvelope;
+  throw new ApiError(response.status, body.error?.code ?? 'http_error', body.error?.message ?? `Request failed (${response.status})`, body.error?.details);
+}
+
 /** A 401 on these means wrong credentials or a dead refresh token, never "refresh and retry". */
 const AUTH_PATH = /\/api\/v1\/auth\/(login|register|refresh)$/;
 

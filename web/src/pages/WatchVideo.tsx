@@ -3,6 +3,7 @@ import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
 import { useQuery } from '@tanstack/react-query';
 import { useSession } from '../api/session.ts';
+import { Comments } from '../features/comments/Comments.tsx';
 import { LikeButton } from '../features/likes/LikeButton.tsx';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
@@ -46,6 +47,7 @@ export default function WatchVideo() {
         )}
       </div>
       {v.description && <p className="description">{v.description}</p>}
+      {v.status === 'ready' && <Comments videoId={v.id} ownerId={v.ownerId} commentCount={v.commentCount} />}
     </article>
   );
 }

@@ -1,7 +1,7 @@
 // Moderation (README "Moderation"): reports, the moderators' queue and cases, the affected
 // user's cases, appeals and the appeal thread.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, unwrap } from '../../api/client.ts';
+import { api, unwrap, unwrapPage } from '../../api/client.ts';
 import type { components, paths } from '../../api/schema.ts';
 
 export { isStaff } from './roles.ts';
@@ -50,23 +50,10 @@ export const targetTypes: [TargetType, string][] = [
   ['stream', 'Stream'],
   ['chat_message', 'Chat message'],
   ['user', 'User'],
+  ['comment', 'Comment'],
 ];
 export const actionLabel = (action: string) => decisionActions.find(([a]) => a === action)?.[1] ?? action;
 export const targetLabel = (type: string) => targetTypes.find(([t]) => t === type)?.[1] ?? type;
-
-interface Paged<T> {
-  data?: { data: T[]; meta: { nextCursor: string | null } };
-  error?: unknown;
-  response: Response;
-}
-
-/** A page and its cursor, or the envelope's error. */
-async function unwrapPage<T>(call: Promise<Paged<T>>): Promise<{ items: T[]; nextCursor: string | null }> {
-  const { data, error, response } = await call;
-  if (data && response.ok) return { items: data.data, nextCursor: data.meta.nextCursor };
-  const body = (error ?? {}) as { error?: { code?: string; message?: string; details?: unknown } };
-  throw new ApiError(response.status, body.error?.code ?? 'http_error', body.error?.message ?? `Request failed (${response.status})`, body.error?.details);
-}
 
 export const useReport = () => useMutation({ mutationFn: (body: ReportBody) => unwrap(api.POST('/api/v1/reports', { body })) });
 
