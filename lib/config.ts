@@ -252,7 +252,7 @@ export interface Config {
     generalPerMinute: number;
     loginPerMinute: number;
     registerPerHour: number;
-    /** Likes and unlikes (videos and streams together) one user may send per minute, counted in Postgres. */
+    /** Likes and unlikes (videos, streams and comments together) one user may send per minute, counted in Postgres. */
     likesPerMinute: number;
     /** Comments (top-level and replies) one user may post per minute, counted in Postgres. */
     commentsPerMinute: number;
