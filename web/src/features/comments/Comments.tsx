@@ -46,7 +46,7 @@ function Composer({ videoId, parentId, label, onDone }: { videoId: string; paren
       {post.isError && <Failure error={post.error} />}
       <div className="row">
         <button type="submit" disabled={post.isPending || !body.trim()}>
-          {parentId ? 'Reply' : 'Comment'}
+          {parentId ? 'Post reply' : 'Comment'}
         </button>
         {onDone && (
           <button type="button" className="secondary" onClick={onDone}>
