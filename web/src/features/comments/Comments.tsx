@@ -18,7 +18,7 @@ function refusal(error: unknown): string | undefined {
 
 const Failure = ({ error }: { error: unknown }) => (refusal(error) ? <p className="error" role="alert">{refusal(error)}</p> : <ErrorMessage error={error} />);
 
-/** A new comment or a reply; the Idempotency-Key lives until the post succeeds. */
+/** A new comment or a reply; the Idempotency-Key lives until the post succeeds or the words change. */
 function Composer({ videoId, parentId, label, onDone }: { videoId: string; parentId?: string; label: string; onDone?: () => void }) {
   const post = usePostComment(videoId);
   const key = useRef(crypto.randomUUID());
@@ -41,7 +41,15 @@ function Composer({ videoId, parentId, label, onDone }: { videoId: string; paren
     <form className="comment-form" onSubmit={submit}>
       <label>
         {label}
-        <textarea rows={2} value={body} onChange={(e) => setBody(e.target.value)} />
+        <textarea
+          rows={2}
+          value={body}
+          onChange={(e) => {
+            // Other words are another comment: only a resend of the same words reuses the key.
+            key.current = crypto.randomUUID();
+            setBody(e.target.value);
+          }}
+        />
       </label>
       {post.isError && <Failure error={post.error} />}
       <div className="row">
