@@ -163,7 +163,7 @@ export function commentRoutes(deps: { config: Config; db: Db; temporal: Temporal
       description:
         'Threads are two levels deep: a reply to a top-level comment has depth 1, a reply to that depth 2, and a reply to a depth-2 reply joins that reply’s parent (depth 2). ' +
         'Send an `Idempotency-Key` header to make retries safe: the same key answers 200 with the comment it created (header `Idempotent-Replayed: true`); the same key with another body, video or parent is 409 `idempotency_key_reused`. ' +
-        'Counts against `RATE_LIMIT_COMMENTS_PER_MINUTE` per user (a retry too). The video’s owner is notified of a new top-level comment (`comment_received`), the answered comment’s author of a reply (`comment_reply`); never yourself.',
+        'Counts against `RATE_LIMIT_COMMENTS_PER_MINUTE` per user (every attempt, refused ones and retries too). The video’s owner is notified of a new top-level comment (`comment_received`), the answered comment’s author of a reply (`comment_reply`); never yourself.',
       ...signedIn,
       middleware: [requireAuth, perUser],
       request: {

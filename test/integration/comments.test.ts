@@ -284,12 +284,14 @@ describe('comments', () => {
     expect((await post(video, suspended, { body: 'let me' })).status).toBe(403);
 
     // 1–2000 characters after trimming, counted as people count them (an emoji is one).
-    expect((await post(video, viewer, { body: ' \n\t ' })).status).toBe(400);
-    expect((await post(video, viewer, { body: 'x'.repeat(2001) })).status).toBe(400);
-    expect((await post(video, viewer, { body: `  ${'x'.repeat(2000)}  ` })).status).toBe(201);
-    expect((await post(video, viewer, { body: '😀'.repeat(2000) })).status).toBe(201);
-    expect((await post(video, viewer, { body: '😀'.repeat(2001) })).status).toBe(400);
-    expect((await post(video, viewer, { body: 'x', extra: true })).status).toBe(400);
+    // A fresh author: every attempt counts against the per-user limit, refused ones too.
+    const writer = await newUser(t.app);
+    expect((await post(video, writer, { body: ' \n\t ' })).status).toBe(400);
+    expect((await post(video, writer, { body: 'x'.repeat(2001) })).status).toBe(400);
+    expect((await post(video, writer, { body: `  ${'x'.repeat(2000)}  ` })).status).toBe(201);
+    expect((await post(video, writer, { body: '😀'.repeat(2000) })).status).toBe(201);
+    expect((await post(video, writer, { body: '😀'.repeat(2001) })).status).toBe(400);
+    expect((await post(video, writer, { body: 'x', extra: true })).status).toBe(400);
   });
 
   it('allows 10 comments a minute per user, then 429 naming the rule', async () => {
@@ -302,10 +304,11 @@ describe('comments', () => {
     const { statuses, refused, user } = await inOneWindow(t.ctx.db, 60, async () => {
       const user = await newUser(t.app);
       const statuses = [];
-      for (let i = 0; i < 10; i++) statuses.push((await post(video, user, { body: `n${i}`, ...(i % 2 ? { parentId: top.id } : {}) })).status);
+      // The first is refused (empty) and still counts.
+      for (let i = 0; i < 10; i++) statuses.push((await post(video, user, { body: i === 0 ? '  ' : `n${i}`, ...(i % 2 ? { parentId: top.id } : {}) })).status);
       return { statuses, refused: await post(video, user, { body: 'one too many' }), user };
     });
-    expect(statuses).toEqual(Array(10).fill(201));
+    expect(statuses).toEqual([400, ...Array(9).fill(201)]);
     expect(refused.status).toBe(429);
     expect(refused.json.error).toMatchObject({ code: 'rate_limited', details: { rule: 'comments' } });
     // Editing is not posting; another user is unaffected.
