@@ -54,10 +54,12 @@ describe('comments on the watch page', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     const edited = comment(page, fan.username, 'What a video, really!').first();
     await edited.getByText('(edited)').first().waitFor();
-    await edited.getByRole('button', { name: 'Like (0)' }).click();
-    await edited.getByRole('button', { name: 'Like (1)', pressed: true }).waitFor();
+    await edited.getByRole('button', { name: 'Like (0)' }).first().click();
+    await edited.getByRole('button', { name: 'Like (1)', pressed: true }).first().waitFor();
     await expectAccessible(page);
     await expectFitsPhone(page);
+    // Signed out, the comments offer "Sign in to…" links of their own: sign out elsewhere.
+    await page.goto(app.url('/'));
     await signOutThroughPage(page, fan.username);
 
     // The owner: a newer comment of their own; newest puts it first, top puts the liked one first.
@@ -75,16 +77,16 @@ describe('comments on the watch page', () => {
 
     // Pin the fan's comment: first, marked. Delete the depth-1 reply: its place stays for its replies.
     const fans = comment(page, fan.username, 'What a video, really!').first();
-    await fans.getByRole('button', { name: 'Pin' }).click();
-    await fans.getByText('Pinned by the creator').waitFor();
+    await fans.getByRole('button', { name: 'Pin', exact: true }).first().click();
+    await fans.getByText('Pinned by the creator').first().waitFor();
     await expect.poll(order).toEqual(['What a video, really!', 'Thanks for watching']);
-    await fans.getByRole('button', { name: '3 replies' }).click();
+    await fans.getByRole('button', { name: '3 replies' }).first().click();
     await comment(page, fan.username, 'Replying to myself').last().getByRole('button', { name: 'Delete' }).first().click();
     await page.getByText('This comment was removed.').waitFor();
     await page.getByRole('heading', { name: '4 comments' }).waitFor();
 
     // Report the fan's comment through the moderation dialog.
-    await fans.getByRole('button', { name: `Report comment by ${fan.username}` }).click();
+    await fans.getByRole('button', { name: `Report comment by ${fan.username}` }).first().click();
     const dialog = page.getByRole('dialog', { name: `Report comment by ${fan.username}` });
     await dialog.getByLabel('Reason').selectOption('spam');
     await dialog.getByRole('button', { name: 'Send report' }).click();
@@ -93,5 +95,5 @@ describe('comments on the watch page', () => {
     await expectAccessible(page);
     await expectFitsPhone(page);
     await accountMenu(page, owner.username).waitFor();
-  }, 120_000);
+  }, 300_000);
 });
