@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { sql } from 'kysely';
 import { publishChatEvent } from '../lib/chat.ts';
+import { setCommentHidden } from '../lib/comments.ts';
 import type { Db } from '../lib/db.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
@@ -151,6 +152,12 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
             await tx.updateTable('videos').set({ moderation_hidden_at: new Date(), updated_at: new Date() }).where('id', '=', effect.videoId).where('moderation_hidden_at', 'is', null).execute();
             return;
           }
+          case 'hide_comment': {
+            const comment = await tx.selectFrom('comments').select('moderation_hidden_at').where('id', '=', effect.commentId).executeTakeFirst();
+            if (!(await audit({ hiddenAt: comment?.moderation_hidden_at?.toISOString() ?? null }))) return;
+            if (comment && !comment.moderation_hidden_at) await setCommentHidden(tx, effect.commentId, new Date());
+            return;
+          }
           case 'age_restrict': {
             const table = effect.targetType === 'video' ? 'videos' : 'streams';
             const row = await tx.selectFrom(table).select('age_restricted_at').where('id', '=', effect.targetId).forUpdate().executeTakeFirst();
@@ -248,6 +255,11 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
             // Back to what it was: hidden still when another decision had hidden it before this one.
             const hiddenBefore = (applied.prior as { hiddenAt?: string | null } | null)?.hiddenAt;
             await tx.updateTable('videos').set({ moderation_hidden_at: hiddenBefore ? new Date(hiddenBefore) : null, updated_at: new Date() }).where('id', '=', effect.videoId).execute();
+            return;
+          }
+          case 'hide_comment': {
+            const hiddenBefore = (applied.prior as { hiddenAt?: string | null } | null)?.hiddenAt;
+            await setCommentHidden(tx, effect.commentId, hiddenBefore ? new Date(hiddenBefore) : null);
             return;
           }
           case 'age_restrict': {

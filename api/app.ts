@@ -33,6 +33,7 @@ import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/brow
 import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
 import { likeRoutes } from './likes/routes.ts';
+import { commentRoutes } from './comments/routes.ts';
 import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
@@ -105,6 +106,7 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/categories/*',
     '/api/v1/notifications/*',
     '/api/v1/videos/*',
+    '/api/v1/comments/*',
     '/api/v1/streams/*',
     '/api/v1/finance/*',
     '/api/v1/gifts/*',
@@ -142,6 +144,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', channelVideoRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', likeRoutes({ config, db }));
   app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
+  app.route('/api/v1', commentRoutes({ config, db, temporal: deps.temporal }));
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));

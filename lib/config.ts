@@ -98,6 +98,7 @@ const envSchema = z.object({
   RATE_LIMIT_REGISTER_PER_HOUR: z.coerce.number().int().min(1).default(3),
   RATE_LIMIT_LIKES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_SEARCH_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  RATE_LIMIT_COMMENTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
 
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3, 'must be at most 5 GiB (one S3 PUT)').default(5 * 1024 ** 3),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
@@ -254,10 +255,12 @@ export interface Config {
     generalPerMinute: number;
     loginPerMinute: number;
     registerPerHour: number;
-    /** Likes and unlikes (videos and streams together) one user may send per minute, counted in Postgres. */
+    /** Likes and unlikes (videos, streams and comments together) one user may send per minute, counted in Postgres. */
     likesPerMinute: number;
     /** Searches one client address may send per minute (a burst of that many, per API process). */
     searchPerMinute: number;
+    /** Comments (top-level and replies) one user may post per minute, counted in Postgres. */
+    commentsPerMinute: number;
   };
   retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
@@ -397,6 +400,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
       likesPerMinute: e.RATE_LIMIT_LIKES_PER_MINUTE,
       searchPerMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE,
+      commentsPerMinute: e.RATE_LIMIT_COMMENTS_PER_MINUTE,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
     streams: {

@@ -9,7 +9,11 @@ import { findStream } from '../streams/service.ts';
 import { findVisibleVideo } from '../videos/service.ts';
 import { setLike, type LikeTarget } from './service.ts';
 
-const likeStateSchema = z.object({ liked: z.boolean(), likeCount: z.number().int().min(0) }).openapi('LikeState');
+export const likeStateSchema = z.object({ liked: z.boolean(), likeCount: z.number().int().min(0) }).openapi('LikeState');
+
+/** One per-user budget for every like and unlike: videos, streams and comments. */
+export const likesPerUser = (deps: { config: Config; db: Db }) =>
+  rateLimit(deps.db, { name: 'likes', limit: deps.config.rateLimits.likesPerMinute, windowSeconds: 60, subjects: (c) => [currentUser(c).userId] });
 
 /**
  * `PUT|DELETE /videos/{id}/like` and `/streams/{id}/like`: one like per user and target,
@@ -19,8 +23,8 @@ const likeStateSchema = z.object({ liked: z.boolean(), likeCount: z.number().int
 export function likeRoutes(deps: { config: Config; db: Db }) {
   const { db } = deps;
   const router = createRouter();
-  const perUser = rateLimit(db, { name: 'likes', limit: deps.config.rateLimits.likesPerMinute, windowSeconds: 60, subjects: (c) => [currentUser(c).userId] });
-  const visible: Record<LikeTarget, (id: string, auth: Parameters<typeof findVisibleVideo>[2]) => Promise<unknown>> = {
+  const perUser = likesPerUser(deps);
+  const visible: Record<Exclude<LikeTarget, 'comment'>, (id: string, auth: Parameters<typeof findVisibleVideo>[2]) => Promise<unknown>> = {
     video: (id, auth) => findVisibleVideo(db, id, auth),
     stream: (id) => findStream(db, id),
   };

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 
-export type LikeTarget = 'video' | 'stream';
+export type LikeTarget = 'video' | 'stream' | 'comment';
 
 export interface LikeState {
   liked: boolean;
@@ -13,6 +13,7 @@ export interface LikeState {
 const tables = {
   video: { targets: 'videos', likes: 'video_likes', key: 'video_id', live: sql`deleted_at is null` },
   stream: { targets: 'streams', likes: 'stream_likes', key: 'stream_id', live: sql`true` },
+  comment: { targets: 'comments', likes: 'comment_likes', key: 'comment_id', live: sql`deleted_at is null and moderation_hidden_at is null` },
 } as const;
 
 /**

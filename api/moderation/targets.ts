@@ -37,6 +37,18 @@ export async function resolveTarget(deps: { db: Db; mongo: Mongo; nats: Nats }, 
       if (!u) throw missing();
       return { ownerId: id, live: false, snapshot: { username: u.username, displayName: u.display_name, bio: u.bio, avatarUrl: u.avatar_url } };
     }
+    case 'comment': {
+      // A comment already deleted or hidden has nothing left to judge.
+      const c = await db
+        .selectFrom('comments')
+        .select(['author_id', 'video_id', 'parent_id', 'body', 'created_at', 'edited_at'])
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .where('moderation_hidden_at', 'is', null)
+        .executeTakeFirst();
+      if (!c) throw missing();
+      return { ownerId: c.author_id, live: false, snapshot: { videoId: c.video_id, parentId: c.parent_id, body: c.body, createdAt: c.created_at.toISOString(), editedAt: c.edited_at?.toISOString() ?? null } };
+    }
     case 'chat_message': {
       const { streamId, seq } = parseChatTarget(id);
       const stream = await db.selectFrom('streams').select('status').where('id', '=', streamId).executeTakeFirst();

@@ -1,7 +1,8 @@
 import { register } from '../../api/auth/service.ts';
+import { createComment } from '../../api/comments/service.ts';
 import { follow } from '../../api/users/service.ts';
 import type { Config } from '../../lib/config.ts';
-import { createDb } from '../../lib/db.ts';
+import { createDb, type Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { createPasswordHasher } from '../../lib/passwords.ts';
 import type { UserRole } from '../../lib/schema.ts';
@@ -68,8 +69,38 @@ export async function seedDemoData(config: Config): Promise<{ username: string; 
       .values(demoCategories.map((c) => ({ name: c.name, slug: c.slug, tags: c.tags })))
       .onConflict((oc) => oc.column('slug').doNothing())
       .execute();
+    await seedComments(db, ids);
     return demoUsers.map(({ username, role }) => ({ username, role }));
   } finally {
     await db.destroy();
+  }
+}
+
+// A short thread on the demo creator's newest public video, once it has one: a comment, a
+// reply, and an answer to the reply. Keys per video make a second run post nothing new.
+const demoThread = [
+  { author: 'viewer1', body: 'This is great, thanks for sharing!' },
+  { author: 'viewer2', body: 'Agreed, the ending was the best part.', replyTo: 0 },
+  { author: 'creator', body: 'Thank you both! More coming soon.', replyTo: 1 },
+  { author: 'viewer3', body: 'First time here, subscribed.' },
+] as const;
+
+async function seedComments(db: Db, ids: Record<string, string>): Promise<void> {
+  if (!ids.creator) return;
+  const video = await db
+    .selectFrom('videos')
+    .select('id')
+    .where('owner_id', '=', ids.creator)
+    .where('status', '=', 'ready')
+    .where('visibility', '=', 'public')
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  if (!video) return;
+  const posted: string[] = [];
+  for (const [n, line] of demoThread.entries()) {
+    const parentId = 'replyTo' in line ? posted[line.replyTo] : undefined;
+    const { comment } = await createComment(db, { videoId: video.id, authorId: ids[line.author]!, body: line.body, parentId, idempotencyKey: `seed:${video.id}:${n}` });
+    posted.push(comment.id);
   }
 }

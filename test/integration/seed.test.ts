@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { DEMO_PASSWORD, seedDemoData } from '../../scripts/stack/seed.ts';
 import { useTestContext } from '../support/context.ts';
+import { insertVideo } from '../support/videos.ts';
 import { call } from '../support/http.ts';
 
 const t = useTestContext();
@@ -24,5 +25,16 @@ describe('demo seed', () => {
     expect(admin.json.data.user.role).toBe('admin');
     const creator = await call(app, 'GET', '/api/v1/users/creator');
     expect(creator.json.data).toMatchObject({ role: 'creator', followerCount: 3 });
+  });
+
+  it('seeds one comment thread on the demo creator’s newest public video, once', async () => {
+    await seedDemoData(t.ctx.config);
+    const creator = await t.ctx.db.selectFrom('users').select('id').where('username', '=', 'creator').executeTakeFirstOrThrow();
+    const video = await insertVideo(t.ctx.db, creator.id);
+    await seedDemoData(t.ctx.config);
+    await seedDemoData(t.ctx.config);
+    const rows = await t.ctx.db.selectFrom('comments').select(['depth', 'body']).where('video_id', '=', video).orderBy('created_at').execute();
+    expect(rows.map((r) => r.depth)).toEqual([0, 1, 2, 0]);
+    expect((await t.ctx.db.selectFrom('videos').select('comment_count').where('id', '=', video).executeTakeFirstOrThrow()).comment_count).toBe(4);
   });
 });

@@ -1,7 +1,7 @@
 // Pure rules of moderation review (DESIGN.md §4): case ids, priorities, SLAs, who may review.
 // Imported by workflows, so deterministic and free of I/O.
 
-export const targetTypes = ['stream', 'video', 'chat_message', 'user'] as const;
+export const targetTypes = ['stream', 'video', 'chat_message', 'user', 'comment'] as const;
 export type TargetType = (typeof targetTypes)[number];
 
 export const reportReasons = ['spam', 'harassment', 'hate', 'violence', 'sexual', 'minor_safety', 'copyright', 'illegal', 'other'] as const;
@@ -108,10 +108,11 @@ export const targetIdPatterns: Record<TargetType, RegExp> = {
   video: new RegExp(`^${UUID}$`),
   user: new RegExp(`^${UUID}$`),
   chat_message: new RegExp(`^${UUID}\\.[1-9]\\d{0,14}$`),
+  comment: new RegExp(`^${UUID}$`),
 };
 /** A chat message the gateway held (never published): `<streamId>.h<n>`; only automatic signals use it. */
 export const heldChatTargetPattern = new RegExp(`^${UUID}\\.h[1-9]\\d{0,14}$`);
-export const caseIdPattern = new RegExp(`^(stream|video|user)-${UUID}-[1-9]\\d{0,6}$|^chat_message-${UUID}\\.h?[1-9]\\d{0,14}-[1-9]\\d{0,6}$`);
+export const caseIdPattern = new RegExp(`^(stream|video|user|comment)-${UUID}-[1-9]\\d{0,6}$|^chat_message-${UUID}\\.h?[1-9]\\d{0,14}-[1-9]\\d{0,6}$`);
 
 export const heldChatTargetId = (streamId: string, heldId: number | string) => `${streamId}.h${heldId}`;
 
@@ -145,6 +146,7 @@ export interface Decision {
  */
 export type Effect =
   | { kind: 'hide_video'; videoId: string }
+  | { kind: 'hide_comment'; commentId: string }
   | { kind: 'delete_chat_message'; streamId: string; seq: number }
   | { kind: 'end_stream'; streamId: string }
   | { kind: 'end_live_streams'; userId: string }
@@ -158,6 +160,7 @@ export type Effect =
 export function contentRemoval(targetType: TargetType, targetId: string): Effect[] {
   if (targetType === 'video') return [{ kind: 'hide_video', videoId: targetId }];
   if (targetType === 'stream') return [{ kind: 'end_stream', streamId: targetId }];
+  if (targetType === 'comment') return [{ kind: 'hide_comment', commentId: targetId }];
   // A held message never reached the room: there is nothing to delete.
   if (targetType === 'chat_message' && !heldChatTargetPattern.test(targetId)) {
     const { streamId, seq } = parseChatTarget(targetId);
@@ -194,7 +197,7 @@ export type EffectPhase = 'apply' | 'reverse' | 'interim' | 'interim-lift';
 /** A stable key per effect of a case: the audit row's idempotency key, so a retried activity records it once. */
 export function effectKey(caseId: string, effect: Effect, phase: EffectPhase): string {
   const subject =
-    'videoId' in effect ? effect.videoId : 'seq' in effect ? `${effect.streamId}.${effect.seq}` : 'streamId' in effect ? effect.streamId : 'targetId' in effect ? `${effect.targetType}:${effect.targetId}` : effect.userId;
+    'videoId' in effect ? effect.videoId : 'commentId' in effect ? effect.commentId : 'seq' in effect ? `${effect.streamId}.${effect.seq}` : 'streamId' in effect ? effect.streamId : 'targetId' in effect ? `${effect.targetType}:${effect.targetId}` : effect.userId;
   return `${caseId}:${phase}:${effect.kind}:${subject}`;
 }
 

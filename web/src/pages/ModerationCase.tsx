@@ -31,6 +31,7 @@ function targetLink(c: Pick<CaseRow, 'targetType' | 'targetId'>, snapshot: Recor
   if (c.targetType === 'video') return urls.video(c.targetId);
   if (c.targetType === 'stream') return urls.stream(c.targetId);
   if (c.targetType === 'chat_message') return urls.stream(c.targetId.split('.')[0]!);
+  if (c.targetType === 'comment') return typeof snapshot.videoId === 'string' ? urls.video(snapshot.videoId) : undefined;
   return typeof snapshot.username === 'string' ? urls.channel(snapshot.username) : undefined;
 }
 

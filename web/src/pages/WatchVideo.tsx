@@ -4,6 +4,7 @@ import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
 import { useQuery } from '@tanstack/react-query';
 import { useSession } from '../api/session.ts';
+import { Comments } from '../features/comments/Comments.tsx';
 import { LikeButton } from '../features/likes/LikeButton.tsx';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
@@ -72,6 +73,7 @@ export default function WatchVideo() {
         </Suspense>
       )}
       {editing && <EditVideoForm video={v} onDone={() => setEditing(false)} />}
+      {v.status === 'ready' && <Comments videoId={v.id} ownerId={v.ownerId} commentCount={v.commentCount} />}
     </article>
   );
 }

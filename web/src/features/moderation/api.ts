@@ -50,6 +50,7 @@ export const targetTypes: [TargetType, string][] = [
   ['stream', 'Stream'],
   ['chat_message', 'Chat message'],
   ['user', 'User'],
+  ['comment', 'Comment'],
 ];
 export const actionLabel = (action: string) => decisionActions.find(([a]) => a === action)?.[1] ?? action;
 export const targetLabel = (type: string) => targetTypes.find(([t]) => t === type)?.[1] ?? type;

@@ -75,6 +75,10 @@ export function describeNotification(n: Notification): { text: string; href?: st
       return { text: 'You received a tip' };
     case 'payout_processed':
       return { text: 'A payout was processed' };
+    case 'comment_received':
+      return { text: title ? `New comment on ${title}` : 'A new comment on your video', href: `/videos/${n.entityId}` };
+    case 'comment_reply':
+      return { text: title ? `A reply to your comment on ${title}` : 'A reply to your comment', href: `/videos/${n.entityId}` };
     default:
       return { text: n.type.replace(/_/g, ' ') };
   }
@@ -87,4 +91,6 @@ export const settingLabels: Record<keyof NotificationSettings, string> = {
   new_follower: 'Someone follows me',
   tip_received: 'I receive a tip',
   payout_processed: 'A payout of mine is processed',
+  comment_received: 'Someone comments on my video',
+  comment_reply: 'Someone replies to my comment',
 };
