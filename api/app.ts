@@ -33,6 +33,7 @@ import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/brow
 import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
 import { likeRoutes } from './likes/routes.ts';
+import { playlistRoutes } from './playlists/routes.ts';
 import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
@@ -138,6 +139,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1', likeRoutes({ config, db }));
+  app.route('/api/v1', playlistRoutes({ config, db }));
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));

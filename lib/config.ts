@@ -97,6 +97,7 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_REGISTER_PER_HOUR: z.coerce.number().int().min(1).default(3),
   RATE_LIMIT_LIKES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  RATE_LIMIT_PLAYLIST_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3, 'must be at most 5 GiB (one S3 PUT)').default(5 * 1024 ** 3),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
@@ -253,6 +254,7 @@ export interface Config {
     registerPerHour: number;
     /** Likes and unlikes (videos and streams together) one user may send per minute, counted in Postgres. */
     likesPerMinute: number;
+    playlistWritesPerMinute: number;
   };
   retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
@@ -382,6 +384,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
       likesPerMinute: e.RATE_LIMIT_LIKES_PER_MINUTE,
+      playlistWritesPerMinute: e.RATE_LIMIT_PLAYLIST_WRITES_PER_MINUTE,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
     streams: {

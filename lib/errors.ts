@@ -23,6 +23,7 @@ export const errorStatus = {
   payment_expired: 409,
   payload_too_large: 413,
   invalid_media: 422,
+  limit_reached: 422,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
