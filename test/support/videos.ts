@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import type { App } from '../../api/app.ts';
+import type { Db } from '../../lib/db.ts';
 import { sleep } from '../../lib/async.ts';
 import type { TestUser } from './fixtures.ts';
 import { call } from './http.ts';
@@ -40,4 +42,33 @@ export async function settledVideo(app: App, user: TestUser, id: string, timeout
     await sleep(150);
   }
   throw new Error(`video ${id} did not settle within ${timeoutMs} ms (seen ${seen.join(' → ')})`);
+}
+
+/** A video row written straight to Postgres (no media), ready and public unless told otherwise. */
+export async function insertVideo(db: Db, ownerId: string, fields: { title?: string; visibility?: 'public' | 'unlisted' | 'private'; status?: 'ready' | 'processing'; hidden?: boolean; deleted?: boolean } = {}) {
+  const row = await db
+    .insertInto('videos')
+    .values({
+      owner_id: ownerId,
+      title: fields.title ?? 'A test video',
+      source: 'upload',
+      source_key: `uploads/${randomUUID()}`,
+      status: fields.status ?? 'ready',
+      visibility: fields.visibility ?? 'public',
+      source_size_bytes: null,
+      failure_reason: null,
+      duration_seconds: 5,
+      width: 320,
+      height: 240,
+      master_playlist_key: 'v/master.m3u8',
+      poster_key: null,
+      storyboard_key: null,
+      idempotency_key: null,
+      ready_at: new Date(),
+      moderation_hidden_at: fields.hidden ? new Date() : null,
+      deleted_at: fields.deleted ? new Date() : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
