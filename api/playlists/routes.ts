@@ -88,6 +88,8 @@ const newItemSchema = z
   .strict()
   .refine((b) => !(b.before && b.after), { message: 'Give before or after, not both', path: ['before'] });
 
+const addedSchema = z.object({ added: z.boolean() });
+
 const moveSchema = z
   .object({ before: anchor.optional(), after: anchor.optional() })
   .strict()
@@ -236,8 +238,8 @@ export function playlistRoutes(deps: { config: Config; db: Db }) {
       middleware: [requireAuth, perUser],
       request: { params: uuidParam, body: jsonBody(newItemSchema) },
       responses: {
-        200: enveloped(z.object({ added: z.literal(false) }), 'Already in the playlist'),
-        201: enveloped(z.object({ added: z.literal(true) }), 'Added'),
+        200: enveloped(addedSchema, 'Already in the playlist (`added: false`)'),
+        201: enveloped(addedSchema, 'Added (`added: true`)'),
         ...errorResponses({ 400: 'Invalid fields', ...writeErrors, 404: 'No such playlist or video (or anchor not in the playlist)', 422: `The playlist already holds ${MAX_PLAYLIST_ITEMS} videos` }),
       },
     }),
@@ -249,7 +251,7 @@ export function playlistRoutes(deps: { config: Config; db: Db }) {
       await findVisibleVideo(db, videoId, auth);
       const placement = before ? { before } : after ? { after } : { at: 'end' as const };
       const { added } = await addItem(db, id, videoId, placement);
-      return added ? c.json(ok({ added: true as const }), 201) : c.json(ok({ added: false as const }), 200);
+      return added ? c.json(ok({ added }), 201) : c.json(ok({ added }), 200);
     },
   );
 
