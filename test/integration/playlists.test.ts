@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, processEnv } from '../../lib/config.ts';
 import { evenKeys, keyBetween, MAX_KEY_LENGTH } from '../../lib/playlist-order.ts';
 import { useTestApp } from '../support/context.ts';
-import { newUser, type TestUser } from '../support/fixtures.ts';
+import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
 import { inOneWindow } from '../support/rate-windows.ts';
 import { insertVideo } from '../support/videos.ts';
@@ -81,6 +81,10 @@ describe('playlists', () => {
       expect(mine.json.data.map((p: { id: string; hasVideo: boolean }) => [p.id, p.hasVideo])).toEqual([[priv, true], [unlisted, true], [pub, true]]);
     }
     expect((await api('GET', '/users/me/playlists')).status).toBe(401);
+    // Admins included: a private playlist is its owner's alone.
+    const admin = await newUser(t.app);
+    await setRole(t.ctx.db, admin.id, 'admin');
+    expect((await api('GET', `/playlists/${priv}`, admin)).status).toBe(404);
     expect((await api('GET', `/users/nobody_${randomUUID().slice(0, 8)}/playlists`)).status).toBe(404);
 
     // Writes: anonymous 401; another user 403 on what they can read, 404 on what they cannot.
