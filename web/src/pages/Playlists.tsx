@@ -42,7 +42,8 @@ function NewPlaylist() {
 function Mine() {
   // Watch later exists from the first visit here on.
   const watchLater = useWatchLater();
-  const mine = useMyPlaylists();
+  const mine = useMyPlaylists(undefined, watchLater.isSuccess);
+  if (watchLater.isError) return <ErrorMessage error={watchLater.error} />;
   if (watchLater.isPending || mine.isPending) return <Loading />;
   if (mine.isError) return <ErrorMessage error={mine.error} />;
   return (

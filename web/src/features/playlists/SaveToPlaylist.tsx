@@ -12,11 +12,17 @@ function Problem({ error }: { error: unknown }) {
 function Choices({ videoId }: { videoId: string }) {
   // Asked first so the list below includes it.
   const watchLater = useWatchLater();
-  const mine = useMyPlaylists(watchLater.isSuccess ? videoId : undefined);
+  const mine = useMyPlaylists(videoId, watchLater.isSuccess);
   const add = useAddToPlaylist();
   const remove = useRemoveFromPlaylist();
   const create = useCreatePlaylist();
   const [title, setTitle] = useState('');
+  // What the person just ticked shows at once; the re-read list confirms it (or a failure undoes it).
+  const [ticked, setTicked] = useState<Record<string, boolean>>({});
+  const toggle = (playlistId: string, on: boolean) => {
+    setTicked((t) => ({ ...t, [playlistId]: on }));
+    (on ? add : remove).mutate({ playlistId, videoId }, { onError: () => setTicked(({ [playlistId]: _, ...rest }) => rest) });
+  };
   if (watchLater.isError) return <ErrorMessage error={watchLater.error} />;
   if (!watchLater.isSuccess || mine.isPending) return <p className="muted">Loading your playlists…</p>;
   if (mine.isError) return <ErrorMessage error={mine.error} />;
@@ -34,9 +40,9 @@ function Choices({ videoId }: { videoId: string }) {
           <label key={p.id} className="check">
             <input
               type="checkbox"
-              checked={p.hasVideo === true}
+              checked={ticked[p.id] ?? p.hasVideo === true}
               disabled={busy}
-              onChange={(e) => (e.target.checked ? add : remove).mutate({ playlistId: p.id, videoId })}
+              onChange={(e) => toggle(p.id, e.target.checked)}
             />
             {p.title}
           </label>

@@ -8,9 +8,13 @@ export type Visibility = Playlist['visibility'];
 type NewPlaylist = paths['/api/v1/playlists']['post']['requestBody']['content']['application/json'];
 type PlaylistChanges = paths['/api/v1/playlists/{id}']['patch']['requestBody']['content']['application/json'];
 
-/** Your playlists (watch later included), newest first; with `withVideo`, each says whether it holds that video. */
-export const useMyPlaylists = (withVideo?: string) =>
+/**
+ * Your playlists (watch later included once it exists, so callers wait for `useWatchLater`),
+ * newest first; with `withVideo`, each says whether it holds that video.
+ */
+export const useMyPlaylists = (withVideo: string | undefined, enabled: boolean) =>
   useQuery({
+    enabled,
     queryKey: ['playlists', 'mine', withVideo ?? null],
     queryFn: () => unwrap(api.GET('/api/v1/users/{idOrUsername}/playlists', { params: { path: { idOrUsername: 'me' }, query: { limit: 100, ...(withVideo ? { withVideo } : {}) } } })),
   });
