@@ -11,7 +11,7 @@ const WATCH_LATER_TITLE = 'Watch later';
 
 /** A playlist this caller may read: any public or unlisted one, a private one only its owner's; 404 otherwise. */
 export async function findReadablePlaylist(db: Db, id: string, auth: AuthContext | undefined): Promise<PlaylistRow> {
-  const row = (await selectPlaylistsWhere(db, (eb) => eb('p.id', '=', id)))[0];
+  const row = await byId(db, id);
   if (!row || (row.visibility === 'private' && row.owner_id !== auth?.userId)) throw new AppError('not_found', 'No such playlist');
   return row;
 }
@@ -23,9 +23,7 @@ export async function findOwnPlaylist(db: Db, id: string, auth: AuthContext | un
   return row;
 }
 
-function selectPlaylistsWhere(db: Db | Tx, where: Parameters<ReturnType<typeof playlistQuery>['where']>[0], videoId?: string) {
-  return playlistQuery(db, videoId).where(where).execute();
-}
+const byId = (db: Db, id: string) => playlistQuery(db).where('p.id', '=', id).executeTakeFirst();
 
 /** Playlists with their item count (every item, seen or not) and, when asked, whether they hold `videoId`. */
 function playlistQuery(db: Db | Tx, videoId?: string) {
@@ -79,7 +77,7 @@ export async function createPlaylist(db: Db, ownerId: string, fields: PlaylistFi
     const row = await tx.insertInto('playlists').values({ owner_id: ownerId, ...fields }).returning('id').executeTakeFirstOrThrow();
     return row.id;
   });
-  return (await selectPlaylistsWhere(db, (eb) => eb('p.id', '=', id)))[0]!;
+  return (await byId(db, id))!;
 }
 
 function refuseWatchLater(row: PlaylistRow, what: string): void {
@@ -93,7 +91,7 @@ export async function updatePlaylist(db: Db, row: PlaylistRow, changes: Partial<
     .set({ ...changes, updated_at: sql`now()` })
     .where('id', '=', row.id)
     .execute();
-  const updated = (await selectPlaylistsWhere(db, (eb) => eb('p.id', '=', row.id)))[0];
+  const updated = await byId(db, row.id);
   if (!updated) throw new AppError('not_found', 'No such playlist');
   return updated;
 }
@@ -108,7 +106,7 @@ export async function watchLater(db: Db, userId: string): Promise<PlaylistRow> {
   await sql`
     insert into playlists (owner_id, kind, title, visibility) values (${userId}, 'watch_later', ${WATCH_LATER_TITLE}, 'private')
     on conflict (owner_id) where kind = 'watch_later' do nothing`.execute(db);
-  return (await selectPlaylistsWhere(db, (eb) => eb.and([eb('p.owner_id', '=', userId), eb('p.kind', '=', 'watch_later')])))[0]!;
+  return playlistQuery(db).where('p.owner_id', '=', userId).where('p.kind', '=', 'watch_later').executeTakeFirstOrThrow();
 }
 
 /**
