@@ -116,6 +116,8 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/reports',
     '/api/v1/reports/*',
     '/api/v1/moderation/*',
+    '/api/v1/playlists',
+    '/api/v1/playlists/*',
   ]) {
     app.use(path, authenticate(db, tokens));
   }

@@ -217,8 +217,9 @@ function visibleTo(auth: AuthContext | undefined) {
   const viewer = auth?.userId ?? null;
   const admin = auth?.role === 'admin';
   const moderator = auth?.role === 'moderator';
+  // True or false, never null (an anonymous viewer owns nothing), so its negation counts every other item.
   return sql<SqlBool>`(v.deleted_at is null and (
-    v.owner_id = ${viewer}::uuid or ${admin}::boolean
+    coalesce(v.owner_id = ${viewer}::uuid, false) or ${admin}::boolean
     or (v.moderation_hidden_at is not null and ${moderator}::boolean)
     or (v.moderation_hidden_at is null and v.status = 'ready' and v.visibility <> 'private')))`;
 }
