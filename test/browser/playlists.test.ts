@@ -9,6 +9,8 @@ import { accountMenu, expectAccessible, expectFitsPhone, registerByApi, signInTh
 // Move up/down buttons, remove a video, make it public; another person reads it, not changes it.
 
 const app = useBrowserApp();
+// The machine is shared and slow: a save is a write and a re-read.
+const WAIT = { timeout: 30_000 };
 
 const order = (page: Page) => page.getByRole('list', { name: 'Videos in play order' }).getByRole('link').allTextContents();
 
@@ -18,8 +20,8 @@ async function saveTo(page: Page, videoId: string, title: string, playlist: stri
   await page.getByText('Save', { exact: true }).click();
   const box = page.getByRole('checkbox', { name: playlist });
   await box.check();
-  await expect.poll(() => box.isChecked()).toBe(true);
-  await expect.poll(() => box.isEnabled()).toBe(true);
+  await expect.poll(() => box.isChecked(), WAIT).toBe(true);
+  await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
 }
 
 describe('playlists in the browser', { timeout: 300_000 }, () => {
@@ -37,10 +39,10 @@ describe('playlists in the browser', { timeout: 300_000 }, () => {
     await page.getByText('Save', { exact: true }).click();
     const watchLater = page.getByRole('checkbox', { name: 'Watch later' });
     await watchLater.check();
-    await expect.poll(() => watchLater.isChecked()).toBe(true);
+    await expect.poll(() => watchLater.isChecked(), WAIT).toBe(true);
     await page.getByLabel('New playlist').fill('Road trip');
     await page.getByRole('button', { name: 'Create and save' }).click();
-    await expect.poll(() => page.getByRole('checkbox', { name: 'Road trip' }).isChecked()).toBe(true);
+    await expect.poll(() => page.getByRole('checkbox', { name: 'Road trip' }).isChecked(), WAIT).toBe(true);
     await expectAccessible(page);
     await expectFitsPhone(page);
     for (const i of [1, 2]) await saveTo(page, ids[i]!, titles[i]!, 'Road trip');
@@ -58,18 +60,18 @@ describe('playlists in the browser', { timeout: 300_000 }, () => {
     expect(await order(page)).toEqual(titles);
 
     await page.getByRole('button', { name: 'Move up: Third clip' }).click();
-    await expect.poll(() => order(page)).toEqual(['First clip', 'Third clip', 'Second clip']);
+    await expect.poll(() => order(page), WAIT).toEqual(['First clip', 'Third clip', 'Second clip']);
     await page.getByRole('button', { name: 'Move down: First clip' }).click();
-    await expect.poll(() => order(page)).toEqual(['Third clip', 'First clip', 'Second clip']);
+    await expect.poll(() => order(page), WAIT).toEqual(['Third clip', 'First clip', 'Second clip']);
     await page.getByRole('button', { name: 'Remove: Second clip' }).click();
-    await expect.poll(() => order(page)).toEqual(['Third clip', 'First clip']);
+    await expect.poll(() => order(page), WAIT).toEqual(['Third clip', 'First clip']);
 
     await page.getByText('Edit playlist').click();
     await page.getByLabel('Description').fill('For the long drive');
     await page.getByLabel('Visibility').selectOption('public');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByText('Public', { exact: false }).first().waitFor();
-    await page.getByText('For the long drive').first().waitFor();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await page.getByText('Public ·').waitFor();
     await expectAccessible(page);
     await expectFitsPhone(page);
     const playlistUrl = new URL(page.url()).pathname;
