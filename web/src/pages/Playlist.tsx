@@ -148,7 +148,7 @@ export default function Playlist() {
         {visibilityLabel[p.visibility]} · {p.itemCount} {p.itemCount === 1 ? 'video' : 'videos'}
       </p>
       {p.description && <p className="description">{p.description}</p>}
-      {owner && p.kind === 'regular' && <EditPlaylist key={p.updatedAt} playlist={p} />}
+      {owner && p.kind === 'regular' && <EditPlaylist playlist={p} />}
       <Items playlist={p} owner={owner} />
     </section>
   );
