@@ -34,6 +34,7 @@ import { clientIp } from './middleware/client-ip.ts';
 import { handleError, handleNotFound } from './middleware/errors.ts';
 import { likeRoutes } from './likes/routes.ts';
 import { commentRoutes } from './comments/routes.ts';
+import { playlistRoutes } from './playlists/routes.ts';
 import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
@@ -119,6 +120,8 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/reports',
     '/api/v1/reports/*',
     '/api/v1/moderation/*',
+    '/api/v1/playlists',
+    '/api/v1/playlists/*',
   ]) {
     app.use(path, authenticate(db, tokens));
   }
@@ -145,6 +148,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', likeRoutes({ config, db }));
   app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', commentRoutes({ config, db, temporal: deps.temporal }));
+  app.route('/api/v1', playlistRoutes({ config, db }));
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));

@@ -99,6 +99,7 @@ const envSchema = z.object({
   RATE_LIMIT_LIKES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_SEARCH_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   RATE_LIMIT_COMMENTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  RATE_LIMIT_PLAYLIST_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3, 'must be at most 5 GiB (one S3 PUT)').default(5 * 1024 ** 3),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
@@ -261,6 +262,7 @@ export interface Config {
     searchPerMinute: number;
     /** Comments (top-level and replies) one user may post per minute, counted in Postgres. */
     commentsPerMinute: number;
+    playlistWritesPerMinute: number;
   };
   retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
@@ -401,6 +403,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       likesPerMinute: e.RATE_LIMIT_LIKES_PER_MINUTE,
       searchPerMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE,
       commentsPerMinute: e.RATE_LIMIT_COMMENTS_PER_MINUTE,
+      playlistWritesPerMinute: e.RATE_LIMIT_PLAYLIST_WRITES_PER_MINUTE,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
     streams: {

@@ -24,6 +24,7 @@ export const errorStatus = {
   payload_too_large: 413,
   invalid_media: 422,
   unprocessable: 422,
+  limit_reached: 422,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

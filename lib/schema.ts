@@ -77,6 +77,28 @@ export interface StreamLikesTable {
   created_at: Generated<Date>;
 }
 
+export type PlaylistKind = 'regular' | 'watch_later';
+
+/** An ordered list of videos; `watch_later` is each user's built-in one (private, fixed). */
+export interface PlaylistsTable {
+  id: Generated<string>;
+  owner_id: string;
+  kind: Generated<PlaylistKind>;
+  title: string;
+  description: Generated<string>;
+  visibility: Generated<VideoVisibility>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** One video in a playlist; play order is `position` (a fractional index key, compared bytewise). */
+export interface PlaylistItemsTable {
+  playlist_id: string;
+  video_id: string;
+  position: string;
+  added_at: Generated<Date>;
+}
+
 export interface CategoriesTable {
   id: Generated<string>;
   name: string;
@@ -702,6 +724,8 @@ export interface Database {
   stream_likes: StreamLikesTable;
   comments: CommentsTable;
   comment_likes: CommentLikesTable;
+  playlists: PlaylistsTable;
+  playlist_items: PlaylistItemsTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_account_shards: LedgerAccountShardsTable;
   ledger_entries: LedgerEntriesTable;

@@ -24,6 +24,8 @@ const Upload = page(() => import('./pages/Upload.tsx'));
 const Channel = page(() => import('./pages/Channel.tsx'));
 const WatchVideo = page(() => import('./pages/WatchVideo.tsx'));
 const WatchLive = page(() => import('./pages/WatchLive.tsx'));
+const Playlists = page(() => import('./pages/Playlists.tsx'));
+const Playlist = page(() => import('./pages/Playlist.tsx'));
 const Dashboard = page(() => import('./pages/Dashboard.tsx'));
 const Notifications = page(() => import('./pages/Notifications.tsx'));
 const AdminCategories = page(() => import('./pages/AdminCategories.tsx'));
@@ -60,6 +62,8 @@ export const router = createBrowserRouter([
       { path: '/videos/:id', element: <WatchVideo /> },
       { path: '/streams/:id', element: <WatchLive /> },
       { path: '/search', element: <Search /> },
+      { path: '/playlists', element: <Playlists /> },
+      { path: '/playlists/:id', element: <Playlist /> },
       { path: '/dashboard', element: <Dashboard /> },
       { path: '/dashboard/earnings', element: <Earnings /> },
       { path: '/dashboard/blocked-terms', element: <BlockedTerms /> },

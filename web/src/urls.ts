@@ -9,6 +9,8 @@ export const urls = {
   video: (id: string) => `/videos/${id}`,
   stream: (id: string) => `/streams/${id}`,
   search: (q: string, type?: string) => `/search?q=${encodeURIComponent(q)}${type && type !== 'all' ? `&type=${type}` : ''}`,
+  playlists: () => '/playlists',
+  playlist: (id: string) => `/playlists/${id}`,
   moderation: () => '/moderation',
   moderationCase: (id: string) => `/moderation/cases/${encodeURIComponent(id)}`,
   appeal: () => '/appeal',

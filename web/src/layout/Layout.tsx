@@ -46,6 +46,9 @@ function UserMenu() {
                 <Link to={urls.channel(user.username)}>Your channel</Link>
               </li>
               <li>
+                <Link to={urls.playlists()}>Your playlists</Link>
+              </li>
+              <li>
                 <Link to={urls.upload()}>Upload a video</Link>
               </li>
               <li>

@@ -6,6 +6,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useSession } from '../api/session.ts';
 import { Comments } from '../features/comments/Comments.tsx';
 import { LikeButton } from '../features/likes/LikeButton.tsx';
+import { SaveToPlaylist } from '../features/playlists/SaveToPlaylist.tsx';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
 import { EditVideoForm } from '../features/videos/EditVideoForm.tsx';
@@ -49,6 +50,7 @@ export default function WatchVideo() {
       <Owner id={v.ownerId} />
       <div className="row">
         {v.status === 'ready' && <LikeButton target="video" id={v.id} likeCount={v.likeCount} likedByMe={v.likedByMe} />}
+        {me && v.status === 'ready' && <SaveToPlaylist videoId={v.id} />}
         {me && me.id !== v.ownerId && (
           <ReportButton targetType="video" targetId={v.id} what={`video ${v.title}`} currentTime={() => document.querySelector<HTMLVideoElement>('.watch video')?.currentTime} />
         )}
