@@ -28,6 +28,35 @@ export interface UsersTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   deleted_at: Date | null;
+  /** When the owner proved the address is theirs (a verification link, or a password reset). */
+  email_verified_at: Date | null;
+}
+
+export type EmailTokenPurpose = 'verify_email' | 'password_reset';
+
+/** A single-use token mailed to a user; only its SHA-256 is stored. */
+export interface EmailTokensTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string;
+  purpose: EmailTokenPurpose;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** One message to send; `key` names the request it answers, so it is written and sent once. */
+export interface EmailOutboxTable {
+  id: string;
+  key: string;
+  user_id: string | null;
+  to_address: string;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+  message_id: string;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
 }
 
 export interface AuthSessionsTable {
@@ -675,6 +704,8 @@ export interface Database {
   channel_blocked_terms: ChannelBlockedTermsTable;
   channel_moderators: ChannelModeratorsTable;
   channel_moderation_log: ChannelModerationLogTable;
+  email_tokens: EmailTokensTable;
+  email_outbox: EmailOutboxTable;
 }
 
 export type User = Selectable<UsersTable>;
