@@ -284,6 +284,7 @@ function stripeMockSpecs(config: Config): ServiceSpec[] {
 /**
  * mailpit, when mail goes to an SMTP server on this machine (the local stack's default): it
  * takes every message and shows it at its UI port. Pointed elsewhere, there is nothing to start.
+ * Its messages live in a temporary database that goes with the process: nothing to clean up.
  */
 function mailpitSpecs(config: Config, ports: StackPorts): ServiceSpec[] {
   const url = new URL(config.mail.smtpUrl);
@@ -304,7 +305,6 @@ function mailpitSpecs(config: Config, ports: StackPorts): ServiceSpec[] {
         args: [
           '--smtp', `${host}:${port}`,
           '--listen', `${host}:${ports.mailpitUi}`,
-          '--database', path.join(dataDir, 'mailpit.db'),
           '--disable-version-check',
         ],
       }),

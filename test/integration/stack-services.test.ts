@@ -74,4 +74,24 @@ describe('local stack services', () => {
       `stripe-mock (Stripe API): port 127.0.0.1:${port} is taken by a program that is not stripe-mock (Stripe API); stop it or set STRIPE_API_BASE_URL`,
     );
   });
+
+  it('runs its own mailpit where SMTP_URL points at this machine, and none where it points at a relay', async () => {
+    const mailpit = (env: Record<string, string>, ui = 8025) => {
+      const config = parseConfig({ ...processEnv(), ...env });
+      return serviceSpecs(config, { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: ui }, { internalSecret: config.internalSecret }).filter((s) => s.id === 'mailpit');
+    };
+    expect(mailpit({ SMTP_URL: 'smtps://user:secret@smtp.example.org:465' })).toEqual([]);
+
+    const [smtp, ui] = [await freePort(), await freePort()];
+    const specs = mailpit({ SMTP_URL: `smtp://127.0.0.1:${smtp}` }, ui);
+    expect(specs.map((s) => [s.host, s.port, s.envVar])).toEqual([['127.0.0.1', smtp, 'SMTP_URL']]);
+    const lines: string[] = [];
+    const started = await ensureServices(specs, (line) => lines.push(line));
+    try {
+      expect(lines).toEqual([expect.stringContaining(`mailpit (SMTP): started on 127.0.0.1:${smtp}`)]);
+      expect(((await (await fetch(`http://127.0.0.1:${ui}/api/v1/messages`)).json()) as { total: number }).total).toBe(0);
+    } finally {
+      await stopServices(started);
+    }
+  });
 });
