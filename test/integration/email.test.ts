@@ -208,7 +208,8 @@ describe('email outbox', { timeout: 120_000 }, () => {
         const runs = await finishedEmailWorkflows(2, since);
         const reset = runs.find((r) => r.workflowId.startsWith('email/password-reset/'))!;
         expect(reset.result.sentNow).toBe(false);
-        expect(await activityAttemptsOf(t.ctx.temporal.client.workflow.getHandle(reset.workflowId), 'sendEmail')).toEqual([1, 2]);
+        // The history keeps the start of the attempt that completed: the second.
+        expect(await activityAttemptsOf(t.ctx.temporal.client.workflow.getHandle(reset.workflowId), 'sendEmail')).toEqual([2]);
         expect(failed).toBe(true);
         const resets = (await messagesTo(user.email)).filter((m) => m.Subject.includes('Reset your'));
         expect(resets).toHaveLength(1);
