@@ -4,6 +4,7 @@ import type { Nats } from '../lib/nats.ts';
 import type { Storage } from '../lib/s3.ts';
 import { createChatActivities } from './chat.ts';
 import { createEarningsActivities } from './earnings.ts';
+import { createEmailActivities, type EmailDeps } from './email.ts';
 import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createModerationActivities } from './moderation.ts';
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   /** Replaces the registry of activities/payments.ts (tests inject their own handlers). */
   stripeEventHandlers?: PaymentEventHandlers;
   payouts: PayoutServices;
+  /** SMTP and what messages link to (activities/email.ts mailDeps). */
+  mail: Omit<EmailDeps, 'db'>;
 }
 
 // The registry's handlers for payout events (Stripe Connect), registered once per process.
@@ -41,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStreamActivities(deps),
     ...createModerationActivities(deps),
     ...createEarningsActivities(deps),
+    ...createEmailActivities({ db: deps.db, ...deps.mail }),
     ...createPaymentActivities(deps),
     ...createPayoutActivities({ db: deps.db, storage: deps.storage, nats: deps.nats, ...deps.payouts }),
   };

@@ -100,6 +100,15 @@ const envSchema = z.object({
   RATE_LIMIT_SEARCH_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   RATE_LIMIT_COMMENTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   RATE_LIMIT_PLAYLIST_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  // Password reset requests per hour, counted per client address and per email address.
+  RATE_LIMIT_PASSWORD_RESET_PER_HOUR: z.coerce.number().int().min(1).default(5),
+  RATE_LIMIT_VERIFICATION_EMAILS_PER_HOUR: z.coerce.number().int().min(1).default(3),
+
+  // Mail (README, "Email"): where it is sent and whom it is from.
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^/]+/, 'must be an smtp:// or smtps:// URL').default('smtp://127.0.0.1:1025'),
+  MAIL_FROM: z.string().regex(/^(.+<)?[^\s<>@]+@[^\s<>@]+>?$/, 'must be an address, optionally with a name: StreamHub <no-reply@example.com>').default('StreamHub <no-reply@streamhub.localhost>'),
+  EMAIL_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
+  PASSWORD_RESET_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1800),
 
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3, 'must be at most 5 GiB (one S3 PUT)').default(5 * 1024 ** 3),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
@@ -263,7 +272,12 @@ export interface Config {
     /** Comments (top-level and replies) one user may post per minute, counted in Postgres. */
     commentsPerMinute: number;
     playlistWritesPerMinute: number;
+    /** Password reset requests per hour, per client address and per email address. */
+    passwordResetPerHour: number;
+    /** Verification emails one signed-in user may ask for again per hour. */
+    verificationEmailsPerHour: number;
   };
+  mail: MailConfig;
   retention: { readNotificationDays: number; chatDays: number };
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
   videos: {
@@ -303,6 +317,14 @@ export interface Config {
     giftsPerMinute: number;
   };
   moderation: ModerationConfig;
+}
+
+export interface MailConfig {
+  smtpUrl: string;
+  /** The From header: an address, optionally with a display name. */
+  from: string;
+  verificationTtlSeconds: number;
+  passwordResetTtlSeconds: number;
 }
 
 export interface ModerationConfig {
@@ -404,6 +426,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       searchPerMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE,
       commentsPerMinute: e.RATE_LIMIT_COMMENTS_PER_MINUTE,
       playlistWritesPerMinute: e.RATE_LIMIT_PLAYLIST_WRITES_PER_MINUTE,
+      passwordResetPerHour: e.RATE_LIMIT_PASSWORD_RESET_PER_HOUR,
+      verificationEmailsPerHour: e.RATE_LIMIT_VERIFICATION_EMAILS_PER_HOUR,
+    },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      verificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS,
+      passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
     streams: {

@@ -3,6 +3,8 @@
 
 export const errorStatus = {
   validation_failed: 400,
+  /** An emailed link's token that was never issued. */
+  link_invalid: 400,
   bad_request: 400,
   invalid_signature: 400,
   unauthorized: 401,
@@ -21,6 +23,9 @@ export const errorStatus = {
   stream_not_live: 409,
   idempotency_key_reused: 409,
   payment_expired: 409,
+  /** An emailed link's token that was already spent. */
+  link_used: 410,
+  link_expired: 410,
   payload_too_large: 413,
   invalid_media: 422,
   unprocessable: 422,

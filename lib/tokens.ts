@@ -112,3 +112,13 @@ export function newStreamKey(): { key: string; hash: string; prefix: string } {
 export function hashStreamKey(key: string): string {
   return sha256Hex(key);
 }
+
+/** Tokens mailed in links (verification, password reset): 256 random bits; only their SHA-256 is stored. */
+export function newEmailToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashEmailToken(token) };
+}
+
+export function hashEmailToken(token: string): string {
+  return sha256Hex(token);
+}

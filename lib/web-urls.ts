@@ -5,6 +5,10 @@ export interface WebLinks {
   video(id: string): string;
   stream(id: string): string;
   channel(username: string): string;
+  /** The page that spends an emailed verification token. */
+  verifyEmail(token: string): string;
+  /** The page that spends an emailed password reset token. */
+  resetPassword(token: string): string;
 }
 
 /** `base` is PUBLIC_WEB_URL without a trailing slash. */
@@ -13,5 +17,7 @@ export function webLinks(base: string): WebLinks {
     video: (id) => `${base}/videos/${id}`,
     stream: (id) => `${base}/streams/${id}`,
     channel: (username) => `${base}/@${username}`,
+    verifyEmail: (token) => `${base}/verify-email?token=${encodeURIComponent(token)}`,
+    resetPassword: (token) => `${base}/reset-password?token=${encodeURIComponent(token)}`,
   };
 }

@@ -113,3 +113,4 @@ build_go_binary temporal "$TEMPORAL_CLI_MODULE" "$TEMPORAL_CLI_VERSION"
 build_ferretdb
 build_go_binary minio "$MINIO_MODULE" "$MINIO_VERSION"
 build_go_binary stripe-mock "$STRIPE_MOCK_MODULE" "$STRIPE_MOCK_VERSION"
+build_go_binary mailpit "$MAILPIT_MODULE" "$MAILPIT_VERSION"

@@ -157,6 +157,7 @@ function printUrls(stack: StackEnvironment, withApps: boolean) {
           ['Stripe webhooks', `${config.publicUrls.api}/api/v1/webhooks/stripe  (send events: npx tsx scripts/stripe-trigger.ts payment_intent.succeeded)`],
         ] as [string, string][])
       : []),
+    ['Mail (mailpit)', `http://localhost:${ports.mailpitUi}  (every message sent to ${config.mail.smtpUrl})`],
     ['Postgres', config.postgres.url],
     ['Logs', `${path.relative(repoRoot, logsDir)}/`],
   ];

@@ -13,6 +13,7 @@ import { handleShutdown } from '../lib/process.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
 import { installRuntime } from './runtime.ts';
 import { createMediaWorker, createPlatformWorker } from './workers.ts';
+import { mailDeps } from '../activities/email.ts';
 
 // Usage: workers/main.ts [platform|media|all] — `all` (the default) suits the local stack;
 // production runs the two roles as separately scaled deployments.
@@ -62,7 +63,7 @@ if (mongo) {
     disputeFee: BigInt(config.payments.disputeFeeMinor),
     logger,
   });
-  created.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, payouts: createPayoutServices(config) })));
+  created.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: createPayoutServices(config) })));
 }
 if (role !== 'platform') {
   const swept = await sweepStaleScratch();

@@ -13,5 +13,7 @@ export const workflowIds = {
   payoutRun: (runId: string) => `payout-run/${runId}`,
   /** `caseId` is `<targetType>-<targetId>-<n>` (workflows/plans/moderation.ts caseIdOf). */
   moderation: (caseId: string) => `moderation/${caseId}`,
+  /** One per request for a message (a registration, a reset request, a resend). */
+  email: (purpose: string, requestId: string) => `email/${purpose}/${requestId}`,
   paymentEvent: (provider: string, eventId: string) => `payment-event/${provider}/${eventId}`,
 } as const;

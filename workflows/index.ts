@@ -1,5 +1,6 @@
 export * from './chat-retention.ts';
 export * from './earnings.ts';
+export * from './email.ts';
 export * from './fanout.ts';
 export * from './maintenance.ts';
 export * from './moderation.ts';

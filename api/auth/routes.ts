@@ -7,15 +7,10 @@ import { envelope, errorResponses, ok } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { ownProfileSchema, restrictionSchema, toOwnProfile } from '../users/profile.ts';
 import type { WebLinks } from '../../lib/web-urls.ts';
+import { mailVerification, type EmailFlowDeps } from './email.ts';
+import { emailSchema, passwordSchema, usernameSchema } from './schemas.ts';
 import { findAccountId, login, logout, refresh, register, type AuthDeps } from './service.ts';
 
-const emailSchema = z.string().trim().toLowerCase().max(254).email();
-const usernameSchema = z
-  .string()
-  .min(3)
-  .max(30)
-  .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and underscores only');
-const passwordSchema = z.string().min(8, 'at least 8 characters').max(128);
 
 const tokensSchema = z.object({
   accessToken: z.string(),
@@ -30,7 +25,7 @@ const sessionSchema = tokensSchema.extend({ user: ownProfileSchema }).openapi('S
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
 
-export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLimits']; web: WebLinks }) {
+export function authRoutes(deps: AuthDeps & Pick<EmailFlowDeps, 'temporal' | 'mail'> & { db: Db; rateLimits: Config['rateLimits']; web: WebLinks }) {
   const router = createRouter();
   const meta = (c: { get(k: 'clientIp'): string; req: { header(n: string): string | undefined } }) => ({
     ip: c.get('clientIp'),
@@ -59,6 +54,8 @@ export function authRoutes(deps: AuthDeps & { db: Db; rateLimits: Config['rateLi
     async (c) => {
       const { user, tokens } = await register(deps, c.req.valid('json'), meta(c));
       c.get('log').info({ userId: user.id }, 'user registered');
+      // The account exists either way: without the mail now, the account page's "resend" sends it.
+      await mailVerification(deps, user.id).catch((err: unknown) => c.get('log').error({ err, userId: user.id }, 'could not start the verification email'));
       return c.json(ok({ user: toOwnProfile(user, deps.web), ...tokens }), 201);
     },
   );

@@ -19,7 +19,13 @@ export const publicProfileSchema = z
   .openapi('PublicProfile');
 
 // What the account owner sees of themself.
-export const ownProfileSchema = publicProfileSchema.extend({ email: z.string(), status: z.string() }).openapi('OwnProfile');
+export const ownProfileSchema = publicProfileSchema
+  .extend({
+    email: z.string(),
+    emailVerified: z.boolean().openapi({ description: 'Whether the owner followed the verification link mailed to this address (or reset the password through it). Signing in does not wait for it.' }),
+    status: z.string(),
+  })
+  .openapi('OwnProfile');
 
 /** Why a suspended or banned account's access is limited to appealing (null while it may act). */
 export const restrictionSchema = z
@@ -62,6 +68,6 @@ export function toPublicProfile(row: ProfileRow, web: WebLinks): z.infer<typeof 
   };
 }
 
-export function toOwnProfile(row: ProfileRow & Pick<User, 'email' | 'status'>, web: WebLinks): z.infer<typeof ownProfileSchema> {
-  return { ...toPublicProfile(row, web), email: row.email, status: row.status };
+export function toOwnProfile(row: ProfileRow & Pick<User, 'email' | 'email_verified_at' | 'status'>, web: WebLinks): z.infer<typeof ownProfileSchema> {
+  return { ...toPublicProfile(row, web), email: row.email, emailVerified: row.email_verified_at !== null, status: row.status };
 }

@@ -39,7 +39,7 @@ export function findLiveStream(db: Db, ownerId: string) {
 export async function findOwnProfile(db: Db, userId: string) {
   return db
     .selectFrom('users')
-    .select([...profileColumns, 'users.email', 'users.status', 'users.suspended_until'])
+    .select([...profileColumns, 'users.email', 'users.email_verified_at', 'users.status', 'users.suspended_until'])
     .where('id', '=', userId)
     .executeTakeFirstOrThrow();
 }

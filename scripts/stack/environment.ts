@@ -15,6 +15,8 @@ const stackPortsSchema = z.object({
   HLS_HTTP_PORT: port.default(8080),
   RTMP_CONTROL_PORT: port.default(8081),
   MINIO_CONSOLE_PORT: port.default(9001),
+  // mailpit's web UI and HTTP API (its SMTP port is SMTP_URL's).
+  MAILPIT_UI_PORT: port.default(8025),
 });
 
 export interface StackEnvironment {
@@ -31,6 +33,8 @@ export function stackEnvironment(overrides: Record<string, string> = {}): StackE
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // stripe-mock, which the stack starts; an empty value means Stripe's own API.
     STRIPE_API_BASE_URL: `http://127.0.0.1:${STRIPE_MOCK_DEFAULT_PORT}`,
+    // mailpit, which the stack starts; the mail it takes is read at http://localhost:8025.
+    SMTP_URL: 'smtp://127.0.0.1:1025',
   };
   const given = { ...localDefaults, ...loadOrCreateSecrets(), ...processEnv(), ...overrides };
   const p = stackPortsSchema.parse(given);
@@ -45,6 +49,6 @@ export function stackEnvironment(overrides: Record<string, string> = {}): StackE
   return {
     env,
     config,
-    ports: { temporalUi: p.TEMPORAL_UI_PORT, rtmp: p.RTMP_PORT, hlsHttp: p.HLS_HTTP_PORT, rtmpControl: p.RTMP_CONTROL_PORT, minioConsole: p.MINIO_CONSOLE_PORT },
+    ports: { temporalUi: p.TEMPORAL_UI_PORT, rtmp: p.RTMP_PORT, hlsHttp: p.HLS_HTTP_PORT, rtmpControl: p.RTMP_CONTROL_PORT, minioConsole: p.MINIO_CONSOLE_PORT, mailpitUi: p.MAILPIT_UI_PORT },
   };
 }

@@ -35,4 +35,5 @@ export const binaries = {
   minio: path.join(cacheDir, 'bin', `minio-${versions.MINIO_VERSION}`),
   ferretdb: path.join(cacheDir, 'bin', `ferretdb-${versions.FERRETDB_VERSION}`),
   stripeMock: path.join(cacheDir, 'bin', `stripe-mock-${versions.STRIPE_MOCK_VERSION}`),
+  mailpit: path.join(cacheDir, 'bin', `mailpit-${versions.MAILPIT_VERSION}`),
 };

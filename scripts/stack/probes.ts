@@ -100,5 +100,17 @@ export async function stripeMockReady(baseUrl: string): Promise<boolean> {
   }
 }
 
+/** mailpit's HTTP API describes itself; the SMTP port is checked by the caller's port probe. */
+export async function mailpitReady(uiBaseUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('/api/v1/info', uiBaseUrl), { signal: AbortSignal.timeout(1000) });
+    if (!res.ok) return false;
+    const info = (await res.json()) as { Version?: unknown };
+    return typeof info.Version === 'string';
+  } catch {
+    return false;
+  }
+}
+
 export const minioReady = (endpoint: string) => httpOk(`${endpoint}/minio/health/live`);
 export const nginxReady = (httpBase: string) => httpOk(`${httpBase}/healthz`, 'streamhub-nginx');

@@ -6,6 +6,7 @@ import type { Config } from '../../lib/config.ts';
 import { renderNginxConfig } from './nginx.ts';
 import { binaries, dataDir, logsDir, runDir, stackDir } from './paths.ts';
 import {
+  mailpitReady,
   minioReady,
   mongoReady,
   natsReady,
@@ -22,6 +23,8 @@ export interface StackPorts {
   hlsHttp: number;
   rtmpControl: number;
   minioConsole: number;
+  /** mailpit's web UI and HTTP API. */
+  mailpitUi: number;
 }
 
 interface Launch {
@@ -209,6 +212,7 @@ export function serviceSpecs(config: Config, ports: StackPorts, secrets: { inter
       readyTimeoutMs: 20_000,
     },
     ...stripeMockSpecs(config),
+    ...mailpitSpecs(config, ports),
     {
       id: 'nginx',
       name: 'nginx-rtmp',
@@ -271,6 +275,38 @@ function stripeMockSpecs(config: Config): ServiceSpec[] {
         command: binaries.stripeMock,
         // HTTPS is on by default unless HTTP is asked for by port; keep it on loopback, any port.
         args: ['-http-addr', `${host}:${port}`, '-https-addr', '127.0.0.1:0'],
+      }),
+      readyTimeoutMs: 20_000,
+    },
+  ];
+}
+
+/**
+ * mailpit, when mail goes to an SMTP server on this machine (the local stack's default): it
+ * takes every message and shows it at its UI port. Pointed elsewhere, there is nothing to start.
+ * Its messages live in a temporary database that goes with the process: nothing to clean up.
+ */
+function mailpitSpecs(config: Config, ports: StackPorts): ServiceSpec[] {
+  const url = new URL(config.mail.smtpUrl);
+  if (url.protocol !== 'smtp:' || !['127.0.0.1', 'localhost'].includes(url.hostname)) return [];
+  const host = '127.0.0.1';
+  const port = Number(url.port || 25);
+  const uiBaseUrl = `http://${host}:${ports.mailpitUi}`;
+  return [
+    {
+      id: 'mailpit',
+      name: 'mailpit (SMTP)',
+      host,
+      port,
+      envVar: 'SMTP_URL',
+      ready: () => mailpitReady(uiBaseUrl),
+      launch: () => ({
+        command: binaries.mailpit,
+        args: [
+          '--smtp', `${host}:${port}`,
+          '--listen', `${host}:${ports.mailpitUi}`,
+          '--disable-version-check',
+        ],
       }),
       readyTimeoutMs: 20_000,
     },

@@ -25,7 +25,7 @@ afterAll(async () => {
 describe('local stack services', () => {
   it('names the service and the variable to change when its port belongs to another program', async () => {
     const config = parseConfig({ ...processEnv(), S3_ENDPOINT: `http://127.0.0.1:${port}` });
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001 };
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: 8025 };
     const minio = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'minio');
     const error = await ensureServices(minio, () => {}).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ServiceError);
@@ -36,7 +36,7 @@ describe('local stack services', () => {
 
   it('reuses a service that already answers instead of starting another', async () => {
     const config = parseConfig(processEnv());
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001 };
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: 8025 };
     const lines: string[] = [];
     const nats = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'nats');
     expect(await ensureServices(nats, (line) => lines.push(line))).toEqual([]);
@@ -44,7 +44,7 @@ describe('local stack services', () => {
   });
 
   it('runs its own stripe-mock where the Stripe client points at this machine, and none where it points at Stripe', async () => {
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001 };
+    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: 8025 };
     const stripeMock = (env: Record<string, string>) => {
       const config = parseConfig({ ...processEnv(), ...env });
       return serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'stripe-mock');
@@ -73,5 +73,25 @@ describe('local stack services', () => {
     expect((error as ServiceError).message).toBe(
       `stripe-mock (Stripe API): port 127.0.0.1:${port} is taken by a program that is not stripe-mock (Stripe API); stop it or set STRIPE_API_BASE_URL`,
     );
+  });
+
+  it('runs its own mailpit where SMTP_URL points at this machine, and none where it points at a relay', async () => {
+    const mailpit = (env: Record<string, string>, ui = 8025) => {
+      const config = parseConfig({ ...processEnv(), ...env });
+      return serviceSpecs(config, { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: ui }, { internalSecret: config.internalSecret }).filter((s) => s.id === 'mailpit');
+    };
+    expect(mailpit({ SMTP_URL: 'smtps://user:secret@smtp.example.org:465' })).toEqual([]);
+
+    const [smtp, ui] = [await freePort(), await freePort()];
+    const specs = mailpit({ SMTP_URL: `smtp://127.0.0.1:${smtp}` }, ui);
+    expect(specs.map((s) => [s.host, s.port, s.envVar])).toEqual([['127.0.0.1', smtp, 'SMTP_URL']]);
+    const lines: string[] = [];
+    const started = await ensureServices(specs, (line) => lines.push(line));
+    try {
+      expect(lines).toEqual([expect.stringContaining(`mailpit (SMTP): started on 127.0.0.1:${smtp}`)]);
+      expect(((await (await fetch(`http://127.0.0.1:${ui}/api/v1/messages`)).json()) as { total: number }).total).toBe(0);
+    } finally {
+      await stopServices(started);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, createMediaActivities, type MediaActivities } from '../../activities/index.ts';
+import { mailDeps } from '../../activities/email.ts';
 import type { PaymentEventHandlers } from '../../activities/payments.ts';
 import { createPayoutServices, type PayoutServices } from '../../lib/payouts/services.ts';
 import { installRuntime } from '../../workers/runtime.ts';
@@ -46,6 +47,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
       storage: ctx.storage,
       rtmpControlUrl: ctx.config.rtmpControlUrl,
       stripeEventHandlers: options.stripeEventHandlers,
+      mail: mailDeps(ctx.config),
       payouts: { ...createPayoutServices(ctx.config), ...options.payouts },
     });
     const namespace = ctx.config.temporal.namespace;

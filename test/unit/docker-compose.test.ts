@@ -77,7 +77,7 @@ const s3Site = () => proxySite('s3.video.example.org');
 describe('docker-compose.yml', () => {
   it('names every service of DESIGN.md §2, the proxy in front and the Temporal schema job', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['api', 'minio', 'mongo', 'nats', 'nginx-rtmp', 'postgres', 'provision', 'proxy', 'realtime', 'temporal', 'temporal-schema', 'temporal-ui', 'worker'].sort(),
+      ['api', 'mailpit', 'minio', 'mongo', 'nats', 'nginx-rtmp', 'postgres', 'provision', 'proxy', 'realtime', 'temporal', 'temporal-schema', 'temporal-ui', 'worker'].sort(),
     );
   });
 
@@ -90,6 +90,7 @@ describe('docker-compose.yml', () => {
       'nginx-rtmp': ['*:1935->1935/tcp'],
       'temporal-ui': ['127.0.0.1:8233->8080/tcp'],
       minio: ['127.0.0.1:9001->9001/tcp'],
+      mailpit: ['127.0.0.1:8025->8025/tcp'],
       postgres: [], 'temporal-schema': [], temporal: [], mongo: [], nats: [], provision: [], api: [], worker: [], realtime: [],
     });
     for (const [name, service] of Object.entries(compose.services)) {
@@ -98,8 +99,8 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('keeps the Temporal UI and MinIO console off every public path', () => {
-    for (const port of [...publishedPorts('temporal-ui'), ...publishedPorts('minio')]) expect(isLoopback(port.hostIp)).toBe(true);
+  it('keeps the Temporal UI, MinIO console and mailpit UI off every public path', () => {
+    for (const port of [...publishedPorts('temporal-ui'), ...publishedPorts('minio'), ...publishedPorts('mailpit')]) expect(isLoopback(port.hostIp)).toBe(true);
     const reachable = [...upstreams(appSite()), ...upstreams(s3Site())];
     expect(reachable.sort()).toEqual(['api:3000', 'minio:9000', 'nginx-rtmp:8080', 'realtime:3001']);
   });
@@ -139,6 +140,7 @@ describe('docker-compose.yml', () => {
       'temporal-ui': ['CMD-SHELL', 'wget -qO- http://127.0.0.1:8080/ >/dev/null || exit 1'],
       mongo: ['CMD', 'mongosh', '--quiet', '--eval', "db.adminCommand('ping').ok"],
       minio: ['CMD', 'curl', '-fsS', 'http://127.0.0.1:9000/minio/health/live'],
+      mailpit: ['CMD', '/mailpit', 'readyz'],
       nats: ['CMD', 'wget', '-qO-', 'http://127.0.0.1:8222/healthz?js-enabled-only=true'],
       api: nodeFetch('http://127.0.0.1:3000/health'),
       worker: nodeFetch('http://127.0.0.1:9464/metrics'),

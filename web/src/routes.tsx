@@ -19,6 +19,9 @@ function page(load: () => Promise<{ default: ComponentType }>): ComponentType {
 const Home = page(() => import('./pages/Home.tsx'));
 const SignIn = page(() => import('./pages/SignIn.tsx'));
 const Register = page(() => import('./pages/Register.tsx'));
+const ForgotPassword = page(() => import('./pages/ForgotPassword.tsx'));
+const ResetPassword = page(() => import('./pages/ResetPassword.tsx'));
+const VerifyEmail = page(() => import('./pages/VerifyEmail.tsx'));
 const Account = page(() => import('./pages/Account.tsx'));
 const Upload = page(() => import('./pages/Upload.tsx'));
 const Channel = page(() => import('./pages/Channel.tsx'));
@@ -56,6 +59,9 @@ export const router = createBrowserRouter([
       { path: '/', element: <Home /> },
       { path: '/sign-in', element: <SignIn /> },
       { path: '/register', element: <Register /> },
+      { path: '/forgot-password', element: <ForgotPassword /> },
+      { path: '/reset-password', element: <ResetPassword /> },
+      { path: '/verify-email', element: <VerifyEmail /> },
       { path: '/account', element: <Account /> },
       { path: '/upload', element: <Upload /> },
       { path: '/users/:username', element: <Channel /> },

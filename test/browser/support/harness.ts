@@ -78,6 +78,8 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
     const env = { ...shared, ...options.api, ...prepared };
     [app.api, app.gateway] = await Promise.all([spawnApiProcess(t.ctx, env, apiPort), spawnGatewayProcess(t.ctx, env, gatewayPort)]);
     if (options.workers) {
+      // What the workers write into mail and notifications links into this file's app.
+      t.ctx.config.publicUrls = { ...t.ctx.config.publicUrls, api: app.origin, web: app.origin };
       const stop = new Promise<void>((resolve) => (stopWorkers = resolve));
       workersDone = withWorkers(t.ctx, () => stop);
     }

@@ -2,9 +2,34 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useSession } from '../api/session.ts';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
+import { useOwnProfile, useResendVerification } from '../features/email/api.ts';
 import { useUpdateProfile } from '../features/users/api.ts';
 import { ErrorMessage } from '../layout/Status.tsx';
 import { urls } from '../urls.ts';
+
+/** Shown while the address is unverified; signing in does not wait for it (README, "Email"). */
+function VerifyBanner() {
+  const me = useOwnProfile();
+  const resend = useResendVerification();
+  if (!me.data || me.data.emailVerified) return null;
+  return (
+    <div className="banner" role="region" aria-label="Email verification">
+      <p>
+        Please confirm your email address: we mailed a link to <strong>{me.data.email}</strong>.
+      </p>
+      {resend.isSuccess ? (
+        <p role="status" className="success">
+          A new link is on its way.
+        </p>
+      ) : (
+        <button type="button" onClick={() => resend.mutate()} disabled={resend.isPending}>
+          Resend the email
+        </button>
+      )}
+      {resend.isError && <ErrorMessage error={resend.error} />}
+    </div>
+  );
+}
 
 function ProfileForm() {
   const user = useSession()!.user;
@@ -19,6 +44,7 @@ function ProfileForm() {
   return (
     <section className="narrow">
       <h1>Account</h1>
+      <VerifyBanner />
       <p>
         Signed in as <strong>{user.username}</strong> ({user.email}). <Link to={urls.channel(user.username)}>View your channel</Link>
       </p>

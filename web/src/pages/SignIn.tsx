@@ -44,6 +44,9 @@ export default function SignIn() {
         </button>
       </form>
       <p>
+        <Link to={urls.forgotPassword()}>Forgot password?</Link>
+      </p>
+      <p>
         New here? <Link to={urls.register()}>Create an account</Link>
       </p>
     </section>
