@@ -44,6 +44,7 @@ import { streamRoutes } from './streams/routes.ts';
 import { channelModerationRoutes } from './users/channel-moderation.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoRoutes } from './videos/routes.ts';
+import { viewRoutes } from './views/routes.ts';
 import { walletRoutes } from './wallet/routes.ts';
 
 /** The document's header; its paths come from the route schemas. */
@@ -138,6 +139,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1', likeRoutes({ config, db }));
+  app.route('/api/v1', viewRoutes({ config, db, storage: deps.storage }));
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));

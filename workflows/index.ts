@@ -9,3 +9,4 @@ export * from './ping.ts';
 export * from './stream.ts';
 export * from './transcode.ts';
 export * from './video-removal.ts';
+export * from './views.ts';

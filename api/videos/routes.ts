@@ -17,6 +17,8 @@ import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { likedByUser } from '../likes/service.ts';
+import { viewState } from '../views/service.ts';
+import { resumeAt } from '../../lib/views.ts';
 import { createPlaybackSigner } from './playback.ts';
 import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, listVideos, markDeleted, startRemoval, startTranscode } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
@@ -186,7 +188,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       method: 'get',
       path: '/{id}',
       tags: ['videos'],
-      summary: 'A video: status, progress, renditions, playback URLs and likes',
+      summary: 'A video: status, progress, renditions, playback URLs, likes, its exact view count and where you left off',
       request: { params: uuidParam },
       responses: { 200: enveloped(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
     }),
@@ -194,7 +196,9 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const auth = c.get('auth');
       const video = await findVisibleVideo(db, c.req.valid('param').id, auth);
       const likedByMe = auth ? (await likedByUser(db, 'video', [video.id], auth.userId)).has(video.id) : null;
-      return c.json(ok(await links.view(video, auth !== undefined, likedByMe)), 200);
+      const views = await viewState(db, video.id, auth?.userId);
+      const resumeAtSeconds = resumeAt(views.positionSeconds, video.duration_seconds);
+      return c.json(ok({ ...(await links.view(video, auth !== undefined, likedByMe)), viewCount: views.viewCount, resumeAtSeconds }), 200);
     },
   );
 

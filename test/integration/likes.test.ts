@@ -5,40 +5,13 @@ import type { Db } from '../../lib/db.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
+import { insertVideo } from '../support/videos.ts';
 import { inOneWindow } from '../support/rate-windows.ts';
 
 // Likes on videos and live streams: one per user and target, idempotent PUT/DELETE, counts
 // exact under concurrency, only on what the caller may see, limited per user.
 
 const t = useTestApp();
-
-async function insertVideo(db: Db, ownerId: string, fields: { visibility?: 'public' | 'unlisted' | 'private'; status?: 'ready' | 'processing'; hidden?: boolean; deleted?: boolean } = {}) {
-  const row = await db
-    .insertInto('videos')
-    .values({
-      owner_id: ownerId,
-      title: 'Liked or not',
-      source: 'upload',
-      source_key: `uploads/${randomUUID()}`,
-      status: fields.status ?? 'ready',
-      visibility: fields.visibility ?? 'public',
-      source_size_bytes: null,
-      failure_reason: null,
-      duration_seconds: 5,
-      width: 320,
-      height: 240,
-      master_playlist_key: 'v/master.m3u8',
-      poster_key: null,
-      storyboard_key: null,
-      idempotency_key: null,
-      ready_at: new Date(),
-      moderation_hidden_at: fields.hidden ? new Date() : null,
-      deleted_at: fields.deleted ? new Date() : null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
 
 async function insertStream(db: Db, ownerId: string) {
   const row = await db

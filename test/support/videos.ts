@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import type { App } from '../../api/app.ts';
 import { sleep } from '../../lib/async.ts';
+import type { Db } from '../../lib/db.ts';
 import type { TestUser } from './fixtures.ts';
 import { call } from './http.ts';
 
@@ -40,4 +42,44 @@ export async function settledVideo(app: App, user: TestUser, id: string, timeout
     await sleep(150);
   }
   throw new Error(`video ${id} did not settle within ${timeoutMs} ms (seen ${seen.join(' → ')})`);
+}
+
+export interface InsertedVideo {
+  title?: string;
+  visibility?: 'public' | 'unlisted' | 'private';
+  status?: 'ready' | 'processing';
+  hidden?: boolean;
+  deleted?: boolean;
+  ageRestricted?: boolean;
+  durationSeconds?: number;
+}
+
+/** A video row as a finished transcode leaves it (no media behind it), for tests of what reads and counts videos. */
+export async function insertVideo(db: Db, ownerId: string, fields: InsertedVideo = {}): Promise<string> {
+  const row = await db
+    .insertInto('videos')
+    .values({
+      owner_id: ownerId,
+      title: fields.title ?? 'Liked or not',
+      source: 'upload',
+      source_key: `uploads/${randomUUID()}`,
+      status: fields.status ?? 'ready',
+      visibility: fields.visibility ?? 'public',
+      source_size_bytes: null,
+      failure_reason: null,
+      duration_seconds: fields.durationSeconds ?? 5,
+      width: 320,
+      height: 240,
+      master_playlist_key: 'v/master.m3u8',
+      poster_key: null,
+      storyboard_key: null,
+      idempotency_key: null,
+      ready_at: new Date(),
+      moderation_hidden_at: fields.hidden ? new Date() : null,
+      age_restricted_at: fields.ageRestricted ? new Date() : null,
+      deleted_at: fields.deleted ? new Date() : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
