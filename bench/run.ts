@@ -9,6 +9,7 @@ import { benchPing } from './ping.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchReports } from './reports.ts';
 import { benchTranscode } from './transcode.ts';
+import { benchViews } from './views.ts';
 import { benchWeb } from './web.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
@@ -25,6 +26,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   realtime: benchRealtime,
   reports: benchReports,
   transcode: benchTranscode,
+  views: benchViews,
   web: benchWeb,
 };
 

@@ -28,6 +28,13 @@ export async function unwrap<T>(call: Promise<{ data?: { data: T }; error?: unkn
   throw new ApiError(response.status, body.error?.code ?? 'http_error', body.error?.message ?? `Request failed (${response.status})`, body.error?.details);
 }
 
+/** Unwraps a keyset page: its items and the cursor of the next page (null on the last). */
+export async function unwrapPage<T>(call: Promise<{ data?: { data: T[]; meta: { nextCursor: string | null } }; error?: unknown; response: Response }>): Promise<{ items: T[]; nextCursor: string | null }> {
+  const res = await call;
+  const items = await unwrap(Promise.resolve(res));
+  return { items, nextCursor: res.data!.meta.nextCursor };
+}
+
 /** A 401 on these means wrong credentials or a dead refresh token, never "refresh and retry". */
 const AUTH_PATH = /\/api\/v1\/auth\/(login|register|refresh)$/;
 

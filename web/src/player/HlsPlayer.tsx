@@ -2,7 +2,7 @@
 // Created in an effect and destroyed in its cleanup (hls.js#4556). Errors follow PeerTube's
 // wrapper: a media error is recovered once, network errors are retried a bounded number of
 // times, then the player gives up visibly.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import type Hls from 'hls.js/light';
 import { Storyboard, useStoryboard } from './storyboard.tsx';
 
@@ -14,8 +14,21 @@ export interface Level {
 
 const MAX_NETWORK_RETRIES = 3;
 
-export function HlsPlayer({ src, poster, storyboardUrl, title }: { src: string; poster?: string | null; storyboardUrl?: string | null; title: string }) {
-  const video = useRef<HTMLVideoElement>(null);
+export interface HlsPlayerProps {
+  src: string;
+  poster?: string | null;
+  storyboardUrl?: string | null;
+  title: string;
+  /** Where playback starts (seconds); read once, when the source loads. */
+  startAt?: number | null;
+  /** The <video> element, for callers that follow playback (e.g. view heartbeats). */
+  videoRef?: RefObject<HTMLVideoElement | null>;
+}
+
+export function HlsPlayer({ src, poster, storyboardUrl, title, startAt, videoRef }: HlsPlayerProps) {
+  const own = useRef<HTMLVideoElement>(null);
+  const video = videoRef ?? own;
+  const start = useRef(startAt ?? undefined);
   const hlsRef = useRef<Hls | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
   const [level, setLevel] = useState(-1);
@@ -33,11 +46,13 @@ export function HlsPlayer({ src, poster, storyboardUrl, title }: { src: string; 
       if (disposed) return;
       if (!HlsClass.isSupported()) {
         // Safari and iOS play HLS natively.
-        if (element.canPlayType('application/vnd.apple.mpegurl')) element.src = src;
-        else setFailure('This browser cannot play HLS video.');
+        if (element.canPlayType('application/vnd.apple.mpegurl')) {
+          if (start.current !== undefined) element.addEventListener('loadedmetadata', () => (element.currentTime = start.current!), { once: true });
+          element.src = src;
+        } else setFailure('This browser cannot play HLS video.');
         return;
       }
-      hls = new HlsClass({ capLevelToPlayerSize: true });
+      hls = new HlsClass({ capLevelToPlayerSize: true, startPosition: start.current ?? -1 });
       hlsRef.current = hls;
       let networkRetries = 0;
       let mediaRecovered = false;
@@ -63,7 +78,7 @@ export function HlsPlayer({ src, poster, storyboardUrl, title }: { src: string; 
       hls?.destroy();
       hlsRef.current = null;
     };
-  }, [src]);
+  }, [src, video]);
 
   const choose = (index: number) => {
     setLevel(index);
