@@ -70,7 +70,7 @@ export async function listHistory(db: Db, auth: AuthContext, limit: number, afte
     .where('h.user_id', '=', auth.userId)
     .where('v.deleted_at', 'is', null)
     .where(
-      sql<boolean>`(v.owner_id = ${auth.userId} or ${admin} or case when v.moderation_hidden_at is not null then ${moderator}
+      sql<boolean>`(v.owner_id = ${auth.userId} or ${admin}::boolean or case when v.moderation_hidden_at is not null then ${moderator}::boolean
         else v.status = 'ready' and v.visibility <> 'private' end)`,
     );
   if (after) query = query.where(sql<boolean>`(h.watched_at, h.video_id) < (${after.at}::timestamptz, ${after.id}::uuid)`);
