@@ -24,7 +24,8 @@ async function playUntil(page: Page, seconds: number) {
     return v.play();
   });
   await expect.poll(() => player(page).evaluate((v: VideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(seconds);
-  const heartbeat = page.waitForResponse((r) => r.url().endsWith('/views') && r.request().method() === 'POST');
+  // The pause's heartbeat (the one at play may still be on its way), carrying the position.
+  const heartbeat = page.waitForResponse((r) => r.url().endsWith('/views') && (r.request().postDataJSON() as { positionSeconds: number }).positionSeconds > seconds);
   await player(page).evaluate((v: VideoElement & { pause(): void }) => v.pause());
   expect((await heartbeat).status()).toBe(200);
   return player(page).evaluate((v: VideoElement) => v.currentTime);

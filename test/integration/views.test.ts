@@ -1,13 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { foldPendingViews } from '../../activities/views.ts';
 import { createApp, type App } from '../../api/app.ts';
 import { sleep } from '../../lib/async.ts';
 import { parseConfig, processEnv, type ViewConfig } from '../../lib/config.ts';
+import { provisionPlatform } from '../../scripts/stack/provision.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
+import { testResources } from '../support/test-environment.ts';
 import { insertVideo } from '../support/videos.ts';
 import { withWorkers } from '../support/workers.ts';
 
@@ -164,6 +167,35 @@ describe('views', () => {
     expect(await t.ctx.db.selectFrom('video_viewers').select('viewer').where('viewer', '=', `d:${expired}`).execute()).toEqual([]);
     expect(await counted(t.app, id, { positionSeconds: 0, deviceId: expired })).toBe(true);
     expect((await video(id)).viewCount).toBe(5);
+  });
+
+  it('provisions the views-rollup Schedule: every minute, with VIEW_WINDOW_SECONDS, updated in place', async () => {
+    // Provisioning makes every Schedule under its fixed id: a namespace of this file's own, so
+    // it never touches the one the retention test provisions.
+    const namespace = `${testResources.provisioningNamespace}-views`;
+    const configWith = (windowSeconds: string | undefined) =>
+      parseConfig({
+        ...processEnv(),
+        DATABASE_URL: t.ctx.config.postgres.url,
+        MONGO_DATABASE: t.ctx.config.mongo.database,
+        S3_KEY_PREFIX: t.ctx.config.s3.keyPrefix,
+        NATS_SUBJECT_PREFIX: t.ctx.config.nats.subjectPrefix,
+        TEMPORAL_NAMESPACE: namespace,
+        TEMPORAL_TASK_QUEUE: t.ctx.config.temporal.taskQueue,
+        VIEW_WINDOW_SECONDS: windowSeconds,
+      });
+    const client = new Client({ connection: t.ctx.temporal.connection, namespace });
+    const ids = ['views-rollup', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
+    try {
+      await provisionPlatform(configWith(undefined), () => {});
+      const schedule = await client.schedule.getHandle('views-rollup').describe();
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'viewRollupWorkflow', workflowId: 'views-rollup', args: [{ windowSeconds: 300 }] });
+      expect(schedule.spec.intervals?.map((interval) => interval.every)).toEqual([60_000]);
+      await provisionPlatform(configWith('120'), () => {});
+      expect((await client.schedule.getHandle('views-rollup').describe()).action).toMatchObject({ args: [{ windowSeconds: 120 }] });
+    } finally {
+      for (const id of ids) await client.schedule.getHandle(id).delete().catch(() => {});
+    }
   });
 
   it('answers resumeAtSeconds to the signed-in viewer: null when unwatched or finished (last 10 s or 5 %)', async () => {
