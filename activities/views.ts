@@ -14,22 +14,26 @@ export interface ViewRollupResult {
 /**
  * Folds up to `batch` pending counted views into their videos' view_count, in one statement:
  * the rows are flipped to `rolled_up` and the counters raised in the same transaction, so a
- * row is added exactly once however often (or however concurrently) this runs; a concurrent
- * run skips the rows this one has locked. Answers how many it folded.
+ * row is added exactly once however often this runs. Runs are serialized by an advisory lock
+ * (the Schedule skips overlapping runs; this also covers a run by hand): two runs raising the
+ * same videos' counters in different orders could otherwise deadlock. Answers how many it folded.
  */
 export async function foldPendingViews(db: Db, batch = BATCH): Promise<number> {
-  const { rows } = await sql<{ folded: number }>`
-    with picked as (
-      select id from video_views where not rolled_up order by id limit ${batch} for update skip locked
-    ), flipped as (
-      update video_views w set rolled_up = true from picked where w.id = picked.id returning w.video_id
-    ), sums as (
-      select video_id, count(*) as n from flipped group by video_id
-    ), bumped as (
-      update videos set view_count = view_count + sums.n from sums where videos.id = sums.video_id
-    )
-    select count(*)::int as folded from flipped`.execute(db);
-  return rows[0]!.folded;
+  return db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('views-rollup'))`.execute(tx);
+    const { rows } = await sql<{ folded: number }>`
+      with picked as (
+        select id from video_views where not rolled_up order by id limit ${batch}
+      ), flipped as (
+        update video_views w set rolled_up = true from picked where w.id = picked.id and not w.rolled_up returning w.video_id
+      ), sums as (
+        select video_id, count(*) as n from flipped group by video_id
+      ), bumped as (
+        update videos set view_count = view_count + sums.n from sums where videos.id = sums.video_id
+      )
+      select count(*)::int as folded from flipped`.execute(tx);
+    return rows[0]!.folded;
+  });
 }
 
 export function createViewActivities(deps: { db: Db }) {
