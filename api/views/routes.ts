@@ -6,7 +6,7 @@ import type { Storage } from '../../lib/s3.ts';
 import { AppError } from '../../lib/errors.ts';
 import { DEVICE_ID_PATTERN, resumeAt, viewerKey } from '../../lib/views.ts';
 import type { AppEnv } from '../context.ts';
-import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
+import { currentUser, signedIn } from '../middleware/auth.ts';
 import { localRateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
@@ -15,7 +15,7 @@ import { createPlaybackSigner } from '../videos/playback.ts';
 import { createVideoLinks, videoSchema } from '../videos/view.ts';
 import { listHistory, recordHeartbeat, removeHistory } from './service.ts';
 
-// Longer than any video may be (MEDIA_MAX_DURATION_SECONDS is at most what a transcode accepts).
+// A week: longer than any video (MEDIA_MAX_DURATION_SECONDS, 12 h by default), so nonsense is refused.
 const MAX_POSITION_SECONDS = 7 * 86_400;
 
 const heartbeatSchema = z
