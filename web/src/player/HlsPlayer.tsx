@@ -41,15 +41,18 @@ export function HlsPlayer({ src, poster, storyboardUrl, title, startAt, videoRef
     let disposed = false;
     let hls: Hls | null = null;
     setFailure(undefined);
+    // Resume: seeking once the duration is known works for hls.js and native HLS alike.
+    const resume = () => {
+      if (start.current !== undefined && element.currentTime < start.current) element.currentTime = start.current;
+    };
+    element.addEventListener('loadedmetadata', resume, { once: true });
     // The light build: no subtitles, alternate audio or DRM, which StreamHub does not serve; 70 KB less.
     void import('hls.js/light').then(({ default: HlsClass }) => {
       if (disposed) return;
       if (!HlsClass.isSupported()) {
         // Safari and iOS play HLS natively.
-        if (element.canPlayType('application/vnd.apple.mpegurl')) {
-          if (start.current !== undefined) element.addEventListener('loadedmetadata', () => (element.currentTime = start.current!), { once: true });
-          element.src = src;
-        } else setFailure('This browser cannot play HLS video.');
+        if (element.canPlayType('application/vnd.apple.mpegurl')) element.src = src;
+        else setFailure('This browser cannot play HLS video.');
         return;
       }
       hls = new HlsClass({ capLevelToPlayerSize: true, startPosition: start.current ?? -1 });
@@ -75,6 +78,7 @@ export function HlsPlayer({ src, poster, storyboardUrl, title, startAt, videoRef
     });
     return () => {
       disposed = true;
+      element.removeEventListener('loadedmetadata', resume);
       hls?.destroy();
       hlsRef.current = null;
     };
