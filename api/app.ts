@@ -49,6 +49,7 @@ import { channelModerationRoutes } from './users/channel-moderation.ts';
 import { userRoutes } from './users/routes.ts';
 import { channelVideoRoutes } from './videos/channel.ts';
 import { videoRoutes } from './videos/routes.ts';
+import { viewRoutes } from './views/routes.ts';
 import { walletRoutes } from './wallet/routes.ts';
 
 /** The document's header; its paths come from the route schemas. */
@@ -152,6 +153,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', commentRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1', playlistRoutes({ config, db }));
+  app.route('/api/v1', viewRoutes({ config, db, storage: deps.storage }));
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));

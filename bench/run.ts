@@ -10,6 +10,7 @@ import { benchRealtime } from './realtime.ts';
 import { benchReports } from './reports.ts';
 import { benchSearch } from './search.ts';
 import { benchTranscode } from './transcode.ts';
+import { benchViews } from './views.ts';
 import { benchWeb } from './web.ts';
 
 // `npm run bench -- <name> [args…]`. Every bench prints its figures next to a baseline
@@ -27,6 +28,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   reports: benchReports,
   search: benchSearch,
   transcode: benchTranscode,
+  views: benchViews,
   web: benchWeb,
 };
 

@@ -109,6 +109,11 @@ const envSchema = z.object({
   MAIL_FROM: z.string().regex(/^(.+<)?[^\s<>@]+@[^\s<>@]+>?$/, 'must be an address, optionally with a name: StreamHub <no-reply@example.com>').default('StreamHub <no-reply@streamhub.localhost>'),
   EMAIL_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
   PASSWORD_RESET_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1800),
+  // Views (README, "Views, watch history and resume"): a viewer's view of a video counts at
+  // most once per window; heartbeats are limited per viewer, and anonymous ones per address too.
+  VIEW_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  RATE_LIMIT_VIEW_HEARTBEATS_PER_MINUTE: z.coerce.number().int().min(1).default(12),
+  RATE_LIMIT_ANONYMOUS_VIEW_HEARTBEATS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3, 'must be at most 5 GiB (one S3 PUT)').default(5 * 1024 ** 3),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
@@ -279,6 +284,7 @@ export interface Config {
   };
   mail: MailConfig;
   retention: { readNotificationDays: number; chatDays: number };
+  views: ViewConfig;
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
   videos: {
     maxUploadBytes: number;
@@ -325,6 +331,15 @@ export interface MailConfig {
   from: string;
   verificationTtlSeconds: number;
   passwordResetTtlSeconds: number;
+}
+
+export interface ViewConfig {
+  /** A viewer's view of a video counts at most once per this many seconds. */
+  windowSeconds: number;
+  /** Heartbeats one viewer may send per minute (a burst of that many; per API process). */
+  heartbeatsPerMinute: number;
+  /** Anonymous heartbeats one client address may send per minute, whatever device ids they carry. */
+  anonymousHeartbeatsPerAddressPerMinute: number;
 }
 
 export interface ModerationConfig {
@@ -436,6 +451,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
+    views: {
+      windowSeconds: e.VIEW_WINDOW_SECONDS,
+      heartbeatsPerMinute: e.RATE_LIMIT_VIEW_HEARTBEATS_PER_MINUTE,
+      anonymousHeartbeatsPerAddressPerMinute: e.RATE_LIMIT_ANONYMOUS_VIEW_HEARTBEATS_PER_ADDRESS_PER_MINUTE,
+    },
     streams: {
       reminderLeadSeconds: e.STREAM_REMINDER_LEAD_SECONDS,
       scheduledGraceSeconds: e.STREAM_SCHEDULED_GRACE_SECONDS,

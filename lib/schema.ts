@@ -236,7 +236,7 @@ export interface VideosTable {
   /** Free tags, at most 20 (the table refuses more); PATCH /videos/{id} normalizes them. */
   tags: Generated<string[]>;
   category_id: string | null;
-  /** Counted views (one per viewer per video per window). */
+  /** Counted views (one per viewer per video per window) as of the last rollup; pending ones are in video_views. */
   view_count: Generated<number>;
   /** The poster's time chosen by the owner (PATCH thumbnailAtSeconds); null: the transcode's pick. */
   poster_at_seconds: Generated<number | null>;
@@ -275,6 +275,30 @@ export interface CommentLikesTable {
   comment_id: string;
   user_id: string;
   created_at: Generated<Date>;
+}
+
+/** When a view of this video by this viewer (`u:<user id>`, `d:<device id>`, `a:<address>`) last counted. */
+export interface VideoViewersTable {
+  video_id: string;
+  viewer: string;
+  last_counted_at: Date;
+}
+
+/** One counted view; `rolled_up` once the rollup has added it to `videos.view_count`. */
+export interface VideoViewsTable {
+  id: Generated<number>;
+  video_id: string;
+  viewer: string;
+  viewed_at: Date;
+  rolled_up: Generated<boolean>;
+}
+
+/** A signed-in viewer's last position in a video: their history and where they resume. */
+export interface WatchHistoryTable {
+  user_id: string;
+  video_id: string;
+  position_seconds: number;
+  watched_at: Generated<Date>;
 }
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
@@ -755,6 +779,9 @@ export interface Database {
   comment_likes: CommentLikesTable;
   playlists: PlaylistsTable;
   playlist_items: PlaylistItemsTable;
+  video_viewers: VideoViewersTable;
+  video_views: VideoViewsTable;
+  watch_history: WatchHistoryTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_account_shards: LedgerAccountShardsTable;
   ledger_entries: LedgerEntriesTable;

@@ -11,3 +11,4 @@ export * from './stream.ts';
 export * from './transcode.ts';
 export * from './video-poster.ts';
 export * from './video-removal.ts';
+export * from './views.ts';

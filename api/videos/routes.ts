@@ -17,6 +17,8 @@ import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { likedByUser } from '../likes/service.ts';
+import { viewState } from '../views/service.ts';
+import { resumeAt } from '../../lib/views.ts';
 import { createPlaybackSigner } from './playback.ts';
 import { checkPosterTime, normalizeTags, requireActiveCategory, startPosterRegeneration, updateVideo, videoChangesSchema } from './edit.ts';
 import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, listVideos, markDeleted, startRemoval, startTranscode, videoCategories } from './service.ts';
@@ -188,7 +190,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       method: 'get',
       path: '/{id}',
       tags: ['videos'],
-      summary: 'A video: status, progress, renditions, playback URLs, tags, category, views and likes',
+      summary: 'A video: status, progress, renditions, playback URLs, tags, category, likes, its exact view count and where you left off',
       request: { params: uuidParam },
       responses: { 200: enveloped(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
     }),
@@ -196,7 +198,9 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const auth = c.get('auth');
       const video = await findVisibleVideo(db, c.req.valid('param').id, auth);
       const likedByMe = auth ? (await likedByUser(db, 'video', [video.id], auth.userId)).has(video.id) : null;
-      return c.json(ok(await links.view(video, auth !== undefined, likedByMe, await videoCategories(db, [video]))), 200);
+      const views = await viewState(db, video.id, auth?.userId);
+      const resumeAtSeconds = resumeAt(views.positionSeconds, video.duration_seconds);
+      return c.json(ok({ ...(await links.view(video, auth !== undefined, likedByMe, await videoCategories(db, [video]))), viewCount: views.viewCount, resumeAtSeconds }), 200);
     },
   );
 

@@ -38,11 +38,16 @@ export const videoSchema = z
     storyboardUrl: z.string().nullable().openapi({ description: 'WebVTT thumbnail track for scrubbing previews' }),
     tags: z.array(z.string()),
     category: videoCategorySchema.nullable(),
-    viewCount: z.number().int().min(0),
+    viewCount: z.number().int().min(0).openapi({ description: 'Counted views: exact on `GET /videos/{id}`; in lists, as of the last rollup (at most a minute behind)' }),
     thumbnailAtSeconds: z.number().nullable().openapi({ description: 'The poster time its owner chose; null: picked by the transcode' }),
     likeCount: z.number().int().min(0),
     likedByMe: z.boolean().nullable().openapi({ description: 'Whether the signed-in viewer likes it; null for anonymous viewers' }),
     commentCount: z.number().int().min(0).openapi({ description: 'Live comments on it, replies included (exact)' }),
+    resumeAtSeconds: z
+      .number()
+      .min(0)
+      .nullable()
+      .openapi({ description: '`GET /videos/{id}` for a signed-in viewer: where they left off; null when they have not watched it, finished it, or in lists' }),
     createdAt: z.string(),
     readyAt: z.string().nullable(),
     webUrl: z.string().openapi({ description: 'The watch page in the web app' }),
@@ -50,6 +55,7 @@ export const videoSchema = z
   .openapi('Video');
 
 type VideoView = z.infer<typeof videoSchema>;
+export type VideoLinks = ReturnType<typeof createVideoLinks>;
 
 /** Builds the URLs clients use to play a video; playlists go through the API, media straight to S3. */
 export function createVideoLinks(config: Config, storage: Storage, playback: PlaybackSigner) {
@@ -99,6 +105,7 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
         likeCount: video.like_count,
         likedByMe,
         commentCount: video.comment_count,
+        resumeAtSeconds: null,
         createdAt: video.created_at.toISOString(),
         readyAt: video.ready_at?.toISOString() ?? null,
         webUrl: web.video(video.id),

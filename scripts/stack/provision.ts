@@ -117,11 +117,12 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
 export const retentionScheduleId = 'maintenance-retention';
 export const chatRetentionScheduleId = 'maintenance-chat-retention';
 export const earningsMaturationScheduleId = 'earnings-maturation';
+export const viewRollupScheduleId = 'views-rollup';
 
 /** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
 export async function ensureSchedule(
   client: Client,
-  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' },
+  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' | '1 minute' },
 ): Promise<void> {
   const action = {
     type: 'startWorkflow' as const,
@@ -179,6 +180,14 @@ export async function provisionPlatform(
         taskQueue,
         args: [{ holdDays: config.money.earningsHoldDays, currency: config.money.settlementCurrency }],
         every: '1 hour',
+      });
+      // Every minute: list pages and sorts read videos.view_count, which lags by at most this.
+      await ensureSchedule(client, {
+        scheduleId: viewRollupScheduleId,
+        workflowType: 'viewRollupWorkflow',
+        taskQueue,
+        args: [{ windowSeconds: config.views.windowSeconds }],
+        every: '1 minute',
       });
     }
   } finally {

@@ -56,6 +56,8 @@ export interface VideoRowFields {
   hidden?: boolean;
   deleted?: boolean;
   viewCount?: number;
+  ageRestricted?: boolean;
+  durationSeconds?: number;
   createdAt?: Date;
 }
 
@@ -76,7 +78,7 @@ export async function insertVideo(db: Db, ownerId: string, fields: VideoRowField
       visibility: fields.visibility ?? 'public',
       source_size_bytes: null,
       failure_reason: null,
-      duration_seconds: 5,
+      duration_seconds: fields.durationSeconds ?? 5,
       width: 320,
       height: 240,
       master_playlist_key: 'v/master.m3u8',
@@ -85,6 +87,7 @@ export async function insertVideo(db: Db, ownerId: string, fields: VideoRowField
       idempotency_key: null,
       ready_at: new Date(),
       moderation_hidden_at: fields.hidden ? new Date() : null,
+      age_restricted_at: fields.ageRestricted ? new Date() : null,
       deleted_at: fields.deleted ? new Date() : null,
       ...(fields.createdAt ? { created_at: fields.createdAt } : {}),
     })

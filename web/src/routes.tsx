@@ -43,6 +43,7 @@ const FinanceLedger = page(() => import('./pages/FinanceLedger.tsx'));
 const FinanceAccount = page(() => import('./pages/FinanceAccount.tsx'));
 const FinancePayoutHolds = page(() => import('./pages/FinancePayoutHolds.tsx'));
 const Wallet = page(() => import('./pages/Wallet.tsx'));
+const History = page(() => import('./pages/History.tsx'));
 const Earnings = page(() => import('./pages/Earnings.tsx'));
 const Search = page(() => import('./pages/Search.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
@@ -74,6 +75,7 @@ export const router = createBrowserRouter([
       { path: '/dashboard/earnings', element: <Earnings /> },
       { path: '/dashboard/blocked-terms', element: <BlockedTerms /> },
       { path: '/wallet', element: <Wallet /> },
+      { path: '/history', element: <History /> },
       { path: '/notifications', element: <Notifications /> },
       { path: '/admin/categories', element: <AdminCategories /> },
       { path: '/admin/watched-words', element: <AdminWatchedWords /> },

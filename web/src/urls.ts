@@ -23,6 +23,7 @@ export const urls = {
   financeAccount: (id: string) => `/finance/ledger/accounts/${id}`,
   financeHolds: () => '/finance/payout-holds',
   wallet: () => '/wallet',
+  history: () => '/history',
   earnings: () => '/dashboard/earnings',
   blockedTerms: () => '/dashboard/blocked-terms',
   adminCategories: () => '/admin/categories',

@@ -60,6 +60,9 @@ function UserMenu() {
               <li>
                 <Link to={urls.wallet()}>Wallet</Link>
               </li>
+              <li>
+                <Link to={urls.history()}>Watch history</Link>
+              </li>
             </>
           )}
           <li>

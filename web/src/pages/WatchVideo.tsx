@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
@@ -11,6 +11,7 @@ import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
 import { EditVideoForm } from '../features/videos/EditVideoForm.tsx';
 import { TranscodeStatus } from '../features/videos/TranscodeStatus.tsx';
+import { ViewHeartbeats } from '../features/views/use-heartbeats.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { HlsPlayer } from '../player/HlsPlayer.tsx';
 import { urls } from '../urls.ts';
@@ -34,25 +35,39 @@ export default function WatchVideo() {
   // While it transcodes, the socket pushes the percentage to its owner; the status is polled.
   const me = useSession()?.user;
   const [editing, setEditing] = useState(false);
-  const video = useQuery({ ...videoQuery(id), refetchInterval: (q) => (q.state.data && q.state.data.status !== 'ready' && q.state.data.status !== 'failed' ? 3000 : false) });
-  if (video.isPending) return <Loading />;
+  // Read afresh on every visit: the cached copy's view count and resume position are stale.
+  const video = useQuery({
+    ...videoQuery(id),
+    refetchOnMount: 'always',
+    refetchInterval: (q) => (q.state.data && q.state.data.status !== 'ready' && q.state.data.status !== 'failed' ? 3000 : false),
+  });
+  const media = useRef<HTMLVideoElement>(null);
+  if (video.isPending || !video.isFetchedAfterMount) return <Loading />;
   if (video.isError) return video.error instanceof ApiError && video.error.status === 404 ? <NotFound /> : <ErrorMessage error={video.error} />;
   const v = video.data;
   const canEdit = me !== undefined && (me.id === v.ownerId || me.role === 'admin');
   return (
     <article className="watch">
       {v.status === 'ready' && v.playbackUrl ? (
-        <HlsPlayer src={v.playbackUrl} poster={v.thumbnailUrl} storyboardUrl={v.storyboardUrl} title={v.title} />
+        <>
+          <HlsPlayer src={v.playbackUrl} poster={v.thumbnailUrl} storyboardUrl={v.storyboardUrl} title={v.title} startAt={v.resumeAtSeconds} videoRef={media} />
+          <ViewHeartbeats videoId={v.id} media={media} />
+        </>
       ) : (
         <TranscodeStatus video={v} />
       )}
       <h1>{v.title}</h1>
       <Owner id={v.ownerId} />
       <div className="row">
+        {v.status === 'ready' && (
+          <span className="muted" data-testid="view-count">
+            {v.viewCount.toLocaleString()} {v.viewCount === 1 ? 'view' : 'views'}
+          </span>
+        )}
         {v.status === 'ready' && <LikeButton target="video" id={v.id} likeCount={v.likeCount} likedByMe={v.likedByMe} />}
         {me && v.status === 'ready' && <SaveToPlaylist videoId={v.id} />}
         {me && me.id !== v.ownerId && (
-          <ReportButton targetType="video" targetId={v.id} what={`video ${v.title}`} currentTime={() => document.querySelector<HTMLVideoElement>('.watch video')?.currentTime} />
+          <ReportButton targetType="video" targetId={v.id} what={`video ${v.title}`} currentTime={() => media.current?.currentTime} />
         )}
         {canEdit && !editing && (
           <button type="button" className="secondary" onClick={() => setEditing(true)}>

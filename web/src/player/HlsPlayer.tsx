@@ -2,7 +2,7 @@
 // Created in an effect and destroyed in its cleanup (hls.js#4556). Errors follow PeerTube's
 // wrapper: a media error is recovered once, network errors are retried a bounded number of
 // times, then the player gives up visibly.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import type Hls from 'hls.js/light';
 import { Storyboard, useStoryboard } from './storyboard.tsx';
 
@@ -14,8 +14,21 @@ export interface Level {
 
 const MAX_NETWORK_RETRIES = 3;
 
-export function HlsPlayer({ src, poster, storyboardUrl, title }: { src: string; poster?: string | null; storyboardUrl?: string | null; title: string }) {
-  const video = useRef<HTMLVideoElement>(null);
+export interface HlsPlayerProps {
+  src: string;
+  poster?: string | null;
+  storyboardUrl?: string | null;
+  title: string;
+  /** Where playback starts (seconds); read once, when the source loads. */
+  startAt?: number | null;
+  /** The <video> element, for callers that follow playback (e.g. view heartbeats). */
+  videoRef?: RefObject<HTMLVideoElement | null>;
+}
+
+export function HlsPlayer({ src, poster, storyboardUrl, title, startAt, videoRef }: HlsPlayerProps) {
+  const own = useRef<HTMLVideoElement>(null);
+  const video = videoRef ?? own;
+  const start = useRef(startAt ?? undefined);
   const hlsRef = useRef<Hls | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
   const [level, setLevel] = useState(-1);
@@ -28,6 +41,11 @@ export function HlsPlayer({ src, poster, storyboardUrl, title }: { src: string; 
     let disposed = false;
     let hls: Hls | null = null;
     setFailure(undefined);
+    // Resume: seeking once the duration is known works for hls.js and native HLS alike.
+    const resume = () => {
+      if (start.current !== undefined && element.currentTime < start.current) element.currentTime = start.current;
+    };
+    element.addEventListener('loadedmetadata', resume, { once: true });
     // The light build: no subtitles, alternate audio or DRM, which StreamHub does not serve; 70 KB less.
     void import('hls.js/light').then(({ default: HlsClass }) => {
       if (disposed) return;
@@ -37,7 +55,7 @@ export function HlsPlayer({ src, poster, storyboardUrl, title }: { src: string; 
         else setFailure('This browser cannot play HLS video.');
         return;
       }
-      hls = new HlsClass({ capLevelToPlayerSize: true });
+      hls = new HlsClass({ capLevelToPlayerSize: true, startPosition: start.current ?? -1 });
       hlsRef.current = hls;
       let networkRetries = 0;
       let mediaRecovered = false;
@@ -60,10 +78,11 @@ export function HlsPlayer({ src, poster, storyboardUrl, title }: { src: string; 
     });
     return () => {
       disposed = true;
+      element.removeEventListener('loadedmetadata', resume);
       hls?.destroy();
       hlsRef.current = null;
     };
-  }, [src]);
+  }, [src, video]);
 
   const choose = (index: number) => {
     setLevel(index);
