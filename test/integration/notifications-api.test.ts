@@ -96,6 +96,8 @@ describe('notifications API', () => {
       new_follower: { inApp: true },
       tip_received: { inApp: true },
       payout_processed: { inApp: true },
+      comment_received: { inApp: true },
+      comment_reply: { inApp: true },
     });
     const changed = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: false } } });
     expect(changed.json.data.new_follower).toEqual({ inApp: false });
