@@ -8,13 +8,20 @@ export const formatDuration = (seconds: number | null) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 };
 
+/** A card's thumbnail and title, linking to the video. */
+export function VideoCardLink({ video }: { video: Pick<Video, 'id' | 'title' | 'thumbnailUrl'> }) {
+  return (
+    <Link to={urls.video(video.id)}>
+      {video.thumbnailUrl ? <img src={video.thumbnailUrl} alt="" width={320} height={180} loading="lazy" /> : <div className="thumb-placeholder" aria-hidden="true" />}
+      <span className="card-title">{video.title}</span>
+    </Link>
+  );
+}
+
 export function VideoCard({ video }: { video: Video }) {
   return (
     <li className="card">
-      <Link to={urls.video(video.id)}>
-        {video.thumbnailUrl ? <img src={video.thumbnailUrl} alt="" width={320} height={180} loading="lazy" /> : <div className="thumb-placeholder" aria-hidden="true" />}
-        <span className="card-title">{video.title}</span>
-      </Link>
+      <VideoCardLink video={video} />
       <span className="muted">
         {video.status === 'ready' ? formatDuration(video.durationSeconds) : video.status}
       </span>

@@ -1,9 +1,8 @@
 // /history — what the signed-in viewer watched, most recent first, with where they left off;
 // remove one video or clear it all (resume positions go with them).
-import { Link } from 'react-router';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
 import { useHistory, useRemoveHistory, type HistoryItem } from '../features/views/api.ts';
-import { formatDuration } from '../layout/VideoCard.tsx';
+import { formatDuration, VideoCardLink } from '../layout/VideoCard.tsx';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { urls } from '../urls.ts';
 
@@ -11,10 +10,7 @@ function Entry({ item, remove, busy }: { item: HistoryItem; remove: () => void; 
   const { video } = item;
   return (
     <li className="card">
-      <Link to={urls.video(video.id)}>
-        {video.thumbnailUrl ? <img src={video.thumbnailUrl} alt="" width={320} height={180} loading="lazy" /> : <div className="thumb-placeholder" aria-hidden="true" />}
-        <span className="card-title">{video.title}</span>
-      </Link>
+      <VideoCardLink video={video} />
       <span className="muted" data-testid="history-position">
         {item.resumeAtSeconds === null ? 'Watched' : `Stopped at ${formatDuration(item.resumeAtSeconds)}`}
         {video.durationSeconds !== null && ` of ${formatDuration(video.durationSeconds)}`}

@@ -18,6 +18,7 @@ import {
   type Visibility,
 } from '../features/playlists/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
+import { VisibilitySelect } from '../features/playlists/VisibilitySelect.tsx';
 import { urls } from '../urls.ts';
 import NotFound from './NotFound.tsx';
 
@@ -51,16 +52,7 @@ function EditPlaylist({ playlist }: { playlist: PlaylistData }) {
           Description
           <textarea rows={3} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={5000} />
         </label>
-        <label>
-          Visibility
-          <select value={visibility} onChange={(e) => setVisibility(e.target.value as Visibility)}>
-            {Object.entries(visibilityLabel).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <VisibilitySelect value={visibility} onChange={setVisibility} />
         <div className="row">
           <button type="submit" disabled={update.isPending}>
             Save changes

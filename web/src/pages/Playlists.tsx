@@ -2,8 +2,9 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
-import { playlistRefusal, useCreatePlaylist, useMyPlaylists, useWatchLater, visibilityLabel, type Visibility } from '../features/playlists/api.ts';
+import { playlistRefusal, useCreatePlaylist, useMyPlaylists, useWatchLater, type Visibility } from '../features/playlists/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
+import { VisibilitySelect } from '../features/playlists/VisibilitySelect.tsx';
 import { urls } from '../urls.ts';
 
 function NewPlaylist() {
@@ -21,16 +22,7 @@ function NewPlaylist() {
         Title
         <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={150} required />
       </label>
-      <label>
-        Visibility
-        <select value={visibility} onChange={(e) => setVisibility(e.target.value as Visibility)}>
-          {Object.entries(visibilityLabel).map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </label>
+      <VisibilitySelect value={visibility} onChange={setVisibility} />
       <button type="submit" disabled={create.isPending}>
         Create playlist
       </button>
