@@ -195,6 +195,19 @@ const envSchema = z.object({
   // What the payment provider withdraws for a dispute besides the disputed amount (Stripe: $15).
   DISPUTE_FEE_MINOR: z.coerce.number().int().min(0).max(1_000_000).default(1500),
   RATE_LIMIT_PAYMENTS_PER_HOUR: z.coerce.number().int().min(1).default(60),
+
+  // Subscriptions (README, "Subscriptions"): the monthly price of tiers 1, 2 and 3 in minor
+  // units of the settlement currency (Twitch's 4.99 / 9.99 / 24.99), the creator's share of
+  // what is left after the provider's fee, and how long a failed renewal keeps the perks.
+  SUBSCRIPTION_TIER_PRICES_MINOR: z
+    .string()
+    .regex(/^\d+,\d+,\d+$/, 'must be three prices in minor units, e.g. 499,999,2499')
+    .default('499,999,2499')
+    .transform((v) => v.split(',').map(Number) as [number, number, number])
+    .refine((p) => p.every((n) => n > 0 && n <= 10_000_000), 'each price must be between 1 and 10000000'),
+  SUBSCRIPTION_CREATOR_SHARE_BPS: z.coerce.number().int().min(0).max(10_000).default(5000),
+  SUBSCRIPTION_GRACE_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(3 * 86_400),
+  RATE_LIMIT_SUBSCRIPTION_CHANGES_PER_HOUR: z.coerce.number().int().min(1).default(30),
 });
 
 /** Rules across variables, reported with the single-variable ones. */
@@ -322,7 +335,19 @@ export interface Config {
     /** Gifts one user may send per minute (a burst of that many, per API process). */
     giftsPerMinute: number;
   };
+  subscriptions: SubscriptionConfig;
   moderation: ModerationConfig;
+}
+
+export interface SubscriptionConfig {
+  /** Monthly price of tiers 1, 2 and 3, minor units of the settlement currency. */
+  tierPricesMinor: readonly [number, number, number];
+  /** The creator's share of a paid period, basis points of the amount less the provider's fee. */
+  creatorShareBps: number;
+  /** How long a subscription whose renewal failed stays past_due (perks kept) before it lapses. */
+  graceSeconds: number;
+  /** Subscribes, cancels and tier changes one user may make per hour. */
+  changesPerHour: number;
 }
 
 export interface MailConfig {
@@ -503,6 +528,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       coinCreatorValueMinor: e.COIN_CREATOR_VALUE_MINOR,
       earningsHoldDays: e.EARNINGS_HOLD_DAYS,
       giftsPerMinute: e.RATE_LIMIT_GIFTS_PER_MINUTE,
+    },
+    subscriptions: {
+      tierPricesMinor: e.SUBSCRIPTION_TIER_PRICES_MINOR,
+      creatorShareBps: e.SUBSCRIPTION_CREATOR_SHARE_BPS,
+      graceSeconds: e.SUBSCRIPTION_GRACE_SECONDS,
+      changesPerHour: e.RATE_LIMIT_SUBSCRIPTION_CHANGES_PER_HOUR,
     },
     moderation: {
       slaSeconds: { urgent: e.MODERATION_SLA_URGENT_SECONDS, high: e.MODERATION_SLA_HIGH_SECONDS, normal: e.MODERATION_SLA_NORMAL_SECONDS },

@@ -758,6 +758,72 @@ export interface ChannelModerationLogTable {
   created_at: Generated<Date>;
 }
 
+export type SubscriptionStatus = 'incomplete' | 'active' | 'past_due' | 'lapsed' | 'ended';
+export type SubscriptionTier = 1 | 2 | 3;
+export type SubscriptionEndedReason = 'canceled' | 'lapsed' | 'gift_expired' | 'incomplete_expired' | 'provider_deleted' | 'channel_closed';
+
+export interface SubscriptionTierNamesTable {
+  channel_id: string;
+  tier: SubscriptionTier;
+  name: string;
+  updated_at: Generated<Date>;
+}
+
+export interface SubscriptionGiftsTable {
+  id: string;
+  giver_id: string;
+  channel_id: string;
+  stream_id: string | null;
+  tier: SubscriptionTier;
+  quantity: number;
+  payment_id: string | null;
+  status: Generated<'pending' | 'paid' | 'distributed' | 'failed'>;
+  distributed_count: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SubscriptionsTable {
+  id: string;
+  subscriber_id: string;
+  channel_id: string;
+  tier: SubscriptionTier;
+  /** Minor units of one period, fixed when the tier was chosen. */
+  price: ColumnType<number, string, string>;
+  currency: string;
+  status: Generated<SubscriptionStatus>;
+  renews: Generated<boolean>;
+  cancel_at_period_end: Generated<boolean>;
+  current_period_start: Date | null;
+  current_period_end: Date | null;
+  past_due_since: Date | null;
+  gift_id: string | null;
+  provider_customer_id: string | null;
+  provider_subscription_id: string | null;
+  provider_client_secret: string | null;
+  idempotency_key: string | null;
+  request_fingerprint: string | null;
+  ended_reason: SubscriptionEndedReason | null;
+  ended_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SubscriptionPeriodsTable {
+  id: Generated<string>;
+  subscription_id: string;
+  subscriber_id: string;
+  channel_id: string;
+  tier: SubscriptionTier;
+  provider_invoice_id: string;
+  amount: ColumnType<number, string, never>;
+  currency: string;
+  period_start: Date;
+  period_end: Date;
+  entry_id: string | null;
+  paid_at: Generated<Date>;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -812,6 +878,10 @@ export interface Database {
   channel_moderation_log: ChannelModerationLogTable;
   email_tokens: EmailTokensTable;
   email_outbox: EmailOutboxTable;
+  subscription_tier_names: SubscriptionTierNamesTable;
+  subscription_gifts: SubscriptionGiftsTable;
+  subscriptions: SubscriptionsTable;
+  subscription_periods: SubscriptionPeriodsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -16,4 +16,6 @@ export const workflowIds = {
   /** One per request for a message (a registration, a reset request, a resend). */
   email: (purpose: string, requestId: string) => `email/${purpose}/${requestId}`,
   paymentEvent: (provider: string, eventId: string) => `payment-event/${provider}/${eventId}`,
+  /** One per subscription for its whole life (continue-as-new each period keeps the history small). */
+  subscription: (subscriptionId: string) => `subscription/${subscriptionId}`,
 } as const;
