@@ -12,7 +12,7 @@ import {
 } from '../lib/payments/stripe-objects.ts';
 import type { SubscriptionStatus } from '../lib/schema.ts';
 import { CURRENT_STATUSES } from '../lib/subscriptions/rules.ts';
-import { SUBSCRIPTION_SIGNALS, type InvoiceFailedSignal, type InvoicePaidSignal, type ProviderChangedSignal } from '../lib/subscriptions/signals.ts';
+import { SUBSCRIPTION_SIGNALS, type InvoiceFailedSignal, type InvoicePaidSignal, type ProviderChangedSignal } from '../workflows/plans/subscription-signals.ts';
 import { workflowIds } from '../workflows/ids.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler } from './payments.ts';

@@ -8,7 +8,7 @@ import { pingStorage } from '../lib/s3.ts';
 import { pingTemporal } from '../lib/temporal.ts';
 import { webLinks } from '../lib/web-urls.ts';
 import { moneyRules } from '../lib/money/config.ts';
-import { createStripeGateway } from '../lib/stripe.ts';
+import { createStripeGateway, createStripeSubscriptionGateway } from '../lib/stripe.ts';
 import { createTokenSigner } from '../lib/tokens.ts';
 import { emailRoutes } from './auth/email-routes.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -40,6 +40,7 @@ import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { searchRoutes } from './search/routes.ts';
+import { subscriptionRoutes } from './subscriptions/routes.ts';
 import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { webAppRoutes } from './system/web-app.ts';
@@ -125,6 +126,7 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/moderation/*',
     '/api/v1/playlists',
     '/api/v1/playlists/*',
+    '/api/v1/channels/*',
   ]) {
     app.use(path, authenticate(db, tokens));
   }
@@ -170,6 +172,10 @@ export function createApp(deps: ApiDeps) {
       gateway: createStripeGateway(config.payments.stripe),
       rules: moneyRules(config),
     }),
+  );
+  app.route(
+    '/api/v1',
+    subscriptionRoutes({ config, db, temporal: deps.temporal, gateway: createStripeSubscriptionGateway(config.payments.stripe), logger: deps.logger }),
   );
   // Development stand-ins for outside systems: never served in production.
   if (config.env !== 'production') {

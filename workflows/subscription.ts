@@ -6,7 +6,7 @@ import {
   type InvoiceFailedSignal,
   type InvoicePaidSignal,
   type ProviderChangedSignal,
-} from '../lib/subscriptions/signals.ts';
+} from './plans/subscription-signals.ts';
 import type { SubscriptionWorkflowInput } from '../lib/subscriptions/workflow-start.ts';
 import { searchAttributes } from './search-attributes.ts';
 
@@ -59,6 +59,7 @@ const activities = proxyActivities<SubscriptionActivities>({
 });
 
 const CURRENT: readonly string[] = ['incomplete', 'active', 'past_due'];
+const now = () => new Date().getTime();
 const ms = (iso: string | null) => (iso === null ? null : new Date(iso).getTime());
 
 export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): Promise<{ status: string }> {
@@ -105,7 +106,7 @@ export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): 
       await announce();
     }
     while (!finished()) {
-      await condition(() => false, Math.max(ms(carried.state.periodEnd)! - Date.now(), 1));
+      await condition(() => false, Math.max(ms(carried.state.periodEnd)! - now(), 1));
       update(await activities.expireGiftSubscription({ subscriptionId }));
     }
     return { status: carried.state.status };
@@ -149,7 +150,7 @@ export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): 
 
   while (!finished()) {
     const due = deadline();
-    const woke = await condition(() => queue.length > 0, Math.max(due - Date.now(), 1));
+    const woke = await condition(() => queue.length > 0, Math.max(due - now(), 1));
     if (woke) {
       const booked = await handle(queue.shift()!);
       if (!finished() && (booked || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS)) {
@@ -164,7 +165,7 @@ export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): 
       // The period is over: a cancellation ends it (the database has the last word on the flag,
       // should a signal have been lost); with none, a renewal that never came lapses it.
       update(await activities.endCanceledSubscription({ subscriptionId }));
-      if (!finished() && !carried.state.cancelAtPeriodEnd && Date.now() >= deadline()) update(await activities.lapseSubscription({ subscriptionId }));
+      if (!finished() && !carried.state.cancelAtPeriodEnd && now() >= deadline()) update(await activities.lapseSubscription({ subscriptionId }));
     }
   }
   return { status: carried.state.status };

@@ -1,7 +1,7 @@
 // What reaches a `subscription/<id>` workflow (workflows/subscription.ts) as signals: compact
 // payloads made from Stripe's events by activities/subscription-events.ts, and the owner's
 // cancel/resume from the API. Plain data (bigint does not cross the payload converter: amounts
-// are decimal strings). Deterministic: the workflow imports it.
+// are decimal strings). Pure: the workflow imports it.
 
 export const SUBSCRIPTION_SIGNALS = {
   invoicePaid: 'invoicePaid',
