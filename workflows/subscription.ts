@@ -53,7 +53,8 @@ export interface SubscriptionLifecycleInput extends SubscriptionWorkflowInput {
 }
 
 const activities = proxyActivities<SubscriptionActivities>({
-  startToCloseTimeout: '1 minute',
+  // One short transaction each: a worker that dies mid-activity is retried this soon.
+  startToCloseTimeout: '15 seconds',
   // Money and status must land eventually: retry until they do.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
