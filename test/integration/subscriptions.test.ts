@@ -214,7 +214,7 @@ describe('the subscription workflow', () => {
       expect((await periodsOf(sub.id)).map((p) => p.provider_invoice_id).sort()).toEqual([first.id, renewal.id, older.id].sort());
       await expectWholeBooks(t.ctx.db);
     });
-  });
+  }, 120_000);
 
   it('goes past due on a failed renewal and back to active when it is paid within grace', async () => {
     await withSubscriptionWorkers(async () => {
@@ -236,7 +236,7 @@ describe('the subscription workflow', () => {
       expect((await entriesOf(sub.id)).length).toBe(2);
       await expectWholeBooks(t.ctx.db);
     });
-  });
+  }, 120_000);
 
   it('lapses when the grace period passes unpaid: the perks are gone', async () => {
     await withSubscriptionWorkers(async () => {
@@ -257,7 +257,7 @@ describe('the subscription workflow', () => {
       await subscribe(viewer);
       await expectWholeBooks(t.ctx.db);
     });
-  });
+  }, 120_000);
 
   it('keeps a cancelled subscription until its period ends, then ends it; a resumed one stays', async () => {
     await withSubscriptionWorkers(async () => {
@@ -290,7 +290,7 @@ describe('the subscription workflow', () => {
       expect((await call(app, 'POST', `/api/v1/users/me/subscriptions/${a.id}/resume`, { headers: leaving.auth })).status).toBe(409);
       await expectWholeBooks(t.ctx.db);
     });
-  });
+  }, 120_000);
 
   it('changes tier (the next invoice books its own amount) and ends when Stripe deletes the subscription', async () => {
     await withSubscriptionWorkers(async () => {
@@ -317,7 +317,7 @@ describe('the subscription workflow', () => {
       expect(ended.ended_reason).toBe('provider_deleted');
       await expectWholeBooks(t.ctx.db);
     });
-  });
+  }, 120_000);
 
   it('runs a gift for one period with no ledger entry of its own, then ends it', async () => {
     await withSubscriptionWorkers(async () => {
@@ -343,7 +343,7 @@ describe('the subscription workflow', () => {
       expect(await entriesOf(id)).toEqual([]);
       await expectWholeBooks(t.ctx.db);
     });
-  });
+  }, 120_000);
 });
 
 describe('a worker killed mid-renewal', () => {
@@ -383,5 +383,5 @@ describe('a worker killed mid-renewal', () => {
     expect((await entriesOf(sub.id)).length).toBe(2);
     expect(await pendingOf(creator.id)).toBe(before + splitSubscription(499n, moneyRules(t.ctx.config), t.ctx.config.subscriptions.creatorShareBps).creator);
     await expectWholeBooks(t.ctx.db);
-  });
+  }, 240_000);
 });
