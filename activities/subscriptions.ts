@@ -187,9 +187,16 @@ export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
       });
     },
 
-    /** Grace is over with nothing paid: perks end. Only a subscription whose paid period is over lapses. */
+    /**
+     * Grace is over with nothing paid: perks end. A past-due one lapses; an active one only once
+     * its paid period is over (its renewal never came).
+     */
     lapseSubscription: (input: { subscriptionId: string }) =>
-      end(input.subscriptionId, 'lapsed', (row) => row.status !== 'incomplete' && (row.current_period_end === null || row.current_period_end.getTime() <= Date.now())),
+      end(
+        input.subscriptionId,
+        'lapsed',
+        (row) => row.status === 'past_due' || (row.status === 'active' && row.current_period_end !== null && row.current_period_end.getTime() <= Date.now()),
+      ),
 
     /** The period ended with cancel-at-period-end still set: ended (`canceled`); otherwise nothing. */
     endCanceledSubscription: (input: { subscriptionId: string }) =>

@@ -106,8 +106,8 @@ export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): 
       update(await activities.activateGiftSubscription({ subscriptionId, ...(input.giftPeriodSeconds !== undefined ? { periodSeconds: input.giftPeriodSeconds } : {}) }));
       await announce();
     }
-    while (!finished()) {
-      await condition(() => false, Math.max(ms(carried.state.periodEnd)! - now(), 1));
+    for (let wait = 1; !finished(); wait = 1000) {
+      await condition(() => false, Math.max(ms(carried.state.periodEnd)! - now(), wait));
       update(await activities.expireGiftSubscription({ subscriptionId }));
     }
     return { status: carried.state.status };
@@ -149,9 +149,13 @@ export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): 
     }
   };
 
+  // A timer whose activity changed nothing (a clock a little behind the database's) waits a
+  // second before it tries again, rather than spinning.
+  let idle = false;
   while (!finished()) {
     const due = deadline();
-    const woke = await condition(() => queue.length > 0, Math.max(due - now(), 1));
+    const woke = await condition(() => queue.length > 0, Math.max(due - now(), idle ? 1000 : 1));
+    idle = false;
     if (woke) {
       const booked = await handle(queue.shift()!);
       if (!finished() && (booked || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS)) {
@@ -160,6 +164,7 @@ export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): 
       continue;
     }
     const { status } = carried.state;
+    const before = JSON.stringify(carried.state);
     if (status === 'incomplete') update(await activities.expireIncompleteSubscription({ subscriptionId }));
     else if (status === 'past_due') update(await activities.lapseSubscription({ subscriptionId }));
     else {
@@ -168,6 +173,7 @@ export async function subscriptionLifecycle(input: SubscriptionLifecycleInput): 
       update(await activities.endCanceledSubscription({ subscriptionId }));
       if (!finished() && !carried.state.cancelAtPeriodEnd && now() >= deadline()) update(await activities.lapseSubscription({ subscriptionId }));
     }
+    idle = JSON.stringify(carried.state) === before;
   }
   return { status: carried.state.status };
 }

@@ -265,7 +265,8 @@ describe('the subscription workflow', () => {
       const staying = await newUser(app);
       const a = await subscribe(leaving);
       const b = await subscribe(staying);
-      const end = nowSeconds() + 5;
+      // Long enough for the cancel and resume below to land before it.
+      const end = nowSeconds() + 15;
       await paid(a.id, { start: end - 30 * DAY, end });
       await paid(b.id, { start: end - 30 * DAY, end });
       await untilStatus(a.id, 'active');
@@ -277,6 +278,7 @@ describe('the subscription workflow', () => {
       expect((await call(app, 'POST', `/api/v1/users/me/subscriptions/${a.id}/cancel`, { headers: staying.auth })).status).toBe(404);
       await call(app, 'POST', `/api/v1/users/me/subscriptions/${b.id}/cancel`, { headers: staying.auth });
       const resumed = await call(app, 'POST', `/api/v1/users/me/subscriptions/${b.id}/resume`, { headers: staying.auth });
+      expect(resumed.status, resumed.text).toBe(200);
       expect(resumed.json.data).toMatchObject({ status: 'active', cancelAtPeriodEnd: false });
 
       expect((await row(a.id)).status).toBe('active');
