@@ -390,7 +390,8 @@ export function createStripeSubscriptionGateway(config: StripeConfig | undefined
           { idempotencyKey: stripeIdempotencyKey('subscription', input.subscriptionId) },
         );
         const invoice = subscription.latest_invoice;
-        const clientSecret = invoice && typeof invoice !== 'string' ? (invoice.confirmation_secret?.client_secret ?? null) : null;
+        // Empty when there is nothing to confirm (stripe-mock answers with an empty one).
+        const clientSecret = invoice && typeof invoice !== 'string' ? invoice.confirmation_secret?.client_secret || null : null;
         return { id: subscription.id, clientSecret };
       }),
 
