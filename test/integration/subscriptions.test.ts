@@ -101,7 +101,6 @@ const pendingOf = async (userId: string) => {
   const ref = userAccount('earnings_pending', userId, 'USD');
   return (await balancesOf(t.ctx.db, [ref])).get(accountCode(ref)) ?? 0n;
 };
-/** Waits until the workflow has handled everything it was sent (its queue empty, its status as given). */
 const mine = (user: TestUser) => call(app, 'GET', `/api/v1/channels/${creator.id}/subscriptions/me`, { headers: user.auth });
 
 describe('subscribing', () => {
@@ -149,6 +148,20 @@ describe('subscribing', () => {
     expect((await mine(viewer)).json.data.id).toBe(sub.id);
     const list = await call(app, 'GET', '/api/v1/users/me/subscriptions?status=current', { headers: viewer.auth });
     expect(list.json.data.map((s: { id: string }) => s.id)).toEqual([sub.id]);
+  });
+
+  it('counts subscribes, cancels and tier changes against the per-user hourly limit', async () => {
+    const config = t.ctx.config;
+    const strict = createApp({ ...t.ctx.apiDeps(), config: { ...config, subscriptions: { ...config.subscriptions, changesPerHour: 2 } } });
+    const viewer = await newUser(app);
+    const sub = await subscribe(viewer, 1, randomUUID(), strict);
+    // The second counts (and is refused for what it is: not active yet); the third is over the limit.
+    expect((await call(strict, 'POST', `/api/v1/users/me/subscriptions/${sub.id}/cancel`, { headers: viewer.auth })).status).toBe(409);
+    const limited = await call(strict, 'POST', `/api/v1/users/me/subscriptions/${sub.id}/change-tier`, { headers: viewer.auth, body: { tier: 2 } });
+    expect(limited.status).toBe(429);
+    expect(limited.json.error).toMatchObject({ code: 'rate_limited', details: { rule: 'subscription' } });
+    // Reads are not counted.
+    expect((await call(strict, 'GET', '/api/v1/users/me/subscriptions?status=all&limit=1', { headers: viewer.auth })).json.data.map((s: { id: string }) => s.id)).toEqual([sub.id]);
   });
 
   it('lists tiers with the creator’s names; only the creator renames them', async () => {
@@ -254,7 +267,13 @@ describe('the subscription workflow', () => {
       expect(view).toMatchObject({ status: 'lapsed', endedReason: 'lapsed', monthsSubscribed: 1 });
       // A late payment after the lapse: booked, status unchanged; a new subscription is possible.
       expect((await call(app, 'GET', '/api/v1/users/me/subscriptions?status=current', { headers: viewer.auth })).json.data).toEqual([]);
-      await subscribe(viewer);
+      const again = await subscribe(viewer);
+      const first = await call(app, 'GET', '/api/v1/users/me/subscriptions?status=all&limit=1', { headers: viewer.auth });
+      expect(first.json.data.map((s: { id: string }) => s.id)).toEqual([again.id]);
+      const rest = await call(app, 'GET', `/api/v1/users/me/subscriptions?status=all&limit=1&cursor=${first.json.meta.nextCursor}`, { headers: viewer.auth });
+      expect(rest.json.data.map((s: { id: string }) => s.id)).toEqual([sub.id]);
+      expect(rest.json.meta.nextCursor).toBeNull();
+      expect((await mine(viewer)).json.data.id).toBe(again.id);
       await expectWholeBooks(t.ctx.db);
     });
   }, 120_000);
