@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { MediaLimits } from './media-rules.ts';
+import type { TrendingRules } from './trending.ts';
 import { ibanProblem, isBic, normalizeIban } from './payouts/iban.ts';
 
 // The only module that reads process.env. Everything else receives a typed Config.
@@ -112,6 +113,10 @@ const envSchema = z.object({
   // Views (README, "Views, watch history and resume"): a viewer's view of a video counts at
   // most once per window; heartbeats are limited per viewer, and anonymous ones per address too.
   VIEW_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // Trending (README, "Trending"): an event's weight halves every TRENDING_HALF_LIFE_HOURS;
+  // events older than TRENDING_WINDOW_HOURS are not read.
+  TRENDING_HALF_LIFE_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  TRENDING_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
   RATE_LIMIT_VIEW_HEARTBEATS_PER_MINUTE: z.coerce.number().int().min(1).default(12),
   RATE_LIMIT_ANONYMOUS_VIEW_HEARTBEATS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 
@@ -298,6 +303,7 @@ export interface Config {
   mail: MailConfig;
   retention: { readNotificationDays: number; chatDays: number };
   views: ViewConfig;
+  trending: TrendingRules;
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
   videos: {
     maxUploadBytes: number;
@@ -476,6 +482,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
+    trending: { halfLifeHours: e.TRENDING_HALF_LIFE_HOURS, windowHours: e.TRENDING_WINDOW_HOURS },
     views: {
       windowSeconds: e.VIEW_WINDOW_SECONDS,
       heartbeatsPerMinute: e.RATE_LIMIT_VIEW_HEARTBEATS_PER_MINUTE,
