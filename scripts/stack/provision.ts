@@ -170,7 +170,7 @@ export async function provisionPlatform(
         scheduleId: retentionScheduleId,
         workflowType: 'retentionWorkflow',
         taskQueue,
-        args: [{ readNotificationDays: config.retention.readNotificationDays }],
+        args: [{ readNotificationDays: config.retention.readNotificationDays, viewDays: config.retention.viewDays }],
       });
       // FerretDB has no TTL indexes, so old chat goes by schedule too (and the same way on MongoDB).
       await ensureSchedule(client, { scheduleId: chatRetentionScheduleId, workflowType: 'chatRetentionWorkflow', taskQueue, args: [{ chatDays: config.retention.chatDays }] });
