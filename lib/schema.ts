@@ -160,6 +160,8 @@ export const notificationTypes = [
   'appeal_message',
   'comment_received',
   'comment_reply',
+  'subscription_received',
+  'subscription_gifted',
 ] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 /** A statement of reasons, a report's outcome or an escalation is owed, not optional: no setting turns these off. */
