@@ -87,6 +87,8 @@ describe('subscriber-only videos', () => {
       expect(details.json.error.message).toBe("Only the channel's subscribers can watch this video");
       const master = await get(`/api/v1/videos/${secret}/hls/master.m3u8`, user);
       expect([master.status, master.json.error.code], who).toEqual([403, 'subscribers_only']);
+      const upNext = await get(`/api/v1/videos/${secret}/up-next`, user);
+      expect([upNext.status, upNext.json.error.code], who).toEqual([403, 'subscribers_only']);
       const comments = await get(`/api/v1/videos/${secret}/comments`, user);
       expect([comments.status, comments.json.error.code], who).toEqual([403, 'subscribers_only']);
       const view = await call(t.app, 'POST', `/api/v1/videos/${secret}/views`, { headers: user?.auth ?? {}, body: { positionSeconds: 0, deviceId: 'device-subscriber-test' } });

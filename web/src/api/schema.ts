@@ -7030,6 +7030,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `subscribers_only`: a subscriber-only video you may not watch */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description No such video, or not one you may see */
                 404: {
                     headers: {
