@@ -17,6 +17,7 @@ import { createStreamActivities } from './streams.ts';
 import { createSubscriptionGiftActivities } from './subscription-gifts.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
+import { createTrendingActivities } from './trending.ts';
 import { createViewActivities } from './views.ts';
 
 export interface ActivityDeps {
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChatActivities(deps),
     ...createVideoActivities(deps),
     ...createViewActivities(deps),
+    ...createTrendingActivities(deps),
     ...createStreamActivities(deps),
     ...createModerationActivities(deps),
     ...createEarningsActivities(deps),

@@ -652,6 +652,8 @@ export interface ModerationSignalsTable {
   live_target: Generated<boolean>;
   created_at: Generated<Date>;
   delivered_at: Date | null;
+  /** Set while a relay is delivering the row; another relay leaves it alone until then. */
+  claimed_until: Date | null;
 }
 
 /** A held chat message's nonce (hashed), so a retry finds the held message and case it already made. */
@@ -824,6 +826,14 @@ export interface SubscriptionPeriodsTable {
   paid_at: Generated<Date>;
 }
 
+/** A video's trending score as of the last recompute (only videos with activity in the window). */
+export interface VideoTrendingTable {
+  video_id: string;
+  category_id: string | null;
+  score: number;
+  computed_at: Date;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -882,6 +892,7 @@ export interface Database {
   subscription_gifts: SubscriptionGiftsTable;
   subscriptions: SubscriptionsTable;
   subscription_periods: SubscriptionPeriodsTable;
+  video_trending: VideoTrendingTable;
 }
 
 export type User = Selectable<UsersTable>;

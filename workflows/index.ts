@@ -10,6 +10,7 @@ export * from './ping.ts';
 export * from './stream.ts';
 export * from './subscription-gift.ts';
 export * from './transcode.ts';
+export * from './trending.ts';
 export * from './video-poster.ts';
 export * from './video-removal.ts';
 export * from './views.ts';
