@@ -570,7 +570,7 @@ export interface StreamGiftTotalsTable {
   reached_at: Date;
 }
 
-export type PaymentKind = 'tip' | 'coin_purchase';
+export type PaymentKind = 'tip' | 'coin_purchase' | 'subscription_gift';
 export type PaymentStatus = 'requires_payment' | 'succeeded' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
 
 export interface PaymentsTable {

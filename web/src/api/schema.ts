@@ -13214,6 +13214,313 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/{id}/subscription-gifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Buy one-month subscriptions to a channel for other viewers; confirm the payment with the returned client secret
+         * @description The `Idempotency-Key` header is required: a retry with the same key and body answers 200 with the same gift, payment and client secret (header `Idempotent-Replayed: true`); the same key with another body is refused (409 `idempotency_key_reused`). Once Stripe reports the payment, each subscription goes to a different signed-in viewer of `streamId`’s room (else a follower of the channel) who is not you, not banned in the channel’s chat and not subscribed to it; each lasts one month and does not renew. Counts against RATE_LIMIT_PAYMENTS_PER_HOUR and RATE_LIMIT_SUBSCRIPTION_CHANGES_PER_HOUR.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Unique per gift you mean to buy, e.g. a UUID */
+                    "idempotency-key": string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Tier 1, 2 or 3 (GET /channels/:id/subscription-tiers) */
+                        tier: number;
+                        /** @description How many subscriptions, 1–100 */
+                        quantity: number;
+                        /**
+                         * Format: uuid
+                         * @description The channel’s stream whose room the recipients are chosen from
+                         */
+                        streamId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Started earlier under this Idempotency-Key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                gift: components["schemas"]["SubscriptionGift"];
+                                payment: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "requires_payment" | "succeeded" | "failed" | "refunded" | "partially_refunded" | "disputed";
+                                    /** @description Confirm the payment with Stripe.js; null once it is past taking money */
+                                    clientSecret: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Started: confirm it with `clientSecret` */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                gift: components["schemas"]["SubscriptionGift"];
+                                payment: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "requires_payment" | "succeeded" | "failed" | "refunded" | "partially_refunded" | "disputed";
+                                    /** @description Confirm the payment with Stripe.js; null once it is past taking money */
+                                    clientSecret: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid fields, or no Idempotency-Key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `forbidden` with `details.reason` `chat_banned`|`chat_timeout`: you are restricted in this channel’s chat */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No such channel, or no such stream of this channel */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `idempotency_key_reused`, the channel cannot receive subscriptions, or `payment_expired` */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `unprocessable`: your own channel; or the live room has fewer eligible viewers than `quantity` (`details.eligible`) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many payments or subscription changes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Payments are not configured, or Stripe is unavailable (retry with the same key) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscription-gifts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A gift of subscriptions and who received them (its giver and admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The gift */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["SubscriptionGiftDetails"];
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No such gift, or not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dev/stripe/events": {
         parameters: {
             query?: never;
@@ -14162,7 +14469,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "tip" | "coin_purchase";
+            kind: "tip" | "coin_purchase" | "subscription_gift";
             /** @enum {string} */
             status: "requires_payment" | "succeeded" | "failed" | "refunded" | "partially_refunded" | "disputed";
             /** @description Integer minor units of `currency` (cents for USD) */
@@ -14200,6 +14507,59 @@ export interface components {
             /** @description The price */
             amount: number;
             currency: string;
+        };
+        SubscriptionGift: {
+            /** Format: uuid */
+            id: string;
+            tier: number;
+            quantity: number;
+            /** @description What the giver pays: quantity × the tier’s monthly price */
+            amount: number;
+            currency: string;
+            /**
+             * @description `pending` until the payment succeeds, `paid` while the recipients are being chosen, `distributed` once they were (`failed`: the payment was refused)
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "distributed" | "failed";
+        };
+        SubscriptionGiftDetails: components["schemas"]["SubscriptionGift"] & {
+            channel: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                displayName: string;
+            };
+            giver: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                displayName: string;
+            };
+            /** Format: uuid */
+            streamId: string | null;
+            /** @description Subscriptions given; fewer than `quantity` when too few people were eligible */
+            distributedCount: number | null;
+            payment: {
+                /** Format: uuid */
+                id: string;
+                status: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            recipients: {
+                user: {
+                    /** Format: uuid */
+                    id: string;
+                    username: string;
+                    displayName: string;
+                };
+                /** Format: uuid */
+                subscriptionId: string;
+                /** @enum {string} */
+                status: "incomplete" | "active" | "past_due" | "lapsed" | "ended";
+            }[];
         };
     };
     responses: never;
