@@ -15,8 +15,10 @@ import { createPayoutActivities } from './payouts.ts';
 import type { PayoutServices } from '../lib/payouts/services.ts';
 import { createStreamActivities } from './streams.ts';
 import { createSubscriptionActivities, type SubscriptionActivityDeps } from './subscriptions.ts';
+import { createSubscriptionGiftActivities } from './subscription-gifts.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
+import { createTrendingActivities } from './trending.ts';
 import { createViewActivities } from './views.ts';
 
 export interface ActivityDeps {
@@ -46,12 +48,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createChatActivities(deps),
     ...createVideoActivities(deps),
     ...createViewActivities(deps),
+    ...createTrendingActivities(deps),
     ...createStreamActivities(deps),
     ...createModerationActivities(deps),
     ...createEarningsActivities(deps),
     ...createEmailActivities({ db: deps.db, ...deps.mail }),
     ...createPaymentActivities(deps),
     ...createSubscriptionActivities({ db: deps.db, nats: deps.nats, ...deps.subscriptions }),
+    ...createSubscriptionGiftActivities(deps),
     ...createPayoutActivities({ db: deps.db, storage: deps.storage, nats: deps.nats, ...deps.payouts }),
   };
 }

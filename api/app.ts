@@ -15,6 +15,7 @@ import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
 import { creatorRoutes } from './creators/routes.ts';
+import { creatorSubscriberRoutes } from './creators/subscribers.ts';
 import { financeRoutes } from './finance/routes.ts';
 import { payoutHoldRoutes } from './finance/payout-holds.ts';
 import { payoutRunRoutes } from './finance/payout-runs.ts';
@@ -29,6 +30,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { devStripeEventRoutes } from './payments/dev-events.ts';
 import { paymentRoutes } from './payments/routes.ts';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './payments/webhooks.ts';
+import { subscriptionGiftRoutes } from './subscription-gifts/routes.ts';
 import { authenticate } from './middleware/auth.ts';
 import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/browser-policy.ts';
 import { clientIp } from './middleware/client-ip.ts';
@@ -41,6 +43,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { searchRoutes } from './search/routes.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
+import { trendingRoutes } from './trending/routes.ts';
 import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { webAppRoutes } from './system/web-app.ts';
@@ -49,6 +52,7 @@ import { streamRoutes } from './streams/routes.ts';
 import { channelModerationRoutes } from './users/channel-moderation.ts';
 import { userRoutes } from './users/routes.ts';
 import { channelVideoRoutes } from './videos/channel.ts';
+import { upNextRoutes } from './videos/up-next.ts';
 import { videoRoutes } from './videos/routes.ts';
 import { viewRoutes } from './views/routes.ts';
 import { walletRoutes } from './wallet/routes.ts';
@@ -127,6 +131,7 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/playlists',
     '/api/v1/playlists/*',
     '/api/v1/channels/*',
+    '/api/v1/subscription-gifts/*',
   ]) {
     app.use(path, authenticate(db, tokens));
   }
@@ -144,6 +149,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/gifts', giftRoutes({ db }));
   app.route('/api/v1/wallet', walletRoutes({ db }));
   app.route('/api/v1/creators', creatorRoutes({ config, db }));
+  app.route('/api/v1/creators', creatorSubscriberRoutes({ db }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, nats: deps.nats, temporal: deps.temporal }));
@@ -151,8 +157,10 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1/users', channelVideoRoutes({ config, db, storage: deps.storage }));
+  app.route('/api/v1/videos', upNextRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', likeRoutes({ config, db }));
   app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
+  app.route('/api/v1/trending', trendingRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', commentRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1', playlistRoutes({ config, db }));
   app.route('/api/v1', viewRoutes({ config, db, storage: deps.storage }));
@@ -164,15 +172,9 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', channelBlockedTermRoutes({ db }));
   app.route('/api/v1/users', channelModerationRoutes({ db, nats: deps.nats }));
   app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
-  app.route(
-    '/api/v1',
-    paymentRoutes({
-      config,
-      db,
-      gateway: createStripeGateway(config.payments.stripe),
-      rules: moneyRules(config),
-    }),
-  );
+  const gateway = createStripeGateway(config.payments.stripe);
+  app.route('/api/v1', paymentRoutes({ config, db, gateway, rules: moneyRules(config) }));
+  app.route('/api/v1', subscriptionGiftRoutes({ config, db, gateway }));
   app.route(
     '/api/v1',
     subscriptionRoutes({ config, db, temporal: deps.temporal, gateway: createStripeSubscriptionGateway(config.payments.stripe), logger: deps.logger }),

@@ -63,6 +63,9 @@ if (mongo) {
   registerPaymentEventHandlers({
     rules: moneyRules(config),
     disputeFee: BigInt(config.payments.disputeFeeMinor),
+    subscriptionShareBps: config.subscriptions.creatorShareBps,
+    // Gifted subscriptions last a calendar month (no giftPeriodSeconds): the subscription workflow's default.
+    gifts: { graceSeconds: config.subscriptions.graceSeconds },
     logger,
   });
   registerSubscriptionEventHandlers({ logger, graceSeconds: config.subscriptions.graceSeconds });

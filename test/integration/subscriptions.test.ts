@@ -44,7 +44,13 @@ beforeAll(async () => {
 
 const handlers = () =>
   new Map<string, PaymentEventHandler>([
-    ...createPaymentEventHandlers({ rules: moneyRules(t.ctx.config), disputeFee: 1500n, logger: logged.logger }),
+    ...createPaymentEventHandlers({
+      rules: moneyRules(t.ctx.config),
+      disputeFee: 1500n,
+      subscriptionShareBps: t.ctx.config.subscriptions.creatorShareBps,
+      gifts: { graceSeconds: 3600 },
+      logger: logged.logger,
+    }),
     ...createSubscriptionEventHandlers({ logger: logged.logger, graceSeconds: t.ctx.config.subscriptions.graceSeconds }),
   ]);
 const withSubscriptionWorkers = <T>(fn: () => Promise<T>) => withWorkers(t.ctx, fn, { media: false, stripeEventHandlers: handlers() });

@@ -13,7 +13,7 @@ const ANNOUNCE_EVERY_MS = 5000;
 
 export interface ChatPanelProps {
   streamId: string;
-  chatMode: 'everyone' | 'followers';
+  chatMode: 'everyone' | 'followers' | 'subscribers';
   slowModeSeconds: number;
   closed: boolean;
   /** Shows a delete button on each message (the owner, moderators). */
@@ -49,6 +49,7 @@ export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelet
       <h2 id={`${inputId}-heading`}>Chat</h2>
       <ul className="chat-rules" id={rulesId}>
         {chatMode === 'followers' && <li>Followers-only chat</li>}
+        {chatMode === 'subscribers' && <li>Subscribers-only chat</li>}
         {slowModeSeconds > 0 && <li>Slow mode: one message every {slowModeSeconds} s</li>}
         {!chat.joined && <li>Connecting to chat…</li>}
       </ul>

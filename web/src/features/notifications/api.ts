@@ -93,4 +93,6 @@ export const settingLabels: Record<keyof NotificationSettings, string> = {
   payout_processed: 'A payout of mine is processed',
   comment_received: 'Someone comments on my video',
   comment_reply: 'Someone replies to my comment',
+  subscription_received: 'Someone subscribes to my channel',
+  subscription_gifted: 'I receive a gifted subscription',
 };
