@@ -44,6 +44,7 @@ import { createRouter } from './router.ts';
 import { searchRoutes } from './search/routes.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
 import { trendingRoutes } from './trending/routes.ts';
+import { feedRoutes } from './feed/routes.ts';
 import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { webAppRoutes } from './system/web-app.ts';
@@ -132,6 +133,8 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/playlists/*',
     '/api/v1/channels/*',
     '/api/v1/subscription-gifts/*',
+    '/api/v1/trending',
+    '/api/v1/feed',
   ]) {
     app.use(path, authenticate(db, tokens));
   }
@@ -161,6 +164,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', likeRoutes({ config, db }));
   app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1/trending', trendingRoutes({ config, db, storage: deps.storage }));
+  app.route('/api/v1/feed', feedRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', commentRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1', playlistRoutes({ config, db }));
   app.route('/api/v1', viewRoutes({ config, db, storage: deps.storage }));

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Trending and up next (README, "Trending", "Up next"). The `trending` Schedule recomputes each
+// Trending, up next and the home feed (README, "Trending", "Up next", "Home feed"). The `trending` Schedule recomputes each
 // video's time-decayed score from the views, likes and comments of the last few days into
 // `video_trending`, and GET /trending reads the top of it; only videos with activity in the
 // window have a row, and the window scans need the time indexes below. GET /videos/:id/up-next
@@ -26,12 +26,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Replaces the plain (video_id) index: also what a video's deletion cascades through.
   await sql`create index watch_history_video_watched_idx on watch_history (video_id, watched_at desc)`.execute(db);
   await sql`drop index watch_history_video_idx`.execute(db);
+  // GET /feed: each followed channel's newest public videos.
+  await sql`create index videos_public_owner_recent_idx on videos (owner_id, created_at desc, id desc)
+    where status = 'ready' and visibility = 'public' and deleted_at is null and moderation_hidden_at is null`.execute(db);
   await sql`create index videos_public_category_views_idx on videos (category_id, view_count desc, id desc)
     where status = 'ready' and visibility = 'public' and deleted_at is null and moderation_hidden_at is null and category_id is not null`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop index videos_public_category_views_idx`.execute(db);
+  await sql`drop index videos_public_owner_recent_idx`.execute(db);
   await sql`create index watch_history_video_idx on watch_history (video_id)`.execute(db);
   await sql`drop index watch_history_video_watched_idx`.execute(db);
   await sql`drop index comments_created_idx`.execute(db);

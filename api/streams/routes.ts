@@ -168,14 +168,25 @@ export function streamRoutes(deps: StreamRouteDeps) {
       summary: 'Public streams, live ones first',
       description:
         'Without `ownerId`: every public stream. With `ownerId`: that owner’s public streams; the owner themself (or an admin) gets all of them, unlisted ones included, with `streamKeyPrefix`.',
-      request: { query: pageQuerySchema.extend({ status: z.enum(statuses).optional(), categoryId: z.uuid().optional(), ownerId: z.uuid().optional() }) },
-      responses: { 200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(streamSchema) } } }, ...errorResponses({ 400: 'Invalid filter or cursor' }) },
+      request: {
+        query: pageQuerySchema.extend({
+          status: z.enum(statuses).optional(),
+          categoryId: z.uuid().optional(),
+          ownerId: z.uuid().optional(),
+          followed: z.enum(['true', 'false']).optional().openapi({ description: '`true`: only channels you follow (signed in; 401 otherwise)' }),
+        }),
+      },
+      responses: {
+        200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(streamSchema) } } },
+        ...errorResponses({ 400: 'Invalid filter or cursor', 401: '`followed=true` without signing in' }),
+      },
     }),
     async (c) => {
-      const { limit, cursor, status, categoryId, ownerId } = c.req.valid('query');
-      const all = ownerId !== undefined && ownerOrAdmin(c.get('auth'), ownerId);
-      const rows = await listStreams(db, { status, categoryId, ownerId, all }, limit, decodeCursor(cursor, cursorSchema));
+      const { limit, cursor, status, categoryId, ownerId, followed } = c.req.valid('query');
       const auth = c.get('auth');
+      if (followed === 'true' && !auth) throw new AppError('unauthorized', 'Sign in to list the channels you follow');
+      const all = ownerId !== undefined && ownerOrAdmin(auth, ownerId);
+      const rows = await listStreams(db, { status, categoryId, ownerId, all, followedBy: followed === 'true' ? auth!.userId : undefined }, limit, decodeCursor(cursor, cursorSchema));
       const liked = await likedByUser(db, 'stream', rows.slice(0, limit).map((r) => r.id), auth?.userId);
       return c.json(page(rows, limit, (r) => view(r, all, auth !== undefined, auth ? liked.has(r.id) : null), (r) => ({ live: r.is_live, at: r.created_key, id: r.id })), 200);
     },

@@ -170,7 +170,12 @@ interface StreamListCursor {
 
 /** Live streams first, then the newest; keyset pagination on (live, created_at, id). */
 /** `all`: the owner's unlisted streams too (for the owner themself or an admin). */
-export async function listStreams(db: Db, filter: { status?: StreamStatus; categoryId?: string; ownerId?: string; all?: boolean }, limit: number, after?: StreamListCursor) {
+export async function listStreams(
+  db: Db,
+  filter: { status?: StreamStatus; categoryId?: string; ownerId?: string; all?: boolean; followedBy?: string },
+  limit: number,
+  after?: StreamListCursor,
+) {
   const live = sql<boolean>`(status in (${sql.join(LIVE_STATUSES)}))`;
   let query = db
     .selectFrom('streams')
@@ -180,6 +185,7 @@ export async function listStreams(db: Db, filter: { status?: StreamStatus; categ
   if (!(filter.ownerId && filter.all)) query = query.where('visibility', '=', 'public');
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.categoryId) query = query.where('category_id', '=', filter.categoryId);
+  if (filter.followedBy) query = query.where('owner_id', 'in', db.selectFrom('follows').select('followee_id').where('follower_id', '=', filter.followedBy));
   if (after) query = query.where(sql<boolean>`(${live}, created_at, id) < (${after.live}, ${after.at}::timestamptz, ${after.id}::uuid)`);
   return query
     .orderBy(live, 'desc')

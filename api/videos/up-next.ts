@@ -26,24 +26,43 @@ export type UpNextReason = 'co_watched' | 'same_category';
  * read is an index range bounded by the constants above, so its cost does not grow with the
  * catalogue or the audience.
  */
-export async function upNext(db: Db, video: Pick<Video, 'id' | 'category_id' | 'tags'>, limit: number): Promise<(Video & { reason: UpNextReason })[]> {
-  const coWatched = await sql<Video & { shared: number }>`
+/**
+ * Videos that the latest viewers of `seeds` watched (the 50 latest of each viewer), most shared
+ * viewers first: public ready ones, never a seed nor one in `exclude`. `CO_WATCH_VIEWERS`
+ * viewers in all, shared out among the seeds; `viewer` is left out of them.
+ */
+export async function coWatched(db: Db, input: { seeds: string[]; exclude?: string[]; viewer?: string; limit: number }): Promise<Video[]> {
+  if (!input.seeds.length) return [];
+  const perSeed = Math.max(1, Math.floor(CO_WATCH_VIEWERS / input.seeds.length));
+  const skip = [...input.seeds, ...(input.exclude ?? [])];
+  const { rows } = await sql<Video & { shared: number }>`
     with viewers as (
-      select user_id from watch_history where video_id = ${video.id} order by watched_at desc limit ${CO_WATCH_VIEWERS}
+      select distinct latest.user_id
+      from unnest(${input.seeds}::uuid[]) seed(id)
+      cross join lateral (
+        select user_id from watch_history where video_id = seed.id and user_id is distinct from ${input.viewer ?? null}::uuid
+        order by watched_at desc limit ${perSeed}
+      ) latest
     ), watched as (
       select w.video_id, count(*)::int as shared
       from viewers
       cross join lateral (
-        select video_id from watch_history h where h.user_id = viewers.user_id and h.video_id <> ${video.id}
+        select video_id from watch_history h where h.user_id = viewers.user_id
         order by watched_at desc limit ${CO_WATCH_VIDEOS_PER_VIEWER}
       ) w
+      where w.video_id <> all(${skip}::uuid[])
       group by w.video_id
     )
     select v.*, watched.shared from watched join videos v on v.id = watched.video_id
     where ${visible}
     order by watched.shared desc, v.view_count desc, v.id desc
-    limit ${limit}`.execute(db);
-  const picked: (Video & { reason: UpNextReason })[] = coWatched.rows.map(({ shared: _shared, ...row }) => ({ ...row, reason: 'co_watched' }));
+    limit ${input.limit}`.execute(db);
+  return rows.map(({ shared: _shared, ...row }) => row);
+}
+
+export async function upNext(db: Db, video: Pick<Video, 'id' | 'category_id' | 'tags'>, limit: number): Promise<(Video & { reason: UpNextReason })[]> {
+  const alsoWatched = await coWatched(db, { seeds: [video.id], limit });
+  const picked: (Video & { reason: UpNextReason })[] = alsoWatched.map((row) => ({ ...row, reason: 'co_watched' }));
   if (picked.length >= limit || !video.category_id) return picked;
   const seen = [video.id, ...picked.map((v) => v.id)];
   const sameCategory = await sql<Video>`

@@ -5,7 +5,7 @@ import { recomputeTrending } from '../../activities/trending.ts';
 import { insertBulkUsers } from '../support/fixtures.ts';
 import { insertVideo } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
-import { expectAccessible, expectFitsPhone, registerByApi } from './support/pages.ts';
+import { expectAccessible, expectFitsPhone, registerByApi, registerThroughPage } from './support/pages.ts';
 
 // Discovery, signed out, in Chromium against the real API: the header's search box
 // (suggestions as you type, a combobox), the results page (type tabs, typo matches), the home
@@ -114,5 +114,32 @@ describe('search', () => {
     await upNext.getByRole('link', { name: `Sequel ${suffix}` }).click();
     await page.waitForURL(app.url(`/videos/${alsoWatched}`));
     await page.getByRole('heading', { name: `Sequel ${suffix}`, level: 1 }).waitFor();
+  }, 60_000);
+
+  it('gives a signed-in viewer a home feed: live and new from followed channels, then recommendations', async () => {
+    const channel = await registerByApi(app);
+    const db = app.ctx.db;
+    const suffix = randomUUID().slice(0, 8);
+    const upload = await insertVideo(db, channel.id, { title: `Fresh upload ${suffix}` });
+    await db
+      .insertInto('streams')
+      .values({ owner_id: channel.id, title: `Followed live ${suffix}`, status: 'live', started_at: new Date(), stream_key_hash: randomUUID(), stream_key_prefix: 'live_test' })
+      .execute();
+
+    const page = await app.newPage();
+    const person = await registerThroughPage(app, page);
+    const me = await db.selectFrom('users').select('id').where('username', '=', person.username).executeTakeFirstOrThrow();
+    await db.insertInto('follows').values({ follower_id: me.id, followee_id: channel.id }).execute();
+    await page.goto(app.url('/'));
+    const following = page.getByRole('region', { name: 'From channels you follow' });
+    await following.getByRole('link', { name: `Fresh upload ${suffix}` }).waitFor();
+    await following.getByRole('link', { name: `Live Followed live ${suffix}` }).waitFor();
+    await page.getByRole('region', { name: 'Recommended for you' }).waitFor();
+    // Signed in, the feed takes the place of the signed-out Trending section.
+    expect(await page.getByRole('region', { name: 'Trending' }).count()).toBe(0);
+    await expectAccessible(page);
+    await expectFitsPhone(page);
+    await following.getByRole('link', { name: `Fresh upload ${suffix}` }).click();
+    await page.waitForURL(app.url(`/videos/${upload}`));
   }, 60_000);
 });

@@ -4733,6 +4733,8 @@ export interface paths {
                     status?: "idle" | "scheduled" | "live" | "reconnecting" | "ended" | "cancelled";
                     categoryId?: string;
                     ownerId?: string;
+                    /** @description `true`: only channels you follow (signed in; 401 otherwise) */
+                    followed?: "true" | "false";
                 };
                 header?: never;
                 path?: never;
@@ -4760,6 +4762,23 @@ export interface paths {
                 };
                 /** @description Invalid filter or cursor */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `followed=true` without signing in */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7638,6 +7657,55 @@ export interface paths {
                                 code: string;
                                 message: string;
                                 details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your home feed: new uploads from channels you follow, then recommendations
+         * @description Live streams of followed channels come from `GET /streams?followed=true&status=live`. `uploads`: the newest public videos of the channels you follow (newest first). `recommended`: what viewers of your latest watched videos also watched (`reason: "co_watched"`), then trending (`"trending"`), never a video you watched or one in `uploads`. See README "Home feed".
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Your feed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                uploads: components["schemas"]["Video"][];
+                                recommended: (components["schemas"]["Video"] & {
+                                    /** @enum {string} */
+                                    reason: "co_watched" | "trending";
+                                })[];
                             };
                         };
                     };

@@ -13,6 +13,15 @@ export const liveStreamsQuery = () =>
 
 export const useLiveStreams = () => useQuery(liveStreamsQuery());
 
+/** Live streams of the channels you follow (signed in). */
+export const useFollowedLiveStreams = (enabled: boolean) =>
+  useQuery({
+    queryKey: ['streams', 'live', 'followed'],
+    queryFn: () => unwrap(api.GET('/api/v1/streams', { params: { query: { status: 'live', followed: 'true', limit: 20 } } })),
+    refetchInterval: 30_000,
+    enabled,
+  });
+
 export const streamQuery = (id: string) =>
   queryOptions({
     queryKey: ['streams', id],

@@ -23,6 +23,9 @@ export const videosQuery = (filter: { ownerId?: string; limit?: number } = {}) =
 export const useTrending = (limit = 12) =>
   useQuery({ queryKey: ['videos', 'trending', limit], queryFn: () => unwrap(api.GET('/api/v1/trending', { params: { query: { limit } } })) });
 
+/** A signed-in viewer's feed: followed channels' uploads, then recommendations. */
+export const useFeed = (enabled: boolean) => useQuery({ queryKey: ['videos', 'feed'], queryFn: () => unwrap(api.GET('/api/v1/feed')), enabled });
+
 export const useVideos = (filter: { ownerId?: string; limit?: number } = {}, enabled = true) => useQuery({ ...videosQuery(filter), enabled });
 
 /** Your own videos: their statuses change behind the cache (a transcode finishes), so they are read afresh on every visit. */
