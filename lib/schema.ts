@@ -652,6 +652,8 @@ export interface ModerationSignalsTable {
   live_target: Generated<boolean>;
   created_at: Generated<Date>;
   delivered_at: Date | null;
+  /** Set while a relay is delivering the row; another relay leaves it alone until then. */
+  claimed_until: Date | null;
 }
 
 /** A held chat message's nonce (hashed), so a retry finds the held message and case it already made. */

@@ -16,7 +16,7 @@ import { originAllowed } from '../lib/origins.ts';
 import { isInternalCaller } from '../lib/secrets.ts';
 import { signOutMessages, type SignOutReason } from '../lib/sign-outs.ts';
 import type { AccessClaims, TokenSigner } from '../lib/tokens.ts';
-import { restrictionRefusal, type ChannelModerationEvent } from '../lib/moderation/channel.ts';
+import { restrictionRefusal, stillInForce, type ChannelModerationEvent } from '../lib/moderation/channel.ts';
 import { watchChannelStandings } from './channel-standings.ts';
 import { startChatArchiver } from './chat-archiver.ts';
 import { createChatSender } from './chat.ts';
@@ -360,6 +360,26 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       history = { history: [], lastSeq: 0, deletions: [], resumed: false };
     }
     hub.completeJoin(client, streamId, history);
+    await tellOwnRestriction(client, streamId);
+  }
+
+  /**
+   * A user timed out or banned in the channel hears it on joining, as an open socket hears it
+   * when it happens: a page opened after the restriction starts with its chat input off.
+   */
+  async function tellOwnRestriction(client: Client, streamId: string): Promise<void> {
+    if (!client.userId) return;
+    try {
+      const ownerId = await chat.ownerOf(streamId);
+      if (!ownerId) return;
+      const standing = await standings.of(ownerId, client.userId);
+      if (!stillInForce(standing.restriction)) return;
+      const { code, ...why } = restrictionRefusal(standing.restriction);
+      hub.send(client, { type: 'error', code, streamId, ...why });
+    } catch (err) {
+      // Sending still checks the restriction: the page only learns of it one message later.
+      deps.logger.warn({ err, streamId }, 'could not tell a joining socket about its chat restriction');
+    }
   }
 
   const heartbeat = setInterval(() => {

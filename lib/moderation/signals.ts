@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ModerationConfig } from '../config.ts';
 import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
@@ -76,60 +76,87 @@ export interface SignalRelayDeps {
 }
 
 const BATCH = 100;
+/**
+ * How long a relay's claim on a batch lasts: far longer than a batch of Temporal calls takes,
+ * short enough that the batch of a relay that died mid-way is delivered by another soon after.
+ */
+const CLAIM_SECONDS = 60;
+
+interface ClaimedSignal {
+  id: string;
+  case_id: string;
+  source: string;
+  reason: string;
+  score: number;
+  live_target: boolean;
+}
 
 /**
  * Delivers queued signals to their case workflows. Any number of relays may run (each API
- * process runs one): rows are claimed with SKIP LOCKED, and a row is marked delivered only after
- * Temporal accepted its signal; a failure leaves the rest for the next round.
+ * process runs one). A relay claims a batch for a short lease in one statement (SKIP LOCKED),
+ * calls Temporal with no transaction open, then marks what Temporal accepted as delivered and
+ * releases the rest at once for the next round. Delivery is at least once, as before the lease:
+ * a relay that dies after Temporal accepted a signal but before marking it delivers it again
+ * when its lease runs out.
  */
 export function createSignalRelay(deps: SignalRelayDeps) {
   const { db, client, config } = deps;
   const timings = { slaSeconds: config.slaSeconds, claimSeconds: config.claimSeconds, appealWindowSeconds: config.appealWindowSeconds, strikeSeconds: config.strikeSeconds };
 
+  async function claimBatch(): Promise<ClaimedSignal[]> {
+    const { rows } = await sql<ClaimedSignal>`
+      update moderation_signals s set claimed_until = now() + make_interval(secs => ${CLAIM_SECONDS})
+      where s.id in (
+        select id from moderation_signals
+        where delivered_at is null and (claimed_until is null or claimed_until < now())
+        order by id limit ${BATCH}
+        for update skip locked)
+      returning s.id, s.case_id, s.source, s.reason, s.score, s.live_target`.execute(db);
+    // RETURNING keeps no order; a case's signals are delivered in the order they were filed.
+    return rows.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
   async function deliverBatch(): Promise<{ delivered: number; more: boolean }> {
-    return db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .selectFrom('moderation_signals')
-        .select(['id', 'case_id', 'source', 'reason', 'score', 'live_target'])
-        .where('delivered_at', 'is', null)
-        .orderBy('id')
-        .limit(BATCH)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (!rows.length) return { delivered: 0, more: false };
-      const cases = new Map((await tx.selectFrom('moderation_cases').select(['id', 'target_type', 'target_id', 'target_owner_id']).where('id', 'in', [...new Set(rows.map((r) => r.case_id))]).execute()).map((c) => [c.id, c]));
-      const done: string[] = [];
-      let failed: unknown;
-      for (const row of rows) {
-        const target = cases.get(row.case_id)!;
-        const input: ModerationCaseInput = { caseId: row.case_id, targetType: target.target_type, targetId: target.target_id, targetOwnerId: target.target_owner_id, liveTarget: row.live_target, timings };
-        try {
-          await client.workflow.signalWithStart<typeof moderationCaseWorkflow, [ReportSignal]>('moderationCaseWorkflow', {
-            workflowId: workflowIds.moderation(row.case_id),
-            taskQueue: deps.taskQueue,
-            args: [input],
-            signal: 'report',
-            signalArgs: [{ reportId: `signal:${row.id}`, reason: row.reason as ReportReason, source: row.source, score: row.score }],
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            typedSearchAttributes: [
-              { key: searchAttributes.Phase, value: 'open' },
-              { key: searchAttributes.TargetId, value: `${target.target_type}:${target.target_id}` },
-            ],
-          });
-        } catch (err) {
-          // The case ran to its end before its signal came: the signal stays on the case row's record.
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-            failed = err;
-            break;
-          }
+    const rows = await claimBatch();
+    if (!rows.length) return { delivered: 0, more: false };
+    const cases = new Map(
+      (await db.selectFrom('moderation_cases').select(['id', 'target_type', 'target_id', 'target_owner_id']).where('id', 'in', [...new Set(rows.map((r) => r.case_id))]).execute()).map((c) => [
+        c.id,
+        c,
+      ]),
+    );
+    const done: string[] = [];
+    let failed: unknown;
+    for (const row of rows) {
+      const target = cases.get(row.case_id)!;
+      const input: ModerationCaseInput = { caseId: row.case_id, targetType: target.target_type, targetId: target.target_id, targetOwnerId: target.target_owner_id, liveTarget: row.live_target, timings };
+      try {
+        await client.workflow.signalWithStart<typeof moderationCaseWorkflow, [ReportSignal]>('moderationCaseWorkflow', {
+          workflowId: workflowIds.moderation(row.case_id),
+          taskQueue: deps.taskQueue,
+          args: [input],
+          signal: 'report',
+          signalArgs: [{ reportId: `signal:${row.id}`, reason: row.reason as ReportReason, source: row.source, score: row.score }],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: searchAttributes.Phase, value: 'open' },
+            { key: searchAttributes.TargetId, value: `${target.target_type}:${target.target_id}` },
+          ],
+        });
+      } catch (err) {
+        // The case ran to its end before its signal came: the signal stays on the case row's record.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+          failed = err;
+          break;
         }
-        done.push(row.id);
       }
-      if (done.length) await tx.updateTable('moderation_signals').set({ delivered_at: new Date() }).where('id', 'in', done).execute();
-      if (failed) deps.logger.warn({ err: failed, pending: rows.length - done.length }, 'could not deliver moderation signals; retrying on the next round');
-      return { delivered: done.length, more: !failed && rows.length === BATCH };
-    });
+      done.push(row.id);
+    }
+    if (done.length) await db.updateTable('moderation_signals').set({ delivered_at: new Date(), claimed_until: null }).where('id', 'in', done).execute();
+    const left = rows.slice(done.length).map((r) => r.id);
+    if (left.length) await db.updateTable('moderation_signals').set({ claimed_until: null }).where('id', 'in', left).where('delivered_at', 'is', null).execute();
+    if (failed) deps.logger.warn({ err: failed, pending: left.length }, 'could not deliver moderation signals; retrying on the next round');
+    return { delivered: done.length, more: !failed && rows.length === BATCH };
   }
 
   let running: Promise<number> | undefined;

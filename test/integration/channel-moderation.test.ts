@@ -220,6 +220,11 @@ describe('timeouts and bans', () => {
 
     await until(() => viewerSocket.frames.some((f) => f.type === 'error' && f.code === 'chat_banned' && f.streamId === streamId), 'the ban notice');
     expect(await sendChat(viewerSocket, streamId, 'let me back')).toMatchObject({ type: 'error', code: 'chat_banned', reason: 'spam' });
+    // A page opened after the ban hears it on joining, before it sends anything (its input starts off).
+    const reopened = await connect(1, viewer);
+    await joinRoom(reopened, streamId);
+    await until(() => reopened.frames.some((f) => f.type === 'error' && f.streamId === streamId), 'the ban told on joining');
+    expect(reopened.frames.filter((f) => f.type === 'error')).toEqual([expect.objectContaining({ code: 'chat_banned', streamId, reason: 'spam' })]);
     // Banned users cannot be made moderators behind the ban's back.
     expect((await appoint(owner, owner, viewer)).status).toBe(409);
 

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
 import type { ModerationConfig } from '../../lib/config.ts';
@@ -210,13 +211,40 @@ describe('watched words as automatic signals', { timeout: 300_000 }, () => {
     const down = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: unreachable, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger });
     expect(await down.drain()).toBe(0);
     await unreachable.connection.close();
-    const pending = await t.ctx.db.selectFrom('moderation_signals').select('delivered_at').where('case_id', '=', caseId).executeTakeFirstOrThrow();
+    const pending = await t.ctx.db.selectFrom('moderation_signals').select(['delivered_at', 'claimed_until']).where('case_id', '=', caseId).executeTakeFirstOrThrow();
     expect(pending.delivered_at).toBeNull();
+    // Released at once, not left to its claim running out: the next round takes it.
+    expect(pending.claimed_until).toBeNull();
     stopRelay = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: t.ctx.temporal.client, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger, pollMs: 1000 }).start();
     await withWorkers(t.ctx, async () => {
       await waitUntil(async () => (await caseState(caseId).catch(() => undefined))?.signals === 1, 'the signal delivered once Temporal answers');
       await handleOf(caseId).terminate('test over');
     });
+  });
+  it('leaves a signal claimed by another relay alone until the claim runs out, then delivers it', async () => {
+    const owner = await newUser(app);
+    const videoId = await newVideo(owner.id);
+    await stopRelay();
+    try {
+      const { caseId } = await fileSignal(t.ctx.db, { targetType: 'video', targetId: videoId, targetOwnerId: owner.id, liveTarget: false, source: 'watched_words:title', reason: 'other', score: 10, detail: {}, snapshot: {} });
+      const signalRow = () => t.ctx.db.selectFrom('moderation_signals').select(['delivered_at', 'claimed_until']).where('case_id', '=', caseId).executeTakeFirstOrThrow();
+      // A relay that claimed the row and died mid-batch.
+      await t.ctx.db.updateTable('moderation_signals').set({ claimed_until: sql<Date>`now() + interval '1 hour'` }).where('case_id', '=', caseId).execute();
+      const relay = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: t.ctx.temporal.client, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger });
+      await relay.drain();
+      expect((await signalRow()).delivered_at).toBeNull();
+      await t.ctx.db.updateTable('moderation_signals').set({ claimed_until: sql<Date>`now() - interval '1 second'` }).where('case_id', '=', caseId).execute();
+      await relay.drain();
+      const delivered = await signalRow();
+      expect(delivered.delivered_at).not.toBeNull();
+      expect(delivered.claimed_until).toBeNull();
+      await withWorkers(t.ctx, async () => {
+        await waitUntil(async () => (await caseState(caseId).catch(() => undefined))?.signals === 1, 'the signal delivered once its claim ran out');
+        await handleOf(caseId).terminate('test over');
+      });
+    } finally {
+      stopRelay = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: t.ctx.temporal.client, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger, pollMs: 1000 }).start();
+    }
   });
 });
 
