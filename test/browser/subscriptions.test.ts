@@ -8,7 +8,9 @@ import { workflowIds } from '../../workflows/ids.ts';
 import { setRole } from '../support/fixtures.ts';
 import { insertStream } from '../support/gateway.ts';
 import { expectWholeBooks } from '../support/ledger-books.ts';
+import { stripeObjects } from '../support/payments.ts';
 import { stripeDelivery } from '../support/stripe.ts';
+import { insertVideo } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { chatMessage, sendChat } from './support/live-pages.ts';
 import { accountMenu, expectAccessible, expectFitsPhone, registerThroughPage } from './support/pages.ts';
@@ -40,9 +42,9 @@ const subscriptionsOf = (subscriberId: string) =>
     .orderBy('created_at')
     .execute();
 
-/** Stripe reports the first invoice of the subscriber's only subscription paid: signed, through the webhook, applied by its workflow. */
+/** Stripe reports the first invoice of the subscriber's subscription that waits for it paid: signed, through the webhook, applied by its workflow. */
 async function stripeReportsInvoicePaid(subscriberId: string) {
-  const [s, ...others] = await subscriptionsOf(subscriberId);
+  const [s, ...others] = (await subscriptionsOf(subscriberId)).filter((row) => row.status === 'incomplete');
   expect(others).toEqual([]);
   const start = Math.floor(Date.now() / 1000);
   const end = start + 30 * DAY_SECONDS;
@@ -66,6 +68,24 @@ async function stripeReportsInvoicePaid(subscriberId: string) {
   expect(res.status, await res.text()).toBe(200);
   const outcome = await app.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', delivery.event.id)).result();
   expect(outcome).toEqual({ outcome: 'applied', type: 'invoice.paid' });
+}
+
+/** Stripe reports the payer's only pending payment as paid (a gift of subscriptions is paid like a tip). */
+async function stripeReportsPaid(payerId: string) {
+  const pending = await app.ctx.db
+    .selectFrom('payments')
+    .select(['id', 'kind', 'amount', 'provider_payment_intent_id'])
+    .where('payer_id', '=', payerId)
+    .where('status', '=', 'requires_payment')
+    .execute();
+  expect(pending).toHaveLength(1);
+  const p = pending[0]!;
+  const object = stripeObjects.succeeded({ id: p.id, kind: p.kind as 'tip', amount: Number(p.amount), paymentIntentId: p.provider_payment_intent_id! });
+  const delivery = stripeDelivery(app.ctx.config, { type: 'payment_intent.succeeded', object });
+  const res = await fetch(app.url(STRIPE_WEBHOOK_PATH), { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': delivery.signature }, body: delivery.body });
+  expect(res.status, await res.text()).toBe(200);
+  const outcome = await app.ctx.temporal.client.workflow.getHandle(workflowIds.paymentEvent('stripe', delivery.event.id)).result();
+  expect(outcome).toEqual({ outcome: 'applied', type: 'payment_intent.succeeded' });
 }
 
 async function checkPage(page: Page) {
@@ -186,6 +206,90 @@ describe('subscriptions in the browser', { timeout: 240_000 }, () => {
     await creatorPage.getByRole('heading', { name: 'Earnings', level: 1 }).waitFor();
     await creatorPage.getByRole('row').filter({ hasText: 'Subscription' }).first().waitFor();
     expect(await creatorPage.getByTestId('earnings-pending').textContent()).not.toBe(usd(0));
+    await expectWholeBooks(app.ctx.db);
+  });
+  it('a subscriber-only video: the owner marks it so, a viewer sees Subscribe to watch, subscribes, and the player appears once Stripe reports the invoice paid', async () => {
+    const creatorPage = await app.newPage();
+    const creator = await registerThroughPage(app, creatorPage);
+    const creatorId = await userIdOf(creator.username);
+    await setRole(app.ctx.db, creatorId, 'creator');
+    const videoId = await insertVideo(app.ctx.db, creatorId, { title: 'For subscribers' });
+
+    // The owner's edit form offers the subscribers visibility.
+    await creatorPage.goto(app.url(`/videos/${videoId}`));
+    await creatorPage.getByRole('button', { name: 'Edit video' }).click();
+    await creatorPage.getByLabel('Visibility').selectOption({ label: 'Subscribers only (your channel’s subscribers)' });
+    await creatorPage.getByRole('button', { name: 'Save', exact: true }).click();
+    await creatorPage.getByRole('button', { name: 'Edit video' }).waitFor();
+    expect((await app.ctx.db.selectFrom('videos').select('visibility').where('id', '=', videoId).executeTakeFirstOrThrow()).visibility).toBe('subscribers');
+    // Its owner still gets the player.
+    await creatorPage.reload();
+    await creatorPage.getByTestId('player').waitFor();
+
+    const viewerPage = await app.newPage();
+    const viewer = await registerThroughPage(app, viewerPage);
+    const viewerId = await userIdOf(viewer.username);
+    await viewerPage.goto(app.url(`/videos/${videoId}`));
+    const locked = viewerPage.getByTestId('subscribers-only');
+    await locked.getByText('Subscribe to watch.').waitFor();
+    expect(await viewerPage.getByTestId('player').count()).toBe(0);
+    await locked.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await locked.getByLabel('Tier 2: $9.99 a month').check();
+    await checkPage(viewerPage);
+    await locked.getByRole('button', { name: 'Subscribe for $9.99 a month' }).click();
+    await locked.getByTestId('subscription-status').getByText('Subscribing to Tier 2 ($9.99 a month): Waiting for the payment to be confirmed…').waitFor();
+    expect(await viewerPage.getByTestId('player').count()).toBe(0);
+
+    await stripeReportsInvoicePaid(viewerId);
+    await viewerPage.getByTestId('player').waitFor();
+    expect(await locked.count()).toBe(0);
+    expect(await subscriptionsOf(viewerId)).toMatchObject([{ tier: 2, status: 'active' }]);
+    await checkPage(viewerPage);
+    await expectWholeBooks(app.ctx.db);
+  });
+
+  it('gifts a subscription in a live room: paid like a tip, handed to a viewer in the room, announced, and the recipient sees it', async () => {
+    const creator = await registerThroughPage(app, await app.newPage());
+    const creatorId = await userIdOf(creator.username);
+    await setRole(app.ctx.db, creatorId, 'creator');
+    const streamId = await insertStream(app.ctx, creatorId, 'live');
+
+    // The recipient-to-be watches the room (signed in), as does the giver.
+    const recipientPage = await app.newPage();
+    const recipient = await registerThroughPage(app, recipientPage);
+    const recipientId = await userIdOf(recipient.username);
+    await recipientPage.goto(app.url(`/streams/${streamId}`));
+    await recipientPage.getByText('Connecting to chat…').waitFor({ state: 'detached' });
+    const giverPage = await app.newPage();
+    const giver = await registerThroughPage(app, giverPage);
+    const giverId = await userIdOf(giver.username);
+    await giverPage.goto(app.url(`/streams/${streamId}`));
+    await giverPage.getByText('Connecting to chat…').waitFor({ state: 'detached' });
+    await giverPage.getByTestId('viewer-count').getByText('2 watching').waitFor({ timeout: 30_000 });
+
+    const form = giverPage.getByRole('form', { name: 'Gift subscriptions' });
+    await form.getByLabel('Subscription tier').selectOption({ label: 'Tier 1 ($4.99 each)' });
+    await form.getByLabel('Number of subscriptions').fill('1');
+    await form.getByRole('button', { name: 'Gift subscriptions' }).click();
+    const payment = form.getByTestId('payment-status');
+    await payment.getByText(`Your gift of 1 Tier 1 subscription (${usd(499)}): Waiting for the payment to be confirmed…`).waitFor();
+    expect(await app.ctx.db.selectFrom('payments').select(['kind', 'amount', 'status', 'creator_id']).where('payer_id', '=', giverId).execute()).toEqual([
+      { kind: 'subscription_gift', amount: 499, status: 'requires_payment', creator_id: creatorId },
+    ]);
+    await checkPage(giverPage);
+
+    await stripeReportsPaid(giverId);
+    await payment.getByText(`Your gift of 1 Tier 1 subscription (${usd(499)}): Paid.`).waitFor();
+    await form.getByTestId('gift-recipients').getByText(`Given to 1 viewer: ${recipient.username}.`).waitFor();
+    await recipientPage.getByTestId('chat-announcement').getByText(`${giver.username} gifted ${recipient.username} a Tier 1 subscription`).waitFor();
+    expect(await subscriptionsOf(recipientId)).toMatchObject([{ tier: 1, status: 'active' }]);
+
+    // The recipient's subscription: a gift, ending after its month, with nothing to cancel.
+    await recipientPage.goto(app.url('/subscriptions'));
+    const item = recipientPage.getByTestId('subscription').filter({ hasText: creator.username });
+    await item.getByTestId('subscription-state').getByText(`Gifted by ${giver.username}, ends on`).waitFor();
+    expect(await item.getByRole('button', { name: 'Cancel subscription' }).count()).toBe(0);
+    await checkPage(recipientPage);
     await expectWholeBooks(app.ctx.db);
   });
 });
