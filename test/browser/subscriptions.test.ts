@@ -265,7 +265,10 @@ describe('subscriptions in the browser', { timeout: 240_000 }, () => {
     const giverId = await userIdOf(giver.username);
     await giverPage.goto(app.url(`/streams/${streamId}`));
     await giverPage.getByText('Connecting to chat…').waitFor({ state: 'detached' });
-    await giverPage.getByTestId('viewer-count').getByText('2 watching').waitFor({ timeout: 30_000 });
+    // The gateway has recorded the recipient as a signed-in viewer of the room (what a gift draws from).
+    await expect
+      .poll(async () => (await app.ctx.db.selectFrom('stream_viewers').select('viewer_key').where('stream_id', '=', streamId).execute()).map((v) => v.viewer_key), { timeout: 30_000 })
+      .toContain(`u:${recipientId}`);
 
     const form = giverPage.getByRole('form', { name: 'Gift subscriptions' });
     await form.getByLabel('Subscription tier').selectOption({ label: 'Tier 1 ($4.99 each)' });

@@ -25,7 +25,7 @@ function GiftOutcome({ id }: { id: string }) {
         The gift was not paid, so nobody received it.
       </p>
     );
-  const names = (g.recipients ?? []).map((r) => r.username);
+  const names = g.recipients.map((r) => r.user.username);
   const count = g.distributedCount ?? names.length;
   return (
     <p role="status" className="success" data-testid="gift-recipients">

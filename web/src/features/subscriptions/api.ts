@@ -177,7 +177,7 @@ export const useSubscriptionGift = (id: string | undefined) =>
   useQuery({
     queryKey: ['subscription-gifts', id],
     queryFn: () =>
-      unwrap<SubscriptionGift & { distributedCount?: number | null; recipients?: Person[] }>(api.GET('/api/v1/subscription-gifts/{id}', { params: { path: { id: id! } } })),
+      unwrap<SubscriptionGift & { distributedCount: number | null; recipients: { user: Person; subscriptionId: string; status: SubscriptionStatus }[] }>(api.GET('/api/v1/subscription-gifts/{id}', { params: { path: { id: id! } } })),
     enabled: Boolean(id),
     refetchInterval: (query) => (!query.state.data || query.state.data.status === 'pending' || query.state.data.status === 'paid' ? 2000 : false),
   });
