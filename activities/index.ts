@@ -16,6 +16,7 @@ import type { PayoutServices } from '../lib/payouts/services.ts';
 import { createStreamActivities } from './streams.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
+import { createTrendingActivities } from './trending.ts';
 import { createViewActivities } from './views.ts';
 
 export interface ActivityDeps {
@@ -43,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChatActivities(deps),
     ...createVideoActivities(deps),
     ...createViewActivities(deps),
+    ...createTrendingActivities(deps),
     ...createStreamActivities(deps),
     ...createModerationActivities(deps),
     ...createEarningsActivities(deps),

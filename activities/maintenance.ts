@@ -7,6 +7,8 @@ export interface PurgeResult {
   revokedAccessTokens: number;
   authSessions: number;
   rateLimitCounters: number;
+  /** Counted views already folded into view counts and older than the views' retention. */
+  countedViews: number;
 }
 
 /** Deletes in bounded batches so a large backlog never holds long locks or one huge transaction. */
@@ -23,8 +25,11 @@ async function deleteInBatches(db: Db, statement: (batch: number) => ReturnType<
 
 export function createMaintenanceActivities(deps: { db: Db }) {
   return {
-    /** Retention: read notifications past their age, and auth records that can no longer matter. */
-    async purgeExpiredRecords(input: { readNotificationDays: number }): Promise<PurgeResult> {
+    /**
+     * Retention: read notifications past their age, auth records that can no longer matter,
+     * and counted views past theirs (`viewDays`; runs scheduled before it existed keep them).
+     */
+    async purgeExpiredRecords(input: { readNotificationDays: number; viewDays?: number }): Promise<PurgeResult> {
       const { db } = deps;
       const readNotifications = await deleteInBatches(
         db,
@@ -48,7 +53,16 @@ export function createMaintenanceActivities(deps: { db: Db }) {
         (n) => sql`delete from rate_limits where key in (
           select key from rate_limits where window_start < now() - interval '1 day' limit ${n})`,
       );
-      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters };
+      // Only rows the rollup has folded into videos.view_count: deleting them changes no count.
+      const countedViews =
+        input.viewDays === undefined
+          ? 0
+          : await deleteInBatches(
+              db,
+              (n) => sql`delete from video_views where id in (
+                select id from video_views where rolled_up and viewed_at < now() - make_interval(days => ${input.viewDays}) limit ${n})`,
+            );
+      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews };
     },
   };
 }

@@ -40,6 +40,7 @@ import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { searchRoutes } from './search/routes.ts';
+import { trendingRoutes } from './trending/routes.ts';
 import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
 import { webAppRoutes } from './system/web-app.ts';
@@ -151,6 +152,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', channelVideoRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', likeRoutes({ config, db }));
   app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
+  app.route('/api/v1/trending', trendingRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', commentRoutes({ config, db, temporal: deps.temporal }));
   app.route('/api/v1', playlistRoutes({ config, db }));
   app.route('/api/v1', viewRoutes({ config, db, storage: deps.storage }));

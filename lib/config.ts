@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { MediaLimits } from './media-rules.ts';
+import type { TrendingRules } from './trending.ts';
 import { ibanProblem, isBic, normalizeIban } from './payouts/iban.ts';
 
 // The only module that reads process.env. Everything else receives a typed Config.
@@ -112,6 +113,10 @@ const envSchema = z.object({
   // Views (README, "Views, watch history and resume"): a viewer's view of a video counts at
   // most once per window; heartbeats are limited per viewer, and anonymous ones per address too.
   VIEW_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // Trending (README, "Trending"): an event's weight halves every TRENDING_HALF_LIFE_HOURS;
+  // events older than TRENDING_WINDOW_HOURS are not read.
+  TRENDING_HALF_LIFE_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  TRENDING_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
   RATE_LIMIT_VIEW_HEARTBEATS_PER_MINUTE: z.coerce.number().int().min(1).default(12),
   RATE_LIMIT_ANONYMOUS_VIEW_HEARTBEATS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 
@@ -144,6 +149,8 @@ const envSchema = z.object({
 
   NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  // Counted views (video_views rows) already in the view counts; trending reads the last few days of them.
+  VIEW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
   // nginx-rtmp passes it in hook URLs, so it must need no escaping.
   INTERNAL_SECRET: secret('shared secret for nginx-rtmp hooks and /internal routes').regex(
@@ -215,6 +222,9 @@ const checkedEnvSchema = envSchema.superRefine((e, ctx) => {
   if (Boolean(e.STRIPE_SECRET_KEY) !== Boolean(e.STRIPE_WEBHOOK_SECRET)) {
     const missing = e.STRIPE_SECRET_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_SECRET_KEY';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'required with the other Stripe secret (set both, or neither to run without payments)' });
+  }
+  if (e.VIEW_RETENTION_DAYS * 24 < e.TRENDING_WINDOW_HOURS) {
+    ctx.addIssue({ code: 'custom', path: ['VIEW_RETENTION_DAYS'], message: 'must cover TRENDING_WINDOW_HOURS (trending reads the counted views of that window)' });
   }
   if (e.TIP_MIN_MINOR > e.TIP_MAX_MINOR) {
     ctx.addIssue({ code: 'custom', path: ['TIP_MIN_MINOR'], message: 'must not exceed TIP_MAX_MINOR' });
@@ -296,8 +306,9 @@ export interface Config {
     verificationEmailsPerHour: number;
   };
   mail: MailConfig;
-  retention: { readNotificationDays: number; chatDays: number };
+  retention: { readNotificationDays: number; chatDays: number; viewDays: number };
   views: ViewConfig;
+  trending: TrendingRules;
   streams: { reminderLeadSeconds: number; scheduledGraceSeconds: number; maxReconnects: number; idleCloseDays: number };
   videos: {
     maxUploadBytes: number;
@@ -475,7 +486,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       verificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS,
       passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
     },
-    retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS },
+    retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS, viewDays: e.VIEW_RETENTION_DAYS },
+    trending: { halfLifeHours: e.TRENDING_HALF_LIFE_HOURS, windowHours: e.TRENDING_WINDOW_HOURS },
     views: {
       windowSeconds: e.VIEW_WINDOW_SECONDS,
       heartbeatsPerMinute: e.RATE_LIMIT_VIEW_HEARTBEATS_PER_MINUTE,

@@ -826,6 +826,14 @@ export interface SubscriptionPeriodsTable {
   paid_at: Generated<Date>;
 }
 
+/** A video's trending score as of the last recompute (only videos with activity in the window). */
+export interface VideoTrendingTable {
+  video_id: string;
+  category_id: string | null;
+  score: number;
+  computed_at: Date;
+}
+
 export interface Database {
   system_pings: SystemPingsTable;
   users: UsersTable;
@@ -884,6 +892,7 @@ export interface Database {
   subscription_gifts: SubscriptionGiftsTable;
   subscriptions: SubscriptionsTable;
   subscription_periods: SubscriptionPeriodsTable;
+  video_trending: VideoTrendingTable;
 }
 
 export type User = Selectable<UsersTable>;

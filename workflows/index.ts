@@ -9,6 +9,7 @@ export * from './payout-run.ts';
 export * from './ping.ts';
 export * from './stream.ts';
 export * from './transcode.ts';
+export * from './trending.ts';
 export * from './video-poster.ts';
 export * from './video-removal.ts';
 export * from './views.ts';

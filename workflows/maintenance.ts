@@ -12,9 +12,10 @@ const activities = proxyActivities<MaintenanceActivities & Pick<VideoActivities,
  * Run daily by the `maintenance-retention` Schedule (FerretDB has no TTL indexes and
  * Postgres none at all): read notifications past their retention, expired token
  * blacklist entries, old sessions and stale rate-limit counters, and uploads that were
- * never completed (8 days: longer than any upload URL lives).
+ * never completed (8 days: longer than any upload URL lives), and counted views older than
+ * VIEW_RETENTION_DAYS.
  */
-export async function retentionWorkflow(input: { readNotificationDays: number }): Promise<PurgeResult & { abandonedUploads: number }> {
+export async function retentionWorkflow(input: { readNotificationDays: number; viewDays?: number }): Promise<PurgeResult & { abandonedUploads: number }> {
   const records = await activities.purgeExpiredRecords(input);
   const uploads = await activities.purgeAbandonedUploads({ olderThanHours: 8 * 24 });
   return { ...records, ...uploads };

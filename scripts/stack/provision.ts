@@ -118,11 +118,12 @@ export const retentionScheduleId = 'maintenance-retention';
 export const chatRetentionScheduleId = 'maintenance-chat-retention';
 export const earningsMaturationScheduleId = 'earnings-maturation';
 export const viewRollupScheduleId = 'views-rollup';
+export const trendingScheduleId = 'trending';
 
 /** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
 export async function ensureSchedule(
   client: Client,
-  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' | '1 minute' },
+  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' | '5 minutes' | '1 minute' },
 ): Promise<void> {
   const action = {
     type: 'startWorkflow' as const,
@@ -169,7 +170,7 @@ export async function provisionPlatform(
         scheduleId: retentionScheduleId,
         workflowType: 'retentionWorkflow',
         taskQueue,
-        args: [{ readNotificationDays: config.retention.readNotificationDays }],
+        args: [{ readNotificationDays: config.retention.readNotificationDays, viewDays: config.retention.viewDays }],
       });
       // FerretDB has no TTL indexes, so old chat goes by schedule too (and the same way on MongoDB).
       await ensureSchedule(client, { scheduleId: chatRetentionScheduleId, workflowType: 'chatRetentionWorkflow', taskQueue, args: [{ chatDays: config.retention.chatDays }] });
@@ -189,6 +190,8 @@ export async function provisionPlatform(
         args: [{ windowSeconds: config.views.windowSeconds }],
         every: '1 minute',
       });
+      // Scores move slowly (hours of half-life); five minutes keeps the list fresh at little cost.
+      await ensureSchedule(client, { scheduleId: trendingScheduleId, workflowType: 'trendingWorkflow', taskQueue, args: [config.trending], every: '5 minutes' });
     }
   } finally {
     await connection.close();

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { recomputeTrending } from '../../activities/trending.ts';
 import { insertVideo } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { expectAccessible, expectFitsPhone, registerByApi } from './support/pages.ts';
@@ -67,4 +69,25 @@ describe('search', () => {
     await results.first().click();
     await page.waitForURL(app.url(`/streams/${stream.id}`));
   }, 120_000);
+
+  it('shows what is trending on the home page, as the trending recompute ranked it', async () => {
+    const owner = await registerByApi(app);
+    const db = app.ctx.db;
+    const title = `Trending now ${randomUUID().slice(0, 8)}`;
+    const hot = await insertVideo(db, owner.id, { title });
+    // Public and ready, but nobody watched it: not trending.
+    await insertVideo(db, owner.id, { title: `${title} (quiet)` });
+    // Two hundred fresh views: far above what any other test's video gathers, so it leads the list.
+    await sql`insert into video_views (video_id, viewer, viewed_at, rolled_up)
+      select ${hot}, 'd:' || g, now(), true from generate_series(1, 200) g`.execute(db);
+    await recomputeTrending(db, { halfLifeHours: 24, windowHours: 72 }, new Date());
+
+    const page = await app.newPage();
+    await page.goto(app.url('/'));
+    const trending = page.getByRole('region', { name: 'Trending' });
+    await trending.getByRole('link', { name: title, exact: true }).first().waitFor();
+    expect(await trending.getByRole('link', { name: `${title} (quiet)` }).count()).toBe(0);
+    await trending.getByRole('link', { name: title, exact: true }).first().click();
+    await page.waitForURL(app.url(`/videos/${hot}`));
+  }, 60_000);
 });

@@ -85,16 +85,25 @@ describe('retention', () => {
     await t.ctx.db.insertInto('videos').values([upload(9), upload(0)]).execute();
     await t.ctx.storage.client.send(new PutObjectCommand({ Bucket: t.ctx.storage.bucket, Key: t.ctx.storage.key('uploads/abandoned-9/source'), Body: 'partial' }));
     await hitRateLimit(t.ctx.db, 'fresh', 5, 60);
+    // Counted views: one folded into the counts long ago (purged), one as old but not folded yet, one recent.
+    const views = await t.ctx.db
+      .insertInto('videos')
+      .values({ owner_id: user.id, title: 'watched', source: 'upload', source_key: 'uploads/watched/source' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const view = (name: string, daysAgo: number, rolledUp: boolean) => ({ video_id: views.id, viewer: name, viewed_at: new Date(Date.now() - daysAgo * DAY), rolled_up: rolledUp });
+    await t.ctx.db.insertInto('video_views').values([view('old-counted', 91, true), view('old-pending', 91, false), view('recent', 89, true)]).execute();
 
     const result = await withWorkers(t.ctx, () =>
       t.ctx.temporal.client.workflow.execute<typeof retentionWorkflow>('retentionWorkflow', {
         workflowId: `maintenance/retention-${t.ctx.id}`,
         taskQueue: t.ctx.config.temporal.taskQueue,
-        args: [{ readNotificationDays: 30 }],
+        args: [{ readNotificationDays: 30, viewDays: 90 }],
       }),
     );
 
-    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, abandonedUploads: 1 });
+    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, countedViews: 1, abandonedUploads: 1 });
+    expect((await t.ctx.db.selectFrom('video_views').select('viewer').where('video_id', '=', views.id).orderBy('viewer').execute()).map((v) => v.viewer)).toEqual(['old-pending', 'recent']);
     expect(await notificationsLeft(t.ctx, user.id)).toEqual(['read-just-under', 'unread-old']);
     const sessionsLeft = await t.ctx.db.selectFrom('auth_sessions').select('user_agent').where('user_id', '=', user.id).orderBy('user_agent').execute();
     // The registration's own live session stays too (its user agent is unset).
@@ -102,7 +111,7 @@ describe('retention', () => {
     const tokensLeft = await t.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'like', 'hash-of-%').orderBy('token_hash').execute();
     expect(tokensLeft.map((r) => r.token_hash)).toEqual(['hash-of-expired-under', 'hash-of-revoked-under']);
     expect(await t.ctx.db.selectFrom('revoked_access_tokens').select('expires_at').execute()).toEqual([{ expires_at: expect.any(Date) }]);
-    expect((await t.ctx.db.selectFrom('videos').select('title').execute()).map((v) => v.title)).toEqual(['upload 0']);
+    expect((await t.ctx.db.selectFrom('videos').select('title').orderBy('title').execute()).map((v) => v.title)).toEqual(['upload 0', 'watched']);
     expect(await headObject(t.ctx.storage, 'uploads/abandoned-9/source')).toBeNull();
     const counters = (await t.ctx.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key);
     expect(counters).toContain('fresh');
@@ -139,10 +148,10 @@ describe('retention', () => {
 
     await deleteBoth();
     try {
-      // README defaults: NOTIFICATION_RETENTION_DAYS 90, CHAT_RETENTION_DAYS 30.
-      await provisionPlatform(configFrom({ NOTIFICATION_RETENTION_DAYS: undefined, CHAT_RETENTION_DAYS: undefined }), () => {});
+      // README defaults: NOTIFICATION_RETENTION_DAYS 90, CHAT_RETENTION_DAYS 30, VIEW_RETENTION_DAYS 90.
+      await provisionPlatform(configFrom({ NOTIFICATION_RETENTION_DAYS: undefined, CHAT_RETENTION_DAYS: undefined, VIEW_RETENTION_DAYS: undefined }), () => {});
       const [byDefault, chatByDefault] = await describeBoth();
-      expect(byDefault.action).toMatchObject({ workflowType: 'retentionWorkflow', args: [{ readNotificationDays: 90 }] });
+      expect(byDefault.action).toMatchObject({ workflowType: 'retentionWorkflow', args: [{ readNotificationDays: 90, viewDays: 90 }] });
       expect(chatByDefault.action).toMatchObject({ workflowType: 'chatRetentionWorkflow', args: [{ chatDays: 30 }] });
       // README defaults: EARNINGS_HOLD_DAYS 7, SETTLEMENT_CURRENCY USD; run hourly.
       const maturationByDefault = await earningsMaturation.describe();
@@ -150,7 +159,7 @@ describe('retention', () => {
       expect(maturationByDefault.spec.intervals?.map((interval) => interval.every)).toEqual([HOUR]);
 
       // Provisioning again with other values updates the same two Schedules in place.
-      const config = configFrom({ NOTIFICATION_RETENTION_DAYS: '45', CHAT_RETENTION_DAYS: '12', EARNINGS_HOLD_DAYS: '3', SETTLEMENT_CURRENCY: 'EUR' });
+      const config = configFrom({ NOTIFICATION_RETENTION_DAYS: '45', CHAT_RETENTION_DAYS: '12', VIEW_RETENTION_DAYS: '30', EARNINGS_HOLD_DAYS: '3', SETTLEMENT_CURRENCY: 'EUR' });
       await provisionPlatform(config, () => {});
       expect((await earningsMaturation.describe()).action).toMatchObject({ args: [{ holdDays: 3, currency: 'EUR' }] });
       const [described, chatDescribed] = await describeBoth();
@@ -159,7 +168,7 @@ describe('retention', () => {
         workflowType: 'retentionWorkflow',
         workflowId: 'maintenance/retention',
         taskQueue: t.ctx.config.temporal.taskQueue,
-        args: [{ readNotificationDays: 45 }],
+        args: [{ readNotificationDays: 45, viewDays: 30 }],
       });
       expect(chatDescribed.action).toMatchObject({
         type: 'startWorkflow',

@@ -169,7 +169,7 @@ describe('views', () => {
     expect((await video(id)).viewCount).toBe(5);
   });
 
-  it('provisions the views-rollup Schedule: every minute, with VIEW_WINDOW_SECONDS, updated in place', async () => {
+  it('provisions the views-rollup Schedule (every minute, with VIEW_WINDOW_SECONDS, updated in place) and the trending one', async () => {
     // Provisioning makes every Schedule under its fixed id: a namespace of this file's own, so
     // it never touches the one the retention test provisions.
     const namespace = `${testResources.provisioningNamespace}-views`;
@@ -185,12 +185,16 @@ describe('views', () => {
         VIEW_WINDOW_SECONDS: windowSeconds,
       });
     const client = new Client({ connection: t.ctx.temporal.connection, namespace });
-    const ids = ['views-rollup', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
+    const ids = ['views-rollup', 'trending', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
     try {
       await provisionPlatform(configWith(undefined), () => {});
       const schedule = await client.schedule.getHandle('views-rollup').describe();
       expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'viewRollupWorkflow', workflowId: 'views-rollup', args: [{ windowSeconds: 300 }] });
       expect(schedule.spec.intervals?.map((interval) => interval.every)).toEqual([60_000]);
+      // README "Trending": recomputed every five minutes with the default half-life and window.
+      const trendingSchedule = await client.schedule.getHandle('trending').describe();
+      expect(trendingSchedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'trendingWorkflow', workflowId: 'trending', args: [{ halfLifeHours: 24, windowHours: 72 }] });
+      expect(trendingSchedule.spec.intervals?.map((interval) => interval.every)).toEqual([300_000]);
       await provisionPlatform(configWith('120'), () => {});
       expect((await client.schedule.getHandle('views-rollup').describe()).action).toMatchObject({ args: [{ windowSeconds: 120 }] });
     } finally {

@@ -123,6 +123,22 @@ describe('config', () => {
     ]);
   });
 
+  it('reads trending and view retention, and keeps counted views at least as long as trending reads them', () => {
+    expect(parseConfig(required).trending).toEqual({ halfLifeHours: 24, windowHours: 72 });
+    expect(parseConfig(required).retention.viewDays).toBe(90);
+    expect(parseConfig({ ...required, TRENDING_WINDOW_HOURS: '96', VIEW_RETENTION_DAYS: '4' }).trending.windowHours).toBe(96);
+    expect(problemsOf({ ...required, TRENDING_WINDOW_HOURS: '97', VIEW_RETENTION_DAYS: '4' }).map((p) => p.split(':')[0])).toEqual(['VIEW_RETENTION_DAYS']);
+    expect(problemsOf({ ...required, TRENDING_HALF_LIFE_HOURS: '0' }).map((p) => p.split(':')[0])).toEqual(['TRENDING_HALF_LIFE_HOURS']);
+  });
+
+  it('prices subscription tiers at 4.99, 9.99 and 24.99 by default and gives the creator half of the net', () => {
+    expect(parseConfig(required).subscriptions).toEqual({ tierPricesMinor: [499, 999, 2499], creatorShareBps: 5000, graceSeconds: 259_200, changesPerHour: 30 });
+    expect(parseConfig({ ...required, SUBSCRIPTION_TIER_PRICES_MINOR: '500,1000,2500' }).subscriptions.tierPricesMinor).toEqual([500, 1000, 2500]);
+    for (const bad of ['499,999', '4.99,9.99,24.99', '0,999,2499']) {
+      expect(problemsOf({ ...required, SUBSCRIPTION_TIER_PRICES_MINOR: bad }).map((p) => p.split(':')[0]), bad).toEqual(['SUBSCRIPTION_TIER_PRICES_MINOR']);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseConfig({ ...required, API_PORT: '' }).api.port).toBe(3000);
   });

@@ -7288,6 +7288,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trending videos, best first
+         * @description Scores are recomputed every five minutes by the `trending` Schedule: each view, like and comment of the last TRENDING_WINDOW_HOURS counts its weight (1, 3, 5) halved every TRENDING_HALF_LIFE_HOURS of age. One list, no pages; public ready videos only, anyone may read it.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only videos of this category */
+                    category?: string;
+                    /** @description How many, at most 50 */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The trending videos */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["Video"][];
+                        };
+                    };
+                };
+                /** @description Invalid category or limit */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/videos/{id}/comments": {
         parameters: {
             query?: never;

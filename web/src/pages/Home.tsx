@@ -1,13 +1,14 @@
 import { Link } from 'react-router';
 import { useCategories } from '../features/categories/api.ts';
 import { useLiveStreams } from '../features/streams/api.ts';
-import { useVideos } from '../features/videos/api.ts';
+import { useTrending, useVideos } from '../features/videos/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { VideoGrid } from '../layout/VideoCard.tsx';
 import { urls } from '../urls.ts';
 
 export default function Home() {
   const live = useLiveStreams();
+  const trending = useTrending();
   const videos = useVideos({ limit: 24 });
   const categories = useCategories();
   return (
@@ -32,6 +33,16 @@ export default function Home() {
               </li>
             ))}
           </ul>
+        )}
+      </section>
+      <section aria-labelledby="trending">
+        <h2 id="trending">Trending</h2>
+        {trending.isPending ? (
+          <Loading />
+        ) : trending.isError ? (
+          <ErrorMessage error={trending.error} />
+        ) : (
+          <VideoGrid videos={trending.data} empty="Nothing is trending yet: views, likes and comments of the last days put videos here." />
         )}
       </section>
       <section aria-labelledby="recent-videos">

@@ -19,6 +19,10 @@ export const videosQuery = (filter: { ownerId?: string; limit?: number } = {}) =
     queryFn: () => unwrap(api.GET('/api/v1/videos', { params: { query: { limit: filter.limit ?? 20, ...(filter.ownerId ? { ownerId: filter.ownerId } : {}) } } })),
   });
 
+/** The trending list (recomputed every five minutes), best first. */
+export const useTrending = (limit = 12) =>
+  useQuery({ queryKey: ['videos', 'trending', limit], queryFn: () => unwrap(api.GET('/api/v1/trending', { params: { query: { limit } } })) });
+
 export const useVideos = (filter: { ownerId?: string; limit?: number } = {}, enabled = true) => useQuery({ ...videosQuery(filter), enabled });
 
 /** Your own videos: their statuses change behind the cache (a transcode finishes), so they are read afresh on every visit. */
