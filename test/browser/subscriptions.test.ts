@@ -62,6 +62,7 @@ async function stripeReportsInvoicePaid(subscriberId: string) {
     period_end: end,
     lines: { object: 'list', data: [{ object: 'line_item', amount: Number(s!.price), currency: 'usd', period: { start, end } }] },
     parent: { type: 'subscription_details', subscription_details: { subscription: s!.provider_subscription_id, metadata: { subscriptionId: s!.id } } },
+    metadata: {},
   };
   const delivery = stripeDelivery(app.ctx.config, { type: 'invoice.paid', object });
   const res = await fetch(app.url(STRIPE_WEBHOOK_PATH), { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': delivery.signature }, body: delivery.body });
