@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatFrame } from '../../../web/src/realtime/frames.ts';
-import type { Subscription } from '../../../web/src/features/subscriptions/api.ts';
+import type { Subscription } from '../../../web/src/features/subscriptions/types.ts';
 import { announcementText, subscriberBadge, type SubscriptionFrame } from '../../../web/src/features/subscriptions/frames.ts';
 import { formatDate, perMonth, stateText } from '../../../web/src/features/subscriptions/format.ts';
 

@@ -62,7 +62,7 @@ export const useNotificationSettings = () => useQuery(settingsQuery());
 /** What a notification says and where it leads. */
 export function describeNotification(n: Notification): { text: string; href?: string } {
   const title = typeof n.payload.title === 'string' ? n.payload.title : undefined;
-  switch (n.type) {
+  switch (n.type as string) {
     case 'stream_live':
       return { text: title ? `Live now: ${title}` : 'A channel you follow is live', href: `/streams/${n.entityId}` };
     case 'stream_scheduled':

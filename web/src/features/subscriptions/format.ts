@@ -1,7 +1,7 @@
 // A subscription's state in words (README "Subscriptions": states), shared by the channel
 // page's button and the subscriptions page.
 import { formatMoney } from '../money/format.ts';
-import type { Subscription, SubscriptionTier } from './api.ts';
+import type { Subscription, SubscriptionTier } from './types.ts';
 
 /** A date as a person reads it ("Dec 2, 2026"). */
 export const formatDate = (iso: string, locale?: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(iso));
