@@ -25,7 +25,17 @@ export default defineConfig({
       // Real services, started (or reused) once per run by the global setup.
       { test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/global-setup.ts'] } },
       // The web app in Debian's Chromium (playwright-core) against real api/gateway processes.
-      { test: { ...shared, name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/global-setup.ts', 'test/browser/global-setup.ts'] } },
+      // expect.poll waits up to 15 s (not 1 s): a page's answer on a loaded two-core machine
+      // can take seconds; a passing poll returns as soon as it passes.
+      {
+        test: {
+          ...shared,
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts', 'test/browser/global-setup.ts'],
+          expect: { poll: { timeout: 15_000 } },
+        },
+      },
     ],
   },
 });

@@ -49,6 +49,7 @@ import { streamRoutes } from './streams/routes.ts';
 import { channelModerationRoutes } from './users/channel-moderation.ts';
 import { userRoutes } from './users/routes.ts';
 import { channelVideoRoutes } from './videos/channel.ts';
+import { upNextRoutes } from './videos/up-next.ts';
 import { videoRoutes } from './videos/routes.ts';
 import { viewRoutes } from './views/routes.ts';
 import { walletRoutes } from './wallet/routes.ts';
@@ -150,6 +151,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
   app.route('/api/v1/videos', videoRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1/users', channelVideoRoutes({ config, db, storage: deps.storage }));
+  app.route('/api/v1/videos', upNextRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1', likeRoutes({ config, db }));
   app.route('/api/v1/search', searchRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1/trending', trendingRoutes({ config, db, storage: deps.storage }));

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { recomputeTrending } from '../../activities/trending.ts';
+import { insertBulkUsers } from '../support/fixtures.ts';
 import { insertVideo } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { expectAccessible, expectFitsPhone, registerByApi } from './support/pages.ts';
 
-// The header's search box (suggestions as you type, a combobox) and the results page (type
-// tabs, typo matches), signed out, in Chromium against the real API.
+// Discovery, signed out, in Chromium against the real API: the header's search box
+// (suggestions as you type, a combobox), the results page (type tabs, typo matches), the home
+// page's Trending section and a video's Up next.
 
 const app = useBrowserApp();
 
@@ -89,5 +91,28 @@ describe('search', () => {
     expect(await trending.getByRole('link', { name: `${title} (quiet)` }).count()).toBe(0);
     await trending.getByRole('link', { name: title, exact: true }).first().click();
     await page.waitForURL(app.url(`/videos/${hot}`));
+  }, 60_000);
+
+  it('offers what viewers of a video also watched under "Up next" on its page', async () => {
+    const owner = await registerByApi(app);
+    const db = app.ctx.db;
+    const suffix = randomUUID().slice(0, 8);
+    const source = await insertVideo(db, owner.id, { title: `Opening ${suffix}` });
+    const alsoWatched = await insertVideo(db, owner.id, { title: `Sequel ${suffix}` });
+    const viewers = await insertBulkUsers(db, 2);
+    await db
+      .insertInto('watch_history')
+      .values(viewers.flatMap((user_id) => [source, alsoWatched].map((video_id) => ({ user_id, video_id, position_seconds: 1 }))))
+      .execute();
+
+    const page = await app.newPage();
+    await page.goto(app.url(`/videos/${source}`));
+    const upNext = page.getByRole('region', { name: 'Up next' });
+    await upNext.getByRole('link', { name: `Sequel ${suffix}` }).waitFor();
+    await upNext.getByText('Viewers of this also watched').waitFor();
+    await expectAccessible(page);
+    await upNext.getByRole('link', { name: `Sequel ${suffix}` }).click();
+    await page.waitForURL(app.url(`/videos/${alsoWatched}`));
+    await page.getByRole('heading', { name: `Sequel ${suffix}`, level: 1 }).waitFor();
   }, 60_000);
 });

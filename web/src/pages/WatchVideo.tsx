@@ -11,6 +11,7 @@ import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { videoQuery } from '../features/videos/api.ts';
 import { EditVideoForm } from '../features/videos/EditVideoForm.tsx';
 import { TranscodeStatus } from '../features/videos/TranscodeStatus.tsx';
+import { UpNext } from '../features/videos/UpNext.tsx';
 import { ViewHeartbeats } from '../features/views/use-heartbeats.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { HlsPlayer } from '../player/HlsPlayer.tsx';
@@ -127,6 +128,7 @@ export default function WatchVideo() {
       )}
       {editing && <EditVideoForm video={v} onDone={() => setEditing(false)} />}
       {v.status === 'ready' && <Comments videoId={v.id} ownerId={v.ownerId} commentCount={v.commentCount} />}
+      {v.status === 'ready' && <UpNext videoId={v.id} />}
     </article>
   );
 }
