@@ -26,6 +26,8 @@ import { accountMenu, expectAccessible, expectFitsPhone, registerThroughPage } f
 const app = useBrowserApp({ workers: true });
 // The money handlers in the workers' registry, as the worker entrypoint puts them (workers/main.ts).
 beforeAll(() => registerPaymentEventHandlers({ rules: moneyRules(app.ctx.config), disputeFee: BigInt(app.ctx.config.payments.disputeFeeMinor), logger: app.ctx.logger }));
+  registerSubscriptionEventHandlers({ logger, graceSeconds: config.subscriptions.graceSeconds });
+});
 
 const usd = (minor: number | bigint) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(Number(minor) / 100);
 /** A date as the pages show it (Chromium's locale is en-US). */
@@ -137,12 +139,13 @@ describe('subscriptions in the browser', { timeout: 240_000 }, () => {
     await viewerPage.getByRole('button', { name: 'Subscribe for $4.99 a month' }).click();
     const status = viewerPage.getByTestId('subscription-status');
     await status.getByText('Subscribing to Tier 1 ($4.99 a month): Waiting for the payment to be confirmed…').waitFor();
-    expect(await subscriptionsOf(viewerId)).toMatchObject([{ tier: 1, price: 499n, status: 'incomplete', cancel_at_period_end: false }]);
+    expect(await subscriptionsOf(viewerId)).toMatchObject([{ tier: 1, price: 499, status: 'incomplete', cancel_at_period_end: false }]);
 
     // Stripe reports the first invoice paid; the page follows on its own.
     await stripeReportsInvoicePaid(viewerId);
+    // The event signals the subscription's workflow, which makes it active.
+    await expect.poll(async () => (await subscriptionsOf(viewerId))[0]?.status, { timeout: 60_000 }).toBe('active');
     const [paid] = await subscriptionsOf(viewerId);
-    expect(paid).toMatchObject({ status: 'active' });
     const periodEnd = day(paid!.current_period_end!);
     await status.getByText(`Subscribed: Tier 1 ($4.99 a month). Active, renews on ${periodEnd}`).waitFor();
     await checkPage(viewerPage);
@@ -196,7 +199,11 @@ describe('subscriptions in the browser', { timeout: 240_000 }, () => {
     await creatorPage.getByRole('button', { name: 'Save tier names' }).click();
     await creatorPage.getByRole('status').filter({ hasText: 'Tier names saved.' }).waitFor();
     await creatorPage.getByTestId('tier-1-count').getByText('Fan club').waitFor();
-    expect(await app.ctx.db.selectFrom('subscription_tier_names').select(['tier', 'name']).where('channel_id', '=', creatorId).execute()).toEqual([{ tier: 1, name: 'Fan club' }]);
+    expect(await app.ctx.db.selectFrom('subscription_tier_names').select(['tier', 'name']).where('channel_id', '=', creatorId).orderBy('tier').execute()).toEqual([
+      { tier: 1, name: 'Fan club' },
+      { tier: 2, name: 'Tier 2' },
+      { tier: 3, name: 'Tier 3' },
+    ]);
     await creatorPage.reload();
     await creatorPage.getByTestId('tier-1-count').getByText('Fan club').waitFor();
     await viewerPage.goto(app.url('/subscriptions'));

@@ -155,9 +155,16 @@ const chatModes: [ChatMode, string, string][] = [
 function ChatControls({ stream }: { stream: LiveStream }) {
   const save = useChatSettings(stream.id);
   const [slow, setSlow] = useState(String(stream.chatSlowModeSeconds));
-  const mode: ChatMode = stream.chatMode;
-  const apply = (next: { mode?: ChatMode; slowModeSeconds?: number }) =>
-    save.mutate({ mode: (next.mode ?? mode) as LiveStream['chatMode'], slowModeSeconds: next.slowModeSeconds ?? stream.chatSlowModeSeconds });
+  // The mode being saved shows as chosen at once; the stream read afresh takes over once it is saved (or refused).
+  const [choosing, setChoosing] = useState<ChatMode>();
+  const mode: ChatMode = choosing ?? stream.chatMode;
+  const apply = (next: { mode?: ChatMode; slowModeSeconds?: number }) => {
+    setChoosing(next.mode);
+    save.mutate(
+      { mode: (next.mode ?? stream.chatMode) as LiveStream['chatMode'], slowModeSeconds: next.slowModeSeconds ?? stream.chatSlowModeSeconds },
+      { onSettled: () => setChoosing(undefined) },
+    );
+  };
   return (
     <fieldset>
       <legend>Chat settings</legend>
