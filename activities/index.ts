@@ -14,6 +14,7 @@ import { registerPayoutEventHandlers } from './payout-events.ts';
 import { createPayoutActivities } from './payouts.ts';
 import type { PayoutServices } from '../lib/payouts/services.ts';
 import { createStreamActivities } from './streams.ts';
+import { createSubscriptionGiftActivities } from './subscription-gifts.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
 import { createTrendingActivities } from './trending.ts';
@@ -50,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEarningsActivities(deps),
     ...createEmailActivities({ db: deps.db, ...deps.mail }),
     ...createPaymentActivities(deps),
+    ...createSubscriptionGiftActivities(deps),
     ...createPayoutActivities({ db: deps.db, storage: deps.storage, nats: deps.nats, ...deps.payouts }),
   };
 }

@@ -1,3 +1,4 @@
+import { activityInfo, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import type { Tx } from '../lib/db.ts';
@@ -17,6 +18,7 @@ import {
 } from '../lib/payments/stripe-objects.ts';
 import { publishRoomFrame, type DonationFrame } from '../lib/room-frames.ts';
 import { LIVE_STATUSES } from '../lib/streams.ts';
+import { startGiftDistribution, type GiftDistributionSettings } from '../lib/subscriptions/gift-start.ts';
 import { pushNotifications } from '../lib/notifications.ts';
 import { insertNotifications } from '../lib/notifications.ts';
 import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler, type ProviderIds } from './payments.ts';
@@ -30,7 +32,10 @@ import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext
 // payment we cannot find yet (its charge is not known before the success names it) is parked
 // and applied by the event that makes the payment known.
 
-export type PaymentEventHandlerDeps = BookingDeps;
+export interface PaymentEventHandlerDeps extends BookingDeps {
+  /** What a paid gift of subscriptions hands its `subscription-gift/<giftId>` workflow. */
+  gifts: GiftDistributionSettings;
+}
 
 /** A Stripe object that does not parse will not parse on a retry either. */
 function read<T>(parse: (object: unknown) => T, event: PaymentEvent): T {
@@ -83,7 +88,33 @@ export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<K
 
   /** The success booked (now, or earlier); false when the payment's money was refused. */
   async function ensureBooked(ctx: PaymentEventContext, payment: Payment, received: Received): Promise<boolean> {
-    return (await bookSucceeded(ctx.trx, deps, payment, received)) !== 'refused';
+    const outcome = await bookSucceeded(ctx.trx, deps, payment, received);
+    if (outcome === 'booked' && payment.kind === 'subscription_gift') await giftPaid(ctx, payment);
+    return outcome !== 'refused';
+  }
+
+  /**
+   * A gift of subscriptions just booked: marked paid in the booking's transaction, and its
+   * `subscription-gift/<giftId>` workflow started before the commit (a retry of the event
+   * starts it again by id), so a crash cannot lose the distribution; the workflow's activity
+   * waits until this transaction has committed before it gives anything.
+   */
+  async function giftPaid(ctx: PaymentEventContext, payment: Payment): Promise<void> {
+    const gift = await ctx.trx
+      .updateTable('subscription_gifts')
+      .set({ status: sql`case when status = 'pending' then 'paid' else status end`, updated_at: sql`now()` })
+      .where('payment_id', '=', payment.id)
+      .returning(['id', 'channel_id'])
+      .executeTakeFirst();
+    if (!gift) {
+      logger.error({ paymentId: payment.id }, 'subscription gift payment booked but no gift row names it; an operator must refund it');
+      return;
+    }
+    await startGiftDistribution(
+      { client: Context.current().client, taskQueue: activityInfo().taskQueue },
+      { giftId: gift.id, graceSeconds: deps.gifts.graceSeconds, ...(deps.gifts.giftPeriodSeconds === undefined ? {} : { giftPeriodSeconds: deps.gifts.giftPeriodSeconds }) },
+      gift.channel_id,
+    );
   }
 
   const succeeded: PaymentEventHandler = async (ctx, event) => {
@@ -100,6 +131,7 @@ export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<K
       chargeId: intent.latest_charge,
     });
     if (outcome === 'booked' && payment.kind === 'tip') await announceTip(ctx, payment);
+    if (outcome === 'booked' && payment.kind === 'subscription_gift') await giftPaid(ctx, payment);
     await applyWaitingFor(ctx, payment);
   };
 

@@ -15,6 +15,7 @@ import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
 import { creatorRoutes } from './creators/routes.ts';
+import { creatorSubscriberRoutes } from './creators/subscribers.ts';
 import { financeRoutes } from './finance/routes.ts';
 import { payoutHoldRoutes } from './finance/payout-holds.ts';
 import { payoutRunRoutes } from './finance/payout-runs.ts';
@@ -29,6 +30,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { devStripeEventRoutes } from './payments/dev-events.ts';
 import { paymentRoutes } from './payments/routes.ts';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './payments/webhooks.ts';
+import { subscriptionGiftRoutes } from './subscription-gifts/routes.ts';
 import { authenticate } from './middleware/auth.ts';
 import { apiCors, readableCrossOrigin, securityHeaders } from './middleware/browser-policy.ts';
 import { clientIp } from './middleware/client-ip.ts';
@@ -127,6 +129,8 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/moderation/*',
     '/api/v1/playlists',
     '/api/v1/playlists/*',
+    '/api/v1/channels/*',
+    '/api/v1/subscription-gifts/*',
   ]) {
     app.use(path, authenticate(db, tokens));
   }
@@ -144,6 +148,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/gifts', giftRoutes({ db }));
   app.route('/api/v1/wallet', walletRoutes({ db }));
   app.route('/api/v1/creators', creatorRoutes({ config, db }));
+  app.route('/api/v1/creators', creatorSubscriberRoutes({ db }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, nats: deps.nats, temporal: deps.temporal }));
@@ -166,15 +171,9 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/users', channelBlockedTermRoutes({ db }));
   app.route('/api/v1/users', channelModerationRoutes({ db, nats: deps.nats }));
   app.route('/api/v1/webhooks', stripeWebhookRoutes({ db, temporal: deps.temporal, stripe: config.payments.stripe }));
-  app.route(
-    '/api/v1',
-    paymentRoutes({
-      config,
-      db,
-      gateway: createStripeGateway(config.payments.stripe),
-      rules: moneyRules(config),
-    }),
-  );
+  const gateway = createStripeGateway(config.payments.stripe);
+  app.route('/api/v1', paymentRoutes({ config, db, gateway, rules: moneyRules(config) }));
+  app.route('/api/v1', subscriptionGiftRoutes({ config, db, gateway }));
   // Development stand-ins for outside systems: never served in production.
   if (config.env !== 'production') {
     const deliver = (request: Request) => Promise.resolve(app.fetch(request));

@@ -1,4 +1,5 @@
 import type { StoredChatEvent } from './chat.ts';
+import type { ChatBadge } from './realtime-contract.ts';
 import type { Mongo } from './mongo.ts';
 
 // The chat archive in Mongo. Every read is by equality, because FerretDB (v1) sorts and
@@ -15,6 +16,8 @@ export interface ArchivedMessage {
   userId?: string;
   username?: string;
   text?: string;
+  /** As shown when it was sent; absent on messages archived before badges existed. */
+  badges?: ChatBadge[];
   sentAt?: Date;
   deletedAt?: Date;
   deletedBy?: string;
@@ -72,10 +75,11 @@ export async function archiveChatEvents(mongo: Mongo, events: ArchivableEvent[])
     const hour = hourOf(event.storedAt);
     roomHours.set(event.streamId, (roomHours.get(event.streamId) ?? new Set()).add(hour));
     const { streamId, seq, userId, username, text } = event;
+    const badges = event.badges ?? [];
     return {
       updateOne: {
         filter: { _id: archivedMessageId(streamId, seq) },
-        update: { $set: { streamId, seq, hour, bucket: `${streamId}:${hour}`, userId, username, text, sentAt } },
+        update: { $set: { streamId, seq, hour, bucket: `${streamId}:${hour}`, userId, username, text, badges, sentAt } },
         upsert: true,
       },
     };

@@ -1,5 +1,6 @@
 import { jetStreamManager, jetStreamResources, type Nats } from './nats.ts';
-import type { UserRole } from './schema.ts';
+import type { ChatBadge } from './realtime-contract.ts';
+import type { ChatMode, UserRole } from './schema.ts';
 
 // Chat is one event log per stream in JetStream: `chat.<streamId>` holds messages and
 // deletion markers, and a message's JetStream sequence is its id and offset. The stream
@@ -11,6 +12,8 @@ export const CHAT_RATE_WINDOW_SECONDS = 30;
 export const CHAT_RATE_LIMIT = 20;
 export const CHAT_MODERATOR_RATE_LIMIT = 100;
 export const CHAT_MAX_SLOW_MODE_SECONDS = 600;
+/** Who may chat in a stream (`streams.chat_mode`); owner, channel moderators and staff always may. */
+export const CHAT_MODES = ['everyone', 'followers', 'subscribers'] as const satisfies readonly ChatMode[];
 /** Messages a joining viewer receives; older ones are paged from the archive over HTTP. */
 export const CHAT_HISTORY_SIZE = 50;
 /** Missed events a reconnecting viewer can recover in one go; beyond it they get the recent history. */
@@ -23,6 +26,8 @@ export interface ChatMessageEvent {
   username: string;
   text: string;
   sentAt: string;
+  /** The sender's badges when the gateway accepted it; absent on messages stored before badges existed. */
+  badges?: ChatBadge[];
   nonce?: string;
 }
 
@@ -95,6 +100,7 @@ export type ChatRefusal =
   | 'account_suspended'
   | 'account_banned'
   | 'followers_only'
+  | 'subscribers_only'
   | 'slow_mode'
   | 'rate_limited'
   | 'message_blocked'
@@ -111,6 +117,7 @@ export const chatRefusalMessages: Record<ChatRefusal, string> = {
   account_suspended: 'Your account is suspended',
   account_banned: 'Your account is banned',
   followers_only: 'Only followers can chat in this stream',
+  subscribers_only: 'Only subscribers can chat in this stream',
   slow_mode: 'Slow mode is on; wait before sending another message',
   rate_limited: 'You are sending messages too fast',
   message_blocked: 'Your message contains a term this channel or the platform does not allow',

@@ -17,6 +17,8 @@ export const errorStatus = {
   account_banned: 403,
   account_restricted: 403,
   own_stream: 403,
+  /** A subscriber-only video or chat: only the channel's subscribers (and its owner, and staff) get it. */
+  subscribers_only: 403,
   not_found: 404,
   conflict: 409,
   insufficient_funds: 409,

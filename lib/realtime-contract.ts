@@ -60,7 +60,28 @@ export interface DonationFrame {
   sentAt: string;
 }
 
-export type RoomFrame = GiftFrame | LeaderboardFrame | DonationFrame;
+/** A subscription to the channel became active (a new one, or one received as a gift), announced once. */
+export interface SubscriptionFrame {
+  type: 'subscription';
+  streamId: string;
+  subscriber: { id: string; username: string };
+  tier: 1 | 2 | 3;
+  /** Paid periods of the subscriber on the channel, this one included. */
+  months: number;
+  /** Who gave it, when it was a gift. */
+  gift: null | { giver: { id: string; username: string } };
+  sentAt: string;
+}
+
+export type RoomFrame = GiftFrame | LeaderboardFrame | DonationFrame | SubscriptionFrame;
+
+/** A mark shown beside a chat message's sender; today only the channel's subscriber badge. */
+export interface ChatBadge {
+  type: 'subscriber';
+  tier: 1 | 2 | 3;
+  /** Paid periods of the sender on the channel when the message was sent. */
+  months: number;
+}
 
 export interface ChatFrame {
   type: 'chat';
@@ -71,6 +92,8 @@ export interface ChatFrame {
   username: string;
   text: string;
   sentAt: string;
+  /** What the sender wore when the message was sent (stored with it, so history shows the same); empty when none. */
+  badges: ChatBadge[];
   /** Only on the sender's own sockets. */
   nonce?: string;
 }
@@ -84,7 +107,7 @@ export type ServerFrame =
   | { type: 'chat_restriction_lifted'; streamId: string }
   | { type: 'viewers'; streamId: string; count: number }
   | { type: 'stream_status'; streamId: string; status: string }
-  /** `gift`, `leaderboard` and `donation`, raised by the platform (lib/room-frames.ts). */
+  /** `gift`, `leaderboard`, `donation` and `subscription`, raised by the platform (lib/room-frames.ts). */
   | RoomFrame
   | { type: 'notification'; notification: Record<string, unknown> }
   | { type: 'progress'; videoId: string; percent: number }

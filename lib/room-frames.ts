@@ -1,15 +1,15 @@
 import type { RoomFrame } from './realtime-contract.ts';
 import type { Nats } from './nats.ts';
 
-export type { DonationFrame, GiftFrame, LeaderboardEntry, LeaderboardFrame, RoomFrame } from './realtime-contract.ts';
+export type { DonationFrame, GiftFrame, LeaderboardEntry, LeaderboardFrame, RoomFrame, SubscriptionFrame } from './realtime-contract.ts';
 
-// Frames for everyone in a stream's room that the platform raises (gifts, leaderboards, donations), as
+// Frames for everyone in a stream's room that the platform raises (gifts, leaderboards, donations, subscriptions), as
 // opposed to chat (JetStream) and status (the stream workflow). Published on core NATS
 // `stream.<id>.room` once what they announce is committed; every gateway with viewers of the
 // stream forwards them unchanged. At most once: a gateway cut off from NATS misses them, and
 // what they show can always be read again over HTTP (the leaderboard, the wallet).
 
-const roomFrameTypes: ReadonlySet<string> = new Set<RoomFrame['type']>(['gift', 'leaderboard', 'donation']);
+const roomFrameTypes: ReadonlySet<string> = new Set<RoomFrame['type']>(['gift', 'leaderboard', 'donation', 'subscription']);
 
 export function streamRoomSubject(nats: Nats, streamId: string): string {
   return nats.subject(`stream.${streamId}.room`);

@@ -115,7 +115,7 @@ export interface PlaylistsTable {
   kind: Generated<PlaylistKind>;
   title: string;
   description: Generated<string>;
-  visibility: Generated<VideoVisibility>;
+  visibility: Generated<PlaylistVisibility>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -160,6 +160,8 @@ export const notificationTypes = [
   'appeal_message',
   'comment_received',
   'comment_reply',
+  'subscription_received',
+  'subscription_gifted',
 ] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 /** A statement of reasons, a report's outcome or an escalation is owed, not optional: no setting turns these off. */
@@ -186,7 +188,10 @@ export interface NotificationSettingsTable {
   updated_at: Generated<Date>;
 }
 
-export type VideoVisibility = 'public' | 'unlisted' | 'private';
+/** `subscribers`: listed on its channel, playable only by the owner, admins and the channel's subscribers with perks. */
+export type VideoVisibility = 'public' | 'unlisted' | 'private' | 'subscribers';
+/** A playlist's visibility (a playlist has no subscriber-only setting). */
+export type PlaylistVisibility = 'public' | 'unlisted' | 'private';
 export type VideoSource = 'upload' | 'recording';
 export type VideoStatus = 'uploading' | 'processing' | 'ready' | 'failed';
 
@@ -303,6 +308,9 @@ export interface WatchHistoryTable {
 
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
 
+/** Who may chat in a stream: everyone signed in, its channel's followers, or its channel's subscribers with perks. */
+export type ChatMode = 'everyone' | 'followers' | 'subscribers';
+
 export interface StreamsTable {
   id: Generated<string>;
   owner_id: string;
@@ -311,7 +319,7 @@ export interface StreamsTable {
   category_id: string | null;
   visibility: Generated<'public' | 'unlisted'>;
   mature: Generated<boolean>;
-  chat_mode: Generated<'everyone' | 'followers'>;
+  chat_mode: Generated<ChatMode>;
   chat_slow_mode_seconds: Generated<number>;
   scheduled_at: Date | null;
   status: StreamStatus;
@@ -562,7 +570,7 @@ export interface StreamGiftTotalsTable {
   reached_at: Date;
 }
 
-export type PaymentKind = 'tip' | 'coin_purchase';
+export type PaymentKind = 'tip' | 'coin_purchase' | 'subscription_gift';
 export type PaymentStatus = 'requires_payment' | 'succeeded' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
 
 export interface PaymentsTable {

@@ -1,8 +1,11 @@
 import type { Nats } from './nats.ts';
-import type { VideoStatus } from './schema.ts';
+import type { VideoStatus, VideoVisibility } from './schema.ts';
 
 // Where a video's objects live in S3 and how its progress is announced. One place, so the
 // encoder, the API and the cleanup agree.
+
+/** `subscribers`: listed on its channel, played only to the owner, admins and the channel's subscribers with perks. */
+export const VIDEO_VISIBILITIES = ['public', 'unlisted', 'private', 'subscribers'] as const satisfies readonly VideoVisibility[];
 
 /** Where an upload URL writes. Never read by the encoder: a URL can still write there after `complete`. */
 export function uploadSourcePath(videoId: string): string {

@@ -7,7 +7,7 @@ import type { ChatFrame, ServerFrame } from './frames.ts';
 
 export function chatFrame(event: StoredChatEvent & { kind: 'message' }, withNonce = false): ChatFrame {
   const { streamId, userId, username, text, sentAt, nonce } = event;
-  return { type: 'chat', streamId, id: String(event.seq), userId, username, text, sentAt, ...(withNonce && nonce ? { nonce } : {}) };
+  return { type: 'chat', streamId, id: String(event.seq), userId, username, text, sentAt, badges: event.badges ?? [], ...(withNonce && nonce ? { nonce } : {}) };
 }
 
 /** The frames a stored event becomes for viewers. */

@@ -16,7 +16,9 @@ import type { Db } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import { jetStreamResources, type Nats } from '../lib/nats.ts';
 import { hitRateLimit, passCooldown } from '../lib/rate-limits.ts';
-import type { UserRole, UserStatus } from '../lib/schema.ts';
+import type { ChatBadge } from '../lib/realtime-contract.ts';
+import type { ChatMode, UserRole, UserStatus } from '../lib/schema.ts';
+import { chatBadges, subscriberBadges, type SubscriberBadge } from '../lib/subscriptions/perks.ts';
 import { sql } from 'kysely';
 import { FINISHED_STATUSES, LIVE_STATUSES } from '../lib/streams.ts';
 import { asReason, fileSignal, nudgeSignalRelay } from '../lib/moderation/signals.ts';
@@ -33,6 +35,8 @@ import { TtlCache } from './ttl-cache.ts';
 const SENDER_TTL_MS = 10_000;
 const ROOM_TTL_MS = 5_000;
 const FOLLOW_TTL_MS = 30_000;
+/** A sender's subscriber badge (and so their perks) on a channel: a lapse shows within this. */
+export const PERKS_TTL_MS = 10_000;
 /** Watched words and a channel's blocked terms change rarely; a change reaches every gateway within this. */
 const WATCHED_TTL_MS = 10_000;
 /** Messages of one socket waiting for their checks; more is a client flooding us. */
@@ -47,7 +51,7 @@ interface Sender {
 
 interface RoomSettings {
   ownerId: string;
-  mode: 'everyone' | 'followers';
+  mode: ChatMode;
   slowModeSeconds: number;
   closed: boolean;
   live: boolean;
@@ -66,12 +70,13 @@ export interface ChatRequest {
  * reason code; the decision needs a few reads, cached briefly so a busy room costs Postgres
  * two statements per message (the rate-limit counters every gateway shares).
  */
-export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; metrics: RealtimeMetrics; standings: ChannelStandings }) {
+export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; metrics: RealtimeMetrics; standings: ChannelStandings; perksTtlMs?: number }) {
   const { db, nats } = deps;
   const senders = new TtlCache<string, Sender | undefined>(SENDER_TTL_MS);
   const rooms = new TtlCache<string, RoomSettings | undefined>(ROOM_TTL_MS);
   const follows = new TtlCache<string, boolean>(FOLLOW_TTL_MS);
   const watched = new TtlCache<string, WatchedTerm[]>(WATCHED_TTL_MS);
+  const perks = new TtlCache<string, SubscriberBadge | null>(deps.perksTtlMs ?? PERKS_TTL_MS);
   const platformTerms = () =>
     watched.get('platform', async () =>
       (await db.selectFrom('watched_words').select(['term', 'level', 'reason', 'score']).execute()).map((w) => ({ term: w.term, level: w.level, source: 'platform' as const, reason: w.reason, score: w.score })),
@@ -99,8 +104,12 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       Boolean(await db.selectFrom('follows').select('follower_id').where('follower_id', '=', userId).where('followee_id', '=', ownerId).executeTakeFirst()),
     );
 
+  /** The sender's subscriber badge on the channel, or null when they hold no perks there. */
+  const badgeOf = (userId: string, ownerId: string) =>
+    perks.get(`${ownerId}:${userId}`, async () => (await subscriberBadges(db, ownerId, [userId])).get(userId) ?? null);
+
   type Refused = { refused: ChatRefusal; retryAfterSeconds?: number; message?: string; until?: string; reason?: string };
-  type Decision = Refused | { held: WatchHit; sender: Sender; text: string; live: boolean } | { sender: Sender; text: string };
+  type Decision = Refused | { held: WatchHit; sender: Sender; text: string; live: boolean } | { sender: Sender; text: string; badges: ChatBadge[] };
 
   async function decide(request: ChatRequest): Promise<Decision> {
     if (!request.userId) return { refused: 'sign_in_required' };
@@ -112,7 +121,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     const block = accountBlock(sender);
     if (block) return { refused: block.code === 'account_banned' ? 'account_banned' : 'account_suspended' };
     if (!room || room.closed) return { refused: 'chat_closed' };
-    const standing = await deps.standings.of(room.ownerId, request.userId);
+    const [standing, badge] = await Promise.all([deps.standings.of(room.ownerId, request.userId), badgeOf(request.userId, room.ownerId)]);
     // Cached for a while: a timeout that ended meanwhile no longer counts.
     if (stillInForce(standing.restriction)) {
       const { code, ...why } = restrictionRefusal(standing.restriction);
@@ -129,6 +138,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     }
     if (!moderator) {
       if (room.mode === 'followers' && !(await isFollower(request.userId, room.ownerId))) return { refused: 'followers_only' };
+      if (room.mode === 'subscribers' && !badge) return { refused: 'subscribers_only' };
       if (room.slowModeSeconds > 0) {
         const slow = await passCooldown(db, `chat-slow:${request.streamId}:${request.userId}`, room.slowModeSeconds);
         if (!slow.allowed) return { refused: 'slow_mode', retryAfterSeconds: slow.retryAfterSeconds };
@@ -139,7 +149,7 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
     if (!rate.allowed) return { refused: 'rate_limited', retryAfterSeconds: rate.retryAfterSeconds };
     // Held only once every other rule passed: a flood of held messages is rate-limited like any other.
     if (held) return { held, sender, text: checked.text, live: room.live };
-    return { sender, text: checked.text };
+    return { sender, text: checked.text, badges: chatBadges(badge ?? undefined) };
   }
 
   const refusal = (code: ChatRefusal | 'unavailable', request: ChatRequest, retryAfterSeconds?: number, why: Omit<Refused, 'refused' | 'retryAfterSeconds'> = {}): ServerFrame => {
@@ -254,13 +264,14 @@ export function createChatSender(deps: { db: Db; nats: Nats; logger: Logger; met
       }
       return refusal('message_held', request);
     }
-    const { sender, text } = decision;
+    const { sender, text, badges } = decision;
     const event = {
       kind: 'message' as const,
       streamId: request.streamId,
       userId: request.userId!,
       username: sender.username,
       text,
+      badges,
       sentAt: new Date().toISOString(),
       ...(request.nonce ? { nonce: request.nonce } : {}),
     };

@@ -72,6 +72,8 @@ export interface GatewayDeps {
   limits: GatewayLimits;
   /** How often viewer counts are shared and broadcast. */
   viewerCountIntervalMs?: number;
+  /** How long a sender's subscriber badge (and perks) on a channel is trusted (default PERKS_TTL_MS). */
+  perksTtlMs?: number;
 }
 
 /** What the gateway keeps per socket beside the hub's view of it. */

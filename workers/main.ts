@@ -61,6 +61,9 @@ if (mongo) {
   registerPaymentEventHandlers({
     rules: moneyRules(config),
     disputeFee: BigInt(config.payments.disputeFeeMinor),
+    subscriptionShareBps: config.subscriptions.creatorShareBps,
+    // Gifted subscriptions last a calendar month (no giftPeriodSeconds): the subscription workflow's default.
+    gifts: { graceSeconds: config.subscriptions.graceSeconds },
     logger,
   });
   created.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: createPayoutServices(config) })));

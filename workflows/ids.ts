@@ -18,4 +18,6 @@ export const workflowIds = {
   paymentEvent: (provider: string, eventId: string) => `payment-event/${provider}/${eventId}`,
   /** One per subscription for its whole life (continue-as-new each period keeps the history small). */
   subscription: (subscriptionId: string) => `subscription/${subscriptionId}`,
+  /** One per gift of subscriptions: gives them once its payment succeeded. */
+  subscriptionGift: (giftId: string) => `subscription-gift/${giftId}`,
 } as const;

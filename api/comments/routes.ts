@@ -13,7 +13,7 @@ import { currentUser, ownerOrAdmin, requireAuth, signedIn } from '../middleware/
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pageMetaSchema, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
-import { findVisibleVideo } from '../videos/service.ts';
+import { findWatchableVideo } from '../videos/service.ts';
 import { commentRow, createComment, deleteComment, editComment, findComment, findPinned, listReplies, listTopLevel, setPinned, type CommentRow } from './service.ts';
 
 export const COMMENT_MAX_CHARS = 2000;
@@ -105,7 +105,7 @@ export function commentRoutes(deps: { config: Config; db: Db; temporal: Temporal
   const visibleComment = async (id: string, auth: AuthContext | undefined): Promise<{ comment: Comment; video: Video }> => {
     const comment = await findComment(db, id);
     if (!comment) throw new AppError('not_found', 'No such comment');
-    return { comment, video: await findVisibleVideo(db, comment.video_id, auth) };
+    return { comment, video: await findWatchableVideo(db, comment.video_id, auth) };
   };
 
   /** After the commit: the video's owner hears of a new comment, the answered comment's author of a reply; never yourself. */
@@ -136,13 +136,13 @@ export function commentRoutes(deps: { config: Config; db: Db; temporal: Temporal
       request: { params: uuidParam, query: listQuery },
       responses: {
         200: commentPage('Comments', pageMetaSchema.extend({ commentCount: z.number().int().min(0) })),
-        ...errorResponses({ 400: 'Invalid query or cursor', 404: 'No such video, or not yours to see' }),
+        ...errorResponses({ 400: 'Invalid query or cursor', 403: '`subscribers_only`: a subscriber-only video you may not watch', 404: 'No such video, or not yours to see' }),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const { sort, limit, cursor } = c.req.valid('query');
-      const video = await findVisibleVideo(db, id, c.get('auth'));
+      const video = await findWatchableVideo(db, id, c.get('auth'));
       const after = sort === 'top' ? decodeCursor(cursor, topCursorSchema) : decodeCursor(cursor, timeKeyCursorSchema);
       const rows = await listTopLevel(db, id, sort, limit, after);
       const pinned = after ? undefined : await findPinned(db, id);
@@ -177,7 +177,7 @@ export function commentRoutes(deps: { config: Config; db: Db; temporal: Temporal
         ...errorResponses({
           400: 'Invalid body (empty after trimming, over 2000 characters)',
           401: 'Not signed in',
-          403: 'Account suspended or banned',
+          403: 'Account suspended or banned, or `subscribers_only`: a subscriber-only video you may not watch',
           404: 'No such video (or not yours to see), or no such comment on it',
           409: '`idempotency_key_reused`',
           422: '`unprocessable`: the comment answered was deleted',
@@ -188,7 +188,7 @@ export function commentRoutes(deps: { config: Config; db: Db; temporal: Temporal
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      const video = await findVisibleVideo(db, id, c.get('auth'));
+      const video = await findWatchableVideo(db, id, c.get('auth'));
       const { comment, created, answered } = await createComment(db, {
         videoId: video.id,
         authorId: currentUser(c).userId,
@@ -215,7 +215,7 @@ export function commentRoutes(deps: { config: Config; db: Db; temporal: Temporal
       request: { params: uuidParam, query: pageQuerySchema },
       responses: {
         200: commentPage('Replies'),
-        ...errorResponses({ 400: 'Invalid query or cursor', 404: 'No such comment, or its video is not yours to see' }),
+        ...errorResponses({ 400: 'Invalid query or cursor', 403: '`subscribers_only`: on a subscriber-only video you may not watch', 404: 'No such comment, or its video is not yours to see' }),
       },
     }),
     async (c) => {

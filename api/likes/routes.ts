@@ -6,7 +6,7 @@ import { rateLimit } from '../middleware/rate-limit.ts';
 import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { findStream } from '../streams/service.ts';
-import { findVisibleVideo } from '../videos/service.ts';
+import { findWatchableVideo } from '../videos/service.ts';
 import { setLike, type LikeTarget } from './service.ts';
 
 export const likeStateSchema = z.object({ liked: z.boolean(), likeCount: z.number().int().min(0) }).openapi('LikeState');
@@ -24,8 +24,8 @@ export function likeRoutes(deps: { config: Config; db: Db }) {
   const { db } = deps;
   const router = createRouter();
   const perUser = likesPerUser(deps);
-  const visible: Record<Exclude<LikeTarget, 'comment'>, (id: string, auth: Parameters<typeof findVisibleVideo>[2]) => Promise<unknown>> = {
-    video: (id, auth) => findVisibleVideo(db, id, auth),
+  const visible: Record<Exclude<LikeTarget, 'comment'>, (id: string, auth: Parameters<typeof findWatchableVideo>[2]) => Promise<unknown>> = {
+    video: (id, auth) => findWatchableVideo(db, id, auth),
     stream: (id) => findStream(db, id),
   };
 
@@ -44,7 +44,7 @@ export function likeRoutes(deps: { config: Config; db: Db }) {
           request: { params: uuidParam },
           responses: {
             200: enveloped(likeStateSchema, liked ? 'Liked' : 'Not liked'),
-            ...errorResponses({ 401: 'Not signed in', 403: 'Account suspended or banned', 404: `No such ${target}, or not yours to see`, 429: 'Too many likes' }),
+            ...errorResponses({ 401: 'Not signed in', 403: 'Account suspended or banned (or `subscribers_only` for a subscriber-only video)', 404: `No such ${target}, or not yours to see`, 429: 'Too many likes' }),
           },
         }),
         async (c) => {

@@ -22,7 +22,7 @@ const minor = z.number().int().openapi({ description: 'Integer minor units of `c
 const paymentSchema = z
   .object({
     id: z.uuid(),
-    kind: z.enum(['tip', 'coin_purchase']),
+    kind: z.enum(['tip', 'coin_purchase', 'subscription_gift']),
     status: z.enum(['requires_payment', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'disputed']),
     amount: minor,
     currency: z.string(),

@@ -34,12 +34,13 @@ export interface StartedPayment {
   created: boolean;
 }
 
-function fingerprint(kind: PaymentKind, fields: readonly unknown[]): string {
+/** What makes two requests under one Idempotency-Key the same request. */
+export function fingerprint(kind: PaymentKind, fields: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify([kind, ...fields], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex');
 }
 
 /** The payment an earlier request with this key made; another request under the key is refused. */
-async function replayOf(db: Db, payerId: string, idempotencyKey: string, digest: string): Promise<Payment | undefined> {
+export async function replayOf(db: Db, payerId: string, idempotencyKey: string, digest: string): Promise<Payment | undefined> {
   const earlier = await findPaymentByKey(db, payerId, idempotencyKey);
   if (earlier && earlier.requestFingerprint !== digest) {
     throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used for a different payment; use a new key for a new payment');
@@ -192,7 +193,7 @@ export async function clientSecretFor(db: Db, gateway: PaymentGateway, payment: 
       currency: payment.currency,
       idempotencyKey: stripeIdempotencyKey('payment', payment.id),
       metadata: { paymentId: payment.id, kind: payment.kind },
-      description: payment.kind === 'tip' ? 'StreamHub tip' : `StreamHub coins (${payment.coins} coins)`,
+      description: payment.kind === 'tip' ? 'StreamHub tip' : payment.kind === 'subscription_gift' ? 'StreamHub gift subscriptions' : `StreamHub coins (${payment.coins} coins)`,
     })
     .catch((err: unknown) => {
       throw err instanceof PaymentProviderError ? paymentErrorToAppError(err) : err;

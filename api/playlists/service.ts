@@ -2,7 +2,7 @@ import { sql, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { evenKeys, keyBetween, MAX_KEY_LENGTH, MAX_PLAYLIST_ITEMS, MAX_PLAYLISTS_PER_USER, type Placement } from '../../lib/playlist-order.ts';
-import type { VideoVisibility } from '../../lib/schema.ts';
+import type { PlaylistVisibility } from '../../lib/schema.ts';
 import type { AuthContext } from '../context.ts';
 
 export type PlaylistRow = Awaited<ReturnType<ReturnType<typeof playlistQuery>['execute']>>[number];
@@ -53,7 +53,7 @@ export function listPlaylists(db: Db, ownerId: string, all: boolean, limit: numb
 export interface PlaylistFields {
   title: string;
   description: string;
-  visibility: VideoVisibility;
+  visibility: PlaylistVisibility;
 }
 
 /**

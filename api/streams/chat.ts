@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { findArchivedMessage, pageArchivedChat } from '../../lib/chat-archive.ts';
-import { CHAT_MAX_SLOW_MODE_SECONDS, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
+import { CHAT_MAX_SLOW_MODE_SECONDS, CHAT_MODES, publishChatEvent, readChatEvent } from '../../lib/chat.ts';
 import { deleteRefusal, deleteRefusalMessages, runsChannelChat } from '../../lib/moderation/channel.ts';
 import { standingIn } from '../../lib/moderation/channel-store.ts';
 import type { Db } from '../../lib/db.ts';
@@ -19,6 +19,14 @@ export interface ChatRouteDeps {
   nats: Nats;
 }
 
+export const chatBadgeSchema = z
+  .object({
+    type: z.literal('subscriber'),
+    tier: z.number().int().min(1).max(3),
+    months: z.number().int().min(0).openapi({ description: 'Paid periods of the sender on the channel' }),
+  })
+  .openapi('ChatBadge');
+
 const messageSchema = z
   .object({
     id: z.string().openapi({ description: 'The message offset in the chat log; pass as `before` to page further back' }),
@@ -27,12 +35,13 @@ const messageSchema = z
     username: z.string(),
     text: z.string(),
     sentAt: z.string(),
+    badges: z.array(chatBadgeSchema).openapi({ description: "The sender's badges when it was sent (as the live frame showed them); empty when none" }),
   })
   .openapi('ChatMessage');
 
 const settingsSchema = z
   .object({
-    mode: z.enum(['everyone', 'followers']).openapi({ description: 'Who can chat: everyone signed in, or followers only' }),
+    mode: z.enum(CHAT_MODES).openapi({ description: "Who can chat: everyone signed in, followers only, or the channel's subscribers only (owner, channel moderators and staff always can)" }),
     slowModeSeconds: z.number().int().min(0).max(CHAT_MAX_SLOW_MODE_SECONDS).openapi({ description: 'Seconds between two messages of one viewer; 0 is off' }),
   })
   .openapi('ChatSettings');
@@ -88,7 +97,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
       const { before, limit } = c.req.valid('query');
       await findStream(db, id);
       const page = await pageArchivedChat(mongo, id, limit, before === undefined ? undefined : Number(before));
-      const data = page.messages.map((m) => ({ id: String(m.seq), streamId: m.streamId, userId: m.userId!, username: m.username!, text: m.text!, sentAt: m.sentAt!.toISOString() }));
+      const data = page.messages.map((m) => ({ id: String(m.seq), streamId: m.streamId, userId: m.userId!, username: m.username!, text: m.text!, sentAt: m.sentAt!.toISOString(), badges: m.badges ?? [] }));
       return c.json({ success: true as const, data, meta: { limit, nextBefore: page.hasMore && data[0] ? data[0].id : null } }, 200);
     },
   );
@@ -137,7 +146,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
       method: 'put',
       path: '/{id}/chat/settings',
       tags: ['chat'],
-      summary: 'Followers-only and slow mode (owner, channel moderator or platform moderator); gateways apply it within 5 s',
+      summary: 'Followers-only, subscribers-only and slow mode (owner, channel moderator or platform moderator); gateways apply it within 5 s',
       ...signedIn,
       request: { params: uuidParam, body: jsonBody(settingsSchema.strict()) },
       responses: { 200: enveloped(settingsSchema, 'The settings now in force'), ...errorResponses({ 400: 'Invalid settings', 403: 'Not the owner or a moderator of the channel', 404: 'No such stream' }) },

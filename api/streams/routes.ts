@@ -7,6 +7,7 @@ import { fileWatchedSignals } from '../../lib/moderation/signals.ts';
 import { screenWatched, type HeldField } from '../../lib/moderation/watched-store.ts';
 import type { Nats } from '../../lib/nats.ts';
 import { AppError } from '../../lib/errors.ts';
+import { CHAT_MODES } from '../../lib/chat.ts';
 import type { Stream } from '../../lib/schema.ts';
 import { FINISHED_STATUSES, LIVE_STATUSES } from '../../lib/streams.ts';
 import type { Temporal } from '../../lib/temporal.ts';
@@ -38,7 +39,7 @@ const streamSchema = z
     visibility: z.enum(['public', 'unlisted']),
     mature: z.boolean(),
     ageRestricted: z.boolean().openapi({ description: 'Age-restricted by moderation: show an interstitial; anonymous viewers get no `playbackUrl`' }),
-    chatMode: z.enum(['everyone', 'followers']),
+    chatMode: z.enum(CHAT_MODES),
     chatSlowModeSeconds: z.number().int(),
     status: z.enum(statuses),
     scheduledAt: z.string().nullable(),
@@ -137,7 +138,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
               reconnectWindowSeconds: z.number().int().min(0).max(1800).default(60),
               visibility: z.enum(['public', 'unlisted']).default('public'),
               mature: z.boolean().default(false),
-              chatMode: z.enum(['everyone', 'followers']).default('everyone'),
+              chatMode: z.enum(CHAT_MODES).default('everyone'),
             })
             .strict(),
         ),

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { Stream, StreamStatus } from '../../lib/schema.ts';
+import type { ChatMode, Stream, StreamStatus } from '../../lib/schema.ts';
 import { FINISHED_STATUSES, LIVE_STATUSES } from '../../lib/streams.ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { searchAttributes, type Temporal } from '../../lib/temporal.ts';
@@ -19,7 +19,7 @@ interface NewStream {
   reconnectWindowSeconds: number;
   visibility: 'public' | 'unlisted';
   mature: boolean;
-  chatMode: 'everyone' | 'followers';
+  chatMode: ChatMode;
 }
 
 export type StreamTimings = Config['streams'];

@@ -5,6 +5,7 @@ import { likedByUser } from '../likes/service.ts';
 import { ownerOrAdmin } from '../middleware/auth.ts';
 import { idOrUsername } from '../users/routes.ts';
 import { findProfile } from '../users/service.ts';
+import { hasChannelPerks } from '../../lib/subscriptions/perks.ts';
 import { createPlaybackSigner } from './playback.ts';
 import type { VideoRouteDeps } from './routes.ts';
 import { listMostViewedVideos, listVideos, videoCategories, type VideoListFilter } from './service.ts';
@@ -28,9 +29,9 @@ export function channelVideoRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 
       method: 'get',
       path: '/{id}/videos',
       tags: ['videos', 'users'],
-      summary: "A channel's videos: public ready ones, or all of them for the owner (and admins)",
+      summary: "A channel's videos: public and subscriber-only ready ones, or all of them for the owner (and admins)",
       description:
-        'Keyset pages. A cursor belongs to its `sort` (and filters): a cursor of another sort is 400. Private, unlisted, unfinished and hidden videos are listed only to the owner or an admin.',
+        'Keyset pages. A cursor belongs to its `sort` (and filters): a cursor of another sort is 400. Private, unlisted, unfinished and hidden videos are listed only to the owner or an admin. Subscriber-only videos are listed to everyone (`visibility: subscribers`), with playback and storyboard URLs only for the owner, admins and the channel\'s subscribers.',
       request: { params: idOrUsername, query: channelQuery },
       responses: {
         200: { description: 'One page', content: { 'application/json': { schema: pagedEnvelope(videoSchema) } } },
@@ -41,14 +42,17 @@ export function channelVideoRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 
       const { limit, cursor, sort, source } = c.req.valid('query');
       const owner = await findProfile(db, c.req.valid('param').id);
       const auth = c.get('auth');
-      const filter: VideoListFilter = { ownerId: owner.id, all: ownerOrAdmin(auth, owner.id), source };
+      const all = ownerOrAdmin(auth, owner.id);
+      const filter: VideoListFilter = { ownerId: owner.id, all, withSubscriberOnly: true, source };
       const shown =
         sort === 'newest'
           ? page(await listVideos(db, filter, limit, decodeCursor(cursor, timeKeyCursorSchema)), limit, (r) => r, (r) => ({ at: r.created_key, id: r.id }))
           : page(await listMostViewedVideos(db, filter, limit, decodeCursor(cursor, viewsCursorSchema)), limit, (r) => r, (r) => ({ views: r.view_count, id: r.id }));
       const liked = await likedByUser(db, 'video', shown.data.map((r) => r.id), auth?.userId);
       const categories = await videoCategories(db, shown.data);
-      const data = await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, auth ? liked.has(r.id) : null, categories)));
+      // Subscriber-only videos are listed to everyone; their playback URLs go only to those who may watch them.
+      const access = all || (shown.data.some((r) => r.visibility === 'subscribers') && auth !== undefined && (await hasChannelPerks(db, auth.userId, owner.id)));
+      const data = await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, auth ? liked.has(r.id) : null, categories, access)));
       return c.json({ ...shown, data }, 200);
     },
   );

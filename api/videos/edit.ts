@@ -3,6 +3,7 @@ import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Video } from '../../lib/schema.ts';
 import { searchAttributes, startIdempotently, type Temporal } from '../../lib/temporal.ts';
+import { VIDEO_VISIBILITIES } from '../../lib/videos.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { videoPosterWorkflow } from '../../workflows/video-poster.ts';
 
@@ -13,7 +14,7 @@ export const videoChangesSchema = z
   .object({
     title: z.string().trim().min(1).max(100).optional(),
     description: z.string().max(5000).optional(),
-    visibility: z.enum(['public', 'unlisted', 'private']).optional(),
+    visibility: z.enum(VIDEO_VISIBILITIES).optional(),
     categoryId: z.uuid().nullable().optional().openapi({ description: 'An active category, or null for none' }),
     // Loose bounds here; the tag rules (normalizeTags) answer 422 naming the tag.
     tags: z

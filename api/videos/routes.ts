@@ -10,7 +10,7 @@ import { playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
 import { deleteObject, headObject, presignGet, presignPut, readObjectText, type Storage } from '../../lib/s3.ts';
 import type { Video } from '../../lib/schema.ts';
 import type { Temporal } from '../../lib/temporal.ts';
-import { videoPaths } from '../../lib/videos.ts';
+import { VIDEO_VISIBILITIES, videoPaths } from '../../lib/videos.ts';
 import type { AppEnv } from '../context.ts';
 import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
@@ -21,7 +21,7 @@ import { viewState } from '../views/service.ts';
 import { resumeAt } from '../../lib/views.ts';
 import { createPlaybackSigner } from './playback.ts';
 import { checkPosterTime, normalizeTags, requireActiveCategory, startPosterRegeneration, updateVideo, videoChangesSchema } from './edit.ts';
-import { beginProcessing, canView, createUpload, findManagedVideo, findVideo, findVisibleVideo, listVideos, markDeleted, startRemoval, startTranscode, videoCategories } from './service.ts';
+import { assertSubscriberAccess, beginProcessing, canView, createUpload, findManagedVideo, findVideo, findWatchableVideo, listVideos, markDeleted, startRemoval, startTranscode, videoCategories } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 export interface VideoRouteDeps {
@@ -40,7 +40,7 @@ const newVideoSchema = z
   .object({
     title: z.string().trim().min(1).max(100),
     description: z.string().max(5000).default(''),
-    visibility: z.enum(['public', 'unlisted', 'private']).default('public'),
+    visibility: z.enum(VIDEO_VISIBILITIES).default('public'),
     sizeBytes: z.number().int().min(1).optional().openapi({ description: 'Size of the file you will upload; refused early when over the limit' }),
   })
   .strict();
@@ -108,7 +108,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       if (created) await fileWatchedSignals(deps, { targetType: 'video', targetId: video.id, ownerId: video.owner_id, live: false, snapshot: { title: video.title, description: video.description, status: video.status, visibility: video.visibility } }, held);
       const ttl = config.videos.uploadUrlTtlSeconds;
       const upload = {
-        video: await links.view(video, true, null, await videoCategories(db, [video])),
+        video: await links.view(video, true, null, await videoCategories(db, [video]), true),
         uploadUrl: await presignPut(storage, video.source_key, ttl),
         uploadExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
         maxUploadBytes: config.videos.maxUploadBytes,
@@ -143,7 +143,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const video = await findManagedVideo(db, c.req.valid('param').id, c.get('auth'));
       if (video.status === 'processing') {
         await startOrUnavailable(c, video, 'first');
-        return c.json(ok(await links.view(video, true, null, await videoCategories(db, [video]))), 202);
+        return c.json(ok(await links.view(video, true, null, await videoCategories(db, [video]), true)), 202);
       }
       if (video.status !== 'uploading') throw new AppError('conflict', `The video is already ${video.status}`);
       const head = await headObject(storage, video.source_key);
@@ -157,7 +157,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       // Lost a race with a concurrent `complete`, which started (or is starting) the transcode.
       const current = processing ?? (await findManagedVideo(db, video.id, c.get('auth')));
       if (current.status === 'processing') await startOrUnavailable(c, current, 'first');
-      return c.json(ok(await links.view(current, true, null, await videoCategories(db, [current]))), 202);
+      return c.json(ok(await links.view(current, true, null, await videoCategories(db, [current]), true)), 202);
     },
   );
 
@@ -181,7 +181,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const liked = await likedByUser(db, 'video', shown.data.map((r) => r.id), auth?.userId);
       const likedByMe = (id: string) => (auth ? liked.has(id) : null);
       const categories = await videoCategories(db, shown.data);
-      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, likedByMe(r.id), categories))) }, 200);
+      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, likedByMe(r.id), categories, all))) }, 200);
     },
   );
 
@@ -192,15 +192,18 @@ export function videoRoutes(deps: VideoRouteDeps) {
       tags: ['videos'],
       summary: 'A video: status, progress, renditions, playback URLs, tags, category, likes, its exact view count and where you left off',
       request: { params: uuidParam },
-      responses: { 200: enveloped(videoSchema, 'The video'), ...errorResponses({ 404: 'No such video, or not yours to see' }) },
+      responses: {
+        200: enveloped(videoSchema, 'The video'),
+        ...errorResponses({ 403: "`subscribers_only`: a subscriber-only video, and you are not a subscriber of its channel", 404: 'No such video, or not yours to see' }),
+      },
     }),
     async (c) => {
       const auth = c.get('auth');
-      const video = await findVisibleVideo(db, c.req.valid('param').id, auth);
+      const video = await findWatchableVideo(db, c.req.valid('param').id, auth);
       const likedByMe = auth ? (await likedByUser(db, 'video', [video.id], auth.userId)).has(video.id) : null;
       const views = await viewState(db, video.id, auth?.userId);
       const resumeAtSeconds = resumeAt(views.positionSeconds, video.duration_seconds);
-      return c.json(ok({ ...(await links.view(video, auth !== undefined, likedByMe, await videoCategories(db, [video]))), viewCount: views.viewCount, resumeAtSeconds }), 200);
+      return c.json(ok({ ...(await links.view(video, auth !== undefined, likedByMe, await videoCategories(db, [video]), true)), viewCount: views.viewCount, resumeAtSeconds }), 200);
     },
   );
 
@@ -252,7 +255,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
         held,
       );
       const likedByMe = (await likedByUser(db, 'video', [updated.id], currentUser(c).userId)).has(updated.id);
-      return c.json(ok(await links.view(updated, true, likedByMe, await videoCategories(db, [updated]))), 200);
+      return c.json(ok(await links.view(updated, true, likedByMe, await videoCategories(db, [updated]), true)), 200);
     },
   );
 
@@ -274,7 +277,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const processing = video.status === 'failed' ? await beginProcessing(db, video.id, 'failed') : undefined;
       if (!processing) throw new AppError('conflict', `Only failed videos can be retried; this one is ${video.status}`);
       await startOrUnavailable(c, processing, 'retry');
-      return c.json(ok(await links.view(processing, true, null, await videoCategories(db, [processing]))), 202);
+      return c.json(ok(await links.view(processing, true, null, await videoCategories(db, [processing]), true)), 202);
     },
   );
 
@@ -311,8 +314,10 @@ export function videoRoutes(deps: VideoRouteDeps) {
     if (video.age_restricted_at && !c.get('auth') && !playback.verify(video.id, token)) {
       throw new AppError('forbidden', 'This video is age-restricted: sign in to watch it', { reason: 'age_restricted' });
     }
+    // A token is only handed out (in `playbackUrl`) to callers who may watch the video.
     if (video.visibility !== 'public' && !playback.verify(video.id, token)) {
       if (!canView(c.get('auth'), video)) throw new AppError('not_found', 'No such video');
+      await assertSubscriberAccess(db, c.get('auth'), video);
       throw new AppError('forbidden', 'The playback link is missing its token or has expired; get a fresh playbackUrl');
     }
     return video;
@@ -321,7 +326,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
   const playlist = (c: Context<AppEnv>, text: string) => c.body(text, 200, { 'content-type': HLS, 'cache-control': 'private, max-age=60' });
   const mediaResponses = (what: string) => ({
     200: { description: what, content: { [HLS]: { schema: z.string() } } },
-    ...errorResponses({ 403: 'Token missing or expired', 404: 'No such video or rendition' }),
+    ...errorResponses({ 403: 'Token missing or expired (`subscribers_only` for a subscriber-only video you may not watch)', 404: 'No such video or rendition' }),
   });
 
   router.openapi(

@@ -4,6 +4,7 @@ import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Video, VideoSource, VideoVisibility } from '../../lib/schema.ts';
 import { searchAttributes, startIdempotently, type Temporal } from '../../lib/temporal.ts';
+import { hasChannelPerks } from '../../lib/subscriptions/perks.ts';
 import { uploadSourcePath } from '../../lib/videos.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { transcodeWorkflow } from '../../workflows/transcode.ts';
@@ -66,6 +67,27 @@ export function canView(auth: AuthContext | undefined, video: Video): boolean {
   if (ownerOrAdmin(auth, video.owner_id)) return true;
   if (video.moderation_hidden_at) return auth?.role === 'moderator';
   return video.status === 'ready' && video.visibility !== 'private';
+}
+
+/**
+ * Whether the caller may watch a video they can see: a subscriber-only one only its owner, an
+ * admin, or a subscriber of its channel with perks (one query, only for such a video).
+ */
+export async function hasSubscriberAccess(db: Db, auth: AuthContext | undefined, video: Pick<Video, 'owner_id' | 'visibility'>): Promise<boolean> {
+  if (video.visibility !== 'subscribers' || ownerOrAdmin(auth, video.owner_id)) return true;
+  return auth !== undefined && (await hasChannelPerks(db, auth.userId, video.owner_id));
+}
+
+/** Refuses (403 `subscribers_only`) a subscriber-only video to a caller without access. */
+export async function assertSubscriberAccess(db: Db, auth: AuthContext | undefined, video: Pick<Video, 'owner_id' | 'visibility'>): Promise<void> {
+  if (!(await hasSubscriberAccess(db, auth, video))) throw new AppError('subscribers_only', "Only the channel's subscribers can watch this video", { channelId: video.owner_id });
+}
+
+/** A video this caller may see and watch: 404 as findVisibleVideo, 403 `subscribers_only` for a subscriber-only one they may not watch. */
+export async function findWatchableVideo(db: Db, id: string, auth: AuthContext | undefined): Promise<Video> {
+  const video = await findVisibleVideo(db, id, auth);
+  await assertSubscriberAccess(db, auth, video);
+  return video;
 }
 
 /** A video that is not deleted, whoever asks. */
@@ -168,6 +190,8 @@ export interface VideoListFilter {
   ownerId?: string;
   /** Every video of `ownerId` whatever its status or visibility (their own list). */
   all: boolean;
+  /** Its subscriber-only videos too (the channel's own list, with `ownerId`); never in public lists. */
+  withSubscriberOnly?: boolean;
   source?: VideoSource;
 }
 
@@ -179,7 +203,10 @@ function filteredVideos(db: Db, filter: VideoListFilter) {
     .where('deleted_at', 'is', null);
   if (filter.ownerId) query = query.where('owner_id', '=', filter.ownerId);
   if (filter.source) query = query.where('source', '=', filter.source);
-  if (!filter.all) query = query.where('status', '=', 'ready').where('visibility', '=', 'public').where('moderation_hidden_at', 'is', null);
+  if (!filter.all) {
+    const listed = filter.ownerId && filter.withSubscriberOnly ? (['public', 'subscribers'] as const) : (['public'] as const);
+    query = query.where('status', '=', 'ready').where('visibility', 'in', listed).where('moderation_hidden_at', 'is', null);
+  }
   return query;
 }
 

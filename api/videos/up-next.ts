@@ -7,7 +7,7 @@ import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createPlaybackSigner } from './playback.ts';
 import type { VideoRouteDeps } from './routes.ts';
-import { findVisibleVideo, videoCategories } from './service.ts';
+import { findWatchableVideo, videoCategories } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 /** How many of a video's latest viewers, and of each one's latest videos, co-watch reads. */
@@ -76,12 +76,12 @@ export function upNextRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 'stora
       request: { params: uuidParam, query: z.object({ limit: z.coerce.number().int().min(1).max(20).default(10) }) },
       responses: {
         200: enveloped(z.array(videoSchema.extend({ reason: z.enum(['co_watched', 'same_category']) })), 'Up next, best first'),
-        ...errorResponses({ 400: 'Invalid id or limit', 404: 'No such video, or not one you may see' }),
+        ...errorResponses({ 400: 'Invalid id or limit', 403: '`subscribers_only`: a subscriber-only video you may not watch', 404: 'No such video, or not one you may see' }),
       },
     }),
     async (c) => {
       const auth = c.get('auth');
-      const video = await findVisibleVideo(db, c.req.valid('param').id, auth);
+      const video = await findWatchableVideo(db, c.req.valid('param').id, auth);
       const rows = await upNext(db, video, c.req.valid('query').limit);
       const liked = await likedByUser(db, 'video', rows.map((r) => r.id), auth?.userId);
       const categories = await videoCategories(db, rows);

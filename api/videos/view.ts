@@ -4,6 +4,7 @@ import { presignGet, type Storage } from '../../lib/s3.ts';
 import type { Video } from '../../lib/schema.ts';
 import type { PlaybackSigner } from './playback.ts';
 import { webLinks } from '../../lib/web-urls.ts';
+import { VIDEO_VISIBILITIES } from '../../lib/videos.ts';
 
 const renditionSchema = z.object({
   name: z.string().openapi({ example: '720p' }),
@@ -22,7 +23,7 @@ export const videoSchema = z
     ownerId: z.uuid(),
     title: z.string(),
     description: z.string(),
-    visibility: z.enum(['public', 'unlisted', 'private']),
+    visibility: z.enum(VIDEO_VISIBILITIES).openapi({ description: "`subscribers`: listed on the channel; details and playback only for the owner, admins and the channel's subscribers (403 `subscribers_only` for others)" }),
     source: z.enum(['upload', 'recording']),
     status: z.enum(['uploading', 'processing', 'ready', 'failed']),
     progress: z.number().int().min(0).max(100),
@@ -73,11 +74,13 @@ export function createVideoLinks(config: Config, storage: Storage, playback: Pla
      * `signedIn`: an age-restricted video's playback URLs go only to signed-in viewers.
      * `likedByMe`: whether the signed-in viewer likes it (null for anonymous viewers, and
      * where it is not looked up: the owner's own upload answers). `categories`: the
-     * video's category by id (videoCategories), null when it has none.
+     * video's category by id (videoCategories), null when it has none. `subscriberAccess`:
+     * whether the caller may play a subscriber-only video (its owner, an admin, a subscriber
+     * with perks); without it such a video is shown without playback or storyboard URLs.
      */
-    async view(video: Video, signedIn: boolean, likedByMe: boolean | null, categories: ReadonlyMap<string, VideoCategory>): Promise<VideoView> {
+    async view(video: Video, signedIn: boolean, likedByMe: boolean | null, categories: ReadonlyMap<string, VideoCategory>, subscriberAccess = false): Promise<VideoView> {
       const ready = video.status === 'ready';
-      const playable = ready && (signedIn || !video.age_restricted_at);
+      const playable = ready && (signedIn || !video.age_restricted_at) && (video.visibility !== 'subscribers' || subscriberAccess);
       const token = playable ? query(video) : '';
       return {
         id: video.id,

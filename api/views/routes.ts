@@ -11,7 +11,8 @@ import { localRateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { likedByUser } from '../likes/service.ts';
-import { findVisibleVideo, videoCategories } from '../videos/service.ts';
+import { findWatchableVideo, videoCategories } from '../videos/service.ts';
+import { channelsWithPerks } from '../../lib/subscriptions/perks.ts';
 import { createPlaybackSigner } from '../videos/playback.ts';
 import { createVideoLinks, videoSchema } from '../videos/view.ts';
 import { listHistory, recordHeartbeat, removeHistory } from './service.ts';
@@ -85,7 +86,7 @@ export function viewRoutes(deps: { config: Config; db: Db; storage: Storage }) {
         200: enveloped(z.object({ counted: z.boolean().openapi({ description: 'Whether this heartbeat counted a view' }) }), 'Recorded'),
         ...errorResponses({
           400: 'Invalid fields',
-          403: 'Age-restricted and not signed in, or account suspended or banned',
+          403: 'Age-restricted and not signed in, account suspended or banned, or a subscriber-only video you may not watch (`subscribers_only`)',
           404: 'No such video, or not yours to see',
           409: 'The video is not ready to play',
           429: 'Too many heartbeats',
@@ -94,7 +95,7 @@ export function viewRoutes(deps: { config: Config; db: Db; storage: Storage }) {
     }),
     async (c) => {
       const auth = c.get('auth');
-      const video = await findVisibleVideo(db, c.req.valid('param').id, auth);
+      const video = await findWatchableVideo(db, c.req.valid('param').id, auth);
       if (video.status !== 'ready') throw new AppError('conflict', `The video is ${video.status}, not ready to play`);
       if (video.age_restricted_at && !auth) throw new AppError('forbidden', 'This video is age-restricted: sign in to watch it', { reason: 'age_restricted' });
       const { positionSeconds } = c.req.valid('json');
@@ -122,14 +123,20 @@ export function viewRoutes(deps: { config: Config; db: Db; storage: Storage }) {
       const rows = await listHistory(db, currentUser(c), limit, decodeCursor(cursor, timeKeyCursorSchema));
       const shown = page(rows, limit, (r) => r, (r) => ({ at: r.watched_key, id: r.id }));
       const me = currentUser(c).userId;
-      const [liked, categories] = await Promise.all([likedByUser(db, 'video', shown.data.map((r) => r.id), me), videoCategories(db, shown.data)]);
+      const subscriberOnly = shown.data.filter((r) => r.visibility === 'subscribers' && r.owner_id !== me).map((r) => r.owner_id);
+      const [liked, categories, perks] = await Promise.all([
+        likedByUser(db, 'video', shown.data.map((r) => r.id), me),
+        videoCategories(db, shown.data),
+        channelsWithPerks(db, me, subscriberOnly),
+      ]);
+      const admin = currentUser(c).role === 'admin';
       const data = await Promise.all(
         shown.data.map(async (r) => ({
           videoId: r.id,
           positionSeconds: r.position_seconds,
           resumeAtSeconds: resumeAt(r.position_seconds, r.duration_seconds),
           watchedAt: r.watched_at.toISOString(),
-          video: await links.view(r, true, liked.has(r.id), categories),
+          video: await links.view(r, true, liked.has(r.id), categories, admin || r.owner_id === me || perks.has(r.owner_id)),
         })),
       );
       return c.json({ ...shown, data }, 200);

@@ -110,9 +110,10 @@ export function restrictionRefusal(restriction: ChannelRestriction): { code: 'ch
 /**
  * Gifts and tips to a stream reach its room (`gift` and `donation` frames, with the sender's
  * name and a message), so a user timed out or banned from the channel's chat sends neither
- * into its streams: 403 `forbidden` with the chat's code as `details.reason`.
+ * into its streams: 403 `forbidden` with the chat's code as `details.reason`. Gift
+ * subscriptions (announced in the room and to their recipients) likewise.
  */
-export function restrictedFromRoom(restriction: ChannelRestriction, what: 'gifts' | 'tips'): AppError {
+export function restrictedFromRoom(restriction: ChannelRestriction, what: 'gifts' | 'tips' | 'gift subscriptions'): AppError {
   const { code, message, until } = restrictionRefusal(restriction);
   return new AppError('forbidden', `${message}. That also keeps your ${what} out of its streams`, { reason: code, ...(until ? { until } : {}) });
 }

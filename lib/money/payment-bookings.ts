@@ -8,6 +8,7 @@ import type { DisputeStatus } from '../schema.ts';
 import type { Payment } from './payments.ts';
 import { bookedPaymentStatus, coinReversalLines, planReversal, tipReversalLines } from './reversals.ts';
 import { coinPurchaseLines, splitTip, tipLines, type MoneyRules } from './rules.ts';
+import { splitSubscription, subscriptionShareLines } from '../subscriptions/rules.ts';
 
 // What the provider's news about a payment books, inside the caller's transaction (the one
 // that also marks the event applied) and under the payment row's lock. Every entry's key
@@ -18,6 +19,11 @@ export interface BookingDeps {
   rules: MoneyRules;
   /** What the provider charges for a dispute (minor units), withdrawn with the disputed amount. */
   disputeFee: bigint;
+  /**
+   * The creator's share of subscription money (config.subscriptions.creatorShareBps), basis
+   * points of the amount less the provider's fee: what a paid gift of subscriptions books.
+   */
+  subscriptionShareBps: number;
   logger: Pick<Logger, 'error' | 'warn'>;
 }
 
@@ -57,7 +63,8 @@ async function refuseBooking(trx: Tx, deps: BookingDeps, payment: Payment, reaso
 
 /**
  * Books a paid payment once: a tip's split to the creator's pending earnings and the
- * platform, or a coin pack's coins into the wallet. Money that does not match what was asked
+ * platform, a gift of subscriptions' revenue share the same way (the creator's share of the
+ * whole amount, as one entry), or a coin pack's coins into the wallet. Money that does not match what was asked
  * is refused (marked failed, logged, nothing posted). Called by the success event, and by a
  * refund or dispute that arrives before it.
  */
@@ -80,6 +87,9 @@ export async function bookSucceeded(trx: Tx, deps: BookingDeps, payment: Payment
   if (payment.kind === 'tip') {
     lines = tipLines(payment.creatorId!, payment.amount, rules);
     share = splitTip(payment.amount, rules).creator;
+  } else if (payment.kind === 'subscription_gift') {
+    lines = subscriptionShareLines(payment.creatorId!, payment.amount, rules, deps.subscriptionShareBps);
+    share = splitSubscription(payment.amount, rules, deps.subscriptionShareBps).creator;
   } else {
     try {
       lines = coinPurchaseLines(payment.payerId, payment.coins!, payment.amount, rules);
@@ -135,7 +145,8 @@ interface Reversal {
 
 /**
  * Takes `requested` minor units (and `fee`) back from a booked payment in proportion to what it
- * booked: for a tip, the creator's share from pending first, then available (which may go
+ * booked: for a tip or a gift of subscriptions (both book the creator's share as money to
+ * pending earnings), the creator's share from pending first, then available (which may go
  * negative), under those accounts' locks; for coins, the coins still in the wallet. Records
  * what was reversed on the payment row.
  */
@@ -148,7 +159,7 @@ async function bookReversal(
   const state = { amount: payment.amount, share: payment.bookedShare!, reversedAmount: payment.reversedAmount, reversedShare: payment.reversedShare };
   let lines: Line[];
   let plan;
-  if (payment.kind === 'tip') {
+  if (payment.kind === 'tip' || payment.kind === 'subscription_gift') {
     plan = planReversal(state, input.requested, { shareIsMoney: true });
     const pending = userAccount('earnings_pending', payment.creatorId!, payment.currency);
     const available = userAccount('earnings_available', payment.creatorId!, payment.currency);

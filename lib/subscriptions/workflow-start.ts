@@ -13,7 +13,7 @@ export interface SubscriptionWorkflowInput {
   giftPeriodSeconds?: number;
 }
 
-export async function startSubscriptionWorkflow(temporal: Temporal, input: SubscriptionWorkflowInput, channelId: string): Promise<string> {
+export async function startSubscriptionWorkflow(temporal: Pick<Temporal, 'client' | 'taskQueue'>, input: SubscriptionWorkflowInput, channelId: string): Promise<string> {
   const workflowId = workflowIds.subscription(input.subscriptionId);
   await startIdempotently(
     temporal.client.workflow.start('subscriptionLifecycle', {

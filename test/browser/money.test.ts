@@ -22,7 +22,15 @@ import { horizontalOverflow, registerThroughPage, seriousViolations } from './su
 
 const app = useBrowserApp({ workers: true });
 // The money handlers in the workers' registry, as the worker entrypoint puts them (workers/main.ts).
-beforeAll(() => registerPaymentEventHandlers({ rules: moneyRules(app.ctx.config), disputeFee: BigInt(app.ctx.config.payments.disputeFeeMinor), logger: app.ctx.logger }));
+beforeAll(() =>
+  registerPaymentEventHandlers({
+    rules: moneyRules(app.ctx.config),
+    disputeFee: BigInt(app.ctx.config.payments.disputeFeeMinor),
+    subscriptionShareBps: app.ctx.config.subscriptions.creatorShareBps,
+    gifts: { graceSeconds: app.ctx.config.subscriptions.graceSeconds },
+    logger: app.ctx.logger,
+  }),
+);
 const usd = (minor: number | bigint) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(Number(minor) / 100);
 
 const userIdOf = async (username: string) => (await app.ctx.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow()).id;

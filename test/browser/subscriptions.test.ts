@@ -25,7 +25,16 @@ import { accountMenu, expectAccessible, expectFitsPhone, registerThroughPage } f
 
 const app = useBrowserApp({ workers: true });
 // The money handlers in the workers' registry, as the worker entrypoint puts them (workers/main.ts).
-beforeAll(() => registerPaymentEventHandlers({ rules: moneyRules(app.ctx.config), disputeFee: BigInt(app.ctx.config.payments.disputeFeeMinor), logger: app.ctx.logger }));
+beforeAll(() => {
+  const { config, logger } = app.ctx;
+  registerPaymentEventHandlers({
+    rules: moneyRules(config),
+    disputeFee: BigInt(config.payments.disputeFeeMinor),
+    subscriptionShareBps: config.subscriptions.creatorShareBps,
+    gifts: { graceSeconds: config.subscriptions.graceSeconds },
+    logger,
+  });
+});
 
 const usd = (minor: number | bigint) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(Number(minor) / 100);
 /** A date as the pages show it (Chromium's locale is en-US). */

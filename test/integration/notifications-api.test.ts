@@ -98,6 +98,8 @@ describe('notifications API', () => {
       payout_processed: { inApp: true },
       comment_received: { inApp: true },
       comment_reply: { inApp: true },
+      subscription_received: { inApp: true },
+      subscription_gifted: { inApp: true },
     });
     const changed = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: false } } });
     expect(changed.json.data.new_follower).toEqual({ inApp: false });

@@ -9,6 +9,7 @@ import { accountCode, balancesOf, postEntry, userAccount } from '../../lib/ledge
 import { matureCreatorEarnings } from '../../lib/money/maturation.ts';
 import { giftLines } from '../../lib/money/rules.ts';
 import { buildStripeEvent } from '../../lib/payments/stripe-events.ts';
+import type { PaymentKind } from '../../lib/schema.ts';
 import { useTestContext } from '../support/context.ts';
 import { expectWholeBooks } from '../support/ledger-books.ts';
 import { insertBulkUsers } from '../support/fixtures.ts';
@@ -78,7 +79,7 @@ describe('money-in properties (fast-check, real handlers, Postgres)', { timeout:
         const payers = payerIds.map((userId) => ({ userId, role: 'viewer' }) as AuthContext);
         const streams = await Promise.all(creatorIds.map((id) => insertStream(t.ctx, id, 'live')));
         const packs = new Map((await t.ctx.db.selectFrom('coin_packs').select(['id', 'slug']).execute()).map((p) => [p.slug, p.id]));
-        const payments: { id: string; kind: 'tip' | 'coin_purchase'; amount: number }[] = [];
+        const payments: { id: string; kind: PaymentKind; amount: number }[] = [];
         /** Steps that did something, as they can be delivered again. */
         const done: (() => Promise<unknown>)[] = [];
         const step = async (action: () => Promise<unknown>) => {

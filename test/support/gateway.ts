@@ -8,7 +8,7 @@ import { createGateway, gatewayLimits, type Gateway, type GatewayDeps, type Gate
 import type { TestContext } from './context.ts';
 import { waitUntil } from './wait.ts';
 
-export type GatewayOptions = Partial<Pick<GatewayDeps, 'viewerCountIntervalMs' | 'trustProxy' | 'corsOrigins' | 'nats'>> & { limits?: Partial<GatewayLimits> };
+export type GatewayOptions = Partial<Pick<GatewayDeps, 'viewerCountIntervalMs' | 'perksTtlMs' | 'trustProxy' | 'corsOrigins' | 'nats'>> & { limits?: Partial<GatewayLimits> };
 
 /**
  * Gateway instances in this process, sharing the file's NATS prefix, database and Mongo

@@ -8,6 +8,7 @@ import { accountCode, balancesOf, platformAccount, userAccount, COIN, type Accou
 import type { BookingDeps } from '../../lib/money/payment-bookings.ts';
 import type { MoneyRules } from '../../lib/money/rules.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { PaymentKind } from '../../lib/schema.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { TestContext } from './context.ts';
 import type { TestUser } from './fixtures.ts';
@@ -20,7 +21,19 @@ import { sendStripeEvent } from './stripe.ts';
 export const moneyRules: MoneyRules = { currency: 'USD', platformFeeBps: 1000, processingFeeBps: 290, processingFeeFixed: 30n, coinCreatorValue: 1n };
 export const DISPUTE_FEE = 1500n;
 
-export const paymentHandlers = (logger: BookingDeps['logger']) => createPaymentEventHandlers({ rules: moneyRules, disputeFee: DISPUTE_FEE, logger });
+/** The creator's share of subscription money in tests (the default, 50 %). */
+export const SUBSCRIPTION_SHARE_BPS = 5000;
+/** Gifted subscriptions in tests last a minute, not a month. */
+export const GIFT_PERIOD_SECONDS = 60;
+
+export const paymentHandlers = (logger: BookingDeps['logger']) =>
+  createPaymentEventHandlers({
+    rules: moneyRules,
+    disputeFee: DISPUTE_FEE,
+    subscriptionShareBps: SUBSCRIPTION_SHARE_BPS,
+    gifts: { graceSeconds: 3600, giftPeriodSeconds: GIFT_PERIOD_SECONDS },
+    logger,
+  });
 
 export interface LoggedLine {
   level: 'error' | 'warn';
@@ -37,7 +50,7 @@ export function capturingLogger(): { logger: BookingDeps['logger']; lines: Logge
 
 export interface StartedPayment {
   id: string;
-  kind: 'tip' | 'coin_purchase';
+  kind: PaymentKind;
   amount: number;
   status: string;
   clientSecret: string;

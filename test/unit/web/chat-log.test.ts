@@ -6,7 +6,7 @@ import type { ChatFrame } from '../../../web/src/realtime/frames.ts';
 // The watch page's chat log: a resumed join (README "Chat": `since`) adds exactly what was
 // missed, nothing is shown twice, deletions remove, and what we sent is settled or sent again.
 
-const msg = (id: number, nonce?: string): ChatFrame => ({ type: 'chat', streamId: 's', id: String(id), userId: 'u', username: 'ann', text: `m${id}`, sentAt: '2026-01-01T00:00:00Z', ...(nonce ? { nonce } : {}) });
+const msg = (id: number, nonce?: string): ChatFrame => ({ type: 'chat', streamId: 's', id: String(id), userId: 'u', username: 'ann', text: `m${id}`, sentAt: '2026-01-01T00:00:00Z', badges: [], ...(nonce ? { nonce } : {}) });
 const ids = (log: ReturnType<typeof applyJoined>) => inOrder(log).map((m) => Number(m.id));
 
 describe('chat log', () => {

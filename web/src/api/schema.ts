@@ -1615,6 +1615,12 @@ export interface paths {
                         comment_reply?: {
                             inApp: boolean;
                         };
+                        subscription_received?: {
+                            inApp: boolean;
+                        };
+                        subscription_gifted?: {
+                            inApp: boolean;
+                        };
                     };
                 };
             };
@@ -4531,6 +4537,181 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/creators/me/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your channel's subscribers: how many per tier, and this month's churn (creators) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Counts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["SubscriberStats"];
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Viewers have no channel to subscribe to: streaming or uploading makes you a creator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/creators/me/subscribers/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your channel's subscribers with perks, newest subscription first (creators) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, at most 100 */
+                    limit?: number;
+                    /** @description Opaque cursor from the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["ChannelSubscriber"][];
+                            meta: {
+                                limit: number;
+                                /** @description Pass as `cursor` for the next page; null on the last page */
+                                nextCursor: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid cursor or limit */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Viewers have no channel to subscribe to: streaming or uploading makes you a creator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/streams": {
         parameters: {
             query?: never;
@@ -4634,7 +4815,7 @@ export interface paths {
                          * @default everyone
                          * @enum {string}
                          */
-                        chatMode?: "everyone" | "followers";
+                        chatMode?: "everyone" | "followers" | "subscribers";
                     };
                 };
             };
@@ -5256,7 +5437,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Followers-only and slow mode (owner, channel moderator or platform moderator); gateways apply it within 5 s */
+        /** Followers-only, subscribers-only and slow mode (owner, channel moderator or platform moderator); gateways apply it within 5 s */
         put: {
             parameters: {
                 query?: never;
@@ -5270,10 +5451,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Who can chat: everyone signed in, or followers only
+                         * @description Who can chat: everyone signed in, followers only, or the channel's subscribers only (owner, channel moderators and staff always can)
                          * @enum {string}
                          */
-                        mode: "everyone" | "followers";
+                        mode: "everyone" | "followers" | "subscribers";
                         /** @description Seconds between two messages of one viewer; 0 is off */
                         slowModeSeconds: number;
                     };
@@ -5702,7 +5883,7 @@ export interface paths {
                          * @default public
                          * @enum {string}
                          */
-                        visibility?: "public" | "unlisted" | "private";
+                        visibility?: "public" | "unlisted" | "private" | "subscribers";
                         /** @description Size of the file you will upload; refused early when over the limit */
                         sizeBytes?: number;
                     };
@@ -6036,6 +6217,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `subscribers_only`: a subscriber-only video, and you are not a subscriber of its channel */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description No such video, or not yours to see */
                 404: {
                     headers: {
@@ -6178,7 +6376,7 @@ export interface paths {
                         title?: string;
                         description?: string;
                         /** @enum {string} */
-                        visibility?: "public" | "unlisted" | "private";
+                        visibility?: "public" | "unlisted" | "private" | "subscribers";
                         /**
                          * Format: uuid
                          * @description An active category, or null for none
@@ -6486,7 +6684,7 @@ export interface paths {
                         "application/vnd.apple.mpegurl": string;
                     };
                 };
-                /** @description Token missing or expired */
+                /** @description Token missing or expired (`subscribers_only` for a subscriber-only video you may not watch) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6562,7 +6760,7 @@ export interface paths {
                         "application/vnd.apple.mpegurl": string;
                     };
                 };
-                /** @description Token missing or expired */
+                /** @description Token missing or expired (`subscribers_only` for a subscriber-only video you may not watch) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6689,8 +6887,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A channel's videos: public ready ones, or all of them for the owner (and admins)
-         * @description Keyset pages. A cursor belongs to its `sort` (and filters): a cursor of another sort is 400. Private, unlisted, unfinished and hidden videos are listed only to the owner or an admin.
+         * A channel's videos: public and subscriber-only ready ones, or all of them for the owner (and admins)
+         * @description Keyset pages. A cursor belongs to its `sort` (and filters): a cursor of another sort is 400. Private, unlisted, unfinished and hidden videos are listed only to the owner or an admin. Subscriber-only videos are listed to everyone (`visibility: subscribers`), with playback and storyboard URLs only for the owner, admins and the channel's subscribers.
          */
         get: {
             parameters: {
@@ -6832,6 +7030,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `subscribers_only`: a subscriber-only video you may not watch */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description No such video, or not one you may see */
                 404: {
                     headers: {
@@ -6912,7 +7127,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Account suspended or banned */
+                /** @description Account suspended or banned (or `subscribers_only` for a subscriber-only video) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7011,7 +7226,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Account suspended or banned */
+                /** @description Account suspended or banned (or `subscribers_only` for a subscriber-only video) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7122,7 +7337,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Account suspended or banned */
+                /** @description Account suspended or banned (or `subscribers_only` for a subscriber-only video) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7221,7 +7436,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Account suspended or banned */
+                /** @description Account suspended or banned (or `subscribers_only` for a subscriber-only video) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7502,6 +7717,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `subscribers_only`: a subscriber-only video you may not watch */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description No such video, or not yours to see */
                 404: {
                     headers: {
@@ -7612,7 +7844,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Account suspended or banned */
+                /** @description Account suspended or banned, or `subscribers_only`: a subscriber-only video you may not watch */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7752,6 +7984,23 @@ export interface paths {
                 };
                 /** @description Invalid query or cursor */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `subscribers_only`: on a subscriber-only video you may not watch */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9568,7 +9817,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Age-restricted and not signed in, or account suspended or banned */
+                /** @description Age-restricted and not signed in, account suspended or banned, or a subscriber-only video you may not watch (`subscribers_only`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12965,6 +13214,313 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/{id}/subscription-gifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Buy one-month subscriptions to a channel for other viewers; confirm the payment with the returned client secret
+         * @description The `Idempotency-Key` header is required: a retry with the same key and body answers 200 with the same gift, payment and client secret (header `Idempotent-Replayed: true`); the same key with another body is refused (409 `idempotency_key_reused`). Once Stripe reports the payment, each subscription goes to a different signed-in viewer of `streamId`’s room (else a follower of the channel) who is not you, not banned in the channel’s chat and not subscribed to it; each lasts one month and does not renew. Counts against RATE_LIMIT_PAYMENTS_PER_HOUR and RATE_LIMIT_SUBSCRIPTION_CHANGES_PER_HOUR.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Unique per gift you mean to buy, e.g. a UUID */
+                    "idempotency-key": string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Tier 1, 2 or 3 (GET /channels/:id/subscription-tiers) */
+                        tier: number;
+                        /** @description How many subscriptions, 1–100 */
+                        quantity: number;
+                        /**
+                         * Format: uuid
+                         * @description The channel’s stream whose room the recipients are chosen from
+                         */
+                        streamId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Started earlier under this Idempotency-Key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                gift: components["schemas"]["SubscriptionGift"];
+                                payment: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "requires_payment" | "succeeded" | "failed" | "refunded" | "partially_refunded" | "disputed";
+                                    /** @description Confirm the payment with Stripe.js; null once it is past taking money */
+                                    clientSecret: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Started: confirm it with `clientSecret` */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                gift: components["schemas"]["SubscriptionGift"];
+                                payment: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @enum {string} */
+                                    status: "requires_payment" | "succeeded" | "failed" | "refunded" | "partially_refunded" | "disputed";
+                                    /** @description Confirm the payment with Stripe.js; null once it is past taking money */
+                                    clientSecret: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid fields, or no Idempotency-Key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `forbidden` with `details.reason` `chat_banned`|`chat_timeout`: you are restricted in this channel’s chat */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No such channel, or no such stream of this channel */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `idempotency_key_reused`, the channel cannot receive subscriptions, or `payment_expired` */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description `unprocessable`: your own channel; or the live room has fewer eligible viewers than `quantity` (`details.eligible`) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many payments or subscription changes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Payments are not configured, or Stripe is unavailable (retry with the same key) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscription-gifts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A gift of subscriptions and who received them (its giver and admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The gift */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["SubscriptionGiftDetails"];
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No such gift, or not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dev/stripe/events": {
         parameters: {
             query?: never;
@@ -13140,7 +13696,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            type: "stream_live" | "stream_scheduled" | "video_published" | "new_follower" | "tip_received" | "payout_processed" | "moderation_decision" | "report_outcome" | "moderation_escalation" | "appeal_outcome" | "appeal_message" | "comment_received" | "comment_reply";
+            type: "stream_live" | "stream_scheduled" | "video_published" | "new_follower" | "tip_received" | "payout_processed" | "moderation_decision" | "report_outcome" | "moderation_escalation" | "appeal_outcome" | "appeal_message" | "comment_received" | "comment_reply" | "subscription_received" | "subscription_gifted";
             /** Format: uuid */
             actorId: string | null;
             entityType: string;
@@ -13174,6 +13730,12 @@ export interface components {
                 inApp: boolean;
             };
             comment_reply: {
+                inApp: boolean;
+            };
+            subscription_received: {
+                inApp: boolean;
+            };
+            subscription_gifted: {
                 inApp: boolean;
             };
         };
@@ -13436,6 +13998,47 @@ export interface components {
                 account: "pending" | "available" | "reserved";
             }[];
         };
+        SubscriberStats: {
+            /** @description Subscribers with perks now (active, or past due within the grace period) */
+            total: number;
+            /** @description Every tier, with its current name */
+            tiers: {
+                tier: number;
+                name: string;
+                count: number;
+            }[];
+            /** @description This month so far */
+            churn: {
+                /**
+                 * @description The current calendar month in UTC, `YYYY-MM`
+                 * @example 2026-12
+                 */
+                month: string;
+                /** @description Subscriptions whose first period was paid this month (gifts included) */
+                started: number;
+                /** @description Ended this month: canceled at period end, gift expired, or closed */
+                ended: number;
+                /** @description Lost their perks this month: a renewal stayed unpaid past the grace period */
+                lapsed: number;
+            };
+        };
+        ChannelSubscriber: {
+            user: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                displayName: string;
+            };
+            tier: number;
+            /** @description Paid periods of this subscriber on your channel, over all their subscriptions */
+            monthsSubscribed: number;
+            /** @enum {string} */
+            status: "active" | "past_due";
+            /** @description When this subscription's first period began */
+            since: string;
+            /** @description Received as a gift */
+            gifted: boolean;
+        };
         Stream: {
             /** Format: uuid */
             id: string;
@@ -13451,7 +14054,7 @@ export interface components {
             /** @description Age-restricted by moderation: show an interstitial; anonymous viewers get no `playbackUrl` */
             ageRestricted: boolean;
             /** @enum {string} */
-            chatMode: "everyone" | "followers";
+            chatMode: "everyone" | "followers" | "subscribers";
             chatSlowModeSeconds: number;
             /** @enum {string} */
             status: "idle" | "scheduled" | "live" | "reconnecting" | "ended" | "cancelled";
@@ -13486,13 +14089,22 @@ export interface components {
             username: string;
             text: string;
             sentAt: string;
+            /** @description The sender's badges when it was sent (as the live frame showed them); empty when none */
+            badges: components["schemas"]["ChatBadge"][];
+        };
+        ChatBadge: {
+            /** @enum {string} */
+            type: "subscriber";
+            tier: number;
+            /** @description Paid periods of the sender on the channel */
+            months: number;
         };
         ChatSettings: {
             /**
-             * @description Who can chat: everyone signed in, or followers only
+             * @description Who can chat: everyone signed in, followers only, or the channel's subscribers only (owner, channel moderators and staff always can)
              * @enum {string}
              */
-            mode: "everyone" | "followers";
+            mode: "everyone" | "followers" | "subscribers";
             /** @description Seconds between two messages of one viewer; 0 is off */
             slowModeSeconds: number;
         };
@@ -13532,8 +14144,11 @@ export interface components {
             ownerId: string;
             title: string;
             description: string;
-            /** @enum {string} */
-            visibility: "public" | "unlisted" | "private";
+            /**
+             * @description `subscribers`: listed on the channel; details and playback only for the owner, admins and the channel's subscribers (403 `subscribers_only` for others)
+             * @enum {string}
+             */
+            visibility: "public" | "unlisted" | "private" | "subscribers";
             /** @enum {string} */
             source: "upload" | "recording";
             /** @enum {string} */
@@ -13854,7 +14469,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "tip" | "coin_purchase";
+            kind: "tip" | "coin_purchase" | "subscription_gift";
             /** @enum {string} */
             status: "requires_payment" | "succeeded" | "failed" | "refunded" | "partially_refunded" | "disputed";
             /** @description Integer minor units of `currency` (cents for USD) */
@@ -13892,6 +14507,59 @@ export interface components {
             /** @description The price */
             amount: number;
             currency: string;
+        };
+        SubscriptionGift: {
+            /** Format: uuid */
+            id: string;
+            tier: number;
+            quantity: number;
+            /** @description What the giver pays: quantity × the tier’s monthly price */
+            amount: number;
+            currency: string;
+            /**
+             * @description `pending` until the payment succeeds, `paid` while the recipients are being chosen, `distributed` once they were (`failed`: the payment was refused)
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "distributed" | "failed";
+        };
+        SubscriptionGiftDetails: components["schemas"]["SubscriptionGift"] & {
+            channel: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                displayName: string;
+            };
+            giver: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+                displayName: string;
+            };
+            /** Format: uuid */
+            streamId: string | null;
+            /** @description Subscriptions given; fewer than `quantity` when too few people were eligible */
+            distributedCount: number | null;
+            payment: {
+                /** Format: uuid */
+                id: string;
+                status: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            recipients: {
+                user: {
+                    /** Format: uuid */
+                    id: string;
+                    username: string;
+                    displayName: string;
+                };
+                /** Format: uuid */
+                subscriptionId: string;
+                /** @enum {string} */
+                status: "incomplete" | "active" | "past_due" | "lapsed" | "ended";
+            }[];
         };
     };
     responses: never;

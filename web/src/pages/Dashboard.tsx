@@ -144,7 +144,7 @@ function CreateStream({ onCreated }: { onCreated: (stream: LiveStream, key: Stre
   );
 }
 
-type ChatMode = LiveStream['chatMode'] | 'subscribers';
+type ChatMode = LiveStream['chatMode'];
 
 const chatModes: [ChatMode, string, string][] = [
   ['everyone', 'Everyone signed in', 'everyone signed in'],
@@ -160,10 +160,7 @@ function ChatControls({ stream }: { stream: LiveStream }) {
   const mode: ChatMode = choosing ?? stream.chatMode;
   const apply = (next: { mode?: ChatMode; slowModeSeconds?: number }) => {
     setChoosing(next.mode);
-    save.mutate(
-      { mode: (next.mode ?? stream.chatMode) as LiveStream['chatMode'], slowModeSeconds: next.slowModeSeconds ?? stream.chatSlowModeSeconds },
-      { onSettled: () => setChoosing(undefined) },
-    );
+    save.mutate({ mode: next.mode ?? stream.chatMode, slowModeSeconds: next.slowModeSeconds ?? stream.chatSlowModeSeconds }, { onSettled: () => setChoosing(undefined) });
   };
   return (
     <fieldset>

@@ -6,7 +6,7 @@ import { Link } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
-import { useRenameTiers, useSubscriberList, useSubscriberStats, useTiers, type Tier } from '../features/subscriptions/api.ts';
+import { useRenameTiers, useSubscriberList, useSubscriberStats, useTiers } from '../features/subscriptions/api.ts';
 import { formatDate, perMonth } from '../features/subscriptions/format.ts';
 import { SubscriberBadge } from '../features/subscriptions/SubscriberBadge.tsx';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
@@ -86,7 +86,7 @@ function SubscriberList() {
                   {s.gifted && <span className="muted"> (gifted)</span>}
                 </td>
                 <td>
-                  <SubscriberBadge badge={{ type: 'subscriber', tier: s.tier, months: s.monthsSubscribed }} />
+                  <SubscriberBadge badge={{ tier: s.tier, months: s.monthsSubscribed }} />
                 </td>
                 <td>{s.monthsSubscribed}</td>
                 <td>{statusText[s.status] ?? s.status}</td>
@@ -118,7 +118,7 @@ function TierNames({ channelId }: { channelId: string }) {
     const form = new FormData(e.currentTarget);
     setSaved(false);
     rename.mutate(
-      tiers.data.map((t) => ({ tier: t.tier as Tier, name: String(form.get(`tier-${t.tier}`)).trim() })),
+      tiers.data.map((t) => ({ tier: t.tier, name: String(form.get(`tier-${t.tier}`)).trim() })),
       { onSuccess: () => setSaved(true) },
     );
   };

@@ -38,11 +38,10 @@ function SubscribeToWatch({ channelId, onPerks }: { channelId?: string; onPerks:
   );
 }
 
-/** The channel of a 403 `subscribers_only` answer, from its details. */
+/** The channel of a 403 `subscribers_only` answer (its details name it); undefined for any other error. */
 function refusedChannel(error: unknown): string | undefined {
   if (!(error instanceof ApiError) || error.code !== 'subscribers_only') return undefined;
-  const d = (error.details ?? {}) as { channelId?: string; ownerId?: string; channel?: { id?: string } };
-  return d.channelId ?? d.ownerId ?? d.channel?.id ?? '';
+  return (error.details as { channelId?: string } | undefined)?.channelId ?? '';
 }
 
 function Owner({ id }: { id: string }) {
@@ -79,13 +78,10 @@ export default function WatchVideo() {
     return video.error instanceof ApiError && video.error.status === 404 ? <NotFound /> : <ErrorMessage error={video.error} />;
   }
   const v = video.data;
-  const locked = (v.visibility as string) === 'subscribers' && v.status === 'ready' && !v.playbackUrl;
   const canEdit = me !== undefined && (me.id === v.ownerId || me.role === 'admin');
   return (
     <article className="watch">
-      {locked ? (
-        <SubscribeToWatch channelId={v.ownerId} onPerks={() => void video.refetch()} />
-      ) : v.status === 'ready' && v.playbackUrl ? (
+      {v.status === 'ready' && v.playbackUrl ? (
         <>
           <HlsPlayer src={v.playbackUrl} poster={v.thumbnailUrl} storyboardUrl={v.storyboardUrl} title={v.title} startAt={v.resumeAtSeconds} videoRef={media} />
           <ViewHeartbeats videoId={v.id} media={media} />

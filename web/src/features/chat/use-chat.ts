@@ -5,7 +5,7 @@
 // sent just before it dropped is sent again after the rejoin with the same nonce (stored once).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChatFrame } from '../../realtime/frames.ts';
-import { isSubscriptionFrame, type SubscriptionFrame } from '../subscriptions/frames.ts';
+import type { SubscriptionFrame } from '../../realtime/frames.ts';
 import { realtime } from '../../realtime/socket.ts';
 import { useRealtimeFrames } from '../../realtime/use-realtime.ts';
 import { applyChat, applyDeleted, applyJoined, inOrder, toResend, type ChatLog } from './log.ts';
@@ -70,12 +70,9 @@ export function useChat(streamId: string): ChatState {
   }, []);
 
   useRealtimeFrames((frame) => {
-    const room = frame as { type: string };
-    if (isSubscriptionFrame(room)) {
-      if (room.streamId === streamId) setAnnouncements((list) => [...list, room].slice(-20));
-      return;
-    }
-    if (frame.type === 'joined' && frame.streamId === streamId) {
+    if (frame.type === 'subscription') {
+      if (frame.streamId === streamId) setAnnouncements((list) => [...list, frame].slice(-20));
+    } else if (frame.type === 'joined' && frame.streamId === streamId) {
       setJoined(true);
       setNotice(undefined);
       setMessages((current) => applyJoined(current, frame.history, frame.resumed));

@@ -62,7 +62,7 @@ export const useNotificationSettings = () => useQuery(settingsQuery());
 /** What a notification says and where it leads. */
 export function describeNotification(n: Notification): { text: string; href?: string } {
   const title = typeof n.payload.title === 'string' ? n.payload.title : undefined;
-  switch (n.type as string) {
+  switch (n.type) {
     case 'stream_live':
       return { text: title ? `Live now: ${title}` : 'A channel you follow is live', href: `/streams/${n.entityId}` };
     case 'stream_scheduled':
@@ -97,4 +97,6 @@ export const settingLabels: Record<keyof NotificationSettings, string> = {
   payout_processed: 'A payout of mine is processed',
   comment_received: 'Someone comments on my video',
   comment_reply: 'Someone replies to my comment',
+  subscription_received: 'Someone subscribes to my channel',
+  subscription_gifted: 'I receive a gifted subscription',
 };
