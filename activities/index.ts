@@ -14,6 +14,7 @@ import { registerPayoutEventHandlers } from './payout-events.ts';
 import { createPayoutActivities } from './payouts.ts';
 import type { PayoutServices } from '../lib/payouts/services.ts';
 import { createStreamActivities } from './streams.ts';
+import { createSubscriptionActivities, type SubscriptionActivityDeps } from './subscriptions.ts';
 import { createSubscriptionGiftActivities } from './subscription-gifts.ts';
 import { createSystemActivities } from './system.ts';
 import { createVideoActivities } from './videos.ts';
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   payouts: PayoutServices;
   /** SMTP and what messages link to (activities/email.ts mailDeps). */
   mail: Omit<EmailDeps, 'db'>;
+  /** Money rules and the creator's share for subscription periods (subscriptionActivityDeps). */
+  subscriptions: Pick<SubscriptionActivityDeps, 'money' | 'creatorShareBps'>;
 }
 
 // The registry's handlers for payout events (Stripe Connect), registered once per process.
@@ -51,6 +54,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEarningsActivities(deps),
     ...createEmailActivities({ db: deps.db, ...deps.mail }),
     ...createPaymentActivities(deps),
+    ...createSubscriptionActivities({ db: deps.db, nats: deps.nats, ...deps.subscriptions }),
     ...createSubscriptionGiftActivities(deps),
     ...createPayoutActivities({ db: deps.db, storage: deps.storage, nats: deps.nats, ...deps.payouts }),
   };

@@ -8,7 +8,7 @@ import { pingStorage } from '../lib/s3.ts';
 import { pingTemporal } from '../lib/temporal.ts';
 import { webLinks } from '../lib/web-urls.ts';
 import { moneyRules } from '../lib/money/config.ts';
-import { createStripeGateway } from '../lib/stripe.ts';
+import { createStripeGateway, createStripeSubscriptionGateway } from '../lib/stripe.ts';
 import { createTokenSigner } from '../lib/tokens.ts';
 import { emailRoutes } from './auth/email-routes.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -42,6 +42,7 @@ import { localRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { createRouter } from './router.ts';
 import { searchRoutes } from './search/routes.ts';
+import { subscriptionRoutes } from './subscriptions/routes.ts';
 import { trendingRoutes } from './trending/routes.ts';
 import { docsRoutes } from './system/docs.ts';
 import { systemRoutes } from './system/routes.ts';
@@ -174,6 +175,10 @@ export function createApp(deps: ApiDeps) {
   const gateway = createStripeGateway(config.payments.stripe);
   app.route('/api/v1', paymentRoutes({ config, db, gateway, rules: moneyRules(config) }));
   app.route('/api/v1', subscriptionGiftRoutes({ config, db, gateway }));
+  app.route(
+    '/api/v1',
+    subscriptionRoutes({ config, db, temporal: deps.temporal, gateway: createStripeSubscriptionGateway(config.payments.stripe), logger: deps.logger }),
+  );
   // Development stand-ins for outside systems: never served in production.
   if (config.env !== 'production') {
     const deliver = (request: Request) => Promise.resolve(app.fetch(request));

@@ -21,6 +21,7 @@ import { createPlatformWorker, workflowsPath } from '../workers/workers.ts';
 import { workflowIds } from '../workflows/ids.ts';
 import { approvePayoutRunUpdate, payoutRunProgressQuery, type PayoutRunInput, type PayoutRunPhase, type payoutRunWorkflow } from '../workflows/payout-run.ts';
 import { mailDeps } from '../activities/email.ts';
+import { subscriptionActivityDeps } from '../activities/subscriptions.ts';
 
 // A payout run over N eligible creators (bank transfers) from its start to its pain.001 file in
 // S3, through the real workflow and activities (a platform worker in this process on a task
@@ -129,7 +130,7 @@ export async function benchPayouts(args: string[]): Promise<void> {
     say(`  bare SQL pass: ${bare.count} reservations in ${bare.seconds.toFixed(2)} s (rolled back)`);
     if (bare.count !== creatorCount || bare.amount !== share * BigInt(creatorCount)) throw new Error(`the bare pass reserved ${bare.count} (${bare.amount}), expected ${creatorCount}`);
 
-    const activities = createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: services });
+    const activities = createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: services, subscriptions: subscriptionActivityDeps(config) });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
     const worker = await createPlatformWorker({ connection, namespace: config.temporal.namespace, taskQueue }, activities, { workflowBundle });
     const runId = randomUUID();

@@ -22,6 +22,7 @@ import { createPlatformWorker, workflowsPath } from '../workers/workers.ts';
 import { workflowIds } from '../workflows/ids.ts';
 import { caseStateQuery } from '../workflows/moderation.ts';
 import { mailDeps } from '../activities/email.ts';
+import { subscriptionActivityDeps } from '../activities/subscriptions.ts';
 
 // N concurrent reports on one target from N reporters, through the whole intake: the API in
 // this process (auth, the per-reporter rate limit, the target lookup, the report row under the
@@ -103,7 +104,7 @@ export async function benchReports(args: string[]): Promise<void> {
     say(`  baseline fileReport × ${count}: ${bareSeconds.toFixed(2)} s, ${bareCases.size} case(s)`);
 
     const app = createApp({ config, logger, metrics: createHttpMetrics('bench'), db, mongo, storage, nats, temporal });
-    const activities = createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: createPayoutServices(config) });
+    const activities = createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: createPayoutServices(config), subscriptions: subscriptionActivityDeps(config) });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
     const worker = await createPlatformWorker({ connection, namespace: config.temporal.namespace, taskQueue }, activities, { workflowBundle });
     const figures = await worker.runUntil(async () => {

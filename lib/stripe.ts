@@ -293,3 +293,127 @@ export function createStripeConnectGateway(config: StripeConfig | undefined): Co
       }),
   };
 }
+
+// Stripe Billing, for channel subscriptions (README "Subscriptions"): one Customer per user,
+// one Subscription per subscription row (our id in `metadata.subscriptionId`), its price given
+// inline per tier (`price_data` on a Product per tier). Stripe invoices every month; its invoice
+// events tell the `subscription/<id>` workflow what was paid.
+
+export interface CreateSubscriptionInput {
+  /** Our subscription's id: in the metadata, and the root of every idempotency key. */
+  subscriptionId: string;
+  customerId: string;
+  tier: number;
+  /** Monthly price, minor units. */
+  amount: bigint;
+  currency: string;
+  metadata: Record<string, string>;
+}
+
+export interface ProviderSubscriptionRef {
+  id: string;
+  /** The first invoice's payment secret, for Stripe.js to confirm; null when Stripe gave none. */
+  clientSecret: string | null;
+}
+
+export interface SubscriptionGateway {
+  /** The user's Customer: created once (our user id in metadata and in the idempotency key). */
+  createCustomer(input: { userId: string; email?: string; idempotencyKey: string }): Promise<{ id: string }>;
+  /** A subscription waiting for its first payment (`payment_behavior=default_incomplete`). */
+  createSubscription(input: CreateSubscriptionInput): Promise<ProviderSubscriptionRef>;
+  /** Sets or clears cancel-at-period-end. */
+  setCancelAtPeriodEnd(input: { providerSubscriptionId: string; cancel: boolean; idempotencyKey: string }): Promise<void>;
+  /** Moves the subscription's one item to another tier's price; Stripe prorates. */
+  changeTier(input: { providerSubscriptionId: string; tier: number; amount: bigint; currency: string; idempotencyKey: string }): Promise<void>;
+}
+
+/** The Product each tier's prices belong to: a fixed id, so every process finds the same one. */
+export const subscriptionProductId = (tier: number) => `streamhub_subscription_tier_${tier}`;
+
+export function createStripeSubscriptionGateway(config: StripeConfig | undefined): SubscriptionGateway {
+  if (!config) {
+    return { createCustomer: connectNotConfigured, createSubscription: connectNotConfigured, setCancelAtPeriodEnd: connectNotConfigured, changeTier: connectNotConfigured };
+  }
+  const stripe = stripeClient(config);
+  const call = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw toProviderError(err);
+    }
+  };
+  const products = new Map<number, Promise<string>>();
+  /** The tier's Product, created on first use; "already exists" is the answer we want. */
+  const productOf = (tier: number): Promise<string> => {
+    let known = products.get(tier);
+    if (!known) {
+      const id = subscriptionProductId(tier);
+      known = stripe.products
+        .create({ id, name: `StreamHub subscription, tier ${tier}`, metadata: { tier: String(tier) } }, { idempotencyKey: stripeIdempotencyKey('subscription-product', String(tier)) })
+        .then(
+          () => id,
+          (err: unknown) => {
+            if (err instanceof Stripe.errors.StripeError && err.code === 'resource_already_exists') return id;
+            products.delete(tier);
+            throw err;
+          },
+        );
+      products.set(tier, known);
+    }
+    return known;
+  };
+  const priceData = async (tier: number, amount: bigint, currency: string) => ({
+    currency: currency.toLowerCase(),
+    product: await productOf(tier),
+    unit_amount: checkAmount(amount),
+    recurring: { interval: 'month' as const },
+  });
+
+  return {
+    createCustomer: (input) =>
+      call(async () => {
+        const customer = await stripe.customers.create({ ...(input.email ? { email: input.email } : {}), metadata: { userId: input.userId } }, { idempotencyKey: input.idempotencyKey });
+        return { id: customer.id };
+      }),
+
+    createSubscription: (input) =>
+      call(async () => {
+        const subscription = await stripe.subscriptions.create(
+          {
+            customer: input.customerId,
+            items: [{ price_data: await priceData(input.tier, input.amount, input.currency) }],
+            payment_behavior: 'default_incomplete',
+            payment_settings: { save_default_payment_method: 'on_subscription' },
+            metadata: { ...input.metadata, subscriptionId: input.subscriptionId },
+            expand: ['latest_invoice.confirmation_secret'],
+          },
+          { idempotencyKey: stripeIdempotencyKey('subscription', input.subscriptionId) },
+        );
+        const invoice = subscription.latest_invoice;
+        // Empty when there is nothing to confirm (stripe-mock answers with an empty one).
+        const clientSecret = invoice && typeof invoice !== 'string' ? invoice.confirmation_secret?.client_secret || null : null;
+        return { id: subscription.id, clientSecret };
+      }),
+
+    setCancelAtPeriodEnd: (input) =>
+      call(async () => {
+        await stripe.subscriptions.update(input.providerSubscriptionId, { cancel_at_period_end: input.cancel }, { idempotencyKey: input.idempotencyKey });
+      }),
+
+    changeTier: (input) =>
+      call(async () => {
+        const current = await stripe.subscriptions.retrieve(input.providerSubscriptionId);
+        const item = current.items.data[0];
+        if (!item) throw new PaymentProviderError('invalid_request', `Subscription ${input.providerSubscriptionId} has no item`, false);
+        await stripe.subscriptions.update(
+          input.providerSubscriptionId,
+          {
+            items: [{ id: item.id, price_data: await priceData(input.tier, input.amount, input.currency) }],
+            proration_behavior: 'create_prorations',
+            metadata: { tier: String(input.tier) },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+      }),
+  };
+}

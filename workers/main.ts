@@ -4,6 +4,8 @@ import { createDb } from '../lib/db.ts';
 import { createActivities, createMediaActivities } from '../activities/index.ts';
 import { sweepStaleScratch } from '../activities/media.ts';
 import { registerPaymentEventHandlers } from '../activities/payment-handlers.ts';
+import { registerSubscriptionEventHandlers } from '../activities/subscription-events.ts';
+import { subscriptionActivityDeps } from '../activities/subscriptions.ts';
 import { moneyRules } from '../lib/money/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createMongo } from '../lib/mongo.ts';
@@ -66,7 +68,13 @@ if (mongo) {
     gifts: { graceSeconds: config.subscriptions.graceSeconds },
     logger,
   });
-  created.push(await createPlatformWorker({ connection, namespace, taskQueue: config.temporal.taskQueue }, createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: createPayoutServices(config) })));
+  registerSubscriptionEventHandlers({ logger, graceSeconds: config.subscriptions.graceSeconds });
+  created.push(
+    await createPlatformWorker(
+      { connection, namespace, taskQueue: config.temporal.taskQueue },
+      createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: createPayoutServices(config), subscriptions: subscriptionActivityDeps(config) }),
+    ),
+  );
 }
 if (role !== 'platform') {
   const swept = await sweepStaleScratch();

@@ -8,6 +8,7 @@ export * from './payment-event.ts';
 export * from './payout-run.ts';
 export * from './ping.ts';
 export * from './stream.ts';
+export { subscriptionLifecycle } from './subscription.ts';
 export * from './subscription-gift.ts';
 export * from './transcode.ts';
 export * from './trending.ts';

@@ -25,6 +25,11 @@ export const STRIPE_EVENT_TYPES = [
   'charge.dispute.created',
   'charge.dispute.funds_withdrawn',
   'charge.dispute.closed',
+  // Channel subscriptions (Stripe Billing): reach the `subscription/<id>` workflow as signals.
+  'invoice.paid',
+  'invoice.payment_failed',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
 ] as const;
 export type KnownStripeEventType = (typeof STRIPE_EVENT_TYPES)[number];
 
@@ -78,6 +83,44 @@ export function sampleStripeObject(type: string): Record<string, unknown> {
         status: type === 'charge.dispute.closed' ? 'lost' : 'needs_response',
         metadata: {},
       };
+    case 'invoice.paid':
+    case 'invoice.payment_failed': {
+      // A month from now, as Stripe's first invoice of a monthly subscription has it.
+      const start = Math.floor(Date.now() / 1000);
+      const period = { start, end: start + 30 * 86_400 };
+      const paid = type === 'invoice.paid';
+      return {
+        id: randomId('in'),
+        object: 'invoice',
+        amount_due: 499,
+        amount_paid: paid ? 499 : 0,
+        currency: 'usd',
+        status: paid ? 'paid' : 'open',
+        attempt_count: 1,
+        billing_reason: 'subscription_create',
+        next_payment_attempt: paid ? null : start + 86_400,
+        period_start: period.start,
+        period_end: period.end,
+        lines: { object: 'list', data: [{ id: randomId('il'), object: 'line_item', amount: 499, currency: 'usd', period }] },
+        parent: { type: 'subscription_details', subscription_details: { subscription: randomId('sub'), metadata: {} } },
+        metadata: {},
+      };
+    }
+    case 'customer.subscription.updated':
+    case 'customer.subscription.deleted': {
+      const start = Math.floor(Date.now() / 1000);
+      const deleted = type === 'customer.subscription.deleted';
+      return {
+        id: randomId('sub'),
+        object: 'subscription',
+        customer: randomId('cus'),
+        status: deleted ? 'canceled' : 'active',
+        cancel_at_period_end: false,
+        ended_at: deleted ? start : null,
+        items: { object: 'list', data: [{ id: randomId('si'), object: 'subscription_item', current_period_start: start, current_period_end: start + 30 * 86_400 }] },
+        metadata: {},
+      };
+    }
     default:
       return { id: randomId('obj'), metadata: {} };
   }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, createMediaActivities, type MediaActivities } from '../../activities/index.ts';
 import { mailDeps } from '../../activities/email.ts';
+import { subscriptionActivityDeps } from '../../activities/subscriptions.ts';
 import type { PaymentEventHandlers } from '../../activities/payments.ts';
 import { createPayoutServices, type PayoutServices } from '../../lib/payouts/services.ts';
 import { installRuntime } from '../../workers/runtime.ts';
@@ -49,6 +50,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
       stripeEventHandlers: options.stripeEventHandlers,
       mail: mailDeps(ctx.config),
       payouts: { ...createPayoutServices(ctx.config), ...options.payouts },
+      subscriptions: subscriptionActivityDeps(ctx.config),
     });
     const namespace = ctx.config.temporal.namespace;
     const platform = await createPlatformWorker(
