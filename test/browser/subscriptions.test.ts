@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerPaymentEventHandlers } from '../../activities/payment-handlers.ts';
+import { registerSubscriptionEventHandlers } from '../../activities/subscription-events.ts';
 import { STRIPE_WEBHOOK_PATH } from '../../api/payments/webhooks.ts';
 import { moneyRules } from '../../lib/money/config.ts';
 import { workflowIds } from '../../workflows/ids.ts';
@@ -24,7 +25,7 @@ import { accountMenu, expectAccessible, expectFitsPhone, registerThroughPage } f
 // the creator sees them on /dashboard/subscribers, renames a tier and sees the share earned.
 
 const app = useBrowserApp({ workers: true });
-// The money handlers in the workers' registry, as the worker entrypoint puts them (workers/main.ts).
+// The money and subscription handlers in the workers' registry, as the worker entrypoint puts them (workers/main.ts).
 beforeAll(() => {
   const { config, logger } = app.ctx;
   registerPaymentEventHandlers({
@@ -34,6 +35,7 @@ beforeAll(() => {
     gifts: { graceSeconds: config.subscriptions.graceSeconds },
     logger,
   });
+  registerSubscriptionEventHandlers({ logger, graceSeconds: config.subscriptions.graceSeconds });
 });
 
 const usd = (minor: number | bigint) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(Number(minor) / 100);

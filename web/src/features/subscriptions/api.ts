@@ -4,16 +4,11 @@
 // subscribers (counts per tier, churn, the list) and tier names. Amounts are integer minor
 // units; they become text only through `formatMoney`.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import createClient from 'openapi-fetch';
-import { authMiddleware, unwrap, unwrapPage } from '../../api/client.ts';
+import { api, unwrap, unwrapPage } from '../../api/client.ts';
 import { newIdempotencyKey } from '../money/api.ts';
+import type { Subscription, SubscriptionStatus, Tier } from './types.ts';
 
-// Hand-typed from the subscriptions contract until these routes are in the generated schema.
-const api = createClient<any>({ baseUrl: '' });
-api.use(authMiddleware);
-
-export type { Person, Subscriber, SubscriberStats, Subscription, SubscriptionGift, SubscriptionStatus, SubscriptionTier, Tier } from './types.ts';
-import type { Person, Subscriber, SubscriberStats, Subscription, SubscriptionGift, SubscriptionStatus, SubscriptionTier, Tier } from './types.ts';
+export type { Person, Subscriber, SubscriberStats, Subscription, SubscriptionGift, SubscriptionGiftDetails, SubscriptionStatus, SubscriptionTier, Tier } from './types.ts';
 
 /** A subscription that may still become or stay paid (at most one per channel). */
 export const CURRENT_STATUSES: readonly SubscriptionStatus[] = ['incomplete', 'active', 'past_due'];
@@ -28,7 +23,7 @@ export const mySubscriptionKey = (channelId: string) => ['subscriptions', 'chann
 export const useTiers = (channel: string) =>
   useQuery({
     queryKey: tiersQueryKey(channel),
-    queryFn: () => unwrap<SubscriptionTier[]>(api.GET('/api/v1/channels/{idOrUsername}/subscription-tiers', { params: { path: { idOrUsername: channel } } })),
+    queryFn: () => unwrap(api.GET('/api/v1/channels/{id}/subscription-tiers', { params: { path: { id: channel } } })),
     staleTime: 60_000,
   });
 
@@ -40,7 +35,7 @@ export const useTiers = (channel: string) =>
 export const useMySubscription = (channelId: string, enabled = true) =>
   useQuery({
     queryKey: mySubscriptionKey(channelId),
-    queryFn: () => unwrap<Subscription | null>(api.GET('/api/v1/channels/{id}/subscriptions/me', { params: { path: { id: channelId } } })),
+    queryFn: () => unwrap(api.GET('/api/v1/channels/{id}/subscriptions/me', { params: { path: { id: channelId } } })),
     enabled,
     refetchInterval: (query) => (query.state.data?.status === 'incomplete' ? 2000 : false),
   });
@@ -49,9 +44,7 @@ export function useSubscribe(channelId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (tier: Tier) =>
-      unwrap<{ subscription: Subscription; clientSecret: string | null }>(
-        api.POST('/api/v1/channels/{id}/subscriptions', { params: { path: { id: channelId }, header: { 'idempotency-key': newIdempotencyKey() } }, body: { tier } }),
-      ),
+      unwrap(api.POST('/api/v1/channels/{id}/subscriptions', { params: { path: { id: channelId }, header: { 'idempotency-key': newIdempotencyKey() } }, body: { tier } })),
     onSuccess: (data) => client.setQueryData(mySubscriptionKey(channelId), data.subscription),
     onSettled: () => client.invalidateQueries({ queryKey: ['subscriptions'] }),
   });
@@ -63,7 +56,7 @@ export const useMySubscriptions = (status: 'current' | 'all') =>
     queryKey: ['subscriptions', 'mine', status],
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
-      unwrapPage<Subscription>(api.GET('/api/v1/users/me/subscriptions', { params: { query: { status, limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+      unwrapPage(api.GET('/api/v1/users/me/subscriptions', { params: { query: { status, limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } } })),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     // While a first payment waits for Stripe the list is re-read, as the channel page does.
     refetchInterval: (query) => (query.state.data?.pages.some((p) => p.items.some((s) => s.status === 'incomplete')) ? 2000 : false),
@@ -75,23 +68,24 @@ type Change = { action: 'cancel' | 'resume' } | { action: 'change-tier'; tier: T
 export function useChangeSubscription(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (change: Change) =>
-      unwrap<Subscription>(
-        api.POST(`/api/v1/users/me/subscriptions/{id}/${change.action}`, { params: { path: { id } }, body: change.action === 'change-tier' ? { tier: change.tier } : undefined }),
-      ),
+    mutationFn: (change: Change) => {
+      const params = { path: { id } };
+      if (change.action === 'change-tier') return unwrap(api.POST('/api/v1/users/me/subscriptions/{id}/change-tier', { params, body: { tier: change.tier } }));
+      return unwrap(change.action === 'cancel' ? api.POST('/api/v1/users/me/subscriptions/{id}/cancel', { params }) : api.POST('/api/v1/users/me/subscriptions/{id}/resume', { params }));
+    },
     onSuccess: (subscription) => client.setQueryData(mySubscriptionKey(subscription.channel.id), subscription),
     onSettled: () => client.invalidateQueries({ queryKey: ['subscriptions'] }),
   });
 }
 
 export const useSubscriberStats = () =>
-  useQuery({ queryKey: ['subscribers', 'stats'], queryFn: () => unwrap<SubscriberStats>(api.GET('/api/v1/creators/me/subscribers', {})), retry: false });
+  useQuery({ queryKey: ['subscribers', 'stats'], queryFn: () => unwrap(api.GET('/api/v1/creators/me/subscribers')), retry: false });
 
 export const useSubscriberList = () =>
   useInfiniteQuery({
     queryKey: ['subscribers', 'list'],
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrapPage<Subscriber>(api.GET('/api/v1/creators/me/subscribers/list', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    queryFn: ({ pageParam }) => unwrapPage(api.GET('/api/v1/creators/me/subscribers/list', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     retry: false,
   });
@@ -99,7 +93,7 @@ export const useSubscriberList = () =>
 export function useRenameTiers(channelId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (tiers: { tier: Tier; name: string }[]) => unwrap<SubscriptionTier[]>(api.PUT('/api/v1/channels/me/subscription-tiers', { body: { tiers } })),
+    mutationFn: (tiers: { tier: Tier; name: string }[]) => unwrap(api.PUT('/api/v1/channels/me/subscription-tiers', { body: { tiers } })),
     onSuccess: (tiers) => client.setQueryData(tiersQueryKey(channelId), tiers),
     onSettled: () => client.invalidateQueries({ queryKey: ['subscribers'] }),
   });
@@ -109,9 +103,7 @@ export function useRenameTiers(channelId: string) {
 export function useGiftSubscriptions(channelId: string) {
   return useMutation({
     mutationFn: (body: { tier: Tier; quantity: number; streamId?: string }) =>
-      unwrap<{ gift: SubscriptionGift; payment: { id: string; status: string; clientSecret: string | null } }>(
-        api.POST('/api/v1/channels/{id}/subscription-gifts', { params: { path: { id: channelId }, header: { 'idempotency-key': newIdempotencyKey() } }, body }),
-      ),
+      unwrap(api.POST('/api/v1/channels/{id}/subscription-gifts', { params: { path: { id: channelId }, header: { 'idempotency-key': newIdempotencyKey() } }, body })),
   });
 }
 
@@ -119,8 +111,7 @@ export function useGiftSubscriptions(channelId: string) {
 export const useSubscriptionGift = (id: string | undefined) =>
   useQuery({
     queryKey: ['subscription-gifts', id],
-    queryFn: () =>
-      unwrap<SubscriptionGift & { distributedCount: number | null; recipients: { user: Person; subscriptionId: string; status: SubscriptionStatus }[] }>(api.GET('/api/v1/subscription-gifts/{id}', { params: { path: { id: id! } } })),
+    queryFn: () => unwrap(api.GET('/api/v1/subscription-gifts/{id}', { params: { path: { id: id! } } })),
     enabled: Boolean(id),
     refetchInterval: (query) => (!query.state.data || query.state.data.status === 'pending' || query.state.data.status === 'paid' ? 2000 : false),
   });
