@@ -121,15 +121,19 @@ describe('subscriptions in the browser', { timeout: 240_000 }, () => {
     await creatorPage.getByText('Now: subscribers only').waitFor();
     expect((await app.ctx.db.selectFrom('streams').select('chat_mode').where('id', '=', streamId).executeTakeFirstOrThrow()).chat_mode).toBe('subscribers');
 
-    // A viewer who is not subscribed is refused in plain words.
+    // Someone who is not subscribed is refused in plain words. (Another person than the
+    // subscriber-to-be: the gateway keeps a sender's perks for a few seconds.)
+    const bystanderPage = await app.newPage();
+    await registerThroughPage(app, bystanderPage);
+    await bystanderPage.goto(app.url(`/streams/${streamId}`));
+    await bystanderPage.getByText('Subscriber-only chat: the channel’s subscribers can chat').waitFor();
+    await bystanderPage.getByText('Connecting to chat…').waitFor({ state: 'detached' });
+    await sendChat(bystanderPage, 'may I?');
+    await bystanderPage.getByRole('alert').filter({ hasText: 'Not sent. Subscriber-only chat: only the channel’s subscribers can chat here.' }).waitFor();
+
     const viewerPage = await app.newPage();
     const viewer = await registerThroughPage(app, viewerPage);
     const viewerId = await userIdOf(viewer.username);
-    await viewerPage.goto(app.url(`/streams/${streamId}`));
-    await viewerPage.getByText('Subscriber-only chat: the channel’s subscribers can chat').waitFor();
-    await viewerPage.getByText('Connecting to chat…').waitFor({ state: 'detached' });
-    await sendChat(viewerPage, 'may I?');
-    await viewerPage.getByRole('alert').filter({ hasText: 'Not sent. Subscriber-only chat: only the channel’s subscribers can chat here.' }).waitFor();
 
     // The creator watches their own room: the new subscription is announced there.
     await creatorPage.goto(app.url(`/streams/${streamId}`));

@@ -190,7 +190,7 @@ function ChatControls({ stream }: { stream: LiveStream }) {
         </button>
       </form>
       <p className="muted" role="status">
-        Now: {chatModes.find(([value]) => value === mode)?.[2] ?? mode}, {stream.chatSlowModeSeconds ? `slow mode ${stream.chatSlowModeSeconds} s` : 'no slow mode'}
+        Now: {chatModes.find(([value]) => value === stream.chatMode)?.[2] ?? stream.chatMode}, {stream.chatSlowModeSeconds ? `slow mode ${stream.chatSlowModeSeconds} s` : 'no slow mode'}
       </p>
       {save.isError && <ErrorMessage error={save.error} />}
     </fieldset>
