@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { refusalText } from '../../../web/src/features/chat/rules.ts';
 import type { ChatFrame } from '../../../web/src/realtime/frames.ts';
 import type { Subscription } from '../../../web/src/features/subscriptions/types.ts';
 import { announcementText, subscriberBadge, type SubscriptionFrame } from '../../../web/src/features/subscriptions/frames.ts';
@@ -45,7 +46,7 @@ describe('subscription text', () => {
     expect(perMonth(base)).toBe(`${new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD' }).format(4.99)} a month`);
   });
 
-  it('finds the subscriber badge of a chat message and words the room’s announcements', () => {
+  it('finds the subscriber badge of a chat message, words the room’s announcements and a subscriber-only refusal', () => {
     const message = { type: 'chat', streamId: 'st', id: '1', userId: 'u', username: 'fan', text: 'hi', sentAt: END } as ChatFrame;
     expect(subscriberBadge(message)).toBeUndefined();
     expect(subscriberBadge({ ...message, badges: [] } as ChatFrame)).toBeUndefined();
@@ -54,5 +55,7 @@ describe('subscription text', () => {
     expect(announcementText(frame)).toBe('fan subscribed at Tier 1');
     expect(announcementText({ ...frame, months: 4 })).toBe('fan subscribed at Tier 1: 4 months');
     expect(announcementText({ ...frame, gift: { giver: { id: 'g', username: 'kind' } } })).toBe('kind gifted fan a Tier 1 subscription');
+    // A refusal in subscriber-only chat, in plain words (the gateway's code is `subscribers_only`).
+    expect(refusalText({ code: 'subscribers_only', message: 'Only subscribers can chat in this stream' })).toMatch(/^Subscriber-only chat: only the channel’s subscribers can chat here\. Subscribe to the channel/);
   });
 });
