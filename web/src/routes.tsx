@@ -45,6 +45,8 @@ const FinancePayoutHolds = page(() => import('./pages/FinancePayoutHolds.tsx'));
 const Wallet = page(() => import('./pages/Wallet.tsx'));
 const History = page(() => import('./pages/History.tsx'));
 const Earnings = page(() => import('./pages/Earnings.tsx'));
+const Subscribers = page(() => import('./pages/Subscribers.tsx'));
+const Subscriptions = page(() => import('./pages/Subscriptions.tsx'));
 const Search = page(() => import('./pages/Search.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
 
@@ -73,8 +75,10 @@ export const router = createBrowserRouter([
       { path: '/playlists/:id', element: <Playlist /> },
       { path: '/dashboard', element: <Dashboard /> },
       { path: '/dashboard/earnings', element: <Earnings /> },
+      { path: '/dashboard/subscribers', element: <Subscribers /> },
       { path: '/dashboard/blocked-terms', element: <BlockedTerms /> },
       { path: '/wallet', element: <Wallet /> },
+      { path: '/subscriptions', element: <Subscriptions /> },
       { path: '/history', element: <History /> },
       { path: '/notifications', element: <Notifications /> },
       { path: '/admin/categories', element: <AdminCategories /> },

@@ -61,6 +61,9 @@ function UserMenu() {
                 <Link to={urls.wallet()}>Wallet</Link>
               </li>
               <li>
+                <Link to={urls.subscriptions()}>Subscriptions</Link>
+              </li>
+              <li>
                 <Link to={urls.history()}>Watch history</Link>
               </li>
             </>

@@ -24,6 +24,7 @@ export function VideoCard({ video }: { video: Video }) {
       <VideoCardLink video={video} />
       <span className="muted">
         {video.status === 'ready' ? formatDuration(video.durationSeconds) : video.status}
+        {video.visibility === 'subscribers' && ' · Subscribers only'}
       </span>
     </li>
   );

@@ -3,6 +3,7 @@ import { Link, useLocation, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../api/session.ts';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
+import { SubscribeButton } from '../features/subscriptions/SubscribeButton.tsx';
 import { useFollow, useProfile } from '../features/users/api.ts';
 import { useChannelVideos, type ChannelSort } from '../features/videos/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
@@ -85,6 +86,13 @@ export default function Channel() {
             <FollowButton userId={user.id} />
             <ReportButton targetType="user" targetId={user.id} what={`channel ${user.username}`} />
           </div>
+        )}
+        {mine ? (
+          <p>
+            <Link to={urls.subscribers()}>Your subscribers</Link>
+          </p>
+        ) : (
+          <SubscribeButton channelId={user.id} />
         )}
       </section>
       <div className="row" role="group" aria-label="Sort videos">

@@ -144,19 +144,36 @@ function CreateStream({ onCreated }: { onCreated: (stream: LiveStream, key: Stre
   );
 }
 
+type ChatMode = LiveStream['chatMode'];
+
+const chatModes: [ChatMode, string, string][] = [
+  ['everyone', 'Everyone signed in', 'everyone signed in'],
+  ['followers', 'Followers only', 'followers only'],
+  ['subscribers', 'Subscribers only', 'subscribers only'],
+];
+
 function ChatControls({ stream }: { stream: LiveStream }) {
   const save = useChatSettings(stream.id);
   const [slow, setSlow] = useState(String(stream.chatSlowModeSeconds));
-  const followers = stream.chatMode === 'followers';
-  const apply = (next: { mode?: 'everyone' | 'followers'; slowModeSeconds?: number }) =>
-    save.mutate({ mode: next.mode ?? stream.chatMode, slowModeSeconds: next.slowModeSeconds ?? stream.chatSlowModeSeconds });
+  // The mode being saved shows as chosen at once; the stream read afresh takes over once it is saved (or refused).
+  const [choosing, setChoosing] = useState<ChatMode>();
+  const mode: ChatMode = choosing ?? stream.chatMode;
+  const apply = (next: { mode?: ChatMode; slowModeSeconds?: number }) => {
+    setChoosing(next.mode);
+    save.mutate({ mode: next.mode ?? stream.chatMode, slowModeSeconds: next.slowModeSeconds ?? stream.chatSlowModeSeconds }, { onSettled: () => setChoosing(undefined) });
+  };
   return (
     <fieldset>
       <legend>Chat settings</legend>
-      <label className="inline">
-        <input type="checkbox" checked={followers} disabled={save.isPending} onChange={(e) => apply({ mode: e.target.checked ? 'followers' : 'everyone' })} />
-        Followers-only chat
-      </label>
+      <fieldset className="row">
+        <legend>Who can chat</legend>
+        {chatModes.map(([value, label]) => (
+          <label key={value} className="inline">
+            <input type="radio" name={`chat-mode-${stream.id}`} value={value} checked={mode === value} disabled={save.isPending} onChange={() => apply({ mode: value })} />
+            {label}
+          </label>
+        ))}
+      </fieldset>
       <form
         className="row"
         onSubmit={(e) => {
@@ -173,7 +190,7 @@ function ChatControls({ stream }: { stream: LiveStream }) {
         </button>
       </form>
       <p className="muted" role="status">
-        Now: {followers ? 'followers only' : 'everyone signed in'}, {stream.chatSlowModeSeconds ? `slow mode ${stream.chatSlowModeSeconds} s` : 'no slow mode'}
+        Now: {chatModes.find(([value]) => value === stream.chatMode)?.[2] ?? stream.chatMode}, {stream.chatSlowModeSeconds ? `slow mode ${stream.chatSlowModeSeconds} s` : 'no slow mode'}
       </p>
       {save.isError && <ErrorMessage error={save.error} />}
     </fieldset>
@@ -295,7 +312,7 @@ function DashboardContent() {
     <>
       <h1>Creator dashboard</h1>
       <p>
-        <Link to={urls.earnings()}>Earnings and payouts</Link> · <Link to={urls.blockedTerms()}>Blocked terms</Link>
+        <Link to={urls.earnings()}>Earnings and payouts</Link> · <Link to={urls.subscribers()}>Subscribers</Link> · <Link to={urls.blockedTerms()}>Blocked terms</Link>
       </p>
       {created ? (
         <section aria-labelledby="created-heading">

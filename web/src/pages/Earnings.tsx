@@ -45,7 +45,7 @@ function Balances() {
       <p className="hint">Earnings stay on hold while they can still be refunded, then become available and are paid in the next payout run.</p>
       <h2>History</h2>
       {e.history.length === 0 ? (
-        <p className="muted">Nothing yet: tips and gifts you receive show here.</p>
+        <p className="muted">Nothing yet: tips, gifts and subscriptions you receive show here.</p>
       ) : (
         <div className="table-wrap">
           <table>

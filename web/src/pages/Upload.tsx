@@ -3,8 +3,9 @@ import { useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useSession } from '../api/session.ts';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
-import { useDeleteVideo, useOwnVideos } from '../features/videos/api.ts';
+import { useDeleteVideo, useOwnVideos, type Video } from '../features/videos/api.ts';
 import { uploadVideo, type UploadProgress } from '../features/videos/upload.ts';
+import { VideoVisibilitySelect } from '../features/videos/VideoVisibilitySelect.tsx';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { urls } from '../urls.ts';
 
@@ -33,7 +34,7 @@ function UploadForm() {
           file,
           title: String(form.get('title')),
           description: String(form.get('description') ?? ''),
-          visibility: form.get('visibility') as 'public' | 'unlisted' | 'private',
+          visibility: form.get('visibility') as Video['visibility'],
           idempotencyKey: key.current,
         },
         setProgress,
@@ -63,14 +64,7 @@ function UploadForm() {
         Description
         <textarea name="description" maxLength={5000} rows={3} />
       </label>
-      <label>
-        Visibility
-        <select name="visibility" defaultValue="public">
-          <option value="public">Public</option>
-          <option value="unlisted">Unlisted (only people with the link)</option>
-          <option value="private">Private (only you)</option>
-        </select>
-      </label>
+      <VideoVisibilitySelect defaultValue="public" />
       {progress && (
         <div className="progress">
           <label htmlFor="upload-progress">

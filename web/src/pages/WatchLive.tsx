@@ -1,6 +1,7 @@
 // /streams/:id — a live stream: the player, its status as `stream_status` frames report it,
 // the viewer count from `viewers` frames, a follow button and the chat. Once ended, a link
-// to the recording when its video exists. Below the player: gifts and tips (SupportPanel).
+// to the recording when its video exists. Below the player: gifts, tips and gifted
+// subscriptions (SupportPanel); in the header, Subscribe with the channel's tiers.
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
@@ -22,6 +23,8 @@ const ON_AIR = ['live', 'reconnecting'];
 
 // Gifts and tips load after the player: a first-time viewer's download stays within budget.
 const SupportPanel = lazy(() => import('../features/money/SupportPanel.tsx').then((m) => ({ default: m.SupportPanel })));
+// So does the Subscribe button (with its tier picker).
+const SubscribeButton = lazy(() => import('../features/subscriptions/SubscribeButton.tsx'));
 
 const statusText: Record<string, string> = {
   idle: 'Not live yet',
@@ -128,6 +131,11 @@ export default function WatchLive() {
             </>
           )}
         </div>
+        {!mine && (
+          <Suspense fallback={null}>
+            <SubscribeButton channelId={s.ownerId} />
+          </Suspense>
+        )}
         {s.description && <p className="description">{s.description}</p>}
         {mine && (
           <p>

@@ -20,6 +20,29 @@ import NotFound from './NotFound.tsx';
 
 // Money code loads only when a ready video shows its tip form.
 const VideoSupportPanel = lazy(() => import('../features/money/SupportPanel.tsx').then((m) => ({ default: m.VideoSupportPanel })));
+const SubscribeButton = lazy(() => import('../features/subscriptions/SubscribeButton.tsx'));
+
+/** A subscriber-only video for someone without the channel's perks: Subscribe instead of the player; once subscribed, the video is read again. */
+function SubscribeToWatch({ channelId, onPerks }: { channelId?: string; onPerks: () => void }) {
+  return (
+    <div className="status-panel" data-testid="subscribers-only">
+      <p>
+        <strong>Subscribe to watch.</strong> This video is for the channel’s subscribers.
+      </p>
+      {channelId && (
+        <Suspense fallback={null}>
+          <SubscribeButton channelId={channelId} onPerks={onPerks} />
+        </Suspense>
+      )}
+    </div>
+  );
+}
+
+/** The channel of a 403 `subscribers_only` answer (its details name it); undefined for any other error. */
+function refusedChannel(error: unknown): string | undefined {
+  if (!(error instanceof ApiError) || error.code !== 'subscribers_only') return undefined;
+  return (error.details as { channelId?: string } | undefined)?.channelId ?? '';
+}
 
 function Owner({ id }: { id: string }) {
   const owner = useProfile(id);
@@ -44,7 +67,16 @@ export default function WatchVideo() {
   });
   const media = useRef<HTMLVideoElement>(null);
   if (video.isPending || !video.isFetchedAfterMount) return <Loading />;
-  if (video.isError) return video.error instanceof ApiError && video.error.status === 404 ? <NotFound /> : <ErrorMessage error={video.error} />;
+  if (video.isError) {
+    const channelId = refusedChannel(video.error);
+    if (channelId !== undefined)
+      return (
+        <article className="watch">
+          <SubscribeToWatch channelId={channelId || undefined} onPerks={() => void video.refetch()} />
+        </article>
+      );
+    return video.error instanceof ApiError && video.error.status === 404 ? <NotFound /> : <ErrorMessage error={video.error} />;
+  }
   const v = video.data;
   const canEdit = me !== undefined && (me.id === v.ownerId || me.role === 'admin');
   return (

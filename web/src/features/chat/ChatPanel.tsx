@@ -1,11 +1,15 @@
 // The chat beside (or, on a phone, below) the player. The message list is a plain list; a
 // separate polite live region reads out at most one new message every few seconds, so a busy
 // chat does not drown a screen reader. Refusals are alerts naming the rule that refused.
+// Subscribers' messages carry their badge; the room's new subscriptions are announcement lines.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
 import { useSession } from '../../api/session.ts';
 import { urls } from '../../urls.ts';
 import { ReportButton } from '../moderation/ReportButton.tsx';
+import type { ChatFrame } from '../../realtime/frames.ts';
+import { announcementText, subscriberBadge, type SubscriptionFrame } from '../subscriptions/frames.ts';
+import { SubscriberBadge } from '../subscriptions/SubscriberBadge.tsx';
 import { MAX_CHAT_LENGTH, refusalText } from './rules.ts';
 import { useChat } from './use-chat.ts';
 
@@ -30,6 +34,10 @@ export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelet
   const inputId = useId();
   const rulesId = useId();
   const announcement = useAnnouncement(chat.messages.at(-1));
+  // Announcements take their place among the messages by time.
+  const lines: { at: string; message?: ChatFrame; subscription?: SubscriptionFrame }[] = [...chat.messages.map((m) => ({ at: m.sentAt, message: m })), ...chat.announcements.map((a) => ({ at: a.sentAt, subscription: a }))].sort((a, b) =>
+    a.at < b.at ? -1 : a.at > b.at ? 1 : 0,
+  );
 
   // Keep the newest message in view unless the reader scrolled up.
   useEffect(() => {
@@ -49,7 +57,7 @@ export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelet
       <h2 id={`${inputId}-heading`}>Chat</h2>
       <ul className="chat-rules" id={rulesId}>
         {chatMode === 'followers' && <li>Followers-only chat</li>}
-        {chatMode === 'subscribers' && <li>Subscribers-only chat</li>}
+        {chatMode === 'subscribers' && <li>Subscriber-only chat: the channel’s subscribers can chat</li>}
         {slowModeSeconds > 0 && <li>Slow mode: one message every {slowModeSeconds} s</li>}
         {!chat.joined && <li>Connecting to chat…</li>}
       </ul>
@@ -64,17 +72,27 @@ export function ChatPanel({ streamId, chatMode, slowModeSeconds, closed, onDelet
         </p>
       )}
       <ol className="chat-messages" ref={list} aria-label="Chat messages" tabIndex={0}>
-        {chat.messages.map((m) => (
-          <li key={m.id} data-message-id={m.id}>
-            <span className="chat-author">{m.username}</span> <span className="chat-text">{m.text}</span>
-            {me && me.id !== m.userId && <ReportButton small targetType="chat_message" targetId={`${streamId}.${m.id}`} what={`message from ${m.username}: ${m.text.slice(0, 40)}`} />}
-            {onDelete && (
-              <button type="button" className="small danger" onClick={() => onDelete(m.id)} aria-label={`Delete message from ${m.username}: ${m.text.slice(0, 40)}`}>
-                Delete
-              </button>
-            )}
-          </li>
-        ))}
+        {lines.map(({ message: m, subscription: a }) => {
+          if (a)
+            return (
+              <li key={`subscription-${a.subscriber.id}-${a.sentAt}`} className="chat-announcement" data-testid="chat-announcement">
+                {announcementText(a)}
+              </li>
+            );
+          if (!m) return null;
+          const badge = subscriberBadge(m);
+          return (
+            <li key={m.id} data-message-id={m.id}>
+              {badge && <SubscriberBadge badge={badge} />} <span className="chat-author">{m.username}</span> <span className="chat-text">{m.text}</span>
+              {me && me.id !== m.userId && <ReportButton small targetType="chat_message" targetId={`${streamId}.${m.id}`} what={`message from ${m.username}: ${m.text.slice(0, 40)}`} />}
+              {onDelete && (
+                <button type="button" className="small danger" onClick={() => onDelete(m.id)} aria-label={`Delete message from ${m.username}: ${m.text.slice(0, 40)}`}>
+                  Delete
+                </button>
+              )}
+            </li>
+          );
+        })}
         {chat.pending.map((p) => (
           <li key={p.nonce} className={p.refusal ? 'chat-refused' : 'chat-pending'}>
             <span className="chat-text">{p.text.length > 120 ? `${p.text.slice(0, 120)}…` : p.text}</span>{' '}

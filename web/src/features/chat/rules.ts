@@ -18,6 +18,8 @@ export function refusalText(refusal: ChatRefusal): string {
       return `Slow mode is on: one message per interval.${wait}`;
     case 'followers_only':
       return 'Followers-only chat: follow the channel to take part.';
+    case 'subscribers_only':
+      return 'Subscriber-only chat: only the channel’s subscribers can chat here. Subscribe to the channel to take part; a new subscription counts within a few seconds.';
     case 'rate_limited':
       return `Too many messages at once.${wait}`;
     case 'sign_in_required':

@@ -5,6 +5,7 @@
 // sent just before it dropped is sent again after the rejoin with the same nonce (stored once).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChatFrame } from '../../realtime/frames.ts';
+import type { SubscriptionFrame } from '../../realtime/frames.ts';
 import { realtime } from '../../realtime/socket.ts';
 import { useRealtimeFrames } from '../../realtime/use-realtime.ts';
 import { applyChat, applyDeleted, applyJoined, inOrder, toResend, type ChatLog } from './log.ts';
@@ -23,6 +24,8 @@ export interface ChatState {
   notice?: ChatRefusal;
   /** The channel's timeout or ban of this viewer, while it holds: the input is off until it is lifted or runs out. */
   restriction?: ChatRefusal;
+  /** The room's new subscriptions (`subscription` frames) seen in this visit, oldest first. */
+  announcements: SubscriptionFrame[];
   joined: boolean;
   send(text: string): void;
   dismiss(nonce: string): void;
@@ -38,6 +41,7 @@ export function useChat(streamId: string): ChatState {
   const [notice, setNotice] = useState<ChatRefusal>();
   const [joined, setJoined] = useState(false);
   const [restriction, setRestriction] = useState<ChatRefusal & { until?: string }>();
+  const [announcements, setAnnouncements] = useState<SubscriptionFrame[]>([]);
   const pendingRef = useRef(pending);
   pendingRef.current = pending;
 
@@ -45,6 +49,7 @@ export function useChat(streamId: string): ChatState {
     setMessages(new Map());
     setJoined(false);
     setRestriction(undefined);
+    setAnnouncements([]);
     const leave = realtime.join(streamId);
     const off = realtime.onState((state) => state !== 'open' && setJoined(false));
     return () => {
@@ -65,7 +70,9 @@ export function useChat(streamId: string): ChatState {
   }, []);
 
   useRealtimeFrames((frame) => {
-    if (frame.type === 'joined' && frame.streamId === streamId) {
+    if (frame.type === 'subscription') {
+      if (frame.streamId === streamId) setAnnouncements((list) => [...list, frame].slice(-20));
+    } else if (frame.type === 'joined' && frame.streamId === streamId) {
       setJoined(true);
       setNotice(undefined);
       setMessages((current) => applyJoined(current, frame.history, frame.resumed));
@@ -100,5 +107,5 @@ export function useChat(streamId: string): ChatState {
 
   const dismiss = useCallback((nonce: string) => setPending((list) => list.filter((p) => p.nonce !== nonce)), []);
 
-  return { messages: inOrder(messages), pending, notice, restriction, joined, send, dismiss };
+  return { messages: inOrder(messages), pending, notice, restriction, announcements, joined, send, dismiss };
 }

@@ -1,8 +1,9 @@
 // The watch page's support panel: send a gift paid with coins (the catalogue, the wallet's
 // balance, refusals with their reason), tip the creator (amount in the settlement currency,
 // a message, optionally anonymous; followed until Stripe's webhook settles it), the room's
-// gifts and tips as `gift` and `donation` frames announce them, and the top gifters. A video's
-// page has the tip form only (VideoSupportPanel): gifts belong to a live room.
+// gifts and tips as `gift` and `donation` frames announce them, and the top gifters; gift
+// subscriptions to the room's viewers (paid like a tip). A video's page has the tip form only
+// (VideoSupportPanel): gifts belong to a live room.
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
@@ -11,6 +12,7 @@ import { useSession } from '../../api/session.ts';
 import { ErrorMessage } from '../../layout/Status.tsx';
 import type { DonationFrame, GiftFrame } from '../../realtime/frames.ts';
 import { useRealtimeFrames } from '../../realtime/use-realtime.ts';
+import { GiftSubscriptionsForm } from '../subscriptions/GiftSubscriptionsForm.tsx';
 import { urls } from '../../urls.ts';
 import { formatCoins, formatMoney, parseMinor, useCoinPacks, useGiftCatalog, useLeaderboard, useSendGift, useTip, useWallet, type TipTarget } from './api.ts';
 import { PaymentStatus } from './PaymentStatus.tsx';
@@ -213,7 +215,14 @@ function SupportFrame({ ownerId, what, children, after }: { ownerId: string; wha
 export function SupportPanel({ streamId, ownerId, onAir, open }: { streamId: string; ownerId: string; onAir: boolean; open: boolean }) {
   return (
     <SupportFrame ownerId={ownerId} what="gifts and tips" after={<RoomEvents streamId={streamId} />}>
-      {onAir ? <GiftForm streamId={streamId} /> : <p className="muted">Gifts can be sent while the stream is live.</p>}
+      {onAir ? (
+        <>
+          <GiftForm streamId={streamId} />
+          <GiftSubscriptionsForm channelId={ownerId} streamId={streamId} />
+        </>
+      ) : (
+        <p className="muted">Gifts can be sent while the stream is live.</p>
+      )}
       {open && <TipForm target={{ streamId }} />}
     </SupportFrame>
   );

@@ -73,6 +73,10 @@ export function describeNotification(n: Notification): { text: string; href?: st
       return { text: 'You have a new follower' };
     case 'tip_received':
       return { text: 'You received a tip' };
+    case 'subscription_received':
+      return { text: 'You have a new subscriber', href: '/dashboard/subscribers' };
+    case 'subscription_gifted':
+      return { text: 'You were gifted a subscription', href: '/subscriptions' };
     case 'payout_processed':
       return { text: 'A payout was processed' };
     case 'comment_received':

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useCategories } from '../categories/api.ts';
 import { ErrorMessage } from '../../layout/Status.tsx';
 import { useUpdateVideo, videoQuery, type Video, type VideoChanges } from './api.ts';
+import { VideoVisibilitySelect } from './VideoVisibilitySelect.tsx';
 
 /** The poster's object, without the short-lived signature that changes on every read. */
 const posterPath = (url: string | null | undefined) => (url ? new URL(url).pathname : null);
@@ -52,14 +53,7 @@ export function EditVideoForm({ video, onDone }: { video: Video; onDone: () => v
         Description
         <textarea name="description" maxLength={5000} rows={3} defaultValue={video.description} />
       </label>
-      <label>
-        Visibility
-        <select name="visibility" defaultValue={video.visibility}>
-          <option value="public">Public</option>
-          <option value="unlisted">Unlisted (only people with the link)</option>
-          <option value="private">Private (only you)</option>
-        </select>
-      </label>
+      <VideoVisibilitySelect defaultValue={video.visibility} />
       <label>
         Category
         <select name="categoryId" defaultValue={video.category?.id ?? ''}>

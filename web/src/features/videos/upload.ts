@@ -23,7 +23,7 @@ export function putFile(url: string, file: Blob, onProgress: (p: UploadProgress)
 }
 
 export async function uploadVideo(
-  input: { file: File; title: string; description: string; visibility: 'public' | 'unlisted' | 'private'; idempotencyKey: string },
+  input: { file: File; title: string; description: string; visibility: Video['visibility']; idempotencyKey: string },
   onProgress: (p: UploadProgress) => void,
   signal?: AbortSignal,
 ): Promise<Video> {
