@@ -1,6 +1,7 @@
 import { benchApi } from './api.ts';
 import { benchAuth } from './auth.ts';
 import { benchFanout } from './fanout.ts';
+import { benchFeed } from './feed.ts';
 import { benchGolive } from './golive.ts';
 import { benchLedger } from './ledger.ts';
 import { benchLedgerDb } from './ledger-db.ts';
@@ -19,6 +20,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   api: benchApi,
   auth: benchAuth,
   fanout: benchFanout,
+  feed: benchFeed,
   golive: benchGolive,
   ledger: benchLedger,
   'ledger-db': benchLedgerDb,
