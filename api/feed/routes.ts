@@ -2,14 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import type { Video } from '../../lib/schema.ts';
-import { likedByUser } from '../likes/service.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
 import { enveloped, ok } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { trendingVideos } from '../trending/routes.ts';
 import { createPlaybackSigner } from '../videos/playback.ts';
 import type { VideoRouteDeps } from '../videos/routes.ts';
-import { videoCategories } from '../videos/service.ts';
+import { presentVideos } from '../videos/service.ts';
 import { coWatched } from '../videos/up-next.ts';
 import { createVideoLinks, videoSchema } from '../videos/view.ts';
 
@@ -80,17 +79,8 @@ export function feedRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 'storage
       const me = currentUser(c);
       const uploads = await followedUploads(db, me.userId, FEED_SIZE);
       const recommended = await recommendations(db, me.userId, uploads.map((v) => v.id), FEED_SIZE);
-      const all = [...uploads, ...recommended];
-      const liked = await likedByUser(db, 'video', all.map((v) => v.id), me.userId);
-      const categories = await videoCategories(db, all);
-      const view = (v: Video) => links.view(v, true, liked.has(v.id), categories);
-      return c.json(
-        ok({
-          uploads: await Promise.all(uploads.map(view)),
-          recommended: await Promise.all(recommended.map(async (v) => ({ ...(await view(v)), reason: v.reason }))),
-        }),
-        200,
-      );
+      const shown = await presentVideos(db, links, [...uploads, ...recommended], me);
+      return c.json(ok({ uploads: shown.slice(0, uploads.length), recommended: shown.slice(uploads.length).map((v, i) => ({ ...v, reason: recommended[i]!.reason })) }), 200);
     },
   );
 

@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Db } from '../../lib/db.ts';
-import { likedByUser } from '../likes/service.ts';
 import { enveloped, errorResponses, ok } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createPlaybackSigner } from '../videos/playback.ts';
 import type { VideoRouteDeps } from '../videos/routes.ts';
-import { videoCategories } from '../videos/service.ts';
+import { presentVideos } from '../videos/service.ts';
 import { createVideoLinks, videoSchema } from '../videos/view.ts';
 
 export const MAX_TRENDING = 50;
@@ -55,11 +54,7 @@ export function trendingRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 'sto
     async (c) => {
       const { category, limit } = c.req.valid('query');
       const rows = await trendingVideos(db, { categoryId: category, limit });
-      const auth = c.get('auth');
-      const liked = await likedByUser(db, 'video', rows.map((r) => r.id), auth?.userId);
-      const categories = await videoCategories(db, rows);
-      const data = await Promise.all(rows.map((r) => links.view(r, auth !== undefined, auth ? liked.has(r.id) : null, categories)));
-      return c.json(ok(data), 200);
+      return c.json(ok(await presentVideos(db, links, rows, c.get('auth'))), 200);
     },
   );
 

@@ -1,14 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { decodeCursor, errorResponses, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
-import { likedByUser } from '../likes/service.ts';
 import { ownerOrAdmin } from '../middleware/auth.ts';
 import { idOrUsername } from '../users/routes.ts';
 import { findProfile } from '../users/service.ts';
 import { hasChannelPerks } from '../../lib/subscriptions/perks.ts';
 import { createPlaybackSigner } from './playback.ts';
 import type { VideoRouteDeps } from './routes.ts';
-import { listMostViewedVideos, listVideos, videoCategories, type VideoListFilter } from './service.ts';
+import { listMostViewedVideos, listVideos, presentVideos, type VideoListFilter } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 const viewsCursorSchema = z.object({ views: z.number().int().min(0), id: z.uuid() });
@@ -48,11 +47,9 @@ export function channelVideoRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 
         sort === 'newest'
           ? page(await listVideos(db, filter, limit, decodeCursor(cursor, timeKeyCursorSchema)), limit, (r) => r, (r) => ({ at: r.created_key, id: r.id }))
           : page(await listMostViewedVideos(db, filter, limit, decodeCursor(cursor, viewsCursorSchema)), limit, (r) => r, (r) => ({ views: r.view_count, id: r.id }));
-      const liked = await likedByUser(db, 'video', shown.data.map((r) => r.id), auth?.userId);
-      const categories = await videoCategories(db, shown.data);
       // Subscriber-only videos are listed to everyone; their playback URLs go only to those who may watch them.
       const access = all || (shown.data.some((r) => r.visibility === 'subscribers') && auth !== undefined && (await hasChannelPerks(db, auth.userId, owner.id)));
-      const data = await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, auth ? liked.has(r.id) : null, categories, access)));
+      const data = await presentVideos(db, links, shown.data, auth, access);
       return c.json({ ...shown, data }, 200);
     },
   );

@@ -21,7 +21,7 @@ import { viewState } from '../views/service.ts';
 import { resumeAt } from '../../lib/views.ts';
 import { createPlaybackSigner } from './playback.ts';
 import { checkPosterTime, normalizeTags, requireActiveCategory, startPosterRegeneration, updateVideo, videoChangesSchema } from './edit.ts';
-import { assertSubscriberAccess, beginProcessing, canView, createUpload, findManagedVideo, findVideo, findWatchableVideo, listVideos, markDeleted, startRemoval, startTranscode, videoCategories } from './service.ts';
+import { assertSubscriberAccess, beginProcessing, canView, createUpload, findManagedVideo, findVideo, findWatchableVideo, listVideos, markDeleted, presentVideos, startRemoval, startTranscode, videoCategories } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 export interface VideoRouteDeps {
@@ -178,10 +178,7 @@ export function videoRoutes(deps: VideoRouteDeps) {
       const all = ownerId !== undefined && (auth?.userId === ownerId || auth?.role === 'admin');
       const rows = await listVideos(db, { ownerId, all }, limit, decodeCursor(cursor, timeKeyCursorSchema));
       const shown = page(rows, limit, (r) => r, (r) => ({ at: r.created_key, id: r.id }));
-      const liked = await likedByUser(db, 'video', shown.data.map((r) => r.id), auth?.userId);
-      const likedByMe = (id: string) => (auth ? liked.has(id) : null);
-      const categories = await videoCategories(db, shown.data);
-      return c.json({ ...shown, data: await Promise.all(shown.data.map((r) => links.view(r, auth !== undefined, likedByMe(r.id), categories, all))) }, 200);
+      return c.json({ ...shown, data: await presentVideos(db, links, shown.data, auth, all) }, 200);
     },
   );
 

@@ -10,7 +10,8 @@ import { workflowIds } from '../../workflows/ids.ts';
 import type { transcodeWorkflow } from '../../workflows/transcode.ts';
 import type { videoRemovalWorkflow } from '../../workflows/video-removal.ts';
 import type { AuthContext } from '../context.ts';
-import type { VideoCategory } from './view.ts';
+import { likedByUser } from '../likes/service.ts';
+import type { VideoCategory, VideoLinks, VideoView } from './view.ts';
 import { ownerOrAdmin } from '../middleware/auth.ts';
 import { promoteToCreator } from '../users/service.ts';
 
@@ -233,4 +234,13 @@ export async function videoCategories(db: Db, videos: Pick<Video, 'category_id'>
   if (!ids.length) return new Map();
   const rows = await db.selectFrom('categories').select(['id', 'name', 'slug']).where('id', 'in', ids).execute();
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/**
+ * A list of videos as the API shows them: the viewer's likes and the videos' categories read
+ * once for the whole list. `subscriberAccess` as in VideoLinks.view.
+ */
+export async function presentVideos(db: Db, links: VideoLinks, rows: Video[], auth: AuthContext | undefined, subscriberAccess = false): Promise<VideoView[]> {
+  const [liked, categories] = await Promise.all([likedByUser(db, 'video', rows.map((r) => r.id), auth?.userId), videoCategories(db, rows)]);
+  return Promise.all(rows.map((r) => links.view(r, auth !== undefined, auth ? liked.has(r.id) : null, categories, subscriberAccess)));
 }

@@ -2,12 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import type { Video } from '../../lib/schema.ts';
-import { likedByUser } from '../likes/service.ts';
 import { enveloped, errorResponses, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { createPlaybackSigner } from './playback.ts';
 import type { VideoRouteDeps } from './routes.ts';
-import { findWatchableVideo, videoCategories } from './service.ts';
+import { findWatchableVideo, presentVideos } from './service.ts';
 import { createVideoLinks, videoSchema } from './view.ts';
 
 /** How many of a video's latest viewers, and of each one's latest videos, co-watch reads. */
@@ -102,9 +101,8 @@ export function upNextRoutes(deps: Pick<VideoRouteDeps, 'config' | 'db' | 'stora
       const auth = c.get('auth');
       const video = await findWatchableVideo(db, c.req.valid('param').id, auth);
       const rows = await upNext(db, video, c.req.valid('query').limit);
-      const liked = await likedByUser(db, 'video', rows.map((r) => r.id), auth?.userId);
-      const categories = await videoCategories(db, rows);
-      const data = await Promise.all(rows.map(async (r) => ({ ...(await links.view(r, auth !== undefined, auth ? liked.has(r.id) : null, categories)), reason: r.reason })));
+      const shown = await presentVideos(db, links, rows, auth);
+      const data = shown.map((v, i) => ({ ...v, reason: rows[i]!.reason }));
       return c.json(ok(data), 200);
     },
   );

@@ -55,7 +55,7 @@ export const videoSchema = z
   })
   .openapi('Video');
 
-type VideoView = z.infer<typeof videoSchema>;
+export type VideoView = z.infer<typeof videoSchema>;
 export type VideoLinks = ReturnType<typeof createVideoLinks>;
 
 /** Builds the URLs clients use to play a video; playlists go through the API, media straight to S3. */
