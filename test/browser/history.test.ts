@@ -5,7 +5,7 @@ import { newUser } from '../support/fixtures.ts';
 import { h264, mediaDir, testPattern } from '../support/media.ts';
 import { settledVideo, submitVideo } from '../support/videos.ts';
 import { useBrowserApp } from './support/harness.ts';
-import { accountMenu, expectAccessible, expectFitsPhone, registerThroughPage, type VideoElement } from './support/pages.ts';
+import { accountMenu, expectAccessible, expectFitsPhone, registerThroughPage, startPlaying, type VideoElement } from './support/pages.ts';
 
 // Watching in Chromium against the real API and workers: the player's heartbeats count a view
 // and record the position, the history page lists it, a reload resumes there, and the history
@@ -31,10 +31,7 @@ async function storedPosition(username: string, videoId: string): Promise<number
 
 /** Plays from where the page put the player until past `seconds`, then pauses; the pause's heartbeat stores the position. */
 async function playUntil(page: Page, username: string, videoId: string, seconds: number) {
-  await player(page).evaluate((v: VideoElement) => {
-    v.muted = true;
-    return v.play();
-  });
+  await startPlaying(player(page));
   await expect.poll(() => player(page).evaluate((v: VideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(seconds);
   await player(page).evaluate((v: VideoElement & { pause(): void }) => v.pause());
   const at = await player(page).evaluate((v: VideoElement) => v.currentTime);

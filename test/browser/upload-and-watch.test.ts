@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { h264, mediaDir, testPattern, tone } from '../support/media.ts';
 import { newPerson, useBrowserApp } from './support/harness.ts';
-import { accountMenu, horizontalOverflow, recordTexts, registerThroughPage, seriousViolations, type VideoElement } from './support/pages.ts';
+import { accountMenu, horizontalOverflow, recordTexts, registerThroughPage, seriousViolations, startPlaying, type VideoElement } from './support/pages.ts';
 
 // The upload journey in Chromium against real api, gateway, workers, MinIO and FFmpeg: pick a
 // file, watch it upload (presigned PUT) and transcode (percent pushed over the socket), then
@@ -45,10 +45,7 @@ describe('upload and watch', () => {
     expect(shown.some((p) => progressFrames.includes(p) && p > 0)).toBe(true);
 
     // It plays: time advances and the picture is a rendition's height.
-    await video.evaluate((v: VideoElement) => {
-      v.muted = true;
-      return v.play();
-    });
+    await startPlaying(video);
     await expect.poll(() => video.evaluate((v: VideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(1);
     expect(await video.evaluate((v: VideoElement) => v.videoHeight)).toBe(360);
 

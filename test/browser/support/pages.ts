@@ -1,5 +1,5 @@
 // Steps several tests share, written the way a person does them: by labels and roles.
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { UserRole } from '../../../lib/schema.ts';
 import { setRole } from '../../support/fixtures.ts';
@@ -49,8 +49,32 @@ export async function signOutThroughPage(page: Page, username: string) {
 export interface VideoElement {
   currentTime: number;
   videoHeight: number;
+  readyState: number;
+  paused: boolean;
   muted: boolean;
   play(): Promise<void>;
+}
+
+/**
+ * Starts a player muted. hls.js loads on demand and attaching it sets a new source, which
+ * aborts a play() begun before it ("interrupted by a new load request"); so this waits for
+ * the metadata of the attached source, and asks again if a reload still interrupts it.
+ */
+export async function startPlaying(player: Locator) {
+  await expect.poll(() => player.evaluate((v: VideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+  await expect
+    .poll(() =>
+      player.evaluate(async (v: VideoElement) => {
+        v.muted = true;
+        try {
+          await v.play();
+        } catch (error) {
+          if ((error as { name?: string }).name !== 'AbortError') throw error;
+        }
+        return !v.paused;
+      }),
+    )
+    .toBe(true);
 }
 
 // The page's globals, as far as recordTexts uses them.
