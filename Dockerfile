@@ -7,7 +7,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 # The web app is built into dist/web (its libraries are devDependencies: only the bundle ships).
+# The workflow bundle is built here, from the same code as the activities, so workers start
+# without running webpack (WORKFLOW_BUNDLE_PATH below).
 RUN npm run build \
+ && node dist/workers/bundle.js dist/workflow-bundle.js \
  && npm run web:build \
  && node dist/scripts/render-nginx-config.js > dist/nginx.conf.template \
  && npm prune --omit=dev
@@ -18,7 +21,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg tini ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

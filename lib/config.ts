@@ -88,6 +88,7 @@ const envSchema = z.object({
   TEMPORAL_MEDIA_TASK_QUEUE: z.string().min(1).default('media'),
   WORKER_METRICS_PORT: port.default(9464),
   MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
   JWT_SECRET: z.string({ error: 'required: the JWT signing secret' }).min(32, 'must be at least 32 characters'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
@@ -281,6 +282,8 @@ export interface Config {
     mediaTaskQueue: string;
     workerMetricsPort: number;
     mediaConcurrency: number;
+    /** A workflow bundle built ahead (workers/bundle.ts); without it the platform worker bundles workflows/ at start. */
+    workflowBundlePath?: string;
   };
   auth: {
     jwtSecret: string;
@@ -461,6 +464,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       mediaTaskQueue: e.TEMPORAL_MEDIA_TASK_QUEUE,
       workerMetricsPort: e.WORKER_METRICS_PORT,
       mediaConcurrency: e.MEDIA_CONCURRENCY,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     auth: {
       jwtSecret: e.JWT_SECRET,

@@ -1,8 +1,13 @@
+import path from 'node:path';
 import type { Config } from '../lib/config.ts';
 import { stackEnvironment } from '../scripts/stack/environment.ts';
 import { dropDatabase, provisionPlatform, withAdminClient } from '../scripts/stack/provision.ts';
 import { ensureServices, serviceSpecs, stopServices } from '../scripts/stack/services.ts';
+import { runDir } from '../scripts/stack/paths.ts';
+import { writeWorkflowBundle } from '../workers/bundle.ts';
 import { testEnvOverrides, testResources } from './support/test-environment.ts';
+
+const workflowBundlePath = path.join(runDir, 'test-workflow-bundle.js');
 
 /**
  * Reuses the services `npm start` runs, or starts the missing ones for this run only,
@@ -26,12 +31,18 @@ async function setupOnce() {
   // Test forks inherit this environment; test/support/context.ts narrows it per file.
   Object.assign(process.env, stack.env);
 
+  // Every test file's workers (and the worker processes tests spawn) run this one bundle of
+  // workflows/, built while the services start, instead of each bundling it again.
+  const bundled = writeWorkflowBundle(workflowBundlePath).then(() => {
+    process.env.WORKFLOW_BUNDLE_PATH = workflowBundlePath;
+  });
+  bundled.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   const started = await ensureServices(serviceSpecs(base.config, stack.ports, { internalSecret: stack.config.internalSecret }), (line) =>
     process.stdout.write(`${line}\n`),
   );
 
   try {
-    await provisionTestResources(stack.config);
+    await Promise.all([provisionTestResources(stack.config), bundled]);
   } catch (err) {
     await stopServices(started);
     throw err;

@@ -14,7 +14,7 @@ import { closeStorage, createStorage } from '../lib/s3.ts';
 import { handleShutdown } from '../lib/process.ts';
 import { createPayoutServices } from '../lib/payouts/services.ts';
 import { installRuntime } from './runtime.ts';
-import { createMediaWorker, createPlatformWorker } from './workers.ts';
+import { createMediaWorker, createPlatformWorker, workflowSource } from './workers.ts';
 import { mailDeps } from '../activities/email.ts';
 
 // Usage: workers/main.ts [platform|media|all] — `all` (the default) suits the local stack;
@@ -73,6 +73,7 @@ if (mongo) {
     await createPlatformWorker(
       { connection, namespace, taskQueue: config.temporal.taskQueue },
       createActivities({ db, mongo, nats, storage, rtmpControlUrl: config.rtmpControlUrl, mail: mailDeps(config), payouts: createPayoutServices(config), subscriptions: subscriptionActivityDeps(config) }),
+      workflowSource(config.temporal.workflowBundlePath),
     ),
   );
 }

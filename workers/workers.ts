@@ -14,6 +14,11 @@ export interface WorkerTarget {
 
 type BundleOption = Pick<WorkerOptions, 'workflowBundle'> | Pick<WorkerOptions, 'workflowsPath'>;
 
+/** The workflow code a platform worker runs: the bundle built ahead if there is one, else workflows/ bundled at start. */
+export function workflowSource(bundlePath: string | undefined): BundleOption {
+  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath };
+}
+
 /** Task queue `streamhub`: every workflow, plus activities that only do light I/O. */
 export function createPlatformWorker(
   target: WorkerTarget,

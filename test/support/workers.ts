@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createMediaActivities, type MediaActivities } from '../../activities/index.ts';
 import { mailDeps } from '../../activities/email.ts';
 import { subscriptionActivityDeps } from '../../activities/subscriptions.ts';
@@ -10,11 +10,16 @@ import { createMediaWorker, createPlatformWorker, workflowsPath } from '../../wo
 import type { TestContext } from './context.ts';
 import { freePort } from './ports.ts';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundleOption> | undefined;
 
-/** One workflow bundle per test file (process); bundling takes a few seconds. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+/**
+ * The workflow code for this file's workers and replays: the bundle the global setup built
+ * once for the whole run (WORKFLOW_BUNDLE_PATH), or, in the unit project, which has no global
+ * setup, one bundled here per file (bundling takes seconds of CPU).
+ */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  const built = process.env.WORKFLOW_BUNDLE_PATH;
+  bundle ??= built ? Promise.resolve({ codePath: built }) : bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../lib/config.ts';
+import { ConfigError, configVariables, parseConfig } from '../../lib/config.ts';
 import { moneyRules } from '../../lib/money/config.ts';
 
 const run = promisify(execFile);
@@ -137,6 +138,16 @@ describe('config', () => {
     for (const bad of ['499,999', '4.99,9.99,24.99', '0,999,2499']) {
       expect(problemsOf({ ...required, SUBSCRIPTION_TIER_PRICES_MINOR: bad }).map((p) => p.split(':')[0]), bad).toEqual(['SUBSCRIPTION_TIER_PRICES_MINOR']);
     }
+  });
+
+  it('documents every variable it reads in the README', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(configVariables.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it('reads a workflow bundle built ahead only when WORKFLOW_BUNDLE_PATH names one', () => {
+    expect(parseConfig(required).temporal.workflowBundlePath).toBeUndefined();
+    expect(parseConfig({ ...required, WORKFLOW_BUNDLE_PATH: '/app/dist/workflow-bundle.js' }).temporal.workflowBundlePath).toBe('/app/dist/workflow-bundle.js');
   });
 
   it('treats empty variables as unset', () => {
