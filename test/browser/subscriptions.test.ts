@@ -120,6 +120,13 @@ describe('subscriptions in the browser', { timeout: 240_000 }, () => {
     await chatSettings.getByLabel('Subscribers only').check();
     await creatorPage.getByText('Now: subscribers only').waitFor();
     expect((await app.ctx.db.selectFrom('streams').select('chat_mode').where('id', '=', streamId).executeTakeFirstOrThrow()).chat_mode).toBe('subscribers');
+    // A new stream can start subscriber-only, chosen in the create form.
+    await creatorPage.getByLabel('Title').fill('Subscribers from the start');
+    await creatorPage.getByRole('combobox', { name: 'Who can chat' }).selectOption({ label: 'Subscribers only' });
+    await creatorPage.getByRole('button', { name: 'Create stream' }).click();
+    await creatorPage.getByRole('textbox', { name: 'Stream key', exact: true }).waitFor();
+    const created = await app.ctx.db.selectFrom('streams').select('chat_mode').where('owner_id', '=', creatorId).where('title', '=', 'Subscribers from the start').executeTakeFirstOrThrow();
+    expect(created.chat_mode).toBe('subscribers');
 
     // Someone who is not subscribed is refused in plain words. (Another person than the
     // subscriber-to-be: the gateway keeps a sender's perks for a few seconds.)

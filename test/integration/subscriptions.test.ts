@@ -189,6 +189,29 @@ describe('subscribing', () => {
 });
 
 describe('the subscription workflow', () => {
+  it('ends an unpaid subscription as incomplete_expired 23 hours after it began, or when Stripe expires it: nothing booked, subscribing again works', async () => {
+    // Subscribed while no worker runs, then dated back 23 hours and a minute: the workflow's
+    // first look finds the first invoice's time over. The younger one keeps waiting for its payment.
+    const late = await newUser(app);
+    const expired = await subscribe(late);
+    await t.ctx.db.updateTable('subscriptions').set({ created_at: sql`now() - interval '23 hours 1 minute'` }).where('id', '=', expired.id).execute();
+    const waiting = await subscribe(await newUser(app));
+    await withSubscriptionWorkers(async () => {
+      expect(await untilStatus(expired.id, 'ended')).toMatchObject({ ended_reason: 'incomplete_expired' });
+      expect((await row(waiting.id)).status).toBe('incomplete');
+      await send('customer.subscription.updated', { id: 'sub_fixture', object: 'subscription', status: 'incomplete_expired', cancel_at_period_end: false, metadata: { subscriptionId: waiting.id } });
+      expect(await untilStatus(waiting.id, 'ended')).toMatchObject({ ended_reason: 'incomplete_expired' });
+    });
+    for (const id of [expired.id, waiting.id]) {
+      expect(await periodsOf(id)).toEqual([]);
+      expect(await entriesOf(id)).toEqual([]);
+    }
+    expect((await mine(late)).json.data).toMatchObject({ id: expired.id, status: 'ended', endedReason: 'incomplete_expired' });
+    const again = await subscribe(late);
+    expect(again).toMatchObject({ status: 'incomplete' });
+    expect(again.id).not.toBe(expired.id);
+  }, 120_000);
+
   it('books each paid period once with the creator’s share, renews, and ignores duplicates and late events', async () => {
     await withSubscriptionWorkers(async () => {
       const viewer = await newUser(app);

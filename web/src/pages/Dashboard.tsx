@@ -75,6 +75,14 @@ function KeyPanel({ streamKey, onDone }: { streamKey: StreamKey; onDone: () => v
   );
 }
 
+type ChatMode = LiveStream['chatMode'];
+
+const chatModes: [ChatMode, string, string][] = [
+  ['everyone', 'Everyone signed in', 'everyone signed in'],
+  ['followers', 'Followers only', 'followers only'],
+  ['subscribers', 'Subscribers only', 'subscribers only'],
+];
+
 function CreateStream({ onCreated }: { onCreated: (stream: LiveStream, key: StreamKey) => void }) {
   const create = useCreateStream();
   const categories = useCategories();
@@ -88,7 +96,7 @@ function CreateStream({ onCreated }: { onCreated: (stream: LiveStream, key: Stre
         description: String(form.get('description') ?? ''),
         categoryId: categoryId || null,
         visibility: form.get('visibility') as 'public' | 'unlisted',
-        chatMode: form.get('followersOnly') ? 'followers' : 'everyone',
+        chatMode: form.get('chatMode') as ChatMode,
         reconnectWindowSeconds: Number(form.get('reconnectWindowSeconds')),
       },
       {
@@ -133,8 +141,15 @@ function CreateStream({ onCreated }: { onCreated: (stream: LiveStream, key: Stre
         <input name="reconnectWindowSeconds" type="number" min={0} max={1800} defaultValue={60} />
       </label>
       <p className="hint">How long the stream waits for your encoder to come back after a drop.</p>
-      <label className="inline">
-        <input name="followersOnly" type="checkbox" /> Followers-only chat
+      <label>
+        Who can chat
+        <select name="chatMode" defaultValue="everyone">
+          {chatModes.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
       </label>
       <button type="submit" disabled={create.isPending}>
         Create stream
@@ -143,14 +158,6 @@ function CreateStream({ onCreated }: { onCreated: (stream: LiveStream, key: Stre
     </form>
   );
 }
-
-type ChatMode = LiveStream['chatMode'];
-
-const chatModes: [ChatMode, string, string][] = [
-  ['everyone', 'Everyone signed in', 'everyone signed in'],
-  ['followers', 'Followers only', 'followers only'],
-  ['subscribers', 'Subscribers only', 'subscribers only'],
-];
 
 function ChatControls({ stream }: { stream: LiveStream }) {
   const save = useChatSettings(stream.id);

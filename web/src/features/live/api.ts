@@ -2,7 +2,7 @@
 // what the dashboard changes (create, rotate the key, end, chat settings, delete a message).
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client.ts';
-import type { components } from '../../api/schema.ts';
+import type { components, paths } from '../../api/schema.ts';
 
 export type LiveStream = components['schemas']['Stream'];
 export type ChatSettings = components['schemas']['ChatSettings'];
@@ -29,10 +29,12 @@ export const ownStreamsQuery = (ownerId: string) =>
 // Live status changes behind the cache (the encoder connects): read afresh on every visit, then every 10 s.
 export const useOwnStreams = (ownerId: string) => useQuery({ ...ownStreamsQuery(ownerId), refetchOnMount: 'always', refetchInterval: 10_000 });
 
+type NewStream = paths['/api/v1/streams']['post']['requestBody']['content']['application/json'];
+
 export function useCreateStream() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: { title: string; description?: string; categoryId?: string | null; visibility?: 'public' | 'unlisted'; chatMode?: 'everyone' | 'followers'; reconnectWindowSeconds?: number }) =>
+    mutationFn: (body: NewStream) =>
       unwrap(api.POST('/api/v1/streams', { body })),
     onSettled: () => client.invalidateQueries({ queryKey: ['streams'] }),
   });
