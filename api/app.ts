@@ -98,7 +98,7 @@ export function createApp(deps: ApiDeps) {
     { name: 'temporal', check: () => pingTemporal(deps.temporal, config.temporal.namespace) },
   ];
   app.route('/', systemRoutes({ checks, timeoutMs: config.api.healthTimeoutMs, metrics: deps.metrics, internalSecret: config.internalSecret }));
-  app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl, recordingsDir: config.rtmpRecordingsDir }));
+  app.route('/internal', internalRoutes({ db, temporal: deps.temporal, internalSecret: config.internalSecret, jwtSecret: config.auth.jwtSecret, timings: config.streams, relayUrl: config.rtmpRelayUrl, controlUrl: config.rtmpControlUrl, recordingsDir: config.rtmpRecordingsDir }));
 
   // Before the rate limit: a preflight is answered here and counts against nothing.
   app.use('/api/v1/*', apiCors(config.corsOrigins));

@@ -16,6 +16,8 @@ process.stdout.write(
     // The workers' containers on the deployment's private network.
     controlAllow: ['127.0.0.1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
     apiUrl: 'http://api:3000',
+    // Docker's DNS: the API's address may change when its container is replaced.
+    resolver: '127.0.0.11',
     internalSecret: '__INTERNAL_SECRET__',
     // Worker processes as uid 1000, the owner the worker container (node) shares: see Dockerfile.
     runAsUser: 'streamhub',

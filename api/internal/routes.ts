@@ -7,6 +7,8 @@ import type { pingWorkflow } from '../../workflows/ping.ts';
 import { requireInternalSecret } from '../middleware/internal-secret.ts';
 import { createRouter } from '../router.ts';
 import type { StreamTimings } from '../streams/service.ts';
+import { createPlaybackSigner } from '../videos/playback.ts';
+import { hlsAccessRoutes } from './hls-access.ts';
 import { rtmpRoutes } from './rtmp.ts';
 
 const pingRoute = createRoute({
@@ -37,10 +39,20 @@ const pingRoute = createRoute({
 });
 
 /** Routes only nginx-rtmp and operators may call; never exposed through a public proxy. */
-export function internalRoutes(deps: { db: Db; temporal: Temporal; internalSecret: string; timings: StreamTimings; relayUrl: string; controlUrl: string; recordingsDir: string }) {
+export function internalRoutes(deps: {
+  db: Db;
+  temporal: Temporal;
+  internalSecret: string;
+  jwtSecret: string;
+  timings: StreamTimings;
+  relayUrl: string;
+  controlUrl: string;
+  recordingsDir: string;
+}) {
   const router = createRouter();
   router.use('*', requireInternalSecret(deps.internalSecret));
   router.route('/rtmp', rtmpRoutes(deps));
+  router.route('/hls-access', hlsAccessRoutes({ db: deps.db, livePlayback: createPlaybackSigner(deps.jwtSecret, 'live') }));
 
   router.openapi(pingRoute, async (c) => {
     const body = c.req.valid('json') ?? {};

@@ -18,6 +18,7 @@ import { rateLimit } from '../middleware/rate-limit.ts';
 import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { likedByUser } from '../likes/service.ts';
+import { createPlaybackSigner } from '../videos/playback.ts';
 import { createStream, findStream, listStreams, rotateStreamKey } from './service.ts';
 
 export interface StreamRouteDeps {
@@ -49,7 +50,10 @@ const streamSchema = z
     viewers: z.number().int(),
     peakViewers: z.number().int(),
     uniqueViewers: z.number().int().openapi({ description: 'Distinct viewers (users, or devices when anonymous) seen while on air' }),
-    playbackUrl: z.string().nullable().openapi({ description: 'Live HLS while the stream is on air' }),
+    playbackUrl: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Live HLS while the stream is on air; an age-restricted stream’s carries a playback token (signed-in viewers only) that its playlist passes on to its segments' }),
     vodVideoId: z.uuid().nullable(),
     likeCount: z.number().int().min(0),
     likedByMe: z.boolean().nullable().openapi({ description: 'Whether the signed-in viewer likes it; null for anonymous viewers' }),
@@ -68,8 +72,19 @@ export function streamRoutes(deps: StreamRouteDeps) {
   const router = createRouter();
   const web = webLinks(config.publicUrls.web);
 
-  /** A live stream under an age restriction plays only for signed-in viewers. */
-  const playbackUrl = (s: Stream, signedIn: boolean) => (LIVE_STATUSES.includes(s.status) && (signedIn || !s.age_restricted_at) ? `${config.publicUrls.hls}/${s.id}.m3u8` : null);
+  const livePlayback = createPlaybackSigner(config.auth.jwtSecret, 'live');
+  /**
+   * A live stream under an age restriction plays only for signed-in viewers, with a token nginx
+   * checks on every HLS file (api/internal/hls-access.ts). Its expiry is rounded up to the hour,
+   * so reading the stream again within the hour gives the same URL and the player goes on.
+   */
+  const playbackUrl = (s: Stream, signedIn: boolean) => {
+    if (!LIVE_STATUSES.includes(s.status) || (!signedIn && s.age_restricted_at)) return null;
+    const url = `${config.publicUrls.hls}/${s.id}.m3u8`;
+    if (!s.age_restricted_at) return url;
+    const expires = Math.ceil((Date.now() + config.videos.playbackUrlTtlSeconds * 1000) / 3_600_000) * 3_600_000;
+    return `${url}?token=${livePlayback.sign(s.id, new Date(expires))}`;
+  };
   /** `likedByMe`: null for anonymous viewers (and the owner's own create/update/end answers). */
   const view = (s: Stream, ownerView: boolean, signedIn: boolean, likedByMe: boolean | null = null) => ({
     id: s.id,

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { secretsEqual } from '../../lib/secrets.ts';
 
 // Signed playback for private and unlisted videos: `?token=<expires>.<signature>` on the
-// playlist URLs the API serves. The signature binds the video id and the expiry; the key is
+// playlist URLs the API serves (and on age-restricted live HLS, api/internal/hls-access.ts). The signature binds the video id and the expiry; the key is
 // derived from the JWT secret so no extra secret needs managing, and cannot be confused
 // with an access token.
 
@@ -12,9 +12,12 @@ export interface PlaybackSigner {
   verify(videoId: string, token: string | undefined, now?: Date): Date | null;
 }
 
-/** Derives the key once: every playlist request verifies a token. */
-export function createPlaybackSigner(secret: string): PlaybackSigner {
-  const key = createHmac('sha256', secret).update('streamhub playback v1').digest();
+/**
+ * Derives the key once: every playlist request verifies a token. `live` tokens (for live HLS,
+ * checked by nginx through the API) use a key of their own, so neither kind opens the other.
+ */
+export function createPlaybackSigner(secret: string, kind: 'video' | 'live' = 'video'): PlaybackSigner {
+  const key = createHmac('sha256', secret).update(kind === 'video' ? 'streamhub playback v1' : 'streamhub live playback v1').digest();
   const signature = (videoId: string, expiresAtSeconds: number) => createHmac('sha256', key).update(`${videoId}.${expiresAtSeconds}`).digest('base64url');
   return {
     sign(videoId, expiresAt) {

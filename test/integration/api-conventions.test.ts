@@ -91,6 +91,7 @@ describe('API conventions', () => {
       'POST /internal/rtmp/publish': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',
       'POST /internal/rtmp/publish-done': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',
       'POST /internal/rtmp/record-done': 'nginx-rtmp hook: form body and ?secret=, never public (Caddy answers 404)',
+      'GET /internal/hls-access': 'nginx auth_request for live HLS: 204 or 403 on the X-Original-URI, never public (Caddy answers 404)',
     };
     // app.use() middleware is registered with method ALL; route-level middleware repeats its route.
     const served = new Set(

@@ -400,7 +400,8 @@ describe('age restriction', { timeout: 300_000 }, () => {
       await claimAndDecide(mod, caseId, { action: 'age_restrict', rule: 'sexual' });
       await waitUntil(async () => (await call(app, 'GET', `/api/v1/streams/${streamId}`)).json.data.ageRestricted === true, 'the stream age-restricted');
       expect((await call(app, 'GET', `/api/v1/streams/${streamId}`)).json.data.playbackUrl).toBeNull();
-      expect((await call(app, 'GET', `/api/v1/streams/${streamId}`, { headers: reporter.auth })).json.data.playbackUrl).toMatch(/\.m3u8$/);
+      // Signed-in viewers get the live playback token nginx asks for (live-hls-access.test.ts).
+      expect((await call(app, 'GET', `/api/v1/streams/${streamId}`, { headers: reporter.auth })).json.data.playbackUrl).toMatch(/\.m3u8\?token=\d+\.[\w-]{43}$/);
       const listed = (await call(app, 'GET', '/api/v1/streams?status=live')).json.data.find((s: { id: string }) => s.id === streamId);
       expect(listed).toMatchObject({ ageRestricted: true, playbackUrl: null });
 

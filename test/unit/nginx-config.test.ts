@@ -42,6 +42,29 @@ describe('nginx-rtmp configuration', () => {
     expect(conf).toContain('listen 127.0.0.1:18080;');
   });
 
+  it('asks the API about every live HLS file, with the secret, and caches each answer for 5 s per stream and token', () => {
+    const hls = conf.slice(conf.indexOf('location /hls/'), conf.indexOf('location = /hls-access'));
+    expect(hls).toContain('auth_request /hls-access;');
+    expect(hls).toContain(`sub_filter '.ts' '.ts$hls_token_query';`);
+    const access = conf.slice(conf.indexOf('location = /hls-access'));
+    expect(access).toContain('internal;');
+    expect(access).toContain('proxy_pass http://127.0.0.1:3000/internal/hls-access;');
+    expect(access).toContain('proxy_set_header X-Internal-Secret "abc.DEF_123~-x";');
+    expect(access).toContain('proxy_set_header X-Original-URI $request_uri;');
+    expect(access).toContain('proxy_cache_key $hls_access_key;');
+    expect(access).toContain('proxy_cache_valid 200 204 403 5s;');
+    // Only a token of the playback shape is copied into the playlist's segment lines.
+    expect(conf).toContain('"~^[0-9]{1,12}\\.[A-Za-z0-9_-]{43}$" "?token=$arg_token";');
+    expect(conf).not.toContain('resolver');
+  });
+
+  it('looks the API up as it goes when given a resolver (the container image: Docker’s DNS)', () => {
+    const withResolver = renderNginxConfig({ ...options, apiUrl: 'http://api:3000', resolver: '127.0.0.11' });
+    expect(withResolver).toContain('resolver 127.0.0.11 valid=10s;');
+    expect(withResolver).toContain('set $hls_access_url http://api:3000/internal/hls-access;');
+    expect(withResolver).toContain('proxy_pass $hls_access_url;');
+  });
+
   it('is accepted by the real nginx with the rtmp module', async () => {
     mkdirSync(path.join(prefix, 'tmp'), { recursive: true });
     const file = path.join(prefix, 'nginx.conf');

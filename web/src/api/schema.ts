@@ -15111,7 +15111,7 @@ export interface components {
             peakViewers: number;
             /** @description Distinct viewers (users, or devices when anonymous) seen while on air */
             uniqueViewers: number;
-            /** @description Live HLS while the stream is on air */
+            /** @description Live HLS while the stream is on air; an age-restricted stream’s carries a playback token (signed-in viewers only) that its playlist passes on to its segments */
             playbackUrl: string | null;
             /** Format: uuid */
             vodVideoId: string | null;
