@@ -14,7 +14,7 @@ import { workflowIds } from '../../workflows/ids.ts';
 import { streamStateQuery, type StreamInput, type StreamState, type streamWorkflow } from '../../workflows/stream.ts';
 import { useTestContext } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
-import { startInputOf, timersOf } from '../support/history.ts';
+import { historySummary, startInputOf, timersOf } from '../support/history.ts';
 import { call } from '../support/http.ts';
 import { createStream as createStreamAs, exitCode, waitForStatus as waitForStreamStatus } from '../support/live.ts';
 import { mediaSeconds } from '../support/media.ts';
@@ -102,6 +102,9 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       }, what);
 
     await withWorkers(t.ctx, async () => {
+      // The idle deadline is a timer only if the workflow waits before the encoder comes: a
+      // publish that lands before its first task (a loaded machine) leaves nothing to wait for.
+      await waitUntil(async () => (await timersOf(handle)).length === 1, 'the idle deadline');
       const first = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
       const live = await waitForStatus(stream.id, 'live');
       expect(live.playbackUrl).toBe(`${nginx.hlsUrl}/${stream.id}.m3u8`);
@@ -111,7 +114,9 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       const liveTimers = await waitUntil(async () => {
         const timers = await timersOf(handle);
         return timers.length >= 2 && timers;
-      }, 'the broadcast deadline');
+      }, 'the broadcast deadline').catch(async (err: Error) => {
+        throw new Error(`${err.message}; the workflow's history:\n${await historySummary(handle)}`);
+      });
       expect(liveTimers).toEqual([30 * 86_400, 12 * 3600]);
 
       // A second encoder with the same key and an unknown key are both refused by nginx.

@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, tsToMs } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto';
 
 // What a workflow did, read from its history: the record Temporal keeps, so a test can pin a
 // duration or a sequence the code chose without waiting it out.
@@ -63,4 +63,24 @@ export async function heartbeatDetailsOf(handle: Handle, type: string): Promise<
   const { raw } = await handle.describe();
   const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === type);
   return decode(pending?.heartbeatDetails?.payloads?.[0]);
+}
+
+/**
+ * The run's history in one line per event (type, and the activity, timer or failure it names),
+ * for a test's error message when a wait on the workflow times out: CI then shows where it stood.
+ */
+export async function historySummary(handle: Handle): Promise<string> {
+  const { EventType } = proto.temporal.api.enums.v1;
+  return (await eventsOf(handle))
+    .map((e) => {
+      const detail =
+        e.activityTaskScheduledEventAttributes?.activityType?.name ??
+        e.timerStartedEventAttributes?.startToFireTimeout?.seconds?.toString() ??
+        e.workflowTaskFailedEventAttributes?.failure?.message ??
+        e.activityTaskFailedEventAttributes?.failure?.message ??
+        e.activityTaskTimedOutEventAttributes?.failure?.message ??
+        '';
+      return `${String(e.eventId)} ${EventType[e.eventType ?? 0]} ${detail}`.trim();
+    })
+    .join('\n');
 }

@@ -42,7 +42,8 @@ export async function signInThroughPage(app: BrowserApp, page: Page, person: { u
 export async function signOutThroughPage(page: Page, username: string) {
   await accountMenu(page, username).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  // The header's link: a page may offer its own (a channel's Subscribe asks a signed-out visitor to sign in).
+  await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
 }
 
 /** What tests read of a <video> (this project's type check has no DOM library). */
