@@ -94,5 +94,19 @@ describe('watch history', () => {
     await page.goto(app.url(`/videos/${ids[0]}`));
     await player(page).waitFor();
     expect(await player(page).evaluate((v: VideoElement) => v.currentTime)).toBe(0);
+
+    // Age-restricted by moderation: a warning before the player; signed out, nothing to play.
+    await app.ctx.db.updateTable('videos').set({ age_restricted_at: new Date() }).where('id', '=', ids[1]!).execute();
+    await page.goto(app.url(`/videos/${ids[1]}`));
+    const gate = page.getByRole('region', { name: 'Age-restricted video' });
+    await gate.waitFor();
+    expect(await player(page).count()).toBe(0);
+    await expectAccessible(page);
+    await gate.getByRole('button', { name: 'Watch anyway' }).click();
+    await startPlaying(player(page));
+    const anonymous = await app.newPage();
+    await anonymous.goto(app.url(`/videos/${ids[1]}`));
+    await anonymous.getByRole('region', { name: 'Age-restricted video' }).getByRole('link', { name: 'Sign in' }).waitFor();
+    expect(await player(anonymous).count()).toBe(0);
   }, 420_000);
 });

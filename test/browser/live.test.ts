@@ -192,4 +192,33 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     expect(await slow.textContent()).toMatch(/Slow mode is on: one message per interval\. Try again in \d+ s\./);
     expect(await seriousViolations(viewerPage)).toEqual([]);
   });
+
+  it('an age-restricted stream: signed out, a sign-in prompt and nothing to play; signed in, a warning, then it plays with the token nginx asks for', async () => {
+    const creatorPage = await app.newPage();
+    await registerThroughPage(app, creatorPage);
+    const shown = await createStreamInDashboard(app, creatorPage, 'Restricted live test');
+    const streamId = /([0-9a-f-]{36})$/.exec(shown.watchUrl)![1]!;
+    await app.ctx.db.updateTable('streams').set({ age_restricted_at: new Date() }).where('id', '=', streamId).execute();
+
+    const viewerPage = await app.newPage();
+    await registerThroughPage(app, viewerPage);
+    await viewerPage.goto(app.url(`/streams/${streamId}`));
+    await publishUntilLive(viewerPage, shown.ingestUrl, shown.streamKey);
+    const gate = viewerPage.getByRole('region', { name: 'Age-restricted stream' });
+    await gate.waitFor();
+    expect(await viewerPage.getByTestId('live-player').count()).toBe(0);
+    expect(await seriousViolations(viewerPage)).toEqual([]);
+    await gate.getByRole('button', { name: 'Watch anyway' }).click();
+    await waitForPlayback(viewerPage, 2);
+    // It played through the token: nginx refuses the playlist without one.
+    expect((await fetch(`${ingest.live.nginx!.hlsUrl}/${streamId}.m3u8`)).status).toBe(403);
+
+    const anonymousPage = await app.newPage();
+    await anonymousPage.goto(app.url(`/streams/${streamId}`));
+    const anonymousGate = anonymousPage.getByRole('region', { name: 'Age-restricted stream' });
+    await anonymousGate.getByRole('link', { name: 'Sign in' }).waitFor();
+    expect(await anonymousGate.getByRole('button').count()).toBe(0);
+    expect(await anonymousPage.getByTestId('live-player').count()).toBe(0);
+    expect(await seriousViolations(anonymousPage)).toEqual([]);
+  });
 });

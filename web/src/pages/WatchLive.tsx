@@ -11,6 +11,7 @@ import { ReportButton } from '../features/moderation/ReportButton.tsx';
 import { ChatPanel } from '../features/chat/ChatPanel.tsx';
 import { useDeleteChatMessage, useStream } from '../features/live/api.ts';
 import { LivePlayer } from '../features/live/LivePlayer.tsx';
+import { AgeGate } from '../features/moderation/AgeGate.tsx';
 import { useFollow, useProfile } from '../features/users/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { realtime } from '../realtime/socket.ts';
@@ -47,6 +48,19 @@ function FollowOwner({ ownerId }: { ownerId: string }) {
         {following ? 'Following' : 'Follow'}
       </button>
       {follow.isError && <ErrorMessage error={follow.error} />}
+    </div>
+  );
+}
+
+function LiveVideo({ src, title, epoch, reconnecting }: { src: string; title: string; epoch: number; reconnecting: boolean }) {
+  return (
+    <div className="live-player-wrap">
+      <LivePlayer src={src} title={title} epoch={epoch} />
+      {reconnecting && (
+        <p className="live-overlay" aria-hidden="true">
+          Reconnecting…
+        </p>
+      )}
     </div>
   );
 }
@@ -96,15 +110,10 @@ export default function WatchLive() {
   return (
     <div className="live-layout">
       <div className="live-main">
-        {onAir && playbackUrl ? (
-          <div className="live-player-wrap">
-            <LivePlayer src={playbackUrl} title={s.title} epoch={epoch} />
-            {current === 'reconnecting' && (
-              <p className="live-overlay" aria-hidden="true">
-                Reconnecting…
-              </p>
-            )}
-          </div>
+        {onAir && s.ageRestricted && !mine && me?.role !== 'admin' ? (
+          <AgeGate what="stream">{playbackUrl && <LiveVideo src={playbackUrl} title={s.title} epoch={epoch} reconnecting={current === 'reconnecting'} />}</AgeGate>
+        ) : onAir && playbackUrl ? (
+          <LiveVideo src={playbackUrl} title={s.title} epoch={epoch} reconnecting={current === 'reconnecting'} />
         ) : (
           <div className="status-panel">
             <p>{statusText[current] ?? current}</p>

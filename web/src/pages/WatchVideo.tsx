@@ -1,4 +1,4 @@
-import { lazy, Suspense, useRef, useState } from 'react';
+import { lazy, Suspense, useRef, useState, type RefObject } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { useProfile } from '../features/users/api.ts';
@@ -7,8 +7,9 @@ import { useSession } from '../api/session.ts';
 import { Comments } from '../features/comments/Comments.tsx';
 import { LikeButton } from '../features/likes/LikeButton.tsx';
 import { SaveToPlaylist } from '../features/playlists/SaveToPlaylist.tsx';
+import { AgeGate } from '../features/moderation/AgeGate.tsx';
 import { ReportButton } from '../features/moderation/ReportButton.tsx';
-import { videoQuery } from '../features/videos/api.ts';
+import { videoQuery, type Video } from '../features/videos/api.ts';
 import { EditVideoForm } from '../features/videos/EditVideoForm.tsx';
 import { TranscodeStatus } from '../features/videos/TranscodeStatus.tsx';
 import { UpNext } from '../features/videos/UpNext.tsx';
@@ -54,6 +55,16 @@ function Owner({ id }: { id: string }) {
   );
 }
 
+/** The player, and the heartbeats that count the view and remember the position. */
+function Playback({ video, src, media }: { video: Video; src: string; media: RefObject<HTMLVideoElement | null> }) {
+  return (
+    <>
+      <HlsPlayer src={src} poster={video.thumbnailUrl} storyboardUrl={video.storyboardUrl} title={video.title} startAt={video.resumeAtSeconds} videoRef={media} />
+      <ViewHeartbeats videoId={video.id} media={media} />
+    </>
+  );
+}
+
 export default function WatchVideo() {
   const id = useParams().id!;
   // While it transcodes, the socket pushes the percentage to its owner; the status is polled.
@@ -81,11 +92,10 @@ export default function WatchVideo() {
   const canEdit = me !== undefined && (me.id === v.ownerId || me.role === 'admin');
   return (
     <article className="watch">
-      {v.status === 'ready' && v.playbackUrl ? (
-        <>
-          <HlsPlayer src={v.playbackUrl} poster={v.thumbnailUrl} storyboardUrl={v.storyboardUrl} title={v.title} startAt={v.resumeAtSeconds} videoRef={media} />
-          <ViewHeartbeats videoId={v.id} media={media} />
-        </>
+      {v.status === 'ready' && v.ageRestricted && !canEdit ? (
+        <AgeGate what="video">{v.playbackUrl && <Playback video={v} src={v.playbackUrl} media={media} />}</AgeGate>
+      ) : v.status === 'ready' && v.playbackUrl ? (
+        <Playback video={v} src={v.playbackUrl} media={media} />
       ) : (
         <TranscodeStatus video={v} />
       )}
