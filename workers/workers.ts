@@ -13,6 +13,8 @@ export interface WorkerTarget {
 }
 
 type BundleOption = Pick<WorkerOptions, 'workflowBundle'> | Pick<WorkerOptions, 'workflowsPath'>;
+/** Where the workflow code comes from, and (tests only) whether it runs on the worker's own thread. */
+type WorkflowCodeOptions = BundleOption & Pick<WorkerOptions, 'debugMode'>;
 
 /** The workflow code a platform worker runs: the bundle built ahead if there is one, else workflows/ bundled at start. */
 export function workflowSource(bundlePath: string | undefined): BundleOption {
@@ -23,11 +25,11 @@ export function workflowSource(bundlePath: string | undefined): BundleOption {
 export function createPlatformWorker(
   target: WorkerTarget,
   activities: PlatformActivities,
-  bundle: BundleOption = { workflowsPath },
+  code: WorkflowCodeOptions = { workflowsPath },
 ): Promise<Worker> {
   return Worker.create({
     ...target,
-    ...bundle,
+    ...code,
     activities,
     identity: `platform@${process.pid}`,
   });

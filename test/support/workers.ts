@@ -61,7 +61,10 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
     const platform = await createPlatformWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.taskQueue },
       { ...real, ...options.wrap?.(real) },
-      { workflowBundle: await workflowBundle() },
+      // Workflows on this thread: a workflow thread per worker took ~0.8 s of CPU to boot (the
+      // SDK's module graph and the bundle), and tests start hundreds of workers. Production, and
+      // the worker processes tests spawn, keep the thread and its deadlock detector.
+      { workflowBundle: await workflowBundle(), debugMode: true },
     );
     if (options.media === false) return await platform.runUntil(fn);
     const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, recordingsDir: ctx.config.rtmpRecordingsDir, limits: ctx.config.media });
