@@ -104,6 +104,23 @@ describe('watch history', () => {
     await expectAccessible(page);
     await gate.getByRole('button', { name: 'Watch anyway' }).click();
     await startPlaying(player(page));
+    // Commenting reads the video again, with a freshly signed playlist URL: the player goes on
+    // rather than loading that URL afresh (which would start it over).
+    await player(page).evaluate((v: VideoElement & { addEventListener(type: string, listener: () => void): void; emptiedCount?: number }) => {
+      v.emptiedCount = 0;
+      v.addEventListener('emptied', () => void (v.emptiedCount! += 1));
+    });
+    await expect.poll(() => player(page).evaluate((v: VideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(2);
+    await page.getByLabel('Add a comment').fill('Still watching');
+    const reread = page.waitForResponse((r) => r.url().endsWith(`/api/v1/videos/${ids[1]}`) && r.request().method() === 'GET');
+    await page.getByRole('button', { name: 'Comment', exact: true }).click();
+    const answer = (await (await reread).json()) as { data: { playbackUrl: string } };
+    expect(answer.data.playbackUrl).toContain('?token=');
+    await page.getByText('Still watching').waitFor();
+    // Playback carries on past where it was when the new URL came (a reload would stop it at 0).
+    const at = await player(page).evaluate((v: VideoElement) => v.currentTime);
+    await expect.poll(() => player(page).evaluate((v: VideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(at + 1);
+    expect(await player(page).evaluate((v: VideoElement & { emptiedCount?: number }) => v.emptiedCount)).toBe(0);
     const anonymous = await app.newPage();
     await anonymous.goto(app.url(`/videos/${ids[1]}`));
     await anonymous.getByRole('region', { name: 'Age-restricted video' }).getByRole('link', { name: 'Sign in' }).waitFor();

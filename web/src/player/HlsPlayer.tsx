@@ -34,8 +34,15 @@ export function HlsPlayer({ src, poster, storyboardUrl, title, startAt, videoRef
   const [level, setLevel] = useState(-1);
   const [failure, setFailure] = useState<string>();
   const storyboard = useStoryboard(storyboardUrl);
+  // A video read again comes with a freshly signed URL (a new `?token=`) for the same playlist.
+  // Loading it afresh would start playback over, so the player follows the playlist, not the
+  // token: the one it loaded stays valid for PLAYBACK_URL_TTL_SECONDS, and segments are signed apart.
+  const playlist = src.split('?')[0]!;
+  const latestSrc = useRef(src);
+  latestSrc.current = src;
 
   useEffect(() => {
+    const src = latestSrc.current;
     const element = video.current;
     if (!element) return;
     let disposed = false;
@@ -82,7 +89,7 @@ export function HlsPlayer({ src, poster, storyboardUrl, title, startAt, videoRef
       hls?.destroy();
       hlsRef.current = null;
     };
-  }, [src, video]);
+  }, [playlist, video]);
 
   const choose = (index: number) => {
     setLevel(index);
