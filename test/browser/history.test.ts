@@ -116,7 +116,7 @@ describe('watch history', () => {
     await page.getByRole('button', { name: 'Comment', exact: true }).click();
     const answer = (await (await reread).json()) as { data: { playbackUrl: string } };
     expect(answer.data.playbackUrl).toContain('?token=');
-    await page.getByText('Still watching').waitFor();
+    await page.getByRole('region', { name: 'comment' }).getByText('Still watching').waitFor();
     // Playback carries on past where it was when the new URL came (a reload would stop it at 0).
     const at = await player(page).evaluate((v: VideoElement) => v.currentTime);
     await expect.poll(() => player(page).evaluate((v: VideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(at + 1);
