@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { secretsEqual } from '../../lib/secrets.ts';
 
 // Signed playback for private and unlisted videos: `?token=<expires>.<signature>` on the
-// playlist URLs the API serves (and on age-restricted live HLS, api/internal/hls-access.ts). The signature binds the video id and the expiry; the key is
-// derived from the JWT secret so no extra secret needs managing, and cannot be confused
-// with an access token.
+// playlist URLs the API serves (and on age-restricted live HLS, api/internal/hls-access.ts).
+// The signature binds the video (or stream) id and the expiry; the key is derived from the
+// JWT secret so no extra secret needs managing, and cannot be confused with an access token.
 
 export interface PlaybackSigner {
   sign(videoId: string, expiresAt: Date): string;

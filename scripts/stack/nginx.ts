@@ -87,8 +87,8 @@ http {
 ${o.resolver ? `  resolver ${o.resolver} valid=10s;\n` : ''}
   # Live HLS is checked by the API (an age-restricted stream needs the playback token its
   # signed-in viewers get). Answers are cached per stream and token for 5 s, so the API sees
-  # a request every few seconds per stream (per viewer only for restricted ones), not one per
-  # segment; while the API is unreachable the last answer stands.
+  # a request every few seconds per stream and token, not one per segment and viewer; while
+  # the API is unreachable the last answer stands.
   proxy_cache_path ${o.prefix}/tmp/hls-access levels=1 keys_zone=hls_access:1m max_size=16m inactive=10m use_temp_path=off;
   map $request_uri $hls_access_key {
     "~^/hls/(?<stream>[0-9a-f-]{36})[^?]*(\\?(.*&)?token=(?<token>[^&]*))?" "$stream:$token";
