@@ -8,12 +8,13 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sleep } from '../lib/async.ts';
-import { ConfigError } from '../lib/config.ts';
+import { ConfigError, type Config } from '../lib/config.ts';
 import { stackEnvironment, type StackEnvironment } from './stack/environment.ts';
 import { lockFile, logsDir, repoRoot, runDir, stackDir } from './stack/paths.ts';
 import { provisionPlatform } from './stack/provision.ts';
 import { secretsFile } from './stack/secrets.ts';
-import { DEMO_PASSWORD, seedDemoData } from './stack/seed.ts';
+import { httpApi, readyVideos, uploadDemoVideos, watchAndLike } from './stack/demo-videos.ts';
+import { DEMO_PASSWORD, seedDemoComments, seedDemoData, withDemoSessions } from './stack/seed.ts';
 import { ensureWebBuild } from './stack/web-build.ts';
 import { ensureServices, serviceSpecs, ServiceError, stopServices, terminateGroup, type StartedService } from './stack/services.ts';
 
@@ -130,6 +131,28 @@ async function failingComponents(apiBase: string, internalSecret: string): Promi
 async function stopApps(apps: AppProcess[]): Promise<void> {
   // Workers get longer: running activities finish before they exit.
   await Promise.all(apps.map(({ child }) => terminateGroup(child, 20_000)));
+}
+
+/**
+ * After the stack is up, so it never delays it: the demo creator uploads the demo videos it
+ * does not have yet, and once they are transcoded the demo viewers watch, like and comment.
+ */
+async function addDemoVideos(apiBase: string, config: Config): Promise<void> {
+  try {
+    const api = httpApi(apiBase);
+    await withDemoSessions(config, async (signIn) => {
+      const creator = await signIn('creator');
+      const started = await uploadDemoVideos(api, creator);
+      if (started.length === 0) return;
+      say(`Demo videos: ${started.length} uploaded by "creator", transcoding…`);
+      const ready = await readyVideos(api, creator, started, 10 * 60_000);
+      await watchAndLike(api, signIn, ready);
+      await seedDemoComments(config);
+      say(`Demo videos: ${ready.length} of ${started.length} ready, watched and liked.`);
+    });
+  } catch (err) {
+    say(`Demo videos were not added: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function printUrls(stack: StackEnvironment, withApps: boolean) {
@@ -255,6 +278,7 @@ async function main() {
     printUrls(stack, mode === 'start');
     say(`Demo logins (password "${DEMO_PASSWORD}"): ${demoUsers.map((u) => `${u.username} (${u.role})`).join(', ')}`);
     say(`(ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    if (mode === 'start') void addDemoVideos(`http://${stack.config.api.host}:${stack.config.api.port}`, stack.config);
   } catch (err) {
     process.stderr.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
     await stopAll(1);

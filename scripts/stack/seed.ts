@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { register } from '../../api/auth/service.ts';
+import { login, register } from '../../api/auth/service.ts';
 import { createComment } from '../../api/comments/service.ts';
 import { follow } from '../../api/users/service.ts';
 import type { Config } from '../../lib/config.ts';
@@ -36,12 +36,7 @@ const demoCategories = [
 export async function seedDemoData(config: Config): Promise<{ username: string; role: UserRole }[]> {
   const db = createDb({ url: config.postgres.url, poolMax: 2, applicationName: 'streamhub-seed' });
   try {
-    const deps = {
-      db,
-      passwords: createPasswordHasher({ memoryKib: config.auth.passwordHashMemoryKib }),
-      tokens: createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds }),
-      refreshTtlDays: config.auth.refreshTokenTtlDays,
-    };
+    const deps = sessionDeps(config, db);
     for (const demo of demoUsers) {
       try {
         await register(
@@ -58,12 +53,7 @@ export async function seedDemoData(config: Config): Promise<{ username: string; 
       await db.updateTable('users').set({ role: demo.role, display_name: demo.displayName, ...verified }).where('username', '=', demo.username).execute();
     }
     // The creator has a small following, so lists and (later) notifications have something to show.
-    const ids = Object.fromEntries(
-      (await db.selectFrom('users').select(['id', 'username']).where('username', 'in', demoUsers.map((u) => u.username)).execute()).map((u) => [
-        u.username,
-        u.id,
-      ]),
-    );
+    const ids = await demoUserIds(db);
     for (const fan of ['viewer1', 'viewer2', 'viewer3']) {
       if (ids[fan] && ids.creator) await follow(db, ids[fan]!, ids.creator, true);
     }
@@ -77,6 +67,48 @@ export async function seedDemoData(config: Config): Promise<{ username: string; 
   } finally {
     await db.destroy();
   }
+}
+
+const sessionDeps = (config: Config, db: Db) => ({
+  db,
+  passwords: createPasswordHasher({ memoryKib: config.auth.passwordHashMemoryKib }),
+  tokens: createTokenSigner({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds }),
+  refreshTtlDays: config.auth.refreshTokenTtlDays,
+});
+
+/** Authorization headers of a demo user. */
+export type DemoSignIn = (username: string) => Promise<Record<string, string>>;
+
+/**
+ * Signs demo users in through the auth service rather than `POST /auth/login`, whose
+ * per-address limit the person trying the stack shares with this script.
+ */
+export async function withDemoSessions<T>(config: Config, fn: (signIn: DemoSignIn) => Promise<T>): Promise<T> {
+  const db = createDb({ url: config.postgres.url, poolMax: 1, applicationName: 'streamhub-seed' });
+  const deps = sessionDeps(config, db);
+  try {
+    return await fn(async (username) => {
+      const { tokens } = await login(deps, { login: username, password: DEMO_PASSWORD }, { ip: '127.0.0.1', userAgent: 'streamhub-seed' });
+      return { authorization: `Bearer ${tokens.accessToken}` };
+    });
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The demo comment thread alone, for when the demo videos become ready after the seed ran. */
+export async function seedDemoComments(config: Config): Promise<void> {
+  const db = createDb({ url: config.postgres.url, poolMax: 1, applicationName: 'streamhub-seed' });
+  try {
+    await seedComments(db, await demoUserIds(db));
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function demoUserIds(db: Db): Promise<Record<string, string>> {
+  const rows = await db.selectFrom('users').select(['id', 'username']).where('username', 'in', demoUsers.map((u) => u.username)).execute();
+  return Object.fromEntries(rows.map((u) => [u.username, u.id]));
 }
 
 // A short thread on the demo creator's newest public video, once it has one: a comment, a

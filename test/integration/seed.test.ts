@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { DEMO_PASSWORD, seedDemoData } from '../../scripts/stack/seed.ts';
+import { DEMO_VIDEO_SECONDS, demoVideos, readyVideos, uploadDemoVideos, watchAndLike, type ApiCall, type DemoVideo } from '../../scripts/stack/demo-videos.ts';
+import { DEMO_PASSWORD, seedDemoComments, seedDemoData, withDemoSessions } from '../../scripts/stack/seed.ts';
 import { useTestContext } from '../support/context.ts';
 import { insertVideo } from '../support/videos.ts';
 import { call } from '../support/http.ts';
+import { withWorkers } from '../support/workers.ts';
 
 const t = useTestContext();
 
@@ -36,5 +38,35 @@ describe('demo seed', () => {
     const rows = await t.ctx.db.selectFrom('comments').select(['depth', 'body']).where('video_id', '=', video).orderBy('created_at').execute();
     expect(rows.map((r) => r.depth)).toEqual([0, 1, 2, 0]);
     expect((await t.ctx.db.selectFrom('videos').select('comment_count').where('id', '=', video).executeTakeFirstOrThrow()).comment_count).toBe(4);
+  });
+});
+
+describe('demo videos', () => {
+  const small: DemoVideo = { ...demoVideos[0]!, picture: 'testsrc2=size=320x180:rate=15' };
+
+  it('are uploaded through the API, transcoded, then watched, liked and commented by the demo viewers; a second start adds nothing', async () => {
+    await seedDemoData(t.ctx.config);
+    const app = createApp(t.ctx.apiDeps());
+    const api: ApiCall = (method, path, init) => call(app, method, path, init);
+    const { ready, again } = await withWorkers(t.ctx, () =>
+      withDemoSessions(t.ctx.config, async (signIn) => {
+        const creator = await signIn('creator');
+        const started = await uploadDemoVideos(api, creator, [small]);
+        expect(started).toHaveLength(1);
+        const ready = await readyVideos(api, creator, started, 120_000);
+        await watchAndLike(api, signIn, ready);
+        await seedDemoComments(t.ctx.config);
+        return { ready, again: await uploadDemoVideos(api, creator, [small]) };
+      }),
+    );
+    expect(again).toEqual([]);
+    expect(ready).toHaveLength(1);
+
+    const video = (await call(app, 'GET', `/api/v1/videos/${ready[0]}`)).json.data;
+    expect(video).toMatchObject({ title: small.title, visibility: 'public', status: 'ready', likeCount: 3, viewCount: 3, commentCount: 4, tags: small.tags });
+    expect(video.category.slug).toBe(small.categorySlug);
+    expect(video.durationSeconds).toBeCloseTo(DEMO_VIDEO_SECONDS, 0);
+    const owned = await t.ctx.db.selectFrom('videos').select('id').where('title', '=', small.title).execute();
+    expect(owned).toHaveLength(1);
   });
 });
