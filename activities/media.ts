@@ -15,6 +15,7 @@ import { planPoster, planPosterAt, planStoryboard, storyboardVtt } from '../lib/
 import { UnplayableMediaError, type LadderPlan } from '../workflows/plans/ladder.ts';
 import type { MediaInfo } from '../workflows/plans/media-info.ts';
 import { videoPaths } from '../lib/videos.ts';
+import { createLiveThumbnailActivities } from './live-thumbnails.ts';
 import { createProgressReporter, PROGRESS } from './video-progress.ts';
 
 export interface MediaActivityDeps {
@@ -23,6 +24,8 @@ export interface MediaActivityDeps {
   storage: Storage;
   /** nginx-rtmp's recordings (RTMP_RECORDINGS_DIR): the only place recordings are read from. */
   recordingsDir: string;
+  /** nginx-rtmp's live HLS (RTMP_HLS_DIR): live thumbnails are taken from it. */
+  liveHlsDir: string;
   /** Sources over any of these are refused before encoding (MEDIA_MAX_* settings). */
   limits: MediaLimits;
 }
@@ -128,6 +131,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   }
 
   return {
+    ...createLiveThumbnailActivities(deps),
+
     async reportMediaToolchain(): Promise<MediaToolchain> {
       toolchain ??= readMediaToolchain().catch((err) => {
         toolchain = undefined;

@@ -17,6 +17,7 @@ const bool = z
 
 /** Where the production image's nginx-rtmp records (scripts/render-nginx-config.ts). */
 export const DEFAULT_RTMP_RECORDINGS_DIR = '/var/lib/streamhub/recordings';
+export const DEFAULT_RTMP_HLS_DIR = '/var/lib/streamhub/hls';
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -50,6 +51,12 @@ const envSchema = z.object({
     .refine((p) => path.isAbsolute(p), 'must be an absolute path')
     .transform((p) => path.resolve(p))
     .default(DEFAULT_RTMP_RECORDINGS_DIR),
+  // nginx-rtmp's hls_path: the media workers take live thumbnails from its newest segments.
+  RTMP_HLS_DIR: z
+    .string()
+    .refine((p) => path.isAbsolute(p), 'must be an absolute path')
+    .transform((p) => path.resolve(p))
+    .default(DEFAULT_RTMP_HLS_DIR),
   // Browser origins allowed to call the JSON API with credentials and to open WebSockets:
   // comma-separated origins, or `*` for any. Defaults to the API's own public origin (the web app).
   CORS_ORIGINS: z
@@ -262,6 +269,7 @@ export interface Config {
   rtmpControlUrl: string;
   rtmpRelayUrl: string;
   rtmpRecordingsDir: string;
+  rtmpHlsDir: string;
   postgres: { url: string; poolMax: number; connectTimeoutMs: number; queryTimeoutMs: number };
   mongo: { url: string; database: string };
   s3: {
@@ -444,6 +452,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     rtmpControlUrl: e.RTMP_CONTROL_URL,
     rtmpRelayUrl: e.RTMP_RELAY_URL,
     rtmpRecordingsDir: e.RTMP_RECORDINGS_DIR,
+    rtmpHlsDir: e.RTMP_HLS_DIR,
     postgres: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS, queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS },
     mongo: { url: e.MONGO_URL, database: e.MONGO_DATABASE },
     s3: {

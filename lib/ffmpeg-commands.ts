@@ -149,6 +149,23 @@ export function posterCommand(source: LocalSource, poster: PosterPlan, outFile: 
   ];
 }
 
+/** Height of a live stream's thumbnail; smaller sources keep theirs. */
+export const LIVE_THUMBNAIL_HEIGHT = 360;
+
+/**
+ * A live stream's thumbnail: the first frame of one of its HLS segments (each begins on a
+ * keyframe, so nothing before it is decoded), at most LIVE_THUMBNAIL_HEIGHT high.
+ */
+export function liveThumbnailCommand(segment: LocalSource, outFile: string): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-y',
+    ...localInputArgs(segment),
+    '-map', '0:v:0', '-frames:v', '1',
+    '-vf', `scale=-2:min(${LIVE_THUMBNAIL_HEIGHT}\\,ih)`,
+    '-q:v', '4', outFile,
+  ];
+}
+
 /**
  * Percent done of an hlsEncodeCommand() run, from one line of its `-progress` output; pure.
  * Video encodes count frames of the first rendition: FFmpeg's `out_time` is the furthest

@@ -57,3 +57,12 @@ export function playlistUris(text: string): string[] {
     .filter(isUriLine)
     .map((l) => l.trim());
 }
+
+/**
+ * The newest complete segment a live media playlist lists, if its name is a plain file name
+ * (nginx-rtmp writes `<name>-<n>.ts` beside the playlist); anything else is never read.
+ */
+export function newestLiveSegment(playlist: string): string | null {
+  const newest = playlistUris(playlist).at(-1);
+  return newest && /^[\w-]+\.ts$/.test(newest) ? newest : null;
+}

@@ -27,6 +27,11 @@ export function recordingPath(streamId: string): string {
   return `recordings/${streamId}/broadcast.flv`;
 }
 
+/** S3 path of a stream's live thumbnail, replaced in place while it is on air. */
+export function liveThumbnailPath(streamId: string): string {
+  return `streams/${streamId}/thumbnail.jpg`;
+}
+
 /**
  * nginx-rtmp names each recording `<stream id>-<unix time>.flv` (`record_unique on` in
  * scripts/stack/nginx.ts): one file per RTMP session, in the recordings directory itself.

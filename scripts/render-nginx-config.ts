@@ -1,4 +1,4 @@
-import { DEFAULT_RTMP_RECORDINGS_DIR } from '../lib/config.ts';
+import { DEFAULT_RTMP_HLS_DIR, DEFAULT_RTMP_RECORDINGS_DIR } from '../lib/config.ts';
 import { renderNginxConfig } from './stack/nginx.ts';
 
 // Prints the nginx-rtmp configuration for the container image (see Dockerfile). The
@@ -6,7 +6,8 @@ import { renderNginxConfig } from './stack/nginx.ts';
 process.stdout.write(
   renderNginxConfig({
     prefix: '/var/lib/streamhub/nginx',
-    hlsDir: '/var/lib/streamhub/hls',
+    // RTMP_HLS_DIR's default, where the media workers take live thumbnails from.
+    hlsDir: DEFAULT_RTMP_HLS_DIR,
     // RTMP_RECORDINGS_DIR's default, which the API and the workers check recordings against.
     recordingsDir: DEFAULT_RTMP_RECORDINGS_DIR,
     listenHost: '0.0.0.0',

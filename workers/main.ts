@@ -83,7 +83,7 @@ if (role !== 'platform') {
   created.push(
     await createMediaWorker(
       { connection, namespace, taskQueue: config.temporal.mediaTaskQueue },
-      createMediaActivities({ db, nats, storage, recordingsDir: config.rtmpRecordingsDir, limits: config.media }),
+      createMediaActivities({ db, nats, storage, recordingsDir: config.rtmpRecordingsDir, liveHlsDir: config.rtmpHlsDir, limits: config.media }),
       { concurrency: config.temporal.mediaConcurrency },
     ),
   );

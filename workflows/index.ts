@@ -2,6 +2,7 @@ export * from './chat-retention.ts';
 export * from './earnings.ts';
 export * from './email.ts';
 export * from './fanout.ts';
+export * from './live-thumbnails.ts';
 export * from './maintenance.ts';
 export * from './moderation.ts';
 export * from './payment-event.ts';

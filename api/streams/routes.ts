@@ -6,6 +6,7 @@ import type { Db } from '../../lib/db.ts';
 import { fileWatchedSignals } from '../../lib/moderation/signals.ts';
 import { screenWatched, type HeldField } from '../../lib/moderation/watched-store.ts';
 import type { Nats } from '../../lib/nats.ts';
+import { presignGet, type Storage } from '../../lib/s3.ts';
 import { AppError } from '../../lib/errors.ts';
 import { CHAT_MODES } from '../../lib/chat.ts';
 import type { Stream } from '../../lib/schema.ts';
@@ -25,6 +26,7 @@ export interface StreamRouteDeps {
   config: Config;
   db: Db;
   nats: Nats;
+  storage: Storage;
   temporal: Temporal;
 }
 
@@ -55,6 +57,13 @@ const streamSchema = z
       .nullable()
       .openapi({ description: 'Live HLS while the stream is on air; an age-restricted stream’s carries a playback token (signed-in viewers only) that its playlist passes on to its segments' }),
     vodVideoId: z.uuid().nullable(),
+    thumbnailUrl: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'A still of the live picture, taken about every minute while on air (the last one stays after the end); null until the first is taken, and for anonymous viewers of an age-restricted stream. Its `?v=` changes with each new image',
+      }),
     likeCount: z.number().int().min(0),
     likedByMe: z.boolean().nullable().openapi({ description: 'Whether the signed-in viewer likes it; null for anonymous viewers' }),
     streamKeyPrefix: z.string().optional().openapi({ description: 'Owner only: the first characters of the current key' }),
@@ -78,12 +87,21 @@ export function streamRoutes(deps: StreamRouteDeps) {
    * checks on every HLS file (api/internal/hls-access.ts). Its expiry is rounded up to the hour,
    * so reading the stream again within the hour gives the same URL and the player goes on.
    */
+  const liveToken = (s: Stream) => livePlayback.sign(s.id, new Date(Math.ceil((Date.now() + config.videos.playbackUrlTtlSeconds * 1000) / 3_600_000) * 3_600_000));
   const playbackUrl = (s: Stream, signedIn: boolean) => {
     if (!LIVE_STATUSES.includes(s.status) || (!signedIn && s.age_restricted_at)) return null;
     const url = `${config.publicUrls.hls}/${s.id}.m3u8`;
-    if (!s.age_restricted_at) return url;
-    const expires = Math.ceil((Date.now() + config.videos.playbackUrlTtlSeconds * 1000) / 3_600_000) * 3_600_000;
-    return `${url}?token=${livePlayback.sign(s.id, new Date(expires))}`;
+    return s.age_restricted_at ? `${url}?token=${liveToken(s)}` : url;
+  };
+  /**
+   * The API's thumbnail route (a redirect to S3), versioned by the image's time so caches follow
+   * each new one. An image element sends no bearer token, so a restricted stream's carries the
+   * same playback token as its HLS.
+   */
+  const thumbnailUrl = (s: Stream, signedIn: boolean) => {
+    if (!s.thumbnail_at || (!signedIn && s.age_restricted_at)) return null;
+    const url = `${config.publicUrls.api}/api/v1/streams/${s.id}/thumbnail.jpg?v=${s.thumbnail_at.getTime()}`;
+    return s.age_restricted_at ? `${url}&token=${liveToken(s)}` : url;
   };
   /** `likedByMe`: null for anonymous viewers (and the owner's own create/update/end answers). */
   const view = (s: Stream, ownerView: boolean, signedIn: boolean, likedByMe: boolean | null = null) => ({
@@ -107,6 +125,7 @@ export function streamRoutes(deps: StreamRouteDeps) {
     uniqueViewers: s.unique_viewers,
     playbackUrl: playbackUrl(s, signedIn),
     vodVideoId: s.vod_video_id,
+    thumbnailUrl: thumbnailUrl(s, signedIn),
     likeCount: s.like_count,
     likedByMe,
     ...(ownerView ? { streamKeyPrefix: s.stream_key_prefix } : {}),
@@ -221,6 +240,31 @@ export function streamRoutes(deps: StreamRouteDeps) {
       const auth = c.get('auth');
       const likedByMe = auth ? (await likedByUser(db, 'stream', [stream.id], auth.userId)).has(stream.id) : null;
       return c.json(ok(view(stream, ownerOrAdmin(auth, stream.owner_id), auth !== undefined, likedByMe)), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/thumbnail.jpg',
+      tags: ['streams'],
+      summary: 'The live thumbnail: a redirect to a short-lived image URL',
+      description:
+        'Use the stream’s `thumbnailUrl`, which changes with each new image. An age-restricted stream’s needs its `token` (in `thumbnailUrl` for signed-in viewers) or a signed-in caller: 403 `age_restricted` otherwise. 404 until a first thumbnail is taken.',
+      request: { params: uuidParam, query: z.object({ v: z.string().max(20).optional(), token: z.string().max(100).optional() }) },
+      responses: {
+        302: { description: 'To the image (a presigned S3 URL valid for PLAYBACK_URL_TTL_SECONDS)' },
+        ...errorResponses({ 403: 'Age-restricted: sign in', 404: 'No such stream, or no thumbnail yet' }),
+      },
+    }),
+    async (c) => {
+      const stream = await findStream(db, c.req.valid('param').id);
+      if (!stream.thumbnail_key) throw new AppError('not_found', 'This stream has no thumbnail yet');
+      if (stream.age_restricted_at && !c.get('auth') && !livePlayback.verify(stream.id, c.req.valid('query').token)) throw new AppError('forbidden', 'This stream is age-restricted: sign in to see it', { reason: 'age_restricted' });
+      const ttl = config.videos.playbackUrlTtlSeconds;
+      // Private to the browser: the signed URL in the Location lives only `ttl` seconds.
+      c.header('cache-control', `private, max-age=${Math.min(ttl, 300)}`);
+      return c.redirect(await presignGet(deps.storage, stream.thumbnail_key, ttl, 'public'), 302);
     },
   );
 

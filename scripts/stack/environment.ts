@@ -43,6 +43,7 @@ export function stackEnvironment(overrides: Record<string, string> = {}): StackE
     RTMP_RELAY_URL: `rtmp://127.0.0.1:${p.RTMP_PORT}/broadcast`,
     RTMP_CONTROL_URL: `http://127.0.0.1:${p.RTMP_CONTROL_PORT}/control`,
     RTMP_RECORDINGS_DIR: path.join(stackDir, 'nginx', 'recordings'),
+    RTMP_HLS_DIR: path.join(stackDir, 'nginx', 'hls'),
   };
   const env = { ...nginxDefaults, ...given };
   const config = parseConfig(env);

@@ -119,6 +119,9 @@ export const chatRetentionScheduleId = 'maintenance-chat-retention';
 export const earningsMaturationScheduleId = 'earnings-maturation';
 export const viewRollupScheduleId = 'views-rollup';
 export const trendingScheduleId = 'trending';
+export const liveThumbnailsScheduleId = 'live-thumbnails';
+/** Live thumbnails one run takes (the stalest first): ~0.1 s of FFmpeg each, well inside its minute. */
+export const LIVE_THUMBNAILS_PER_RUN = 200;
 
 /** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
 export async function ensureSchedule(
@@ -192,6 +195,13 @@ export async function provisionPlatform(
       });
       // Scores move slowly (hours of half-life); five minutes keeps the list fresh at little cost.
       await ensureSchedule(client, { scheduleId: trendingScheduleId, workflowType: 'trendingWorkflow', taskQueue, args: [config.trending], every: '5 minutes' });
+      await ensureSchedule(client, {
+        scheduleId: liveThumbnailsScheduleId,
+        workflowType: 'liveThumbnailsWorkflow',
+        taskQueue,
+        args: [{ mediaTaskQueue: config.temporal.mediaTaskQueue, maxStreams: LIVE_THUMBNAILS_PER_RUN }],
+        every: '1 minute',
+      });
     }
   } finally {
     await connection.close();

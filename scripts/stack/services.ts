@@ -226,11 +226,12 @@ export function serviceSpecs(config: Config, ports: StackPorts, secrets: { inter
           command: 'nginx',
           args: ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')],
           prepare: () => {
-            for (const dir of ['tmp', 'hls']) mkdirSync(path.join(prefix, dir), { recursive: true });
-            mkdirSync(config.rtmpRecordingsDir, { recursive: true });
+            mkdirSync(path.join(prefix, 'tmp'), { recursive: true });
+            for (const dir of [config.rtmpHlsDir, config.rtmpRecordingsDir]) mkdirSync(dir, { recursive: true });
             const conf = renderNginxConfig({
               prefix,
-              hlsDir: path.join(prefix, 'hls'),
+              // The media workers take live thumbnails from the same directory.
+              hlsDir: config.rtmpHlsDir,
               // The API and the workers check recordings against the same directory.
               recordingsDir: config.rtmpRecordingsDir,
               listenHost: '127.0.0.1',

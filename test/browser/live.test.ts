@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { Page } from 'playwright-core';
 import { sleep } from '../../lib/async.ts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { dropEncoder } from '../support/live.ts';
+import { dropEncoder, takeLiveThumbnails } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
 import { useBrowserApp } from './support/harness.ts';
 import { chatLines, chatMessage, createStreamInDashboard, liveIngest, sendChat, waitForPlayback } from './support/live-pages.ts';
@@ -109,6 +109,13 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
 
     // Two signed-in viewers (the creator's dashboard is in no room).
     for (const page of [fanPage, otherPage]) await page.getByTestId('viewer-count').getByText('2 watching').waitFor({ timeout: 30_000 });
+
+    // The home page's live card shows the still the live-thumbnails Schedule takes every minute.
+    expect(await takeLiveThumbnails(app.ctx)).toMatchObject({ captured: 1, failed: 0 });
+    const homePage = await app.newPage();
+    await homePage.goto(app.url('/'));
+    const still = homePage.getByRole('region', { name: 'Live now' }).locator('li.card', { hasText: 'Browser live test' }).locator('img');
+    await expect.poll(() => still.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 30_000 }).toBe(640);
 
     expect(await seriousViolations(otherPage)).toEqual([]);
     const player = await otherPage.getByTestId('live-player').boundingBox();

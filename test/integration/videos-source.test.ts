@@ -160,7 +160,7 @@ describe('deleting a video while its transcode publishes', { timeout: 240_000 },
             return real.removeVideo(input);
           },
         }),
-        wrapMedia: () => createMediaActivities({ db: t.ctx.db, nats: t.ctx.nats, storage: slowStorage, recordingsDir: t.ctx.config.rtmpRecordingsDir, limits: t.ctx.config.media }),
+        wrapMedia: () => createMediaActivities({ db: t.ctx.db, nats: t.ctx.nats, storage: slowStorage, recordingsDir: t.ctx.config.rtmpRecordingsDir, liveHlsDir: t.ctx.config.rtmpHlsDir, limits: t.ctx.config.media }),
       },
     );
     slowStorage.client.destroy();

@@ -169,7 +169,7 @@ describe('views', () => {
     expect((await video(id)).viewCount).toBe(5);
   });
 
-  it('provisions the views-rollup Schedule (every minute, with VIEW_WINDOW_SECONDS, updated in place) and the trending one', async () => {
+  it('provisions the views-rollup Schedule (every minute, with VIEW_WINDOW_SECONDS, updated in place), the trending and the live-thumbnails ones', async () => {
     // Provisioning makes every Schedule under its fixed id: a namespace of this file's own, so
     // it never touches the one the retention test provisions.
     const namespace = `${testResources.provisioningNamespace}-views`;
@@ -182,10 +182,11 @@ describe('views', () => {
         NATS_SUBJECT_PREFIX: t.ctx.config.nats.subjectPrefix,
         TEMPORAL_NAMESPACE: namespace,
         TEMPORAL_TASK_QUEUE: t.ctx.config.temporal.taskQueue,
+        TEMPORAL_MEDIA_TASK_QUEUE: t.ctx.config.temporal.mediaTaskQueue,
         VIEW_WINDOW_SECONDS: windowSeconds,
       });
     const client = new Client({ connection: t.ctx.temporal.connection, namespace });
-    const ids = ['views-rollup', 'trending', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
+    const ids = ['views-rollup', 'trending', 'live-thumbnails', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
     try {
       await provisionPlatform(configWith(undefined), () => {});
       const schedule = await client.schedule.getHandle('views-rollup').describe();
@@ -195,6 +196,15 @@ describe('views', () => {
       const trendingSchedule = await client.schedule.getHandle('trending').describe();
       expect(trendingSchedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'trendingWorkflow', workflowId: 'trending', args: [{ halfLifeHours: 24, windowHours: 72 }] });
       expect(trendingSchedule.spec.intervals?.map((interval) => interval.every)).toEqual([300_000]);
+      // README "Live thumbnails": every minute, on the media queue, 200 streams a run.
+      const thumbnails = await client.schedule.getHandle('live-thumbnails').describe();
+      expect(thumbnails.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'liveThumbnailsWorkflow',
+        workflowId: 'live-thumbnails',
+        args: [{ mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, maxStreams: 200 }],
+      });
+      expect(thumbnails.spec.intervals?.map((interval) => interval.every)).toEqual([60_000]);
       await provisionPlatform(configWith('120'), () => {});
       expect((await client.schedule.getHandle('views-rollup').describe()).action).toMatchObject({ args: [{ windowSeconds: 120 }] });
     } finally {

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { LiveThumbnailsResult } from '../../activities/live-thumbnails.ts';
+import { LIVE_THUMBNAILS_PER_RUN } from '../../scripts/stack/provision.ts';
 import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { serve, type ServerType } from '@hono/node-server';
@@ -19,13 +22,14 @@ export interface LiveStack {
 
 /**
  * A private nginx-rtmp whose hooks reach a real API server on a free port, and this file's
- * config (hence its workers) pointed at that nginx's control port and recordings directory.
+ * config (hence its workers) pointed at that nginx's control port, recordings and HLS directories.
  */
 export async function startLiveStack(ctx: TestContext, streams: Partial<Config['streams']> = {}): Promise<LiveStack> {
   const port = await freePort();
   const nginx = await startNginx(`http://127.0.0.1:${port}`, ctx.config.internalSecret);
   ctx.config.rtmpControlUrl = nginx.controlUrl;
   ctx.config.rtmpRecordingsDir = nginx.recordingsDir;
+  ctx.config.rtmpHlsDir = nginx.hlsDir;
   const config: Config = {
     ...ctx.config,
     rtmpRelayUrl: nginx.relayUrl,
@@ -83,4 +87,13 @@ export async function exitCode(encoder: ChildProcess, what: string): Promise<num
   if (encoder.exitCode !== null) return encoder.exitCode;
   const [code] = (await withTimeout(once(encoder, 'exit'), 60_000, what)) as [number | null];
   return code;
+}
+
+/** One run of what the live-thumbnails Schedule starts every minute, on this file's queues. */
+export function takeLiveThumbnails(ctx: TestContext): Promise<LiveThumbnailsResult> {
+  return ctx.temporal.client.workflow.execute('liveThumbnailsWorkflow', {
+    taskQueue: ctx.config.temporal.taskQueue,
+    workflowId: `live-thumbnails/test-${randomUUID()}`,
+    args: [{ mediaTaskQueue: ctx.config.temporal.mediaTaskQueue, maxStreams: LIVE_THUMBNAILS_PER_RUN }],
+  });
 }

@@ -12,6 +12,7 @@ export interface TestNginx {
   hlsUrl: string;
   controlUrl: string;
   recordingsDir: string;
+  hlsDir: string;
   stop(): Promise<void>;
 }
 
@@ -51,6 +52,7 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
     hlsUrl: `${http}/hls`,
     controlUrl: `http://127.0.0.1:${controlPort}/control`,
     recordingsDir: path.join(prefix, 'recordings'),
+    hlsDir: path.join(prefix, 'hls'),
     async stop() {
       // Fast shutdown: a graceful one (SIGQUIT) waits for every RTMP connection to end.
       const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));

@@ -67,7 +67,7 @@ export async function withWorkers<T>(ctx: TestContext, fn: () => Promise<T>, opt
       { workflowBundle: await workflowBundle(), debugMode: true },
     );
     if (options.media === false) return await platform.runUntil(fn);
-    const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, recordingsDir: ctx.config.rtmpRecordingsDir, limits: ctx.config.media });
+    const realMedia = createMediaActivities({ db: ctx.db, nats: ctx.nats, storage: ctx.storage, recordingsDir: ctx.config.rtmpRecordingsDir, liveHlsDir: ctx.config.rtmpHlsDir, limits: ctx.config.media });
     const media = await createMediaWorker(
       { connection, namespace, taskQueue: ctx.config.temporal.mediaTaskQueue },
       { ...realMedia, ...options.wrapMedia?.(realMedia) },

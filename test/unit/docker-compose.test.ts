@@ -232,6 +232,16 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain(`chown -R streamhub:streamhub /var/lib/streamhub/hls ${recordings}`);
   });
 
+  it('lets the worker read the live HLS nginx-rtmp writes (live thumbnails): same volume, same path, read only', async () => {
+    const hls = '/var/lib/streamhub/hls';
+    expect(compose.services.worker.volumes).toContain(`live-hls:${hls}:ro`);
+    expect(compose.services['nginx-rtmp'].volumes).toContain(`live-hls:${hls}`);
+    const { stdout: nginxConf } = await run(process.execPath, ['--import', 'tsx', 'scripts/render-nginx-config.ts'], { cwd: root });
+    expect(nginxConf).toContain(`hls_path ${hls};`);
+    // RTMP_HLS_DIR's default, which the worker reads when the compose file sets nothing.
+    expect(parseConfig(environmentOf('worker')).rtmpHlsDir).toBe(hls);
+  });
+
   it('gives every long-running service a health check and every named volume a declaration', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       if (!oneShots.includes(name)) expect(service.healthcheck, name).toBeDefined();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, posterCommand, probeArgs, progressPercent, segmentsPercent } from '../../lib/ffmpeg-commands.ts';
+import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, liveThumbnailCommand, posterCommand, probeArgs, progressPercent, segmentsPercent } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
@@ -132,6 +132,16 @@ describe('segmentsPercent', () => {
     expect(segmentsPercent(['index.m3u8', 'segment_00000.ts', 'segment_00001.ts', 'segment_00001.ts.tmp'], plan, 8)).toBe(50);
     expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts', 'segment_00002.ts', 'segment_00003.ts'], plan, 10)).toBe(100);
     expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts'], plan, 0)).toBeUndefined();
+  });
+});
+
+describe('liveThumbnailCommand', () => {
+  it('reads one local MPEG-TS segment and writes its first frame, at most 360 px high (README "Live thumbnails")', () => {
+    expect(liveThumbnailCommand({ file: '/hls/abc-12.ts', format: 'mpegts' }, '/out/abc.jpg')).toEqual([
+      '-hide_banner', '-nostdin', '-y',
+      '-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED, '-f', 'mpegts', '-i', '/hls/abc-12.ts',
+      '-map', '0:v:0', '-frames:v', '1', '-vf', 'scale=-2:min(360\\,ih)', '-q:v', '4', '/out/abc.jpg',
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMasterPlaylist, playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
+import { newestLiveSegment, parseMasterPlaylist, playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
 import { createPlaybackSigner } from '../../api/videos/playback.ts';
 
 const master = `#EXTM3U
@@ -60,5 +60,18 @@ describe('playback tokens', () => {
     const [expires, sig] = token.split('.');
     expect(signer.verify(videoId, `${Number(expires) + 3600}.${sig}`, now)).toBeNull();
     for (const bad of [undefined, '', 'abc', `${expires}.`, `${expires}.${sig}x`]) expect(signer.verify(videoId, bad, now)).toBeNull();
+  });
+});
+
+describe('newestLiveSegment', () => {
+  const live = (...uris: string[]) => ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-MEDIA-SEQUENCE:7', '#EXT-X-TARGETDURATION:2', ...uris.flatMap((u) => ['#EXTINF:2.000,', u]), ''].join('\n');
+
+  it('is the last segment a live playlist lists', () => {
+    expect(newestLiveSegment(live('s-7.ts', 's-8.ts', 's-9.ts'))).toBe('s-9.ts');
+  });
+
+  it('is null for a playlist without segments, and for a name that is not a plain file beside the playlist', () => {
+    expect(newestLiveSegment(live())).toBeNull();
+    for (const name of ['../etc/passwd.ts', '/abs/s-9.ts', 'sub/s-9.ts', 'http://x/s-9.ts', 's-9.m3u8']) expect(newestLiveSegment(live('s-8.ts', name))).toBeNull();
   });
 });

@@ -16,12 +16,14 @@ export function liveIngest() {
     live.nginx = nginx;
     ctx.config.rtmpControlUrl = nginx.controlUrl;
     ctx.config.rtmpRecordingsDir = nginx.recordingsDir;
+    ctx.config.rtmpHlsDir = nginx.hlsDir;
     return {
       PUBLIC_RTMP_URL: nginx.rtmpUrl,
       PUBLIC_HLS_URL: nginx.hlsUrl,
       RTMP_RELAY_URL: nginx.relayUrl,
       RTMP_CONTROL_URL: nginx.controlUrl,
       RTMP_RECORDINGS_DIR: nginx.recordingsDir,
+      RTMP_HLS_DIR: nginx.hlsDir,
       INTERNAL_SECRET: ctx.config.internalSecret,
     };
   };

@@ -5093,6 +5093,82 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/streams/{id}/thumbnail.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live thumbnail: a redirect to a short-lived image URL
+         * @description Use the stream’s `thumbnailUrl`, which changes with each new image. An age-restricted stream’s needs its `token` (in `thumbnailUrl` for signed-in viewers) or a signed-in caller: 403 `age_restricted` otherwise. 404 until a first thumbnail is taken.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    v?: string;
+                    token?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the image (a presigned S3 URL valid for PLAYBACK_URL_TTL_SECONDS) */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Age-restricted: sign in */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No such stream, or no thumbnail yet */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/streams/{id}/key/rotate": {
         parameters: {
             query?: never;
@@ -15115,6 +15191,8 @@ export interface components {
             playbackUrl: string | null;
             /** Format: uuid */
             vodVideoId: string | null;
+            /** @description A still of the live picture, taken about every minute while on air (the last one stays after the end); null until the first is taken, and for anonymous viewers of an age-restricted stream. Its `?v=` changes with each new image */
+            thumbnailUrl: string | null;
             likeCount: number;
             /** @description Whether the signed-in viewer likes it; null for anonymous viewers */
             likedByMe: boolean | null;

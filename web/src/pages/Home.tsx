@@ -14,7 +14,11 @@ function LiveGrid({ streams, empty }: { streams: Stream[]; empty: string }) {
       {streams.map((s) => (
         <li key={s.id} className="card">
           <Link to={urls.stream(s.id)}>
-            <span className="badge live">Live</span> <span className="card-title">{s.title}</span>
+            {/* Retaken every minute while live: its URL changes with each image. */}
+            {s.thumbnailUrl ? <img src={s.thumbnailUrl} alt="" width={320} height={180} loading="lazy" /> : <div className="thumb-placeholder" aria-hidden="true" />}
+            <span>
+              <span className="badge live">Live</span> <span className="card-title">{s.title}</span>
+            </span>
           </Link>
           <span className="muted">{s.viewers} watching</span>
         </li>
