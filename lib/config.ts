@@ -399,7 +399,7 @@ export interface PayoutConfig {
   /** Stripe payouts in flight at once within one run. */
   parallelism: number;
   debtor: { name: string; iban: string; bic: string };
-  /** Key material for sealing bank details (lib/payouts/secret-box.ts). */
+  /** Key material for sealing bank details (lib/secret-box.ts). */
   dataKeySecret: string;
 }
 
