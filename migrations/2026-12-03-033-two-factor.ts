@@ -39,6 +39,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('login_challenges_user_idx').on('login_challenges').column('user_id').execute();
+  // Retention deletes challenges a day after they expired.
+  await db.schema.createIndex('login_challenges_expires_idx').on('login_challenges').column('expires_at').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../../lib/config.ts';
+import { AppError } from '../../lib/errors.ts';
 import { totpCodePattern } from '../../lib/two-factor.ts';
 import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
@@ -154,7 +155,11 @@ export function twoFactorRoutes(deps: AuthDeps & { rateLimits: Config['rateLimit
       },
     }),
     async (c) => {
-      const userId = await passLoginChallenge(deps, c.req.valid('json'));
+      const userId = await passLoginChallenge(deps, c.req.valid('json')).catch((err: unknown) => {
+        // A spent challenge: a new sign-in may start at once.
+        if (err instanceof AppError && err.code === 'rate_limited') c.header('Retry-After', '1');
+        throw err;
+      });
       const { user, tokens } = await startSession(deps, await findLiveUser(deps.db, userId), clientMeta(c));
       return c.json(ok({ user: toOwnProfile(user, deps.web), ...tokens }), 200);
     },

@@ -162,7 +162,7 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
     }
     expect(left).toEqual([4, 3, 2, 1, 0]);
     const spent = await post('/login/two-factor', { challengeToken, code: codeAt(secret) }, {}, app);
-    expect([spent.status, spent.json.error.code, spent.json.error.details.rule]).toEqual([429, 'rate_limited', 'two-factor-challenge']);
+    expect([spent.status, spent.json.error.code, spent.json.error.details.rule, spent.headers.get('retry-after')]).toEqual([429, 'rate_limited', 'two-factor-challenge', '1']);
     // A new sign-in gets a new challenge, and the right code works there.
     expect((await post('/login/two-factor', { challengeToken: await challengeFor(user, app), code: codeAt(secret) }, {}, app)).status).toBe(200);
   });
@@ -171,19 +171,22 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
     expect(defaults.twoFactor.attemptsPerHour).toBe(20);
     // Enabling counts one attempt against the same account; then three wrong codes and the refusal.
     const app = appWith((c) => ({ ...c, twoFactor: { ...c.twoFactor, attemptsPerHour: 4 } }));
-    const { user, secret, statuses, rule } = await inOneWindow(t.ctx.db, 3600, async () => {
+    const { user, secret, statuses, rule, retryAfter } = await inOneWindow(t.ctx.db, 3600, async () => {
       const { user, secret } = await enrolled();
       const statuses = [];
       let rule;
+      let retryAfter;
       for (let i = 0; i < 4; i++) {
         const res = await post('/login/two-factor', { challengeToken: await challengeFor(user, app), code: codeAt(secret, 5) }, {}, app);
         statuses.push(res.status);
         rule = res.json.error.details?.rule;
+        retryAfter = res.headers.get('retry-after');
       }
-      return { user, secret, statuses, rule };
+      return { user, secret, statuses, rule, retryAfter };
     });
     expect(statuses).toEqual([400, 400, 400, 429]);
     expect(rule).toBe('two-factor');
+    expect(Number(retryAfter)).toBeGreaterThan(0);
     // Counted per account: another account is unaffected.
     const other = await enrolled();
     expect((await post('/login/two-factor', { challengeToken: await challengeFor(other.user, app), code: codeAt(other.secret) }, {}, app)).status).toBe(200);

@@ -82,7 +82,7 @@ function SetUp({ onEnabled }: { onEnabled: (codes: string[]) => void }) {
         height={200}
       />
       <p>
-        Key: <code aria-label="Setup key">{setup.data.secret}</code>
+        Setup key: <code data-testid="setup-key">{setup.data.secret}</code>
       </p>
       <form onSubmit={confirm} aria-label="Confirm two-factor sign-in">
         {codeField}
