@@ -56,7 +56,7 @@ describe('two-factor sign-in', () => {
     await expectAccessible(page);
     await expectFitsPhone(page);
     await page.getByRole('button', { name: 'I have saved them' }).click();
-    expect(await list.count()).toBe(0);
+    await list.waitFor({ state: 'detached' });
 
     // Signing in now asks for the code after the password.
     await signOutThroughPage(page, person.username);
