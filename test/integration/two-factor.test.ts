@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +108,10 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
     const challenge = await login(user);
     expect(challenge.status).toBe(200);
     expect(Object.keys(challenge.json.data).sort()).toEqual(['challengeToken', 'expiresAt', 'twoFactorRequired']);
+    // 256 random bits, stored only as its SHA-256.
+    expect(challenge.json.data.challengeToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stored = await t.ctx.db.selectFrom('login_challenges').select('token_hash').where('user_id', '=', user.id).execute();
+    expect(stored.map((c) => c.token_hash)).toEqual([createHash('sha256').update(challenge.json.data.challengeToken).digest('hex')]);
     const expiresIn = new Date(challenge.json.data.expiresAt).getTime() - Date.now();
     expect(defaults.twoFactor.challengeTtlSeconds).toBe(300);
     expect(expiresIn).toBeGreaterThan(240_000);
