@@ -9,6 +9,8 @@ export interface PurgeResult {
   rateLimitCounters: number;
   /** Counted views already folded into view counts and older than the views' retention. */
   countedViews: number;
+  /** Sign-in challenges (two-factor) that expired more than a day ago. */
+  loginChallenges: number;
 }
 
 /** Deletes in bounded batches so a large backlog never holds long locks or one huge transaction. */
@@ -62,7 +64,12 @@ export function createMaintenanceActivities(deps: { db: Db }) {
               (n) => sql`delete from video_views where id in (
                 select id from video_views where rolled_up and viewed_at < now() - make_interval(days => ${input.viewDays}) limit ${n})`,
             );
-      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews };
+      const loginChallenges = await deleteInBatches(
+        db,
+        (n) => sql`delete from login_challenges where id in (
+          select id from login_challenges where expires_at < now() - interval '1 day' limit ${n})`,
+      );
+      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews, loginChallenges };
     },
   };
 }

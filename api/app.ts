@@ -12,6 +12,7 @@ import { createStripeGateway, createStripeSubscriptionGateway } from '../lib/str
 import { createTokenSigner } from '../lib/tokens.ts';
 import { emailRoutes } from './auth/email-routes.ts';
 import { authRoutes } from './auth/routes.ts';
+import { twoFactorRoutes } from './auth/two-factor-routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
 import { creatorRoutes } from './creators/routes.ts';
@@ -123,6 +124,7 @@ export function createApp(deps: ApiDeps) {
     '/api/v1/creators/*',
     '/api/v1/auth/logout',
     '/api/v1/auth/verify-email/resend',
+    '/api/v1/auth/two-factor/*',
     '/api/v1/tips',
     '/api/v1/coin-purchases',
     '/api/v1/payments/*',
@@ -139,9 +141,10 @@ export function createApp(deps: ApiDeps) {
     app.use(path, authenticate(db, tokens));
   }
   const web = webLinks(config.publicUrls.web);
-  const auth = { db, passwords, tokens, nats: deps.nats, temporal: deps.temporal, mail: config.mail, refreshTtlDays: config.auth.refreshTokenTtlDays, rateLimits: config.rateLimits, web };
+  const auth = { db, passwords, tokens, nats: deps.nats, temporal: deps.temporal, mail: config.mail, refreshTtlDays: config.auth.refreshTokenTtlDays, twoFactor: config.twoFactor, rateLimits: config.rateLimits, web };
   app.route('/api/v1/auth', authRoutes(auth));
   app.route('/api/v1/auth', emailRoutes(auth));
+  app.route('/api/v1/auth', twoFactorRoutes(auth));
   app.route('/api/v1/users', userRoutes({ db, temporal: deps.temporal, web }));
   app.route('/api/v1/notifications', notificationRoutes({ db }));
   app.route('/api/v1/categories', categoryRoutes({ db }));

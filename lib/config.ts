@@ -112,6 +112,14 @@ const envSchema = z.object({
   // Password reset requests per hour, counted per client address and per email address.
   RATE_LIMIT_PASSWORD_RESET_PER_HOUR: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_VERIFICATION_EMAILS_PER_HOUR: z.coerce.number().int().min(1).default(3),
+  // Two-factor sign-in (README, "Two-factor sign-in"): TOTP secrets are sealed with TWO_FACTOR_KEY
+  // (unset, a key derived from JWT_SECRET under its own label); a right password earns a challenge
+  // good for TWO_FACTOR_CHALLENGE_TTL_SECONDS and TWO_FACTOR_ATTEMPTS_PER_CHALLENGE codes; an
+  // account takes RATE_LIMIT_TWO_FACTOR_PER_HOUR code attempts an hour, on every route that checks one.
+  TWO_FACTOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  TWO_FACTOR_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  TWO_FACTOR_ATTEMPTS_PER_CHALLENGE: z.coerce.number().int().min(1).max(20).default(5),
+  RATE_LIMIT_TWO_FACTOR_PER_HOUR: z.coerce.number().int().min(1).default(20),
 
   // Mail (README, "Email"): where it is sent and whom it is from.
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^/]+/, 'must be an smtp:// or smtps:// URL').default('smtp://127.0.0.1:1025'),
@@ -299,6 +307,7 @@ export interface Config {
     refreshTokenTtlDays: number;
     passwordHashMemoryKib: number;
   };
+  twoFactor: TwoFactorConfig;
   rateLimits: {
     trustProxy: boolean;
     generalPerMinute: number;
@@ -380,6 +389,15 @@ export interface MailConfig {
   passwordResetTtlSeconds: number;
 }
 
+export interface TwoFactorConfig {
+  /** Key material for sealing TOTP secrets (lib/secret-box.ts). */
+  keySecret: string;
+  challengeTtlSeconds: number;
+  attemptsPerChallenge: number;
+  /** Code attempts one account may make per hour (sign-in, enable, disable, new recovery codes together). */
+  attemptsPerHour: number;
+}
+
 export interface ViewConfig {
   /** A viewer's view of a video counts at most once per this many seconds. */
   windowSeconds: number;
@@ -407,7 +425,7 @@ export interface PayoutConfig {
   /** Stripe payouts in flight at once within one run. */
   parallelism: number;
   debtor: { name: string; iban: string; bic: string };
-  /** Key material for sealing bank details (lib/payouts/secret-box.ts). */
+  /** Key material for sealing bank details (lib/secret-box.ts). */
   dataKeySecret: string;
 }
 
@@ -480,6 +498,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
       passwordHashMemoryKib: e.PASSWORD_HASH_MEMORY_KIB,
+    },
+    twoFactor: {
+      keySecret: e.TWO_FACTOR_KEY ?? `jwt:${e.JWT_SECRET}`,
+      challengeTtlSeconds: e.TWO_FACTOR_CHALLENGE_TTL_SECONDS,
+      attemptsPerChallenge: e.TWO_FACTOR_ATTEMPTS_PER_CHALLENGE,
+      attemptsPerHour: e.RATE_LIMIT_TWO_FACTOR_PER_HOUR,
     },
     rateLimits: {
       trustProxy: e.TRUST_PROXY,

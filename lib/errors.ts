@@ -6,12 +6,18 @@ export const errorStatus = {
   /** An emailed link's token that was never issued. */
   link_invalid: 400,
   bad_request: 400,
+  /** A wrong, replayed or stale two-factor code (or an unknown or used recovery code). */
+  two_factor_code_invalid: 400,
   invalid_signature: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   token_expired: 401,
   token_revoked: 401,
   refresh_token_reused: 401,
+  /** A sign-in's two-factor step: a challenge token that was never issued. */
+  challenge_invalid: 401,
+  /** A sign-in's two-factor step: the challenge expired or was already used; sign in again. */
+  challenge_expired: 401,
   forbidden: 403,
   account_suspended: 403,
   account_banned: 403,

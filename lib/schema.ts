@@ -47,6 +47,37 @@ export interface EmailTokensTable {
   created_at: Generated<Date>;
 }
 
+/** A user's TOTP secret (sealed), pending until a code confirms it; `last_used_step` refuses a code's replay. */
+export interface UserTwoFactorTable {
+  user_id: string;
+  secret_sealed: string | null;
+  enabled_at: Date | null;
+  last_used_step: number | null;
+  pending_secret_sealed: string | null;
+  pending_created_at: Date | null;
+  updated_at: Generated<Date>;
+}
+
+/** A single-use recovery code: only its SHA-256 is stored. */
+export interface TwoFactorRecoveryCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  code_hash: string;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** What a right password earns an account with two-factor sign-in: a short-lived, single-use challenge (token hashed). */
+export interface LoginChallengesTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string;
+  expires_at: Date;
+  attempts: Generated<number>;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 /** One message to send; `key` names the request it answers, so it is written and sent once. */
 export interface EmailOutboxTable {
   id: string;
@@ -162,10 +193,11 @@ export const notificationTypes = [
   'comment_reply',
   'subscription_received',
   'subscription_gifted',
+  'security_alert',
 ] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 /** A statement of reasons, a report's outcome or an escalation is owed, not optional: no setting turns these off. */
-export const mandatoryNotificationTypes: readonly NotificationType[] = ['moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome', 'appeal_message'];
+export const mandatoryNotificationTypes: readonly NotificationType[] = ['moderation_decision', 'report_outcome', 'moderation_escalation', 'appeal_outcome', 'appeal_message', 'security_alert'];
 export const configurableNotificationTypes = notificationTypes.filter((t) => !mandatoryNotificationTypes.includes(t));
 
 export interface NotificationsTable {
@@ -438,7 +470,7 @@ export interface PayoutMethodsTable {
   status: PayoutMethodStatus;
   stripe_account_id: string | null;
   account_holder: string | null;
-  /** Sealed with the payout data key (lib/payouts/secret-box.ts); never sent to a client. */
+  /** Sealed with the payout data key (lib/secret-box.ts); never sent to a client. */
   iban_sealed: string | null;
   iban_masked: string | null;
   created_at: Generated<Date>;
@@ -899,6 +931,9 @@ export interface Database {
   channel_moderation_log: ChannelModerationLogTable;
   email_tokens: EmailTokensTable;
   email_outbox: EmailOutboxTable;
+  user_two_factor: UserTwoFactorTable;
+  two_factor_recovery_codes: TwoFactorRecoveryCodesTable;
+  login_challenges: LoginChallengesTable;
   subscription_tier_names: SubscriptionTierNamesTable;
   subscription_gifts: SubscriptionGiftsTable;
   subscriptions: SubscriptionsTable;

@@ -21,16 +21,24 @@ const tokensSchema = z.object({
   }),
   restriction: restrictionSchema.nullable(),
 });
-const sessionSchema = tokensSchema.extend({ user: ownProfileSchema }).openapi('Session');
+export const sessionSchema = tokensSchema.extend({ user: ownProfileSchema }).openapi('Session');
+export const twoFactorChallengeSchema = z
+  .object({
+    twoFactorRequired: z.literal(true),
+    challengeToken: z.string().openapi({ description: 'Send it with a code to `POST /auth/login/two-factor`; single-use' }),
+    expiresAt: z.string().openapi({ description: 'When the challenge stops working (`TWO_FACTOR_CHALLENGE_TTL_SECONDS` after the password)' }),
+  })
+  .openapi('TwoFactorChallenge');
+
+export const clientMeta = (c: { get(k: 'clientIp'): string; req: { header(n: string): string | undefined } }) => ({
+  ip: c.get('clientIp'),
+  userAgent: c.req.header('user-agent'),
+});
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
 
 export function authRoutes(deps: AuthDeps & Pick<EmailFlowDeps, 'temporal' | 'mail'> & { db: Db; rateLimits: Config['rateLimits']; web: WebLinks }) {
   const router = createRouter();
-  const meta = (c: { get(k: 'clientIp'): string; req: { header(n: string): string | undefined } }) => ({
-    ip: c.get('clientIp'),
-    userAgent: c.req.header('user-agent'),
-  });
 
   const registerLimit = rateLimit(deps.db, {
     name: 'register',
@@ -52,7 +60,7 @@ export function authRoutes(deps: AuthDeps & Pick<EmailFlowDeps, 'temporal' | 'ma
       },
     }),
     async (c) => {
-      const { user, tokens } = await register(deps, c.req.valid('json'), meta(c));
+      const { user, tokens } = await register(deps, c.req.valid('json'), clientMeta(c));
       c.get('log').info({ userId: user.id }, 'user registered');
       // The account exists either way: without the mail now, the account page's "resend" sends it.
       await mailVerification(deps, user.id).catch((err: unknown) => c.get('log').error({ err, userId: user.id }, 'could not start the verification email'));
@@ -80,16 +88,22 @@ export function authRoutes(deps: AuthDeps & Pick<EmailFlowDeps, 'temporal' | 'ma
       path: '/login',
       tags: ['auth'],
       summary: 'Sign in with email or username',
+      description:
+        'A right password answers the session, or, for an account with two-factor sign-in on, a `TwoFactorChallenge` (no tokens) to complete with `POST /auth/login/two-factor`. A wrong password answers 401 either way.',
       middleware: [loginLimit] as const,
       request: { body: json(z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(128) })) },
       responses: {
-        200: { description: 'Signed in', content: { 'application/json': { schema: envelope(sessionSchema) } } },
+        200: {
+          description: 'Signed in, or the password was right and a two-factor code is needed',
+          content: { 'application/json': { schema: envelope(z.union([sessionSchema, twoFactorChallengeSchema])) } },
+        },
         ...errorResponses({ 400: 'Invalid fields', 401: 'Wrong login or password', 429: 'Too many attempts' }),
       },
     }),
     async (c) => {
-      const { user, tokens } = await login(deps, c.req.valid('json'), meta(c));
-      return c.json(ok({ user: toOwnProfile(user, deps.web), ...tokens }), 200);
+      const outcome = await login(deps, c.req.valid('json'), clientMeta(c));
+      if ('challenge' in outcome) return c.json(ok(outcome.challenge), 200);
+      return c.json(ok({ user: toOwnProfile(outcome.user, deps.web), ...outcome.tokens }), 200);
     },
   );
 

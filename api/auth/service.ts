@@ -9,6 +9,8 @@ import { hashRefreshToken, newRefreshToken, type AccessScope, type TokenSigner }
 import { accountBlock } from '../../lib/access.ts';
 import { accountRestriction, type AccountRestriction } from '../../lib/moderation/store.ts';
 import { publishSignOut } from '../../lib/sign-outs.ts';
+import type { TwoFactorConfig } from '../../lib/config.ts';
+import { createLoginChallenge, isTwoFactorEnabled } from './two-factor.ts';
 
 export interface AuthDeps {
   db: Db;
@@ -17,10 +19,11 @@ export interface AuthDeps {
   /** Ending a session tells the realtime gateways, which sign its sockets out. */
   nats: Nats;
   refreshTtlDays: number;
+  twoFactor: TwoFactorConfig;
 }
 
 /** What starting a session needs (the seed registers accounts without NATS). */
-type SessionDeps = Omit<AuthDeps, 'nats'>;
+type SessionDeps = Omit<AuthDeps, 'nats' | 'twoFactor'>;
 
 export interface ClientMeta {
   ip: string;
@@ -112,10 +115,27 @@ export async function findAccountId(db: Db, login: string): Promise<string | und
   return (await byLogin(db, login).select('id').executeTakeFirst())?.id;
 }
 
-export async function login(deps: SessionDeps, input: { login: string; password: string }, meta: ClientMeta) {
+/**
+ * A right password signs in, or, for an account with two-factor sign-in on, earns a challenge
+ * that `POST /auth/login/two-factor` trades with a code for the session.
+ */
+export async function login(deps: SessionDeps & { twoFactor: TwoFactorConfig }, input: { login: string; password: string }, meta: ClientMeta) {
   const user = await byLogin(deps.db, input.login).selectAll().executeTakeFirst();
   const valid = user ? await deps.passwords.verify(user.password_hash, input.password) : await deps.passwords.verifyAgainstNothing(input.password);
   if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong login or password');
+  if (await isTwoFactorEnabled(deps.db, user.id)) return { challenge: await createLoginChallenge(deps.db, deps.twoFactor, user.id) };
+  return startSession(deps, user, meta);
+}
+
+/** The account a sign-in's two-factor step was for, if it still exists. */
+export async function findLiveUser(db: Db, userId: string): Promise<User> {
+  const user = await db.selectFrom('users').selectAll().where('id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!user) throw new AppError('challenge_invalid', 'This sign-in step is not valid; sign in again');
+  return user;
+}
+
+/** A new session for an account that proved who it is. */
+export async function startSession(deps: SessionDeps, user: User, meta: ClientMeta): Promise<{ user: User; tokens: IssuedTokens }> {
   // A suspended or banned account still signs in, with an appeal-scoped token (see issueTokens).
   const session = await deps.db.transaction().execute((tx) => insertSession(tx, deps, user.id, meta));
   return { user, tokens: await issueTokens(deps, user, session) };

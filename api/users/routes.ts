@@ -7,6 +7,7 @@ import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pagedEnvelo
 import { createRouter } from '../router.ts';
 import { accountRestriction } from '../../lib/moderation/store.ts';
 import type { WebLinks } from '../../lib/web-urls.ts';
+import { isTwoFactorEnabled } from '../auth/two-factor.ts';
 import { ownProfileSchema, publicProfileSchema, restrictionSchema, toOwnProfile, toPublicProfile } from './profile.ts';
 import { findLiveStream, findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
 
@@ -41,13 +42,28 @@ export function userRoutes(deps: { db: Db; temporal: Temporal; web: WebLinks }) 
       summary: 'Your own profile, with email, status and (suspended or banned) the restriction and the cases behind it',
       ...signedIn,
       responses: {
-        200: { description: 'Profile', content: { 'application/json': { schema: envelope(ownProfileSchema.extend({ restriction: restrictionSchema.nullable() })) } } },
+        200: {
+          description: 'Profile',
+          content: {
+            'application/json': {
+              schema: envelope(
+                ownProfileSchema.extend({
+                  restriction: restrictionSchema.nullable(),
+                  twoFactorEnabled: z.boolean().openapi({ description: 'Whether signing in asks for an authenticator code (README, "Two-factor sign-in")' }),
+                }),
+              ),
+            },
+          },
+        },
         ...errorResponses({ 401: 'Not signed in' }),
       },
     }),
     async (c) => {
       const profile = await findOwnProfile(deps.db, currentUser(c).userId);
-      return c.json(ok({ ...toOwnProfile(profile, deps.web), restriction: await accountRestriction(deps.db, profile) }), 200);
+      return c.json(
+        ok({ ...toOwnProfile(profile, deps.web), restriction: await accountRestriction(deps.db, profile), twoFactorEnabled: await isTwoFactorEnabled(deps.db, profile.id) }),
+        200,
+      );
     },
   );
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import { createStripeConnectGateway, type ConnectGateway } from '../stripe.ts';
-import { createSecretBox, payoutDataKey, type SecretBox } from './secret-box.ts';
+import { createSecretBox, payoutDataKey, type SecretBox } from '../secret-box.ts';
 
 /** What payout code needs from outside: Stripe Connect, the box that seals bank details, the settings. */
 export interface PayoutServices {

@@ -94,6 +94,15 @@ describe('retention', () => {
     const view = (name: string, daysAgo: number, rolledUp: boolean) => ({ video_id: views.id, viewer: name, viewed_at: new Date(Date.now() - daysAgo * DAY), rolled_up: rolledUp });
     await t.ctx.db.insertInto('video_views').values([view('old-counted', 91, true), view('old-pending', 91, false), view('recent', 89, true)]).execute();
 
+    // Two-factor sign-in challenges: one expired two days ago (purged), one an hour ago (kept a day).
+    await t.ctx.db
+      .insertInto('login_challenges')
+      .values([
+        { token_hash: `challenge-old-${t.ctx.id}`, user_id: user.id, expires_at: new Date(Date.now() - 2 * DAY) },
+        { token_hash: `challenge-recent-${t.ctx.id}`, user_id: user.id, expires_at: new Date(Date.now() - HOUR) },
+      ])
+      .execute();
+
     const result = await withWorkers(t.ctx, () =>
       t.ctx.temporal.client.workflow.execute<typeof retentionWorkflow>('retentionWorkflow', {
         workflowId: `maintenance/retention-${t.ctx.id}`,
@@ -102,7 +111,8 @@ describe('retention', () => {
       }),
     );
 
-    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, countedViews: 1, abandonedUploads: 1 });
+    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, countedViews: 1, loginChallenges: 1, abandonedUploads: 1 });
+    expect((await t.ctx.db.selectFrom('login_challenges').select('token_hash').where('user_id', '=', user.id).execute()).map((c) => c.token_hash)).toEqual([`challenge-recent-${t.ctx.id}`]);
     expect((await t.ctx.db.selectFrom('video_views').select('viewer').where('video_id', '=', views.id).orderBy('viewer').execute()).map((v) => v.viewer)).toEqual(['old-pending', 'recent']);
     expect(await notificationsLeft(t.ctx, user.id)).toEqual(['read-just-under', 'unread-old']);
     const sessionsLeft = await t.ctx.db.selectFrom('auth_sessions').select('user_agent').where('user_id', '=', user.id).orderBy('user_agent').execute();

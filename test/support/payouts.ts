@@ -11,7 +11,7 @@ import { sendStripeEvent } from './stripe.ts';
 import type { TestUser } from './fixtures.ts';
 import type { Config } from '../../lib/config.ts';
 import { maskIban } from '../../lib/payouts/iban.ts';
-import type { SecretBox } from '../../lib/payouts/secret-box.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
 import { insertBulkUsers } from './fixtures.ts';
 
 // Fixtures for payout tests. Earnings stand in for paid tips: a tip booked by the money rules,

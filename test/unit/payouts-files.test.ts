@@ -3,7 +3,7 @@ import { parseBankStatus } from '../../lib/payouts/bank-status.ts';
 import { ibanProblem, maskIban, normalizeIban } from '../../lib/payouts/iban.ts';
 import { formatMinorUnits, parseMinorUnits } from '../../lib/payouts/money-format.ts';
 import { compactId, payoutIdFromEndToEndId, renderPain001, type Pain001Input } from '../../lib/payouts/pain001.ts';
-import { createSecretBox, payoutDataKey } from '../../lib/payouts/secret-box.ts';
+import { createSecretBox, payoutDataKey } from '../../lib/secret-box.ts';
 
 const RUN = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const ids = ['11111111-2222-4333-8444-555555555555', '7c9e6679-7425-40de-944b-e07fc1f90ae7', 'a3bb189e-8bf9-4888-9912-ace4e6543002'];

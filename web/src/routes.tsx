@@ -23,6 +23,7 @@ const ForgotPassword = page(() => import('./pages/ForgotPassword.tsx'));
 const ResetPassword = page(() => import('./pages/ResetPassword.tsx'));
 const VerifyEmail = page(() => import('./pages/VerifyEmail.tsx'));
 const Account = page(() => import('./pages/Account.tsx'));
+const Security = page(() => import('./pages/Security.tsx'));
 const Upload = page(() => import('./pages/Upload.tsx'));
 const Channel = page(() => import('./pages/Channel.tsx'));
 const WatchVideo = page(() => import('./pages/WatchVideo.tsx'));
@@ -66,6 +67,7 @@ export const router = createBrowserRouter([
       { path: '/reset-password', element: <ResetPassword /> },
       { path: '/verify-email', element: <VerifyEmail /> },
       { path: '/account', element: <Account /> },
+      { path: '/account/security', element: <Security /> },
       { path: '/upload', element: <Upload /> },
       { path: '/users/:username', element: <Channel /> },
       { path: '/videos/:id', element: <WatchVideo /> },

@@ -7,6 +7,7 @@ export const urls = {
   resetPassword: (token: string) => `/reset-password?token=${encodeURIComponent(token)}`,
   verifyEmail: (token: string) => `/verify-email?token=${encodeURIComponent(token)}`,
   account: () => '/account',
+  accountSecurity: () => '/account/security',
   upload: () => '/upload',
   channel: (username: string) => `/@${username}`,
   video: (id: string) => `/videos/${id}`,

@@ -36,7 +36,7 @@ export async function unwrapPage<T>(call: Promise<{ data?: { data: T[]; meta: { 
 }
 
 /** A 401 on these means wrong credentials or a dead refresh token, never "refresh and retry". */
-const AUTH_PATH = /\/api\/v1\/auth\/(login|register|refresh)$/;
+const AUTH_PATH = /\/api\/v1\/auth\/(login|login\/two-factor|register|refresh)$/;
 
 let refreshing: Promise<Session | null> | null = null;
 

@@ -241,7 +241,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with email or username */
+        /**
+         * Sign in with email or username
+         * @description A right password answers the session, or, for an account with two-factor sign-in on, a `TwoFactorChallenge` (no tokens) to complete with `POST /auth/login/two-factor`. A wrong password answers 401 either way.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -258,7 +261,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Signed in */
+                /** @description Signed in, or the password was right and a two-factor code is needed */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -267,7 +270,7 @@ export interface paths {
                         "application/json": {
                             /** @enum {boolean} */
                             success: true;
-                            data: components["schemas"]["Session"];
+                            data: components["schemas"]["Session"] | components["schemas"]["TwoFactorChallenge"];
                         };
                     };
                 };
@@ -833,6 +836,645 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/two-factor/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start setting up two-factor sign-in: a new TOTP secret, pending until a code confirms it
+         * @description Scan `qrCodeSvg` (or open `otpauthUri`, or type `secret`) in an authenticator app, then send a code to `POST /auth/two-factor/enable`. Asking again replaces the pending secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A pending secret */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description `otpauth://totp/…` (SHA-1, 6 digits, 30 s) */
+                                otpauthUri: string;
+                                /** @description The URI as a QR code, an SVG document */
+                                qrCodeSvg: string;
+                                /** @description The secret in base32, for typing in by hand */
+                                secret: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Account suspended or banned */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Two-factor sign-in is already on */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/two-factor/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn two-factor sign-in on with a code of the pending secret; answers the recovery codes once and ends your other sessions
+         * @description `RATE_LIMIT_TWO_FACTOR_PER_HOUR` code attempts per account (429 `details.rule` `two-factor`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The 6-digit code your authenticator app shows now
+                         * @example 123456
+                         */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description On; keep the recovery codes somewhere safe */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description Shown this once (only their hashes are kept): each signs in once in place of a code */
+                                recoveryCodes: string[];
+                                otherSessionsEnded: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid fields, or a wrong code (`two_factor_code_invalid`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Account suspended or banned */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Already on, or nothing set up to confirm */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many code attempts */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/two-factor/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn two-factor sign-in off with your password and a code (or a recovery code)
+         * @description `RATE_LIMIT_TWO_FACTOR_PER_HOUR` code attempts per account (429 `details.rule` `two-factor`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password: string;
+                        /**
+                         * @description The 6-digit code your authenticator app shows now
+                         * @example 123456
+                         */
+                        code: string;
+                    } | {
+                        password: string;
+                        /** @description One of your recovery codes (`xxxxx-xxxxx`; case, spaces and dashes ignored); each works once */
+                        recoveryCode: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Off */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @enum {boolean} */
+                                twoFactorEnabled: false;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid fields, a wrong password (`validation_failed`) or a wrong code (`two_factor_code_invalid`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Account suspended or banned */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Two-factor sign-in is not on */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many code attempts */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/two-factor/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New recovery codes for a current code; the old ones stop working
+         * @description `RATE_LIMIT_TWO_FACTOR_PER_HOUR` code attempts per account (429 `details.rule` `two-factor`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The 6-digit code your authenticator app shows now
+                         * @example 123456
+                         */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description New recovery codes, shown this once */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description Shown this once (only their hashes are kept): each signs in once in place of a code */
+                                recoveryCodes: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid fields, or a wrong code (`two_factor_code_invalid`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Account suspended or banned */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Two-factor sign-in is not on */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many code attempts */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a sign-in with the challenge of `POST /auth/login` and a code (or a recovery code)
+         * @description Each challenge takes `TWO_FACTOR_ATTEMPTS_PER_CHALLENGE` wrong codes (`details.attemptsLeft`), then answers 429 `details.rule` `two-factor-challenge`: sign in again. `RATE_LIMIT_TWO_FACTOR_PER_HOUR` code attempts per account (429 `details.rule` `two-factor`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        challengeToken: string;
+                        /**
+                         * @description The 6-digit code your authenticator app shows now
+                         * @example 123456
+                         */
+                        code: string;
+                    } | {
+                        challengeToken: string;
+                        /** @description One of your recovery codes (`xxxxx-xxxxx`; case, spaces and dashes ignored); each works once */
+                        recoveryCode: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["Session"];
+                        };
+                    };
+                };
+                /** @description Invalid fields, or a wrong, replayed or used code (`two_factor_code_invalid`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A challenge never issued (`challenge_invalid`), expired or already used (`challenge_expired`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many code attempts for this challenge or this account */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -861,6 +1503,8 @@ export interface paths {
                             success: true;
                             data: components["schemas"]["OwnProfile"] & {
                                 restriction: components["schemas"]["AccountRestriction"];
+                                /** @description Whether signing in asks for an authenticator code (README, "Two-factor sign-in") */
+                                twoFactorEnabled: boolean;
                             };
                         };
                     };
@@ -14799,6 +15443,14 @@ export interface components {
             /** @description The channel page in the web app */
             webUrl: string;
         };
+        TwoFactorChallenge: {
+            /** @enum {boolean} */
+            twoFactorRequired: true;
+            /** @description Send it with a code to `POST /auth/login/two-factor`; single-use */
+            challengeToken: string;
+            /** @description When the challenge stops working (`TWO_FACTOR_CHALLENGE_TTL_SECONDS` after the password) */
+            expiresAt: string;
+        };
         ChannelProfile: components["schemas"]["PublicProfile"] & {
             /** @description The public stream this channel is on air with now (live, or reconnecting within its window); null when off air */
             liveStream: {
@@ -14817,7 +15469,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            type: "stream_live" | "stream_scheduled" | "video_published" | "new_follower" | "tip_received" | "payout_processed" | "moderation_decision" | "report_outcome" | "moderation_escalation" | "appeal_outcome" | "appeal_message" | "comment_received" | "comment_reply" | "subscription_received" | "subscription_gifted";
+            type: "stream_live" | "stream_scheduled" | "video_published" | "new_follower" | "tip_received" | "payout_processed" | "moderation_decision" | "report_outcome" | "moderation_escalation" | "appeal_outcome" | "appeal_message" | "comment_received" | "comment_reply" | "subscription_received" | "subscription_gifted" | "security_alert";
             /** Format: uuid */
             actorId: string | null;
             entityType: string;

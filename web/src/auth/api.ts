@@ -9,8 +9,21 @@ export async function register(body: { email: string; username: string; password
   keep(await unwrap(api.POST('/api/v1/auth/register', { body })));
 }
 
-export async function signIn(body: { login: string; password: string }) {
-  keep(await unwrap(api.POST('/api/v1/auth/login', { body })));
+export interface TwoFactorChallenge {
+  challengeToken: string;
+  expiresAt: string;
+}
+
+/** Signs in, or answers the challenge an account with two-factor sign-in needs a code for. */
+export async function signIn(body: { login: string; password: string }): Promise<TwoFactorChallenge | null> {
+  const answer = await unwrap(api.POST('/api/v1/auth/login', { body }));
+  if ('twoFactorRequired' in answer) return { challengeToken: answer.challengeToken, expiresAt: answer.expiresAt };
+  keep(answer);
+  return null;
+}
+
+export async function completeSignIn(body: { challengeToken: string; code: string } | { challengeToken: string; recoveryCode: string }) {
+  keep(await unwrap(api.POST('/api/v1/auth/login/two-factor', { body })));
 }
 
 /** Revokes the session on the server; the page is signed out whatever the answer. */

@@ -48,6 +48,9 @@ function ProfileForm() {
       <p>
         Signed in as <strong>{user.username}</strong> ({user.email}). <Link to={urls.channel(user.username)}>View your channel</Link>
       </p>
+      <p>
+        <Link to={urls.accountSecurity()}>Security: two-factor sign-in</Link>
+      </p>
       <form onSubmit={submit}>
         <label>
           Display name

@@ -59,6 +59,13 @@ export const useNotifications = () => useQuery(notificationsQuery());
 export const useUnread = (enabled: boolean) => useQuery({ ...unreadQuery(), enabled });
 export const useNotificationSettings = () => useQuery(settingsQuery());
 
+const securityText: Record<string, string> = {
+  two_factor_enabled: 'Two-factor sign-in was turned on; other devices were signed out',
+  two_factor_disabled: 'Two-factor sign-in was turned off',
+  recovery_code_used: 'A recovery code was used to sign in',
+  recovery_codes_regenerated: 'New recovery codes were made; the old ones no longer work',
+};
+
 /** What a notification says and where it leads. */
 export function describeNotification(n: Notification): { text: string; href?: string } {
   const title = typeof n.payload.title === 'string' ? n.payload.title : undefined;
@@ -83,6 +90,8 @@ export function describeNotification(n: Notification): { text: string; href?: st
       return { text: title ? `New comment on ${title}` : 'A new comment on your video', href: `/videos/${n.entityId}` };
     case 'comment_reply':
       return { text: title ? `A reply to your comment on ${title}` : 'A reply to your comment', href: `/videos/${n.entityId}` };
+    case 'security_alert':
+      return { text: securityText[String(n.payload.event)] ?? 'A change to your account\'s security', href: '/account/security' };
     default:
       return { text: n.type.replace(/_/g, ' ') };
   }

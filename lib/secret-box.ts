@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-// Bank details at rest: AES-256-GCM with a key only the API and workers hold, so a database
-// dump or a read replica shows no account numbers. Format: `v1.<iv>.<tag>.<ciphertext>` (base64url).
+// Secrets at rest (creators' bank details, TOTP secrets): AES-256-GCM with a key only the API
+// and workers hold, so a database dump or a read replica shows none of them. Format:
+// `v1.<iv>.<tag>.<ciphertext>` (base64url).
 
 export interface SecretBox {
   seal(plain: string): string;
@@ -11,6 +12,11 @@ export interface SecretBox {
 /** A key from PAYOUT_DATA_KEY, or derived from another secret under its own label (domain separation). */
 export function payoutDataKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'streamhub', 'payout-method-bank-details/v1', 32));
+}
+
+/** A key from TWO_FACTOR_KEY, or derived from another secret under its own label (domain separation). */
+export function twoFactorKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'streamhub', 'two-factor-totp-secret/v1', 32));
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
