@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { login, register } from '../../api/auth/service.ts';
+import { register, startSession } from '../../api/auth/service.ts';
 import { createComment } from '../../api/comments/service.ts';
 import { follow } from '../../api/users/service.ts';
 import type { Config } from '../../lib/config.ts';
@@ -88,7 +88,10 @@ export async function withDemoSessions<T>(config: Config, fn: (signIn: DemoSignI
   const deps = sessionDeps(config, db);
   try {
     return await fn(async (username) => {
-      const { tokens } = await login(deps, { login: username, password: DEMO_PASSWORD }, { ip: '127.0.0.1', userAgent: 'streamhub-seed' });
+      // A session straight from the account (the seed is trusted): a demo user who turned on
+      // two-factor sign-in, or changed the password, is still seeded for.
+      const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirstOrThrow();
+      const { tokens } = await startSession(deps, user, { ip: '127.0.0.1', userAgent: 'streamhub-seed' });
       return { authorization: `Bearer ${tokens.accessToken}` };
     });
   } finally {
