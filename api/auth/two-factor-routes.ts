@@ -44,8 +44,10 @@ export function twoFactorRoutes(deps: AuthDeps & { rateLimits: Config['rateLimit
       path: '/two-factor/setup',
       tags: ['auth'],
       summary: 'Start setting up two-factor sign-in: a new TOTP secret, pending until a code confirms it',
-      description: 'Scan `qrCodeSvg` (or open `otpauthUri`, or type `secret`) in an authenticator app, then send a code to `POST /auth/two-factor/enable`. Asking again replaces the pending secret.',
+      description: `Needs your password again. Scan \`qrCodeSvg\` (or open \`otpauthUri\`, or type \`secret\`) in an authenticator app, then send a code to \`POST /auth/two-factor/enable\`. Asking again replaces the pending secret. Counts against ${limits}`,
       ...signedIn,
+      middleware: [requireAuth, signedInLimit],
+      request: { body: jsonBody(z.object({ password: z.string().min(1).max(128) })) },
       responses: {
         200: enveloped(
           z.object({
@@ -55,10 +57,16 @@ export function twoFactorRoutes(deps: AuthDeps & { rateLimits: Config['rateLimit
           }),
           'A pending secret',
         ),
-        ...errorResponses({ 401: 'Not signed in', 403: 'Account suspended or banned', 409: 'Two-factor sign-in is already on' }),
+        ...errorResponses({
+          400: 'Invalid fields, or a wrong password (`validation_failed`)',
+          401: 'Not signed in',
+          403: 'Account suspended or banned',
+          409: 'Two-factor sign-in is already on',
+          429: 'Too many attempts',
+        }),
       },
     }),
-    async (c) => c.json(ok(await setUpTwoFactor(deps, currentUser(c).userId)), 200),
+    async (c) => c.json(ok(await setUpTwoFactor(deps, currentUser(c).userId, c.req.valid('json').password)), 200),
   );
 
   router.openapi(

@@ -38,9 +38,21 @@ export async function isTwoFactorEnabled(db: Db | Tx, userId: string): Promise<b
   return Boolean(row?.enabled_at);
 }
 
+/**
+ * The account's password, asked again before its second factor changes: an access token alone
+ * (a stolen one, an unlocked laptop) must not be able to put someone else's app on the account.
+ */
+async function requirePassword(deps: TwoFactorDeps, userId: string, password: string): Promise<{ username: string }> {
+  const user = await deps.db.selectFrom('users').select(['username', 'password_hash']).where('id', '=', userId).executeTakeFirstOrThrow();
+  if (!(await deps.passwords.verify(user.password_hash, password))) {
+    throw new AppError('validation_failed', 'Wrong password', [{ field: 'password', message: 'is not your password' }]);
+  }
+  return user;
+}
+
 /** A new secret, pending until `enable` confirms a code of it; replaces any earlier pending one. */
-export async function setUpTwoFactor(deps: TwoFactorDeps, userId: string) {
-  const user = await deps.db.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirstOrThrow();
+export async function setUpTwoFactor(deps: TwoFactorDeps, userId: string, password: string) {
+  const user = await requirePassword(deps, userId, password);
   if (await isTwoFactorEnabled(deps.db, userId)) throw new AppError('conflict', 'Two-factor sign-in is already on; turn it off first to set up another app');
   const secret = newTotpSecret();
   const sealed = boxFor(deps.twoFactor).seal(secret);
@@ -152,10 +164,7 @@ async function unusedRecoveryCodes(tx: Tx, userId: string): Promise<number> {
 
 /** Turns two-factor sign-in off: needs the password and a code (or a recovery code). */
 export async function disableTwoFactor(deps: TwoFactorDeps, userId: string, input: { password: string } & SecondFactor): Promise<void> {
-  const user = await deps.db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirstOrThrow();
-  if (!(await deps.passwords.verify(user.password_hash, input.password))) {
-    throw new AppError('validation_failed', 'Wrong password', [{ field: 'password', message: 'is not your password' }]);
-  }
+  await requirePassword(deps, userId, input.password);
   const box = boxFor(deps.twoFactor);
   const outcome = await deps.db.transaction().execute(async (tx) => {
     if (!(await isTwoFactorEnabled(tx, userId))) return { error: new AppError('conflict', 'Two-factor sign-in is not on') };

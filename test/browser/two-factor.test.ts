@@ -28,7 +28,13 @@ describe('two-factor sign-in', () => {
     await page.goto(app.url('/account'));
     await page.getByRole('link', { name: 'Security: two-factor sign-in' }).click();
     await page.getByRole('heading', { name: 'Security' }).waitFor();
-    await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    // The password first: a signed-in browser alone cannot put another app on the account.
+    const start = page.getByRole('form', { name: 'Set up two-factor sign-in' });
+    await start.getByLabel('Password').fill(`${person.password}x`);
+    await start.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    await start.getByText('Wrong password').waitFor();
+    await start.getByLabel('Password').fill(person.password);
+    await start.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
     const qr = page.getByRole('img', { name: 'QR code that adds your StreamHub account to an authenticator app' });
     await qr.waitFor();
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml/);

@@ -34,7 +34,7 @@ const me = (accessToken: string) => call(t.app, 'GET', '/api/v1/users/me', { hea
 /** A new user with two-factor sign-in on (enabled with the previous step's code), its secret and recovery codes. */
 async function enrolled(): Promise<{ user: TestUser; secret: string; recoveryCodes: string[] }> {
   const user = await newUser(t.app);
-  const setup = await post('/two-factor/setup', {}, user.auth);
+  const setup = await post('/two-factor/setup', { password: PASSWORD }, user.auth);
   const { secret } = setup.json.data;
   const enabled = await post('/two-factor/enable', { code: codeAt(secret, -1) }, user.auth);
   expect(enabled.status).toBe(200);
@@ -56,8 +56,13 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
   it('enrols with a pending secret (sealed at rest), refuses a wrong code, and enables with a right one', async () => {
     const user = await newUser(t.app);
     expect((await me(user.accessToken)).json.data.twoFactorEnabled).toBe(false);
-    expect((await post('/two-factor/setup', {})).status).toBe(401);
-    const setup = await post('/two-factor/setup', {}, user.auth);
+    expect((await post('/two-factor/setup', { password: PASSWORD })).status).toBe(401);
+    // The password again: an access token alone cannot put another app on the account.
+    const wrongPassword = await post('/two-factor/setup', { password: `${PASSWORD}x` }, user.auth);
+    expect(wrongPassword.status).toBe(400);
+    expect(wrongPassword.json.error.details).toEqual([{ field: 'password', message: 'is not your password' }]);
+    expect(await t.ctx.db.selectFrom('user_two_factor').select('user_id').where('user_id', '=', user.id).execute()).toEqual([]);
+    const setup = await post('/two-factor/setup', { password: PASSWORD }, user.auth);
     expect(setup.status).toBe(200);
     const { secret, otpauthUri, qrCodeSvg } = setup.json.data;
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -83,7 +88,7 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
     const stored = await t.ctx.db.selectFrom('two_factor_recovery_codes').select('code_hash').where('user_id', '=', user.id).execute();
     expect(stored.map((r) => r.code_hash).sort()).toEqual(codes.map(hashRecoveryCode).sort());
     expect((await me(user.accessToken)).json.data.twoFactorEnabled).toBe(true);
-    const again = await post('/two-factor/setup', {}, user.auth);
+    const again = await post('/two-factor/setup', { password: PASSWORD }, user.auth);
     expect([again.status, again.json.error.code]).toEqual([409, 'conflict']);
     expect(await securityEvents(user.id)).toEqual(['two_factor_enabled']);
   });
@@ -91,7 +96,7 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
   it('ends every other session on enable, and keeps the one that enabled it', async () => {
     const user = await newUser(t.app);
     const other = (await login(user)).json.data;
-    const { secret } = (await post('/two-factor/setup', {}, user.auth)).json.data;
+    const { secret } = (await post('/two-factor/setup', { password: PASSWORD }, user.auth)).json.data;
     const enabled = await post('/two-factor/enable', { code: codeAt(secret) }, user.auth);
     expect(enabled.json.data.otherSessionsEnded).toBe(1);
     const revoked = await me(other.accessToken);
@@ -174,14 +179,14 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
 
   it('limits code attempts per account an hour across challenges (20 by default)', async () => {
     expect(defaults.twoFactor.attemptsPerHour).toBe(20);
-    // Enabling counts one attempt against the same account; then three wrong codes and the refusal.
+    // Setting up (its password) and enabling count two attempts against the same account; then two wrong codes and the refusal.
     const app = appWith((c) => ({ ...c, twoFactor: { ...c.twoFactor, attemptsPerHour: 4 } }));
     const { user, secret, statuses, rule, retryAfter } = await inOneWindow(t.ctx.db, 3600, async () => {
       const { user, secret } = await enrolled();
       const statuses = [];
       let rule;
       let retryAfter;
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 3; i++) {
         const res = await post('/login/two-factor', { challengeToken: await challengeFor(user, app), code: codeAt(secret, 5) }, {}, app);
         statuses.push(res.status);
         rule = res.json.error.details?.rule;
@@ -189,7 +194,7 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
       }
       return { user, secret, statuses, rule, retryAfter };
     });
-    expect(statuses).toEqual([400, 400, 400, 429]);
+    expect(statuses).toEqual([400, 400, 429]);
     expect(rule).toBe('two-factor');
     expect(Number(retryAfter)).toBeGreaterThan(0);
     // Counted per account: another account is unaffected.

@@ -847,7 +847,7 @@ export interface paths {
         put?: never;
         /**
          * Start setting up two-factor sign-in: a new TOTP secret, pending until a code confirms it
-         * @description Scan `qrCodeSvg` (or open `otpauthUri`, or type `secret`) in an authenticator app, then send a code to `POST /auth/two-factor/enable`. Asking again replaces the pending secret.
+         * @description Needs your password again. Scan `qrCodeSvg` (or open `otpauthUri`, or type `secret`) in an authenticator app, then send a code to `POST /auth/two-factor/enable`. Asking again replaces the pending secret. Counts against `RATE_LIMIT_TWO_FACTOR_PER_HOUR` code attempts per account (429 `details.rule` `two-factor`).
          */
         post: {
             parameters: {
@@ -856,7 +856,13 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password: string;
+                    };
+                };
+            };
             responses: {
                 /** @description A pending secret */
                 200: {
@@ -874,6 +880,23 @@ export interface paths {
                                 qrCodeSvg: string;
                                 /** @description The secret in base32, for typing in by hand */
                                 secret: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid fields, or a wrong password (`validation_failed`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
                             };
                         };
                     };
@@ -914,6 +937,23 @@ export interface paths {
                 };
                 /** @description Two-factor sign-in is already on */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many attempts */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };

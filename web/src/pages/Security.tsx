@@ -60,15 +60,23 @@ function SetUp({ onEnabled }: { onEnabled: (codes: string[]) => void }) {
     e.preventDefault();
     enable.mutate(String(new FormData(e.currentTarget).get('code')).trim(), { onSuccess: (answer) => onEnabled(answer.recoveryCodes) });
   };
+  const start = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    setup.mutate(String(new FormData(e.currentTarget).get('password')));
+  };
   if (!setup.data) {
     return (
-      <>
+      <form onSubmit={start} aria-label="Set up two-factor sign-in">
         <p>Two-factor sign-in is off. With it on, signing in also asks for a code from an authenticator app on your phone.</p>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" required />
+        </label>
         {setup.isError && <ErrorMessage error={setup.error} />}
-        <button type="button" onClick={() => setup.mutate()} disabled={setup.isPending}>
+        <button type="submit" disabled={setup.isPending}>
           Set up two-factor sign-in
         </button>
-      </>
+      </form>
     );
   }
   return (

@@ -2,7 +2,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client.ts';
 
-export const useSetUpTwoFactor = () => useMutation({ mutationFn: () => unwrap(api.POST('/api/v1/auth/two-factor/setup', {})) });
+export const useSetUpTwoFactor = () => useMutation({ mutationFn: (password: string) => unwrap(api.POST('/api/v1/auth/two-factor/setup', { body: { password } })) });
 
 export function useEnableTwoFactor() {
   const client = useQueryClient();
