@@ -14,6 +14,7 @@ import { emailRoutes } from './auth/email-routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
+import { creatorAnalyticsRoutes } from './creators/analytics.ts';
 import { creatorRoutes } from './creators/routes.ts';
 import { creatorSubscriberRoutes } from './creators/subscribers.ts';
 import { financeRoutes } from './finance/routes.ts';
@@ -153,6 +154,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/wallet', walletRoutes({ db }));
   app.route('/api/v1/creators', creatorRoutes({ config, db }));
   app.route('/api/v1/creators', creatorSubscriberRoutes({ db }));
+  app.route('/api/v1/creators', creatorAnalyticsRoutes({ config, db }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, nats: deps.nats, temporal: deps.temporal }));

@@ -119,6 +119,7 @@ export const chatRetentionScheduleId = 'maintenance-chat-retention';
 export const earningsMaturationScheduleId = 'earnings-maturation';
 export const viewRollupScheduleId = 'views-rollup';
 export const trendingScheduleId = 'trending';
+export const analyticsRollupScheduleId = 'analytics-rollup';
 
 /** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
 export async function ensureSchedule(
@@ -192,6 +193,14 @@ export async function provisionPlatform(
       });
       // Scores move slowly (hours of half-life); five minutes keeps the list fresh at little cost.
       await ensureSchedule(client, { scheduleId: trendingScheduleId, workflowType: 'trendingWorkflow', taskQueue, args: [config.trending], every: '5 minutes' });
+      // Creator analytics lag by at most this (README, "Creator analytics").
+      await ensureSchedule(client, {
+        scheduleId: analyticsRollupScheduleId,
+        workflowType: 'analyticsRollupWorkflow',
+        taskQueue,
+        args: [{ currency: config.money.settlementCurrency }],
+        every: '5 minutes',
+      });
     }
   } finally {
     await connection.close();
