@@ -59,7 +59,7 @@ export async function recomputeBucket(db: Db, input: { granularity: AnalyticsGra
         group by a.owner_id
       ), inserted as (
         insert into ${table} (creator_id, bucket_start, views, unique_viewers, watch_seconds, likes, comments, new_followers, earnings, computed_at)
-        select creator_id, ${start}, sum(views), sum(unique_viewers), sum(watch_seconds), sum(likes), sum(comments), sum(new_followers), sum(earnings), ${computedAt}
+        select creator_id, ${start}::timestamptz, sum(views), sum(unique_viewers), sum(watch_seconds), sum(likes), sum(comments), sum(new_followers), sum(earnings), ${computedAt}::timestamptz
         from activity group by creator_id
         returning 1
       )

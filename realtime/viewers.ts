@@ -25,7 +25,7 @@ export const userViewerKey = (userId: string) => `u:${userId}`;
 export async function recordViewerSample(db: Db, streamId: string, viewers: number): Promise<void> {
   await sql`
     insert into stream_viewer_samples (stream_id, minute_start, viewers)
-    select id, date_trunc('minute', now()), ${viewers} from streams where id = ${streamId} and status in (${sql.join(LIVE_STATUSES)})
+    select id, date_trunc('minute', now()), ${viewers}::int from streams where id = ${streamId} and status in (${sql.join(LIVE_STATUSES)})
     on conflict (stream_id, minute_start) do nothing`.execute(db);
 }
 

@@ -54,7 +54,7 @@ export async function recordHeartbeat(db: Db, h: Heartbeat): Promise<{ counted: 
       where w.video_id = ${h.videoId} and w.viewer = ${h.viewer} and w.hour_start = beat.hour - interval '1 hour'
     ), watched as (
       insert into watch_time as w (video_id, viewer, hour_start, seconds, last_beat_at, last_position)
-      select ${h.videoId}, ${h.viewer}, beat.hour,
+      select ${h.videoId}::uuid, ${h.viewer}::text, beat.hour,
         coalesce((select ${watchCredit(sql`now()`, sql`beat.position`, sql`previous.last_beat_at`, sql`previous.last_position`)} from previous), 0), now(), beat.position
       from beat
       on conflict (video_id, viewer, hour_start) do update set
