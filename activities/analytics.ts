@@ -75,7 +75,7 @@ export async function recomputeBucket(db: Db, input: { granularity: AnalyticsGra
  * Broadcasts on air since `since` (live now, or ended since): their average concurrent viewers
  * from the per-minute samples, and the chat messages archived for them. Replaced whole each time.
  */
-export async function recomputeBroadcasts(db: Db, mongo: Mongo, input: { since: Date; now: Date }): Promise<number> {
+export async function recomputeBroadcasts(db: Db, mongo: Mongo, input: { since: Date; now: Date }, onProgress: (done: number) => void = () => {}): Promise<number> {
   const streams = await db
     .selectFrom('streams as s')
     .leftJoin('stream_viewer_samples as v', 'v.stream_id', 's.id')
@@ -84,7 +84,7 @@ export async function recomputeBroadcasts(db: Db, mongo: Mongo, input: { since: 
     .where((eb) => eb.or([eb('s.ended_at', 'is', null), eb('s.ended_at', '>=', input.since)]))
     .groupBy('s.id')
     .execute();
-  for (const stream of streams) {
+  for (const [i, stream] of streams.entries()) {
     const chatMessages = await countArchivedMessages(mongo, stream.id);
     const averageViewers = averageConcurrentViewers(Number(stream.sample_sum), stream.started_at!, stream.ended_at, input.now);
     await db
@@ -92,7 +92,7 @@ export async function recomputeBroadcasts(db: Db, mongo: Mongo, input: { since: 
       .values({ stream_id: stream.id, average_viewers: averageViewers, chat_messages: chatMessages, computed_at: input.now })
       .onConflict((oc) => oc.column('stream_id').doUpdateSet({ average_viewers: averageViewers, chat_messages: chatMessages, computed_at: input.now }))
       .execute();
-    heartbeat(stream.id);
+    onProgress(i + 1);
   }
   return streams.length;
 }
@@ -122,7 +122,7 @@ export function createAnalyticsActivities(deps: { db: Db; mongo: Mongo }) {
         await recomputeBucket(deps.db, { granularity: 'day', start, currency: input.currency, computedAt: now });
         heartbeat(start.toISOString());
       }
-      const broadcasts = await recomputeBroadcasts(deps.db, deps.mongo, { since: hours[0]!, now });
+      const broadcasts = await recomputeBroadcasts(deps.db, deps.mongo, { since: hours[0]!, now }, (done) => heartbeat(`broadcasts ${done}`));
       return { hours: hours.map((h) => h.toISOString()), days: days.map((d) => d.toISOString()), broadcasts };
     },
   };

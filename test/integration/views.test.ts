@@ -169,7 +169,7 @@ describe('views', () => {
     expect((await video(id)).viewCount).toBe(5);
   });
 
-  it('provisions the views-rollup Schedule (every minute, with VIEW_WINDOW_SECONDS, updated in place) and the trending one', async () => {
+  it('provisions the views-rollup Schedule (every minute, with VIEW_WINDOW_SECONDS, updated in place) and the trending and analytics-rollup ones', async () => {
     // Provisioning makes every Schedule under its fixed id: a namespace of this file's own, so
     // it never touches the one the retention test provisions.
     const namespace = `${testResources.provisioningNamespace}-views`;
@@ -185,7 +185,7 @@ describe('views', () => {
         VIEW_WINDOW_SECONDS: windowSeconds,
       });
     const client = new Client({ connection: t.ctx.temporal.connection, namespace });
-    const ids = ['views-rollup', 'trending', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
+    const ids = ['views-rollup', 'trending', 'analytics-rollup', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
     try {
       await provisionPlatform(configWith(undefined), () => {});
       const schedule = await client.schedule.getHandle('views-rollup').describe();
@@ -195,6 +195,10 @@ describe('views', () => {
       const trendingSchedule = await client.schedule.getHandle('trending').describe();
       expect(trendingSchedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'trendingWorkflow', workflowId: 'trending', args: [{ halfLifeHours: 24, windowHours: 72 }] });
       expect(trendingSchedule.spec.intervals?.map((interval) => interval.every)).toEqual([300_000]);
+      // README "Creator analytics": recomputed every five minutes, earnings in the settlement currency.
+      const analyticsSchedule = await client.schedule.getHandle('analytics-rollup').describe();
+      expect(analyticsSchedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'analyticsRollupWorkflow', workflowId: 'analytics-rollup', args: [{ currency: 'USD' }] });
+      expect(analyticsSchedule.spec.intervals?.map((interval) => interval.every)).toEqual([300_000]);
       await provisionPlatform(configWith('120'), () => {});
       expect((await client.schedule.getHandle('views-rollup').describe()).action).toMatchObject({ args: [{ windowSeconds: 120 }] });
     } finally {
