@@ -9,6 +9,10 @@ export interface PurgeResult {
   rateLimitCounters: number;
   /** Counted views already folded into view counts and older than the views' retention. */
   countedViews: number;
+  /** Watch-time rows (per viewer and hour) older than the views' retention. */
+  watchTime: number;
+  /** Per-minute viewer samples of streams older than the views' retention. */
+  viewerSamples: number;
 }
 
 /** Deletes in bounded batches so a large backlog never holds long locks or one huge transaction. */
@@ -27,7 +31,8 @@ export function createMaintenanceActivities(deps: { db: Db }) {
   return {
     /**
      * Retention: read notifications past their age, auth records that can no longer matter,
-     * and counted views past theirs (`viewDays`; runs scheduled before it existed keep them).
+     * and counted views, watch time and viewer samples past the views' (`viewDays`; runs
+     * scheduled before it existed keep them).
      */
     async purgeExpiredRecords(input: { readNotificationDays: number; viewDays?: number }): Promise<PurgeResult> {
       const { db } = deps;
@@ -62,7 +67,18 @@ export function createMaintenanceActivities(deps: { db: Db }) {
               (n) => sql`delete from video_views where id in (
                 select id from video_views where rolled_up and viewed_at < now() - make_interval(days => ${input.viewDays}) limit ${n})`,
             );
-      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews };
+      // Analytics' sources (README "Creator analytics"): the rollup only reads recent hours of them.
+      const olderThanViews = (table: 'watch_time' | 'stream_viewer_samples', column: 'hour_start' | 'minute_start') =>
+        input.viewDays === undefined
+          ? 0
+          : deleteInBatches(
+              db,
+              (n) => sql`delete from ${sql.table(table)} where ctid in (
+                select ctid from ${sql.table(table)} where ${sql.ref(column)} < now() - make_interval(days => ${input.viewDays}) limit ${n})`,
+            );
+      const watchTime = await olderThanViews('watch_time', 'hour_start');
+      const viewerSamples = await olderThanViews('stream_viewer_samples', 'minute_start');
+      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews, watchTime, viewerSamples };
     },
   };
 }
