@@ -183,6 +183,7 @@ describe('creator analytics', { timeout: 120_000 }, () => {
 
   it('counts earnings net of what leaves the creator’s accounts, through the workflow the analytics-rollup Schedule starts', async () => {
     const stream = await insertStream(t.ctx, creator.id, 'live');
+    await t.ctx.db.updateTable('streams').set({ started_at: new Date() }).where('id', '=', stream).execute();
     const sender = await newUser(t.app);
     await fundWallet(t.ctx, sender.id, 100n);
     const pending = userAccount('earnings_pending', creator.id, currency());
