@@ -88,7 +88,7 @@ describe('creator analytics page', () => {
     await expectFitsPhone(page);
 
     // Per hour, today only: 24 rows, this hour's holding the views.
-    await page.getByLabel('Per').selectOption('hour');
+    await page.getByLabel('Granularity').selectOption('hour');
     await page.getByLabel('From (UTC)').fill(today);
     await page.getByLabel('To (UTC, included)').fill(today);
     await page.getByRole('button', { name: 'Show' }).click();

@@ -57,7 +57,7 @@ function Totals({ data }: { data: CreatorAnalytics }) {
     ['earnings', 'Earnings', formatMoney(t.earnings.amount, t.earnings.currency)],
   ];
   return (
-    <dl className="tier-counts" aria-label="Totals">
+    <dl className="analytics-totals" aria-label="Totals">
       {items.map(([id, name, value]) => (
         <div key={id} data-testid={`total-${id}`}>
           <dt>{name}</dt>
@@ -172,7 +172,7 @@ function Results({ query }: { query: AnalyticsQuery }) {
       <h2>Totals</h2>
       <Totals data={data} />
       <h2>Per {data.granularity}</h2>
-      <label className="field narrow">
+      <label className="field analytics-metric">
         Chart
         <select value={metric} onChange={(e) => setMetric(e.target.value as Metric)}>
           {metrics.map((m) => (
@@ -206,7 +206,7 @@ function AnalyticsContent() {
       </p>
       <form className="analytics-range" onSubmit={submit} aria-label="Range">
         <label className="field">
-          Per
+          Granularity
           <select name="granularity" defaultValue={query.granularity}>
             <option value="day">Day (up to 366 days)</option>
             <option value="hour">Hour (up to 31 days)</option>
