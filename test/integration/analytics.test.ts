@@ -6,10 +6,11 @@ import { MAX_BROADCASTS } from '../../api/creators/analytics.ts';
 import { archiveChatEvents, type ArchivableEvent } from '../../lib/chat-archive.ts';
 import { accountCode, balancesOf, userAccount } from '../../lib/ledger/index.ts';
 import type { AnalyticsGranularity } from '../../lib/schema.ts';
+import type WebSocket from 'ws';
 import { recordViewerSample } from '../../realtime/viewers.ts';
 import { useTestApp } from '../support/context.ts';
 import { insertBulkUsers, newUser, setRole, type TestUser } from '../support/fixtures.ts';
-import { insertStream } from '../support/gateway.ts';
+import { connectSocket, insertStream, joinRoom, startGateways, until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
 import { fundWallet, giftBySlug } from '../support/money.ts';
 import { insertVideo } from '../support/videos.ts';
@@ -254,6 +255,21 @@ describe('creator analytics', { timeout: 120_000 }, () => {
     // Two calls may straddle a minute boundary; the first of each minute stays.
     expect(samples.every((s) => s.stream_id === live)).toBe(true);
     expect(samples[0]).toEqual({ stream_id: live, viewers: 7 });
+  });
+
+  it('gets its samples from the realtime gateways that count a live stream’s viewers', async () => {
+    const live = await insertStream(t.ctx, creator.id, 'live');
+    const { gateways, urls } = await startGateways(t.ctx, 1, { viewerCountIntervalMs: 100 });
+    const opened: WebSocket[] = [];
+    try {
+      await joinRoom(await connectSocket(urls[0]!, '', opened), live);
+      const samples = () => t.ctx.db.selectFrom('stream_viewer_samples').select('viewers').where('stream_id', '=', live).execute();
+      await until(async () => (await samples()).length > 0, 'a viewer sample of the live stream');
+      expect((await samples())[0]).toEqual({ viewers: 1 });
+    } finally {
+      for (const socket of opened) socket.terminate();
+      for (const gateway of gateways) await gateway.close();
+    }
   });
 
   it('validates the range and granularity with the documented error shape', async () => {
