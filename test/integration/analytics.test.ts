@@ -182,7 +182,7 @@ describe('creator analytics', { timeout: 120_000 }, () => {
     expect(result.totals).toMatchObject({ views: 2, watchTimeSeconds: 85, averageViewDurationSeconds: 43 });
   });
 
-  it('counts earnings net of what leaves the creator’s accounts, through the workflow the analytics-rollup Schedule starts', async () => {
+  it('counts a gift’s earnings and a stream like, through the workflow the analytics-rollup Schedule starts', async () => {
     const stream = await insertStream(t.ctx, creator.id, 'live');
     await t.ctx.db.updateTable('streams').set({ started_at: new Date() }).where('id', '=', stream).execute();
     const sender = await newUser(t.app);
