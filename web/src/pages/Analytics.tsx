@@ -6,13 +6,12 @@ import { Link } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
 import { useCreatorAnalytics, type AnalyticsBucket, type AnalyticsQuery, type CreatorAnalytics, type Granularity } from '../features/analytics/api.ts';
+import { DAY_MS, dayAfter, dayBefore, formatDuration as duration, isoDate } from '../features/analytics/format.ts';
 import { formatMoney } from '../features/money/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import { urls } from '../urls.ts';
 import '../analytics.css';
 
-const DAY_MS = 86_400_000;
-const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const todayMs = () => Math.floor(Date.now() / DAY_MS) * DAY_MS;
 
 type Metric = 'views' | 'uniqueViewers' | 'watchTimeSeconds' | 'averageViewDurationSeconds' | 'likes' | 'comments' | 'newFollowers' | 'earnings';
@@ -29,13 +28,6 @@ const metricNames: Record<Metric, string> = {
 const metrics = Object.keys(metricNames) as Metric[];
 
 const number = (n: number) => new Intl.NumberFormat().format(n);
-/** Seconds as `1:02:03` or `2:03`. */
-function duration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = String(Math.floor(seconds % 60)).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
 const valueOf = (p: AnalyticsBucket, metric: Metric) => (metric === 'earnings' ? p.earnings.amount : p[metric]);
 function formatValue(p: AnalyticsBucket, metric: Metric): string {
   if (metric === 'earnings') return formatMoney(p.earnings.amount, p.earnings.currency);
@@ -195,8 +187,7 @@ function AnalyticsContent() {
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const last = Date.parse(`${String(form.get('to'))}T00:00:00Z`);
-    setQuery({ granularity: form.get('granularity') as Granularity, from: String(form.get('from')), to: isoDate(last + DAY_MS) });
+    setQuery({ granularity: form.get('granularity') as Granularity, from: String(form.get('from')), to: dayAfter(String(form.get('to'))) });
   };
   return (
     <>
@@ -218,7 +209,7 @@ function AnalyticsContent() {
         </label>
         <label className="field">
           To (UTC, included)
-          <input type="date" name="to" defaultValue={isoDate(Date.parse(`${query.to}T00:00:00Z`) - DAY_MS)} required />
+          <input type="date" name="to" defaultValue={dayBefore(query.to)} required />
         </label>
         <button type="submit">Show</button>
       </form>
