@@ -2,6 +2,7 @@ import type { Db } from '../lib/db.ts';
 import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { Storage } from '../lib/s3.ts';
+import { createAnalyticsActivities } from './analytics.ts';
 import { createChatActivities } from './chat.ts';
 import { createEarningsActivities } from './earnings.ts';
 import { createEmailActivities, type EmailDeps } from './email.ts';
@@ -49,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createVideoActivities(deps),
     ...createViewActivities(deps),
     ...createTrendingActivities(deps),
+    ...createAnalyticsActivities(deps),
     ...createStreamActivities(deps),
     ...createModerationActivities(deps),
     ...createEarningsActivities(deps),

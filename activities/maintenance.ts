@@ -11,6 +11,10 @@ export interface PurgeResult {
   countedViews: number;
   /** Sign-in challenges (two-factor) that expired more than a day ago. */
   loginChallenges: number;
+  /** Watch-time rows (per viewer and hour) older than the views' retention. */
+  watchTime: number;
+  /** Per-minute viewer samples of streams older than the views' retention. */
+  viewerSamples: number;
 }
 
 /** Deletes in bounded batches so a large backlog never holds long locks or one huge transaction. */
@@ -29,7 +33,8 @@ export function createMaintenanceActivities(deps: { db: Db }) {
   return {
     /**
      * Retention: read notifications past their age, auth records that can no longer matter,
-     * and counted views past theirs (`viewDays`; runs scheduled before it existed keep them).
+     * and counted views, watch time and viewer samples past the views' (`viewDays`; runs
+     * scheduled before it existed keep them).
      */
     async purgeExpiredRecords(input: { readNotificationDays: number; viewDays?: number }): Promise<PurgeResult> {
       const { db } = deps;
@@ -69,7 +74,18 @@ export function createMaintenanceActivities(deps: { db: Db }) {
         (n) => sql`delete from login_challenges where id in (
           select id from login_challenges where expires_at < now() - interval '1 day' limit ${n})`,
       );
-      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews, loginChallenges };
+      // Analytics' sources (README "Creator analytics"): the rollup only reads recent hours of them.
+      const olderThanViews = (table: 'watch_time' | 'stream_viewer_samples', column: 'hour_start' | 'minute_start') =>
+        input.viewDays === undefined
+          ? 0
+          : deleteInBatches(
+              db,
+              (n) => sql`delete from ${sql.table(table)} where ctid in (
+                select ctid from ${sql.table(table)} where ${sql.ref(column)} < now() - make_interval(days => ${input.viewDays}) limit ${n})`,
+            );
+      const watchTime = await olderThanViews('watch_time', 'hour_start');
+      const viewerSamples = await olderThanViews('stream_viewer_samples', 'minute_start');
+      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews, loginChallenges, watchTime, viewerSamples };
     },
   };
 }

@@ -15,6 +15,7 @@ import { authRoutes } from './auth/routes.ts';
 import { twoFactorRoutes } from './auth/two-factor-routes.ts';
 import { categoryRoutes } from './categories/routes.ts';
 import type { ApiDeps } from './context.ts';
+import { creatorAnalyticsRoutes } from './creators/analytics.ts';
 import { creatorRoutes } from './creators/routes.ts';
 import { creatorSubscriberRoutes } from './creators/subscribers.ts';
 import { financeRoutes } from './finance/routes.ts';
@@ -156,6 +157,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/wallet', walletRoutes({ db }));
   app.route('/api/v1/creators', creatorRoutes({ config, db }));
   app.route('/api/v1/creators', creatorSubscriberRoutes({ db }));
+  app.route('/api/v1/creators', creatorAnalyticsRoutes({ config, db }));
   // Web players on other sites fetch playlists (CORS '*' in apiCors) and embed them.
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));

@@ -136,3 +136,16 @@ export async function purgeChatBefore(mongo: Mongo, cutoff: Date, onProgress: (d
   }
   return deleted;
 }
+
+/**
+ * How many messages a room's archive holds (deleted ones included: they were sent), counted
+ * hour bucket by hour bucket, by equality. Messages the archiver has not reached are not in it yet.
+ */
+export async function countArchivedMessages(mongo: Mongo, streamId: string): Promise<number> {
+  const { messages, rooms } = collections(mongo);
+  const room = await rooms.findOne({ _id: streamId });
+  let count = 0;
+  // A deletion marker that arrived before its message has no `sentAt`.
+  for (const hour of room?.hours ?? []) count += await messages.countDocuments({ bucket: `${streamId}:${hour}`, sentAt: { $exists: true } });
+  return count;
+}

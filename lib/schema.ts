@@ -338,6 +338,51 @@ export interface WatchHistoryTable {
   watched_at: Generated<Date>;
 }
 
+/** Seconds a viewer watched a video in one UTC hour, accumulated by the heartbeat (README, "Creator analytics"). */
+export interface WatchTimeTable {
+  video_id: string;
+  viewer: string;
+  hour_start: Date;
+  seconds: Generated<number>;
+  last_beat_at: Date;
+  last_position: number;
+}
+
+/** One creator's numbers in one bucket (hour or UTC day), replaced whole by each recompute. */
+export interface CreatorAnalyticsTable {
+  creator_id: string;
+  bucket_start: Date;
+  views: number;
+  unique_viewers: number;
+  watch_seconds: number;
+  likes: number;
+  comments: number;
+  new_followers: number;
+  earnings: ColumnType<string, string | number, string | number>;
+  computed_at: Date;
+}
+
+export type AnalyticsGranularity = 'hour' | 'day';
+
+export interface AnalyticsBucketsTable {
+  granularity: AnalyticsGranularity;
+  bucket_start: Date;
+  computed_at: Date;
+}
+
+export interface StreamViewerSamplesTable {
+  stream_id: string;
+  minute_start: Date;
+  viewers: number;
+}
+
+export interface BroadcastAnalyticsTable {
+  stream_id: string;
+  average_viewers: number;
+  chat_messages: number;
+  computed_at: Date;
+}
+
 export type StreamStatus = 'idle' | 'scheduled' | 'live' | 'reconnecting' | 'ended' | 'cancelled';
 
 /** Who may chat in a stream: everyone signed in, its channel's followers, or its channel's subscribers with perks. */
@@ -901,6 +946,12 @@ export interface Database {
   video_viewers: VideoViewersTable;
   video_views: VideoViewsTable;
   watch_history: WatchHistoryTable;
+  watch_time: WatchTimeTable;
+  creator_analytics_hourly: CreatorAnalyticsTable;
+  creator_analytics_daily: CreatorAnalyticsTable;
+  analytics_buckets: AnalyticsBucketsTable;
+  stream_viewer_samples: StreamViewerSamplesTable;
+  broadcast_analytics: BroadcastAnalyticsTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_account_shards: LedgerAccountShardsTable;
   ledger_entries: LedgerEntriesTable;

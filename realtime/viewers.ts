@@ -18,10 +18,23 @@ export function anonymousViewerKey(secret: string, addressHolder: string): strin
 export const userViewerKey = (userId: string) => `u:${userId}`;
 
 /**
+ * The stream's concurrent viewers for the current minute (by the database clock), if it is on
+ * air: the first gateway to write a minute's sample wins, the others hold the same sum. Creator
+ * analytics average a broadcast's samples (README, "Creator analytics").
+ */
+export async function recordViewerSample(db: Db, streamId: string, viewers: number): Promise<void> {
+  await sql`
+    insert into stream_viewer_samples (stream_id, minute_start, viewers)
+    select id, date_trunc('minute', now()), ${viewers}::int from streams where id = ${streamId} and status in (${sql.join(LIVE_STATUSES)})
+    on conflict (stream_id, minute_start) do nothing`.execute(db);
+}
+
+/**
  * Viewer counts without a coordinator: every few seconds each gateway writes its own count
  * per stream (viewers deduplicated by user or address) to the NATS KV bucket, whose TTL makes
  * a crashed gateway's share vanish on its own, then sums every gateway's share, tells the
- * stream's local viewers, and stores current and peak viewers in Postgres (no workflow signals).
+ * stream's local viewers, and stores current and peak viewers in Postgres (no workflow signals),
+ * with a sample of the count once a minute.
  */
 export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: string; intervalMs: number; logger: Logger }) {
   const { kv, hub, gatewayId } = deps;
@@ -29,7 +42,7 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
    * Per stream this gateway has a share in: the count its sockets were last told and which
    * sockets heard it, and the viewers it has already recorded as seen while on air.
    */
-  const streams = new Map<string, { count?: number; told: WeakSet<Client>; recorded: Set<string> }>();
+  const streams = new Map<string, { count?: number; told: WeakSet<Client>; recorded: Set<string>; sampledMinute?: number }>();
 
   /** A new count goes to the whole room; an unchanged one only to sockets that joined since. */
   function announce(streamId: string, clients: Set<Client>, count: number): void {
@@ -106,6 +119,11 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
         .where('status', 'in', LIVE_STATUSES)
         .where('current_viewers', '!=', total)
         .execute();
+      const minute = Math.floor(Date.now() / 60_000);
+      if (streams.get(streamId)!.sampledMinute !== minute) {
+        await recordViewerSample(deps.db, streamId, total);
+        streams.get(streamId)!.sampledMinute = minute;
+      }
       announce(streamId, room.clients, total);
     }
   }

@@ -1,3 +1,4 @@
+export * from './analytics.ts';
 export * from './chat-retention.ts';
 export * from './earnings.ts';
 export * from './email.ts';

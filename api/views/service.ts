@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import { WATCH_CREDIT_MAX_SECONDS } from '../../lib/analytics.ts';
 import type { Db } from '../../lib/db.ts';
 import type { Video } from '../../lib/schema.ts';
 import type { AuthContext } from '../context.ts';
@@ -14,12 +15,22 @@ export interface Heartbeat {
 }
 
 /**
+ * Seconds a heartbeat adds to watch time (README, "Creator analytics"): the time since the
+ * viewer's previous heartbeat, but no more than playback moved (a paused player adds nothing)
+ * and no more than WATCH_CREDIT_MAX_SECONDS (a player that went silent adds only that).
+ */
+const watchCredit = (at: RawBuilder<unknown>, position: RawBuilder<unknown>, previousAt: RawBuilder<unknown>, previousPosition: RawBuilder<unknown>) =>
+  sql`least(greatest(extract(epoch from ${at} - ${previousAt})::float8, 0), abs(${position} - ${previousPosition}), ${WATCH_CREDIT_MAX_SECONDS}::float8)`;
+
+/**
  * One statement: counts a view when this viewer's last counted view of the video is at least
  * `windowSeconds` old (or there is none), and records the position for a signed-in viewer.
  * The conditional upsert on video_viewers takes that row's lock, so racing heartbeats of one
  * viewer queue on it and only the first finds the window passed; a counted view is a new
  * video_views row, never an update of the video's row, so views of one video never queue.
- * The position is clamped to the video's duration. Windows follow the database clock.
+ * The position is clamped to the video's duration. Windows follow the database clock. The same
+ * statement adds the seconds watched since the viewer's previous heartbeat to their row of the
+ * current UTC hour in watch_time (the previous hour's row when this hour has none yet).
  */
 export async function recordHeartbeat(db: Db, h: Heartbeat): Promise<{ counted: boolean }> {
   const { rows } = await sql<{ counted: number }>`
@@ -35,6 +46,20 @@ export async function recordHeartbeat(db: Db, h: Heartbeat): Promise<{ counted: 
       select ${h.userId ?? null}::uuid, v.id, least(${h.positionSeconds}::float8, coalesce(v.duration_seconds, ${h.positionSeconds}::float8)), now()
       from videos v where v.id = ${h.videoId} and ${h.userId ?? null}::uuid is not null
       on conflict (user_id, video_id) do update set position_seconds = excluded.position_seconds, watched_at = excluded.watched_at
+    ), beat as (
+      select date_trunc('hour', now(), 'UTC') as hour, least(${h.positionSeconds}::float8, coalesce(v.duration_seconds, ${h.positionSeconds}::float8)) as position
+      from videos v where v.id = ${h.videoId}
+    ), previous as (
+      select w.last_beat_at, w.last_position from watch_time w, beat
+      where w.video_id = ${h.videoId} and w.viewer = ${h.viewer} and w.hour_start = beat.hour - interval '1 hour'
+    ), watched as (
+      insert into watch_time as w (video_id, viewer, hour_start, seconds, last_beat_at, last_position)
+      select ${h.videoId}::uuid, ${h.viewer}::text, beat.hour,
+        coalesce((select ${watchCredit(sql`now()`, sql`beat.position`, sql`previous.last_beat_at`, sql`previous.last_position`)} from previous), 0), now(), beat.position
+      from beat
+      on conflict (video_id, viewer, hour_start) do update set
+        seconds = w.seconds + ${watchCredit(sql`excluded.last_beat_at`, sql`excluded.last_position`, sql`w.last_beat_at`, sql`w.last_position`)},
+        last_beat_at = excluded.last_beat_at, last_position = excluded.last_position
     )
     select count(*)::int as counted from logged`.execute(db);
   return { counted: rows[0]!.counted > 0 };

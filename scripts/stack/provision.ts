@@ -122,6 +122,7 @@ export const trendingScheduleId = 'trending';
 export const liveThumbnailsScheduleId = 'live-thumbnails';
 /** Live thumbnails one run takes (the stalest first): ~0.1 s of FFmpeg each, well inside its minute. */
 export const LIVE_THUMBNAILS_PER_RUN = 200;
+export const analyticsRollupScheduleId = 'analytics-rollup';
 
 /** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
 export async function ensureSchedule(
@@ -201,6 +202,14 @@ export async function provisionPlatform(
         taskQueue,
         args: [{ mediaTaskQueue: config.temporal.mediaTaskQueue, maxStreams: LIVE_THUMBNAILS_PER_RUN }],
         every: '1 minute',
+      });
+      // Creator analytics lag by at most this (README, "Creator analytics").
+      await ensureSchedule(client, {
+        scheduleId: analyticsRollupScheduleId,
+        workflowType: 'analyticsRollupWorkflow',
+        taskQueue,
+        args: [{ currency: config.money.settlementCurrency }],
+        every: '5 minutes',
       });
     }
   } finally {

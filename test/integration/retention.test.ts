@@ -13,6 +13,7 @@ import { provisionPlatform } from '../../scripts/stack/provision.ts';
 import type { retentionWorkflow } from '../../workflows/maintenance.ts';
 import { useTestContext, type TestContext } from '../support/context.ts';
 import { newUser } from '../support/fixtures.ts';
+import { insertStream } from '../support/gateway.ts';
 import { testResources } from '../support/test-environment.ts';
 import { withWorkers } from '../support/workers.ts';
 
@@ -93,6 +94,15 @@ describe('retention', () => {
       .executeTakeFirstOrThrow();
     const view = (name: string, daysAgo: number, rolledUp: boolean) => ({ video_id: views.id, viewer: name, viewed_at: new Date(Date.now() - daysAgo * DAY), rolled_up: rolledUp });
     await t.ctx.db.insertInto('video_views').values([view('old-counted', 91, true), view('old-pending', 91, false), view('recent', 89, true)]).execute();
+    // Analytics' watch time and viewer samples: one just over 90 days old of each (purged), one just under.
+    const hourAgo = (daysAgo: number) => new Date(Math.floor((Date.now() - daysAgo * DAY) / HOUR) * HOUR);
+    const watched = (viewer: string, daysAgo: number) => ({ video_id: views.id, viewer, hour_start: hourAgo(daysAgo), seconds: 10, last_beat_at: hourAgo(daysAgo), last_position: 10 });
+    await t.ctx.db.insertInto('watch_time').values([watched('old', 90.1), watched('recent', 89.9)]).execute();
+    const sampledStream = await insertStream(t.ctx, user.id, 'ended');
+    await t.ctx.db
+      .insertInto('stream_viewer_samples')
+      .values([hourAgo(90.1), hourAgo(89.9)].map((minute_start) => ({ stream_id: sampledStream, minute_start, viewers: 1 })))
+      .execute();
 
     // Two-factor sign-in challenges: one expired two days ago (purged), one an hour ago (kept a day).
     await t.ctx.db
@@ -111,9 +121,11 @@ describe('retention', () => {
       }),
     );
 
-    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, countedViews: 1, loginChallenges: 1, abandonedUploads: 1 });
+    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, countedViews: 1, loginChallenges: 1, watchTime: 1, viewerSamples: 1, abandonedUploads: 1 });
     expect((await t.ctx.db.selectFrom('login_challenges').select('token_hash').where('user_id', '=', user.id).execute()).map((c) => c.token_hash)).toEqual([`challenge-recent-${t.ctx.id}`]);
     expect((await t.ctx.db.selectFrom('video_views').select('viewer').where('video_id', '=', views.id).orderBy('viewer').execute()).map((v) => v.viewer)).toEqual(['old-pending', 'recent']);
+    expect((await t.ctx.db.selectFrom('watch_time').select('viewer').where('video_id', '=', views.id).execute()).map((w) => w.viewer)).toEqual(['recent']);
+    expect(await t.ctx.db.selectFrom('stream_viewer_samples').select('minute_start').where('stream_id', '=', sampledStream).execute()).toEqual([{ minute_start: hourAgo(89.9) }]);
     expect(await notificationsLeft(t.ctx, user.id)).toEqual(['read-just-under', 'unread-old']);
     const sessionsLeft = await t.ctx.db.selectFrom('auth_sessions').select('user_agent').where('user_id', '=', user.id).orderBy('user_agent').execute();
     // The registration's own live session stays too (its user agent is unset).

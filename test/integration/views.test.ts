@@ -169,7 +169,7 @@ describe('views', () => {
     expect((await video(id)).viewCount).toBe(5);
   });
 
-  it('provisions the views-rollup Schedule (every minute, with VIEW_WINDOW_SECONDS, updated in place), the trending and the live-thumbnails ones', async () => {
+  it('provisions the views-rollup Schedule (every minute, with VIEW_WINDOW_SECONDS, updated in place), and the trending, live-thumbnails and analytics-rollup ones', async () => {
     // Provisioning makes every Schedule under its fixed id: a namespace of this file's own, so
     // it never touches the one the retention test provisions.
     const namespace = `${testResources.provisioningNamespace}-views`;
@@ -186,7 +186,7 @@ describe('views', () => {
         VIEW_WINDOW_SECONDS: windowSeconds,
       });
     const client = new Client({ connection: t.ctx.temporal.connection, namespace });
-    const ids = ['views-rollup', 'trending', 'live-thumbnails', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
+    const ids = ['views-rollup', 'trending', 'live-thumbnails', 'analytics-rollup', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
     try {
       await provisionPlatform(configWith(undefined), () => {});
       const schedule = await client.schedule.getHandle('views-rollup').describe();
@@ -205,6 +205,10 @@ describe('views', () => {
         args: [{ mediaTaskQueue: t.ctx.config.temporal.mediaTaskQueue, maxStreams: 200 }],
       });
       expect(thumbnails.spec.intervals?.map((interval) => interval.every)).toEqual([60_000]);
+      // README "Creator analytics": recomputed every five minutes, earnings in the settlement currency.
+      const analyticsSchedule = await client.schedule.getHandle('analytics-rollup').describe();
+      expect(analyticsSchedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'analyticsRollupWorkflow', workflowId: 'analytics-rollup', args: [{ currency: 'USD' }] });
+      expect(analyticsSchedule.spec.intervals?.map((interval) => interval.every)).toEqual([300_000]);
       await provisionPlatform(configWith('120'), () => {});
       expect((await client.schedule.getHandle('views-rollup').describe()).action).toMatchObject({ args: [{ windowSeconds: 120 }] });
     } finally {

@@ -47,6 +47,7 @@ const Wallet = page(() => import('./pages/Wallet.tsx'));
 const History = page(() => import('./pages/History.tsx'));
 const Earnings = page(() => import('./pages/Earnings.tsx'));
 const Subscribers = page(() => import('./pages/Subscribers.tsx'));
+const Analytics = page(() => import('./pages/Analytics.tsx'));
 const Subscriptions = page(() => import('./pages/Subscriptions.tsx'));
 const Search = page(() => import('./pages/Search.tsx'));
 const NotFound = page(() => import('./pages/NotFound.tsx'));
@@ -78,6 +79,7 @@ export const router = createBrowserRouter([
       { path: '/dashboard', element: <Dashboard /> },
       { path: '/dashboard/earnings', element: <Earnings /> },
       { path: '/dashboard/subscribers', element: <Subscribers /> },
+      { path: '/dashboard/analytics', element: <Analytics /> },
       { path: '/dashboard/blocked-terms', element: <BlockedTerms /> },
       { path: '/wallet', element: <Wallet /> },
       { path: '/subscriptions', element: <Subscriptions /> },

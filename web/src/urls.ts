@@ -27,6 +27,7 @@ export const urls = {
   history: () => '/history',
   earnings: () => '/dashboard/earnings',
   subscribers: () => '/dashboard/subscribers',
+  analytics: () => '/dashboard/analytics',
   subscriptions: () => '/subscriptions',
   blockedTerms: () => '/dashboard/blocked-terms',
   adminCategories: () => '/admin/categories',

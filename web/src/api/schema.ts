@@ -5396,6 +5396,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/creators/me/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your channel’s numbers per UTC hour or day: views, watch time, likes, comments, followers, earnings and broadcasts (creators)
+         * @description Buckets are UTC hours or days; `from` is rounded down and `to` up to bucket boundaries. Without `to` the range ends with the current bucket; without `from` it is the last 24 hours or 30 days. At most 744 hour buckets (31 days) or 366 day buckets per request. The `analytics-rollup` Schedule recomputes the buckets every five minutes, so the numbers lag by up to that.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    granularity?: "hour" | "day";
+                    /** @description A UTC date (`2026-12-01`, its midnight) or a date-time with offset */
+                    from?: string;
+                    /** @description A UTC date (`2026-12-01`, its midnight) or a date-time with offset */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The range’s buckets, totals and broadcasts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: components["schemas"]["CreatorAnalytics"];
+                        };
+                    };
+                };
+                /** @description Invalid field, `from` not before `to`, or a range of too many buckets */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Viewers have no channel: streaming or uploading makes you a creator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/streams": {
         parameters: {
             query?: never;
@@ -15851,6 +15951,96 @@ export interface components {
             since: string;
             /** @description Received as a gift */
             gifted: boolean;
+        };
+        CreatorAnalytics: {
+            /** @enum {string} */
+            granularity: "hour" | "day";
+            /**
+             * Format: date-time
+             * @description The first bucket’s start (UTC)
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The end of the last bucket (exclusive)
+             */
+            to: string;
+            /**
+             * Format: date-time
+             * @description When the rollup last recomputed these buckets; null if it never has
+             */
+            computedAt: string | null;
+            /** @description Sums over the range (unique viewers are per bucket, so they have no total) */
+            totals: {
+                /** @description Views counted on your videos (once per viewer per video per VIEW_WINDOW_SECONDS) */
+                views: number;
+                /** @description Seconds your videos were watched */
+                watchTimeSeconds: number;
+                /** @description Watch time ÷ views, rounded; 0 without views */
+                averageViewDurationSeconds: number;
+                /** @description Likes given to your videos and streams */
+                likes: number;
+                /** @description Comments posted on your videos, not deleted or hidden */
+                comments: number;
+                /** @description Follows of your channel made then (and not undone) */
+                newFollowers: number;
+                earnings: {
+                    /** @description The settlement currency (ISO 4217) */
+                    currency: string;
+                    /** @description Integer minor units, net of refunds and disputes (may be negative) */
+                    amount: number;
+                };
+            };
+            /** @description Every bucket of the range, oldest first; zeros where nothing happened */
+            series: components["schemas"]["AnalyticsBucket"][];
+            /** @description Your broadcasts on air at some time in the range, newest first (at most 100) */
+            broadcasts: components["schemas"]["BroadcastAnalytics"][];
+        };
+        AnalyticsBucket: {
+            /** Format: date-time */
+            bucketStart: string;
+            /** @description Views counted on your videos (once per viewer per video per VIEW_WINDOW_SECONDS) */
+            views: number;
+            /** @description Seconds your videos were watched */
+            watchTimeSeconds: number;
+            /** @description Watch time ÷ views, rounded; 0 without views */
+            averageViewDurationSeconds: number;
+            /** @description Likes given to your videos and streams */
+            likes: number;
+            /** @description Comments posted on your videos, not deleted or hidden */
+            comments: number;
+            /** @description Follows of your channel made then (and not undone) */
+            newFollowers: number;
+            earnings: {
+                /** @description The settlement currency (ISO 4217) */
+                currency: string;
+                /** @description Integer minor units, net of refunds and disputes (may be negative) */
+                amount: number;
+            };
+            /** @description Distinct viewers who watched your videos in this bucket */
+            uniqueViewers: number;
+        };
+        BroadcastAnalytics: {
+            /** Format: uuid */
+            streamId: string;
+            title: string;
+            status: string;
+            /** Format: date-time */
+            startedAt: string;
+            /**
+             * Format: date-time
+             * @description null while on air
+             */
+            endedAt: string | null;
+            /** @description Most concurrent viewers */
+            peakViewers: number;
+            /** @description Concurrent viewers averaged over every minute on air (one decimal) */
+            averageViewers: number;
+            /** @description Distinct viewers (signed-in users and anonymous addresses) */
+            uniqueViewers: number;
+            /** @description Chat messages sent during it (deleted ones included) */
+            chatMessages: number;
+            likes: number;
         };
         Stream: {
             /** Format: uuid */

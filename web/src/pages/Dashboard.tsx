@@ -319,7 +319,7 @@ function DashboardContent() {
     <>
       <h1>Creator dashboard</h1>
       <p>
-        <Link to={urls.earnings()}>Earnings and payouts</Link> · <Link to={urls.subscribers()}>Subscribers</Link> · <Link to={urls.blockedTerms()}>Blocked terms</Link>
+        <Link to={urls.analytics()}>Analytics</Link> · <Link to={urls.earnings()}>Earnings and payouts</Link> · <Link to={urls.subscribers()}>Subscribers</Link> · <Link to={urls.blockedTerms()}>Blocked terms</Link>
       </p>
       {created ? (
         <section aria-labelledby="created-heading">
