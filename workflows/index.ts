@@ -4,6 +4,7 @@ export * from './email.ts';
 export * from './fanout.ts';
 export * from './maintenance.ts';
 export * from './moderation.ts';
+export * from './notification-email.ts';
 export * from './payment-event.ts';
 export * from './payout-run.ts';
 export * from './ping.ts';

@@ -119,11 +119,15 @@ export const chatRetentionScheduleId = 'maintenance-chat-retention';
 export const earningsMaturationScheduleId = 'earnings-maturation';
 export const viewRollupScheduleId = 'views-rollup';
 export const trendingScheduleId = 'trending';
+export const notificationDigestScheduleId = 'notification-digest';
 
-/** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
+/**
+ * A periodic run (daily unless said; `atHourUtc`: daily on that hour); its action and timing are
+ * updated in place when its configuration changes.
+ */
 export async function ensureSchedule(
   client: Client,
-  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' | '5 minutes' | '1 minute' },
+  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' | '5 minutes' | '1 minute'; atHourUtc?: number },
 ): Promise<void> {
   const action = {
     type: 'startWorkflow' as const,
@@ -132,16 +136,17 @@ export async function ensureSchedule(
     taskQueue: options.taskQueue,
     args: options.args,
   };
+  const spec = options.atHourUtc === undefined ? { intervals: [{ every: options.every ?? '1 day' }] } : { calendars: [{ hour: options.atHourUtc, minute: 0, second: 0 }] };
   try {
     await client.schedule.create({
       scheduleId: options.scheduleId,
-      spec: { intervals: [{ every: options.every ?? '1 day' }] },
+      spec,
       action,
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, action }));
+    await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, action, ...(options.atHourUtc === undefined ? {} : { spec }) }));
   }
 }
 
@@ -192,6 +197,14 @@ export async function provisionPlatform(
       });
       // Scores move slowly (hours of half-life); five minutes keeps the list fresh at little cost.
       await ensureSchedule(client, { scheduleId: trendingScheduleId, workflowType: 'trendingWorkflow', taskQueue, args: [config.trending], every: '5 minutes' });
+      // Daily at NOTIFICATION_DIGEST_HOUR_UTC; each run's start time is its cut-off.
+      await ensureSchedule(client, {
+        scheduleId: notificationDigestScheduleId,
+        workflowType: 'notificationDigestWorkflow',
+        taskQueue,
+        args: [{}],
+        atHourUtc: config.mail.digestHourUtc,
+      });
     }
   } finally {
     await connection.close();
