@@ -84,7 +84,7 @@ interface Line {
   url: string;
 }
 
-function layout(subject: string, greeting: string, intro: string, lines: Line[], after: string[], unsubscribeUrl: string, why: string): RenderedEmail {
+function layout(subject: string, greeting: string, intro: string, lines: Line[], after: string[], why: string, unsubscribeUrl: string): RenderedEmail {
   const text = [
     greeting,
     '',

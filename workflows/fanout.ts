@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
-import { continueAsNew, defineQuery, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, defineQuery, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { NotificationActivities } from '../activities/notifications.ts';
 import type { Audience, NotificationEvent } from '../lib/notifications.ts';
 import { workflowIds } from './ids.ts';
@@ -34,6 +34,8 @@ export const fanoutProgressQuery = defineQuery<FanoutProgress>('progress');
  * workflow, not a million), and the fan-out finishes without waiting for SMTP.
  */
 async function mailInstantly(eventId: string): Promise<void> {
+  // Fan-outs started before notification email finish as they began.
+  if (!patched('notification-email')) return;
   try {
     await startChild(notificationEmailWorkflow, {
       workflowId: workflowIds.notificationEmail(eventId),
