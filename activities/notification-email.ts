@@ -32,7 +32,7 @@ export interface QueuedPage {
 const channelOf = sql<EmailChannel>`case when d.mandatory then 'instant' else coalesce(s.email, d.channel) end`;
 
 function defaultsTable() {
-  const rows = defaultChannelRows().map((r) => sql`(${r.type}, ${r.channel}, ${r.mandatory})`);
+  const rows = defaultChannelRows().map((r) => sql`(${r.type}::text, ${r.channel}::text, ${r.mandatory}::boolean)`);
   return sql`(values ${sql.join(rows)}) as d(type, channel, mandatory)`;
 }
 

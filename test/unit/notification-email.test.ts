@@ -84,6 +84,7 @@ describe('notification mail', () => {
     ]);
     expect(digestEmail({ username: 'eve', notifications: [note(1)], web }).subject).toBe('StreamHub: your daily digest (1 new notification)');
 
+    expect(DIGEST_MAX_LINES).toBe(50); // README, "Notification email"
     const many = Array.from({ length: DIGEST_MAX_LINES + 7 }, (_, i) => note(i));
     const { lines: kept, more } = digestLines(many, web);
     expect(kept).toHaveLength(DIGEST_MAX_LINES);
