@@ -217,7 +217,7 @@ describe('daily digest', { timeout: 180_000 }, () => {
       const [digest] = await untilMail(user.email, 'your daily digest');
       const message = await readMessage(digest!.ID);
       expect(message.Subject).toBe('StreamHub: your daily digest (3 new notifications)');
-      const lines = message.Text.split('\n').filter((l) => l.startsWith('- '));
+      const lines = message.Text.split(/\r?\n/).filter((l) => l.startsWith('- '));
       expect(lines.sort()).toEqual(
         [`- New comment on First video: ${web().video(first[2]!.entityId)}`, `- New video: First video: ${web().video(first[0]!.entityId)}`, `- New video: Second video: ${web().video(first[1]!.entityId)}`].sort(),
       );
