@@ -93,8 +93,8 @@ export function createEmailActivities(deps: EmailDeps) {
       return deps.db.transaction().execute(async (tx) => {
         const row = await tx.selectFrom('email_outbox').selectAll().where('id', '=', outboxId).forUpdate().executeTakeFirstOrThrow();
         if (row.sent_at) return { sentNow: false };
-        await deps.mailer.send({ to: row.to_address, subject: row.subject, text: row.text_body ?? '', html: row.html_body ?? '', messageId: row.message_id });
-        // The bodies hold the token in plain text; once it is in the mailbox nothing needs them.
+        await deps.mailer.send({ to: row.to_address, subject: row.subject, text: row.text_body ?? '', html: row.html_body ?? '', messageId: row.message_id, listUnsubscribe: row.list_unsubscribe });
+        // Account mail bodies hold a token in plain text; once in the mailbox, no body is needed.
         await tx.updateTable('email_outbox').set({ sent_at: sql`now()`, text_body: null, html_body: null }).where('id', '=', outboxId).execute();
         return { sentNow: true };
       });

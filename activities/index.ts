@@ -10,6 +10,7 @@ import { createMaintenanceActivities } from './maintenance.ts';
 import { createMediaActivities } from './media.ts';
 import { createModerationActivities } from './moderation.ts';
 import { createNotificationActivities } from './notifications.ts';
+import { createNotificationEmailActivities } from './notification-email.ts';
 import { createPaymentActivities, type PaymentEventHandlers } from './payments.ts';
 import { registerPayoutEventHandlers } from './payout-events.ts';
 import { createPayoutActivities } from './payouts.ts';
@@ -55,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createModerationActivities(deps),
     ...createEarningsActivities(deps),
     ...createEmailActivities({ db: deps.db, ...deps.mail }),
+    ...createNotificationEmailActivities({ db: deps.db, from: deps.mail.from, web: deps.mail.web }),
     ...createPaymentActivities(deps),
     ...createSubscriptionActivities({ db: deps.db, nats: deps.nats, ...deps.subscriptions }),
     ...createSubscriptionGiftActivities(deps),

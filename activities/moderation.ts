@@ -8,6 +8,7 @@ import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import { priorityRank, type Decision, type Effect, type Priority } from '../workflows/plans/moderation.ts';
 import { effectKey } from '../workflows/plans/moderation.ts';
+import { activityTemporal } from './notification-email.ts';
 import { appendAudit, auditRowByKey, isReporter, notifyRecipients, otherCaseStillBans } from '../lib/moderation/store.ts';
 import { caseHoldSource, liftPayoutHold, setPayoutHold } from '../lib/payouts/holds.ts';
 import { dropClient } from '../lib/rtmp.ts';
@@ -91,6 +92,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
       await notifyRecipients(
         db,
         nats,
+        activityTemporal(),
         { id: `moderation_escalation:${input.caseId}:${input.escalation}`, type: 'moderation_escalation', actorId: null, entityType: 'moderation_case', entityId: input.caseId, payload: { caseId: input.caseId, priority: input.priority, targetType: row.target_type, targetId: row.target_id, reportCount: row.report_count } },
         sql`select id as recipient_id from users where role = 'admin' and status = 'active'`,
       );
@@ -209,6 +211,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
             await notifyRecipients(
               db,
               nats,
+              activityTemporal(),
               { id: `termination_proposed:${caseId}`, type: 'moderation_escalation', actorId: null, entityType: 'user', entityId: effect.userId, payload: { caseId, userId: effect.userId, activeStrikes: Number(count), proposal: 'terminate' } },
               sql`select id as recipient_id from users where role = 'admin' and status = 'active'`,
             );
@@ -316,6 +319,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
         await notifyRecipients(
           db,
           nats,
+          activityTemporal(),
           {
             id: `moderation_decision:${row.id}`,
             type: 'moderation_decision',
@@ -330,6 +334,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
       await notifyRecipients(
         db,
         nats,
+        activityTemporal(),
         { id: `report_outcome:${row.id}`, type: 'report_outcome', actorId: null, entityType: 'moderation_case', entityId: row.id, payload: { ...common, outcome: decision.action === 'dismiss' ? 'no_action' : 'action_taken' } },
         sql`select reporter_id as recipient_id from reports where case_id = ${row.id}`,
       );
@@ -356,6 +361,7 @@ export function createModerationActivities(deps: ModerationActivityDeps) {
       await notifyRecipients(
         db,
         nats,
+        activityTemporal(),
         { id: `appeal_outcome:${input.caseId}`, type: 'appeal_outcome', actorId: null, entityType: 'moderation_case', entityId: input.caseId, payload: { caseId: input.caseId, upheld: appeal.upheld, note: appeal.note } },
         sql`select ${appeal.user_id}::uuid as recipient_id`,
       );

@@ -6,7 +6,9 @@ import { postEntry } from '../lib/ledger/store.ts';
 import type { MoneyRules } from '../lib/money/rules.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { SubscriptionEndedReason, SubscriptionStatus } from '../lib/schema.ts';
-import { announceSubscription } from '../lib/subscriptions/announce.ts';
+import { announceSubscription, subscriptionEventIds } from '../lib/subscriptions/announce.ts';
+import { mailNotificationEvent } from '../lib/notifications.ts';
+import { activityTemporal } from './notification-email.ts';
 import { subscriptionShareLines } from '../lib/subscriptions/rules.ts';
 
 // The writes of a `subscription/<id>` workflow (workflows/subscription.ts), the only writer of
@@ -273,6 +275,8 @@ export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
     /** The room and the creator hear of a new subscription (lib/subscriptions/announce.ts); once per workflow. */
     async announceSubscriptionStarted(input: { subscriptionId: string }): Promise<void> {
       await announceSubscription({ db, nats: deps.nats }, input.subscriptionId);
+      const ids = subscriptionEventIds(input.subscriptionId);
+      for (const eventId of [ids.received, ids.gifted]) await mailNotificationEvent(activityTemporal(), eventId);
     },
   };
 }

@@ -176,7 +176,7 @@ export function createApp(deps: ApiDeps) {
   const moderation = { db, mongo: deps.mongo, nats: deps.nats, temporal: deps.temporal, config: config.moderation };
   app.route('/api/v1/reports', reportRoutes(moderation));
   app.route('/api/v1/moderation', moderationRoutes(moderation));
-  app.route('/api/v1/moderation', appealRoutes({ db, nats: deps.nats, appealWindowSeconds: config.moderation.appealWindowSeconds }));
+  app.route('/api/v1/moderation', appealRoutes({ db, nats: deps.nats, temporal: deps.temporal, appealWindowSeconds: config.moderation.appealWindowSeconds }));
   app.route('/api/v1/moderation', watchedWordRoutes({ db }));
   app.route('/api/v1/users', channelBlockedTermRoutes({ db }));
   app.route('/api/v1/users', channelModerationRoutes({ db, nats: deps.nats }));

@@ -126,6 +126,8 @@ const envSchema = z.object({
   MAIL_FROM: z.string().regex(/^(.+<)?[^\s<>@]+@[^\s<>@]+>?$/, 'must be an address, optionally with a name: StreamHub <no-reply@example.com>').default('StreamHub <no-reply@streamhub.localhost>'),
   EMAIL_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
   PASSWORD_RESET_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1800),
+  // The hour (UTC, on the hour) the `notification-digest` Schedule mails the daily digests.
+  NOTIFICATION_DIGEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(8),
   // Views (README, "Views, watch history and resume"): a viewer's view of a video counts at
   // most once per window; heartbeats are limited per viewer, and anonymous ones per address too.
   VIEW_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
@@ -387,6 +389,8 @@ export interface MailConfig {
   from: string;
   verificationTtlSeconds: number;
   passwordResetTtlSeconds: number;
+  /** The UTC hour the daily notification digest goes out. */
+  digestHourUtc: number;
 }
 
 export interface TwoFactorConfig {
@@ -522,6 +526,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       from: e.MAIL_FROM,
       verificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS,
       passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
+      digestHourUtc: e.NOTIFICATION_DIGEST_HOUR_UTC,
     },
     retention: { readNotificationDays: e.NOTIFICATION_RETENTION_DAYS, chatDays: e.CHAT_RETENTION_DAYS, viewDays: e.VIEW_RETENTION_DAYS },
     trending: { halfLifeHours: e.TRENDING_HALF_LIFE_HOURS, windowHours: e.TRENDING_WINDOW_HOURS },

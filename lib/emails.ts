@@ -6,7 +6,7 @@ export interface RenderedEmail {
   html: string;
 }
 
-const escapeHtml = (value: string) =>
+export const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 function render(subject: string, greeting: string, paragraphs: string[], action: { label: string; url: string }, footer: string): RenderedEmail {

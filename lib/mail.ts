@@ -10,6 +10,8 @@ export interface OutgoingMail {
   html: string;
   /** The Message-ID header, angle brackets included: the same on every attempt to send one message. */
   messageId: string;
+  /** A List-Unsubscribe URL (RFC 2369): mail clients offer it next to the sender. */
+  listUnsubscribe?: string | null;
 }
 
 export interface Mailer {
@@ -29,7 +31,14 @@ export function createMailer(config: Pick<MailConfig, 'smtpUrl' | 'from'>): Mail
   );
   return {
     async send(mail) {
-      const info = await transport.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
+      const info = await transport.sendMail({
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId: mail.messageId,
+        ...(mail.listUnsubscribe ? { list: { unsubscribe: mail.listUnsubscribe } } : {}),
+      });
       if (info.rejected.length) throw new Error(`SMTP server refused ${info.rejected.length} recipient(s): ${info.response}`);
     },
     close: () => transport.close(),

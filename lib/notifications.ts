@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql, type RawBuilder } from 'kysely';
 import type { fanoutWorkflow } from '../workflows/fanout.ts';
+import type { notificationEmailWorkflow } from '../workflows/notification-email.ts';
 import { workflowIds } from '../workflows/ids.ts';
 import { isPermanentDataError, type Db, type Tx } from './db.ts';
 import type { Nats } from './nats.ts';
@@ -36,6 +37,24 @@ export async function raiseNotificationEvent(temporal: Temporal, event: Notifica
     }),
   );
   return workflowId;
+}
+
+/** What starting a workflow needs: the API's Temporal, or an activity's (activities/notification-email.ts activityTemporal). */
+export type WorkflowStarter = Pick<Temporal, 'client' | 'taskQueue'>;
+
+/**
+ * Mails an event's stored notifications to the recipients who get that type instantly
+ * (`notification-email/<eventId>`). Call it once the rows are committed; the fan-out starts
+ * the same workflow itself. Idempotent: every message is keyed by its notification.
+ */
+export async function mailNotificationEvent(temporal: WorkflowStarter, eventId: string): Promise<void> {
+  await startIdempotently(
+    temporal.client.workflow.start<typeof notificationEmailWorkflow>('notificationEmailWorkflow', {
+      workflowId: workflowIds.notificationEmail(eventId),
+      taskQueue: temporal.taskQueue,
+      args: [{ eventId }],
+    }),
+  );
 }
 
 /** An event the database rejects (bad ids, unknown actor) would be rejected forever: fail fast. */

@@ -88,6 +88,8 @@ export interface EmailOutboxTable {
   text_body: string | null;
   html_body: string | null;
   message_id: string;
+  /** The List-Unsubscribe URL of notification mail; null for account mail. */
+  list_unsubscribe: string | null;
   created_at: Generated<Date>;
   sent_at: Date | null;
 }
@@ -210,13 +212,21 @@ export interface NotificationsTable {
   entity_id: string;
   payload: Generated<Record<string, unknown>>;
   read_at: Date | null;
+  /** When a daily digest mailed it; never set for types not mailed daily. */
+  digested_at: Date | null;
   created_at: Generated<Date>;
 }
+
+/** How a type's notifications are mailed: not at all, one mail each, or in the daily digest. */
+export const emailChannels = ['off', 'instant', 'daily'] as const;
+export type EmailChannel = (typeof emailChannels)[number];
 
 export interface NotificationSettingsTable {
   user_id: string;
   type: NotificationType;
   in_app: boolean;
+  /** Null: the type's default (lib/notification-email.ts). */
+  email: EmailChannel | null;
   updated_at: Generated<Date>;
 }
 

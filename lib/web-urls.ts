@@ -9,6 +9,13 @@ export interface WebLinks {
   verifyEmail(token: string): string;
   /** The page that spends an emailed password reset token. */
   resetPassword(token: string): string;
+  notifications(): string;
+  /** The notification settings on the notifications page: where notification mail unsubscribes. */
+  notificationSettings(): string;
+  subscribers(): string;
+  subscriptions(): string;
+  /** Two-factor sign-in and recovery codes: where a security alert leads. */
+  accountSecurity(): string;
 }
 
 /** `base` is PUBLIC_WEB_URL without a trailing slash. */
@@ -19,5 +26,10 @@ export function webLinks(base: string): WebLinks {
     channel: (username) => `${base}/@${username}`,
     verifyEmail: (token) => `${base}/verify-email?token=${encodeURIComponent(token)}`,
     resetPassword: (token) => `${base}/reset-password?token=${encodeURIComponent(token)}`,
+    notifications: () => `${base}/notifications`,
+    notificationSettings: () => `${base}/notifications#settings`,
+    subscribers: () => `${base}/dashboard/subscribers`,
+    subscriptions: () => `${base}/subscriptions`,
+    accountSecurity: () => `${base}/account/security`,
   };
 }

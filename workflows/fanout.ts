@@ -1,7 +1,9 @@
-import type { Duration } from '@temporalio/common';
-import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
+import { continueAsNew, defineQuery, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { NotificationActivities } from '../activities/notifications.ts';
 import type { Audience, NotificationEvent } from '../lib/notifications.ts';
+import { workflowIds } from './ids.ts';
+import { notificationEmailWorkflow } from './notification-email.ts';
 
 export interface FanoutProgress {
   /** Keyset cursor: the last follower id (or list index) fully delivered. */
@@ -26,6 +28,25 @@ export interface FanoutInput {
 
 export const fanoutProgressQuery = defineQuery<FanoutProgress>('progress');
 
+/**
+ * Once every notification of the event is stored: the instant mail goes out in its own
+ * workflow, which pages over the event's rows (a fan-out to a million followers starts one
+ * workflow, not a million), and the fan-out finishes without waiting for SMTP.
+ */
+async function mailInstantly(eventId: string): Promise<void> {
+  // Fan-outs started before notification email finish as they began.
+  if (!patched('notification-email')) return;
+  try {
+    await startChild(notificationEmailWorkflow, {
+      workflowId: workflowIds.notificationEmail(eventId),
+      args: [{ eventId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    // A re-run of the same event: its mail workflow ran (or runs) already, and mails each notification once anyway.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
 
 /**
  * `fanout/<eventId>`: delivers one event to its whole audience in keyset pages, several at
@@ -51,6 +72,7 @@ export async function fanoutWorkflow(input: FanoutInput): Promise<FanoutProgress
       progress.pages += 1;
       progress.after = String(Math.min(i + pageSize, audience.userIds.length));
     }
+    await mailInstantly(event.id);
     return progress;
   }
 
@@ -62,7 +84,10 @@ export async function fanoutWorkflow(input: FanoutInput): Promise<FanoutProgress
       pageSize,
       maxPages: Math.min(parallel * 8, maxPagesPerRun - pagesThisRun),
     });
-    if (!bounds.length) return progress;
+    if (!bounds.length) {
+      await mailInstantly(event.id);
+      return progress;
+    }
     for (let i = 0; i < bounds.length; i += parallel) {
       const window = bounds.slice(i, i + parallel);
       const lowerBounds = [progress.after, ...window.slice(0, -1)];

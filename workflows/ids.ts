@@ -15,6 +15,8 @@ export const workflowIds = {
   moderation: (caseId: string) => `moderation/${caseId}`,
   /** One per request for a message (a registration, a reset request, a resend). */
   email: (purpose: string, requestId: string) => `email/${purpose}/${requestId}`,
+  /** One per notification event: mails the event's notifications to those who get them instantly. */
+  notificationEmail: (eventId: string) => `notification-email/${eventId}`,
   paymentEvent: (provider: string, eventId: string) => `payment-event/${provider}/${eventId}`,
   /** One per subscription for its whole life (continue-as-new each period keeps the history small). */
   subscription: (subscriptionId: string) => `subscription/${subscriptionId}`,

@@ -6,6 +6,7 @@ export * from './fanout.ts';
 export * from './live-thumbnails.ts';
 export * from './maintenance.ts';
 export * from './moderation.ts';
+export * from './notification-email.ts';
 export * from './payment-event.ts';
 export * from './payout-run.ts';
 export * from './ping.ts';

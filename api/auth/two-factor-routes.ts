@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { WorkflowStarter } from '../../lib/notifications.ts';
 import type { Config } from '../../lib/config.ts';
 import { AppError } from '../../lib/errors.ts';
 import { totpCodePattern } from '../../lib/two-factor.ts';
@@ -23,7 +24,7 @@ const recoveryCodesSchema = z.object({
   recoveryCodes: z.array(z.string()).openapi({ description: 'Shown this once (only their hashes are kept): each signs in once in place of a code' }),
 });
 
-export function twoFactorRoutes(deps: AuthDeps & { rateLimits: Config['rateLimits']; web: WebLinks }) {
+export function twoFactorRoutes(deps: AuthDeps & { temporal: WorkflowStarter; rateLimits: Config['rateLimits']; web: WebLinks }) {
   const router = createRouter();
   const rule = { name: 'two-factor', limit: deps.twoFactor.attemptsPerHour, windowSeconds: 3600 };
   const signedInLimit = rateLimit(deps.db, { ...rule, subjects: (c) => [`user:${currentUser(c).userId}`] });

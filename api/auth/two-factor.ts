@@ -5,7 +5,7 @@ import type { TwoFactorConfig } from '../../lib/config.ts';
 import type { Db, Tx } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Nats } from '../../lib/nats.ts';
-import { insertNotifications, pushNotifications, type StoredNotification } from '../../lib/notifications.ts';
+import { insertNotifications, mailNotificationEvent, pushNotifications, type StoredNotification, type WorkflowStarter } from '../../lib/notifications.ts';
 import type { PasswordHasher } from '../../lib/passwords.ts';
 import { createSecretBox, twoFactorKey, type SecretBox } from '../../lib/secret-box.ts';
 import { publishSignOut } from '../../lib/sign-outs.ts';
@@ -20,6 +20,8 @@ export const TOTP_ISSUER = 'StreamHub';
 export interface TwoFactorDeps {
   db: Db;
   nats: Nats;
+  /** Starts the mail of security alerts (mandatory notifications are always mailed). */
+  temporal: WorkflowStarter;
   passwords: PasswordHasher;
   twoFactor: TwoFactorConfig;
 }
@@ -74,19 +76,29 @@ async function replaceRecoveryCodes(tx: Tx, userId: string): Promise<string[]> {
 
 type SecurityEvent = 'two_factor_enabled' | 'two_factor_disabled' | 'recovery_code_used' | 'recovery_codes_regenerated';
 
-/** An in-app security notification (mandatory: no setting turns it off), written in the caller's transaction. */
-function notifySecurity(tx: Tx, userId: string, event: SecurityEvent, payload: Record<string, unknown> = {}): Promise<StoredNotification[]> {
-  return insertNotifications(
+interface SecurityNotice {
+  eventId: string;
+  notified: StoredNotification[];
+}
+
+/** A security notification (mandatory: no setting turns it off, in the app or by mail), written in the caller's transaction. */
+async function notifySecurity(tx: Tx, userId: string, event: SecurityEvent, payload: Record<string, unknown> = {}): Promise<SecurityNotice> {
+  const eventId = `security:${event}:${randomUUID()}`;
+  const notified = await insertNotifications(
     tx,
-    { id: `security:${event}:${randomUUID()}`, type: 'security_alert', actorId: null, entityType: 'user', entityId: userId, payload: { event, ...payload } },
+    { id: eventId, type: 'security_alert', actorId: null, entityType: 'user', entityId: userId, payload: { event, ...payload } },
     sql`select ${userId}::uuid as recipient_id`,
     { mandatory: true },
   );
+  return { eventId, notified };
 }
 
-async function afterCommit(nats: Nats, notified: StoredNotification[]) {
+/** Pushed to open sessions and mailed (to a verified address) once the change is committed. */
+async function afterCommit(deps: Pick<TwoFactorDeps, 'nats' | 'temporal'>, notice: SecurityNotice | null) {
+  if (!notice) return;
   // A lost push is still in GET /notifications; the change is committed either way.
-  await pushNotifications(nats, notified).catch(() => undefined);
+  await pushNotifications(deps.nats, notice.notified).catch(() => undefined);
+  await mailNotificationEvent(deps.temporal, notice.eventId).catch(() => undefined);
 }
 
 /**
@@ -115,12 +127,12 @@ export async function enableTwoFactor(deps: TwoFactorDeps, auth: { userId: strin
       .where('revoked_at', 'is', null)
       .returning('id')
       .execute();
-    const notified = await notifySecurity(tx, auth.userId, 'two_factor_enabled', { otherSessionsEnded: revoked.length });
-    return { recoveryCodes, revoked: revoked.map((r) => r.id), notified };
+    const notice = await notifySecurity(tx, auth.userId, 'two_factor_enabled', { otherSessionsEnded: revoked.length });
+    return { recoveryCodes, revoked: revoked.map((r) => r.id), notice };
   });
   if ('error' in outcome) throw outcome.error;
   for (const sessionId of outcome.revoked) publishSignOut(deps.nats, { userId: auth.userId, sessionId, reason: 'session_ended' });
-  await afterCommit(deps.nats, outcome.notified);
+  await afterCommit(deps, outcome.notice);
   return { recoveryCodes: outcome.recoveryCodes, otherSessionsEnded: outcome.revoked.length };
 }
 
@@ -172,10 +184,10 @@ export async function disableTwoFactor(deps: TwoFactorDeps, userId: string, inpu
     await tx.deleteFrom('two_factor_recovery_codes').where('user_id', '=', userId).execute();
     await tx.deleteFrom('user_two_factor').where('user_id', '=', userId).execute();
     await tx.deleteFrom('login_challenges').where('user_id', '=', userId).execute();
-    return { notified: await notifySecurity(tx, userId, 'two_factor_disabled') };
+    return { notice: await notifySecurity(tx, userId, 'two_factor_disabled') };
   });
   if ('error' in outcome) throw outcome.error;
-  await afterCommit(deps.nats, outcome.notified);
+  await afterCommit(deps, outcome.notice);
 }
 
 /** New recovery codes for a current code; the old ones stop working. */
@@ -185,10 +197,10 @@ export async function regenerateRecoveryCodes(deps: TwoFactorDeps, userId: strin
     if (!(await isTwoFactorEnabled(tx, userId))) return { error: new AppError('conflict', 'Two-factor sign-in is not on') };
     if (!(await spendSecondFactor(tx, box, userId, { code }))) return { error: wrongCode() };
     const recoveryCodes = await replaceRecoveryCodes(tx, userId);
-    return { recoveryCodes, notified: await notifySecurity(tx, userId, 'recovery_codes_regenerated') };
+    return { recoveryCodes, notice: await notifySecurity(tx, userId, 'recovery_codes_regenerated') };
   });
   if ('error' in outcome) throw outcome.error;
-  await afterCommit(deps.nats, outcome.notified);
+  await afterCommit(deps, outcome.notice);
   return outcome.recoveryCodes;
 }
 
@@ -234,11 +246,11 @@ export async function passLoginChallenge(deps: TwoFactorDeps, input: { challenge
       return { error: wrongCode({ attemptsLeft: deps.twoFactor.attemptsPerChallenge - attempts }) };
     }
     await tx.updateTable('login_challenges').set({ used_at: sql`now()` }).where('id', '=', challenge.id).execute();
-    const notified =
-      used === 'recovery_code' ? await notifySecurity(tx, challenge.user_id, 'recovery_code_used', { recoveryCodesLeft: await unusedRecoveryCodes(tx, challenge.user_id) }) : [];
-    return { userId: challenge.user_id, notified };
+    const notice =
+      used === 'recovery_code' ? await notifySecurity(tx, challenge.user_id, 'recovery_code_used', { recoveryCodesLeft: await unusedRecoveryCodes(tx, challenge.user_id) }) : null;
+    return { userId: challenge.user_id, notice };
   });
   if ('error' in outcome) throw outcome.error;
-  await afterCommit(deps.nats, outcome.notified);
+  await afterCommit(deps, outcome.notice);
   return outcome.userId;
 }

@@ -4,6 +4,7 @@ import type { Db } from '../../lib/db.ts';
 import { AppError } from '../../lib/errors.ts';
 import { appendAudit, isReporter, notifyRecipients } from '../../lib/moderation/store.ts';
 import type { Nats } from '../../lib/nats.ts';
+import type { WorkflowStarter } from '../../lib/notifications.ts';
 import { caseIdPattern, reviewConflict, targetTypes } from '../../workflows/plans/moderation.ts';
 import type { AuthContext } from '../context.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
@@ -84,7 +85,7 @@ const messageSchema = z
   })
   .openapi('AppealMessage');
 
-export function appealRoutes(deps: { db: Db; nats: Nats; appealWindowSeconds: number }) {
+export function appealRoutes(deps: { db: Db; nats: Nats; temporal: WorkflowStarter; appealWindowSeconds: number }) {
   const { db, nats } = deps;
   const router = createRouter();
 
@@ -231,6 +232,7 @@ export function appealRoutes(deps: { db: Db; nats: Nats; appealWindowSeconds: nu
         await notifyRecipients(
           db,
           nats,
+          deps.temporal,
           { id: `appeal_message:${m.id}`, type: 'appeal_message', actorId: null, entityType: 'moderation_case', entityId: id, payload: { caseId: id, messageId: m.id, from: thread.role, excerpt: m.body.slice(0, 200), path: `/api/v1/moderation/cases/${id}/appeal/messages` } },
           recipients,
         );

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
 import type { Db } from '../../lib/db.ts';
 import { notificationView } from '../../lib/notifications.ts';
-import { configurableNotificationTypes, notificationTypes, type NotificationType } from '../../lib/schema.ts';
+import { effectiveEmailChannel } from '../../lib/notification-email.ts';
+import { configurableNotificationTypes, emailChannels, notificationTypes, type NotificationType } from '../../lib/schema.ts';
 import { currentUser, signedIn } from '../middleware/auth.ts';
 import { decodeCursor, envelope, errorResponses, jsonBody, ok, page, pageMetaSchema, pageQuerySchema, timeKeyCursorSchema } from '../responses.ts';
 import { createRouter } from '../router.ts';
@@ -20,15 +21,26 @@ const notificationSchema = z
   })
   .openapi('Notification');
 
+const typeSettingSchema = z.object({
+  inApp: z.boolean(),
+  email: z.enum(emailChannels).openapi({ description: 'Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address' }),
+});
 const settingsSchema = z
-  .object(Object.fromEntries(configurableNotificationTypes.map((t) => [t, z.object({ inApp: z.boolean() })])) as Record<NotificationType, z.ZodObject<{ inApp: z.ZodBoolean }>>)
+  .object(Object.fromEntries(configurableNotificationTypes.map((t) => [t, typeSettingSchema])) as Record<NotificationType, typeof typeSettingSchema>)
   .openapi('NotificationSettings');
-
+const typeChangeSchema = typeSettingSchema.partial().strict();
+const settingsChangeSchema = z
+  .object(Object.fromEntries(configurableNotificationTypes.map((t) => [t, typeChangeSchema])) as Record<NotificationType, typeof typeChangeSchema>)
+  .partial()
+  .strict()
+  .openapi('NotificationSettingsChange');
 
 async function currentSettings(db: Db, userId: string) {
-  const rows = await db.selectFrom('notification_settings').select(['type', 'in_app']).where('user_id', '=', userId).execute();
-  const stored = new Map(rows.map((r) => [r.type, r.in_app]));
-  return Object.fromEntries(configurableNotificationTypes.map((t) => [t, { inApp: stored.get(t) ?? true }])) as z.infer<typeof settingsSchema>;
+  const rows = await db.selectFrom('notification_settings').select(['type', 'in_app', 'email']).where('user_id', '=', userId).execute();
+  const stored = new Map(rows.map((r) => [r.type, r]));
+  return Object.fromEntries(
+    configurableNotificationTypes.map((t) => [t, { inApp: stored.get(t)?.in_app ?? true, email: effectiveEmailChannel(t, stored.get(t)?.email) }]),
+  ) as z.infer<typeof settingsSchema>;
 }
 
 export function notificationRoutes(deps: { db: Db }) {
@@ -122,7 +134,7 @@ export function notificationRoutes(deps: { db: Db }) {
       method: 'get',
       path: '/settings',
       tags: ['notifications'],
-      summary: 'Which notification types you receive in the app',
+      summary: 'How you receive each notification type: in the app, and by email (off, instant or daily)',
       ...signedIn,
       responses: {
         200: { description: 'Every type with its setting', content: { 'application/json': { schema: envelope(settingsSchema) } } },
@@ -137,9 +149,9 @@ export function notificationRoutes(deps: { db: Db }) {
       method: 'put',
       path: '/settings',
       tags: ['notifications'],
-      summary: 'Change settings for some or all types (email stays off until an email channel exists)',
+      summary: 'Change settings for some or all types, any of `inApp` and `email` per type',
       ...signedIn,
-      request: { body: jsonBody(settingsSchema.partial().strict()) },
+      request: { body: jsonBody(settingsChangeSchema) },
       responses: {
         200: { description: 'Every type with its setting', content: { 'application/json': { schema: envelope(settingsSchema) } } },
         ...errorResponses({ 400: 'Unknown type or bad value', 401: 'Not signed in' }),
@@ -148,13 +160,20 @@ export function notificationRoutes(deps: { db: Db }) {
     async (c) => {
       const { userId } = currentUser(c);
       const changes = Object.entries(c.req.valid('json')).flatMap(([type, value]) =>
-        value ? [{ user_id: userId, type: type as NotificationType, in_app: value.inApp }] : [],
+        value && (value.inApp !== undefined || value.email !== undefined) ? [{ type: type as NotificationType, ...value }] : [],
       );
       if (changes.length) {
+        // A new row takes the defaults for what the change leaves out; an existing row keeps its values.
         await deps.db
           .insertInto('notification_settings')
-          .values(changes)
-          .onConflict((oc) => oc.columns(['user_id', 'type']).doUpdateSet({ in_app: sql`excluded.in_app`, updated_at: sql`now()` }))
+          .values(changes.map((ch) => ({ user_id: userId, type: ch.type, in_app: ch.inApp ?? true, email: ch.email ?? null })))
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'type']).doUpdateSet({
+              in_app: sql`case when excluded.type = any(${changes.filter((ch) => ch.inApp !== undefined).map((ch) => ch.type)}::text[]) then excluded.in_app else notification_settings.in_app end`,
+              email: sql`case when excluded.type = any(${changes.filter((ch) => ch.email !== undefined).map((ch) => ch.type)}::text[]) then excluded.email else notification_settings.email end`,
+              updated_at: sql`now()`,
+            }),
+          )
           .execute();
       }
       return c.json(ok(await currentSettings(deps.db, userId)), 200);

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from '../db.ts';
 import type { Nats } from '../nats.ts';
-import { insertNotifications, pushNotifications, type NotificationEvent } from '../notifications.ts';
+import { insertNotifications, mailNotificationEvent, pushNotifications, type NotificationEvent, type WorkflowStarter } from '../notifications.ts';
 import { accountBlock } from '../access.ts';
 import type { Database, UserStatus } from '../schema.ts';
 import { caseIdOf, priorityRank, type Priority, type ReportReason, type TargetType } from '../../workflows/plans/moderation.ts';
@@ -206,9 +206,10 @@ export async function isReporter(db: Executor, caseId: string, userId: string): 
 /**
  * In-app notifications for whoever `recipients` (a query yielding `recipient_id`) selects,
  * once per (event, recipient), pushed to those online. Not subject to notification settings:
- * a statement of reasons and a report's outcome are owed, not optional.
+ * a statement of reasons and a report's outcome are owed, not optional. Mailed too, to verified
+ * addresses (README, "Notification email").
  */
-export async function notifyRecipients(db: Db, nats: Nats, event: NotificationEvent, recipients: RawBuilder<unknown>): Promise<number> {
+export async function notifyRecipients(db: Db, nats: Nats, temporal: WorkflowStarter, event: NotificationEvent, recipients: RawBuilder<unknown>): Promise<number> {
   await insertNotifications(db, event, recipients, { mandatory: true });
   // Pushed in pages by recipient id; rows of an earlier attempt are pushed again (clients de-duplicate by id).
   let after = '00000000-0000-0000-0000-000000000000';
@@ -227,5 +228,6 @@ export async function notifyRecipients(db: Db, nats: Nats, event: NotificationEv
     if (rows.length < 1000) break;
     after = rows.at(-1)!.recipient_id;
   }
+  await mailNotificationEvent(temporal, event.id);
   return pushed;
 }

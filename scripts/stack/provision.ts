@@ -123,11 +123,15 @@ export const liveThumbnailsScheduleId = 'live-thumbnails';
 /** Live thumbnails one run takes (the stalest first): ~0.1 s of FFmpeg each, well inside its minute. */
 export const LIVE_THUMBNAILS_PER_RUN = 200;
 export const analyticsRollupScheduleId = 'analytics-rollup';
+export const notificationDigestScheduleId = 'notification-digest';
 
-/** A periodic run (daily unless said); its action is updated in place when its configuration changes. */
+/**
+ * A periodic run (daily unless said; `atHourUtc`: daily on that hour); its action and timing are
+ * updated in place when its configuration changes.
+ */
 export async function ensureSchedule(
   client: Client,
-  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' | '5 minutes' | '1 minute' },
+  options: { scheduleId: string; workflowType: string; taskQueue: string; args: unknown[]; every?: '1 day' | '1 hour' | '5 minutes' | '1 minute'; atHourUtc?: number },
 ): Promise<void> {
   const action = {
     type: 'startWorkflow' as const,
@@ -136,16 +140,17 @@ export async function ensureSchedule(
     taskQueue: options.taskQueue,
     args: options.args,
   };
+  const spec = options.atHourUtc === undefined ? { intervals: [{ every: options.every ?? '1 day' }] } : { calendars: [{ hour: options.atHourUtc, minute: 0, second: 0 }] };
   try {
     await client.schedule.create({
       scheduleId: options.scheduleId,
-      spec: { intervals: [{ every: options.every ?? '1 day' }] },
+      spec,
       action,
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, action }));
+    await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, action, ...(options.atHourUtc === undefined ? {} : { spec }) }));
   }
 }
 
@@ -210,6 +215,14 @@ export async function provisionPlatform(
         taskQueue,
         args: [{ currency: config.money.settlementCurrency }],
         every: '5 minutes',
+      });
+      // Daily at NOTIFICATION_DIGEST_HOUR_UTC; each run's start time is its cut-off.
+      await ensureSchedule(client, {
+        scheduleId: notificationDigestScheduleId,
+        workflowType: 'notificationDigestWorkflow',
+        taskQueue,
+        args: [{}],
+        atHourUtc: config.mail.digestHourUtc,
       });
     }
   } finally {

@@ -301,6 +301,6 @@ describe('owed notifications', () => {
     await t.ctx.db.insertInto('notification_settings').values({ user_id: user.id, type: 'appeal_outcome', in_app: false }).execute();
     const event = (id: string) => ({ id, type: 'appeal_outcome' as const, actorId: null, entityType: 'moderation_case', entityId: 'x', payload: {} });
     expect(await insertNotifications(t.ctx.db, event(`optional:${user.id}`), sql`select ${user.id}::uuid as recipient_id`)).toEqual([]);
-    expect(await notifyRecipients(t.ctx.db, t.ctx.nats, event(`owed:${user.id}`), sql`select ${user.id}::uuid as recipient_id`)).toBe(1);
+    expect(await notifyRecipients(t.ctx.db, t.ctx.nats, t.ctx.temporal, event(`owed:${user.id}`), sql`select ${user.id}::uuid as recipient_id`)).toBe(1);
   });
 });

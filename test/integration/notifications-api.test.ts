@@ -90,20 +90,20 @@ describe('notifications API', () => {
     const user = await newUser(t.app);
     const initial = await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: user.auth });
     expect(initial.json.data).toEqual({
-      stream_live: { inApp: true },
-      stream_scheduled: { inApp: true },
-      video_published: { inApp: true },
-      new_follower: { inApp: true },
-      tip_received: { inApp: true },
-      payout_processed: { inApp: true },
-      comment_received: { inApp: true },
-      comment_reply: { inApp: true },
-      subscription_received: { inApp: true },
-      subscription_gifted: { inApp: true },
+      stream_live: { inApp: true, email: 'off' },
+      stream_scheduled: { inApp: true, email: 'off' },
+      video_published: { inApp: true, email: 'daily' },
+      new_follower: { inApp: true, email: 'daily' },
+      tip_received: { inApp: true, email: 'instant' },
+      payout_processed: { inApp: true, email: 'instant' },
+      comment_received: { inApp: true, email: 'off' },
+      comment_reply: { inApp: true, email: 'daily' },
+      subscription_received: { inApp: true, email: 'instant' },
+      subscription_gifted: { inApp: true, email: 'instant' },
     });
     const changed = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: false } } });
-    expect(changed.json.data.new_follower).toEqual({ inApp: false });
-    expect(changed.json.data.stream_live).toEqual({ inApp: true });
+    expect(changed.json.data.new_follower).toEqual({ inApp: false, email: 'daily' });
+    expect(changed.json.data.stream_live).toEqual({ inApp: true, email: 'off' });
     const unknown = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { spam: { inApp: true } } });
     expect(unknown.status).toBe(400);
     expect(unknown.json.error.code).toBe('validation_failed');
@@ -111,7 +111,7 @@ describe('notifications API', () => {
     expect(notBoolean.status).toBe(400);
     expect(notBoolean.json.error.details.map((d: { field: string }) => d.field)).toEqual(['stream_live.inApp']);
     // Stored per user: reading again gives the change back, and nobody else's settings moved.
-    expect((await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: user.auth })).json.data).toEqual({ ...initial.json.data, new_follower: { inApp: false } });
+    expect((await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: user.auth })).json.data).toEqual({ ...initial.json.data, new_follower: { inApp: false, email: 'daily' } });
     const other = await newUser(t.app);
     expect((await call(t.app, 'GET', '/api/v1/notifications/settings', { headers: other.auth })).json.data).toEqual(initial.json.data);
     const back = await call(t.app, 'PUT', '/api/v1/notifications/settings', { headers: user.auth, body: { new_follower: { inApp: true } } });

@@ -10,7 +10,9 @@ import { newEmailToken } from '../../lib/tokens.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, PASSWORD, type TestUser } from '../support/fixtures.ts';
 import { call } from '../support/http.ts';
+import { latestMessage } from '../support/mailpit.ts';
 import { inOneWindow } from '../support/rate-windows.ts';
+import { withWorkers } from '../support/workers.ts';
 
 // Two-factor sign-in on the real stack (README, "Two-factor sign-in"): enrolment, the challenge
 // a right password earns, single-use codes and recovery codes, the attempt limits, disabling.
@@ -252,5 +254,23 @@ describe('two-factor sign-in', { timeout: 60_000 }, () => {
     expect(await securityEvents(user.id)).toEqual(['two_factor_enabled', 'recovery_codes_regenerated', 'two_factor_disabled']);
     const offAgain = await post('/two-factor/disable', { password: PASSWORD, code: codeAt(secret) }, auth);
     expect([offAgain.status, offAgain.json.error.code]).toEqual([409, 'conflict']);
+  });
+
+  it('mails each security alert to a verified address, whatever the settings (it cannot be turned off)', async () => {
+    await withWorkers(
+      t.ctx,
+      async () => {
+        const { user, secret } = await enrolled();
+        await t.ctx.db.updateTable('users').set({ email_verified_at: new Date() }).where('id', '=', user.id).execute();
+        // Enrolment used the previous step's code; this step's is still unused.
+        const renewed = await post('/two-factor/recovery-codes', { code: codeAt(secret) }, user.auth);
+        expect(renewed.status).toBe(200);
+        const mail = await latestMessage(user.email, 'New recovery codes were made');
+        expect(mail.Subject).toBe('StreamHub: New recovery codes were made; the old ones no longer work');
+        expect(mail.Text).toContain(`${t.ctx.config.publicUrls.web}/account/security`);
+        expect(mail.Text).toContain('Security notices are always mailed to a verified address.');
+      },
+      { media: false },
+    );
   });
 });

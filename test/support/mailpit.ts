@@ -61,6 +61,11 @@ export function linkIn(message: MailMessage, path: string): { url: string; token
   return { url: match[0], token: decodeURIComponent(match[1]!) };
 }
 
+/** A message's headers, each with every value it has. */
+export async function headersOf(id: string): Promise<Record<string, string[]>> {
+  return (await (await mailpit(`/message/${id}/headers`)).json()) as Record<string, string[]>;
+}
+
 export async function deleteMessagesTo(address: string): Promise<void> {
   await mailpit(`/search${toQuery(address)}`, { method: 'DELETE' });
 }

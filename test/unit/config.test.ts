@@ -40,6 +40,12 @@ describe('config', () => {
     expect(config.nats.subjectPrefix).toBe('dev.');
   });
 
+  it('reads the notification digest hour: 8 UTC unless set, an hour of the day', () => {
+    expect(parseConfig(required).mail.digestHourUtc).toBe(8);
+    expect(parseConfig({ ...required, NOTIFICATION_DIGEST_HOUR_UTC: '0' }).mail.digestHourUtc).toBe(0);
+    for (const bad of ['24', '-1', '7.5']) expect(problemsOf({ ...required, NOTIFICATION_DIGEST_HOUR_UTC: bad }).map((p) => p.split(':')[0])).toEqual(['NOTIFICATION_DIGEST_HOUR_UTC']);
+  });
+
   it('reads the live-stream bounds and the recordings directory', () => {
     const defaults = parseConfig(required);
     expect(defaults.streams).toMatchObject({ maxReconnects: 50, idleCloseDays: 30 });

@@ -2222,7 +2222,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Which notification types you receive in the app */
+        /** How you receive each notification type: in the app, and by email (off, instant or daily) */
         get: {
             parameters: {
                 query?: never;
@@ -2264,7 +2264,7 @@ export interface paths {
                 };
             };
         };
-        /** Change settings for some or all types (email stays off until an email channel exists) */
+        /** Change settings for some or all types, any of `inApp` and `email` per type */
         put: {
             parameters: {
                 query?: never;
@@ -2274,38 +2274,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        stream_live?: {
-                            inApp: boolean;
-                        };
-                        stream_scheduled?: {
-                            inApp: boolean;
-                        };
-                        video_published?: {
-                            inApp: boolean;
-                        };
-                        new_follower?: {
-                            inApp: boolean;
-                        };
-                        tip_received?: {
-                            inApp: boolean;
-                        };
-                        payout_processed?: {
-                            inApp: boolean;
-                        };
-                        comment_received?: {
-                            inApp: boolean;
-                        };
-                        comment_reply?: {
-                            inApp: boolean;
-                        };
-                        subscription_received?: {
-                            inApp: boolean;
-                        };
-                        subscription_gifted?: {
-                            inApp: boolean;
-                        };
-                    };
+                    "application/json": components["schemas"]["NotificationSettingsChange"];
                 };
             };
             responses: {
@@ -15623,33 +15592,165 @@ export interface components {
         NotificationSettings: {
             stream_live: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             stream_scheduled: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             video_published: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             new_follower: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             tip_received: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             payout_processed: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             comment_received: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             comment_reply: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             subscription_received: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
             };
             subscription_gifted: {
                 inApp: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email: "off" | "instant" | "daily";
+            };
+        };
+        NotificationSettingsChange: {
+            stream_live?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            stream_scheduled?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            video_published?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            new_follower?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            tip_received?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            payout_processed?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            comment_received?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            comment_reply?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            subscription_received?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
+            };
+            subscription_gifted?: {
+                inApp?: boolean;
+                /**
+                 * @description Mail: `off`, `instant` (one mail each) or `daily` (the daily digest); only to a verified address
+                 * @enum {string}
+                 */
+                email?: "off" | "instant" | "daily";
             };
         };
         Category: {

@@ -1,7 +1,7 @@
 // /notifications — newest first, mark one or all read, and which kinds to receive.
 import { Link } from 'react-router';
 import { RequireSignIn } from '../auth/RequireSignIn.tsx';
-import { describeNotification, settingLabels, useMarkRead, useNotifications, useNotificationSettings, useSaveSettings, type NotificationSettings } from '../features/notifications/api.ts';
+import { describeNotification, emailChannelLabels, settingLabels, useMarkRead, useNotifications, useNotificationSettings, useSaveSettings, type EmailChannel, type NotificationSettings } from '../features/notifications/api.ts';
 import { ErrorMessage, Loading } from '../layout/Status.tsx';
 import '../live.css';
 
@@ -10,17 +10,38 @@ function Settings() {
   const save = useSaveSettings();
   if (settings.isPending) return <Loading />;
   if (settings.isError) return <ErrorMessage error={settings.error} />;
+  const types = Object.keys(settingLabels) as (keyof NotificationSettings)[];
   return (
-    <fieldset>
-      <legend>Notify me when</legend>
-      {(Object.keys(settingLabels) as (keyof NotificationSettings)[]).map((type) => (
-        <label key={type} className="inline">
-          <input type="checkbox" checked={settings.data[type]?.inApp ?? true} disabled={save.isPending} onChange={(e) => save.mutate({ [type]: { inApp: e.target.checked } })} />
-          {settingLabels[type]}
-        </label>
-      ))}
+    <>
+      <fieldset>
+        <legend>Notify me when</legend>
+        {types.map((type) => (
+          <label key={type} className="inline">
+            <input type="checkbox" checked={settings.data[type]?.inApp ?? true} disabled={save.isPending} onChange={(e) => save.mutate({ [type]: { inApp: e.target.checked } })} />
+            {settingLabels[type]}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="email-settings">
+        <legend>Email me when</legend>
+        <p className="muted">
+          Only to a confirmed email address, and only about notifications you get in the app. Notices about moderation always come by email too.
+        </p>
+        {types.map((type) => (
+          <label key={type} className="email-setting">
+            <span>{settingLabels[type]}</span>
+            <select value={settings.data[type]?.email ?? 'off'} disabled={save.isPending} onChange={(e) => save.mutate({ [type]: { email: e.target.value as EmailChannel } })}>
+              {(Object.keys(emailChannelLabels) as EmailChannel[]).map((channel) => (
+                <option key={channel} value={channel}>
+                  {emailChannelLabels[channel]}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
+      </fieldset>
       {save.isError && <ErrorMessage error={save.error} />}
-    </fieldset>
+    </>
   );
 }
 
@@ -75,7 +96,7 @@ export default function Notifications() {
     <RequireSignIn>
       <h1>Notifications</h1>
       <List />
-      <h2>Settings</h2>
+      <h2 id="settings">Settings</h2>
       <Settings />
     </RequireSignIn>
   );

@@ -7,6 +7,7 @@ import type { components } from '../../api/schema.ts';
 
 export type Notification = components['schemas']['Notification'];
 export type NotificationSettings = components['schemas']['NotificationSettings'];
+export type EmailChannel = NotificationSettings['stream_live']['email'];
 
 async function listNotifications(unread: boolean, limit: number) {
   const { data, error, response } = await api.GET('/api/v1/notifications', { params: { query: { limit, ...(unread ? { unread: 'true' as const } : {}) } } });
@@ -46,7 +47,7 @@ export const settingsQuery = () =>
 export function useSaveSettings() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (body: Partial<NotificationSettings>) => {
+    mutationFn: async (body: components['schemas']['NotificationSettingsChange']) => {
       const { data, response } = await api.PUT('/api/v1/notifications/settings', { body });
       if (!data) throw new ApiError(response.status, 'http_error', `Request failed (${response.status})`);
       return data.data;
@@ -108,4 +109,11 @@ export const settingLabels: Record<keyof NotificationSettings, string> = {
   comment_reply: 'Someone replies to my comment',
   subscription_received: 'Someone subscribes to my channel',
   subscription_gifted: 'I receive a gifted subscription',
+};
+
+/** How each email channel reads in the settings' select. */
+export const emailChannelLabels: Record<EmailChannel, string> = {
+  off: 'Never',
+  instant: 'Right away',
+  daily: 'In the daily digest',
 };
