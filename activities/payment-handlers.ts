@@ -21,7 +21,6 @@ import { LIVE_STATUSES } from '../lib/streams.ts';
 import { startGiftDistribution, type GiftDistributionSettings } from '../lib/subscriptions/gift-start.ts';
 import { pushNotifications } from '../lib/notifications.ts';
 import { insertNotifications, mailNotificationEvent } from '../lib/notifications.ts';
-import { activityTemporal } from './notification-email.ts';
 import { registerStripeEventHandler, type PaymentEvent, type PaymentEventContext, type PaymentEventHandler, type ProviderIds } from './payments.ts';
 
 // What StreamHub does with each Stripe event it acts on: find our payment (by the id we put in
@@ -215,7 +214,7 @@ async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<
     videoId: payment.videoId,
   });
   ctx.afterCommit(() => pushNotifications(ctx.nats, notified));
-  ctx.afterCommit(() => mailNotificationEvent(activityTemporal(), `tip_received:${payment.id}`));
+  ctx.afterCommit(() => mailNotificationEvent(ctx.temporal, `tip_received:${payment.id}`));
   // A payer timed out or banned from the channel's chat since starting the tip is not announced
   // in its room (the money is booked and the creator told all the same).
   const restricted = payment.streamId && payment.creatorId ? await restrictionOf(ctx.trx, payment.creatorId, payment.payerId) : undefined;

@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
+import type { WorkflowStarter } from '../lib/notifications.ts';
 import { STRIPE_EVENT_TYPES, stripeEventSchema, type StripeEventEnvelope } from '../lib/payments/stripe-events.ts';
 import type { PaymentEventRow } from '../lib/schema.ts';
 
@@ -30,6 +31,8 @@ export interface PaymentEventContext {
   /** The transaction that also marks the event applied: make every effect through it. */
   trx: Tx;
   nats: Nats;
+  /** Starts workflows an applied event leads to (a notification's mail), from an after-commit task. */
+  temporal: WorkflowStarter;
   /**
    * Runs `task` once the transaction committed, on the attempt that applied the event: at
    * most once (a crash right after the commit skips it), so for pushes and frames, never money.
@@ -167,6 +170,7 @@ export function createPaymentActivities(deps: { db: Db; nats: Nats; stripeEventH
           const ctx: PaymentEventContext = {
             trx,
             nats: deps.nats,
+            temporal: { client: context.client, taskQueue: context.info.taskQueue },
             afterCommit: (task) => void afterCommit.push(task),
             applyWaiting: (ids) => applyWaiting(ctx, applying, ids),
           };

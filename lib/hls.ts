@@ -58,11 +58,33 @@ export function playlistUris(text: string): string[] {
     .map((l) => l.trim());
 }
 
+/** How our encoder and nginx-rtmp name segments: a plain file beside the playlist. Nothing else is ever read. */
+const PLAIN_SEGMENT = /^[\w-]+\.ts$/;
+
+/**
+ * The segment of a media playlist that holds `atSeconds`, and where in it that time is; null
+ * past the end, or when the segment's name is not a plain file beside the playlist.
+ */
+export function segmentAt(playlist: string, atSeconds: number): { uri: string; offsetSeconds: number } | null {
+  let start = 0;
+  let duration: number | null = null;
+  for (const raw of playlist.split(/\r?\n/)) {
+    const line = raw.trim();
+    const extinf = /^#EXTINF:([\d.]+)/.exec(line);
+    if (extinf) duration = Number(extinf[1]);
+    if (!isUriLine(line) || duration === null) continue;
+    if (atSeconds < start + duration) return PLAIN_SEGMENT.test(line) ? { uri: line, offsetSeconds: Math.max(0, atSeconds - start) } : null;
+    start += duration;
+    duration = null;
+  }
+  return null;
+}
+
 /**
  * The newest complete segment a live media playlist lists, if its name is a plain file name
  * (nginx-rtmp writes `<name>-<n>.ts` beside the playlist); anything else is never read.
  */
 export function newestLiveSegment(playlist: string): string | null {
   const newest = playlistUris(playlist).at(-1);
-  return newest && /^[\w-]+\.ts$/.test(newest) ? newest : null;
+  return newest && PLAIN_SEGMENT.test(newest) ? newest : null;
 }

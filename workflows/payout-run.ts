@@ -259,6 +259,7 @@ export async function payoutRunWorkflow(input: PayoutRunInput): Promise<PayoutRu
 
   // Settle: webhooks and uploads settle items in the database and nudge; a slow poll catches a lost nudge.
   while (state.phase === 'settling' || state.phase === 'settling_overdue') {
+    const nudgesBeforeRead = nudges;
     const status = await activities.payoutSettlementStatus({ runId });
     state.unsettled = status.open;
     if (status.reversing) {
@@ -271,7 +272,10 @@ export async function payoutRunWorkflow(input: PayoutRunInput): Promise<PayoutRu
       state.flagged += await activities.flagUnsettledPayouts({ runId });
       await enter('settling_overdue');
     }
-    const seen = nudges;
+    // A nudge that came while the status was being read may be for a settlement the read missed:
+    // count from before the read, so it wakes the next read at once. Runs started before this
+    // counted from after the read and woke only on the next nudge or the poll.
+    const seen = patched('payout-run-nudge-during-read') ? nudgesBeforeRead : nudges;
     const wait = state.phase === 'settling' ? Math.min(input.settlementPollMs ?? HOUR, Math.max(deadline - now(), 1)) : (input.settlementPollMs ?? HOUR);
     await condition(() => nudges !== seen, wait);
     if (historyFull()) await carryOn();

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { toJsonAmount } from '../../lib/ledger/rules.ts';
 import { sql } from 'kysely';
 import type { Config } from '../../lib/config.ts';
 import type { Db } from '../../lib/db.ts';
@@ -84,7 +85,8 @@ async function storedBuckets(db: Db, creatorId: string, range: AnalyticsRange) {
     likes: r.likes,
     comments: r.comments,
     newFollowers: r.new_followers,
-    earnings: Number(r.earnings),
+    // Minor units, exact: a sum beyond JSON's exact integers is refused, never rounded.
+    earnings: toJsonAmount(BigInt(r.earnings)),
   }));
 }
 

@@ -41,7 +41,7 @@ async function apply(type: string, object: Record<string, unknown>): Promise<voi
   };
   const later: (() => Promise<void>)[] = [];
   const handler = handlers.get(type as never) as PaymentEventHandler;
-  await t.ctx.db.transaction().execute((trx) => handler({ trx, nats: t.ctx.nats, afterCommit: (task) => void later.push(task), applyWaiting: async () => {} }, event));
+  await t.ctx.db.transaction().execute((trx) => handler({ trx, nats: t.ctx.nats, temporal: t.ctx.temporal, afterCommit: (task) => void later.push(task), applyWaiting: async () => {} }, event));
   for (const task of later) await task();
 }
 

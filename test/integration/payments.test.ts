@@ -16,6 +16,7 @@ import { expectWholeBooks } from '../support/ledger-books.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
 import { connectSocket, insertStream, startGateways, until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
+import { latestMessage } from '../support/mailpit.ts';
 import {
   buyCoins,
   capturingLogger,
@@ -74,8 +75,10 @@ async function buyAndPay(payer: TestUser, slug = 'coins-500') {
 }
 
 describe('tips', { timeout: 120_000 }, () => {
-  it('books a paid $10.00 tip: $8.41 pending for the creator, a donation frame in the live room, the creator notified', async () => {
+  it('books a paid $10.00 tip: $8.41 pending for the creator, a donation frame in the live room, the creator notified (in the app and by mail)', async () => {
     const [viewer, creator] = [await newUser(app), await newUser(app)];
+    // A verified address gets `tip_received` mail right away by default (README "Notification email").
+    await t.ctx.db.updateTable('users').set({ email_verified_at: new Date() }).where('id', '=', creator.id).execute();
     const streamId = await insertStream(t.ctx, creator.id, 'live');
     const room = await connectSocket(urls[0]!, '', sockets);
     room.send({ type: 'join', streamId });
@@ -101,11 +104,15 @@ describe('tips', { timeout: 120_000 }, () => {
 
     const before = await moneyOf(t.ctx.db, { creatorId: creator.id });
     const paid = { ...payment, paymentIntentId: stored.provider_payment_intent_id! };
-    await withPaymentWorkers(async () => {
+    const mailed = await withPaymentWorkers(async () => {
       await send('payment_intent.succeeded', stripeObjects.succeeded(paid));
       // The same news again under another event id: nothing more.
       await send('payment_intent.succeeded', stripeObjects.succeeded(paid));
+      // The booking starts the notification's mail once it committed.
+      return t.ctx.temporal.client.workflow.getHandle(workflowIds.notificationEmail(`tip_received:${payment.id}`)).result();
     });
+    expect(mailed).toEqual({ sent: 1 });
+    expect((await latestMessage(creator.email, 'You received a tip')).Subject).toBe('StreamHub: You received a tip');
     expect(change(await moneyOf(t.ctx.db, { creatorId: creator.id }), before)).toMatchObject({ pending: 841n, available: 0n, clearing: 941n, fees: 59n, revenue: 159n, losses: 0n });
     expect((await entriesOf(t.ctx.db, payment.id)).map((e) => [e.idempotency_key, e.kind])).toEqual([[`payment/${payment.id}/succeeded`, 'tip']]);
     expect(await getPayment(viewer, payment.id)).toMatchObject({ status: 'succeeded', succeededAt: expect.any(String), refundedAmount: 0 });

@@ -258,7 +258,7 @@ async function play(tips: bigint[], methods: boolean[], steps: Step[]): Promise<
       metadata: { payoutId: item.id, runId: item.runId },
       payload: { account: item.stripeAccountId },
     } as unknown as PaymentEvent;
-    await db.transaction().execute((trx) => handler({ trx, nats, afterCommit: () => {}, applyWaiting: async () => {} }, event));
+    await db.transaction().execute((trx) => handler({ trx, nats, temporal: t.ctx.temporal, afterCommit: () => {}, applyWaiting: async () => {} }, event));
   };
 
   const settleOne = async (item: PayoutItem, outcome: 'paid' | 'failed') => {

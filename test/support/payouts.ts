@@ -57,14 +57,19 @@ export const runProgress = (temporal: Temporal, runId: string): Promise<PayoutRu
 
 export async function untilPhase(temporal: Temporal, runId: string, phases: PayoutRunPhase[], timeoutMs = 60_000): Promise<PayoutRunState> {
   let last: PayoutRunState | undefined;
-  await until(
-    async () => {
-      last = await runProgress(temporal, runId).catch(() => undefined);
-      return Boolean(last && phases.includes(last.phase));
-    },
-    `payout run ${runId} to reach ${phases.join(' or ')} (last: ${last?.phase})`,
-    timeoutMs,
-  );
+  try {
+    await until(
+      async () => {
+        last = await runProgress(temporal, runId).catch(() => undefined);
+        return Boolean(last && phases.includes(last.phase));
+      },
+      `payout run ${runId} to reach ${phases.join(' or ')}`,
+      timeoutMs,
+    );
+  } catch (err) {
+    // Where it stood when the wait ran out (the message above is written before the first look).
+    throw new Error(`${(err as Error).message}; last seen: ${last ? `${last.phase}, ${last.unsettled} unsettled` : 'no answer to the progress query'}`);
+  }
   return last!;
 }
 
