@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
-import { concatCommand, hlsEncodeCommand, posterCommand, progressPercent, segmentsPercent } from '../lib/ffmpeg-commands.ts';
+import { concatCommand, hlsEncodeCommand, posterCommand, progressPercent, segmentPosterCommand, segmentsPercent, type LocalSource } from '../lib/ffmpeg-commands.ts';
 import { detectContainer, probeMedia, readMediaToolchain, runFfmpeg, type MediaToolchain } from '../lib/ffmpeg.ts';
-import { parseMasterPlaylist } from '../lib/hls.ts';
+import { parseMasterPlaylist, segmentAt } from '../lib/hls.ts';
 import { MediaRefusedError, mediaLimitViolation, type MediaLimits } from '../lib/media-rules.ts';
 import type { Nats } from '../lib/nats.ts';
-import { downloadFile, headObject, uploadDirectory, uploadFile, uploadLargeFile, type Storage } from '../lib/s3.ts';
+import { downloadFile, headObject, readObjectText, uploadDirectory, uploadFile, uploadLargeFile, type Storage } from '../lib/s3.ts';
 import type { VideoRenditionRecord } from '../lib/schema.ts';
 import { isRecordingOf, recordingPath } from '../lib/streams.ts';
 import { planPoster, planPosterAt, planStoryboard, storyboardVtt } from '../lib/thumbnails.ts';
@@ -128,6 +128,26 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     });
     if (size === null) throw ApplicationFailure.nonRetryable('The uploaded file is missing from storage; upload it again', 'SourceMissing');
     if (size === 0) throw ApplicationFailure.nonRetryable('The file is empty', 'UnplayableMedia');
+  }
+
+  /**
+   * The segment of the video's largest rendition that holds `atSeconds`, downloaded, and the
+   * time within it; null when the video has no rendition playlist or no such segment.
+   */
+  async function posterSegment(input: PosterInput, dir: string, liveness: Liveness): Promise<{ source: LocalSource; atSeconds: number } | null> {
+    const video = await deps.db.selectFrom('videos').select('renditions').where('id', '=', input.videoId).executeTakeFirst();
+    const largest = (video?.renditions ?? []).filter((r) => r.height !== null).sort((a, b) => b.height! - a.height!)[0];
+    if (!largest) return null;
+    const playlistPath = path.posix.join(videoPaths(input.videoId).hls, largest.playlist);
+    const playlist = await readObjectText(storage, playlistPath);
+    const found = playlist === null ? null : segmentAt(playlist, input.atSeconds);
+    if (!found) return null;
+    const file = path.join(dir, 'segment.ts');
+    const size = await downloadFile(storage, path.posix.join(path.posix.dirname(playlistPath), found.uri), file, {
+      signal: liveness.signal,
+      onData: (bytes) => liveness.progressed({ step: 'downloading segment', bytes }),
+    });
+    return size ? { source: { file, format: 'mpegts' }, atSeconds: found.offsetSeconds } : null;
   }
 
   return {
@@ -274,9 +294,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     },
 
     /**
-     * The poster taken again at the owner's chosen time (PATCH /videos/{id}), from the pinned
-     * source, to its own key per time. Idempotent: a retry, or a second run for the same time,
-     * finds the object written and returns its key.
+     * The poster taken again at the owner's chosen time (PATCH /videos/{id}), to its own key per
+     * time. It reads one HLS segment of the video's largest rendition, the one holding that time
+     * (a few MB), not the source (up to 5 GiB); the pinned source is the fallback for a video
+     * without such a segment. Idempotent: a retry, or a second run for the same time, finds the
+     * object written and returns its key.
      */
     async extractPoster(input: PosterInput): Promise<{ posterKey: string }> {
       const posterKey = videoPaths(input.videoId).posterAt(input.atSeconds);
@@ -284,12 +306,22 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       const liveness = keepAlive(Context.current(), STALL_MS);
       try {
         return await withScratchDir(input.videoId, async (dir) => {
-          const sourceFile = path.join(dir, 'source');
-          await downloadSource(input.sourceKey, sourceFile, liveness);
-          const format = await detectContainer(sourceFile);
           const posterFile = path.join(dir, 'poster.jpg');
-          liveness.progressed({ step: 'extracting' });
-          await runFfmpeg(posterCommand({ file: sourceFile, format }, planPosterAt(input.atSeconds, input.display), posterFile), { signal: liveness.signal });
+          const extract = async (args: string[]) => {
+            liveness.progressed({ step: 'extracting' });
+            await runFfmpeg(args, { signal: liveness.signal });
+            return stat(posterFile).then((info) => info.size > 0, () => false);
+          };
+          const segment = await posterSegment(input, dir, liveness);
+          // A time in a segment's last instant may decode no frame: the source has it.
+          if (!segment || !(await extract(segmentPosterCommand(segment.source, planPosterAt(segment.atSeconds, input.display), posterFile)))) {
+            const sourceFile = path.join(dir, 'source');
+            await downloadSource(input.sourceKey, sourceFile, liveness);
+            const source = { file: sourceFile, format: await detectContainer(sourceFile) };
+            if (!(await extract(posterCommand(source, planPosterAt(input.atSeconds, input.display), posterFile)))) {
+              throw ApplicationFailure.nonRetryable(`The video has no frame at ${input.atSeconds} s`, 'UnplayableMedia');
+            }
+          }
           await uploadFile(storage, posterKey, posterFile, liveness.signal);
           return { posterKey };
         });

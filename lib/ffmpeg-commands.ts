@@ -149,6 +149,24 @@ export function posterCommand(source: LocalSource, poster: PosterPlan, outFile: 
   ];
 }
 
+/**
+ * One poster frame from a short HLS segment of the video's own encode. The seek is on the
+ * output side: FFmpeg decodes from the segment's start (a few seconds at most) and keeps the
+ * frame at `atSeconds` into it. Seeking on the input finds nothing in an MPEG-TS segment whose
+ * timestamps continue from the segments before it (measured with FFmpeg 5.1: "Output file is
+ * empty").
+ */
+export function segmentPosterCommand(segment: LocalSource, poster: PosterPlan, outFile: string): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-y',
+    ...localInputArgs(segment),
+    '-ss', poster.atSeconds.toFixed(3),
+    '-map', '0:v:0', '-frames:v', '1',
+    '-vf', `scale=${poster.width}:${poster.height}`,
+    '-q:v', '3', outFile,
+  ];
+}
+
 /** Height of a live stream's thumbnail; smaller sources keep theirs. */
 export const LIVE_THUMBNAIL_HEIGHT = 360;
 

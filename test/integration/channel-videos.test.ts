@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { presignGet } from '../../lib/s3.ts';
+import { deleteObject, presignGet } from '../../lib/s3.ts';
 import { videoPaths } from '../../lib/videos.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import { useTestApp } from '../support/context.ts';
@@ -13,6 +15,8 @@ import { inOneWindow } from '../support/rate-windows.ts';
 import { insertVideo, settledVideo, submitVideo } from '../support/videos.ts';
 import { waitUntil } from '../support/wait.ts';
 import { withWorkers } from '../support/workers.ts';
+
+const run = promisify(execFile);
 
 // A channel's videos (GET /users/{id}/videos) by the reading rules of GET /videos, newest or
 // most viewed, uploads or past broadcasts; PATCH /videos/{id} with its rules and the poster
@@ -232,9 +236,10 @@ describe('PATCH /videos/{id}', () => {
     expect(refused.json.error).toMatchObject({ code: 'rate_limited', details: { rule: 'video-edit' } });
   });
 
-  it('takes the poster again at the chosen time in video/<id>/poster: a new object, the last choice wins', { timeout: 240_000 }, async () => {
+  it('takes the poster again at the chosen time in video/<id>/poster, from one HLS segment: a new object, the last choice wins', { timeout: 240_000 }, async () => {
     const owner = await newUser(t.app);
-    const source = await media.generate('pattern.mp4', [...testPattern('640x360', 25, 4), ...h264]);
+    // A picture whose colour turns with time, so a frame says when it was taken: 10 s, three 4 s segments.
+    const source = await media.generate('turning.mp4', ['-f', 'lavfi', '-i', 'color=c=red:s=640x360:r=25:d=10,hue=H=2*PI*t/10', ...h264]);
     await withWorkers(t.ctx, async () => {
       const id = await submitVideo(t.app, owner, source, { title: 'Poster' });
       const { video } = await settledVideo(t.app, owner, id);
@@ -242,21 +247,27 @@ describe('PATCH /videos/{id}', () => {
       const firstKey = (await t.ctx.db.selectFrom('videos').select('poster_key').where('id', '=', id).executeTakeFirstOrThrow()).poster_key;
       expect(firstKey).toBe(videoPaths(id).poster);
       const before = await fetchBytes(await presignGet(t.ctx.storage, firstKey!, 60, 'internal'));
+      // The poster is taken from the segment, not the source: without the source it still comes.
+      await deleteObject(t.ctx.storage, (await t.ctx.db.selectFrom('videos').select('source_key').where('id', '=', id).executeTakeFirstOrThrow()).source_key);
 
-      const res = await patch(id, { thumbnailAtSeconds: 3.5 }, owner);
+      const res = await patch(id, { thumbnailAtSeconds: 9.5 }, owner);
       expect(res.status, res.text).toBe(200);
-      expect(res.json.data.thumbnailAtSeconds).toBe(3.5);
+      expect(res.json.data.thumbnailAtSeconds).toBe(9.5);
       const result = await t.ctx.temporal.client.workflow.getHandle(workflowIds.videoPoster(id)).result();
-      expect(result).toEqual({ posterKey: videoPaths(id).posterAt(3.5), published: true });
+      expect(result).toEqual({ posterKey: videoPaths(id).posterAt(9.5), published: true });
       const posterKey = (await t.ctx.db.selectFrom('videos').select('poster_key').where('id', '=', id).executeTakeFirstOrThrow()).poster_key;
-      expect(posterKey).toBe(videoPaths(id).posterAt(3.5));
+      expect(posterKey).toBe(videoPaths(id).posterAt(9.5));
       const after = await fetchBytes(await presignGet(t.ctx.storage, posterKey!, 60, 'internal'));
       expect(after.equals(before)).toBe(false);
       const file = media.path('poster.jpg');
       writeFileSync(file, after);
       expect(await probeStreams(file)).toEqual([expect.objectContaining({ codec_type: 'video', width: 640, height: 360 })]);
+      // The frame of 9.5 s (1.5 s into the third segment), not of the segment's start at 8 s.
+      const colour = await averageColour(file);
+      expect(colourDistance(colour, await averageColour(source, 9.5))).toBeLessThan(20);
+      expect(colourDistance(colour, await averageColour(source, 8))).toBeGreaterThan(40);
       // The API's thumbnailUrl points at the new object.
-      expect((await get(`/api/v1/videos/${id}`)).json.data.thumbnailUrl).toContain(`poster-3500ms.jpg`);
+      expect((await get(`/api/v1/videos/${id}`)).json.data.thumbnailUrl).toContain(`poster-9500ms.jpg`);
 
       // Two choices in a row: whichever run ends last, the second choice is the poster.
       expect((await patch(id, { thumbnailAtSeconds: 1 }, owner)).status).toBe(200);
@@ -274,6 +285,15 @@ describe('PATCH /videos/{id}', () => {
     });
   });
 });
+
+/** A frame's average colour (RGB), from an image or from a video at `atSeconds`. */
+async function averageColour(file: string, atSeconds?: number): Promise<number[]> {
+  const seek = atSeconds === undefined ? [] : ['-ss', String(atSeconds)];
+  const { stdout } = await run('ffmpeg', ['-v', 'error', ...seek, '-i', file, '-frames:v', '1', '-vf', 'scale=1:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer' });
+  return [...(stdout as Buffer).subarray(0, 3)];
+}
+
+const colourDistance = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
 
 async function fetchBytes(url: string): Promise<Buffer> {
   const res = await fetch(url);

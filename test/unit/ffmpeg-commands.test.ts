@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, liveThumbnailCommand, posterCommand, probeArgs, progressPercent, segmentsPercent } from '../../lib/ffmpeg-commands.ts';
+import { concatCommand, detectedFormat, formatDetectionArgs, hlsEncodeCommand, liveThumbnailCommand, posterCommand, segmentPosterCommand, probeArgs, progressPercent, segmentsPercent } from '../../lib/ffmpeg-commands.ts';
 import type { LadderPlan } from '../../workflows/plans/ladder.ts';
 
 const rung = (name: string, width: number, height: number, kbps: number) => ({
@@ -132,6 +132,17 @@ describe('segmentsPercent', () => {
     expect(segmentsPercent(['index.m3u8', 'segment_00000.ts', 'segment_00001.ts', 'segment_00001.ts.tmp'], plan, 8)).toBe(50);
     expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts', 'segment_00002.ts', 'segment_00003.ts'], plan, 10)).toBe(100);
     expect(segmentsPercent(['segment_00000.ts', 'segment_00001.ts'], plan, 0)).toBeUndefined();
+  });
+});
+
+describe('segmentPosterCommand', () => {
+  it('seeks on the output side of one local MPEG-TS segment (input seeking finds nothing in a segment whose timestamps continue)', () => {
+    expect(segmentPosterCommand({ file: '/in/segment.ts', format: 'mpegts' }, { atSeconds: 1.5, width: 1280, height: 720 }, '/out/poster.jpg')).toEqual([
+      '-hide_banner', '-nostdin', '-y',
+      '-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED, '-f', 'mpegts', '-i', '/in/segment.ts',
+      '-ss', '1.500',
+      '-map', '0:v:0', '-frames:v', '1', '-vf', 'scale=1280:720', '-q:v', '3', '/out/poster.jpg',
+    ]);
   });
 });
 

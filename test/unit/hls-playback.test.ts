@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newestLiveSegment, parseMasterPlaylist, playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
+import { newestLiveSegment, parseMasterPlaylist, segmentAt, playlistUris, rewritePlaylistUris } from '../../lib/hls.ts';
 import { createPlaybackSigner } from '../../api/videos/playback.ts';
 
 const master = `#EXTM3U
@@ -73,5 +73,22 @@ describe('newestLiveSegment', () => {
   it('is null for a playlist without segments, and for a name that is not a plain file beside the playlist', () => {
     expect(newestLiveSegment(live())).toBeNull();
     for (const name of ['../etc/passwd.ts', '/abs/s-9.ts', 'sub/s-9.ts', 'http://x/s-9.ts', 's-9.m3u8']) expect(newestLiveSegment(live('s-8.ts', name))).toBeNull();
+  });
+});
+
+describe('segmentAt', () => {
+  const vod = ['#EXTM3U', '#EXT-X-TARGETDURATION:4', '#EXTINF:4.000000,', 'segment_00000.ts', '#EXTINF:4.000000,', 'segment_00001.ts', '#EXTINF:2.000000,', 'segment_00002.ts', '#EXT-X-ENDLIST', ''].join('\n');
+
+  it('is the segment holding the time, and the time within it', () => {
+    expect(segmentAt(vod, 0)).toEqual({ uri: 'segment_00000.ts', offsetSeconds: 0 });
+    expect(segmentAt(vod, 3.999)).toEqual({ uri: 'segment_00000.ts', offsetSeconds: 3.999 });
+    expect(segmentAt(vod, 4)).toEqual({ uri: 'segment_00001.ts', offsetSeconds: 0 });
+    expect(segmentAt(vod, 9.5)).toEqual({ uri: 'segment_00002.ts', offsetSeconds: 1.5 });
+  });
+
+  it('is null past the end, and for a segment that is not a plain file beside the playlist', () => {
+    expect(segmentAt(vod, 10)).toBeNull();
+    expect(segmentAt(vod.replace('segment_00001.ts', '../other/segment_00001.ts'), 5)).toBeNull();
+    expect(segmentAt('#EXTM3U\n', 0)).toBeNull();
   });
 });
