@@ -356,7 +356,9 @@ export async function ensureServices(
     specs.map(async (spec) => {
       const where = `${spec.host}:${spec.port}`;
       if (await portAnswers(spec.host, spec.port)) {
-        if (await waitUntil(spec.ready, 5000, () => true) === 'ready') {
+        // Up to 15 s: while the other services start (big binaries paging in), a busy machine
+        // can keep a reused one from answering its probe for seconds (seen with PostgreSQL).
+        if (await waitUntil(spec.ready, 15_000, () => true) === 'ready') {
           report(`  ${spec.name}: reusing the one at ${where}`);
           return;
         }
