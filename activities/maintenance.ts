@@ -11,11 +11,16 @@ export interface PurgeResult {
   countedViews: number;
   /** Sign-in challenges (two-factor) that expired more than a day ago. */
   loginChallenges: number;
+  /** Outbox messages sent more than SENT_EMAIL_RETENTION_DAYS ago. */
+  sentEmails: number;
   /** Watch-time rows (per viewer and hour) older than the views' retention. */
   watchTime: number;
   /** Per-minute viewer samples of streams older than the views' retention. */
   viewerSamples: number;
 }
+
+/** How long a sent message's outbox row is kept (README, "Email"). */
+export const SENT_EMAIL_RETENTION_DAYS = 30;
 
 /** Deletes in bounded batches so a large backlog never holds long locks or one huge transaction. */
 async function deleteInBatches(db: Db, statement: (batch: number) => ReturnType<typeof sql>, batch = 10_000): Promise<number> {
@@ -74,6 +79,13 @@ export function createMaintenanceActivities(deps: { db: Db }) {
         (n) => sql`delete from login_challenges where id in (
           select id from login_challenges where expires_at < now() - interval '1 day' limit ${n})`,
       );
+      // A sent message's row only keeps a retried step from sending it again, and no step is
+      // retried for weeks; unsent ones stay (their workflow may still send them).
+      const sentEmails = await deleteInBatches(
+        db,
+        (n) => sql`delete from email_outbox where id in (
+          select id from email_outbox where sent_at < now() - make_interval(days => ${SENT_EMAIL_RETENTION_DAYS}) limit ${n})`,
+      );
       // Analytics' sources (README "Creator analytics"): the rollup only reads recent hours of them.
       const olderThanViews = (table: 'watch_time' | 'stream_viewer_samples', column: 'hour_start' | 'minute_start') =>
         input.viewDays === undefined
@@ -85,7 +97,7 @@ export function createMaintenanceActivities(deps: { db: Db }) {
             );
       const watchTime = await olderThanViews('watch_time', 'hour_start');
       const viewerSamples = await olderThanViews('stream_viewer_samples', 'minute_start');
-      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews, loginChallenges, watchTime, viewerSamples };
+      return { readNotifications, revokedAccessTokens, authSessions, rateLimitCounters, countedViews, loginChallenges, sentEmails, watchTime, viewerSamples };
     },
   };
 }

@@ -11,7 +11,7 @@ import { useTestContext } from '../support/context.ts';
 import { insertBulkUsers, setRole } from '../support/fixtures.ts';
 import { until } from '../support/gateway.ts';
 import { startLossyProxy } from '../support/lossy-proxy.ts';
-import { earningsOf, insertEligibleCreators, payoutEntryKeys, untilPhase } from '../support/payouts.ts';
+import { earningsOf, insertEligibleCreators, payoutEntryKeys, runProgress, untilPhase } from '../support/payouts.ts';
 import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
 
 const t = useTestContext();
@@ -87,6 +87,49 @@ describe('payout runs under failure', () => {
         expect(await t.ctx.db.selectFrom('payout_runs').select(['status', 'cancelled_by']).where('id', '=', runId).executeTakeFirstOrThrow()).toEqual({ status: 'cancelled', cancelled_by: approver });
       },
       { media: false },
+    );
+    await expectBooksWhole();
+    await holdAfterTest(ids);
+  });
+
+  it('completes at once when an item settles while the run is reading its settlement status (that nudge is not lost)', async () => {
+    const { ids } = await insertEligibleCreators(t.ctx.db, box(), 2, 'stripe');
+    // Armed below: the next status read settles the last item and nudges the run while it reads, then answers what it read before.
+    let duringRead: (() => Promise<void>) | undefined;
+    await withWorkers(
+      t.ctx,
+      async () => {
+        // No poll within the test: only a nudge can wake the run.
+        const { runId } = startRun({ settlementPollMs: 3_600_000 });
+        const handle = t.ctx.temporal.client.workflow.getHandle(workflowIds.payoutRun(runId));
+        await untilPhase(t.ctx.temporal, runId, ['awaiting_approval']);
+        await handle.executeUpdate(approvePayoutRunUpdate, { args: [{ approverId: approver, approverRole: 'finance' }] });
+        await untilPhase(t.ctx.temporal, runId, ['settling']);
+        // Its first read is done (two open) and it waits for a nudge before the read is armed.
+        await until(async () => (await runProgress(t.ctx.temporal, runId)).unsettled === 2, 'the first settlement read');
+        const [first, last] = await t.ctx.db.selectFrom('payout_items').select('id').where('run_id', '=', runId).where('status', '=', 'submitted').orderBy('id').execute();
+        duringRead = async () => {
+          await t.ctx.db.transaction().execute((tx) => settleItem(tx, { itemId: last!.id, outcome: 'paid', settledBy: 'test' }));
+          await handle.signal(settlementChangedSignal);
+        };
+        await t.ctx.db.transaction().execute((tx) => settleItem(tx, { itemId: first!.id, outcome: 'paid', settledBy: 'test' }));
+        await handle.signal(settlementChangedSignal);
+        const done = await untilPhase(t.ctx.temporal, runId, ['completed'], 60_000);
+        expect(done.totals!.byStatus.paid?.count).toBe(2);
+        expect(duringRead).toBeUndefined();
+      },
+      {
+        media: false,
+        wrap: (real) => ({
+          async payoutSettlementStatus(input: { runId: string }) {
+            const status = await real.payoutSettlementStatus(input);
+            const settle = duringRead;
+            duringRead = undefined;
+            await settle?.();
+            return status;
+          },
+        }),
+      },
     );
     await expectBooksWhole();
     await holdAfterTest(ids);

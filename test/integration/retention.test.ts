@@ -16,6 +16,7 @@ import { newUser } from '../support/fixtures.ts';
 import { insertStream } from '../support/gateway.ts';
 import { testResources } from '../support/test-environment.ts';
 import { withWorkers } from '../support/workers.ts';
+import { deleteAllSchedules } from '../support/schedules.ts';
 
 const t = useTestContext();
 const HOUR = 3_600_000;
@@ -113,6 +114,17 @@ describe('retention', () => {
       ])
       .execute();
 
+    // Sent mail: one sent 31 days ago (purged), one 29 days ago, and one never sent (kept: its workflow may still send it).
+    const outbox = (name: string, sentDaysAgo: number | null) => ({
+      id: randomUUID(),
+      key: `retention-test/${name}-${t.ctx.id}`,
+      to_address: `${name}@example.test`,
+      subject: name,
+      message_id: `<${randomUUID()}@example.test>`,
+      sent_at: sentDaysAgo === null ? null : new Date(Date.now() - sentDaysAgo * DAY),
+    });
+    await t.ctx.db.insertInto('email_outbox').values([outbox('sent-31-days-ago', 31), outbox('sent-29-days-ago', 29), outbox('unsent', null)]).execute();
+
     const result = await withWorkers(t.ctx, () =>
       t.ctx.temporal.client.workflow.execute<typeof retentionWorkflow>('retentionWorkflow', {
         workflowId: `maintenance/retention-${t.ctx.id}`,
@@ -121,7 +133,9 @@ describe('retention', () => {
       }),
     );
 
-    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, countedViews: 1, loginChallenges: 1, watchTime: 1, viewerSamples: 1, abandonedUploads: 1 });
+    expect(result).toEqual({ readNotifications: 1, revokedAccessTokens: 1, authSessions: 2, rateLimitCounters: 1, countedViews: 1, loginChallenges: 1, sentEmails: 1, watchTime: 1, viewerSamples: 1, abandonedUploads: 1 });
+    // README "Email": sent messages are kept 30 days.
+    expect((await t.ctx.db.selectFrom('email_outbox').select('subject').where('key', 'like', 'retention-test/%').orderBy('subject').execute()).map((m) => m.subject)).toEqual(['sent-29-days-ago', 'unsent']);
     expect((await t.ctx.db.selectFrom('login_challenges').select('token_hash').where('user_id', '=', user.id).execute()).map((c) => c.token_hash)).toEqual([`challenge-recent-${t.ctx.id}`]);
     expect((await t.ctx.db.selectFrom('video_views').select('viewer').where('video_id', '=', views.id).orderBy('viewer').execute()).map((v) => v.viewer)).toEqual(['old-pending', 'recent']);
     expect((await t.ctx.db.selectFrom('watch_time').select('viewer').where('video_id', '=', views.id).execute()).map((w) => w.viewer)).toEqual(['recent']);
@@ -162,13 +176,7 @@ describe('retention', () => {
     const earningsMaturation = client.schedule.getHandle('earnings-maturation');
     const describeBoth = async () => Promise.all([retention.describe(), chatRetention.describe()]);
     // Left by an interrupted run: provisioning must create them, not find them.
-    const deleteBoth = async () => {
-      await retention.delete().catch(() => {});
-      await chatRetention.delete().catch(() => {});
-      await earningsMaturation.delete().catch(() => {});
-    };
-
-    await deleteBoth();
+    await deleteAllSchedules(client);
     try {
       // README defaults: NOTIFICATION_RETENTION_DAYS 90, CHAT_RETENTION_DAYS 30, VIEW_RETENTION_DAYS 90.
       await provisionPlatform(configFrom({ NOTIFICATION_RETENTION_DAYS: undefined, CHAT_RETENTION_DAYS: undefined, VIEW_RETENTION_DAYS: undefined }), () => {});
@@ -228,7 +236,7 @@ describe('retention', () => {
       expect(await notificationsLeft(t.ctx, user.id)).toEqual(['read-45-days-ago-less-an-hour']);
       expect((await pageArchivedChat(t.ctx.mongo, streamId, 10)).messages.map((m) => m.seq)).toEqual([2]);
     } finally {
-      await deleteBoth(); // nothing of this test runs on a schedule afterwards
+      await deleteAllSchedules(client); // nothing of this test runs on a schedule afterwards
     }
   });
 });

@@ -13,6 +13,7 @@ import { call } from '../support/http.ts';
 import { testResources } from '../support/test-environment.ts';
 import { insertVideo } from '../support/videos.ts';
 import { withWorkers } from '../support/workers.ts';
+import { deleteAllSchedules } from '../support/schedules.ts';
 
 // Views (one per viewer per video per window, counted exactly through batched rollups),
 // watch history and resume positions (README, "Views, watch history and resume").
@@ -186,7 +187,6 @@ describe('views', () => {
         VIEW_WINDOW_SECONDS: windowSeconds,
       });
     const client = new Client({ connection: t.ctx.temporal.connection, namespace });
-    const ids = ['views-rollup', 'trending', 'live-thumbnails', 'analytics-rollup', 'maintenance-retention', 'maintenance-chat-retention', 'earnings-maturation'];
     try {
       await provisionPlatform(configWith(undefined), () => {});
       const schedule = await client.schedule.getHandle('views-rollup').describe();
@@ -212,7 +212,7 @@ describe('views', () => {
       await provisionPlatform(configWith('120'), () => {});
       expect((await client.schedule.getHandle('views-rollup').describe()).action).toMatchObject({ args: [{ windowSeconds: 120 }] });
     } finally {
-      for (const id of ids) await client.schedule.getHandle(id).delete().catch(() => {});
+      await deleteAllSchedules(client);
     }
   });
 
