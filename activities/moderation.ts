@@ -8,7 +8,7 @@ import type { Mongo } from '../lib/mongo.ts';
 import type { Nats } from '../lib/nats.ts';
 import { priorityRank, type Decision, type Effect, type Priority } from '../workflows/plans/moderation.ts';
 import { effectKey } from '../workflows/plans/moderation.ts';
-import { activityTemporal } from './notification-email.ts';
+import { activityTemporal } from './activity-temporal.ts';
 import { appendAudit, auditRowByKey, isReporter, notifyRecipients, otherCaseStillBans } from '../lib/moderation/store.ts';
 import { caseHoldSource, liftPayoutHold, setPayoutHold } from '../lib/payouts/holds.ts';
 import { dropClient } from '../lib/rtmp.ts';

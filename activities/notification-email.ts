@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../lib/db.ts';
 import { messageIdFor } from '../lib/mail.ts';
@@ -7,13 +6,6 @@ import { defaultChannelRows, digestDay, digestEmail, instantNotificationEmail, t
 import type { EmailChannel, NotificationType } from '../lib/schema.ts';
 import type { WebLinks } from '../lib/web-urls.ts';
 import type { RenderedEmail } from '../lib/emails.ts';
-import type { WorkflowStarter } from '../lib/notifications.ts';
-
-/** The running activity's worker client and task queue, to start workflows with (mailNotificationEvent). */
-export function activityTemporal(): WorkflowStarter {
-  const context = Context.current();
-  return { client: context.client, taskQueue: context.info.taskQueue };
-}
 
 export interface NotificationEmailDeps {
   db: Db;

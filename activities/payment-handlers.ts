@@ -1,4 +1,3 @@
-import { activityInfo, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import type { Tx } from '../lib/db.ts';
@@ -111,7 +110,7 @@ export function createPaymentEventHandlers(deps: PaymentEventHandlerDeps): Map<K
       return;
     }
     await startGiftDistribution(
-      { client: Context.current().client, taskQueue: activityInfo().taskQueue },
+      ctx.temporal,
       { giftId: gift.id, graceSeconds: deps.gifts.graceSeconds, ...(deps.gifts.giftPeriodSeconds === undefined ? {} : { giftPeriodSeconds: deps.gifts.giftPeriodSeconds }) },
       gift.channel_id,
     );

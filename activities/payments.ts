@@ -5,6 +5,7 @@ import type { Nats } from '../lib/nats.ts';
 import type { WorkflowStarter } from '../lib/notifications.ts';
 import { STRIPE_EVENT_TYPES, stripeEventSchema, type StripeEventEnvelope } from '../lib/payments/stripe-events.ts';
 import type { PaymentEventRow } from '../lib/schema.ts';
+import { activityTemporal } from './activity-temporal.ts';
 
 // Applies stored provider events (table `payment_events`) for the `applyPaymentEvent`
 // workflow. One transaction per event: the handler's writes and `applied_at` commit together
@@ -170,7 +171,7 @@ export function createPaymentActivities(deps: { db: Db; nats: Nats; stripeEventH
           const ctx: PaymentEventContext = {
             trx,
             nats: deps.nats,
-            temporal: { client: context.client, taskQueue: context.info.taskQueue },
+            temporal: activityTemporal(),
             afterCommit: (task) => void afterCommit.push(task),
             applyWaiting: (ids) => applyWaiting(ctx, applying, ids),
           };

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { activityInfo, ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db } from '../lib/db.ts';
 import type { GiftDistributionInput } from '../lib/subscriptions/gift-start.ts';
 import { giftCandidates, recipientOrder } from '../lib/subscriptions/gifts.ts';
 import { startSubscriptionWorkflow } from '../lib/subscriptions/workflow-start.ts';
+import { activityTemporal } from './activity-temporal.ts';
 
 // Distribution of a paid gift of subscriptions, for the `subscription-gift/<giftId>` workflow
 // (workflows/subscription-gift.ts). One transaction under the gift row's lock chooses the
@@ -94,7 +95,7 @@ export function createSubscriptionGiftActivities(deps: { db: Db }) {
       const outcome = await distributeOnce(input.giftId);
       if (outcome.status === 'failed') return { ...outcome, subscriptionIds: [] };
       const subscriptions = await db.selectFrom('subscriptions').select('id').where('gift_id', '=', input.giftId).orderBy('created_at').orderBy('id').execute();
-      const temporal = { client: Context.current().client, taskQueue: activityInfo().taskQueue };
+      const temporal = activityTemporal();
       for (const { id } of subscriptions) {
         await startSubscriptionWorkflow(
           temporal,

@@ -8,7 +8,7 @@ import type { Nats } from '../lib/nats.ts';
 import type { SubscriptionEndedReason, SubscriptionStatus } from '../lib/schema.ts';
 import { announceSubscription, subscriptionEventIds } from '../lib/subscriptions/announce.ts';
 import { mailNotificationEvent } from '../lib/notifications.ts';
-import { activityTemporal } from './notification-email.ts';
+import { activityTemporal } from './activity-temporal.ts';
 import { subscriptionShareLines } from '../lib/subscriptions/rules.ts';
 
 // The writes of a `subscription/<id>` workflow (workflows/subscription.ts), the only writer of
