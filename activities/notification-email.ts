@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../lib/db.ts';
 import { messageIdFor } from '../lib/mail.ts';
@@ -58,6 +59,22 @@ const toMailed = (r: { id: string; type: NotificationType; entity_type: string; 
   createdAt: r.created_at,
 });
 
+/** How long a mail started inside its notifications' transaction waits for that commit. */
+const AWAIT_COMMIT_FOR_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Started inside the transaction that writes the event's notifications (a tip's booking): until
+ * that commits, this fails and the activity is retried. A transaction that never commits within a
+ * day gives up; the starter's retry starts the mail anew once it does.
+ */
+async function untilNotificationsCommitted(db: Db, eventId: string): Promise<void> {
+  const committed = await db.selectFrom('notifications').select('id').where('event_id', '=', eventId).limit(1).executeTakeFirst();
+  if (committed) return;
+  const waitedMs = Date.now() - Context.current().info.scheduledTimestampMs;
+  if (waitedMs > AWAIT_COMMIT_FOR_MS) throw ApplicationFailure.nonRetryable(`No notifications of ${eventId} committed within a day`, 'NotificationsNeverCommitted');
+  throw ApplicationFailure.retryable(`The notifications of ${eventId} are not committed yet`, 'NotificationsNotCommitted');
+}
+
 /**
  * Writes notification mail into the outbox; `sendEmail` (activities/email.ts) sends it. Every
  * message has a business key (`notification/<notificationId>`, `digest/<userId>/<day>`), so a
@@ -69,7 +86,8 @@ export function createNotificationEmailActivities(deps: NotificationEmailDeps) {
      * One page (by recipient id) of an event's notifications: a message for each recipient
      * with a verified address whose channel for the type is `instant`.
      */
-    async queueInstantEmails(input: { eventId: string; after: string | null; limit: number }): Promise<QueuedPage> {
+    async queueInstantEmails(input: { eventId: string; after: string | null; limit: number; awaitNotifications?: boolean }): Promise<QueuedPage> {
+      if (input.awaitNotifications && input.after === null) await untilNotificationsCommitted(deps.db, input.eventId);
       const { rows } = await sql<{
         id: string;
         recipient_id: string;

@@ -213,7 +213,10 @@ async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<
     videoId: payment.videoId,
   });
   ctx.afterCommit(() => pushNotifications(ctx.nats, notified));
-  ctx.afterCommit(() => mailNotificationEvent(ctx.temporal, `tip_received:${payment.id}`));
+  // Started before the commit, not after it: a Temporal that cannot take the start fails this
+  // transaction, which the event's workflow retries, so no booked tip goes unmailed. The mail
+  // waits for the commit.
+  if (notified.length) await mailNotificationEvent(ctx.temporal, tipEventId(payment.id), { awaitNotifications: true });
   // A payer timed out or banned from the channel's chat since starting the tip is not announced
   // in its room (the money is booked and the creator told all the same).
   const restricted = payment.streamId && payment.creatorId ? await restrictionOf(ctx.trx, payment.creatorId, payment.payerId) : undefined;
@@ -233,9 +236,11 @@ async function announceTip(ctx: PaymentEventContext, payment: Payment): Promise<
   }
 }
 
+const tipEventId = (paymentId: string) => `tip_received:${paymentId}`;
+
 function notifyCreator(trx: Tx, payment: Payment, payload: Record<string, unknown>) {
   const event: NotificationEvent = {
-    id: `tip_received:${payment.id}`,
+    id: tipEventId(payment.id),
     type: 'tip_received',
     actorId: payment.anonymous ? null : payment.payerId,
     entityType: payment.streamId ? 'stream' : 'video',

@@ -32,7 +32,10 @@ export interface PaymentEventContext {
   /** The transaction that also marks the event applied: make every effect through it. */
   trx: Tx;
   nats: Nats;
-  /** Starts workflows an applied event leads to (a notification's mail), from an after-commit task. */
+  /**
+   * Starts workflows an applied event leads to (a gift's distribution, a tip's mail) inside the
+   * transaction, by ids a retry repeats: a failed start rolls the event back, never loses them.
+   */
   temporal: WorkflowStarter;
   /**
    * Runs `task` once the transaction committed, on the attempt that applied the event: at

@@ -44,15 +44,17 @@ export type WorkflowStarter = Pick<Temporal, 'client' | 'taskQueue'>;
 
 /**
  * Mails an event's stored notifications to the recipients who get that type instantly
- * (`notification-email/<eventId>`). Call it once the rows are committed; the fan-out starts
- * the same workflow itself. Idempotent: every message is keyed by its notification.
+ * (`notification-email/<eventId>`). Call it once the rows are committed, or, with
+ * `awaitNotifications`, inside the transaction that writes them: the workflow then waits for
+ * the commit, and a failed start rolls the writes back, so no commit goes unmailed. The fan-out
+ * starts the same workflow itself. Idempotent: every message is keyed by its notification.
  */
-export async function mailNotificationEvent(temporal: WorkflowStarter, eventId: string): Promise<void> {
+export async function mailNotificationEvent(temporal: WorkflowStarter, eventId: string, options: { awaitNotifications?: boolean } = {}): Promise<void> {
   await startIdempotently(
     temporal.client.workflow.start<typeof notificationEmailWorkflow>('notificationEmailWorkflow', {
       workflowId: workflowIds.notificationEmail(eventId),
       taskQueue: temporal.taskQueue,
-      args: [{ eventId }],
+      args: [{ eventId, ...(options.awaitNotifications ? { awaitNotifications: true } : {}) }],
     }),
   );
 }

@@ -54,10 +54,10 @@ async function sweep(input: SweepInput, queuePage: (after: string | null, limit:
  * mail per notification of the event to each recipient whose channel for the type is
  * `instant`. Keys per notification id make a re-run or a retried page mail nothing twice.
  */
-export async function notificationEmailWorkflow(input: SweepInput & { eventId: string }): Promise<{ sent: number }> {
+export async function notificationEmailWorkflow(input: SweepInput & { eventId: string; awaitNotifications?: boolean }): Promise<{ sent: number }> {
   return sweep(
     input,
-    (after, limit) => queue.queueInstantEmails({ eventId: input.eventId, after, limit }),
+    (after, limit) => queue.queueInstantEmails({ eventId: input.eventId, after, limit, ...(input.awaitNotifications ? { awaitNotifications: true } : {}) }),
     (next) => continueAsNew<typeof notificationEmailWorkflow>({ ...input, ...next }),
   );
 }

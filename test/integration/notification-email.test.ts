@@ -1,14 +1,14 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { notifyRecipients } from '../../lib/moderation/store.ts';
-import { raiseNotificationEvent, type NotificationEvent } from '../../lib/notifications.ts';
+import { insertNotifications, mailNotificationEvent, raiseNotificationEvent, type NotificationEvent } from '../../lib/notifications.ts';
 import type { NotificationType } from '../../lib/schema.ts';
 import { webLinks } from '../../lib/web-urls.ts';
 import { workflowIds } from '../../workflows/ids.ts';
 import type { fanoutWorkflow, notificationDigestWorkflow, notificationEmailWorkflow } from '../../workflows/index.ts';
 import { useTestApp } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
-import { activityAttemptsOf } from '../support/history.ts';
+import { activityAttemptsOf, pendingActivityOf } from '../support/history.ts';
 import { call } from '../support/http.ts';
 import { headersOf, messagesTo, readMessage, type MailSummary } from '../support/mailpit.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -174,6 +174,24 @@ describe('instant notification mail', { timeout: 180_000 }, () => {
       },
     );
   });
+
+  it('started inside the transaction that writes its notification (a tip’s booking), waits for the commit and then mails it', () =>
+    withWorkers(t.ctx, async () => {
+      const creator = await verifiedUser();
+      const tip = event('tip_received', 'committed late');
+      const mail = t.ctx.temporal.client.workflow.getHandle<typeof notificationEmailWorkflow>(workflowIds.notificationEmail(tip.id));
+      await t.ctx.db.transaction().execute(async (trx) => {
+        await insertNotifications(trx, tip, sql`select ${creator.id}::uuid as recipient_id`);
+        await mailNotificationEvent(t.ctx.temporal, tip.id, { awaitNotifications: true });
+        // Its first looks find nothing committed: it keeps trying, rather than finishing with nothing sent.
+        await waitUntil(async () => {
+          const pending = await pendingActivityOf(mail, 'queueInstantEmails');
+          return pending && pending.attempt >= 2 && pending.lastFailure?.includes('not committed yet');
+        }, 'the mail retrying until the notification is committed');
+      });
+      expect(await mail.result()).toEqual({ sent: 1 });
+      expect((await untilMail(creator.email, 'You received a tip')).map((m) => m.Subject)).toEqual(['StreamHub: You received a tip']);
+    }));
 
   it('mails nobody at an unverified address (the in-app notification is there); once verified, it does', () =>
     withWorkers(t.ctx, async () => {

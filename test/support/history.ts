@@ -65,6 +65,13 @@ export async function heartbeatDetailsOf(handle: Handle, type: string): Promise<
   return decode(pending?.heartbeatDetails?.payloads?.[0]);
 }
 
+/** The attempt the server holds for the running activity of `type` and why the last one failed, if it is pending. */
+export async function pendingActivityOf(handle: Handle, type: string): Promise<{ attempt: number; lastFailure: string | undefined } | undefined> {
+  const { raw } = await handle.describe();
+  const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === type);
+  return pending ? { attempt: pending.attempt ?? 0, lastFailure: pending.lastFailure?.message ?? undefined } : undefined;
+}
+
 /**
  * The run's history in one line per event (type, and the activity, timer or failure it names),
  * for a test's error message when a wait on the workflow times out: CI then shows where it stood.
