@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { AppError } from '../lib/errors.ts';
 
 // The success envelope of DESIGN.md §5 and keyset pagination, shared by every route module.
@@ -23,6 +24,20 @@ export const pagedEnvelope = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ success: z.literal(true), data: z.array(item), meta: pageMetaSchema });
 
 export const ok = <T>(data: T) => ({ success: true as const, data });
+
+/** The `Idempotency-Key` request header, which makes a retry of the request safe. */
+export const idempotencyKeyHeader = (unique: string) =>
+  z.object({ 'idempotency-key': z.string().min(1).max(200).openapi({ description: `Unique per ${unique}, e.g. a UUID` }) });
+
+/**
+ * 201 with what this request created, or 200 with `Idempotent-Replayed: true` when an earlier
+ * request under the same Idempotency-Key created it.
+ */
+export function createdOrReplayed<T extends object>(c: Context, body: T, created: boolean) {
+  if (created) return c.json(body, 201);
+  c.header('Idempotent-Replayed', 'true');
+  return c.json(body, 200);
+}
 
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Page size, at most 100' }),

@@ -10,7 +10,7 @@ import type { Nats } from '../../lib/nats.ts';
 import type { Gift } from '../../lib/schema.ts';
 import { currentUser, requireAuth, requireRole } from '../middleware/auth.ts';
 import { localRateLimit } from '../middleware/rate-limit.ts';
-import { enveloped, errorResponses, jsonBody, ok, uuidParam } from '../responses.ts';
+import { createdOrReplayed, enveloped, errorResponses, idempotencyKeyHeader, jsonBody, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { findStream } from '../streams/service.ts';
 import { announceGift, readLeaderboard, sendGift } from './service.ts';
@@ -209,7 +209,7 @@ export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats }) {
       ],
       request: {
         params: uuidParam,
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).openapi({ description: 'Unique per gift you mean to send, e.g. a UUID' }) }),
+        headers: idempotencyKeyHeader('gift you mean to send'),
         body: jsonBody(z.object({ giftId: z.uuid(), quantity: z.number().int().min(1).max(GIFT_MAX_QUANTITY).default(1) }).strict()),
       },
       responses: {
@@ -235,12 +235,7 @@ export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats }) {
         idempotencyKey: c.req.valid('header')['idempotency-key'],
       });
       if (sent.announce) await announceGift({ db, nats, logger: c.get('log') }, sent.announce);
-      const body = ok({ giftSend: sent.giftSend, wallet: { balance: toJsonAmount(sent.walletBalance) } });
-      if (sent.replayed) {
-        c.header('Idempotent-Replayed', 'true');
-        return c.json(body, 200);
-      }
-      return c.json(body, 201);
+      return createdOrReplayed(c, ok({ giftSend: sent.giftSend, wallet: { balance: toJsonAmount(sent.walletBalance) } }), !sent.replayed);
     },
   );
 

@@ -9,7 +9,7 @@ import type { PaymentGateway } from '../../lib/stripe.ts';
 import type { AppEnv } from '../context.ts';
 import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { enveloped, errorResponses, jsonBody, ok, uuidParam } from '../responses.ts';
+import { createdOrReplayed, enveloped, errorResponses, idempotencyKeyHeader, jsonBody, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { clientSecretFor, coinPacksOnSale, findOwnPayment, paymentView, startCoinPurchase, startTip, type StartedPayment } from './service.ts';
 
@@ -51,9 +51,7 @@ const coinPackSchema = z
   .object({ id: z.uuid(), slug: z.string(), coins: z.number().int(), amount: minor.openapi({ description: 'The price' }), currency: z.string() })
   .openapi('CoinPack');
 
-const idempotencyHeader = z.object({
-  'idempotency-key': z.string().min(1).max(200).openapi({ description: 'Unique per payment you mean to make, e.g. a UUID' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('payment you mean to make');
 
 export interface PaymentRouteDeps {
   config: Config;
@@ -83,12 +81,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
 
   async function answer(c: Context<AppEnv>, started: StartedPayment) {
     const clientSecret = await clientSecretFor(db, gateway, started.payment);
-    const body = ok({ payment: paymentView(started.payment), clientSecret });
-    if (!started.created) {
-      c.header('Idempotent-Replayed', 'true');
-      return c.json(body, 200);
-    }
-    return c.json(body, 201);
+    return createdOrReplayed(c, ok({ payment: paymentView(started.payment), clientSecret }), started.created);
   }
 
   const tipBody = z

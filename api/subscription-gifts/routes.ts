@@ -9,7 +9,7 @@ import type { SubscriptionTier } from '../../lib/schema.ts';
 import { currentUser, requireAuth, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { clientSecretFor } from '../payments/service.ts';
-import { enveloped, errorResponses, jsonBody, ok, uuidParam } from '../responses.ts';
+import { createdOrReplayed, enveloped, errorResponses, idempotencyKeyHeader, jsonBody, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { findGiftSummary, findOwnGift, startSubscriptionGift } from './service.ts';
 
@@ -62,9 +62,6 @@ const giftDetailsSchema = giftSchema
   })
   .openapi('SubscriptionGiftDetails');
 
-const idempotencyHeader = z.object({
-  'idempotency-key': z.string().min(1).max(200).openapi({ description: 'Unique per gift you mean to buy, e.g. a UUID' }),
-});
 
 export interface SubscriptionGiftRouteDeps {
   config: Config;
@@ -99,7 +96,7 @@ export function subscriptionGiftRoutes(deps: SubscriptionGiftRouteDeps) {
       ],
       request: {
         params: uuidParam,
-        headers: idempotencyHeader,
+        headers: idempotencyKeyHeader('gift you mean to buy'),
         body: jsonBody(
           z
             .object({
@@ -141,11 +138,7 @@ export function subscriptionGiftRoutes(deps: SubscriptionGiftRouteDeps) {
         gift: await findGiftSummary(db, started.giftId, started.payment),
         payment: { id: started.payment.id, status: started.payment.status, clientSecret },
       });
-      if (!started.created) {
-        c.header('Idempotent-Replayed', 'true');
-        return c.json(answer, 200);
-      }
-      return c.json(answer, 201);
+      return createdOrReplayed(c, answer, started.created);
     },
   );
 

@@ -9,7 +9,7 @@ import type { SubscriptionTier } from '../../lib/schema.ts';
 import type { Temporal } from '../../lib/temporal.ts';
 import { currentUser, requireAuth, requireRole, signedIn } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { decodeCursor, enveloped, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
+import { createdOrReplayed, decodeCursor, enveloped, idempotencyKeyHeader, errorResponses, jsonBody, ok, page, pagedEnvelope, pageQuerySchema, timeKeyCursorSchema, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import {
   changeTier,
@@ -150,7 +150,7 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps) {
       middleware: writes,
       request: {
         params: channelParam,
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).openapi({ description: 'Unique per subscription you mean to start, e.g. a UUID' }) }),
+        headers: idempotencyKeyHeader('subscription you mean to start'),
         body: jsonBody(tierBody),
       },
       responses: {
@@ -176,12 +176,7 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps) {
         tier: c.req.valid('json').tier as SubscriptionTier,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
       });
-      const body = ok({ subscription: result.view, clientSecret: result.clientSecret });
-      if (!result.created) {
-        c.header('Idempotent-Replayed', 'true');
-        return c.json(body, 200);
-      }
-      return c.json(body, 201);
+      return createdOrReplayed(c, ok({ subscription: result.view, clientSecret: result.clientSecret }), result.created);
     },
   );
 
