@@ -116,7 +116,8 @@ describe('watch history', () => {
     await page.getByRole('button', { name: 'Comment', exact: true }).click();
     const answer = (await (await reread).json()) as { data: { playbackUrl: string } };
     expect(answer.data.playbackUrl).toContain('?token=');
-    await page.getByRole('region', { name: 'comment' }).getByText('Still watching').waitFor();
+    // The posted comment, not the box it was typed in, which may not be cleared yet.
+    await page.locator('article.comment').filter({ hasText: 'Still watching' }).waitFor();
     // Playback carries on past where it was when the new URL came (a reload would stop it at 0).
     const at = await player(page).evaluate((v: VideoElement) => v.currentTime);
     await expect.poll(() => player(page).evaluate((v: VideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(at + 1);
