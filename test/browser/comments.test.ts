@@ -69,7 +69,7 @@ describe('comments on the watch page', () => {
     await page.getByRole('button', { name: 'Comment', exact: true }).click();
     await comment(page, owner.username, 'Thanks for watching').waitFor();
     const order = () => page.locator('section.comments > article > .comment-body').allTextContents();
-    expect(await order()).toEqual(['Thanks for watching', 'What a video, really!']);
+    await expect.poll(order).toEqual(['Thanks for watching', 'What a video, really!']);
     await page.getByLabel('Sort by').selectOption('top');
     await expect.poll(order).toEqual(['What a video, really!', 'Thanks for watching']);
     await page.getByLabel('Sort by').selectOption('newest');
