@@ -9,7 +9,7 @@ import { giftLines, type MoneyRules } from '../../lib/money/rules.ts';
 import type { Nats } from '../../lib/nats.ts';
 import { publishRoomFrame, type LeaderboardEntry } from '../../lib/room-frames.ts';
 import { restrictedFromRoom } from '../../lib/moderation/channel.ts';
-import { restrictionOf } from '../../lib/moderation/channel-store.ts';
+import { latestRestrictionJoin, restrictionFromColumns, type LatestRestrictionColumns } from '../../lib/moderation/channel-store.ts';
 import { LIVE_STATUSES } from '../../lib/streams.ts';
 import type { StreamStatus } from '../../lib/schema.ts';
 
@@ -36,7 +36,7 @@ export interface GiftSent {
   replayed: boolean;
 }
 
-interface SendContext {
+interface SendContext extends LatestRestrictionColumns {
   status: StreamStatus | null;
   owner_id: string | null;
   gift_id: string | null;
@@ -62,13 +62,15 @@ const isoTime = (column: RawBuilder<unknown>) => sql<string>`to_char(${column} a
 export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendRequest): Promise<GiftSent & { announce: AnnounceInput | undefined }> {
   const fingerprint = giftRequestFingerprint(request);
   const { rows } = await prepared(sql<SendContext>`
-    select s.status, s.owner_id, g.id as gift_id, g.slug, g.name, g.image_url, g.coins::text as price, g.active, u.username
+    select s.status, s.owner_id, g.id as gift_id, g.slug, g.name, g.image_url, g.coins::text as price, g.active, u.username,
+           restriction_action, restriction_reason, restriction_expires_at
     from (select) one
     left join streams s on s.id = ${request.streamId}
     left join gifts g on g.id = ${request.giftId}
-    left join users u on u.id = ${request.senderId}`).execute(db);
+    left join users u on u.id = ${request.senderId}
+    ${latestRestrictionJoin(sql.ref('s.owner_id'), request.senderId)}`).execute(db);
   const context = rows[0]!;
-  const refusal = refusalOf(context, request) ?? (await roomRefusal(db, context.owner_id!, request.senderId));
+  const refusal = refusalOf(context, request);
   if (refusal) {
     // A retry of a send that was accepted while the stream was live still gets its answer.
     const earlier = await findSend(db, request, fingerprint);
@@ -150,11 +152,7 @@ function refusalOf(context: SendContext, request: GiftSendRequest): AppError | u
   }
   if (context.owner_id === request.senderId) return new AppError('own_stream', 'You cannot send gifts to your own stream');
   if (!LIVE_STATUSES.includes(context.status)) return new AppError('stream_not_live', `Gifts are for live streams; this one is ${context.status}`);
-  return undefined;
-}
-
-async function roomRefusal(db: Db, ownerId: string, senderId: string): Promise<AppError | undefined> {
-  const restriction = await restrictionOf(db, ownerId, senderId);
+  const restriction = restrictionFromColumns(context);
   return restriction && restrictedFromRoom(restriction, 'gifts');
 }
 

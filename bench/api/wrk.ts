@@ -35,7 +35,8 @@ export async function runWrk(
   const script = options.script ? ['-s', options.script.path] : [];
   const scriptArgs = options.script?.args?.length ? ['--', ...options.script.args] : [];
   const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`, '--latency', ...headers, ...script, url, ...scriptArgs];
-  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20, signal: options.signal });
+  const { stdout, stderr } = await run('wrk', args, { maxBuffer: 1 << 20, signal: options.signal });
+  if (stderr) process.stderr.write(stderr); // what a script says of refused requests
   return parseWrk(stdout);
 }
 

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db.ts';
 import type { ChannelModerationAction, UserRole } from '../schema.ts';
 import {
@@ -57,21 +57,45 @@ export async function restrictionOf(db: Queryable, ownerId: string, userId: stri
   return restrictionInForce(await latestRestrictionFact(db, ownerId, userId));
 }
 
+/** The columns `latestRestrictionJoin` adds to a row: the user's latest restriction fact, if any. */
+export interface LatestRestrictionColumns {
+  restriction_action: ChannelModerationAction | null;
+  restriction_reason: string | null;
+  restriction_expires_at: Date | null;
+}
+
+/**
+ * `left join lateral` of a user's latest restriction fact in a channel, for a query that reads it
+ * beside other things (one round trip). `ownerId` is a value or a column of the outer query.
+ */
+export function latestRestrictionJoin(ownerId: string | RawBuilder<unknown>, userId: string): RawBuilder<unknown> {
+  return sql`left join lateral (
+      select action as restriction_action, reason as restriction_reason, expires_at as restriction_expires_at
+      from channel_moderation_log
+      where owner_id = ${ownerId} and target_id = ${userId} and action in ('timeout', 'ban', 'lift')
+      order by id desc limit 1
+    ) latest_restriction on true`;
+}
+
+/** The restriction in force by the columns of `latestRestrictionJoin`. */
+export function restrictionFromColumns(row: LatestRestrictionColumns): ChannelRestriction | undefined {
+  return row.restriction_action
+    ? restrictionInForce({ action: row.restriction_action, reason: row.restriction_reason ?? '', expires_at: row.restriction_expires_at })
+    : undefined;
+}
+
 /**
  * What the gateway needs to decide a chat message of `userId` in `ownerId`'s channel: whether
  * they moderate it (the moderator rate, no slow mode) and the restriction in force. One query.
  */
 export async function chatStanding(db: Db, ownerId: string, userId: string): Promise<{ moderator: boolean; restriction?: ChannelRestriction }> {
-  const { rows } = await sql<{ moderator: boolean; action: ChannelModerationAction | null; reason: string | null; expires_at: Date | null }>`
-    select exists(select 1 from channel_moderators where owner_id = ${ownerId} and user_id = ${userId}) as moderator, f.action, f.reason, f.expires_at
+  const { rows } = await sql<{ moderator: boolean } & LatestRestrictionColumns>`
+    select exists(select 1 from channel_moderators where owner_id = ${ownerId} and user_id = ${userId}) as moderator,
+           restriction_action, restriction_reason, restriction_expires_at
     from (select 1) one
-    left join lateral (
-      select action, reason, expires_at from channel_moderation_log
-      where owner_id = ${ownerId} and target_id = ${userId} and action in ('timeout', 'ban', 'lift')
-      order by id desc limit 1
-    ) f on true`.execute(db);
+    ${latestRestrictionJoin(ownerId, userId)}`.execute(db);
   const row = rows[0]!;
-  const restriction = row.action ? restrictionInForce({ action: row.action, reason: row.reason ?? '', expires_at: row.expires_at }) : undefined;
+  const restriction = restrictionFromColumns(row);
   return { moderator: row.moderator, ...(restriction ? { restriction } : {}) };
 }
 
