@@ -7,6 +7,7 @@ import type { NotificationEvent } from '../../lib/notifications.ts';
 import type { FanoutInput, FanoutProgress, fanoutWorkflow } from '../../workflows/fanout.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { insertFollowers, newUser, type TestUser } from '../support/fixtures.ts';
+import { historySummary } from '../support/history.ts';
 import { call } from '../support/http.ts';
 import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
 
@@ -179,9 +180,11 @@ describe('notification fan-out workflow', () => {
     const workflowId = `fanout/${event.id}`;
     // Each page waits here until the test lets it go, so a whole window is held in flight.
     const held: (() => void)[] = [];
+    // Up to 2 minutes: once a whole-suite run took over 30 s from a window's release to the next
+    // window's start. If it takes longer, the message shows where the workflow stood.
     const heldPages = async (count: number) => {
-      for (let i = 0; i < 600 && held.length < count; i++) await sleep(50);
-      expect(held.length).toBe(count);
+      for (let i = 0; i < 2400 && held.length < count; i++) await sleep(50);
+      if (held.length !== count) expect.fail(`${held.length} pages held, expected ${count}; the run's history:\n${await historySummary(handle)}`);
     };
     const scheduledPages = async () =>
       (await ctx.temporal.client.workflow.getHandle(workflowId).fetchHistory()).events!.filter(
@@ -228,7 +231,7 @@ describe('notification fan-out workflow', () => {
       },
     );
     expect(result).toEqual({ after: fans[39], delivered: 40, pages: 8, run: 1 });
-  });
+  }, 300_000);
 
   it('fails fast, without retrying, on an event the database rejects', async () => {
     const event = { ...liveEvent('bad'), actorId: crypto.randomUUID() }; // no such user
