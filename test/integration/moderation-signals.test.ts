@@ -203,9 +203,11 @@ describe('watched words as automatic signals', { timeout: 300_000 }, () => {
   it('keeps a signal while Temporal cannot take it, and delivers it once it can', async () => {
     const owner = await newUser(app);
     const videoId = await newVideo(owner.id);
-    const { caseId } = await fileSignal(t.ctx.db, { targetType: 'video', targetId: videoId, targetOwnerId: owner.id, liveTarget: false, source: 'watched_words:title', reason: 'other', score: 10, detail: {}, snapshot: {} });
-    // A relay whose Temporal is unreachable, racing the real one: whichever holds the row, it is delivered exactly when Temporal answers.
+    // The running relay is stopped before the signal is filed: its next poll could deliver the row
+    // first (one whole-suite run saw it), and this test is about a relay that cannot.
     await stopRelay();
+    const { caseId } = await fileSignal(t.ctx.db, { targetType: 'video', targetId: videoId, targetOwnerId: owner.id, liveTarget: false, source: 'watched_words:title', reason: 'other', score: 10, detail: {}, snapshot: {} });
+    // A relay whose Temporal is unreachable takes the row; it is delivered when a relay's Temporal answers.
     // No gRPC retries: the failure comes at once instead of after the client's backoff.
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500, interceptors: [] }), namespace: t.ctx.config.temporal.namespace });
     const down = createSignalRelay({ db: t.ctx.db, nats: t.ctx.nats, client: unreachable, taskQueue: t.ctx.config.temporal.taskQueue, config: LONG, logger: t.ctx.logger });
