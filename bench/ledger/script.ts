@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 
 // A wrk Lua script that POSTs `body` (or GETs, without one) to a rotation of targets (path +
-// optional bearer token), each request under a fresh Idempotency-Key. Threads take alternate targets, so the requests
-// in flight at once go to different targets as long as there are more targets than connections.
+// optional bearer token), each request under a fresh Idempotency-Key. Threads take alternate
+// targets, so the requests in flight at once go to different targets as long as there are more
+// targets than connections.
 
 export interface ScriptTarget {
   path: string;

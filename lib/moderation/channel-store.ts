@@ -72,7 +72,7 @@ export function latestRestrictionJoin(ownerId: string | RawBuilder<unknown>, use
   return sql`left join lateral (
       select action as restriction_action, reason as restriction_reason, expires_at as restriction_expires_at
       from channel_moderation_log
-      where owner_id = ${ownerId} and target_id = ${userId} and action in ('timeout', 'ban', 'lift')
+      where owner_id = ${ownerId} and target_id = ${userId} and action in (${sql.join(RESTRICTION_FACTS)})
       order by id desc limit 1
     ) latest_restriction on true`;
 }
