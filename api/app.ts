@@ -162,7 +162,7 @@ export function createApp(deps: ApiDeps) {
   for (const path of ['/api/v1/videos/:id/hls/*', '/api/v1/videos/:id/storyboard.vtt']) app.use(path, readableCrossOrigin);
   app.route('/api/v1/streams', streamRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1/streams', chatRoutes({ db, mongo: deps.mongo, nats: deps.nats }));
-  app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats }));
+  app.route('/api/v1/streams', streamGiftRoutes({ config, db, nats: deps.nats, metrics: deps.metrics }));
   app.route('/api/v1/videos', videoRoutes({ config, db, nats: deps.nats, storage: deps.storage, temporal: deps.temporal }));
   app.route('/api/v1/users', channelVideoRoutes({ config, db, storage: deps.storage }));
   app.route('/api/v1/videos', upNextRoutes({ config, db, storage: deps.storage }));

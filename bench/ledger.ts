@@ -51,6 +51,8 @@ interface Row {
   postgresCpuMicros: number;
   /** Share of both cores busy during the phase. */
   hostBusy: number;
+  /** Gifts only: sends per ledger statement (group commit), warm-up included. */
+  sendsPerStatement?: number;
 }
 
 export async function benchLedger(args: string[]): Promise<void> {
@@ -159,6 +161,7 @@ export async function benchLedger(args: string[]): Promise<void> {
         () => cpuSeconds(api.pid!),
         undefined,
       );
+      const batchesBefore = await giftBatches(base, config.internalSecret);
       giftsAnswered += await wrkPhase(
         GIFTS,
         base,
@@ -166,6 +169,8 @@ export async function benchLedger(args: string[]): Promise<void> {
         () => cpuSeconds(api.pid!),
         body,
       );
+      const batchesAfter = await giftBatches(base, config.internalSecret);
+      rows.at(-1)!.sendsPerStatement = (batchesAfter.sends - batchesBefore.sends) / Math.max(1, batchesAfter.statements - batchesBefore.statements);
     }
 
     printRows(rows);
@@ -239,6 +244,13 @@ function postgresCpu(): Map<number, number> {
   return cpu;
 }
 
+/** The API's group-commit totals so far, from its /metrics: gift sends, and the statements that wrote them. */
+async function giftBatches(base: string, internalSecret: string): Promise<{ sends: number; statements: number }> {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${internalSecret}` } })).text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { sends: value('streamhub_gift_batch_size_sum'), statements: value('streamhub_gift_batch_size_count') };
+}
+
 /** Waits until a count stops moving (the servers have finished what was in flight). */
 async function settled(count: () => Promise<number>): Promise<void> {
   let last = await count();
@@ -303,6 +315,8 @@ function printRows(rows: Row[]): void {
     for (const r of group) say(`${r.label.padEnd(width)}${columns.map(([, w, cell]) => cell(r, base, http).padStart(w)).join('')}`);
     const share = (label: string, of: Row) => `${((100 * group.find((r) => r.label === label)!.perSecond) / of.perSecond).toFixed(0)}%`;
     say(`gifts through the API: ${share(GIFTS, base)} of the bare SQL transfer (target ≥ 50%), ${share(GIFTS, http)} of the bare HTTP one`);
+    const gifts = group.find((r) => r.label === GIFTS)!;
+    if (gifts.sendsPerStatement !== undefined) say(`gifts were written ${gifts.sendsPerStatement.toFixed(1)} to a statement on average (group commit)`);
     const floor = group.find((r) => r.label === API_FLOOR);
     if (floor) say(`the API's floor (a signed-in read, no ledger): ${share(API_FLOOR, base)} of the bare SQL transfer; gifts run at ${share(GIFTS, floor)} of it`);
   }

@@ -6,6 +6,7 @@ import { AppError } from '../../lib/errors.ts';
 import { GIFT_MAX_QUANTITY, LEADERBOARD_SIZE, leaderboardFrame } from '../../lib/gifts.ts';
 import { toJsonAmount } from '../../lib/ledger/index.ts';
 import { moneyRules } from '../../lib/money/config.ts';
+import type { HttpMetrics } from '../../lib/metrics.ts';
 import type { Nats } from '../../lib/nats.ts';
 import type { Gift } from '../../lib/schema.ts';
 import { currentUser, requireAuth, requireRole } from '../middleware/auth.ts';
@@ -13,7 +14,7 @@ import { localRateLimit } from '../middleware/rate-limit.ts';
 import { createdOrReplayed, enveloped, errorResponses, idempotencyKeyHeader, jsonBody, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { findStream } from '../streams/service.ts';
-import { announceGift, readLeaderboard, sendGift } from './service.ts';
+import { announceGift, createGiftSender, readLeaderboard } from './service.ts';
 
 const coins = z.number().int().openapi({ description: 'Whole coins' });
 
@@ -188,9 +189,10 @@ export function giftRoutes(deps: { db: Db }) {
 }
 
 /** `/streams/:id/gifts` and `/streams/:id/leaderboard`: gifts sent during a broadcast. */
-export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats }) {
+export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats; metrics: HttpMetrics }) {
   const { config, db, nats } = deps;
   const rules = moneyRules(config);
+  const sendGift = createGiftSender(db, rules, (size) => deps.metrics.giftBatchSize.observe(size));
   const router = createRouter();
 
   router.openapi(
@@ -227,7 +229,7 @@ export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats }) {
     }),
     async (c) => {
       const { giftId, quantity } = c.req.valid('json');
-      const sent = await sendGift(db, rules, {
+      const sent = await sendGift({
         senderId: currentUser(c).userId,
         streamId: c.req.valid('param').id,
         giftId,

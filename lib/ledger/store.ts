@@ -75,11 +75,15 @@ export async function postEntryWith(
   input: PostEntryInput,
   claim: readonly ClaimStep[],
 ): Promise<(PostedEntry & { claimed: Record<string, unknown> }) | undefined> {
-  if (claim.length === 0) throw new RangeError('postEntryWith needs a claim; use postEntry');
+  checkClaim(claim, 'postEntryWith');
+  return post(executor, input, claim);
+}
+
+function checkClaim(claim: readonly ClaimStep[], caller: string) {
+  if (claim.length === 0) throw new RangeError(`${caller} needs a claim; use postEntry`);
   for (const step of claim) {
     if (!/^claim_[a-z_]+$/.test(step.name)) throw new RangeError(`Claim step names start with claim_ (got ${step.name})`);
   }
-  return post(executor, input, claim);
 }
 
 async function post(executor: Db | Tx, input: PostEntryInput, claim: readonly ClaimStep[]) {
@@ -131,30 +135,141 @@ async function insertEntry(
       from (select (select to_jsonb(g) from ${gate} g limit 1) as claimed) gate
       left join posted on true`).execute(executor));
   } catch (err) {
-    if ((err as { code?: string }).code === INSUFFICIENT_FUNDS) {
-      const code = [...accountIds].find(([, id]) => id === (err as { detail?: string }).detail)?.[0];
-      throw new AppError('insufficient_funds', 'Not enough funds for this operation', code ? [{ field: 'account', message: code }] : undefined, { cause: err });
-    }
-    throw err;
+    throw ledgerError(err, accountIds);
   }
   const claimed = rows[0]?.claimed;
   if (!claimed) return undefined;
-  const postings = rows.filter((r) => r.id !== null);
+  const postings = rows.filter((r): r is (typeof rows)[number] & PostingRow => r.id !== null);
   // Claimed but no postings: the key was posted before, and this statement wrote no entry.
   if (postings.length === 0) return { ...(await replay(executor, input.idempotencyKey, digest, accountIds)), claimed };
-  // The last posting to an account (highest id) holds its balance after the whole entry.
-  // Sharded accounts have none (their balance is the sum of their shards) and are left out.
+  return { entryId, replayed: false, balances: balancesAfter(postings, accountIds), claimed };
+}
+
+/**
+ * postEntryWith for many entries in one statement and one commit (group commit): what a busy
+ * writer gathers while its previous statement runs. The claim's steps run first and are written
+ * for the whole batch; its last step answers one row per input it claimed, with that input's
+ * `entry_id`, and only the inputs it names are posted. Answers, per input in order, as
+ * postEntryWith does: the posted (or replayed) entry with its claimed row, or undefined.
+ *
+ * All or nothing: any refusal (an overdraft of any entry's account, a deadlock) throws and
+ * nothing of the batch is kept; the caller then posts the inputs one by one, so that only the
+ * entry that is refused is. Postings are inserted in account-code order across the batch, the
+ * order every other writer locks accounts in.
+ */
+export async function postEntriesWith(
+  executor: Db | Tx,
+  inputs: readonly (PostEntryInput & { entryId: string })[],
+  claim: readonly ClaimStep[],
+): Promise<((PostedEntry & { claimed: Record<string, unknown> }) | undefined)[]> {
+  checkClaim(claim, 'postEntriesWith');
+  if (inputs.length === 0) return [];
+  if (new Set(inputs.map((i) => i.idempotencyKey)).size !== inputs.length) throw new RangeError('postEntriesWith: an idempotency key appears twice');
+  if (new Set(inputs.map((i) => i.entryId)).size !== inputs.length) throw new RangeError('postEntriesWith: an entry id appears twice');
+  const entries = inputs.map((input) => {
+    const lines = prepareLines(input.lines);
+    return { input, lines, digest: fingerprint(input.kind, lines) };
+  });
+  const refs = entries.flatMap((e) => e.lines.map((l) => l.account));
+  const known = knownAccountIds(executor, refs);
+  if (known && !executor.isTransaction) return insertEntries(executor, entries, claim, known);
+  return inTransaction(executor, async (tx) => insertEntries(tx, entries, claim, known ?? (await ensureAccounts(tx, refs))));
+}
+
+async function insertEntries(
+  executor: Db | Tx,
+  entries: readonly { input: PostEntryInput & { entryId: string }; lines: Line[]; digest: string }[],
+  claim: readonly ClaimStep[],
+  accountIds: Map<string, string>,
+): Promise<((PostedEntry & { claimed: Record<string, unknown> }) | undefined)[]> {
+  const postings = entries
+    .flatMap(({ input, lines }, index) => lines.map((line) => ({ line, index, entryId: input.entryId, code: accountCode(line.account) })))
+    // Stable: within an entry and account, prepareLines' order (by side) stays.
+    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.index - b.index));
+  const gate = sql.ref(claim.at(-1)!.name);
+  let rows: { entry_id: string; claimed: Record<string, unknown>; id: string | null; account_id: string | null; balance_after: string | null }[];
+  try {
+    // Arrays, not a row of parameters per entry: the text is the same for any batch size, so it is
+    // prepared once per connection.
+    ({ rows } = await prepared(sql<(typeof rows)[number]>`
+      with ${sql.join(claim.map((step) => sql`${sql.ref(step.name)} as (${step.query})`))},
+      entry as (
+        insert into ledger_entries (id, idempotency_key, kind, description, refs, fingerprint, reverses, effective_at)
+        select e.id, e.idempotency_key, e.kind, e.description, e.refs, e.fingerprint, e.reverses, coalesce(e.effective_at, now())
+        from unnest(${entries.map((e) => e.input.entryId)}::uuid[], ${entries.map((e) => e.input.idempotencyKey)}::text[], ${entries.map((e) => e.input.kind)}::text[],
+                    ${entries.map((e) => e.input.description ?? '')}::text[], ${entries.map((e) => JSON.stringify(e.input.refs ?? {}))}::jsonb[],
+                    ${entries.map((e) => e.digest)}::text[], ${entries.map((e) => e.input.reverses ?? null)}::uuid[], ${entries.map((e) => e.input.effectiveAt ?? null)}::timestamptz[])
+             as e (id, idempotency_key, kind, description, refs, fingerprint, reverses, effective_at)
+        where e.id in (select entry_id from ${gate})
+        on conflict (idempotency_key) do nothing
+        returning id
+      ),
+      posted as (
+        insert into ledger_postings (entry_id, account_id, currency, side, amount)
+        select line.entry_id, line.account_id, line.currency, line.side, line.amount
+        from unnest(${postings.map((_, ord) => ord)}::int[], ${postings.map((p) => p.entryId)}::uuid[], ${postings.map((p) => accountIds.get(p.code)!)}::uuid[],
+                    ${postings.map((p) => p.line.account.currency)}::text[], ${postings.map((p) => p.line.side)}::text[], ${postings.map((p) => p.line.amount.toString())}::bigint[])
+             as line (ord, entry_id, account_id, currency, side, amount)
+        join entry on entry.id = line.entry_id
+        order by line.ord
+        returning id, entry_id, account_id, balance_after
+      )
+      select g.entry_id::text as entry_id, to_jsonb(g) as claimed, posted.id::text as id, posted.account_id, posted.balance_after::text as balance_after
+      from ${gate} g left join posted on posted.entry_id = g.entry_id`).execute(executor));
+  } catch (err) {
+    throw ledgerError(err, accountIds);
+  }
+  const byEntry = new Map<string, { claimed: Record<string, unknown>; postings: PostingRow[] }>();
+  for (const row of rows) {
+    const entry = byEntry.get(row.entry_id) ?? { claimed: row.claimed, postings: [] };
+    byEntry.set(row.entry_id, entry);
+    if (row.id !== null) entry.postings.push(row as PostingRow);
+  }
+  const results: ((PostedEntry & { claimed: Record<string, unknown> }) | undefined)[] = [];
+  for (const { input, lines, digest } of entries) {
+    const got = byEntry.get(input.entryId);
+    if (!got) {
+      results.push(undefined);
+      continue;
+    }
+    const ownIds = new Map(lines.map((line) => [accountCode(line.account), accountIds.get(accountCode(line.account))!]));
+    // Claimed but no postings: the key was posted before, and this statement wrote no entry.
+    if (got.postings.length === 0) results.push({ ...(await replay(executor, input.idempotencyKey, digest, ownIds)), claimed: got.claimed });
+    else results.push({ entryId: input.entryId, replayed: false, balances: balancesAfter(got.postings, ownIds), claimed: got.claimed });
+  }
+  return results;
+}
+
+interface PostingRow {
+  id: string;
+  account_id: string;
+  balance_after: string | null;
+}
+
+/**
+ * Each account's balance after an entry, by code, from the entry's postings: the last posting
+ * to an account (highest id) holds it. Sharded accounts have none (their balance is the sum of
+ * their shards) and are left out.
+ */
+function balancesAfter(postings: readonly PostingRow[], accountIds: ReadonlyMap<string, string>): Map<string, bigint> {
   const byAccount = new Map<string, { id: bigint; balance: bigint | null }>();
   for (const p of postings) {
-    const id = BigInt(p.id!);
-    if ((byAccount.get(p.account_id!)?.id ?? -1n) < id) byAccount.set(p.account_id!, { id, balance: p.balance_after === null ? null : BigInt(p.balance_after) });
+    const id = BigInt(p.id);
+    if ((byAccount.get(p.account_id)?.id ?? -1n) < id) byAccount.set(p.account_id, { id, balance: p.balance_after === null ? null : BigInt(p.balance_after) });
   }
   const balances = new Map<string, bigint>();
   for (const [code, id] of accountIds) {
     const balance = byAccount.get(id)?.balance;
     if (balance !== undefined && balance !== null) balances.set(code, balance);
   }
-  return { entryId, replayed: false, balances, claimed };
+  return balances;
+}
+
+/** A refused overdraft as the API's `insufficient_funds`, naming the account; any other error as it is. */
+function ledgerError(err: unknown, accountIds: ReadonlyMap<string, string>): unknown {
+  if ((err as { code?: string }).code !== INSUFFICIENT_FUNDS) return err;
+  const code = [...accountIds].find(([, id]) => id === (err as { detail?: string }).detail)?.[0];
+  return new AppError('insufficient_funds', 'Not enough funds for this operation', code ? [{ field: 'account', message: code }] : undefined, { cause: err });
 }
 
 /** Rows per multi-row insert: far below Postgres' 65,535 bind parameters per statement. */
@@ -230,11 +345,7 @@ export async function postEntries(
         .execute();
     }
   } catch (err) {
-    if ((err as { code?: string }).code === INSUFFICIENT_FUNDS) {
-      const code = [...accountIds].find(([, id]) => id === (err as { detail?: string }).detail)?.[0];
-      throw new AppError('insufficient_funds', 'Not enough funds for this operation', code ? [{ field: 'account', message: code }] : undefined, { cause: err });
-    }
-    throw err;
+    throw ledgerError(err, accountIds);
   }
   return prepared.map(({ input, digest }) => {
     const inserted = entryIds.get(input.idempotencyKey);
