@@ -225,7 +225,7 @@ describe('an API process killed while a batch of gifts is being written', () => 
       const rows = await t.ctx.db.selectFrom('gift_sends').select('idempotency_key').where('idempotency_key', 'like', `kill-${run}-%`).execute();
       return rows.filter((r) => sent.get(r.idempotency_key)?.status === 'no answer').length;
     };
-    await until(async () => (await committedUnanswered()) >= 2, 'the held batch to commit');
+    await until(async () => (await committedUnanswered()) >= 2, 'the held batch to commit', 60_000);
     dead = true;
     await dying.kill();
     await Promise.all(loops);
