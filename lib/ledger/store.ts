@@ -5,8 +5,9 @@ import { AppError } from '../errors.ts';
 import { accountCode, isSharded, kindRule, type AccountKind, type AccountRef, type Side } from './chart.ts';
 import { fingerprint, normalBalance, prepareLines, type Line } from './rules.ts';
 
-// The ledger in Postgres. Every write is one journal entry posted in one transaction; the
-// database refuses unbalanced entries, edits and overdrafts (see the ledger migration).
+// The ledger in Postgres. Every entry is posted whole, with its postings, in one transaction
+// (postEntries and postEntriesWith post several in one); the database refuses unbalanced
+// entries, edits and overdrafts (see the ledger migration).
 
 export interface PostEntryInput {
   /** Derived from our own ids (`tip/<id>`, `gift/<key>` …): posting it twice posts once. */
