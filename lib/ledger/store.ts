@@ -165,12 +165,8 @@ export async function postEntriesWith(
 ): Promise<((PostedEntry & { claimed: Record<string, unknown> }) | undefined)[]> {
   checkClaim(claim, 'postEntriesWith');
   if (inputs.length === 0) return [];
-  if (new Set(inputs.map((i) => i.idempotencyKey)).size !== inputs.length) throw new RangeError('postEntriesWith: an idempotency key appears twice');
+  const entries = prepareEntries(inputs, 'postEntriesWith');
   if (new Set(inputs.map((i) => i.entryId)).size !== inputs.length) throw new RangeError('postEntriesWith: an entry id appears twice');
-  const entries = inputs.map((input) => {
-    const lines = prepareLines(input.lines);
-    return { input, lines, digest: fingerprint(input.kind, lines) };
-  });
   const refs = entries.flatMap((e) => e.lines.map((l) => l.account));
   const known = knownAccountIds(executor, refs);
   if (known && !executor.isTransaction) return insertEntries(executor, entries, claim, known);
@@ -183,10 +179,7 @@ async function insertEntries(
   claim: readonly ClaimStep[],
   accountIds: Map<string, string>,
 ): Promise<((PostedEntry & { claimed: Record<string, unknown> }) | undefined)[]> {
-  const postings = entries
-    .flatMap(({ input, lines }, index) => lines.map((line) => ({ line, index, entryId: input.entryId, code: accountCode(line.account) })))
-    // Stable: within an entry and account, prepareLines' order (by side) stays.
-    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.index - b.index));
+  const postings = inLockOrder(entries.flatMap(({ input, lines }, index) => lines.map((line) => ({ line, index, entryId: input.entryId }))));
   const gate = sql.ref(claim.at(-1)!.name);
   let rows: { entry_id: string; claimed: Record<string, unknown>; id: string | null; account_id: string | null; balance_after: string | null }[];
   try {
@@ -208,7 +201,7 @@ async function insertEntries(
       posted as (
         insert into ledger_postings (entry_id, account_id, currency, side, amount)
         select line.entry_id, line.account_id, line.currency, line.side, line.amount
-        from unnest(${postings.map((_, ord) => ord)}::int[], ${postings.map((p) => p.entryId)}::uuid[], ${postings.map((p) => accountIds.get(p.code)!)}::uuid[],
+        from unnest(${postings.map((_, ord) => ord)}::int[], ${postings.map((p) => p.entryId)}::uuid[], ${postings.map((p) => accountIds.get(accountCode(p.line.account))!)}::uuid[],
                     ${postings.map((p) => p.line.account.currency)}::text[], ${postings.map((p) => p.line.side)}::text[], ${postings.map((p) => p.line.amount.toString())}::bigint[])
              as line (ord, entry_id, account_id, currency, side, amount)
         join entry on entry.id = line.entry_id
@@ -239,6 +232,27 @@ async function insertEntries(
     else results.push({ entryId: input.entryId, replayed: false, balances: balancesAfter(got.postings, ownIds), claimed: got.claimed });
   }
   return results;
+}
+
+/** Each input's lines checked and ordered (prepareLines) with its fingerprint; one key twice in a call is refused. */
+function prepareEntries<T extends PostEntryInput>(inputs: readonly T[], caller: string): { input: T; lines: Line[]; digest: string }[] {
+  const entries = inputs.map((input) => {
+    const lines = prepareLines(input.lines);
+    return { input, lines, digest: fingerprint(input.kind, lines) };
+  });
+  if (new Set(inputs.map((i) => i.idempotencyKey)).size !== inputs.length) throw new RangeError(`${caller}: an idempotency key appears twice`);
+  return entries;
+}
+
+/**
+ * Postings of several entries in the order every writer locks accounts in: by account code, then
+ * by entry. Stable, so within an entry and account prepareLines' order (by side) stays.
+ */
+function inLockOrder<P extends { line: Line; index: number }>(postings: P[]): P[] {
+  return postings.sort((a, b) => {
+    const [x, y] = [accountCode(a.line.account), accountCode(b.line.account)];
+    return x < y ? -1 : x > y ? 1 : a.index - b.index;
+  });
 }
 
 interface PostingRow {
@@ -291,11 +305,7 @@ export async function postEntries(
   known?: ReadonlyMap<string, { id: string }>,
 ): Promise<{ entryId: string; replayed: boolean }[]> {
   if (!inputs.length) return [];
-  const prepared = inputs.map((input) => {
-    const lines = prepareLines(input.lines);
-    return { input, lines, digest: fingerprint(input.kind, lines) };
-  });
-  if (new Set(inputs.map((i) => i.idempotencyKey)).size !== inputs.length) throw new RangeError('postEntries: an idempotency key appears twice');
+  const prepared = prepareEntries(inputs, 'postEntries');
   const refs = prepared.flatMap((p) => p.lines.map((l) => l.account));
   const accountIds = refs.every((ref) => known?.has(accountCode(ref)))
     ? new Map(refs.map((ref) => [accountCode(ref), known!.get(accountCode(ref))!.id]))
@@ -327,9 +337,9 @@ export async function postEntries(
     const rows = await tx.selectFrom('ledger_entries').select(['id', 'idempotency_key', 'fingerprint']).where('idempotency_key', 'in', replayedKeys.slice(from, from + ROWS_PER_INSERT)).execute();
     for (const row of rows) earlier.set(row.idempotency_key, row);
   }
-  const postings = prepared
-    .flatMap((p, index) => (entryIds.has(p.input.idempotencyKey) ? p.lines.map((line) => ({ line, index, entryId: entryIds.get(p.input.idempotencyKey)! })) : []))
-    .sort((a, b) => (accountCode(a.line.account) < accountCode(b.line.account) ? -1 : accountCode(a.line.account) > accountCode(b.line.account) ? 1 : a.index - b.index));
+  const postings = inLockOrder(
+    prepared.flatMap((p, index) => (entryIds.has(p.input.idempotencyKey) ? p.lines.map((line) => ({ line, index, entryId: entryIds.get(p.input.idempotencyKey)! })) : [])),
+  );
   try {
     for (let from = 0; from < postings.length; from += ROWS_PER_INSERT) {
       await tx

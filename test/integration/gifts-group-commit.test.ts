@@ -6,14 +6,13 @@ import { createGiftSender } from '../../api/gifts/service.ts';
 import { withTimeout } from '../../lib/async.ts';
 import { AppError } from '../../lib/errors.ts';
 import { giftRequestFingerprint } from '../../lib/gifts.ts';
-import { accountCode, balancesOf, COIN, userAccount } from '../../lib/ledger/index.ts';
 import { moneyRules } from '../../lib/money/config.ts';
 import { useTestApp } from '../support/context.ts';
 import { insertBulkUsers, newUser, type TestUser } from '../support/fixtures.ts';
 import { insertStream, until } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
 import { expectWholeBooks } from '../support/ledger-books.ts';
-import { fundWallet, giftBySlug } from '../support/money.ts';
+import { fundWallet, giftBySlug, walletBalance } from '../support/money.ts';
 import { startLink, type Link } from '../support/private-services.ts';
 import { spawnApiProcess, type ServiceProcess } from '../support/processes.ts';
 
@@ -35,10 +34,6 @@ afterAll(async () => {
   await Promise.all(started.map((p) => p.kill()));
 });
 
-const walletOf = async (userId: string) => {
-  const ref = userAccount('coin_wallet', userId, COIN);
-  return (await balancesOf(t.ctx.db, [ref])).get(accountCode(ref))!;
-};
 
 /**
  * The commits that wrote these senders' sends, as [sends, senders] per commit (rows written by
@@ -83,7 +78,7 @@ describe('gifts written together (group commit)', () => {
       const own = answers.filter((a, i) => requests[i] === sender && a.status === 201);
       // Each of a sender's three sends saw the wallet after itself: 20, 10 and 0 coins.
       expect(own.map((a) => a.json.data.wallet.balance).sort((a, b) => b - a)).toEqual([2, 1, 0].map((n) => n * rose.coins));
-      expect(await walletOf(sender.id)).toBe(0n);
+      expect(await walletBalance(t.ctx.db, sender.id)).toBe(0n);
     }
     const after = await walletAfterEachSend(ids);
     for (const answer of answers.filter((a) => a.status === 201)) expect(after.get(answer.json.data.giftSend.id)).toBe(answer.json.data.wallet.balance);
@@ -150,7 +145,7 @@ describe('gifts written together (group commit)', () => {
           expect(rows.map((r) => r.id).sort()).toEqual([...accepted.values()].map((a) => a.id).sort());
           for (const [i, senderId] of senderIds.entries()) {
             const spent = rows.filter((r) => r.sender_id === senderId).reduce((sum, r) => sum + Number(r.coins), 0);
-            expect(await walletOf(senderId)).toBe(BigInt(funding[i]! - spent));
+            expect(await walletBalance(t.ctx.db, senderId)).toBe(BigInt(funding[i]! - spent));
           }
           const totals = await t.ctx.db.selectFrom('stream_gift_totals').select(['stream_id', 'sender_id', 'coins']).where('sender_id', 'in', senderIds).execute();
           const expected = new Map<string, number>();
@@ -253,7 +248,7 @@ describe('an API process killed while a batch of gifts is being written', () => 
     expect(rows.map((r) => r.idempotency_key).sort()).toEqual([...sent.keys()].sort());
     for (const sender of senders) {
       const spent = rows.filter((r) => r.sender_id === sender.id).reduce((sum, r) => sum + BigInt(r.coins), 0n);
-      expect(await walletOf(sender.id)).toBe(funding - spent);
+      expect(await walletBalance(t.ctx.db, sender.id)).toBe(funding - spent);
     }
     await expectWholeBooks(t.ctx.db);
   });

@@ -5,7 +5,7 @@ import type WebSocket from 'ws';
 import { createApp } from '../../api/app.ts';
 import { sendGift } from '../../api/gifts/service.ts';
 import { LEADERBOARD_SIZE } from '../../lib/gifts.ts';
-import { accountCode, auditAccounts, balancesOf, COIN, platformAccount, trialBalance, userAccount } from '../../lib/ledger/index.ts';
+import { accountCode, auditAccounts, balancesOf, platformAccount, trialBalance, userAccount } from '../../lib/ledger/index.ts';
 import { moneyRules } from '../../lib/money/config.ts';
 import type { StreamStatus } from '../../lib/schema.ts';
 import type { Gateway } from '../../realtime/gateway.ts';
@@ -13,7 +13,7 @@ import { useTestApp } from '../support/context.ts';
 import { insertBulkUsers, newUser, setRole, setStatus, type TestUser } from '../support/fixtures.ts';
 import { connectSocket, insertStream, startGateways, until, type TestSocket } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
-import { fundWallet, giftBySlug } from '../support/money.ts';
+import { fundWallet, giftBySlug, walletBalance } from '../support/money.ts';
 
 const t = useTestApp();
 let creator: TestUser;
@@ -42,10 +42,6 @@ const gift = (user: TestUser | undefined, streamId: string, body: Record<string,
     headers: { ...(user?.auth ?? {}), ...(key === null ? {} : { 'idempotency-key': key }) },
   });
 
-const walletOf = async (userId: string) => {
-  const ref = userAccount('coin_wallet', userId, COIN);
-  return (await balancesOf(t.ctx.db, [ref])).get(accountCode(ref))!;
-};
 const pendingOf = async (userId: string) => {
   const ref = userAccount('earnings_pending', userId, t.ctx.config.money.settlementCurrency);
   return (await balancesOf(t.ctx.db, [ref])).get(accountCode(ref))!;
@@ -109,7 +105,7 @@ describe('sending gifts', () => {
       giftSend: { id: expect.any(String), streamId, creatorId: creator.id, giftId: rose.id, quantity: 3, coins: 30, createdAt: expect.any(String) },
       wallet: { balance: 70 },
     });
-    expect(await walletOf(sender.id)).toBe(70n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(70n);
     const rules = moneyRules(t.ctx.config);
     expect(await pendingOf(creator.id)).toBe(pendingBefore + 30n * rules.coinCreatorValue);
 
@@ -151,7 +147,7 @@ describe('sending gifts', () => {
       expect(refused.json.error.code).toBe('idempotency_key_reused');
     }
     expect([await count('ledger_entries'), await count('gift_sends')]).toEqual([entries, sends]);
-    expect(await walletOf(sender.id)).toBe(30n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(30n);
     // Keys are the sender's own: another sender may use the same one.
     const other = await funded(10);
     expect((await gift(other, await liveStream(), { giftId: rose.id }, key)).status).toBe(201);
@@ -164,7 +160,7 @@ describe('sending gifts', () => {
     const answers = await Promise.all([1, 2, 3].map(() => gift(sender, streamId, { giftId: rose.id }, key)));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 201]);
     expect(new Set(answers.map((a) => a.json.data.giftSend.id)).size).toBe(1);
-    expect(await walletOf(sender.id)).toBe(0n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(0n);
   });
 
   it('refuses with nothing posted when the wallet holds too little', async () => {
@@ -175,7 +171,7 @@ describe('sending gifts', () => {
     expect(res.status).toBe(409);
     expect(res.json.error.code).toBe('insufficient_funds');
     expect([await count('ledger_entries'), await count('gift_sends')]).toEqual([entries, sends]);
-    expect(await walletOf(sender.id)).toBe(25n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(25n);
     const board = await call(t.app, 'GET', `/api/v1/streams/${streamId}/leaderboard`);
     expect(board.json.data.top).toEqual([]);
     // A wallet never funded is an empty one.
@@ -199,7 +195,7 @@ describe('sending gifts', () => {
     expect(unknown.json.error.details).toEqual([{ field: 'giftId', message: 'unknown or retired gift' }]);
     const retired = await call(t.app, 'POST', '/api/v1/gifts', { body: { slug: 'test-retired', name: 'Retired', coins: 1, active: false }, headers: admin.auth });
     expect((await gift(sender, streamId, { giftId: retired.json.data.id })).json.error.details[0].field).toBe('giftId');
-    expect(await walletOf(sender.id)).toBe(10n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(10n);
   });
 
   it('is for signed-in accounts that may act, on someone else’s live stream', async () => {
@@ -223,7 +219,7 @@ describe('sending gifts', () => {
     const refused = await gift(suspended, live, { giftId: rose.id });
     expect(refused.status).toBe(403);
     expect(refused.json.error.code).toBe('account_suspended');
-    expect([await walletOf(sender.id), await walletOf(suspended.id)]).toEqual([100n, 100n]);
+    expect([await walletBalance(t.ctx.db, sender.id), await walletBalance(t.ctx.db, suspended.id)]).toEqual([100n, 100n]);
   });
 
   it('limits how many gifts one user sends per minute', async () => {
@@ -238,7 +234,7 @@ describe('sending gifts', () => {
     expect(refused.status).toBe(429);
     expect(refused.json.error.code).toBe('rate_limited');
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await walletOf(sender.id)).toBe(70n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(70n);
   });
 });
 
@@ -261,7 +257,7 @@ describe('channel restrictions', () => {
     // A retry of the send accepted before the ban still gets its answer, and spends nothing more.
     const replay = await gift(sender, streamId, { giftId: rose.id }, key);
     expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
-    expect(await walletOf(sender.id)).toBe(90n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(90n);
     const streamTip = await tip(sender, { streamId });
     expect(streamTip.status).toBe(403);
     expect(streamTip.json.error).toMatchObject({ code: 'forbidden', details: { reason: 'chat_banned' } });
@@ -285,7 +281,7 @@ describe('channel restrictions', () => {
     expect((await call(t.app, 'DELETE', `/api/v1/users/${creator.id}/channel/restrictions/${sender.id}`, { headers: creator.auth })).json.data.lifted).toBe('timeout');
     expect((await gift(sender, streamId, { giftId: rose.id })).status).toBe(201);
     expect((await tip(sender, { streamId })).status).toBe(201);
-    expect(await walletOf(sender.id)).toBe(70n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(70n);
     await expectWholeLedger();
   });
 });
@@ -304,7 +300,7 @@ describe('concurrent spending', () => {
     expect(answers.filter((a) => a.status === 201).map((a) => a.json.data.wallet.balance).sort((a, b) => b - a)).toEqual(
       Array.from({ length: 20 }, (_, i) => (19 - i) * rose.coins),
     );
-    expect(await walletOf(sender.id)).toBe(0n);
+    expect(await walletBalance(t.ctx.db, sender.id)).toBe(0n);
     expect(await pendingOf(creator.id)).toBe(pendingBefore + BigInt(20 * rose.coins) * moneyRules(t.ctx.config).coinCreatorValue);
     const sends = await t.ctx.db.selectFrom('gift_sends').select((eb) => eb.fn.countAll<string>().as('n')).where('stream_id', '=', streamId).executeTakeFirstOrThrow();
     expect(Number(sends.n)).toBe(20);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../lib/db.ts';
-import { postEntry } from '../../lib/ledger/index.ts';
+import { accountCode, balancesOf, COIN, postEntry, userAccount } from '../../lib/ledger/index.ts';
 import { moneyRules } from '../../lib/money/config.ts';
 import { coinPurchaseLines, coinValue } from '../../lib/money/rules.ts';
 import type { TestContext } from './context.ts';
@@ -25,4 +25,10 @@ export async function fundWallet(ctx: Pick<TestContext, 'db' | 'config'>, userId
 /** A catalog gift by slug (the migration's starter catalog): its id and price. */
 export async function giftBySlug(db: Db, slug: string): Promise<{ id: string; coins: number }> {
   return db.selectFrom('gifts').select(['id', 'coins']).where('slug', '=', slug).executeTakeFirstOrThrow();
+}
+
+/** The coins in a user's wallet (0 for a wallet never funded). */
+export async function walletBalance(db: Db, userId: string): Promise<bigint> {
+  const ref = userAccount('coin_wallet', userId, COIN);
+  return (await balancesOf(db, [ref])).get(accountCode(ref))!;
 }
