@@ -1,13 +1,15 @@
 // Group commit: requests that arrive while earlier ones are being written go to the database
 // together, in one statement and one commit, instead of one round trip and one WAL flush each.
-// There is no timer: a request that finds a free slot goes at once (alone, if alone), so batching
-// adds no latency when the system is idle and grows with the load on its own.
+// Reads batch the same way: a batch starts after each of its requests arrived, so every request
+// sees what had committed before it asked. There is no timer: a request that finds a free slot
+// goes at once (alone, if alone), so batching adds no latency when the system is idle and grows
+// with the load on its own.
 
 export interface GroupCommitOptions<I, O> {
   /** Writes a batch; answers one outcome per item, in the items' order. A throw fails every item with it. */
   commit(items: readonly I[]): Promise<PromiseSettledResult<O>[]>;
-  /** Items with the same key never share a batch (they wait for a later one, in arrival order). */
-  keyOf(item: I): string;
+  /** Items with the same key never share a batch (they wait for a later one, in arrival order). Without it any items may. */
+  keyOf?(item: I): string;
   /** Most items per batch. */
   maxBatch: number;
   /** Batches being written at once; arrivals wait while all are busy, then go together. */
@@ -33,9 +35,9 @@ export function groupCommit<I, O>(options: GroupCommitOptions<I, O>): (item: I) 
     const keys = new Set<string>();
     const left: Waiting<I, O>[] = [];
     for (const waiting of queue) {
-      const key = options.keyOf(waiting.item);
-      if (batch.length < options.maxBatch && !keys.has(key)) {
-        keys.add(key);
+      const key = options.keyOf?.(waiting.item);
+      if (batch.length < options.maxBatch && (key === undefined || !keys.has(key))) {
+        if (key !== undefined) keys.add(key);
         batch.push(waiting);
       } else {
         left.push(waiting);

@@ -14,7 +14,7 @@ import { localRateLimit } from '../middleware/rate-limit.ts';
 import { createdOrReplayed, enveloped, errorResponses, idempotencyKeyHeader, jsonBody, ok, uuidParam } from '../responses.ts';
 import { createRouter } from '../router.ts';
 import { findStream } from '../streams/service.ts';
-import { announceGift, createGiftSender, readLeaderboard } from './service.ts';
+import { announceGift, createGiftSender, createLeaderboardReader, readLeaderboard } from './service.ts';
 
 const coins = z.number().int().openapi({ description: 'Whole coins' });
 
@@ -193,6 +193,7 @@ export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats; met
   const { config, db, nats } = deps;
   const rules = moneyRules(config);
   const sendGift = createGiftSender(db, rules, (size) => deps.metrics.giftBatchSize.observe(size));
+  const readTop = createLeaderboardReader(db);
   const router = createRouter();
 
   router.openapi(
@@ -236,7 +237,7 @@ export function streamGiftRoutes(deps: { config: Config; db: Db; nats: Nats; met
         quantity,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
       });
-      if (sent.announce) await announceGift({ db, nats, logger: c.get('log') }, sent.announce);
+      if (sent.announce) await announceGift({ readTop, nats, logger: c.get('log') }, sent.announce);
       return createdOrReplayed(c, ok({ giftSend: sent.giftSend, wallet: { balance: toJsonAmount(sent.walletBalance) } }), !sent.replayed);
     },
   );

@@ -75,7 +75,8 @@ type SendOutcome = GiftSent & { announce: AnnounceInput | undefined };
  * kept. The same key asked again answers what it answered the first time.
  */
 export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendRequest): Promise<SendOutcome> {
-  const checked = await checkSend(db, rules, request);
+  const [context] = await readContexts(db, [request]);
+  const checked = await checkSend(db, rules, request, context!);
   return 'earlier' in checked ? checked.earlier : postSend(db, checked);
 }
 
@@ -93,7 +94,7 @@ const GIFT_BATCHES_IN_FLIGHT = 2;
  * go to the database together, in one statement and one commit, each still claiming its own key
  * and answered its own wallet balance. One sender's sends never share a batch. When a batch is
  * refused whole (a wallet in it short of coins, a deadlock), its sends are posted one by one, so
- * only the one that is short is refused.
+ * only the one that is short is refused. Their context reads are gathered the same way.
  */
 export function createGiftSender(db: Db, rules: MoneyRules, onBatch?: (size: number) => void): (request: GiftSendRequest) => Promise<SendOutcome> {
   const write = groupCommit<ReadySend, SendOutcome>({
@@ -103,24 +104,37 @@ export function createGiftSender(db: Db, rules: MoneyRules, onBatch?: (size: num
     onBatch,
     commit: (sends) => (sends.length === 1 ? Promise.allSettled([postSend(db, sends[0]!)]) : postSends(db, sends)),
   });
+  const readContext = groupCommit<GiftSendRequest, SendContext>({
+    maxBatch: GIFT_BATCH_MAX,
+    maxInFlight: 1,
+    commit: async (requests) => (await readContexts(db, requests)).map((context) => ({ status: 'fulfilled', value: context })),
+  });
   return async (request) => {
-    const checked = await checkSend(db, rules, request);
+    const checked = await checkSend(db, rules, request, await readContext(request));
     return 'earlier' in checked ? checked.earlier : write(checked);
   };
 }
 
-/** Reads what the send is for and refuses it if it may not go; a refused retry of an accepted send gets its answer. */
-async function checkSend(db: Db, rules: MoneyRules, request: GiftSendRequest): Promise<ReadySend | { earlier: SendOutcome }> {
-  const fingerprint = giftRequestFingerprint(request);
+/** What each send is for (stream, gift, sender, the sender's restriction in the channel), in one statement, in the requests' order. */
+async function readContexts(db: Db, requests: readonly GiftSendRequest[]): Promise<SendContext[]> {
+  const column = (of: (request: GiftSendRequest) => string) => requests.map(of);
+  // Prepared: every send reads its context.
   const { rows } = await prepared(sql<SendContext>`
     select s.status, s.owner_id, g.id as gift_id, g.slug, g.name, g.image_url, g.coins::text as price, g.active, u.username,
            restriction_action, restriction_reason, restriction_expires_at
-    from (select) one
-    left join streams s on s.id = ${request.streamId}
-    left join gifts g on g.id = ${request.giftId}
-    left join users u on u.id = ${request.senderId}
-    ${latestRestrictionJoin(sql.ref('s.owner_id'), request.senderId)}`).execute(db);
-  const context = rows[0]!;
+    from unnest(${column((r) => r.streamId)}::uuid[], ${column((r) => r.giftId)}::uuid[], ${column((r) => r.senderId)}::uuid[])
+      with ordinality as r (stream_id, gift_id, sender_id, n)
+    left join streams s on s.id = r.stream_id
+    left join gifts g on g.id = r.gift_id
+    left join users u on u.id = r.sender_id
+    ${latestRestrictionJoin(sql.ref('s.owner_id'), sql.ref('r.sender_id'))}
+    order by r.n`).execute(db);
+  return rows;
+}
+
+/** Refuses a send that may not go (a refused retry of an accepted send gets its answer), or readies it to be written. */
+async function checkSend(db: Db, rules: MoneyRules, request: GiftSendRequest, context: SendContext): Promise<ReadySend | { earlier: SendOutcome }> {
+  const fingerprint = giftRequestFingerprint(request);
   const refusal = refusalOf(context, request);
   if (refusal) {
     // A retry of a send that was accepted while the stream was live still gets its answer.
@@ -296,13 +310,61 @@ async function findSend(db: Db, request: GiftSendRequest, fingerprint: string): 
 /** A broadcast's top gifters: by coins, then by who reached their total first. */
 export async function readLeaderboard(db: Db, streamId: string, limit: number): Promise<LeaderboardEntry[]> {
   // Prepared: a gift that may reach the top reads it after every send.
-  const { rows } = await prepared(sql<{ sender_id: string; username: string; coins: string }>`
+  const { rows } = await prepared(sql<TopRow>`
     select t.sender_id, u.username, t.coins::text as coins
     from stream_gift_totals t join users u on u.id = t.sender_id
     where t.stream_id = ${streamId}::uuid
     order by t.coins desc, t.reached_at, t.sender_id
     limit ${limit}`).execute(db);
-  return rankLeaderboard(rows.map((r) => ({ userId: r.sender_id, username: r.username, coins: toJsonAmount(BigInt(r.coins)) })));
+  return rankTop(rows);
+}
+
+interface TopRow {
+  sender_id: string;
+  username: string;
+  coins: string;
+}
+
+const rankTop = (rows: readonly TopRow[]) => rankLeaderboard(rows.map((r) => ({ userId: r.sender_id, username: r.username, coins: toJsonAmount(BigInt(r.coins)) })));
+
+/** The tops of several broadcasts in one statement (each in readLeaderboard's order), by stream id. */
+async function readLeaderboards(db: Db, streamIds: readonly string[], limit: number): Promise<Map<string, LeaderboardEntry[]>> {
+  const distinct = [...new Set(streamIds)];
+  if (distinct.length === 1) return new Map([[distinct[0]!, await readLeaderboard(db, distinct[0]!, limit)]]);
+  const { rows } = await prepared(sql<TopRow & { stream_id: string }>`
+    select s.stream_id, top.sender_id, top.username, top.coins::text as coins
+    from unnest(${distinct}::uuid[]) as s (stream_id)
+    cross join lateral (
+      select t.sender_id, u.username, t.coins, t.reached_at
+      from stream_gift_totals t join users u on u.id = t.sender_id
+      where t.stream_id = s.stream_id
+      order by t.coins desc, t.reached_at, t.sender_id
+      limit ${limit}
+    ) top
+    order by s.stream_id, top.coins desc, top.reached_at, top.sender_id`).execute(db);
+  const rowsOf = new Map<string, TopRow[]>(distinct.map((id) => [id, []]));
+  for (const row of rows) rowsOf.get(row.stream_id)!.push(row);
+  return new Map([...rowsOf].map(([streamId, top]) => [streamId, rankTop(top)]));
+}
+
+/** Leaderboard reads of concurrent gifts (one per send that may reach the top) at once. */
+const LEADERBOARD_READS_MAX = 64;
+
+/**
+ * readLeaderboard of the top for a busy API: reads asked while others are under way go to the
+ * database together, in one statement. Each read's statement starts after it was asked, so it
+ * sees every send committed before: the room's last leaderboard frame is never stale.
+ */
+export function createLeaderboardReader(db: Db, onBatch?: (size: number) => void): (streamId: string) => Promise<LeaderboardEntry[]> {
+  return groupCommit<string, LeaderboardEntry[]>({
+    maxBatch: LEADERBOARD_READS_MAX,
+    maxInFlight: 1,
+    onBatch,
+    commit: async (streamIds) => {
+      const tops = await readLeaderboards(db, streamIds, LEADERBOARD_SIZE);
+      return streamIds.map((id) => ({ status: 'fulfilled', value: tops.get(id)! }));
+    },
+  });
 }
 
 export interface AnnounceInput {
@@ -318,11 +380,11 @@ export interface AnnounceInput {
  * changed the top (both in one write to NATS). Never throws: the gift is committed whatever
  * happens to its announcement.
  */
-export async function announceGift(deps: { db: Db; nats: Nats; logger: Logger }, input: AnnounceInput): Promise<void> {
+export async function announceGift(deps: { readTop: (streamId: string) => Promise<LeaderboardEntry[]>; nats: Nats; logger: Logger }, input: AnnounceInput): Promise<void> {
   const { giftSend } = input;
   let top: LeaderboardEntry[] | undefined;
   try {
-    if (input.mayReachTop) top = await readLeaderboard(deps.db, giftSend.streamId, LEADERBOARD_SIZE);
+    if (input.mayReachTop) top = await deps.readTop(giftSend.streamId);
   } catch (err) {
     deps.logger.warn({ err, giftSendId: giftSend.id }, 'could not read the leaderboard after a gift; no leaderboard frame sent');
   }

@@ -66,9 +66,9 @@ export interface LatestRestrictionColumns {
 
 /**
  * `left join lateral` of a user's latest restriction fact in a channel, for a query that reads it
- * beside other things (one round trip). `ownerId` is a value or a column of the outer query.
+ * beside other things (one round trip). `ownerId` and `userId` are values or columns of the outer query.
  */
-export function latestRestrictionJoin(ownerId: string | RawBuilder<unknown>, userId: string): RawBuilder<unknown> {
+export function latestRestrictionJoin(ownerId: string | RawBuilder<unknown>, userId: string | RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`left join lateral (
       select action as restriction_action, reason as restriction_reason, expires_at as restriction_expires_at
       from channel_moderation_log

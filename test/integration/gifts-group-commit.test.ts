@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGiftSender } from '../../api/gifts/service.ts';
+import { createGiftSender, createLeaderboardReader, readLeaderboard } from '../../api/gifts/service.ts';
 import { withTimeout } from '../../lib/async.ts';
 import { AppError } from '../../lib/errors.ts';
-import { giftRequestFingerprint } from '../../lib/gifts.ts';
+import { giftRequestFingerprint, LEADERBOARD_SIZE } from '../../lib/gifts.ts';
 import { moneyRules } from '../../lib/money/config.ts';
 import { useTestApp } from '../support/context.ts';
 import { insertBulkUsers, newUser, type TestUser } from '../support/fixtures.ts';
@@ -156,6 +156,62 @@ describe('gifts written together (group commit)', () => {
       { numRuns: 25 },
     );
     await expectWholeBooks(t.ctx.db);
+  });
+});
+
+describe('context reads together', () => {
+  it('refuses each send of a shared read for its own reason, and lets the good one through', async () => {
+    const creator = await newUser(t.app);
+    const [live, ended] = [await insertStream(t.ctx, creator.id), await insertStream(t.ctx, creator.id, 'ended')];
+    const [good, late, banned, lost, unknownGift] = await Promise.all(Array.from({ length: 5 }, () => newUser(t.app)));
+    for (const sender of [good!, late!, banned!, lost!, unknownGift!, creator]) await fundWallet(t.ctx, sender.id, 1000n);
+    const banning = await call(t.app, 'PUT', `/api/v1/users/${creator.id}/channel/restrictions/${banned!.id}`, { headers: creator.auth, body: { type: 'ban', reason: 'spam' } });
+    expect(banning.status, banning.text).toBe(200);
+
+    const send = createGiftSender(t.ctx.db, moneyRules(t.ctx.config));
+    const request = (sender: TestUser, streamId: string, giftId = heart.id) => ({ senderId: sender.id, streamId, giftId, quantity: 1, idempotencyKey: randomUUID() });
+    // The first read goes alone; the six asked while it runs are read together, in the next statement.
+    const outcomes = await Promise.allSettled([
+      send(request(good!, live)),
+      send(request(late!, ended)),
+      send(request(banned!, live)),
+      send(request(lost!, randomUUID())),
+      send(request(unknownGift!, live, randomUUID())),
+      send(request(creator, live)),
+      send(request(good!, live)),
+    ]);
+    const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'sent' : (o.reason as AppError).code));
+    expect(codes).toEqual(['sent', 'stream_not_live', 'forbidden', 'not_found', 'validation_failed', 'own_stream', 'sent']);
+    expect(await walletBalance(t.ctx.db, good!.id)).toBe(1000n - 2n * BigInt(heart.coins));
+    for (const refused of [late!, banned!, lost!, unknownGift!, creator]) expect(await walletBalance(t.ctx.db, refused.id)).toBe(1000n);
+  });
+});
+
+describe('leaderboard reads together', () => {
+  it('answers each broadcast its own top, read after the question: one statement for many', async () => {
+    const send = createGiftSender(t.ctx.db, moneyRules(t.ctx.config));
+    const batches: number[] = [];
+    const readTop = createLeaderboardReader(t.ctx.db, (size) => batches.push(size));
+    const senderIds = await insertBulkUsers(t.ctx.db, 12);
+    const streamIds = await Promise.all((await insertBulkUsers(t.ctx.db, 4)).map((creatorId) => insertStream(t.ctx, creatorId)));
+    for (const id of senderIds) await fundWallet(t.ctx, id, 1000n);
+    // Streams 0–2 get gifts of different sizes from different senders; stream 3 none.
+    for (const [i, senderId] of senderIds.entries()) {
+      await send({ senderId, streamId: streamIds[i % 3]!, giftId: heart.id, quantity: 1 + (i % 5), idempotencyKey: randomUUID() });
+    }
+    const asked = [...streamIds, streamIds[0]!, streamIds[1]!];
+    const tops = await Promise.all(asked.map((id) => readTop(id)));
+    for (const [i, id] of asked.entries()) expect(tops[i]).toEqual(await readLeaderboard(t.ctx.db, id, LEADERBOARD_SIZE));
+    expect(tops[3]).toEqual([]);
+    expect(batches).toEqual([1, asked.length - 1]);
+    expect(tops[0]!.map((e) => e.userId).sort()).toEqual(senderIds.filter((_, i) => i % 3 === 0).sort());
+
+    // A read asked after a send committed sees it, whatever read was under way.
+    const underWay = readTop(streamIds[3]!);
+    await send({ senderId: senderIds[0]!, streamId: streamIds[3]!, giftId: heart.id, quantity: 1, idempotencyKey: randomUUID() });
+    const after = await readTop(streamIds[3]!);
+    await underWay;
+    expect(after.map((e) => [e.userId, e.coins])).toEqual([[senderIds[0], heart.coins]]);
   });
 });
 

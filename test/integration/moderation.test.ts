@@ -9,7 +9,7 @@ import { useTestContext } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
 import { connectSocket, startGateways } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
-import { createStream, exitCode, startLiveStack, waitForStatus, type LiveStack } from '../support/live.ts';
+import { createStream, exitCode, ingestSnapshot, startLiveStack, waitForStatus, type LiveStack } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
 import { waitUntil } from '../support/wait.ts';
 import { spawnWorkerProcess, withWorkers } from '../support/workers.ts';
@@ -58,6 +58,12 @@ const notificationsOf = (userId: string, type: string) =>
   t.ctx.db.selectFrom('notifications').select(['entity_id', 'payload']).where('recipient_id', '=', userId).where('type', '=', type as never).execute();
 const auditOf = (caseId: string) => t.ctx.db.selectFrom('moderation_audit').select(['action', 'idempotency_key', 'actor_id', 'prior']).where('case_id', '=', caseId).orderBy('id').execute();
 const handleOf = (caseId: string) => t.ctx.temporal.client.workflow.getHandle(workflowIds.moderation(caseId));
+/** Where a ban's enforcement stands: the case's effects so far, its pending activities, and the stream's publish. */
+const banSnapshot = async (caseId: string, streamId: string) => {
+  const pending = (await handleOf(caseId).describe()).raw.pendingActivities ?? [];
+  const activities = pending.map((a) => `${a.activityType?.name} attempt ${a.attempt}: ${a.lastFailure?.message ?? 'no failure'}`);
+  return `case audit: ${(await auditOf(caseId)).map((r) => r.action).join(', ')}\npending activities: ${activities.join('; ') || 'none'}\n${await ingestSnapshot(t.ctx, live.nginx.controlUrl, streamId)}`;
+};
 
 describe('intake', { timeout: 300_000 }, () => {
   it('merges concurrent reports on one target into one case; refuses self-reports; a repeat is the same report', async () => {
@@ -172,7 +178,7 @@ describe('a ban mid-broadcast, then an appeal', { timeout: 300_000 }, () => {
       expect(banned.status, banned.text).toBe(200);
 
       // The encoder is cut, the stream ends, the account's token stops working, a new publish is refused.
-      expect(await exitCode(encoder, 'the encoder the ban cuts off')).not.toBe(0);
+      expect(await exitCode(encoder, 'the encoder the ban cuts off', () => banSnapshot(caseId, stream.id))).not.toBe(0);
       await waitForStatus(app, stream.id, 'ended');
       expect(await userStatus(creator.id)).toBe('banned');
       const me = await call(app, 'GET', '/api/v1/wallet', { headers: creator.auth });

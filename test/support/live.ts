@@ -8,10 +8,11 @@ import { expect } from 'vitest';
 import { createApp, type App } from '../../api/app.ts';
 import { sleep, withTimeout } from '../../lib/async.ts';
 import type { Config } from '../../lib/config.ts';
+import { publishingClients } from '../../lib/rtmp.ts';
 import type { TestContext } from './context.ts';
 import type { TestUser } from './fixtures.ts';
 import { call } from './http.ts';
-import { startNginx, type TestNginx } from './nginx.ts';
+import { encoderLog, startNginx, type TestNginx } from './nginx.ts';
 import { freePort } from './ports.ts';
 
 export interface LiveStack {
@@ -82,11 +83,27 @@ export async function dropEncoder(encoder: ChildProcess): Promise<void> {
   await once(encoder, 'exit');
 }
 
-/** The exit code of an encoder nginx refuses or cuts off (a bound only against hanging forever). */
-export async function exitCode(encoder: ChildProcess, what: string): Promise<number | null> {
+/**
+ * The exit code of an encoder nginx refuses or cuts off (a bound only against hanging forever).
+ * A hang fails with the encoder's last output and, given `explain`, what the stack saw then.
+ */
+export async function exitCode(encoder: ChildProcess, what: string, explain?: () => Promise<string>): Promise<number | null> {
   if (encoder.exitCode !== null) return encoder.exitCode;
-  const [code] = (await withTimeout(once(encoder, 'exit'), 60_000, what)) as [number | null];
-  return code;
+  try {
+    const [code] = (await withTimeout(once(encoder, 'exit'), 60_000, what)) as [number | null];
+    return code;
+  } catch (err) {
+    const seen = await explain?.().catch((e: Error) => `(could not look: ${e.message})`);
+    throw new Error(`${(err as Error).message}\nencoder output: ${encoderLog(encoder) || '(none)'}${seen ? `\n${seen}` : ''}`);
+  }
+}
+
+/** What nginx-rtmp and the database know of a stream's publish, for a failure message. */
+export async function ingestSnapshot(ctx: TestContext, controlUrl: string, streamId: string): Promise<string> {
+  const stream = await ctx.db.selectFrom('streams').select(['status', 'moderation_ended_at']).where('id', '=', streamId).executeTakeFirst();
+  const sessions = await ctx.db.selectFrom('stream_sessions').select(['client_id', 'started_at', 'ended_at']).where('stream_id', '=', streamId).orderBy('started_at').execute();
+  const publishing = await publishingClients(controlUrl).catch((e: Error) => `(stat failed: ${e.message})`);
+  return `stream: ${JSON.stringify(stream)}\nsessions: ${JSON.stringify(sessions)}\nnginx publishing client ids: ${JSON.stringify(publishing instanceof Set ? [...publishing] : publishing)}`;
 }
 
 /** One run of what the live-thumbnails Schedule starts every minute, on this file's queues. */

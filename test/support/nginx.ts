@@ -70,7 +70,7 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
  * it is stopped, or for `seconds` of media, after which it ends its publish as OBS's "Stop" does.
  */
 export function publishTestPattern(rtmpUrl: string, key: string, seconds?: number): ChildProcess {
-  return spawn(
+  const encoder = spawn(
     'ffmpeg',
     ['-hide_banner', '-loglevel', 'error', '-re',
       '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
@@ -79,4 +79,14 @@ export function publishTestPattern(rtmpUrl: string, key: string, seconds?: numbe
       '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', `${rtmpUrl}/${key}`],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // Read, so a chatty encoder never blocks on a full pipe; the tail explains a hang.
+  let log = '';
+  encoder.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-2000)));
+  encoderLogs.set(encoder, () => log);
+  return encoder;
 }
+
+const encoderLogs = new WeakMap<ChildProcess, () => string>();
+
+/** The last lines an encoder of publishTestPattern printed (errors only). */
+export const encoderLog = (encoder: ChildProcess): string => encoderLogs.get(encoder)?.() ?? '';

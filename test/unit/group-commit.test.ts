@@ -47,6 +47,17 @@ describe('group commit', () => {
     expect(sizes).toEqual([1, 3]);
   });
 
+  it('without keys, lets items of any kind share a batch (reads of one stream)', async () => {
+    const db = heldCommits();
+    const read = groupCommit({ commit: db.commit, maxBatch: 10, maxInFlight: 1 });
+    const answers = ['x', 'a', 'a', 'a'].map((key, n) => read({ key, n }));
+    db.batches[0]!.finish();
+    await tick();
+    expect(db.batches.map((b) => b.items.map((i) => i.n))).toEqual([[0], [1, 2, 3]]);
+    db.batches[1]!.finish();
+    expect(await Promise.all(answers)).toEqual([0, 10, 20, 30]);
+  });
+
   it('keeps items of one key out of the same batch, and never more than maxBatch together', async () => {
     const db = heldCommits();
     const write = groupCommit({ commit: db.commit, keyOf: (i: Item) => i.key, maxBatch: 3, maxInFlight: 1 });
