@@ -23,7 +23,12 @@ export interface LiveThumbnailsResult {
   /** No playlist or segment yet (an encoder that just connected), or one nginx removed meanwhile. */
   skipped: number;
   failed: number;
+  /** Why, for the first failed streams (`<stream id>: <error>`): the run's result in the Temporal UI says it. */
+  errors: string[];
 }
+
+/** Failures a run's result names; the count covers the rest. */
+const ERRORS_KEPT = 10;
 
 /** FFmpeg on one segment takes well under a second; one that hangs is given up on. */
 const CAPTURE_TIMEOUT_MS = 20_000;
@@ -71,7 +76,7 @@ export function createLiveThumbnailActivities(deps: LiveThumbnailDeps) {
         .orderBy((eb) => eb.ref('thumbnail_at'), (ob) => ob.asc().nullsFirst())
         .limit(input.maxStreams)
         .execute();
-      const result: LiveThumbnailsResult = { live: streams.length, captured: 0, skipped: 0, failed: 0 };
+      const result: LiveThumbnailsResult = { live: streams.length, captured: 0, skipped: 0, failed: 0, errors: [] };
       const scratch = await mkdtemp(path.join(os.tmpdir(), 'streamhub-live-thumbnails-'));
       try {
         for (const { id } of streams) {
@@ -81,6 +86,7 @@ export function createLiveThumbnailActivities(deps: LiveThumbnailDeps) {
             else result.skipped += 1;
           } catch (err) {
             result.failed += 1;
+            if (result.errors.length < ERRORS_KEPT) result.errors.push(`${id}: ${String(err).slice(0, 500)}`);
             context.log.warn('live thumbnail not taken', { streamId: id, error: String(err) });
           }
         }

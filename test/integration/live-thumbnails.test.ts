@@ -1,10 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestContext } from '../support/context.ts';
 import { newUser, setRole, type TestUser } from '../support/fixtures.ts';
+import { insertStream } from '../support/gateway.ts';
 import { call } from '../support/http.ts';
 import { createStream, dropEncoder, startLiveStack, takeLiveThumbnails, waitForStatus, type LiveStack } from '../support/live.ts';
 import { publishTestPattern } from '../support/nginx.ts';
@@ -55,12 +58,15 @@ describe('live thumbnails', () => {
         encoder = publishTestPattern(live.nginx.rtmpUrl, onAir.streamKey);
         await waitForStatus(live.app, onAir.id, 'live');
         expect(await thumbnailUrlAs(onAir.id)).toBeNull();
+        // Two segments: on a loaded machine the relay into the broadcast application can join the
+        // encoder mid-GOP, and the first fragment then holds no keyframe FFmpeg could decode.
+        // Fragments are cut at keyframes, so the second always starts with one.
         await waitUntil(async () => {
           const res = await fetch(`${live.nginx.hlsUrl}/${onAir.id}.m3u8`);
-          return res.status === 200 && /\.ts$/m.test(await res.text());
-        }, 'the first live segment', 60_000);
+          return res.status === 200 && ((await res.text()).match(/\.ts$/gm) ?? []).length >= 2;
+        }, 'two live segments', 60_000);
 
-        expect(await takeThumbnails()).toEqual({ live: 1, captured: 1, skipped: 0, failed: 0 });
+        expect(await takeThumbnails()).toEqual({ live: 1, captured: 1, skipped: 0, failed: 0, errors: [] });
         const first = (await thumbnailUrlAs(onAir.id))!;
         expect(first).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/api/v1/streams/${onAir.id}/thumbnail\\.jpg\\?v=\\d+$`));
         const shot = await image(first);
@@ -71,7 +77,7 @@ describe('live thumbnails', () => {
         expect((await call(live.app, 'GET', `/api/v1/streams/${idle.id}/thumbnail.jpg`)).status).toBe(404);
 
         // The next run replaces it under the same key; the URL's version moves on.
-        expect(await takeThumbnails()).toMatchObject({ live: 1, captured: 1 });
+        expect(await takeThumbnails()).toMatchObject({ live: 1, captured: 1, errors: [] });
         const second = (await thumbnailUrlAs(onAir.id))!;
         expect(second).not.toBe(first);
         const keys = await t.ctx.db.selectFrom('streams').select('thumbnail_key').where('id', '=', onAir.id).executeTakeFirstOrThrow();
@@ -93,11 +99,25 @@ describe('live thumbnails', () => {
         encoder = undefined;
         await call(live.app, 'POST', `/api/v1/streams/${onAir.id}/end`, { headers: creator.auth });
         await waitForStatus(live.app, onAir.id, 'ended');
-        expect(await takeThumbnails()).toEqual({ live: 0, captured: 0, skipped: 0, failed: 0 });
+        expect(await takeThumbnails()).toEqual({ live: 0, captured: 0, skipped: 0, failed: 0, errors: [] });
         expect(await thumbnailUrlAs(onAir.id)).toBe(second);
       } finally {
         if (encoder) await dropEncoder(encoder);
       }
     });
+  });
+
+  it('count a segment FFmpeg cannot read as failed and say why in the run’s result, leaving the stream without one', async () => {
+    const streamId = await insertStream(t.ctx, creator.id, 'live');
+    writeFileSync(path.join(live.nginx.hlsDir, `${streamId}.m3u8`), `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\n${streamId}-0.ts\n`);
+    writeFileSync(path.join(live.nginx.hlsDir, `${streamId}-0.ts`), 'not a transport stream');
+    try {
+      const result = await withWorkers(t.ctx, takeThumbnails);
+      expect(result).toMatchObject({ live: 1, captured: 0, skipped: 0, failed: 1 });
+      expect(result.errors).toEqual([expect.stringMatching(new RegExp(`^${streamId}: .*ffmpeg`, 'i'))]);
+      expect(await thumbnailUrlAs(streamId)).toBeNull();
+    } finally {
+      await sql`update streams set status = 'ended' where id = ${streamId}`.execute(t.ctx.db);
+    }
   });
 });
