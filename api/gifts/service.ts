@@ -80,7 +80,7 @@ export async function sendGift(db: Db, rules: MoneyRules, request: GiftSendReque
   return 'earlier' in checked ? checked.earlier : postSend(db, checked);
 }
 
-/** Most sends written by one statement. */
+/** Most sends written, or read for, by one statement. */
 const GIFT_BATCH_MAX = 64;
 /**
  * Batches written at the same time; the pool's other connections serve the requests' reads.
@@ -347,9 +347,6 @@ async function readLeaderboards(db: Db, streamIds: readonly string[], limit: num
   return new Map([...rowsOf].map(([streamId, top]) => [streamId, rankTop(top)]));
 }
 
-/** Leaderboard reads of concurrent gifts (one per send that may reach the top) at once. */
-const LEADERBOARD_READS_MAX = 64;
-
 /**
  * readLeaderboard of the top for a busy API: reads asked while others are under way go to the
  * database together, in one statement. Each read's statement starts after it was asked, so it
@@ -357,7 +354,7 @@ const LEADERBOARD_READS_MAX = 64;
  */
 export function createLeaderboardReader(db: Db, onBatch?: (size: number) => void): (streamId: string) => Promise<LeaderboardEntry[]> {
   return groupCommit<string, LeaderboardEntry[]>({
-    maxBatch: LEADERBOARD_READS_MAX,
+    maxBatch: GIFT_BATCH_MAX,
     maxInFlight: 1,
     onBatch,
     commit: async (streamIds) => {
