@@ -1,16 +1,14 @@
-import { register } from 'tsx/esm/api';
 import { defineConfig } from 'vitest/config';
 
-// Kysely's FileMigrationProvider and Temporal's worker load our TypeScript with Node's own
-// import(), outside Vite's transform; tsx teaches Node to do that in the main process
-// (global setup) and in each test fork.
-register();
+// Kysely's FileMigrationProvider loads our TypeScript with Node's own import(), outside
+// Vite's transform: Node 24 strips the types itself (tsconfig's erasableSyntaxOnly keeps the
+// code strippable), so neither the forks nor the processes the tests spawn load tsx, whose
+// loader hooks cost ~0.7 s of CPU per process start.
 
 const shared = {
-  // Each test file runs in its own process: Temporal's Runtime is once per process,
-  // and every file gets its own database, task queues, bucket prefix and NATS prefix.
+  // Each integration and browser file runs in its own process: Temporal's Runtime is once per
+  // process, and every file gets its own database, task queues, bucket prefix and NATS prefix.
   pool: 'forks' as const,
-  execArgv: ['--import', 'tsx'],
   testTimeout: 60_000,
   hookTimeout: 180_000,
   teardownTimeout: 60_000,
@@ -19,11 +17,12 @@ const shared = {
 export default defineConfig({
   test: {
     // Three files at a time on the 2-core machine: they spend much of their time waiting on
-    // services and workflows. 143 files took 906 s warm with 3, 1108 s with 2 (README, Development).
+    // services and workflows, and three keep both cores ~90 % busy (README, Development).
     maxWorkers: 3,
     projects: [
-      // Pure logic and config files: no services, so `npm run test:unit` runs anywhere.
-      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Pure logic and config files: no services, so `npm run test:unit` runs anywhere. They
+      // share one fork per worker (no module state between files), which halves their CPU.
+      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       // Real services, started (or reused) once per run by the global setup.
       { test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/global-setup.ts'] } },
       // The web app in Debian's Chromium (playwright-core) against real api/gateway processes.

@@ -46,15 +46,20 @@ export const errorStatus = {
 export type ErrorCode = keyof typeof errorStatus;
 
 export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
-    readonly details?: unknown,
+    details?: unknown,
     /** `cause`: what went wrong inside, for the log only; never sent to the client. */
     options?: ErrorOptions,
   ) {
     super(message, options);
     this.name = 'AppError';
+    this.code = code;
+    this.details = details;
   }
 
   get status(): (typeof errorStatus)[ErrorCode] {

@@ -46,15 +46,16 @@ export type PaymentFailureKind = 'not_configured' | 'unavailable' | 'rate_limite
 
 /** A failed call to the provider; `retryable` says whether the same call may succeed later. */
 export class PaymentProviderError extends Error {
-  constructor(
-    readonly kind: PaymentFailureKind,
-    message: string,
-    readonly retryable: boolean,
-    readonly providerCode?: string,
-    options?: ErrorOptions,
-  ) {
+  readonly kind: PaymentFailureKind;
+  readonly retryable: boolean;
+  readonly providerCode?: string;
+
+  constructor(kind: PaymentFailureKind, message: string, retryable: boolean, providerCode?: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'PaymentProviderError';
+    this.kind = kind;
+    this.retryable = retryable;
+    this.providerCode = providerCode;
   }
 }
 

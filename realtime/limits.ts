@@ -3,14 +3,16 @@
  * `windowMs`. A client may burst up to the whole budget, then keep to its rate.
  */
 export class FrameBudget {
+  private readonly frames: number;
+  private readonly windowMs: number;
+  private readonly now: () => number;
   private tokens: number;
   private last: number;
 
-  constructor(
-    private readonly frames: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(frames: number, windowMs: number, now: () => number = Date.now) {
+    this.frames = frames;
+    this.windowMs = windowMs;
+    this.now = now;
     this.tokens = frames;
     this.last = now();
   }
@@ -32,8 +34,11 @@ export class FrameBudget {
  */
 export class AddressSlots {
   private readonly open = new Map<string, number>();
+  private readonly limit: number;
 
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   acquire(address: string): boolean {
     const count = this.open.get(address) ?? 0;

@@ -4,13 +4,16 @@
  */
 export class TtlCache<K, V> {
   private readonly entries = new Map<K, { value: Promise<V>; expires: number }>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  /** Values not worth remembering (e.g. "not found", which may change at any moment). */
+  private readonly keepIf: (value: V) => boolean;
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries = 50_000,
-    /** Values not worth remembering (e.g. "not found", which may change at any moment). */
-    private readonly keepIf: (value: V) => boolean = () => true,
-  ) {}
+  constructor(ttlMs: number, maxEntries = 50_000, keepIf: (value: V) => boolean = () => true) {
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+    this.keepIf = keepIf;
+  }
 
   get(key: K, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);

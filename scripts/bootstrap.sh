@@ -65,9 +65,11 @@ if ! port_answers "${PGPORT:-5432}" && ! ls /usr/lib/postgresql/*/bin/postgres >
   missing+=(postgresql)
 fi
 if ! port_answers 4222 && ! command -v nats-server >/dev/null; then missing+=(nats-server); fi
-# Chromium drives the browser tests (test/browser/, via playwright-core) and nothing else:
-# only `npm test` (--browser) installs it; `npm start` does not need a ~300 MB browser.
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
+# Chromium's headless shell drives the browser tests (test/browser/, via playwright-core) and
+# nothing else: only `npm test` (--browser) installs it; `npm start` does not need a browser.
+# The shell is Chromium without the desktop browser around it: the same pages, at ~40 % of
+# the full browser's CPU (README, Development).
+if [ "${1:-}" = "--browser" ] && ! command -v chromium-headless-shell >/dev/null; then missing+=(chromium-headless-shell); fi
 if [ ${#missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -81,7 +81,7 @@ function startApp(name: string, entry: string, args: string[], env: StackEnviron
   mkdirSync(logsDir, { recursive: true });
   const logFile = path.join(logsDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

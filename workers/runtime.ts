@@ -4,7 +4,11 @@ import type { Logger } from '../lib/logger.ts';
 
 /** Sends the SDK's logs (with workflowId, activityType … in their metadata) through pino. */
 class PinoTemporalLogger implements TemporalLogger {
-  constructor(private readonly logger: Logger) {}
+  private readonly logger: Logger;
+
+  constructor(logger: Logger) {
+    this.logger = logger;
+  }
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
     this.logger[method](meta ?? {}, message);

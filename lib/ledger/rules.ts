@@ -15,9 +15,14 @@ export const debit = (account: AccountRef, amount: bigint): Line => ({ account, 
 export const credit = (account: AccountRef, amount: bigint): Line => ({ account, side: 'credit', amount });
 
 export class UnbalancedEntryError extends Error {
-  constructor(readonly currency: string, readonly difference: bigint) {
+  readonly currency: string;
+  readonly difference: bigint;
+
+  constructor(currency: string, difference: bigint) {
     super(`Entry does not balance in ${currency}: debits − credits = ${difference}`);
     this.name = 'UnbalancedEntryError';
+    this.currency = currency;
+    this.difference = difference;
   }
 }
 

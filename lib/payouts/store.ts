@@ -17,9 +17,12 @@ import { bankReturnLines, paidLines, payoutKeys, releaseLines, reservationLines 
 export const OPEN_RUN_STATUSES: readonly PayoutRunStatus[] = ['selecting', 'awaiting_approval', 'executing', 'settling'];
 
 export class RunAlreadyOpenError extends Error {
-  constructor(readonly currency: string) {
+  readonly currency: string;
+
+  constructor(currency: string) {
     super(`A payout run in ${currency} is already open`);
     this.name = 'RunAlreadyOpenError';
+    this.currency = currency;
   }
 }
 

@@ -41,7 +41,7 @@ describe('a payout run whose API died before it started the workflow', () => {
     const [host, port] = config.temporal.address.split(':');
     const gate = await startTcpGate({ host: host!, port: Number(port) });
     const apiPort = await freePort();
-    const api = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+    const api = spawn(process.execPath, ['api/server.ts'], {
       env: {
         ...process.env,
         LOG_LEVEL: 'error',

@@ -13,7 +13,7 @@ describe('npm start launcher', () => {
   it('says so and exits cleanly when a launcher already runs the stack', async () => {
     // This test process stands in for the running launcher.
     writeFileSync(path.join(stackDir, 'stack.pid'), String(process.pid));
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/stack.ts', 'start'], {
+    const { stdout } = await run(process.execPath, ['scripts/stack.ts', 'start'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, STREAMHUB_STACK_DIR: stackDir },
     });
     expect(stdout).toContain(`StreamHub is already running here (launcher pid ${process.pid})`);
@@ -21,7 +21,7 @@ describe('npm start launcher', () => {
   });
 
   it('refuses an unknown mode with a usage message', async () => {
-    const result = await run(process.execPath, ['--import', 'tsx', 'scripts/stack.ts', 'sideways'], {
+    const result = await run(process.execPath, ['scripts/stack.ts', 'sideways'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, STREAMHUB_STACK_DIR: stackDir },
     }).catch((err: { code: number; stdout: string }) => err);
     expect(result).toMatchObject({ code: 64, stdout: expect.stringContaining('use start or services') });

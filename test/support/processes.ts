@@ -47,7 +47,7 @@ export function serviceEnv(ctx: TestContext, overrides: Record<string, string | 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 async function spawnService(entry: string, env: NodeJS.ProcessEnv, port: number, what: string): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
   const host = `127.0.0.1:${port}`;

@@ -102,7 +102,7 @@ export async function spawnWorkerProcess(
 ): Promise<ChildProcess> {
   const { config } = ctx;
   const preload = options.preload ? ['--import', options.preload] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, 'workers/main.ts', role], {
+  const child = spawn(process.execPath, [...preload, 'workers/main.ts', role], {
     env: {
       ...process.env,
       LOG_LEVEL: 'error',

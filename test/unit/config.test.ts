@@ -176,7 +176,7 @@ describe('config', () => {
 
   it('stops a process at boot with a one-screen message naming the variable', async () => {
     const script = "import('./lib/config.ts').then((m) => m.loadConfig())";
-    const result = await run(process.execPath, ['--import', 'tsx', '-e', script], {
+    const result = await run(process.execPath, ['-e', script], {
       cwd: process.cwd(),
       env: { PATH: process.env.PATH, ...required, API_PORT: '99999' },
     }).then(

@@ -221,7 +221,7 @@ describe('docker-compose.yml', () => {
     const recordings = '/var/lib/streamhub/recordings';
     expect(compose.services.worker.volumes).toContain(`recordings:${recordings}`);
     expect(compose.services['nginx-rtmp'].volumes).toContain(`recordings:${recordings}`);
-    const { stdout: nginxConf } = await run(process.execPath, ['--import', 'tsx', 'scripts/render-nginx-config.ts'], { cwd: root });
+    const { stdout: nginxConf } = await run(process.execPath, ['scripts/render-nginx-config.ts'], { cwd: root });
     expect(nginxConf).toContain(`record_path ${recordings};`);
     // nginx's workers run as `streamhub`, which the image creates with the uid and gid of `node`
     // (1000 in the official Node images), the user the worker runs as.
@@ -236,7 +236,7 @@ describe('docker-compose.yml', () => {
     const hls = '/var/lib/streamhub/hls';
     expect(compose.services.worker.volumes).toContain(`live-hls:${hls}:ro`);
     expect(compose.services['nginx-rtmp'].volumes).toContain(`live-hls:${hls}`);
-    const { stdout: nginxConf } = await run(process.execPath, ['--import', 'tsx', 'scripts/render-nginx-config.ts'], { cwd: root });
+    const { stdout: nginxConf } = await run(process.execPath, ['scripts/render-nginx-config.ts'], { cwd: root });
     expect(nginxConf).toContain(`hls_path ${hls};`);
     // RTMP_HLS_DIR's default, which the worker reads when the compose file sets nothing.
     expect(parseConfig(environmentOf('worker')).rtmpHlsDir).toBe(hls);

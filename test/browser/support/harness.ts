@@ -13,14 +13,14 @@ import { freePort } from '../../support/ports.ts';
 import { spawnApiProcess, spawnGatewayProcess, type ServiceProcess } from '../../support/processes.ts';
 import { withWorkers } from '../../support/workers.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell';
 export const artifactsDir = path.join(repoRoot, 'test/browser/.artifacts');
 
 // Flags that work on a headless CI machine: no sandbox (containers run as root), no GPU,
 // and no background traffic to Google.
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Chromium with a fresh profile (playwright-core makes a temporary --user-data-dir per launch). */
+/** Chromium's headless shell with a fresh profile (playwright-core makes a temporary --user-data-dir per launch). */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
