@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configVariables, parseConfig } from '../../lib/config.ts';
 import { moneyRules } from '../../lib/money/config.ts';
@@ -149,6 +149,28 @@ describe('config', () => {
   it('documents every variable it reads in the README', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     expect(configVariables.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it('defaults every variable to the value the README table states', () => {
+    // Each row names its variables and their defaults in the same order: a default that is a
+    // literal (`value`) must give the same configuration as leaving the variable unset.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const stated = new Map<string, string>();
+    for (const row of readme.split('\n').filter((line) => /^\| `[A-Z][A-Z0-9_]*`/.test(line))) {
+      const [namesCell, defaultsCell] = row.split(' | ');
+      const names = [...namesCell!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!);
+      const defaults = names.length === 1 ? [defaultsCell!] : defaultsCell!.split(/,\s+/);
+      if (defaults.length !== names.length) continue;
+      names.forEach((name, i) => {
+        const literal = /^`([^`]+)`(?:\s+\(.*\))?$/.exec(defaults[i]!.trim());
+        // `PUBLIC_API_URL` as a default means "that variable's value", not a literal.
+        if (literal && !configVariables.includes(literal[1] as never)) stated.set(name, literal[1]!);
+      });
+    }
+    expect(stated.size).toBeGreaterThan(60);
+    const unset = parseConfig(required);
+    const differing = [...stated].filter(([name, value]) => !isDeepStrictEqual(parseConfig({ ...required, [name]: value }), unset));
+    expect(differing).toEqual([]);
   });
 
   it('reads a workflow bundle built ahead only when WORKFLOW_BUNDLE_PATH names one', () => {
