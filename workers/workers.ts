@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { MediaActivities, PlatformActivities } from '../activities/index.ts';
 
-// Source in development (tsx), compiled JavaScript in production.
+// Source in development (Node strips the types), compiled JavaScript in production.
 const ownExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ownExtension}`, import.meta.url));
 

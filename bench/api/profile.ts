@@ -47,7 +47,7 @@ export function summarizeProfile(file: string, top = 15): { total: number; owner
     if (known !== undefined) return known;
     const url = nodes.get(id)!.callFrame.url;
     const up = parent.get(id);
-    const result = url.startsWith('node:internal/modules') || url.includes('/tsx/dist/') || (up !== undefined && isLoading(up));
+    const result = url.startsWith('node:internal/modules') || (up !== undefined && isLoading(up));
     loading.set(id, result);
     return result;
   };

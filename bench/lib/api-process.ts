@@ -10,7 +10,7 @@ import { repoRoot } from '../../scripts/stack/paths.ts';
 export function startApi(options: { env: Record<string, string | undefined>; logFile: string; profileDir?: string }): ChildProcess {
   const log = openSync(options.logFile, 'a');
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...profile, 'api/server.ts'], { cwd: repoRoot, env: options.env, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...profile, 'api/server.ts'], { cwd: repoRoot, env: options.env, stdio: ['ignore', log, log] });
   process.once('exit', () => child.kill('SIGKILL'));
   return child;
 }

@@ -18,7 +18,7 @@ export function startChild(entry: string, args: string[], options: { env?: NodeJ
   const child = fork(entry, args, {
     cwd: repoRoot,
     env: options.env ?? process.env,
-    execArgv: ['--import', 'tsx', ...(options.nodeArgs ?? [])],
+    execArgv: options.nodeArgs ?? [],
     // Their logs go to stderr so that stdout stays the bench's report.
     stdio: ['ignore', 2, 2, 'ipc'],
   });

@@ -11,7 +11,7 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Main-thread profiles only: Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>, and tsx's loader thread idles. */
+/** Main-thread profiles only: Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>. */
 export function profilesIn(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0')
