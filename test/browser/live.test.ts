@@ -99,10 +99,12 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     await fanPage.getByRole('link', { name: 'Notifications, 1 unread' }).waitFor({ timeout: 60_000 });
 
     // The two chat with each other.
+    // A sender's own line stays "sending…" until the gateway acknowledges it, which may come
+    // after the other viewer already has it: wait for both pages' stored line.
     await sendChat(fanPage, 'hello from the fan');
-    await chatMessage(otherPage, 'hello from the fan').waitFor();
+    for (const page of [otherPage, fanPage]) await chatMessage(page, 'hello from the fan').waitFor();
     await sendChat(otherPage, 'hi back');
-    await chatMessage(fanPage, 'hi back').waitFor();
+    for (const page of [fanPage, otherPage]) await chatMessage(page, 'hi back').waitFor();
     expect(await fanPage.locator('.chat-pending').count()).toBe(0);
     expect(await chatLines(fanPage)).toEqual([`${fan.username}: hello from the fan`, `${other.username}: hi back`]);
     expect(await chatLines(otherPage)).toEqual(await chatLines(fanPage));
@@ -167,7 +169,7 @@ describe('live streams in the browser', { timeout: 240_000 }, () => {
     await publishUntilLive(viewerPage, shown.ingestUrl, shown.streamKey);
     await waitForPlayback(viewerPage, 1);
     await sendChat(viewerPage, 'welcome back');
-    await chatMessage(otherPage, 'welcome back').waitFor();
+    for (const page of [otherPage, viewerPage]) await chatMessage(page, 'welcome back').waitFor();
     expect(await chatLines(viewerPage)).toEqual([`${other.username}: still here?`, `${viewer.username}: welcome back`]);
   });
 
