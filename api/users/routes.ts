@@ -9,7 +9,7 @@ import { accountRestriction } from '../../lib/moderation/store.ts';
 import type { WebLinks } from '../../lib/web-urls.ts';
 import { isTwoFactorEnabled } from '../auth/two-factor.ts';
 import { ownProfileSchema, publicProfileSchema, restrictionSchema, toOwnProfile, toPublicProfile } from './profile.ts';
-import { findLiveStream, findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
+import { findChannelProfile, findOwnProfile, findProfile, follow, listFollowPage, unfollow, updateOwnProfile } from './service.ts';
 
 export const idOrUsername = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'User id or username' }),
@@ -106,9 +106,8 @@ export function userRoutes(deps: { db: Db; temporal: Temporal; web: WebLinks }) 
       },
     }),
     async (c) => {
-      const profile = await findProfile(deps.db, c.req.valid('param').id);
-      const live = await findLiveStream(deps.db, profile.id);
-      const liveStream = live ? { id: live.id, title: live.title, status: live.status, startedAt: live.started_at?.toISOString() ?? null, currentViewers: live.current_viewers, webUrl: deps.web.stream(live.id) } : null;
+      const { profile, liveStream: live } = await findChannelProfile(deps.db, c.req.valid('param').id);
+      const liveStream = live ? { ...live, startedAt: live.startedAt?.toISOString() ?? null, webUrl: deps.web.stream(live.id) } : null;
       return c.json(ok({ ...toPublicProfile(profile, deps.web), liveStream }), 200);
     },
   );

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Db, Tx } from '../../lib/db.ts';
+import type { Database } from '../../lib/schema.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { TimeKeyCursor } from '../responses.ts';
 import { LIVE_STATUSES } from '../../lib/streams.ts';
@@ -9,31 +10,55 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A live (not deleted) user by id or, case-insensitively, by username; 404 otherwise. */
 export async function findProfile(db: Db, idOrUsername: string) {
-  const row = await db
-    .selectFrom('users')
-    .select(profileColumns)
-    .where('deleted_at', 'is', null)
-    .where((eb) => (UUID.test(idOrUsername) ? eb('id', '=', idOrUsername) : eb(sql`lower(username)`, '=', idOrUsername.toLowerCase())))
-    .executeTakeFirst();
+  const row = await db.selectFrom('users').select(profileColumns).where(isUser(idOrUsername)).executeTakeFirst();
   if (!row) throw new AppError('not_found', `No user ${idOrUsername}`);
   return row;
 }
 
 /**
- * The public stream a channel is on air with now, if any (the newest, should there be two).
+ * A public profile with the public stream its channel is on air with now, if any (the newest,
+ * should there be two), in one statement: the channel page is the API's most read route.
  * Unlisted streams are not announced: their link is for those it was given to.
  */
-export function findLiveStream(db: Db, ownerId: string) {
-  return db
-    .selectFrom('streams')
-    .select(['id', 'title', 'status', 'started_at', 'current_viewers'])
-    .where('owner_id', '=', ownerId)
-    .where('status', 'in', LIVE_STATUSES)
-    .where('visibility', '=', 'public')
-    .where('moderation_ended_at', 'is', null)
-    .orderBy('started_at', 'desc')
-    .limit(1)
-    .executeTakeFirst() as Promise<{ id: string; title: string; status: 'live' | 'reconnecting'; started_at: Date | null; current_viewers: number } | undefined>;
+export async function findChannelProfile(db: Db, idOrUsername: string) {
+  const row = await db
+    .selectFrom('users')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('streams')
+          .select(['id', 'title', 'status', 'started_at', 'current_viewers'])
+          .whereRef('streams.owner_id', '=', 'users.id')
+          .where('status', 'in', LIVE_STATUSES)
+          .where('visibility', '=', 'public')
+          .where('moderation_ended_at', 'is', null)
+          .orderBy('started_at', 'desc')
+          .limit(1)
+          .as('live'),
+      (join) => join.onTrue(),
+    )
+    .select([
+      ...profileColumns,
+      'live.id as live_id',
+      'live.title as live_title',
+      'live.status as live_status',
+      'live.started_at as live_started_at',
+      'live.current_viewers as live_current_viewers',
+    ])
+    .where(isUser(idOrUsername))
+    .executeTakeFirst();
+  if (!row) throw new AppError('not_found', `No user ${idOrUsername}`);
+  const { live_id, live_title, live_status, live_started_at, live_current_viewers, ...profile } = row;
+  const liveStream =
+    live_id === null || live_title === null || live_current_viewers === null
+      ? null
+      : { id: live_id, title: live_title, status: live_status as 'live' | 'reconnecting', startedAt: live_started_at, currentViewers: live_current_viewers };
+  return { profile, liveStream };
+}
+
+function isUser(idOrUsername: string) {
+  return (eb: ExpressionBuilder<Database, 'users'>) =>
+    UUID.test(idOrUsername) ? eb('users.id', '=', idOrUsername) : eb(sql`lower(users.username)`, '=', idOrUsername.toLowerCase());
 }
 
 export async function findOwnProfile(db: Db, userId: string) {
