@@ -11,6 +11,33 @@ const app = useBrowserApp();
 
 const comment = (page: Page, author: string, body: string) => page.getByRole('article', { name: author }).filter({ hasText: body });
 
+/**
+ * Holds back the answer to the next top-level list read of the video's comments (the request
+ * reaches the API at once); the returned function lets it through and resolves once it has.
+ */
+async function holdFirstListAnswer(page: Page, videoId: string): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let delivered!: () => void;
+  const answered = new Promise<void>((resolve) => (delivered = resolve));
+  // The list read carries its sort; the post goes to the same path without one.
+  const isListRead = (url: URL) => url.pathname === `/api/v1/videos/${videoId}/comments` && url.searchParams.has('sort');
+  await page.route(
+    isListRead,
+    async (route) => {
+      const response = await route.fetch();
+      await released;
+      await route.fulfill({ response });
+      delivered();
+    },
+    { times: 1 },
+  );
+  return async () => {
+    release();
+    await answered;
+  };
+}
+
 describe('comments on the watch page', () => {
   it('posts, replies two levels deep, edits, likes and sorts; the owner pins, deletes and reports', async () => {
     const owner = await registerByApi(app);
@@ -63,10 +90,15 @@ describe('comments on the watch page', () => {
     await signOutThroughPage(page, fan.username);
 
     // The owner: a newer comment of their own; newest puts it first, top puts the liked one first.
+    // Their comment goes out while the list's first load is still on its way: the list, read
+    // before the comment was stored, must not hide it once it arrives.
     await signInThroughPage(app, page, owner);
+    const listAnswered = await holdFirstListAnswer(page, video);
     await page.goto(app.url(`/videos/${video}`));
     await page.getByLabel('Add a comment').fill('Thanks for watching');
     await page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await page.getByRole('heading', { name: '5 comments' }).waitFor();
+    await listAnswered();
     await comment(page, owner.username, 'Thanks for watching').waitFor();
     const order = () => page.locator('section.comments > article > .comment-body').allTextContents();
     await expect.poll(order).toEqual(['Thanks for watching', 'What a video, really!']);

@@ -29,7 +29,12 @@ function useCommentMutation<T, R>(videoId: string, fn: (input: T) => Promise<R>)
   const client = useQueryClient();
   return useMutation({
     mutationFn: fn,
-    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: ['comments', videoId] }), client.invalidateQueries({ queryKey: ['videos', videoId] })]),
+    onSettled: async () => {
+      // A list still on its first load was asked before this write, and invalidating joins a
+      // first load rather than restarting it: its answer, without the write, would stand.
+      await client.cancelQueries({ queryKey: ['comments', videoId] });
+      await Promise.all([client.invalidateQueries({ queryKey: ['comments', videoId] }), client.invalidateQueries({ queryKey: ['videos', videoId] })]);
+    },
   });
 }
 
