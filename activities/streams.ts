@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
 import type { Nats } from '../lib/nats.ts';
 import type { StreamStatus } from '../lib/schema.ts';
@@ -73,7 +74,11 @@ export function createStreamActivities(deps: StreamActivityDeps) {
         .limit(1)
         .executeTakeFirst();
       if (!session) return { dropped: 0 };
-      return { dropped: await dropClient(deps.rtmpControlUrl, session.client_id) };
+      const dropped = await dropClient(deps.rtmpControlUrl, session.client_id);
+      // nginx no longer had the encoder the workflow thinks is on air: it left just now, or
+      // without a publish-done (an nginx worker that crashed takes its encoders silently).
+      if (!dropped) Context.current().log.warn('nginx-rtmp had no encoder to cut off', { streamId: input.streamId, clientId: session.client_id });
+      return { dropped };
     },
 
     /**

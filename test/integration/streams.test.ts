@@ -16,7 +16,7 @@ import { useTestContext } from '../support/context.ts';
 import { newUser, type TestUser } from '../support/fixtures.ts';
 import { historySummary, startInputOf, timersOf } from '../support/history.ts';
 import { call } from '../support/http.ts';
-import { createStream as createStreamAs, exitCode, waitForStatus as waitForStreamStatus } from '../support/live.ts';
+import { createStream as createStreamAs, dropEncoder, exitCode, ingestSnapshot, waitForStatus as waitForStreamStatus } from '../support/live.ts';
 import { mediaSeconds } from '../support/media.ts';
 import { publishTestPattern, startNginx, type TestNginx } from '../support/nginx.ts';
 import { freePort } from '../support/ports.ts';
@@ -64,14 +64,16 @@ afterAll(async () => {
 });
 
 const createStream = (body: Record<string, unknown> = {}) => createStreamAs(app, creator, body);
-const waitForStatus = (id: string, wanted: string, timeoutMs?: number) => waitForStreamStatus(app, id, wanted, timeoutMs);
-
-/** Stops an encoder the way OBS does when its network drops: the connection just goes. */
-async function stop(encoder: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') {
-  if (encoder.exitCode !== null) return;
-  encoder.kill(signal);
-  await once(encoder, 'exit');
-}
+// Both waits are bounded and explain a failure with what nginx and the database saw: an
+// unbounded wait on an encoder that already exited (or that nginx lost with a crashed worker)
+// once hung tests for their whole 300 s and let later tests' access tokens expire.
+const nginxSaw = async (streamId?: string) =>
+  `${streamId ? `${await ingestSnapshot(t.ctx, nginx.controlUrl, streamId)}\n` : ''}nginx error.log ends:\n${nginx.errorLog()}`;
+const waitForStatus = (id: string, wanted: string, timeoutMs?: number) =>
+  waitForStreamStatus(app, id, wanted, timeoutMs).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${await nginxSaw(id)}`);
+  });
+const exited = (encoder: ChildProcess, what: string, streamId?: string) => exitCode(encoder, what, () => nginxSaw(streamId));
 
 async function notificationsOf(userId: string, type: string) {
   return t.ctx.db.selectFrom('notifications').select(['entity_id', 'event_id']).where('recipient_id', '=', userId).where('type', '=', type as never).execute();
@@ -122,7 +124,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       // A second encoder with the same key and an unknown key are both refused by nginx.
       const second = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
       const unknown = publishTestPattern(nginx.rtmpUrl, 'live_not-a-real-key');
-      const [[secondCode], [unknownCode]] = await Promise.all([once(second, 'exit'), once(unknown, 'exit')]);
+      const [secondCode, unknownCode] = await Promise.all([exited(second, 'a second encoder', stream.id), exited(unknown, 'an unknown key')]);
       expect(secondCode).not.toBe(0);
       expect(unknownCode).not.toBe(0);
 
@@ -135,7 +137,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       expect(JSON.parse(stdout).streams.map((x: { codec_type: string; width?: number }) => `${x.codec_type}${x.width ?? ''}`).sort()).toEqual(['audio', 'video640']);
 
       await sleep(2500); // a few seconds of recording before the drop
-      await stop(first);
+      await dropEncoder(first);
       await waitForStatus(stream.id, 'reconnecting');
       // The `state` query: one session so far, no encoder, its recording reported once nginx closed it.
       const afterDrop = await stateWhen('the first recording', (s) => s.recordings.length === 1);
@@ -215,7 +217,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       const encoder = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
       await waitForStatus(stream.id, 'live');
       await sleep(2500);
-      await stop(encoder);
+      await dropEncoder(encoder);
       await waitForStatus(stream.id, 'reconnecting');
       await waitForStatus(stream.id, 'ended');
       // README: PATCH on an ended stream is a conflict, while its workflow still stores the recording…
@@ -238,7 +240,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
     expect((await call(app, 'GET', `/api/v1/streams/${stream.id}`)).json.data.title).toBe('Live test');
     // An ended stream's key no longer publishes.
     const late = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
-    const [code] = await once(late, 'exit');
+    const code = await exited(late, 'a publish to an ended stream', stream.id);
     expect(code).not.toBe(0);
   });
 
@@ -255,8 +257,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
     await withWorkers(t.ctx, async () => {
       const encoder = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
       await waitForStatus(stream.id, 'live');
-      const [code] = await once(encoder, 'exit');
-      expect(code).not.toBe(0);
+      expect(await exited(encoder, 'the encoder the cap cuts off', stream.id)).not.toBe(0);
       expect((await streamHandle(stream.id).result()).status).toBe('ended');
     });
     // Straight from live to ended: the cap, not a dropped encoder, ended it.
@@ -273,13 +274,13 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
     doomed.kill('SIGKILL');
     await once(doomed, 'exit');
     // The drop happens while no worker runs; the signal waits in the workflow's history.
-    await stop(encoder);
+    await dropEncoder(encoder);
     await withWorkers(t.ctx, async () => {
       await waitForStatus(stream.id, 'reconnecting');
       const again = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
       await waitForStatus(stream.id, 'live');
       await call(app, 'POST', `/api/v1/streams/${stream.id}/end`, { headers: creator.auth });
-      await once(again, 'exit');
+      await exited(again, 'the encoder the end cuts off', stream.id);
       const result = await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result();
       expect(result).toMatchObject({ status: 'ended', sessions: 2 });
       // The fan-out may have been started only after the new worker took over; let it finish.
@@ -298,10 +299,10 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       await waitForStatus(stream.id, 'live');
       // A real second encoder is still refused: nginx does have the first one.
       const second = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
-      const [secondCode] = await once(second, 'exit');
+      const secondCode = await exited(second, 'a second encoder', stream.id);
       expect(secondCode).not.toBe(0);
       await call(app, 'POST', `/api/v1/streams/${stream.id}/end`, { headers: creator.auth });
-      await once(encoder, 'exit');
+      await exited(encoder, 'the encoder the end cuts off', stream.id);
       await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result();
     });
     const stale = await t.ctx.db.selectFrom('stream_sessions').select('end_reason').where('stream_id', '=', stream.id).where('client_id', '=', '987654').executeTakeFirstOrThrow();
@@ -317,7 +318,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
     expect((await call(app, 'POST', `/api/v1/streams/${stream.id}/key/rotate`, { headers: fan.auth })).status).toBe(403);
     await withWorkers(t.ctx, async () => {
       const old = publishTestPattern(nginx.rtmpUrl, stream.streamKey);
-      const [oldCode] = await once(old, 'exit');
+      const oldCode = await exited(old, 'a publish with the rotated-out key', stream.id);
       expect(oldCode).not.toBe(0);
       const encoder = publishTestPattern(nginx.rtmpUrl, newKey);
       await waitForStatus(stream.id, 'live');
@@ -327,7 +328,7 @@ describe('live streams through nginx-rtmp', { timeout: 300_000 }, () => {
       expect(renamed.json.data.title).toBe('Renamed live');
       expect((await call(app, 'PATCH', `/api/v1/streams/${stream.id}`, { body: { title: '' }, headers: creator.auth })).status).toBe(400);
       await call(app, 'POST', `/api/v1/streams/${stream.id}/end`, { headers: creator.auth });
-      await once(encoder, 'exit');
+      await exited(encoder, 'the encoder the end cuts off', stream.id);
       await t.ctx.temporal.client.workflow.getHandle(workflowIds.stream(stream.id)).result();
     });
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sleep } from '../../lib/async.ts';
@@ -13,6 +13,8 @@ export interface TestNginx {
   controlUrl: string;
   recordingsDir: string;
   hlsDir: string;
+  /** The last lines of nginx's error.log (warn and worse): a crashed worker shows here. */
+  errorLog(): string;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,15 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
       runAsUser: process.getuid?.() === 0 ? 'root' : undefined,
     }),
   );
-  const child: ChildProcess = spawn('nginx', ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
+  const errorLogPath = path.join(prefix, 'error.log');
+  const child: ChildProcess = spawn('nginx', ['-p', prefix, '-c', conf, '-e', errorLogPath], { stdio: 'ignore' });
+  const errorLog = () => {
+    try {
+      return readFileSync(errorLogPath, 'utf8').trimEnd().split('\n').slice(-40).join('\n');
+    } catch {
+      return '(no error.log)';
+    }
+  };
   const http = `http://127.0.0.1:${httpPort}`;
   for (let i = 0; ; i++) {
     const up = await fetch(`${http}/healthz`).then((r) => r.ok, () => false);
@@ -53,7 +63,12 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
     controlUrl: `http://127.0.0.1:${controlPort}/control`,
     recordingsDir: path.join(prefix, 'recordings'),
     hlsDir: path.join(prefix, 'hls'),
+    errorLog,
     async stop() {
+      // A worker nginx restarted loses its encoders silently (no publish-done): say so in the
+      // run's output, since the directory with the log is removed below.
+      const log = errorLog();
+      if (/exited on signal/.test(log)) console.error(`nginx-rtmp lost a worker during this file; its error.log ends:\n${log}`);
       // Fast shutdown: a graceful one (SIGQUIT) waits for every RTMP connection to end.
       const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
       child.kill('SIGTERM');
