@@ -91,8 +91,18 @@ function ffmpegFor(id: string): { pid: number; ppid: number }[] {
   return found;
 }
 
+/** A directory's entries, none once it is gone: a worker's sweep may remove it while we read. */
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 /** Attempt directories left in a scratch root, whoever owned them. */
-const attemptsIn = (work: string) => (existsSync(work) ? readdirSync(work).flatMap((owner) => readdirSync(path.join(work, owner)).map((a) => `${owner}/${a}`)) : []);
+const attemptsIn = (work: string) => entriesOf(work).flatMap((owner) => entriesOf(path.join(work, owner)).map((a) => `${owner}/${a}`));
 
 /** Uploaded and started by hand, to shorten the heartbeat timeout that decides how soon a dead worker's task moves on. */
 async function startTranscode(): Promise<{ id: string; handle: Awaited<ReturnType<typeof t.ctx.temporal.client.workflow.start<typeof transcodeWorkflow>>> }> {
