@@ -42,13 +42,14 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
   );
   const errorLogPath = path.join(prefix, 'error.log');
   const child: ChildProcess = spawn('nginx', ['-p', prefix, '-c', conf, '-e', errorLogPath], { stdio: 'ignore' });
-  const errorLog = () => {
+  const wholeErrorLog = () => {
     try {
-      return readFileSync(errorLogPath, 'utf8').trimEnd().split('\n').slice(-40).join('\n');
+      return readFileSync(errorLogPath, 'utf8').trimEnd();
     } catch {
       return '(no error.log)';
     }
   };
+  const errorLog = () => wholeErrorLog().split('\n').slice(-40).join('\n');
   const http = `http://127.0.0.1:${httpPort}`;
   for (let i = 0; ; i++) {
     const up = await fetch(`${http}/healthz`).then((r) => r.ok, () => false);
@@ -67,8 +68,8 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
     async stop() {
       // A worker nginx restarted loses its encoders silently (no publish-done): say so in the
       // run's output, since the directory with the log is removed below.
-      const log = errorLog();
-      if (/exited on signal/.test(log)) console.error(`nginx-rtmp lost a worker during this file; its error.log ends:\n${log}`);
+      // The whole log is searched: a crash early in a long file is out of the tail by now.
+      if (/exited on signal/.test(wholeErrorLog())) console.error(`nginx-rtmp lost a worker during this file; its error.log ends:\n${errorLog()}`);
       // Fast shutdown: a graceful one (SIGQUIT) waits for every RTMP connection to end.
       const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
       child.kill('SIGTERM');
