@@ -58,6 +58,23 @@ export async function activityAttemptsOf(handle: Handle, type: string): Promise<
   });
 }
 
+/**
+ * The start the server recorded for the one activity of `type` (it keeps only the last attempt's):
+ * its attempt number, the worker that took it, and the timeout that ended the attempt before it.
+ */
+export async function lastActivityStartOf(handle: Handle, type: string): Promise<{ attempt: number; identity: string; previousTimeout: string | undefined }> {
+  const events = await eventsOf(handle);
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
+  const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId))?.activityTaskStartedEventAttributes;
+  if (!started) throw new Error(`no start of ${type} in the history`);
+  const timeoutType = started.lastFailure?.timeoutFailureInfo?.timeoutType;
+  return {
+    attempt: started.attempt ?? 0,
+    identity: started.identity ?? '',
+    previousTimeout: timeoutType == null ? undefined : proto.temporal.api.enums.v1.TimeoutType[timeoutType],
+  };
+}
+
 /** The heartbeat details the server holds for the running activity of `type`, if any. */
 export async function heartbeatDetailsOf(handle: Handle, type: string): Promise<unknown> {
   const { raw } = await handle.describe();
