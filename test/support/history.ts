@@ -48,14 +48,18 @@ export async function activityRetryPolicies(handle: Handle, type: string): Promi
   });
 }
 
-/** The attempt number of every start of an activity of `type`. */
-export async function activityAttemptsOf(handle: Handle, type: string): Promise<number[]> {
-  const events = await eventsOf(handle);
+/** The start event of every activity of `type` (the server records only each activity's last attempt). */
+function activityStarts(events: temporal.api.history.v1.IHistoryEvent[], type: string): temporal.api.history.v1.IActivityTaskStartedEventAttributes[] {
   const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)));
   return events.flatMap((e) => {
     const started = e.activityTaskStartedEventAttributes;
-    return started && scheduled.has(String(started.scheduledEventId)) ? [started.attempt ?? 0] : [];
+    return started && scheduled.has(String(started.scheduledEventId)) ? [started] : [];
   });
+}
+
+/** The attempt number of every start of an activity of `type`. */
+export async function activityAttemptsOf(handle: Handle, type: string): Promise<number[]> {
+  return activityStarts(await eventsOf(handle), type).map((started) => started.attempt ?? 0);
 }
 
 /**
@@ -63,10 +67,8 @@ export async function activityAttemptsOf(handle: Handle, type: string): Promise<
  * its attempt number, the worker that took it, and the timeout that ended the attempt before it.
  */
 export async function lastActivityStartOf(handle: Handle, type: string): Promise<{ attempt: number; identity: string; previousTimeout: string | undefined }> {
-  const events = await eventsOf(handle);
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-  const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId))?.activityTaskStartedEventAttributes;
-  if (!started) throw new Error(`no start of ${type} in the history`);
+  const [started, ...more] = activityStarts(await eventsOf(handle), type);
+  if (!started || more.length > 0) throw new Error(`expected one start of ${type} in the history, found ${more.length + (started ? 1 : 0)}`);
   const timeoutType = started.lastFailure?.timeoutFailureInfo?.timeoutType;
   return {
     attempt: started.attempt ?? 0,

@@ -49,7 +49,8 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
       return '(no error.log)';
     }
   };
-  const errorLog = () => wholeErrorLog().split('\n').slice(-40).join('\n');
+  const tail = (log: string) => log.split('\n').slice(-40).join('\n');
+  const errorLog = () => tail(wholeErrorLog());
   const http = `http://127.0.0.1:${httpPort}`;
   for (let i = 0; ; i++) {
     const up = await fetch(`${http}/healthz`).then((r) => r.ok, () => false);
@@ -69,7 +70,8 @@ export async function startNginx(apiUrl: string, internalSecret: string): Promis
       // A worker nginx restarted loses its encoders silently (no publish-done): say so in the
       // run's output, since the directory with the log is removed below.
       // The whole log is searched: a crash early in a long file is out of the tail by now.
-      if (/exited on signal/.test(wholeErrorLog())) console.error(`nginx-rtmp lost a worker during this file; its error.log ends:\n${errorLog()}`);
+      const log = wholeErrorLog();
+      if (/exited on signal/.test(log)) console.error(`nginx-rtmp lost a worker during this file; its error.log ends:\n${tail(log)}`);
       // Fast shutdown: a graceful one (SIGQUIT) waits for every RTMP connection to end.
       const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
       child.kill('SIGTERM');
