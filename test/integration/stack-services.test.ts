@@ -4,6 +4,8 @@ import { parseConfig, processEnv } from '../../lib/config.ts';
 import { ensureServices, serviceSpecs, ServiceError, stopServices } from '../../scripts/stack/services.ts';
 import { freePort } from '../support/ports.ts';
 
+// The UI and side ports these tests never connect to; only the service under test matters.
+const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: 8025 };
 let squatter: Server;
 let port: number;
 const sockets = new Set<Socket>();
@@ -25,7 +27,6 @@ afterAll(async () => {
 describe('local stack services', () => {
   it('names the service and the variable to change when its port belongs to another program', async () => {
     const config = parseConfig({ ...processEnv(), S3_ENDPOINT: `http://127.0.0.1:${port}` });
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: 8025 };
     const minio = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'minio');
     const error = await ensureServices(minio, () => {}).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ServiceError);
@@ -36,15 +37,14 @@ describe('local stack services', () => {
 
   it('reuses a service that already answers instead of starting another', async () => {
     const config = parseConfig(processEnv());
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: 8025 };
     const lines: string[] = [];
     const nats = serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'nats');
     expect(await ensureServices(nats, (line) => lines.push(line))).toEqual([]);
-    expect(lines).toEqual([`  NATS (JetStream): reusing the one at 127.0.0.1:4222`]);
+    const natsUrl = new URL(config.nats.url);
+    expect(lines).toEqual([`  NATS (JetStream): reusing the one at ${natsUrl.hostname}:${natsUrl.port || 4222}`]);
   });
 
   it('runs its own stripe-mock where the Stripe client points at this machine, and none where it points at Stripe', async () => {
-    const ports = { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: 8025 };
     const stripeMock = (env: Record<string, string>) => {
       const config = parseConfig({ ...processEnv(), ...env });
       return serviceSpecs(config, ports, { internalSecret: config.internalSecret }).filter((s) => s.id === 'stripe-mock');
@@ -78,7 +78,7 @@ describe('local stack services', () => {
   it('runs its own mailpit where SMTP_URL points at this machine, and none where it points at a relay', async () => {
     const mailpit = (env: Record<string, string>, ui = 8025) => {
       const config = parseConfig({ ...processEnv(), ...env });
-      return serviceSpecs(config, { temporalUi: 8233, rtmp: 1935, hlsHttp: 8080, rtmpControl: 8081, minioConsole: 9001, mailpitUi: ui }, { internalSecret: config.internalSecret }).filter((s) => s.id === 'mailpit');
+      return serviceSpecs(config, { ...ports, mailpitUi: ui }, { internalSecret: config.internalSecret }).filter((s) => s.id === 'mailpit');
     };
     expect(mailpit({ SMTP_URL: 'smtps://user:secret@smtp.example.org:465' })).toEqual([]);
 
