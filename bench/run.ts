@@ -11,6 +11,7 @@ import { benchRealtime } from './realtime.ts';
 import { benchReports } from './reports.ts';
 import { benchSearch } from './search.ts';
 import { benchTranscode } from './transcode.ts';
+import { benchViewerKeys } from './viewer-keys.ts';
 import { benchViews } from './views.ts';
 import { benchWeb } from './web.ts';
 
@@ -30,6 +31,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   reports: benchReports,
   search: benchSearch,
   transcode: benchTranscode,
+  'viewer-keys': benchViewerKeys,
   views: benchViews,
   web: benchWeb,
 };

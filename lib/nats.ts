@@ -1,4 +1,4 @@
-import { AckPolicy, connect, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { AckPolicy, connect, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 
 export type { NatsConnection };
 
@@ -25,6 +25,19 @@ export async function connectNats(options: { url: string; subjectPrefix: string;
  */
 export function jetStreamManager(nats: Nats) {
   return nats.connection.jetstreamManager({ checkAPI: false });
+}
+
+/**
+ * A KV bucket's keys (a deleted key's too, until its marker expires: read them with `kv.get`), from
+ * the per-subject state of its stream in one request. Not `kv.keys()`: its ordered consumer ends
+ * only on an entry delivered with nothing pending, so an entry that expires (the bucket's TTL)
+ * between the consumer's creation and its delivery leaves the listing waiting forever. Under
+ * put/delete churn on a 1 s TTL that was about one listing in a hundred (nats-server#3481).
+ */
+export async function bucketKeys(jsm: JetStreamManager, bucket: string): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
 }
 
 export async function pingNats(nats: Nats): Promise<void> {

@@ -11,7 +11,7 @@ import { AppError, errorBody } from '../lib/errors.ts';
 import { runHealthChecks } from '../lib/health.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mongo } from '../lib/mongo.ts';
-import { jetStreamResources, pingNats, type Nats } from '../lib/nats.ts';
+import { bucketKeys, jetStreamManager, jetStreamResources, pingNats, type Nats } from '../lib/nats.ts';
 import { originAllowed } from '../lib/origins.ts';
 import { isInternalCaller } from '../lib/secrets.ts';
 import { signOutMessages, type SignOutReason } from '../lib/sign-outs.ts';
@@ -106,8 +106,17 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const gatewayId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const metrics = createRealtimeMetrics({ sockets: () => wss.clients.size, rooms: () => hub.rooms().size });
   const hub = createHub({ ...deps, metrics });
-  const kv = await deps.nats.connection.jetstream().views.kv(jetStreamResources(deps.nats.subject('')).viewersBucket.name);
-  const viewers = startViewerCounts({ kv, db: deps.db, hub, gatewayId, intervalMs: deps.viewerCountIntervalMs ?? 5000, logger: deps.logger });
+  const { viewersBucket } = jetStreamResources(deps.nats.subject(''));
+  const [kv, jsm] = await Promise.all([deps.nats.connection.jetstream().views.kv(viewersBucket.name), jetStreamManager(deps.nats)]);
+  const viewers = startViewerCounts({
+    kv,
+    keys: () => bucketKeys(jsm, viewersBucket.name),
+    db: deps.db,
+    hub,
+    gatewayId,
+    intervalMs: deps.viewerCountIntervalMs ?? 5000,
+    logger: deps.logger,
+  });
   const standings = watchChannelStandings({ ...deps, onChange: (event) => void tellRestricted(event) });
   const chat = createChatSender({ ...deps, metrics, standings });
   const archiver = startChatArchiver({ ...deps, metrics });

@@ -36,7 +36,16 @@ export async function recordViewerSample(db: Db, streamId: string, viewers: numb
  * stream's local viewers, and stores current and peak viewers in Postgres (no workflow signals),
  * with a sample of the count once a minute.
  */
-export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: string; intervalMs: number; logger: Logger }) {
+export function startViewerCounts(deps: {
+  kv: KV;
+  /** The bucket's keys, which `kv.keys()` cannot be trusted to list (lib/nats.ts bucketKeys). */
+  keys: () => Promise<string[]>;
+  db: Db;
+  hub: Hub;
+  gatewayId: string;
+  intervalMs: number;
+  logger: Logger;
+}) {
   const { kv, hub, gatewayId } = deps;
   /**
    * Per stream this gateway has a share in: the count its sockets were last told and which
@@ -82,11 +91,9 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
 
   /** Every other gateway's share per stream, in one pass over the bucket. */
   async function othersShares(): Promise<Map<string, number>> {
-    // A Set: the listing's ordered consumer restarts on a gap under load and may repeat keys.
-    const keys = new Set<string>();
-    for await (const key of await kv.keys()) if (!key.endsWith(`.${gatewayId}`)) keys.add(key);
+    const keys = (await deps.keys()).filter((key) => !key.endsWith(`.${gatewayId}`));
     const shares = new Map<string, number>();
-    for (const entry of await Promise.all([...keys].map((key) => kv.get(key)))) {
+    for (const entry of await Promise.all(keys.map((key) => kv.get(key)))) {
       if (entry?.operation !== 'PUT') continue;
       const streamId = entry.key.slice(0, entry.key.indexOf('.'));
       shares.set(streamId, (shares.get(streamId) ?? 0) + (Number(entry.string()) || 0));
@@ -96,7 +103,6 @@ export function startViewerCounts(deps: { kv: KV; db: Db; hub: Hub; gatewayId: s
 
   async function tick(): Promise<void> {
     const rooms = hub.rooms();
-    // Read before writing: nats.js lists a bucket incompletely right after a put to it.
     const others = rooms.size ? await othersShares() : new Map<string, number>();
     for (const streamId of streams.keys()) {
       if (rooms.has(streamId)) continue;
